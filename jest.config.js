@@ -1,0 +1,24 @@
+// One config for the whole suite. Tests are ESM (the @actions/* packages and
+// @kubernetes/client-node are ESM-only), so Jest runs with --experimental-vm-modules
+// under Node 24, the runtime the actions ship for.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  resolver: 'ts-jest-resolver',
+  transform: {
+    '^.+\\.ts$': [
+      'ts-jest',
+      // Type checking is `npm run typecheck`'s job; transpiling per file keeps the suite fast.
+      { useESM: true, isolatedModules: true, diagnostics: false }
+    ]
+  },
+  testMatch: ['**/__tests__/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/.cache/'],
+  collectCoverageFrom: ['*/src/**/*.ts', '!*/src/index.ts'],
+  // End-to-end suites start real control planes; give them room, and keep one worker per core.
+  globalSetup: '<rootDir>/testinfra/jest/global-setup.ts',
+  globalTeardown: '<rootDir>/testinfra/jest/global-teardown.ts',
+  testTimeout: 120000,
+  maxWorkers: 2
+}

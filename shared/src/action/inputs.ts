@@ -1,0 +1,79 @@
+import * as core from '@actions/core'
+
+/**
+ * Thin, typed readers over @actions/core inputs. Every error names the input, the value
+ * it got and the form it expected, so a workflow author can fix the YAML without reading code.
+ */
+
+/** A string input; '' when unset unless `required`. Trimmed like the runner's own getInput. */
+export function readString(
+  name: string,
+  options: { required?: boolean; fallback?: string } = {}
+): string {
+  const value = core.getInput(name, { required: options.required ?? false })
+  return value === '' ? (options.fallback ?? '') : value
+}
+
+/**
+ * A boolean input. Accepts the YAML 1.2 core booleans like core.getBooleanInput, but an
+ * unset input falls back instead of throwing, because action.yml defaults do not reach
+ * a process started outside the runner (the CLI, tests).
+ */
+export function readBoolean(name: string, fallback: boolean): boolean {
+  const raw = core.getInput(name)
+  if (raw === '') return fallback
+  if (['true', 'True', 'TRUE'].includes(raw)) return true
+  if (['false', 'False', 'FALSE'].includes(raw)) return false
+  throw new Error(`Input '${name}' must be true or false, got '${raw}'`)
+}
+
+/** A list input: one item per line or comma-separated; blank items dropped. */
+export function readList(name: string): string[] {
+  return core
+    .getInput(name)
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+}
+
+/** A whole-number input within [min, max]. */
+export function readInteger(
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER
+): number {
+  const raw = core.getInput(name)
+  if (raw === '') return fallback
+  if (!/^-?\d+$/.test(raw)) throw new Error(`Input '${name}' must be a whole number, got '${raw}'`)
+  const n = Number(raw)
+  if (n < min || n > max)
+    throw new Error(`Input '${name}' must be between ${min} and ${max}, got ${n}`)
+  return n
+}
+
+/** A duration input such as `90s`, `10m`, `1h30m` or a bare number of seconds; returns milliseconds. */
+export function readDuration(name: string, fallbackMs: number): number {
+  const raw = core.getInput(name)
+  if (raw === '') return fallbackMs
+  const ms = parseDuration(raw)
+  if (ms === undefined)
+    throw new Error(`Input '${name}' must be a duration like 90s, 10m or 1h30m, got '${raw}'`)
+  return ms
+}
+
+/** Parses `1h30m`, `90s`, `500ms`, `10m` or bare seconds; undefined when malformed. */
+export function parseDuration(raw: string): number | undefined {
+  const s = raw.trim()
+  if (/^\d+$/.test(s)) return Number(s) * 1000
+  const re = /(\d+)(ms|h|m|s)/g
+  let total = 0
+  let consumed = 0
+  for (const m of s.matchAll(re)) {
+    if (m.index !== consumed) return undefined
+    consumed += m[0].length
+    const n = Number(m[1])
+    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n
+  }
+  return consumed === s.length && s.length > 0 ? total : undefined
+}

@@ -1,0 +1,32 @@
+/**
+ * A redactor remembers secret values and scrubs them from any text before it is shown.
+ * It backs up the runner's own masking (core.setSecret), which only covers the workflow log:
+ * summaries, outputs, files and error messages built by kit go through here too.
+ */
+export class Redactor {
+  private readonly secrets = new Set<string>()
+
+  /** Values shorter than this are not masked: masking "1" or "on" would shred every log line. */
+  static readonly minLength = 4
+
+  /** Registers a secret (and each of its lines, since multi-line values are logged line by line). */
+  add(value: string | undefined): void {
+    if (value === undefined) return
+    for (const part of [value, ...value.split(/\r?\n/)]) {
+      const p = part.trim()
+      if (p.length >= Redactor.minLength) this.secrets.add(p)
+    }
+  }
+
+  /** Every registered value, longest first so an overlapping shorter one cannot leave a tail. */
+  values(): string[] {
+    return [...this.secrets].sort((a, b) => b.length - a.length)
+  }
+
+  /** Replaces every registered secret in `text` with `***`. */
+  scrub(text: string): string {
+    let out = text
+    for (const s of this.values()) out = out.split(s).join('***')
+    return out
+  }
+}
