@@ -9,7 +9,7 @@ export default {
     '^.+\\.ts$': [
       'ts-jest',
       // Type checking is `npm run typecheck`'s job; transpiling per file keeps the suite fast.
-      { useESM: true, isolatedModules: true, diagnostics: false }
+      { useESM: true, diagnostics: false }
     ]
   },
   testMatch: ['**/__tests__/**/*.test.ts'],
@@ -17,8 +17,9 @@ export default {
   modulePathIgnorePatterns: ['<rootDir>/.cache/'],
   collectCoverageFrom: ['*/src/**/*.ts', '!*/src/index.ts'],
   // End-to-end suites start real control planes; give them room, and keep one worker per core.
-  globalSetup: '<rootDir>/testinfra/jest/global-setup.ts',
-  globalTeardown: '<rootDir>/testinfra/jest/global-teardown.ts',
+  globalSetup: '<rootDir>/testinfra/jest/global-setup.mjs',
+  globalTeardown: '<rootDir>/testinfra/jest/global-teardown.mjs',
+  reporters: ['default', '<rootDir>/testinfra/jest/count-reporter.mjs'],
   testTimeout: 120000,
   maxWorkers: 2
 }

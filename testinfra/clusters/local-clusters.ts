@@ -48,6 +48,8 @@ export interface LocalCluster {
 }
 
 export interface ClusterSet {
+  /** True when upClusters found this set already running and reused it. */
+  readonly reused?: boolean
   readonly root: string
   readonly etcdPort: number
   readonly clusters: readonly LocalCluster[]
@@ -79,6 +81,8 @@ export interface UpOptions {
   /** Fake nodes per cluster. */
   readonly nodes?: number
   readonly log?: (line: string) => void
+  /** Use binaries from this directory instead of building or looking up the cache. */
+  readonly binDir?: string
 }
 
 const components = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const
@@ -102,7 +106,7 @@ export function ensureBinaries(log: (line: string) => void = () => {}): string {
 
 function repoRoot(): string {
   // This file sits at testinfra/clusters/ in the source tree; the CLI bundle sits at cli/dist/.
-  for (const candidate of [join(here, '..', '..'), join(here, '..', '..', '..')]) {
+  for (const candidate of [join(here, '..', '..'), join(here, '..', '..', '..'), process.cwd()]) {
     if (existsSync(join(candidate, 'testinfra', 'controlplane', 'build.sh'))) return candidate
   }
   return join(here, '..', '..')
@@ -133,7 +137,7 @@ export async function upClusters(options: UpOptions = {}): Promise<ClusterSet> {
     const same = existing.set.clusters.map((c) => c.name).join(',') === names.join(',')
     if (alive && same) {
       log(`reusing the running clusters ${names.join(', ')} (state in ${root})`)
-      return existing.set
+      return { ...existing.set, reused: true }
     }
     if (alive) {
       throw new Error(
@@ -145,7 +149,7 @@ export async function upClusters(options: UpOptions = {}): Promise<ClusterSet> {
     await downClusters({ root, log })
   }
 
-  const binDir = ensureBinaries(log)
+  const binDir = options.binDir ?? ensureBinaries(log)
   for (const p of ['etcd', ...components]) {
     if (!existsSync(join(binDir, p)))
       throw new Error(

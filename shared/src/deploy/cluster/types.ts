@@ -1,0 +1,124 @@
+/**
+ * The contract between the per-cluster deploy engine (this folder, engineer A) and the fleet
+ * runner, action and CLI (shared/src/deploy/fleet, deployer/, cli/, engineer B).
+ *
+ * Changes after the first version are additive only and listed here:
+ * - (none yet)
+ *
+ * Functions (implemented in this folder and k8s/, exported from ./index.ts):
+ *   deployCluster(target, manifests, options): Promise<ClusterResult>   — ./deploy.ts
+ *   deployWithClient(client, manifests, options): Promise<ClusterResult> — same engine, any ClusterClient (fakes)
+ *   loadManifestsDir(dir, options?): Promise<Map<cluster, Manifest[]>>   — ../../k8s/manifests.ts
+ *   kubeConfigsFromInputs(inputs, redactor): Promise<ClusterCredentials> — ../../k8s/client/credentials.ts
+ *   matchClusters(manifestClusters, credentialClusters): ClusterMatch    — ../../k8s/client/credentials.ts
+ *   createClusterClient(name, kubeConfig, options?): ClusterClient       — ../../k8s/client/client.ts
+ */
+import type { KubeConfig } from '../../k8s/client/kubeconfig-type.js'
+import type { Redactor } from '../../secrets/redact.js'
+
+export type { KubeConfig }
+export type {
+  Manifest,
+  CredentialInputs,
+  ClusterCredentials,
+  ClusterMatch,
+  LoadManifestsOptions,
+  KubeObject,
+  ObjectRef,
+  ObjectMeta,
+  ClusterClient,
+  KubeEvent,
+  ListOptions
+} from '../../k8s/types.js'
+export { KubeApiError, ClusterUnreachableError } from '../../k8s/types.js'
+
+/** A cluster to deploy to: its name and a KubeConfig whose current context points at it. */
+export interface ClusterTarget {
+  readonly name: string
+  readonly kubeConfig: KubeConfig
+}
+
+/** The logger the engine writes to (core.info/warning/debug, or a CLI printer). */
+export interface DeployLog {
+  info(message: string): void
+  warning(message: string): void
+  debug(message: string): void
+}
+
+/** Time, injectable so the wait loop is testable without real sleeps. */
+export interface Clock {
+  now(): number
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
+}
+
+export interface DeployClusterOptions {
+  /** Compute per-object diffs with a server-side dry run; change nothing. */
+  readonly dryRun: boolean
+  /** Wait for every applied object to become healthy (PEERS.md §5). */
+  readonly wait: boolean
+  /** Per-cluster overall budget for apply + wait (+ rollback wait). */
+  readonly timeoutMs: number
+  /**
+   * Pod fail-fast: a failing waiting reason must persist graceMs (or the container restart
+   * twice); an Unschedulable pod fails after unschedulableMs; the workload is Degraded when at
+   * least `threshold` pods of its new revision fail (0 means max(1, 25% of desired)).
+   */
+  readonly failFast: { graceMs: number; unschedulableMs: number; threshold: number }
+  /** On a failed apply or health wait, restore what ran before and wait for it. */
+  readonly rollbackOnFailure: boolean
+  /** Labels added to every applied object (the fleet runner's ApplySet part-of label). */
+  readonly labels?: Record<string, string>
+  /** Annotations added to every applied object (e.g. the deployed commit). */
+  readonly annotations?: Record<string, string>
+  readonly log: DeployLog
+  /** Everything the engine prints or returns goes through this scrubber. */
+  readonly redactor: Redactor
+  /** Aborts the cluster's deploy (per-cluster timeout from the fleet runner). */
+  readonly signal?: AbortSignal
+  /** A progress line at least this often while waiting; default 20_000. */
+  readonly heartbeatMs?: number
+  /** How often to poll status while waiting; default 2_000. */
+  readonly pollMs?: number
+  /** Treat Services of type LoadBalancer as healthy only once they have an ingress address. */
+  readonly waitForLoadBalancers?: boolean
+  readonly clock?: Clock
+}
+
+/** What happened to one object (flux ChangeSet style). */
+export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'failed' | 'skipped'
+
+export interface ChangeEntry {
+  readonly kind: string
+  readonly namespace?: string
+  readonly name: string
+  readonly action: ChangeAction
+  /** A unified-style diff of live → desired, Secret values redacted (dry run, and changed objects). */
+  readonly diff?: string
+  /** One line on why (failed/skipped entries, recreated Jobs). */
+  readonly message?: string
+}
+
+/** One reason a cluster's deploy failed, precise enough to act on. */
+export interface Failure {
+  /** Kind/namespace/name of the object that failed. */
+  readonly object: string
+  readonly pod?: string
+  readonly container?: string
+  readonly reason: string
+  readonly message: string
+  /** Recent Warning events of the object and its pods, one line each. */
+  readonly events: string[]
+}
+
+export type ClusterOutcome = 'changed' | 'unchanged' | 'failed' | 'rolled-back' | 'skipped'
+
+export interface ClusterResult {
+  readonly cluster: string
+  readonly outcome: ClusterOutcome
+  readonly changes: ChangeEntry[]
+  readonly failures: Failure[]
+  readonly durationMs: number
+  /** One line, redacted; set for failed, rolled-back and skipped outcomes. */
+  readonly reason?: string
+  readonly rolledBack?: boolean
+}

@@ -1,0 +1,152 @@
+import { InputError } from '../errors.js'
+
+/**
+ * A container image reference split into its parts, as the OCI distribution spec and Docker
+ * define them: `[registry/]repository[:tag][@digest]`.
+ */
+export interface ImageRef {
+  /** The registry host (with port), or undefined when the reference names none (Docker Hub). */
+  readonly registry?: string
+  /** The path inside the registry, e.g. `acme/api` (lowercase components). */
+  readonly repository: string
+  readonly tag?: string
+  /** `algorithm:hex`, e.g. `sha256:...`. */
+  readonly digest?: string
+}
+
+// The grammar from the distribution reference spec, one piece per constant so each is checkable.
+const pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
+const hostPart = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/
+const tagPattern = /^[\w][\w.-]{0,127}$/
+const digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/
+const maxNameLength = 255
+
+/** The Docker Hub host names every client treats as the same registry. */
+const dockerHub = 'docker.io'
+
+/**
+ * Parses an image reference. Throws an InputError that says which part is wrong and what the
+ * expected form is, e.g. an uppercase repository or a tag with a `/` (a branch name used raw,
+ * the original kit's bug with `feature/x`).
+ */
+export function parseImageRef(text: string, what = 'image'): ImageRef {
+  const raw = text.trim()
+  const fail = (why: string): never => {
+    throw new InputError(
+      `${what} '${text}' is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
+    )
+  }
+  if (raw === '') fail('it is empty')
+  if (/\s/.test(raw)) fail('it contains whitespace')
+
+  let rest = raw
+  let digest: string | undefined
+  const at = rest.indexOf('@')
+  if (at >= 0) {
+    digest = rest.slice(at + 1)
+    rest = rest.slice(0, at)
+    if (!digestPattern.test(digest)) fail(`digest '${digest}' is malformed`)
+    if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest))
+      fail(`a sha256 digest has 64 lowercase hex characters, got '${digest}'`)
+  }
+
+  // The tag is after the last ':' that comes after the last '/' (a registry port also has ':').
+  let tag: string | undefined
+  const lastSlash = rest.lastIndexOf('/')
+  const colon = rest.indexOf(':', lastSlash + 1)
+  if (colon >= 0) {
+    tag = rest.slice(colon + 1)
+    rest = rest.slice(0, colon)
+    if (!tagPattern.test(tag))
+      fail(
+        `tag '${tag}' may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
+      )
+  }
+
+  if (rest.length > maxNameLength) fail(`the name is longer than ${maxNameLength} characters`)
+  const parts = rest.split('/')
+  let registry: string | undefined
+  // Docker's rule: the first component is a registry when it looks like a host.
+  if (
+    parts.length > 1 &&
+    (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')
+  ) {
+    registry = parts.shift()
+    if (!hostPart.test(registry as string)) fail(`registry '${registry}' is not a host[:port]`)
+  }
+  for (const component of parts) {
+    if (component === '') fail('the repository has an empty path component')
+    if (!pathComponent.test(component))
+      fail(
+        `repository component '${component}' must be lowercase letters and digits separated by '.', '_', '__' or '-'`
+      )
+  }
+  return { registry, repository: parts.join('/'), tag, digest }
+}
+
+/** The reference as text, parts in their canonical order. */
+export function formatImageRef(ref: ImageRef): string {
+  return (
+    (ref.registry ? `${ref.registry}/` : '') +
+    ref.repository +
+    (ref.tag ? `:${ref.tag}` : '') +
+    (ref.digest ? `@${ref.digest}` : '')
+  )
+}
+
+/**
+ * Builds a reference from separate parts (the registry + repository + tag inputs). A repository
+ * that already names a registry is accepted when `registry` is empty.
+ */
+export function imageRefFromParts(parts: {
+  registry?: string
+  repository: string
+  tag?: string
+  digest?: string
+}): ImageRef {
+  const base = parts.registry
+    ? `${parts.registry.replace(/\/+$/, '')}/${parts.repository}`
+    : parts.repository
+  const text = base + (parts.tag ? `:${parts.tag}` : '') + (parts.digest ? `@${parts.digest}` : '')
+  return parseImageRef(text)
+}
+
+/**
+ * The registry and repository in the form every client resolves them to, so `nginx`,
+ * `docker.io/nginx` and `index.docker.io/library/nginx` compare equal.
+ */
+export function canonicalRepository(ref: ImageRef): string {
+  let registry = ref.registry ?? dockerHub
+  if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = dockerHub
+  const repository =
+    registry === dockerHub && !ref.repository.includes('/')
+      ? `library/${ref.repository}`
+      : ref.repository
+  return `${registry}/${repository}`
+}
+
+/** True when both references name the same repository (tag and digest ignored). */
+export function sameRepository(a: ImageRef, b: ImageRef): boolean {
+  return canonicalRepository(a) === canonicalRepository(b)
+}
+
+/**
+ * `existing` moved to the tag and digest of `target`, keeping the name exactly as the file
+ * spelled it (like `kustomize edit set image`): `nginx:1` stays `nginx`, not `docker.io/library/nginx`.
+ */
+export function retagImage(existing: ImageRef, target: ImageRef): ImageRef {
+  return { registry: existing.registry, repository: existing.repository, tag: target.tag, digest: target.digest }
+}
+
+/** The last repository component: the default folder name under `images/`. */
+export function defaultImageName(ref: ImageRef): string {
+  const parts = ref.repository.split('/')
+  return parts[parts.length - 1]
+}
+
+/** The version a person reads in a commit title: the tag, else the short digest. */
+export function imageVersion(ref: ImageRef): string {
+  if (ref.tag) return ref.tag
+  if (ref.digest) return ref.digest.slice(0, ref.digest.indexOf(':') + 13)
+  return 'latest'
+}

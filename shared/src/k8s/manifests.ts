@@ -1,0 +1,232 @@
+/**
+ * Loads the manifests a deploy applies, per cluster, and validates all of them before any
+ * cluster is touched (pre-flight). Two layouts:
+ *
+ * - `<dir>/<cluster>/**\/*.yaml` — the deploymentizer's `generated/` output;
+ * - kit's original layout: `<dir>/namespaces/<cluster>/**\/*.yaml` and
+ *   `<dir>/manifests/<cluster>/**\/*.yaml` (chosen when `<dir>` holds nothing but those two).
+ *
+ * Files may hold several documents (`---`) and `kind: List` documents; `.yml` counts as YAML.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { InputError } from '../errors.js'
+import { lineOf, loadYamlDocuments, type LoadedDocument } from '../yaml/load.js'
+import { describeRef, dnsLabelPattern, keyOf, objectNameProblem } from './identity.js'
+import type { KubeObject, LoadManifestsOptions, Manifest } from './types.js'
+
+const yamlFile = /\.ya?ml$/
+
+/** Cluster directory names: a DNS label, possibly with dots/underscores; never a path. */
+const clusterNamePattern = /^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$/
+
+/** Why a cluster name is unusable, or undefined when it is fine. */
+export function clusterNameProblem(name: string): string | undefined {
+  if (name.length > 63) return 'is longer than 63 characters'
+  if (!clusterNamePattern.test(name) || name.includes('..'))
+    return 'must be lower-case letters, digits, "-", "_" or "." (and start and end with a letter or digit)'
+  return undefined
+}
+
+/**
+ * Reads and validates every manifest under `dir`. Returns cluster → manifests in file order
+ * (files sorted by path). Throws an InputError naming the file and line of the first problem;
+ * nothing is returned half-validated.
+ */
+export async function loadManifestsDir(
+  dir: string,
+  options: LoadManifestsOptions = {}
+): Promise<Map<string, Manifest[]>> {
+  const top = await listDir(dir)
+  const dirs = top.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name)
+  const kitLayout =
+    dirs.includes('manifests') && dirs.every((d) => d === 'manifests' || d === 'namespaces')
+  const roots = kitLayout
+    ? [...(dirs.includes('namespaces') ? [join(dir, 'namespaces')] : []), join(dir, 'manifests')]
+    : [dir]
+
+  const filesByCluster = new Map<string, string[]>()
+  for (const root of roots) {
+    const entries = root === dir ? top : await listDir(root)
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith('.')) continue
+      const problem = clusterNameProblem(e.name)
+      if (problem)
+        throw new InputError(`cluster directory name "${e.name}" ${problem}`, {
+          file: join(root, e.name)
+        })
+      if (options.clusters && !options.clusters.includes(e.name)) continue
+      const files = filesByCluster.get(e.name) ?? []
+      files.push(...(await walkYaml(join(root, e.name))))
+      filesByCluster.set(e.name, files)
+    }
+  }
+
+  const result = new Map<string, Manifest[]>()
+  for (const cluster of [...filesByCluster.keys()].sort()) {
+    const manifests: Manifest[] = []
+    for (const file of filesByCluster.get(cluster) ?? []) {
+      const text = await readFile(file, 'utf8')
+      manifests.push(...parseManifests(text, file))
+    }
+    checkDuplicates(manifests, cluster)
+    result.set(cluster, manifests)
+  }
+  return result
+}
+
+/**
+ * Parses one file's documents into validated manifests (`kind: List` documents are expanded).
+ * Exported for callers holding YAML text rather than a directory.
+ */
+export function parseManifests(text: string, file: string): Manifest[] {
+  const out: Manifest[] = []
+  for (const doc of loadYamlDocuments(text, file)) {
+    const value = doc.value
+    if (isListDocument(value)) {
+      const items = (value as { items: unknown[] }).items
+      items.forEach((item, i) => out.push(validateObject(item, file, doc, ['items', i])))
+    } else {
+      out.push(validateObject(value, file, doc, []))
+    }
+  }
+  return out
+}
+
+function isListDocument(value: unknown): boolean {
+  if (!isRecord(value)) return false
+  return (
+    typeof value.kind === 'string' &&
+    value.kind.endsWith('List') &&
+    Array.isArray(value.items) &&
+    value.metadata === undefined
+  )
+}
+
+/** Checks the fields kit relies on and returns the manifest with its source position. */
+function validateObject(
+  value: unknown,
+  file: string,
+  doc: LoadedDocument,
+  path: (string | number)[]
+): Manifest {
+  const at = (sub: (string | number)[]): { file: string; line: number } => ({
+    file,
+    line: lineOf(doc, [...path, ...sub])
+  })
+  if (!isRecord(value))
+    throw new InputError(
+      `expected a Kubernetes object (a mapping), found ${Array.isArray(value) ? 'a list' : typeof value}`,
+      at([])
+    )
+  if (typeof value.apiVersion !== 'string' || value.apiVersion.trim() === '')
+    throw new InputError('missing "apiVersion" (e.g. apps/v1)', at([]))
+  if (!/^([a-z0-9.-]+\/)?v[0-9]+((alpha|beta)[0-9]+)?$/.test(value.apiVersion))
+    throw new InputError(
+      `"apiVersion" ${JSON.stringify(value.apiVersion)} is not of the form [group/]version`,
+      at(['apiVersion'])
+    )
+  if (typeof value.kind !== 'string' || !/^[A-Z][A-Za-z0-9]*$/.test(value.kind))
+    throw new InputError(
+      value.kind === undefined
+        ? 'missing "kind"'
+        : `"kind" ${JSON.stringify(value.kind)} must be a CamelCase kind name`,
+      at(value.kind === undefined ? [] : ['kind'])
+    )
+  const meta = value.metadata
+  if (!isRecord(meta)) throw new InputError(`${value.kind}: missing "metadata"`, at([]))
+  if (typeof meta.name !== 'string' || meta.name === '')
+    throw new InputError(
+      meta.generateName !== undefined
+        ? `${value.kind}: "metadata.generateName" is not supported (server-side apply needs a fixed name)`
+        : `${value.kind}: missing "metadata.name"`,
+      at(['metadata'])
+    )
+  const nameProblem = objectNameProblem(value.kind, meta.name)
+  if (nameProblem)
+    throw new InputError(
+      `${value.kind} name ${JSON.stringify(meta.name)} ${nameProblem}`,
+      at(['metadata', 'name'])
+    )
+  if (meta.namespace !== undefined) {
+    if (
+      typeof meta.namespace !== 'string' ||
+      meta.namespace.length > 63 ||
+      !dnsLabelPattern.test(meta.namespace)
+    )
+      throw new InputError(
+        `${value.kind}/${meta.name}: namespace ${JSON.stringify(meta.namespace)} must be a DNS label`,
+        at(['metadata', 'namespace'])
+      )
+    if (value.kind === 'Namespace')
+      throw new InputError(
+        `Namespace/${meta.name}: a Namespace has no "metadata.namespace"`,
+        at(['metadata', 'namespace'])
+      )
+  }
+  for (const field of ['labels', 'annotations'] as const) {
+    const m = meta[field]
+    if (m === undefined || m === null) continue
+    if (!isRecord(m))
+      throw new InputError(
+        `${value.kind}/${meta.name}: "metadata.${field}" must be a mapping`,
+        at(['metadata', field])
+      )
+    for (const [k, v] of Object.entries(m))
+      if (typeof v !== 'string')
+        throw new InputError(
+          `${value.kind}/${meta.name}: ${field.slice(0, -1)} "${k}" must be a string (quote it)`,
+          at(['metadata', field, k])
+        )
+  }
+  return { object: value as KubeObject, source: at([]) }
+}
+
+/** Two manifests for the same object in one cluster would fight each other: refuse. */
+function checkDuplicates(manifests: Manifest[], cluster: string): void {
+  const seen = new Map<string, Manifest>()
+  for (const m of manifests) {
+    const key = keyOf(m.object)
+    const first = seen.get(key)
+    if (first)
+      throw new InputError(
+        `duplicate object ${describeRef(m.object)} in cluster "${cluster}" (first defined at ${first.source.file}:${first.source.line})`,
+        m.source
+      )
+    seen.set(key, m)
+  }
+}
+
+async function listDir(dir: string) {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    )
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new InputError(
+      code === 'ENOENT'
+        ? 'manifests directory does not exist'
+        : code === 'ENOTDIR'
+          ? 'not a directory'
+          : `cannot read directory (${code ?? String(err)})`,
+      { file: dir }
+    )
+  }
+}
+
+/** YAML files below `dir`, sorted; symbolic links are not followed (they could leave the tree). */
+async function walkYaml(dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const e of await listDir(dir)) {
+    if (e.name.startsWith('.')) continue
+    const p = join(dir, e.name)
+    if (e.isDirectory()) out.push(...(await walkYaml(p)))
+    else if (e.isFile() && yamlFile.test(e.name)) out.push(p)
+  }
+  return out
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}

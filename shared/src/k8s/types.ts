@@ -1,0 +1,174 @@
+/**
+ * The shapes every Kubernetes-facing part of kit shares: an object as plain data, a reference
+ * to one, and the small cluster-client interface the engine talks through. Pure: no client
+ * library here, so the cores stay table-testable with an in-memory fake.
+ */
+import type { KubeConfig } from './client/kubeconfig-type.js'
+
+/** Object metadata as kit reads and writes it (a subset of ObjectMeta; the rest passes through). */
+export interface ObjectMeta {
+  name: string
+  namespace?: string
+  labels?: Record<string, string>
+  annotations?: Record<string, string>
+  uid?: string
+  resourceVersion?: string
+  generation?: number
+  creationTimestamp?: string
+  deletionTimestamp?: string
+  ownerReferences?: {
+    apiVersion: string
+    kind: string
+    name: string
+    uid: string
+    controller?: boolean
+  }[]
+  managedFields?: unknown[]
+  [key: string]: unknown
+}
+
+/**
+ * A Kubernetes object as plain JSON data. Structurally assignable to client-node's
+ * KubernetesObject, but with the identity fields required (kit never handles anonymous objects).
+ */
+export interface KubeObject {
+  apiVersion: string
+  kind: string
+  metadata: ObjectMeta
+  [key: string]: unknown
+}
+
+/** Identifies one object: group/version, kind, namespace (absent for cluster-scoped), name. */
+export interface ObjectRef {
+  readonly apiVersion: string
+  readonly kind: string
+  readonly namespace?: string
+  readonly name: string
+}
+
+/** What list calls may filter on. */
+export interface ListOptions {
+  readonly namespace?: string
+  readonly labelSelector?: string
+  readonly fieldSelector?: string
+}
+
+/** A core/v1 Event reduced to what failure reports need. */
+export interface KubeEvent {
+  readonly type: string
+  readonly reason: string
+  readonly message: string
+  readonly involvedObject: { kind: string; name: string; namespace?: string; uid?: string }
+  readonly count: number
+  /** ISO time of the last occurrence (lastTimestamp, eventTime or firstTimestamp). */
+  readonly lastTime: string
+}
+
+/** How a delete propagates to dependents (the API's propagationPolicy). */
+export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan'
+
+/**
+ * The only way kit code talks to a cluster. The client-node adapter implements it with
+ * retries for transient errors; tests implement it in memory. Every method throws a
+ * KubeApiError for API answers and a ClusterUnreachableError when the cluster cannot be reached.
+ */
+export interface ClusterClient {
+  /** The cluster's name, for messages. */
+  readonly cluster: string
+  /** The live object, or undefined when it does not exist (404). */
+  get(ref: ObjectRef): Promise<KubeObject | undefined>
+  /** Objects of one kind (items carry apiVersion and kind). */
+  list(apiVersion: string, kind: string, options?: ListOptions): Promise<KubeObject[]>
+  /**
+   * Server-side apply with field manager 'kit' and force (kit owns the fields it sets).
+   * With dryRun the server computes the result without persisting it (dryRun=All).
+   * If `object.metadata.resourceVersion` is set it is a precondition (409 on mismatch).
+   */
+  apply(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>
+  /** Plain create (POST); 409 AlreadyExists when it exists. */
+  create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>
+  /** Full replace (PUT), with the object's resourceVersion as precondition when set. */
+  replace(object: KubeObject): Promise<KubeObject>
+  /** Deletes; resolves false when the object was already gone. */
+  delete(
+    ref: ObjectRef,
+    options?: { propagationPolicy?: PropagationPolicy; dryRun?: boolean }
+  ): Promise<boolean>
+  /** Events in a namespace, optionally only those about one object (by kind and name). */
+  listEvents(
+    namespace: string,
+    involved?: { kind: string; name: string; uid?: string }
+  ): Promise<KubeEvent[]>
+  /** Whether a kind is namespaced, from API discovery; throws a KubeApiError 404 for unknown kinds. */
+  isNamespaced(apiVersion: string, kind: string): Promise<boolean>
+  /** Forgets cached discovery (after CRDs were created). */
+  resetDiscovery(): void
+}
+
+/** An answer from the API server that is an error (status code and the Status reason). */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    /** The Status object's `reason`, e.g. NotFound, AlreadyExists, Conflict, Invalid. */
+    readonly reason: string = '',
+    /** Field causes from an Invalid status (field path and message), for immutable-field handling. */
+    readonly causes: readonly { field?: string; message?: string; reason?: string }[] = []
+  ) {
+    super(message)
+    this.name = 'KubeApiError'
+  }
+}
+
+/** The cluster could not be reached after retries (connection refused, DNS, TLS, timeouts). */
+export class ClusterUnreachableError extends Error {
+  constructor(
+    message: string,
+    readonly cluster: string
+  ) {
+    super(message)
+    this.name = 'ClusterUnreachableError'
+  }
+}
+
+/** One object to apply, with where it came from (for error annotations). */
+export interface Manifest {
+  readonly object: KubeObject
+  readonly source: { readonly file: string; readonly line: number }
+}
+
+/** Where cluster credentials come from (one or more may be given; they are merged). */
+export interface CredentialInputs {
+  /** One kubeconfig text with a context per cluster (cluster name = context name). */
+  readonly kubeconfig?: string
+  /** One kubeconfig text per cluster (cluster name → text; its current context is used). */
+  readonly perCluster?: Readonly<Record<string, string>>
+  /**
+   * A directory of kubeconfig files (kit layout): each *.yaml / *.yml / *.conf / *.kubeconfig
+   * file is one cluster, named by its `metadata.name` or else by its file name without extension.
+   */
+  readonly directory?: string
+}
+
+export interface ClusterCredentials {
+  /** Cluster name → a KubeConfig whose current context is that cluster. */
+  readonly clusters: Map<string, KubeConfig>
+  /** Cluster name → where its credentials came from (for messages; never the content). */
+  readonly sources: Map<string, string>
+}
+
+/** Clusters compared between the manifests and the credentials. */
+export interface ClusterMatch {
+  /** Clusters with both manifests and credentials, sorted. */
+  readonly deployable: string[]
+  /** Clusters with manifests but no credentials (report: cannot deploy). */
+  readonly missingCredentials: string[]
+  /** Clusters with credentials but no manifests (report: nothing to deploy). */
+  readonly missingManifests: string[]
+}
+
+/** Options of loadManifestsDir. */
+export interface LoadManifestsOptions {
+  /** Only these clusters (others are not read). */
+  readonly clusters?: readonly string[]
+}

@@ -1,0 +1,399 @@
+/**
+ * Loads a manifests repository: kit.yaml, services, groups, clusters (eagerly, all validated
+ * and every template compiled once) and image files (lazily, cached, as clusters need them).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { isAbsolute, join, normalize, relative, sep } from 'node:path'
+import { InputError } from '../errors.js'
+import { lineOf, loadYamlDocuments, loadYamlMapping, type LoadedDocument } from '../yaml/index.js'
+import { imageFilePath, type ImageRecord } from './images.js'
+import { type PlainMap } from './merge.js'
+import { compileTemplate, PlaceholderError, type CompiledNode } from './placeholders.js'
+import { RenderFailedError, type RenderProblem } from './problems.js'
+import { validateAgainstSchema } from './schema.js'
+
+/** What to do when a service's image file for the tracked branch is missing. */
+export type MissingImagePolicy = 'error' | 'skip'
+
+/** Settings a group, a cluster or a per-service override may set (all optional). */
+export interface ServiceOverride {
+  readonly enabled?: boolean
+  readonly branch?: string
+  readonly missingImage?: MissingImagePolicy
+  /** Pins the service's main image to an exact reference. */
+  readonly image?: string
+  /** Pins named images (`images.<name>`) to exact references. */
+  readonly images?: Readonly<Record<string, string>>
+  readonly values?: PlainMap
+}
+
+/** One layer of settings: a group file or a cluster file. */
+export interface Layer {
+  /** Repository-relative path, for messages. */
+  readonly file: string
+  readonly doc?: LoadedDocument
+  readonly branch?: string
+  readonly missingImage?: MissingImagePolicy
+  readonly values?: PlainMap
+  readonly services?: Readonly<Record<string, ServiceOverride>>
+}
+
+export interface GroupDefinition extends Layer {
+  readonly name: string
+}
+
+export interface ClusterDefinition extends Layer {
+  readonly name: string
+  readonly enabled: boolean
+  readonly groups: readonly string[]
+  readonly labels: Readonly<Record<string, string>>
+}
+
+/** One document of a service template file, compiled. */
+export interface TemplateDocument {
+  readonly file: string
+  /** 1-based line where the document starts. */
+  readonly line: number
+  readonly compiled: CompiledNode
+}
+
+export interface ServiceDefinition {
+  readonly name: string
+  /** Repository-relative folder. */
+  readonly dir: string
+  readonly enabled: boolean
+  /** The image source `${{ image }}` resolves from, if any. */
+  readonly image?: string
+  /** Named image sources for `${{ images.<name> }}`. */
+  readonly images: Readonly<Record<string, string>>
+  readonly values: PlainMap
+  readonly valuesFile?: string
+  readonly templates: readonly TemplateDocument[]
+}
+
+/** Folder names inside the repository (kit.yaml `paths`). */
+export interface RepositoryPaths {
+  readonly services: string
+  readonly groups: string
+  readonly clusters: string
+  readonly images: string
+  readonly output: string
+}
+
+/** A loaded image file with where it came from. */
+export interface LoadedImage {
+  readonly file: string
+  readonly record: ImageRecord
+}
+
+export interface ManifestRepository {
+  /** Absolute root folder. */
+  readonly root: string
+  readonly paths: RepositoryPaths
+  readonly defaults: { readonly branch: string; readonly missingImage: MissingImagePolicy }
+  /** Sorted by name. */
+  readonly services: ReadonlyMap<string, ServiceDefinition>
+  readonly groups: ReadonlyMap<string, GroupDefinition>
+  readonly clusters: ReadonlyMap<string, ClusterDefinition>
+  /** The image file for a source and branch; undefined when there is none. Cached. */
+  readImage(source: string, branch: string): LoadedImage | undefined
+}
+
+/** Names of services, groups and clusters: DNS labels, so they are safe as folder names. */
+export const namePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+
+const defaultPaths: RepositoryPaths = {
+  services: 'services',
+  groups: 'groups',
+  clusters: 'clusters',
+  images: 'images',
+  output: 'generated'
+}
+
+/**
+ * Loads and validates the repository at `root`. Every problem found (in any file) is
+ * reported together in one RenderFailedError, so a user fixes them in one pass.
+ */
+export function loadRepository(root: string): ManifestRepository {
+  const problems: RenderProblem[] = []
+  const attempt = <T>(fn: () => T): T | undefined => {
+    try {
+      return fn()
+    } catch (err) {
+      problems.push(problemFrom(err))
+      return undefined
+    }
+  }
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    throw new InputError(`manifests repository folder '${root}' does not exist`)
+  }
+  const kit = attempt(() => loadKitFile(root)) ?? { paths: defaultPaths, defaults: {} }
+  const paths = kit.paths
+  const groups = new Map<string, GroupDefinition>()
+  for (const file of listYamlFiles(root, paths.groups, problems)) {
+    const g = attempt(() => loadGroup(root, file))
+    if (g) groups.set(g.name, g)
+  }
+  const clusters = new Map<string, ClusterDefinition>()
+  for (const file of listYamlFiles(root, paths.clusters, problems)) {
+    const c = attempt(() => loadCluster(root, file))
+    if (c) clusters.set(c.name, c)
+  }
+  const services = new Map<string, ServiceDefinition>()
+  const servicesDir = join(root, paths.services)
+  if (existsSync(servicesDir)) {
+    for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
+      if (entry.isSymbolicLink()) {
+        problems.push({ message: 'symbolic links are not followed', file: toRepoPath(join(paths.services, entry.name)) })
+        continue
+      }
+      if (!entry.isDirectory()) continue
+      const s = attempt(() => loadService(root, join(paths.services, entry.name), entry.name, problems))
+      if (s) services.set(s.name, s)
+    }
+  }
+  // Cross-references: unknown groups and services are typos that would silently do nothing.
+  for (const layer of [...groups.values(), ...clusters.values()]) {
+    for (const name of Object.keys(layer.services ?? {})) {
+      if (!services.has(name)) {
+        problems.push({
+          message: `unknown service '${name}' (services: ${[...services.keys()].join(', ') || 'none'})`,
+          file: layer.file,
+          line: layer.doc ? lineOf(layer.doc, ['services', name]) : undefined
+        })
+      }
+    }
+  }
+  for (const cluster of clusters.values()) {
+    cluster.groups.forEach((g, i) => {
+      if (!groups.has(g)) {
+        problems.push({
+          message: `unknown group '${g}' (groups: ${[...groups.keys()].join(', ') || 'none'})`,
+          file: cluster.file,
+          line: cluster.doc ? lineOf(cluster.doc, ['groups', i]) : undefined,
+          cluster: cluster.name
+        })
+      }
+    })
+  }
+  if (problems.length > 0) throw new RenderFailedError(problems)
+
+  const imageCache = new Map<string, LoadedImage | null>()
+  return {
+    root,
+    paths,
+    defaults: { branch: kit.defaults.branch ?? 'main', missingImage: kit.defaults.missingImage ?? 'error' },
+    services,
+    groups,
+    clusters,
+    readImage(source, branch) {
+      const key = `${source}\u0000${branch}`
+      let hit = imageCache.get(key)
+      if (hit === undefined) {
+        hit = loadImage(root, imageFilePath(paths.images, source, branch)) ?? null
+        imageCache.set(key, hit)
+      }
+      return hit ?? undefined
+    }
+  }
+}
+
+function loadKitFile(root: string): {
+  paths: RepositoryPaths
+  defaults: { branch?: string; missingImage?: MissingImagePolicy }
+} {
+  const file = 'kit.yaml'
+  const abs = join(root, file)
+  if (!existsSync(abs)) return { paths: defaultPaths, defaults: {} }
+  const { value, doc } = loadYamlMapping(readFileSync(abs, 'utf8'), file)
+  validateAgainstSchema('kit', value, file, doc)
+  const given = (value.paths ?? {}) as Partial<RepositoryPaths>
+  const paths = { ...defaultPaths }
+  for (const key of Object.keys(defaultPaths) as (keyof RepositoryPaths)[]) {
+    const p = given[key]
+    if (p !== undefined) paths[key] = safeRelative(p, file, doc, ['paths', key])
+  }
+  return { paths, defaults: (value.defaults ?? {}) as { branch?: string; missingImage?: MissingImagePolicy } }
+}
+
+/** A kit.yaml path, normalised, refused when absolute or escaping the repository. */
+function safeRelative(p: string, file: string, doc: LoadedDocument | undefined, at: string[]): string {
+  const n = normalize(p)
+  if (isAbsolute(n) || n === '..' || n.startsWith(`..${sep}`)) {
+    throw new InputError(`path '${p}' must stay inside the repository`, {
+      file,
+      line: doc ? lineOf(doc, at) : undefined
+    })
+  }
+  return n === '.' ? '' : n.replace(/[\\/]+$/, '')
+}
+
+function loadGroup(root: string, file: string): GroupDefinition {
+  const name = nameFromFile(file, 'group')
+  const { value, doc } = loadYamlMapping(readFileSync(join(root, file), 'utf8'), file)
+  validateAgainstSchema('group', value, file, doc)
+  return { name, file, doc, ...(value as Omit<GroupDefinition, 'name' | 'file' | 'doc'>) }
+}
+
+function loadCluster(root: string, file: string): ClusterDefinition {
+  const name = nameFromFile(file, 'cluster')
+  const { value, doc } = loadYamlMapping(readFileSync(join(root, file), 'utf8'), file)
+  validateAgainstSchema('cluster', value, file, doc)
+  if (value.name !== undefined && value.name !== name) {
+    throw new InputError(`name '${String(value.name)}' must match the file name '${name}'`, {
+      file,
+      line: doc ? lineOf(doc, ['name']) : undefined
+    })
+  }
+  const v = value as Partial<ClusterDefinition>
+  return {
+    ...v,
+    name,
+    file,
+    doc,
+    enabled: v.enabled ?? true,
+    groups: v.groups ?? [],
+    labels: v.labels ?? {}
+  }
+}
+
+function loadService(
+  root: string,
+  dir: string,
+  name: string,
+  problems: RenderProblem[]
+): ServiceDefinition {
+  const repoDir = toRepoPath(dir)
+  if (!namePattern.test(name)) {
+    throw new InputError(
+      `service folder name '${name}' must be lowercase letters, digits and '-' (at most 63)`,
+      { file: repoDir }
+    )
+  }
+  let settings: PlainMap = {}
+  const kitFile = join(dir, 'kit.yaml')
+  if (existsSync(join(root, kitFile))) {
+    const { value, doc } = loadYamlMapping(readFileSync(join(root, kitFile), 'utf8'), toRepoPath(kitFile))
+    validateAgainstSchema('service', value, toRepoPath(kitFile), doc)
+    settings = value
+  }
+  let values: PlainMap = {}
+  let valuesFile: string | undefined
+  if (existsSync(join(root, dir, 'values.yaml'))) {
+    valuesFile = toRepoPath(join(dir, 'values.yaml'))
+    values = loadYamlMapping(readFileSync(join(root, dir, 'values.yaml'), 'utf8'), valuesFile).value
+  }
+  const templates: TemplateDocument[] = []
+  for (const rel of listTemplateFiles(root, dir, problems)) {
+    const file = toRepoPath(rel)
+    try {
+      for (const loaded of loadYamlDocuments(readFileSync(join(root, rel), 'utf8'), file)) {
+        if (loaded.value === null || typeof loaded.value !== 'object' || Array.isArray(loaded.value)) {
+          throw new InputError('a manifest document must be a mapping (a Kubernetes object)', {
+            file,
+            line: loaded.line
+          })
+        }
+        try {
+          const compiled = compileTemplate(loaded.value, (path) => lineOf(loaded, path))
+          templates.push({ file, line: loaded.line, compiled })
+        } catch (err) {
+          if (err instanceof PlaceholderError) {
+            throw new InputError(err.message, { file, line: err.line ?? loaded.line })
+          }
+          throw err
+        }
+      }
+    } catch (err) {
+      problems.push({ ...problemFrom(err), service: name })
+    }
+  }
+  return {
+    name,
+    dir: repoDir,
+    enabled: (settings.enabled as boolean | undefined) ?? true,
+    image: settings.image as string | undefined,
+    images: (settings.images as Record<string, string> | undefined) ?? {},
+    values,
+    valuesFile,
+    templates
+  }
+}
+
+/** Every .yaml/.yml under a service folder except its own kit.yaml and values.yaml, sorted. */
+function listTemplateFiles(root: string, dir: string, problems: RenderProblem[]): string[] {
+  const out: string[] = []
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true }).sort(byName)) {
+      const child = join(rel, entry.name)
+      if (entry.isSymbolicLink()) {
+        problems.push({ message: 'symbolic links are not followed', file: toRepoPath(child) })
+      } else if (entry.isDirectory()) walk(child)
+      else if (/\.ya?ml$/.test(entry.name) && !(rel === dir && (entry.name === 'kit.yaml' || entry.name === 'values.yaml'))) {
+        out.push(child)
+      }
+    }
+  }
+  walk(dir)
+  return out
+}
+
+function listYamlFiles(root: string, dir: string, problems: RenderProblem[]): string[] {
+  const abs = join(root, dir)
+  if (!existsSync(abs)) return []
+  const out: string[] = []
+  for (const entry of readdirSync(abs, { withFileTypes: true }).sort(byName)) {
+    if (!/\.ya?ml$/.test(entry.name)) continue
+    if (entry.isSymbolicLink()) problems.push({ message: 'symbolic links are not followed', file: toRepoPath(join(dir, entry.name)) })
+    else if (entry.isFile()) out.push(toRepoPath(join(dir, entry.name)))
+  }
+  return out
+}
+
+function nameFromFile(file: string, what: string): string {
+  const name = file.split('/').pop()!.replace(/\.ya?ml$/, '')
+  if (!namePattern.test(name)) {
+    throw new InputError(
+      `${what} name '${name}' (from the file name) must be lowercase letters, digits and '-' (at most 63)`,
+      { file }
+    )
+  }
+  return name
+}
+
+function loadImage(root: string, path: string): LoadedImage | undefined {
+  const file = toRepoPath(path)
+  let text: string
+  try {
+    text = readFileSync(join(root, path), 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  const { value, doc } = loadYamlMapping(text, file)
+  validateAgainstSchema('image', value, file, doc)
+  return { file, record: value as unknown as ImageRecord }
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+}
+
+/** Forward slashes on every platform: paths in messages, the index and annotations. */
+export function toRepoPath(p: string): string {
+  return relative('.', p).split(sep).join('/') || p.split(sep).join('/')
+}
+
+/** Turns any thrown error into a problem record (keeping file and line from InputError). */
+export function problemFrom(err: unknown): RenderProblem {
+  if (err instanceof RenderFailedError) return err.problems[0]
+  if (err instanceof InputError) {
+    return { message: stripWhere(err.message, err.where.file), file: err.where.file, line: err.where.line }
+  }
+  return { message: err instanceof Error ? err.message : String(err) }
+}
+
+function stripWhere(message: string, file: string | undefined): string {
+  if (!file || !message.startsWith(file)) return message
+  return message.replace(/^[^:]*(:\d+)?(:\d+)?: /, '')
+}
