@@ -12,7 +12,11 @@ const root = join(mkdtempSync(join(tmpdir(), 'kit-cli-clusters-')), 'state')
 const env = { ...process.env, KIT_CLUSTERS_DIR: root, KIT_CLUSTERS_BASE_PORT: '19500', CI: 'true' }
 
 function kit(...args: string[]) {
-  return spawnSync(process.execPath, ['cli/dist/kit.js', 'clusters', ...args], { encoding: 'utf8', env, timeout: 180_000 })
+  return spawnSync(process.execPath, ['cli/dist/kit.js', 'clusters', ...args], {
+    encoding: 'utf8',
+    env,
+    timeout: 180_000
+  })
 }
 
 function alive(pid: number): boolean {
@@ -36,8 +40,16 @@ describe('kit clusters', () => {
     expect(up.status).toBe(0)
     expect(up.stdout).toMatch(/solo\s+https:\/\/127\.0\.0\.1:19510/)
 
-    const state = JSON.parse(readFileSync(join(root, 'state.json'), 'utf8')) as { processes: { component: string; pid: number }[] }
-    expect(state.processes.map((p) => p.component).sort()).toEqual(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'])
+    const state = JSON.parse(readFileSync(join(root, 'state.json'), 'utf8')) as {
+      processes: { component: string; pid: number }[]
+    }
+    expect(state.processes.map((p) => p.component).sort()).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kwok'
+    ])
     for (const p of state.processes) expect(alive(p.pid)).toBe(true)
 
     const status = kit('status')

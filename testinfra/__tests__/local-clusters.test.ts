@@ -15,7 +15,11 @@ import { upClusters } from '../clusters/local-clusters.js'
 const clusters = testClusters()
 const namespace = uniqueName('infra')
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await probe()
@@ -31,7 +35,10 @@ function deployment(name: string, image: string, replicas = 2) {
     spec: {
       replicas,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image }] } }
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image }] }
+      }
     }
   }
 }
@@ -44,7 +51,9 @@ async function podsOf(c: TestCluster, app: string): Promise<V1Pod[]> {
 describe('local clusters', () => {
   beforeAll(async () => {
     for (const c of clusters) {
-      await c.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } })
+      await c.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .createNamespace({ body: { metadata: { name: namespace } } })
       // The controller manager creates each namespace's default ServiceAccount; pods wait for it.
       await until(`default ServiceAccount in ${namespace} on ${c.name}`, async () =>
         c.kubeConfig
@@ -57,7 +66,11 @@ describe('local clusters', () => {
   })
 
   afterAll(async () => {
-    for (const c of clusters) await c.kubeConfig.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace }).catch(() => {})
+    for (const c of clusters)
+      await c.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .deleteNamespace({ name: namespace })
+        .catch(() => {})
   })
 
   it('runs three independent clusters', async () => {
@@ -69,9 +82,14 @@ describe('local clusters', () => {
     const marker = uniqueName('marker')
     await clusters[0].kubeConfig
       .makeApiClient(CoreV1Api)
-      .createNamespacedConfigMap({ namespace, body: { metadata: { name: marker }, data: { a: 'b' } } })
+      .createNamespacedConfigMap({
+        namespace,
+        body: { metadata: { name: marker }, data: { a: 'b' } }
+      })
     for (const c of clusters.slice(1)) {
-      await expect(c.kubeConfig.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: marker, namespace })).rejects.toThrow()
+      await expect(
+        c.kubeConfig.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: marker, namespace })
+      ).rejects.toThrow()
     }
   })
 
@@ -79,11 +97,10 @@ describe('local clusters', () => {
     for (const c of clusters) {
       const nodes = (await c.kubeConfig.makeApiClient(CoreV1Api).listNode()).items
       expect(nodes.length).toBeGreaterThan(0)
-      for (const n of nodes) {
-        for (const a of n.status?.addresses ?? []) {
-          if (a.type === 'InternalIP') expect(a.address).toBe('127.0.0.1')
-        }
-      }
+      const internal = nodes.flatMap((n) =>
+        (n.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address)
+      )
+      expect(internal).toEqual(nodes.map(() => '127.0.0.1'))
     }
   })
 
@@ -91,7 +108,10 @@ describe('local clusters', () => {
     await Promise.all(
       clusters.map(async (c) => {
         const apps = c.kubeConfig.makeApiClient(AppsV1Api)
-        await apps.createNamespacedDeployment({ namespace, body: deployment('web', 'ghcr.io/acme/web:1.0') })
+        await apps.createNamespacedDeployment({
+          namespace,
+          body: deployment('web', 'ghcr.io/acme/web:1.0')
+        })
         const ready = await until(`Deployment web available on ${c.name}`, async () => {
           const d = await apps.readNamespacedDeployment({ name: 'web', namespace })
           return d.status?.availableReplicas === 2 ? d : undefined
@@ -109,7 +129,12 @@ describe('local clusters', () => {
 
   it('shows ImagePullBackOff for an image whose registry is .invalid', async () => {
     const c = clusters[0]
-    await c.kubeConfig.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace, body: deployment('pull', 'registry.invalid/acme/web:2.0', 1) })
+    await c.kubeConfig
+      .makeApiClient(AppsV1Api)
+      .createNamespacedDeployment({
+        namespace,
+        body: deployment('pull', 'registry.invalid/acme/web:2.0', 1)
+      })
     const reason = await until('a waiting reason on the pull pod', async () => {
       const [pod] = await podsOf(c, 'pull')
       return pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason
@@ -123,7 +148,10 @@ describe('local clusters', () => {
   it('shows CrashLoopBackOff for an image tagged -crashloop, and never Ready', async () => {
     const c = clusters[1]
     const apps = c.kubeConfig.makeApiClient(AppsV1Api)
-    await apps.createNamespacedDeployment({ namespace, body: deployment('crash', 'ghcr.io/acme/web:2.0-crashloop', 1) })
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: deployment('crash', 'ghcr.io/acme/web:2.0-crashloop', 1)
+    })
     const waiting = await until('a waiting reason on the crash pod', async () => {
       const [pod] = await podsOf(c, 'crash')
       return pod?.status?.containerStatuses?.[0]?.state?.waiting
@@ -150,7 +178,10 @@ describe('local clusters', () => {
       }
     })
     await batch.createNamespacedJob({ namespace, body: job('migrate', 'ghcr.io/acme/migrate:1.0') })
-    await batch.createNamespacedJob({ namespace, body: job('broken', 'ghcr.io/acme/migrate:1.1-crashloop') })
+    await batch.createNamespacedJob({
+      namespace,
+      body: job('broken', 'ghcr.io/acme/migrate:1.1-crashloop')
+    })
     const condition = (name: string, type: string) =>
       until(`Job ${name} ${type}`, async () => {
         const j = await batch.readNamespacedJob({ name, namespace })
@@ -183,13 +214,15 @@ describe('local clusters: clear errors', () => {
 
   it('says which binary is missing', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'kit-nobin-'))
-    await expect(upClusters({ names: ['y'], root, basePort: 19800, binDir: empty })).rejects.toThrow(
-      /control-plane binary 'etcd' is missing from/
-    )
+    await expect(
+      upClusters({ names: ['y'], root, basePort: 19800, binDir: empty })
+    ).rejects.toThrow(/control-plane binary 'etcd' is missing from/)
     rmSync(empty, { recursive: true, force: true })
   })
 
   it('refuses a cluster name that is not a DNS label', async () => {
-    await expect(upClusters({ names: ['../evil'], root, basePort: 19800 })).rejects.toThrow(/is not a DNS label/)
+    await expect(upClusters({ names: ['../evil'], root, basePort: 19800 })).rejects.toThrow(
+      /is not a DNS label/
+    )
   })
 })

@@ -272,9 +272,7 @@ export interface ClusterStatus {
 }
 
 /** Reports the running set: per cluster whether its API answers, and each process's memory. */
-export async function clusterStatus(
-  options: { root?: string } = {}
-): Promise<{
+export async function clusterStatus(options: { root?: string } = {}): Promise<{
   root: string
   clusters: ClusterStatus[]
   etcd?: { pid: number; alive: boolean; rssKiB: number }

@@ -5,6 +5,8 @@ export default class CountReporter {
     const skipped = results.numPendingTests + results.numTodoTests
     // Suites that failed to run at all (a syntax error, a failing beforeAll) count as failures.
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites
-    process.stdout.write(`\n${results.numPassedTests} passed, ${failed} failed, ${skipped} skipped\n`)
+    process.stdout.write(
+      `\n${results.numPassedTests} passed, ${failed} failed, ${skipped} skipped\n`
+    )
   }
 }

@@ -11,7 +11,9 @@ import { importTs } from './load-ts.mjs'
 export default async function globalSetup() {
   if (process.env.KIT_E2E_KUBECONFIG || process.env.KIT_NO_CLUSTERS === '1') return
   const { upClusters } = await importTs('testinfra/clusters/local-clusters.ts')
-  const { testClustersDir, testClusterNames, testBasePort } = await importTs('testinfra/jest/clusters.ts')
+  const { testClustersDir, testClusterNames, testBasePort } = await importTs(
+    'testinfra/jest/clusters.ts'
+  )
   const started = Date.now()
   const set = await upClusters({
     names: testClusterNames,

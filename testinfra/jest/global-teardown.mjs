@@ -6,7 +6,8 @@
 import { importTs } from './load-ts.mjs'
 
 export default async function globalTeardown() {
-  if (process.env.KIT_CLUSTERS_STARTED_BY_THIS_RUN !== '1' || process.env.KIT_KEEP_CLUSTERS === '1') return
+  if (process.env.KIT_CLUSTERS_STARTED_BY_THIS_RUN !== '1' || process.env.KIT_KEEP_CLUSTERS === '1')
+    return
   const { downClusters } = await importTs('testinfra/clusters/local-clusters.ts')
   const { testClustersDir } = await importTs('testinfra/jest/clusters.ts')
   await downClusters({ root: testClustersDir() })

@@ -10,6 +10,14 @@ export async function importTs(entry) {
   const cacheDir = join('node_modules', '.cache', 'kit-jest')
   mkdirSync(cacheDir, { recursive: true })
   const outfile = join(mkdtempSync(join(cacheDir, 'm-')), 'module.mjs')
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'error' })
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'error'
+  })
   return import(pathToFileURL(join(process.cwd(), outfile)).href)
 }

@@ -1,0 +1,244 @@
+/**
+ * A real git smart-HTTP server for tests: Node's http server on 127.0.0.1 (random port) in
+ * front of `git http-backend` (the CGI program git ships), with token auth. Clients speak the
+ * same protocol they speak to GitHub, so fetch, partial clone, push and push rejections are
+ * git's own behaviour, not a mock.
+ */
+import { spawn, execFile } from 'node:child_process'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { mkdtemp, mkdir, rm, writeFile, chmod } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+/** One commit of a test repository: files to write (content) or delete (null). */
+export interface SeedCommit {
+  readonly files: Readonly<Record<string, string | null>>
+  readonly message?: string
+}
+
+export interface GitServer {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly url: string
+  /** The folder holding the bare repositories. */
+  readonly root: string
+  readonly token: string
+  /** HTTP requests served (auth failures included). */
+  requests: number
+  /** Creates `<name>.git` with the commits on `branch` (default main); returns its URL. */
+  createRepo(name: string, commits: readonly SeedCommit[], branch?: string): Promise<string>
+  /** Makes a pre-receive hook refuse every push to `branch` (a protected branch). */
+  protectBranch(name: string, branch: string): Promise<void>
+  /** Runs git in a bare repository (for assertions: log, show, rev-parse). */
+  git(name: string, args: readonly string[]): Promise<string>
+  close(): Promise<void>
+}
+
+/** Starts the server. Every request must carry the token as basic-auth password or bearer. */
+export async function startGitServer(options: { token: string }): Promise<GitServer> {
+  const root = await mkdtemp(join(tmpdir(), 'kit-git-server-'))
+  const execPath = (await run('git', ['--exec-path'])).stdout.trim()
+  const state = { requests: 0 }
+
+  const server = createServer((req, res) => {
+    state.requests++
+    const user = authorizedUser(req, options.token)
+    if (user === undefined) {
+      res.writeHead(401, {
+        'WWW-Authenticate': 'Basic realm="kit-test"',
+        'Content-Type': 'text/plain'
+      })
+      res.end('authentication required\n')
+      return
+    }
+    serveCgi(req, res, root, user, execPath)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('git server has no port')
+  const url = `http://127.0.0.1:${address.port}`
+
+  const repoDir = (name: string): string => join(root, `${name}.git`)
+  return {
+    url,
+    root,
+    token: options.token,
+    get requests() {
+      return state.requests
+    },
+    set requests(n: number) {
+      state.requests = n
+    },
+    async createRepo(name, commits, branch = 'main') {
+      const dir = repoDir(name)
+      await mkdir(dir, { recursive: true })
+      await run('git', ['init', '--bare', '--quiet', `--initial-branch=${branch}`, dir])
+      for (const [k, v] of [
+        ['http.receivepack', 'true'],
+        ['uploadpack.allowFilter', 'true'],
+        ['uploadpack.allowAnySHA1InWant', 'true'],
+        ['receive.denyNonFastForwards', 'true']
+      ])
+        await run('git', ['-C', dir, 'config', k, v])
+      if (commits.length > 0) await fastImport(dir, branch, commits)
+      return `${url}/${name}.git`
+    },
+    async protectBranch(name, branch) {
+      if (!/^[\w./-]+$/.test(branch)) throw new Error(`unsafe branch name for a hook: ${branch}`)
+      const hook = join(repoDir(name), 'hooks', 'pre-receive')
+      await writeFile(
+        hook,
+        [
+          '#!/bin/sh',
+          'while read old new ref; do',
+          `  if [ "$ref" = "refs/heads/${branch}" ]; then`,
+          '    echo "protected branch: pushes to $ref are not allowed" >&2',
+          '    exit 1',
+          '  fi',
+          'done',
+          'exit 0',
+          ''
+        ].join('\n')
+      )
+      await chmod(hook, 0o755)
+    },
+    async git(name, args) {
+      const r = await run('git', ['-C', repoDir(name), ...args], { maxBuffer: 64 * 1024 * 1024 })
+      return r.stdout
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeAllConnections()
+      await rm(root, { recursive: true, force: true })
+    }
+  }
+}
+
+function authorizedUser(req: IncomingMessage, token: string): string | undefined {
+  const header = req.headers.authorization ?? ''
+  const basic = /^Basic\s+(.+)$/i.exec(header)
+  if (basic) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8')
+    const colon = decoded.indexOf(':')
+    if (colon >= 0 && decoded.slice(colon + 1) === token) return decoded.slice(0, colon) || 'token'
+  }
+  const bearer = /^Bearer\s+(.+)$/i.exec(header)
+  if (bearer && bearer[1] === token) return 'token'
+  return undefined
+}
+
+/** Runs `git http-backend` as CGI: request metadata in env, body on stdin, headers then body out. */
+function serveCgi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  user: string,
+  execPath: string
+): void {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: root,
+    GIT_PROJECT_ROOT: root,
+    GIT_HTTP_EXPORT_ALL: '1',
+    PATH_INFO: decodeURIComponent(url.pathname),
+    REQUEST_METHOD: req.method ?? 'GET',
+    QUERY_STRING: url.search.replace(/^\?/, ''),
+    CONTENT_TYPE: req.headers['content-type'] ?? '',
+    REMOTE_USER: user,
+    REMOTE_ADDR: '127.0.0.1',
+    GIT_CONFIG_NOSYSTEM: '1'
+  }
+  if (req.headers['content-length']) env.CONTENT_LENGTH = req.headers['content-length']
+  if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = req.headers['content-encoding']
+  const protocol = req.headers['git-protocol']
+  if (typeof protocol === 'string') env.GIT_PROTOCOL = protocol
+  const child = spawn(join(execPath, 'git-http-backend'), [], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe']
+  })
+  req.pipe(child.stdin)
+  child.stdin.on('error', () => undefined)
+  let headerBuf = Buffer.alloc(0)
+  let headersDone = false
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (headersDone) {
+      res.write(chunk)
+      return
+    }
+    headerBuf = Buffer.concat([headerBuf, chunk])
+    let end = headerBuf.indexOf('\r\n\r\n')
+    let sepLen = 4
+    if (end < 0) {
+      end = headerBuf.indexOf('\n\n')
+      sepLen = 2
+    }
+    if (end < 0) return
+    headersDone = true
+    let status = 200
+    const headers: Record<string, string> = {}
+    for (const line of headerBuf.subarray(0, end).toString('latin1').split(/\r?\n/)) {
+      const colon = line.indexOf(':')
+      if (colon < 0) continue
+      const name = line.slice(0, colon).trim()
+      const value = line.slice(colon + 1).trim()
+      if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0])
+      else headers[name] = value
+    }
+    res.writeHead(status, headers)
+    res.write(headerBuf.subarray(end + sepLen))
+  })
+  child.stderr.on('data', () => undefined)
+  child.on('close', () => {
+    if (!headersDone) {
+      res.writeHead(500, { 'Content-Type': 'text/plain' })
+      res.end('git http-backend failed\n')
+    } else res.end()
+  })
+}
+
+/** Writes commits with `git fast-import`: thousands of files and commits in well under a second. */
+async function fastImport(
+  dir: string,
+  branch: string,
+  commits: readonly SeedCommit[]
+): Promise<void> {
+  const parts: Buffer[] = []
+  const text = (s: string): void => {
+    parts.push(Buffer.from(s, 'utf8'))
+  }
+  const data = (s: string): void => {
+    const b = Buffer.from(s, 'utf8')
+    text(`data ${b.length}\n`)
+    parts.push(b)
+    text('\n')
+  }
+  const start = 1_700_000_000
+  commits.forEach((c, i) => {
+    text(`commit refs/heads/${branch}\nmark :${i + 1}\n`)
+    text(`committer seed <seed@example.com> ${start + i} +0000\n`)
+    data(c.message ?? `seed ${i + 1}`)
+    if (i > 0) text(`from :${i}\n`)
+    for (const [path, content] of Object.entries(c.files)) {
+      if (content === null) text(`D ${path}\n`)
+      else {
+        text(`M 100644 inline ${path}\n`)
+        data(content)
+      }
+    }
+    text('\n')
+  })
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('git', ['-C', dir, 'fast-import', '--quiet'], {
+      stdio: ['pipe', 'ignore', 'pipe']
+    })
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`fast-import failed: ${err}`))
+    )
+    child.stdin.end(Buffer.concat(parts))
+  })
+}
