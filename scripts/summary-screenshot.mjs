@@ -12,6 +12,8 @@
  *   --height <px>      browser window height, i.e. how much of the page the PNG shows (default 1600)
  *   --title <text>     the job name shown above each summary (default: the file name)
  *   --chromium <path>  the browser (default: $CHROMIUM or /usr/bin/chromium)
+ *   --expand           open every <details> section (GitHub shows them closed; this shows
+ *                      what a reader sees after clicking them all)
  *   --html-only        write the HTML, take no screenshot (no browser needed)
  *
  * Exit codes: 0 every file rendered; 1 the browser failed; 2 bad usage or an unreadable file.
@@ -25,13 +27,14 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { clearTimeout, setTimeout } from 'node:timers'
 import { basename, extname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { marked } from 'marked'
 
 const usage = `Usage: node scripts/summary-screenshot.mjs [--out dir] [--width px] [--height px]
-       [--title text] [--chromium path] [--html-only] <summary.md>...`
+       [--title text] [--chromium path] [--expand] [--html-only] <summary.md>...`
 
 /** A few shortcodes GitHub renders as emoji; unknown ones stay as text, as on GitHub. */
 const emoji = {
@@ -92,10 +95,12 @@ export function replaceEmoji(html) {
     .join('')
 }
 
-/** The markdown as GitHub would show it: GFM, sanitised, emoji. */
-export function renderMarkdown(markdown) {
-  const html = marked.parse(markdown, { gfm: true, breaks: false, async: false })
-  return replaceEmoji(sanitize(html))
+/** The markdown as GitHub would show it: GFM, sanitised, emoji; `expand` opens <details>. */
+export function renderMarkdown(markdown, { expand = false } = {}) {
+  const html = replaceEmoji(
+    sanitize(marked.parse(markdown, { gfm: true, breaks: false, async: false }))
+  )
+  return expand ? html.replace(/<details(?![^>]*\bopen\b)/gi, '<details open') : html
 }
 
 const escapeHtml = (s) =>
@@ -148,14 +153,14 @@ body { margin: 0; background: #f6f8fa; color: #1f2328;
 `
 
 /** A full HTML page: the summary inside a card headed by the job's name, as on a run page. */
-export function summaryPage(markdown, title) {
+export function summaryPage(markdown, title, options = {}) {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>${css}</style></head>
 <body><div class="page"><section class="card">
 <header>${escapeHtml(title)}<small>summary</small></header>
 <article class="markdown-body">
-${renderMarkdown(markdown)}
+${renderMarkdown(markdown, options)}
 </article></section></div></body></html>
 `
 }
@@ -229,6 +234,7 @@ async function main(argv) {
         height: { type: 'string', default: '1600' },
         title: { type: 'string' },
         chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
+        expand: { type: 'boolean', default: false },
         'html-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false }
       }
@@ -269,7 +275,7 @@ async function main(argv) {
     }
     const name = basename(file, extname(file))
     const htmlFile = join(outDir, `${name}.html`)
-    writeFileSync(htmlFile, summaryPage(markdown, values.title ?? name))
+    writeFileSync(htmlFile, summaryPage(markdown, values.title ?? name, { expand: values.expand }))
     if (values['html-only']) {
       console.log(htmlFile)
       continue

@@ -1,8 +1,92 @@
-import { runAction } from '../../shared/src/action/index.js'
+/**
+ * The deploymentizer action: render the manifests repository into one folder per cluster,
+ * then publish the cluster list, a strategy.matrix and the index path. A thin shell over
+ * shared/src/render (runRender); this file only does the runner I/O.
+ */
+import { posix, relative, sep } from 'node:path'
+import * as core from '@actions/core'
+import { runAction, writeOutput, writeSummary } from '../../shared/src/action/index.js'
+import {
+  buildMatrix,
+  formatProblem,
+  isTrackedByGit,
+  RenderFailedError,
+  renderFailureMarkdown,
+  renderSummaryMarkdown,
+  runRender
+} from '../../shared/src/index.js'
+import { Outputs } from './constants.js'
+import { readSettings } from './inputs.js'
 
-/** Placeholder until the deploymentizer core lands. */
 export async function run(): Promise<void> {
   await runAction(async () => {
-    throw new Error('deploymentizer is not built yet')
+    const settings = readSettings()
+    let result
+    try {
+      result = await runRender({
+        root: settings.root,
+        output: settings.output,
+        selection: settings.selection,
+        mode: settings.mode,
+        env: process.env,
+        log: (line) => core.info(line)
+      })
+    } catch (err) {
+      if (!(err instanceof RenderFailedError)) throw err
+      for (const p of err.problems) {
+        core.error(formatProblem({ ...p, file: undefined, line: undefined }), {
+          title: 'kit render',
+          file: p.file ? workspacePath(settings.path, p.file) : undefined,
+          startLine: p.line
+        })
+      }
+      await writeSummary(renderFailureMarkdown(err.problems))
+      throw new Error(`render failed with ${err.problems.length} problem(s); nothing was written`, {
+        cause: err
+      })
+    }
+    // Mask first: nothing below prints a value, but the runner's log masking is the backstop.
+    for (const secret of result.secrets) core.setSecret(secret)
+    for (const c of result.clusters) {
+      for (const s of c.skipped)
+        if (s.warning) core.warning(`cluster ${c.name}: service ${s.name} skipped: ${s.reason}`)
+    }
+    if (result.disabled.length > 0)
+      core.info(`disabled clusters (no output): ${result.disabled.join(', ')}`)
+    if (
+      settings.mode === 'write' &&
+      result.secrets.length > 0 &&
+      (await isTrackedByGit(result.outputDir))
+    ) {
+      core.warning(
+        `${displayPath(result.outputDir)} is tracked by git and this render wrote values from env.* (Secrets). Do not commit the output folder; add it to .gitignore.`
+      )
+    }
+    const names = result.clusters.map((c) => c.name)
+    writeOutput(Outputs.clusters, names)
+    writeOutput(Outputs.matrix, buildMatrix(names, settings.shardSize))
+    writeOutput(Outputs.index, displayPath(result.indexPath))
+    writeOutput(Outputs.rendered, result.counts)
+    writeOutput(Outputs.hash, result.hash)
+    if (settings.mode === 'check')
+      writeOutput(Outputs.upToDate, String(result.differences.length === 0))
+    await writeSummary(renderSummaryMarkdown(result))
+    if (settings.mode === 'check' && result.differences.length > 0) {
+      for (const d of result.differences.slice(0, 50)) core.info(`  ${d}`)
+      throw new Error(
+        `${displayPath(result.outputDir)} is not up to date (${result.differences.length} differences); render and commit it`
+      )
+    }
   })
+}
+
+/** A repository-relative file as a workspace-relative path, for annotations. */
+function workspacePath(repoPath: string, file: string): string {
+  return posix.normalize(posix.join(repoPath.split(sep).join('/'), file))
+}
+
+/** Paths in outputs and messages: relative to the workspace when inside it. */
+function displayPath(abs: string): string {
+  const r = relative(process.cwd(), abs)
+  return r === '' || r.startsWith('..') ? abs : r.split(sep).join('/')
 }

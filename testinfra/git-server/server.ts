@@ -200,7 +200,7 @@ function serveCgi(
 }
 
 /** Writes commits with `git fast-import`: thousands of files and commits in well under a second. */
-async function fastImport(
+export async function fastImport(
   dir: string,
   branch: string,
   commits: readonly SeedCommit[]

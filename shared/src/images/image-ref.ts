@@ -16,7 +16,8 @@ export interface ImageRef {
 
 // The grammar from the distribution reference spec, one piece per constant so each is checkable.
 const pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
-const hostPart = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/
+const hostPart =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/
 const tagPattern = /^[\w][\w.-]{0,127}$/
 const digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/
 const maxNameLength = 255
@@ -135,7 +136,12 @@ export function sameRepository(a: ImageRef, b: ImageRef): boolean {
  * spelled it (like `kustomize edit set image`): `nginx:1` stays `nginx`, not `docker.io/library/nginx`.
  */
 export function retagImage(existing: ImageRef, target: ImageRef): ImageRef {
-  return { registry: existing.registry, repository: existing.repository, tag: target.tag, digest: target.digest }
+  return {
+    registry: existing.registry,
+    repository: existing.repository,
+    tag: target.tag,
+    digest: target.digest
+  }
 }
 
 /** The last repository component: the default folder name under `images/`. */

@@ -39,7 +39,8 @@ export function describeRef(ref: ObjectRef | KubeObject): string {
 export const dnsLabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 /** RFC 1123 DNS subdomain: what most object names must be. */
-export const dnsSubdomainPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
+export const dnsSubdomainPattern =
+  /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
 /**
  * Whether `name` can be an object name at all. The API server enforces kind-specific rules

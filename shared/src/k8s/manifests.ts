@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { InputError } from '../errors.js'
 import { lineOf, loadYamlDocuments, type LoadedDocument } from '../yaml/load.js'
 import { describeRef, dnsLabelPattern, keyOf, objectNameProblem } from './identity.js'
+import { planStages } from './order.js'
 import type { KubeObject, LoadManifestsOptions, Manifest } from './types.js'
 
 const yamlFile = /\.ya?ml$/
@@ -70,6 +71,9 @@ export async function loadManifestsDir(
       manifests.push(...parseManifests(text, file))
     }
     checkDuplicates(manifests, cluster)
+    // Dependency annotations are checked here too (unknown references, cycles), so a bad one
+    // fails the pre-flight instead of a deploy half-way through.
+    planStages(manifests)
     result.set(cluster, manifests)
   }
   return result

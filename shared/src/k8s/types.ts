@@ -75,6 +75,8 @@ export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan'
 export interface ClusterClient {
   /** The cluster's name, for messages. */
   readonly cluster: string
+  /** Where namespaced objects without a namespace go (the context's namespace; 'default' when absent). */
+  readonly defaultNamespace?: string
   /** The live object, or undefined when it does not exist (404). */
   get(ref: ObjectRef): Promise<KubeObject | undefined>
   /** Objects of one kind (items carry apiVersion and kind). */
@@ -103,6 +105,12 @@ export interface ClusterClient {
   isNamespaced(apiVersion: string, kind: string): Promise<boolean>
   /** Forgets cached discovery (after CRDs were created). */
   resetDiscovery(): void
+  /**
+   * The same client (same connections and discovery) without the abort signal it was created
+   * with, so a deploy that was aborted can still roll back. Optional: clients without a signal
+   * need not implement it.
+   */
+  detached?(): ClusterClient
 }
 
 /** An answer from the API server that is an error (status code and the Status reason). */
@@ -113,7 +121,9 @@ export class KubeApiError extends Error {
     /** The Status object's `reason`, e.g. NotFound, AlreadyExists, Conflict, Invalid. */
     readonly reason: string = '',
     /** Field causes from an Invalid status (field path and message), for immutable-field handling. */
-    readonly causes: readonly { field?: string; message?: string; reason?: string }[] = []
+    readonly causes: readonly { field?: string; message?: string; reason?: string }[] = [],
+    /** Seconds the server asked us to wait (Retry-After on 429/503). */
+    readonly retryAfterSeconds?: number
   ) {
     super(message)
     this.name = 'KubeApiError'

@@ -8,7 +8,8 @@ import { join } from 'node:path'
  * An image source name: one or more lowercase path segments, as in a registry repository
  * (`api`, `acme/api`). Each segment may contain `.`, `_` and `-` between alphanumerics.
  */
-export const imageSourcePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/
+export const imageSourcePattern =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/
 
 /**
  * Encodes a branch name as one file name. Letters, digits, `.`, `_` and `-` are kept; every

@@ -69,16 +69,15 @@ function mergeMaps(base: PlainMap, overlay: PlainMap, path: (string | number)[])
     }
   }
   for (const key of Object.keys(overlay)) {
-    if (!Object.hasOwn(base, key) && overlay[key] !== null) setKey(out, key, withoutNulls(overlay[key]))
+    if (!Object.hasOwn(base, key) && overlay[key] !== null)
+      setKey(out, key, withoutNulls(overlay[key]))
   }
   return out
 }
 
 /** A non-empty list whose every item is a map with a string `name`. */
 function isNamedList(list: readonly unknown[]): boolean {
-  return (
-    list.length > 0 && list.every((item) => isPlainMap(item) && typeof item.name === 'string')
-  )
+  return list.length > 0 && list.every((item) => isPlainMap(item) && typeof item.name === 'string')
 }
 
 function mergeNamedLists(
@@ -140,7 +139,12 @@ function withoutNulls(value: unknown): unknown {
  */
 export function setKey(target: PlainMap, key: string, value: unknown): void {
   if (key === '__proto__') {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    })
   } else target[key] = value
 }
 
@@ -148,7 +152,12 @@ export function setKey(target: PlainMap, key: string, value: unknown): void {
 export function formatPath(path: readonly (string | number)[], root = 'values'): string {
   let out = root
   for (const part of path) {
-    out += typeof part === 'number' ? `[${part}]` : /^[A-Za-z_][\w-]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`
+    out +=
+      typeof part === 'number'
+        ? `[${part}]`
+        : /^[A-Za-z_][\w-]*$/.test(part)
+          ? `.${part}`
+          : `[${JSON.stringify(part)}]`
   }
   return out
 }

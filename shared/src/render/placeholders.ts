@@ -74,7 +74,8 @@ export function parseTemplateString(text: string): (string | Expression)[] | und
       from = at + open.length
     } else {
       const end = text.indexOf(close, at + open.length)
-      if (end === -1) throw new PlaceholderError(`unterminated placeholder: '${open}' without '${close}'`)
+      if (end === -1)
+        throw new PlaceholderError(`unterminated placeholder: '${open}' without '${close}'`)
       literal += text.slice(from, at)
       if (literal !== '') parts.push(literal)
       literal = ''
@@ -132,7 +133,9 @@ export function parseExpression(inner: string): Expression {
     return f as FilterName
   })
   if (root === 'image' && path.length > 0) {
-    throw new PlaceholderError(`'${source}': image is a reference string; use ${open} image ${close}`)
+    throw new PlaceholderError(
+      `'${source}': image is a reference string; use ${open} image ${close}`
+    )
   }
   if ((root === 'env' || root === 'images') && path.length !== 1) {
     throw new PlaceholderError(`'${source}': write ${root}.<name>`)
@@ -204,7 +207,9 @@ function applyFilter(filter: FilterName, value: unknown, expr: Expression): unkn
     case 'string':
     case 'base64': {
       if (value === null || typeof value === 'object') {
-        throw new PlaceholderError(`'${expr.source}': ${filter} needs a scalar, got ${describe(value)}`)
+        throw new PlaceholderError(
+          `'${expr.source}': ${filter} needs a scalar, got ${describe(value)}`
+        )
       }
       const text = String(value)
       return filter === 'string' ? text : Buffer.from(text, 'utf8').toString('base64')
@@ -250,7 +255,8 @@ export function compileTemplate(
     }
     if (parts === undefined) return { t: 'literal', value }
     const line = lineAt(path)
-    if (parts.length === 1 && typeof parts[0] !== 'string') return { t: 'whole', expr: parts[0], line }
+    if (parts.length === 1 && typeof parts[0] !== 'string')
+      return { t: 'whole', expr: parts[0], line }
     if (parts.every((p) => typeof p === 'string')) return { t: 'literal', value: parts.join('') }
     return { t: 'text', parts, line }
   }
@@ -276,7 +282,9 @@ export function compileTemplate(
       entries.push([key, compileTemplate(value[key], lineAt, path)])
       path.pop()
     }
-    return entries.every(([, n]) => n.t === 'literal') ? { t: 'literal', value } : { t: 'map', entries }
+    return entries.every(([, n]) => n.t === 'literal')
+      ? { t: 'literal', value }
+      : { t: 'map', entries }
   }
   return { t: 'literal', value }
 }

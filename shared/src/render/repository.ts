@@ -3,7 +3,8 @@
  * and every template compiled once) and image files (lazily, cached, as clusters need them).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { isAbsolute, join, normalize, relative, sep } from 'node:path'
+import { isAbsolute, join, normalize, sep } from 'node:path'
+import { isMap, isScalar } from 'yaml'
 import { InputError } from '../errors.js'
 import { lineOf, loadYamlDocuments, loadYamlMapping, type LoadedDocument } from '../yaml/index.js'
 import { imageFilePath, type ImageRecord } from './images.js'
@@ -68,6 +69,7 @@ export interface ServiceDefinition {
   readonly images: Readonly<Record<string, string>>
   readonly values: PlainMap
   readonly valuesFile?: string
+  readonly valuesDoc?: LoadedDocument
   readonly templates: readonly TemplateDocument[]
 }
 
@@ -144,11 +146,16 @@ export function loadRepository(root: string): ManifestRepository {
   if (existsSync(servicesDir)) {
     for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
       if (entry.isSymbolicLink()) {
-        problems.push({ message: 'symbolic links are not followed', file: toRepoPath(join(paths.services, entry.name)) })
+        problems.push({
+          message: 'symbolic links are not followed',
+          file: toRepoPath(join(paths.services, entry.name))
+        })
         continue
       }
       if (!entry.isDirectory()) continue
-      const s = attempt(() => loadService(root, join(paths.services, entry.name), entry.name, problems))
+      const s = attempt(() =>
+        loadService(root, join(paths.services, entry.name), entry.name, problems)
+      )
       if (s) services.set(s.name, s)
     }
   }
@@ -159,7 +166,7 @@ export function loadRepository(root: string): ManifestRepository {
         problems.push({
           message: `unknown service '${name}' (services: ${[...services.keys()].join(', ') || 'none'})`,
           file: layer.file,
-          line: layer.doc ? lineOf(layer.doc, ['services', name]) : undefined
+          line: layer.doc ? keyLineOf(layer.doc, ['services'], name) : undefined
         })
       }
     }
@@ -182,7 +189,10 @@ export function loadRepository(root: string): ManifestRepository {
   return {
     root,
     paths,
-    defaults: { branch: kit.defaults.branch ?? 'main', missingImage: kit.defaults.missingImage ?? 'error' },
+    defaults: {
+      branch: kit.defaults.branch ?? 'main',
+      missingImage: kit.defaults.missingImage ?? 'error'
+    },
     services,
     groups,
     clusters,
@@ -213,11 +223,19 @@ function loadKitFile(root: string): {
     const p = given[key]
     if (p !== undefined) paths[key] = safeRelative(p, file, doc, ['paths', key])
   }
-  return { paths, defaults: (value.defaults ?? {}) as { branch?: string; missingImage?: MissingImagePolicy } }
+  return {
+    paths,
+    defaults: (value.defaults ?? {}) as { branch?: string; missingImage?: MissingImagePolicy }
+  }
 }
 
 /** A kit.yaml path, normalised, refused when absolute or escaping the repository. */
-function safeRelative(p: string, file: string, doc: LoadedDocument | undefined, at: string[]): string {
+function safeRelative(
+  p: string,
+  file: string,
+  doc: LoadedDocument | undefined,
+  at: string[]
+): string {
   const n = normalize(p)
   if (isAbsolute(n) || n === '..' || n.startsWith(`..${sep}`)) {
     throw new InputError(`path '${p}' must stay inside the repository`, {
@@ -273,22 +291,32 @@ function loadService(
   let settings: PlainMap = {}
   const kitFile = join(dir, 'kit.yaml')
   if (existsSync(join(root, kitFile))) {
-    const { value, doc } = loadYamlMapping(readFileSync(join(root, kitFile), 'utf8'), toRepoPath(kitFile))
+    const { value, doc } = loadYamlMapping(
+      readFileSync(join(root, kitFile), 'utf8'),
+      toRepoPath(kitFile)
+    )
     validateAgainstSchema('service', value, toRepoPath(kitFile), doc)
     settings = value
   }
   let values: PlainMap = {}
   let valuesFile: string | undefined
+  let valuesDoc: LoadedDocument | undefined
   if (existsSync(join(root, dir, 'values.yaml'))) {
     valuesFile = toRepoPath(join(dir, 'values.yaml'))
-    values = loadYamlMapping(readFileSync(join(root, dir, 'values.yaml'), 'utf8'), valuesFile).value
+    const loaded = loadYamlMapping(readFileSync(join(root, dir, 'values.yaml'), 'utf8'), valuesFile)
+    values = loaded.value
+    valuesDoc = loaded.doc
   }
   const templates: TemplateDocument[] = []
   for (const rel of listTemplateFiles(root, dir, problems)) {
     const file = toRepoPath(rel)
     try {
       for (const loaded of loadYamlDocuments(readFileSync(join(root, rel), 'utf8'), file)) {
-        if (loaded.value === null || typeof loaded.value !== 'object' || Array.isArray(loaded.value)) {
+        if (
+          loaded.value === null ||
+          typeof loaded.value !== 'object' ||
+          Array.isArray(loaded.value)
+        ) {
           throw new InputError('a manifest document must be a mapping (a Kubernetes object)', {
             file,
             line: loaded.line
@@ -316,6 +344,7 @@ function loadService(
     images: (settings.images as Record<string, string> | undefined) ?? {},
     values,
     valuesFile,
+    valuesDoc,
     templates
   }
 }
@@ -329,7 +358,10 @@ function listTemplateFiles(root: string, dir: string, problems: RenderProblem[])
       if (entry.isSymbolicLink()) {
         problems.push({ message: 'symbolic links are not followed', file: toRepoPath(child) })
       } else if (entry.isDirectory()) walk(child)
-      else if (/\.ya?ml$/.test(entry.name) && !(rel === dir && (entry.name === 'kit.yaml' || entry.name === 'values.yaml'))) {
+      else if (
+        /\.ya?ml$/.test(entry.name) &&
+        !(rel === dir && (entry.name === 'kit.yaml' || entry.name === 'values.yaml'))
+      ) {
         out.push(child)
       }
     }
@@ -344,14 +376,21 @@ function listYamlFiles(root: string, dir: string, problems: RenderProblem[]): st
   const out: string[] = []
   for (const entry of readdirSync(abs, { withFileTypes: true }).sort(byName)) {
     if (!/\.ya?ml$/.test(entry.name)) continue
-    if (entry.isSymbolicLink()) problems.push({ message: 'symbolic links are not followed', file: toRepoPath(join(dir, entry.name)) })
+    if (entry.isSymbolicLink())
+      problems.push({
+        message: 'symbolic links are not followed',
+        file: toRepoPath(join(dir, entry.name))
+      })
     else if (entry.isFile()) out.push(toRepoPath(join(dir, entry.name)))
   }
   return out
 }
 
 function nameFromFile(file: string, what: string): string {
-  const name = file.split('/').pop()!.replace(/\.ya?ml$/, '')
+  const name = file
+    .split('/')
+    .pop()!
+    .replace(/\.ya?ml$/, '')
   if (!namePattern.test(name)) {
     throw new InputError(
       `${what} name '${name}' (from the file name) must be lowercase letters, digits and '-' (at most 63)`,
@@ -375,25 +414,49 @@ function loadImage(root: string, path: string): LoadedImage | undefined {
   return { file, record: value as unknown as ImageRecord }
 }
 
+/** The line of a map key (not its value) under `parent`. */
+export function keyLineOf(
+  doc: LoadedDocument,
+  parent: readonly (string | number)[],
+  key: string
+): number {
+  let node = doc.doc.contents as unknown
+  for (const part of parent) {
+    if (!isMap(node)) break
+    node = node.get(part, true)
+  }
+  if (isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key)
+    const range = pair && isScalar(pair.key) ? pair.key.range : undefined
+    if (range) return doc.lineCounter.linePos(range[0]).line
+  }
+  return lineOf(doc, [...parent, key])
+}
+
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
 }
 
 /** Forward slashes on every platform: paths in messages, the index and annotations. */
 export function toRepoPath(p: string): string {
-  return relative('.', p).split(sep).join('/') || p.split(sep).join('/')
+  return p.split(sep).join('/')
 }
 
 /** Turns any thrown error into a problem record (keeping file and line from InputError). */
 export function problemFrom(err: unknown): RenderProblem {
   if (err instanceof RenderFailedError) return err.problems[0]
   if (err instanceof InputError) {
-    return { message: stripWhere(err.message, err.where.file), file: err.where.file, line: err.where.line }
+    return {
+      message: stripWhere(err.message, err.where.file),
+      file: err.where.file,
+      line: err.where.line
+    }
   }
   return { message: err instanceof Error ? err.message : String(err) }
 }
 
 function stripWhere(message: string, file: string | undefined): string {
   if (!file || !message.startsWith(file)) return message
-  return message.replace(/^[^:]*(:\d+)?(:\d+)?: /, '')
+  const m = /^(:\d+)?(:\d+)?: /.exec(message.slice(file.length))
+  return m ? message.slice(file.length + m[0].length) : message
 }

@@ -56,11 +56,15 @@ export function validateAgainstSchema(
   const text =
     problems.length === 1
       ? first.message
-      : `${problems.length} problems:\n` + problems.map((p) => `  line ${p.line}: ${p.message}`).join('\n')
+      : `${problems.length} problems:\n` +
+        problems.map((p) => `  line ${p.line}: ${p.message}`).join('\n')
   throw new InputError(text, { file, line: first?.line })
 }
 
-function describeError(e: ErrorObject, doc: LoadedDocument | undefined): { line: number; message: string } {
+function describeError(
+  e: ErrorObject,
+  doc: LoadedDocument | undefined
+): { line: number; message: string } {
   const path = e.instancePath
     .split('/')
     .slice(1)
@@ -84,12 +88,13 @@ function describeError(e: ErrorObject, doc: LoadedDocument | undefined): { line:
     case 'propertyNames':
       message = `${where} has an invalid name '${String((e.params as { propertyName: string }).propertyName)}' (lowercase letters, digits and '-')`
       break
-    case 'pattern': {
-      const shown = typeof e.data === 'string' && e.data.length <= 80 ? ` '${e.data}'` : ''
-      const hint = (e.parentSchema as { description?: string } | undefined)?.description
-      message = `${where}${shown} is not valid${hint ? `: ${hint}` : ''}`
-      break
-    }
+    case 'pattern':
+      {
+        const shown = typeof e.data === 'string' && e.data.length <= 80 ? ` '${e.data}'` : ''
+        const hint = (e.parentSchema as { description?: string } | undefined)?.description
+        message = `${where}${shown} is not valid${hint ? `: ${hint}` : ''}`
+        break
+      }
       break
     default:
       message = `${where} ${e.message ?? 'is invalid'}`

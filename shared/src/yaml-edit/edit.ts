@@ -79,7 +79,8 @@ export function setYamlValue(
   const eol = lineEnding(text)
 
   if (docs.length === 0) {
-    if (!options.create) throw new InputError(`path '${where}' does not exist (the file is empty)`, { file })
+    if (!options.create)
+      throw new InputError(`path '${where}' does not exist (the file is empty)`, { file })
     if (index !== 0) throw new InputError(`document ${index} does not exist`, { file })
     const lines = renderNewKeys(path, value, 0, indentStep(text), eol, file)
     const prefix = text === '' || text.endsWith('\n') ? text : text + eol
@@ -88,7 +89,8 @@ export function setYamlValue(
     return { text: out, changed: true }
   }
   const loaded = docs[index]
-  if (!loaded) throw new InputError(`document ${index} does not exist (the file has ${docs.length})`, { file })
+  if (!loaded)
+    throw new InputError(`document ${index} does not exist (the file has ${docs.length})`, { file })
 
   const found = walk(loaded.doc, path, file)
   if (found.kind === 'found') {
@@ -111,7 +113,9 @@ export function setYamlValue(
     )
   const remaining = path.slice(found.depth)
   if (remaining.some((p) => typeof p === 'number'))
-    throw new InputError(`path '${where}' cannot be created: sequence items are never created`, { file })
+    throw new InputError(`path '${where}' cannot be created: sequence items are never created`, {
+      file
+    })
   const map = found.map
   let insertion: Splice
   if (map.flow) {
@@ -129,13 +133,12 @@ export function setYamlValue(
     const keyStart = (first.key as Node).range?.[0] ?? 0
     const column = keyStart - lineStartOf(text, keyStart)
     const at = endOfBlockPair(text, map.items[map.items.length - 1])
-    const body = renderNewKeys(remaining as string[], value, column, indentStep(text), eol, file)
+    const step = column > 0 ? parentStep(text, keyStart, column) : indentStep(text)
+    const body = renderNewKeys(remaining as string[], value, column, step, eol, file)
     insertion = { start: at, end: at, text: (at > 0 && text[at - 1] !== '\n' ? eol : '') + body }
   }
   const out = splice(text, [insertion])
-  const created = loaded.doc.createNode(
-    nestedValue(remaining.slice(1), value)
-  ) as Node
+  const created = loaded.doc.createNode(nestedValue(remaining.slice(1), value)) as Node
   map.set(loaded.doc.createNode(remaining[0]), created)
   verify(out, file, () => docs.map((d) => d.doc.toJS()))
   return { text: out, changed: true }
@@ -146,7 +149,11 @@ export function setYamlValue(
  * provenance field a new bump no longer has, so a stale value cannot describe the wrong build.
  * A missing key is not an error: there is nothing to remove.
  */
-export function deleteYamlKey(text: string, path: YamlPath, options: PathEditOptions): YamlEditResult {
+export function deleteYamlKey(
+  text: string,
+  path: YamlPath,
+  options: PathEditOptions
+): YamlEditResult {
   const { file } = options
   const docs = loadYamlDocuments(text, file)
   const loaded = docs[options.document ?? 0]
@@ -227,7 +234,11 @@ export function setContainerImages(
                 if (after !== before) {
                   const rendered = renderScalar(after, scalar, inFlow || !!node.flow, file, loaded)
                   const [start, end] = scalarRange(scalar)
-                  splices.push({ start, end, text: start === end ? ` ${rendered.text}` : rendered.text })
+                  splices.push({
+                    start,
+                    end,
+                    text: start === end ? ` ${rendered.text}` : rendered.text
+                  })
                   scalar.value = rendered.parsed
                   replacements.push({ document, path: formatYamlPath(childPath), before, after })
                 }
@@ -238,7 +249,9 @@ export function setContainerImages(
           visit(pair.value as Node | null, childPath, inFlow || !!node.flow)
         }
       } else if (isSeq(node)) {
-        node.items.forEach((item, i) => visit(item as Node | null, [...path, i], inFlow || !!node.flow))
+        node.items.forEach((item, i) =>
+          visit(item as Node | null, [...path, i], inFlow || !!node.flow)
+        )
       }
     }
     visit(loaded.doc.contents as Node | null, [], false)
@@ -270,27 +283,35 @@ function walk(doc: Document.Parsed, path: YamlPath, file: string): WalkResult {
     } else if (isSeq(node)) {
       inFlow ||= !!node.flow
       if (typeof seg !== 'number')
-        throw new InputError(`'${here}' is a list; index it with [n] instead of '.${seg}'`, { file })
+        throw new InputError(`'${here}' is a list; index it with [n] instead of '.${seg}'`, {
+          file
+        })
       const item = node.items[seg] as Node | undefined
       if (item === undefined)
-        throw new InputError(`'${here}' has ${node.items.length} items; [${seg}] does not exist`, { file })
+        throw new InputError(`'${here}' has ${node.items.length} items; [${seg}] does not exist`, {
+          file
+        })
       node = item
     } else {
-      throw new InputError(`'${here}' is ${describe(node)}, not a mapping; cannot reach '${formatYamlPath(path)}'`, {
-        file
-      })
+      throw new InputError(
+        `'${here}' is ${describe(node)}, not a mapping; cannot reach '${formatYamlPath(path)}'`,
+        {
+          file
+        }
+      )
     }
   }
   node = resolve(doc, node)
   if (!isScalar(node))
-    throw new InputError(`'${formatYamlPath(path)}' is ${describe(node)}, not a single value`, { file })
+    throw new InputError(`'${formatYamlPath(path)}' is ${describe(node)}, not a single value`, {
+      file
+    })
   return { kind: 'found', node, inFlow }
 }
 
 function findPair(map: YAMLMap, key: string | number): Pair | undefined {
   return map.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key)) as
-    | Pair
-    | undefined
+    Pair | undefined
 }
 
 function resolve(doc: Document.Parsed, node: Node | null): Node | null {
@@ -302,7 +323,8 @@ function describe(node: Node | null): string {
   if (node === null) return 'empty'
   if (isMap(node)) return 'a mapping'
   if (isSeq(node)) return 'a list'
-  if (isScalar(node)) return node.value === null ? 'null' : `the value ${JSON.stringify(node.value)}`
+  if (isScalar(node))
+    return node.value === null ? 'null' : `the value ${JSON.stringify(node.value)}`
   return 'an unsupported node'
 }
 
@@ -326,7 +348,8 @@ function renderScalar(
       { file }
     )
   }
-  const originalType = original === undefined || original.value === null ? 'string' : typeof original.value
+  const originalType =
+    original === undefined || original.value === null ? 'string' : typeof original.value
   if (style === 'PLAIN') {
     const plain = readPlain(value, inFlow)
     if (
@@ -350,7 +373,8 @@ function readPlain(value: string, inFlow: boolean): { ok: boolean; value?: unkno
   const doc = parseDocument(probe, { version: '1.2' })
   if (doc.errors.length > 0 || doc.warnings.length > 0) return { ok: false }
   const js = doc.toJS() as unknown
-  if (inFlow) return Array.isArray(js) && js.length === 1 ? { ok: true, value: js[0] } : { ok: false }
+  if (inFlow)
+    return Array.isArray(js) && js.length === 1 ? { ok: true, value: js[0] } : { ok: false }
   return js !== null && typeof js === 'object' && Object.keys(js).length === 1
     ? { ok: true, value: (js as Record<string, unknown>).k }
     : { ok: false }
@@ -444,6 +468,23 @@ function indentStep(text: string): number {
     if (previousOpens && indent > previousIndent) return indent - previousIndent
     previousIndent = indent
     previousOpens = /:\s*(#.*)?$/.test(line)
+  }
+  return 2
+}
+
+/**
+ * The nesting step of the map whose first key starts at `keyStart`: its column minus the
+ * column of the nearest line above with less indentation (the parent key), so a map nested
+ * with 4 spaces gets its new children at 4 more.
+ */
+function parentStep(text: string, keyStart: number, column: number): number {
+  const lines = text.slice(0, lineStartOf(text, keyStart)).split('\n').reverse()
+  for (const line of lines) {
+    const content = line.replace(/\r$/, '')
+    if (content.trim() === '' || content.trimStart().startsWith('#')) continue
+    const indent = content.length - content.trimStart().length
+    const dash = /^\s*- /.test(content) ? 2 : 0
+    if (indent + dash < column) return column - indent - dash || 2
   }
   return 2
 }

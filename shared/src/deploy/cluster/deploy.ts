@@ -1,5 +1,50 @@
-import type { ClusterClient } from '../../k8s/types.js'
-import type { ClusterResult, ClusterTarget, DeployClusterOptions, Manifest } from './types.js'
+/**
+ * The per-cluster deploy engine: prepare (defaults, scope, order) → apply stage by stage with
+ * server-side apply, writing only what a server-side dry run says would change → wait for
+ * health → on failure, restore what ran before. Every message goes through the redactor.
+ */
+import { comparable, isChanged, renderDiff } from '../../k8s/diff.js'
+import { describeRef, groupOf, refOf } from '../../k8s/identity.js'
+import { indexByKindName, planStages, KindRank } from '../../k8s/order.js'
+import {
+  ClusterUnreachableError,
+  KubeApiError,
+  type ClusterClient,
+  type KubeObject,
+  type Manifest
+} from '../../k8s/types.js'
+import { createClusterClient } from '../../k8s/client/client.js'
+import { abortReason, mapLimit, systemClock } from './clock.js'
+import type {
+  ChangeEntry,
+  ClusterResult,
+  ClusterTarget,
+  DeployClusterOptions,
+  Failure
+} from './types.js'
+import { waitForHealth, type WaitTarget } from './wait.js'
+
+/** Objects applied at once within a stage. */
+const applyConcurrency = 8
+/** No-progress timer for controllers without a failure signal (PEERS.md §5.6 default). */
+const noProgressMs = 300_000
+
+/**
+ * A manifest ready to apply: `object` (= `desired`) is the manifest with its namespace defaulted
+ * and the run's labels and annotations added.
+ */
+interface Prepared extends Manifest {
+  readonly desired: KubeObject
+}
+
+/** What the apply did to one object; kept for the wait and for rollback. */
+interface Applied {
+  readonly prepared: Prepared
+  /** The object before this run (undefined: created by this run). */
+  readonly previous: KubeObject | undefined
+  readonly appliedGeneration?: number
+  readonly recreated?: boolean
+}
 
 /** Deploys `manifests` to one cluster: apply in safe order, wait for health, roll back on failure. */
 export async function deployCluster(
@@ -7,10 +52,20 @@ export async function deployCluster(
   manifests: Manifest[],
   options: DeployClusterOptions
 ): Promise<ClusterResult> {
-  void target
-  void manifests
-  void options
-  throw new Error('deployCluster: not implemented yet')
+  const client = createClusterClient(target.name, target.kubeConfig, {
+    redactor: options.redactor,
+    onRetry: (what, attempt, delay, err) =>
+      options.log.debug(
+        options.redactor.scrub(
+          `${target.name}: ${what} failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); retry ${attempt} in ${delay} ms`
+        )
+      )
+  })
+  try {
+    return await deployWithClient(client, manifests, options)
+  } finally {
+    await client.close()
+  }
 }
 
 /** The same engine over any ClusterClient (an in-memory fake in unit tests). */
@@ -19,8 +74,516 @@ export async function deployWithClient(
   manifests: Manifest[],
   options: DeployClusterOptions
 ): Promise<ClusterResult> {
-  void client
-  void manifests
-  void options
-  throw new Error('deployWithClient: not implemented yet')
+  const clock = options.clock ?? systemClock
+  const started = clock.now()
+  const deadline = started + options.timeoutMs
+  const scrub = (s: string) => options.redactor.scrub(s)
+  const label = client.cluster
+  const log = {
+    info: (m: string) => options.log.info(scrub(m)),
+    warning: (m: string) => options.log.warning(scrub(m)),
+    debug: (m: string) => options.log.debug(scrub(m))
+  }
+  for (const m of manifests) registerSecretValues(m.object, options.redactor)
+
+  const changes: ChangeEntry[] = []
+  const applied: Applied[] = []
+  const finish = (
+    outcome: ClusterResult['outcome'],
+    failures: Failure[] = [],
+    reason?: string,
+    rolledBack?: boolean
+  ): ClusterResult => ({
+    cluster: client.cluster,
+    outcome,
+    // Every text that leaves the engine is scrubbed once more: API errors may echo values.
+    changes: changes.map((c) => ({
+      ...c,
+      ...(c.diff !== undefined ? { diff: scrub(c.diff) } : {}),
+      ...(c.message !== undefined ? { message: scrub(c.message) } : {})
+    })),
+    failures: failures.map((f) => ({
+      ...f,
+      message: scrub(f.message),
+      events: f.events.map(scrub)
+    })),
+    durationMs: clock.now() - started,
+    ...(reason ? { reason: scrub(reason) } : {}),
+    ...(rolledBack ? { rolledBack } : {})
+  })
+
+  if (manifests.length === 0) return finish('unchanged')
+
+  const waitOptions = {
+    clock,
+    log,
+    pollMs: options.pollMs ?? 2_000,
+    heartbeatMs: options.heartbeatMs ?? 20_000,
+    failFast: options.failFast,
+    signal: options.signal,
+    waitForLoadBalancers: options.waitForLoadBalancers,
+    noProgressMs,
+    label,
+    scrub
+  }
+
+  let failures: Failure[] = []
+  let failureReason = ''
+  try {
+    // 1. Prepare: scope and namespace defaults from discovery, run labels and annotations.
+    const prepared = await prepare(client, manifests, options)
+    // Prepared objects carry their defaulted namespace: no namespace now means cluster-scoped.
+    const stages = planStages(prepared, (o) => !o.metadata.namespace)
+    if (options.wait) warnAboutProgressDeadlines(prepared, options.timeoutMs, log, label)
+    log.info(
+      `${label}: ${options.dryRun ? 'dry run of' : 'applying'} ${prepared.length} objects in ${stages.length} stage${stages.length === 1 ? '' : 's'}`
+    )
+
+    // 2. Apply stage by stage.
+    for (const [index, stage] of stages.entries()) {
+      if (options.signal?.aborted) throw abortReason(options.signal)
+      const results = await mapLimit(stage.manifests, applyConcurrency, (p) =>
+        applyOne(client, p, prepared, options.dryRun, log, label, clock, options.signal)
+      )
+      for (const r of results) {
+        changes.push(r.entry)
+        if (r.applied) applied.push(r.applied)
+        if (r.failure) failures.push(r.failure)
+      }
+      if (failures.length > 0) {
+        failureReason = `${failures[0].object}: ${failures[0].message}`
+        break
+      }
+      if (options.dryRun) continue
+      const stageApplied = results.flatMap((r) => (r.applied ? [r.applied] : []))
+      // CRDs must be established before their custom resources can be applied, even without wait.
+      const crds = stageApplied.filter(
+        (a) => a.prepared.desired.kind === 'CustomResourceDefinition'
+      )
+      if (stage.rank === KindRank.NamespacesAndCrds && crds.length > 0) {
+        const w = await waitForHealth(client, crds.map(waitTarget), { ...waitOptions, deadline })
+        client.resetDiscovery()
+        if (!w.ok) {
+          failures = w.failures
+          failureReason = `CustomResourceDefinition not established: ${w.failures[0]?.message ?? ''}`
+          break
+        }
+      }
+      // Objects others depend on must be healthy before their dependents are applied.
+      const next = stages[index + 1]
+      if (options.wait && next && next.depth > stage.depth) {
+        const sameDepth = applied.filter((a) =>
+          stages.some((s) => s.depth === stage.depth && s.manifests.includes(a.prepared))
+        )
+        const w = await waitForHealth(client, sameDepth.map(waitTarget), {
+          ...waitOptions,
+          deadline
+        })
+        if (!w.ok) {
+          failures = w.failures
+          failureReason = summarize(w.failures, w.timedOut)
+          break
+        }
+      }
+    }
+
+    if (failures.length === 0 && options.dryRun) {
+      const changed = changes.some((c) => c.action !== 'unchanged')
+      log.info(`${label}: dry run: ${countActions(changes)}; nothing was changed`)
+      return finish(changed ? 'changed' : 'unchanged')
+    }
+
+    // 3. Wait for everything this run changed.
+    if (failures.length === 0 && options.wait && applied.length > 0) {
+      log.info(
+        `${label}: waiting for ${applied.length} changed object${applied.length === 1 ? '' : 's'} to become healthy`
+      )
+      const w = await waitForHealth(client, applied.map(waitTarget), { ...waitOptions, deadline })
+      if (!w.ok) {
+        failures = w.failures
+        failureReason = summarize(w.failures, w.timedOut)
+      }
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    const aborted = options.signal?.aborted ?? false
+    failureReason =
+      err instanceof ClusterUnreachableError
+        ? message
+        : aborted
+          ? `aborted: ${message}`
+          : `deploy failed: ${message}`
+    if (failures.length === 0)
+      failures = [
+        {
+          object: `cluster/${client.cluster}`,
+          reason: aborted ? 'Aborted' : errorReason(err),
+          message: scrub(message),
+          events: []
+        }
+      ]
+  }
+
+  if (failures.length === 0) {
+    const changed = changes.some((c) => c.action !== 'unchanged')
+    log.info(`${label}: ${changed ? 'deployed' : 'no changes'}: ${countActions(changes)}`)
+    return finish(changed ? 'changed' : 'unchanged')
+  }
+
+  for (const f of failures)
+    log.warning(
+      `${label}: ${f.object}${f.pod ? ` pod ${f.pod}` : ''}${f.container ? ` container ${f.container}` : ''}: ${f.reason}: ${f.message}` +
+        (f.events.length ? `\n  ${f.events.join('\n  ')}` : '')
+    )
+  if (!options.rollbackOnFailure || options.dryRun || applied.length === 0)
+    return finish('failed', failures, failureReason)
+
+  // 4. Roll back what this run changed.
+  log.warning(
+    `${label}: rolling back ${applied.length} object${applied.length === 1 ? '' : 's'} changed by this run`
+  )
+  try {
+    const aborted = options.signal?.aborted ?? false
+    // A client bound to the (now aborted) signal would refuse every request.
+    const rollbackClient = aborted && client.detached ? client.detached() : client
+    const restored = await rollback(rollbackClient, applied, log, label)
+    if (!aborted && options.wait && restored.length > 0) {
+      const w = await waitForHealth(rollbackClient, restored, {
+        ...waitOptions,
+        signal: undefined,
+        // The rollback gets a budget of its own: what ran before must come back even if the
+        // failed rollout used up the cluster's time.
+        deadline: clock.now() + options.timeoutMs
+      })
+      if (!w.ok) {
+        log.warning(
+          `${label}: rollback did not become healthy: ${summarize(w.failures, w.timedOut)}`
+        )
+        return finish(
+          'failed',
+          failures,
+          `${failureReason}; rollback did not become healthy: ${summarize(w.failures, w.timedOut)}`
+        )
+      }
+    }
+    log.info(`${label}: rolled back${aborted ? ' (not waited for: the deploy was aborted)' : ''}`)
+    return finish('rolled-back', failures, `${failureReason}; rolled back`, true)
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    log.warning(`${label}: rollback failed: ${message}`)
+    return finish('failed', failures, `${failureReason}; rollback failed: ${message}`)
+  }
+}
+
+/**
+ * A Deployment's own failure signal is its progress deadline (API default 600 s). When that is
+ * longer than the cluster's timeout, a stuck rollout that no pod rule catches ends as a timeout
+ * instead of ProgressDeadlineExceeded: say so up front (PEERS.md §5.6).
+ */
+function warnAboutProgressDeadlines(
+  prepared: Prepared[],
+  timeoutMs: number,
+  log: { warning(m: string): void },
+  label: string
+): void {
+  for (const p of prepared) {
+    if (p.desired.kind !== 'Deployment') continue
+    const seconds =
+      (p.desired.spec as { progressDeadlineSeconds?: number } | undefined)
+        ?.progressDeadlineSeconds ?? 600
+    if (seconds * 1000 > timeoutMs)
+      log.warning(
+        `${label}: ${describeRef(p.desired)}: progressDeadlineSeconds is ${seconds}s, longer than the cluster timeout (${Math.round(timeoutMs / 1000)}s); a stalled rollout will be reported as a timeout`
+      )
+  }
+}
+
+function waitTarget(a: Applied): WaitTarget {
+  return { ref: refOf(a.prepared.desired), appliedGeneration: a.appliedGeneration }
+}
+
+/** Defaults the namespace of namespaced objects and adds the run's labels and annotations. */
+async function prepare(
+  client: ClusterClient,
+  manifests: Manifest[],
+  options: DeployClusterOptions
+): Promise<Prepared[]> {
+  const lookup = indexByKindName(manifests)
+  const scopeCache = new Map<string, Promise<boolean>>()
+  const namespaced = (o: KubeObject) => {
+    const k = `${o.apiVersion}|${o.kind}`
+    let p = scopeCache.get(k)
+    if (!p) {
+      p = client.isNamespaced(o.apiVersion, o.kind).catch((err: unknown) => {
+        // A custom resource whose CRD comes in this same run: take the scope from the CRD.
+        const crd = lookup.crdFor(groupOf(o.apiVersion), o.kind)
+        if (err instanceof KubeApiError && err.reason === 'UnknownKind' && crd)
+          return (crd.object.spec as { scope?: string } | undefined)?.scope !== 'Cluster'
+        throw err
+      })
+      scopeCache.set(k, p)
+    }
+    return p
+  }
+  return Promise.all(
+    manifests.map(async (m) => {
+      const desired = structuredClone(m.object)
+      const meta = desired.metadata
+      if (await namespaced(desired)) meta.namespace ??= client.defaultNamespace ?? 'default'
+      else delete meta.namespace
+      if (options.labels) meta.labels = { ...meta.labels, ...options.labels }
+      if (options.annotations) meta.annotations = { ...meta.annotations, ...options.annotations }
+      return { object: desired, desired, source: m.source }
+    })
+  )
+}
+
+interface ApplyOutcome {
+  entry: ChangeEntry
+  applied?: Applied
+  failure?: Failure
+}
+
+/**
+ * Applies one object: read the live object, ask the server what applying would produce (dry
+ * run), and write only when that differs from what is live.
+ */
+async function applyOne(
+  client: ClusterClient,
+  p: Prepared,
+  all: Prepared[],
+  dryRun: boolean,
+  log: { info(m: string): void; debug(m: string): void },
+  label: string,
+  clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> },
+  signal: AbortSignal | undefined
+): Promise<ApplyOutcome> {
+  const desired = p.desired
+  const ref = refOf(desired)
+  const id = describeRef(ref)
+  const base = {
+    kind: desired.kind,
+    name: desired.metadata.name,
+    ...(desired.metadata.namespace ? { namespace: desired.metadata.namespace } : {})
+  }
+  let live: KubeObject | undefined
+  try {
+    live = await client.get(ref)
+  } catch (err) {
+    if (!(dryRun && comesWithThisRun(err, desired, all))) return failed(base, id, err)
+  }
+  // Nothing live: the write is a create, and there is nothing to compare with, so skip the
+  // server-side dry run (one request instead of two; the apply validates just the same).
+  if (!live && !dryRun) {
+    try {
+      const result = await client.apply(desired)
+      log.debug(`${label}: ${id} created`)
+      return {
+        entry: { ...base, action: 'created', diff: renderDiff(undefined, desired) },
+        applied: { prepared: p, previous: undefined, appliedGeneration: result.metadata.generation }
+      }
+    } catch (err) {
+      return failed(base, id, err)
+    }
+  }
+  let predicted: KubeObject
+  try {
+    predicted = await client.apply(desired, { dryRun: true })
+  } catch (err) {
+    if (dryRun && comesWithThisRun(err, desired, all))
+      return {
+        entry: {
+          ...base,
+          action: 'created',
+          diff: renderDiff(undefined, desired),
+          message: 'its namespace or CRD is created by this deploy; diff computed from the manifest'
+        }
+      }
+    if (isImmutableError(err) && desired.kind === 'Job' && live) {
+      if (dryRun)
+        return {
+          entry: {
+            ...base,
+            action: 'configured',
+            diff: renderDiff(live, desired),
+            message: "would delete and recreate the Job (a Job's pod template is immutable)"
+          }
+        }
+      log.info(
+        `${label}: ${id}: the Job's pod template changed and is immutable: deleting the Job and its pods, then creating it again`
+      )
+      try {
+        await client.delete(ref, { propagationPolicy: 'Foreground' })
+        for (let i = 0; i < 120 && (await client.get(ref)); i++) await clock.sleep(500, signal)
+        const created = await client.apply(desired)
+        return {
+          entry: {
+            ...base,
+            action: 'configured',
+            diff: renderDiff(live, desired),
+            message: 'deleted and recreated (Job template is immutable)'
+          },
+          applied: {
+            prepared: p,
+            previous: live,
+            appliedGeneration: created.metadata.generation,
+            recreated: true
+          }
+        }
+      } catch (e) {
+        return failed(base, id, e)
+      }
+    }
+    if (isImmutableError(err))
+      return failed(
+        base,
+        id,
+        err,
+        `${immutableText(err)}; kit does not delete and recreate a ${desired.kind} on its own: change the field back, rename the object, or delete it by hand`
+      )
+    return failed(base, id, err)
+  }
+
+  const changed = isChanged(live, predicted)
+  if (!changed) return { entry: { ...base, action: 'unchanged' } }
+  const diff = renderDiff(live && comparable(live), predicted)
+  if (dryRun) return { entry: { ...base, action: live ? 'configured' : 'created', diff } }
+  try {
+    const result = await client.apply(desired)
+    log.debug(`${label}: ${id} ${live ? 'configured' : 'created'}`)
+    return {
+      entry: { ...base, action: live ? 'configured' : 'created', diff },
+      applied: { prepared: p, previous: live, appliedGeneration: result.metadata.generation }
+    }
+  } catch (err) {
+    return failed(base, id, err)
+  }
+}
+
+/** In a dry run, a 404 for a namespace or an unknown kind is expected when this run creates them. */
+function comesWithThisRun(err: unknown, desired: KubeObject, all: Prepared[]): boolean {
+  if (!(err instanceof KubeApiError) || err.statusCode !== 404) return false
+  const lookup = indexByKindName(all)
+  if (err.reason === 'UnknownKind')
+    return lookup.crdFor(groupOf(desired.apiVersion), desired.kind) !== undefined
+  const ns = desired.metadata.namespace
+  return ns !== undefined && lookup.find('Namespace', undefined, ns) !== undefined
+}
+
+function isImmutableError(err: unknown): err is KubeApiError {
+  return err instanceof KubeApiError && err.statusCode === 422 && /immutable/i.test(err.message)
+}
+
+function immutableText(err: KubeApiError): string {
+  const fields = err.causes
+    .filter((c) => /immutable/i.test(c.message ?? ''))
+    .map((c) => c.field)
+    .filter(Boolean)
+  return fields.length > 0
+    ? `immutable field${fields.length === 1 ? '' : 's'} changed: ${fields.join(', ')}`
+    : `an immutable field changed (${err.message})`
+}
+
+function failed(
+  base: Omit<ChangeEntry, 'action'>,
+  id: string,
+  err: unknown,
+  message?: string
+): ApplyOutcome {
+  const text = message ?? (err instanceof Error ? err.message.split('\n')[0] : String(err))
+  if (err instanceof ClusterUnreachableError) throw err
+  return {
+    entry: { ...base, action: 'failed', message: text },
+    failure: { object: id, reason: errorReason(err), message: text, events: [] }
+  }
+}
+
+function errorReason(err: unknown): string {
+  if (err instanceof KubeApiError) return err.reason || `HTTP${err.statusCode}`
+  if (err instanceof ClusterUnreachableError) return 'Unreachable'
+  if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'))
+    return 'Aborted'
+  return 'Error'
+}
+
+/**
+ * Restores what ran before: objects this run created are deleted (newest first); objects it
+ * changed get their previous spec back by server-side apply (for a Deployment that brings the
+ * old ReplicaSet back up). Jobs are not re-run. Returns what to wait for.
+ */
+async function rollback(
+  client: ClusterClient,
+  applied: Applied[],
+  log: { info(m: string): void; warning(m: string): void },
+  label: string
+): Promise<WaitTarget[]> {
+  const restored: WaitTarget[] = []
+  for (const a of [...applied].reverse()) {
+    const desired = a.prepared.desired
+    const id = describeRef(desired)
+    if (!a.previous) {
+      const deleted = await client.delete(refOf(desired), { propagationPolicy: 'Background' })
+      log.info(
+        `${label}: rollback: deleted ${id} (created by this run)${deleted ? '' : ' — already gone'}`
+      )
+      continue
+    }
+    if (desired.kind === 'Job') {
+      log.info(
+        `${label}: rollback: ${id} left as is (a Job runs once; its previous run is not repeated)`
+      )
+      continue
+    }
+    const result = await client.apply(restorable(a.previous))
+    log.info(`${label}: rollback: restored the previous ${id}`)
+    restored.push({ ref: refOf(desired), appliedGeneration: result.metadata.generation })
+  }
+  return restored
+}
+
+/** The previous live object as an apply body: no server-managed metadata, no status. */
+function restorable(previous: KubeObject): KubeObject {
+  const o = comparable(previous)
+  const meta = o.metadata
+  for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds']) delete meta[k]
+  if (meta.annotations) {
+    delete meta.annotations['deployment.kubernetes.io/revision']
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations
+  }
+  return o
+}
+
+function summarize(failures: Failure[], timedOut: boolean): string {
+  const f = failures[0]
+  if (!f) return timedOut ? 'timed out' : 'failed'
+  const where = [f.object, f.pod && `pod ${f.pod}`, f.container && `container ${f.container}`]
+    .filter(Boolean)
+    .join(' ')
+  return `${where}: ${f.reason}: ${f.message}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`
+}
+
+function countActions(changes: ChangeEntry[]): string {
+  const counts = new Map<string, number>()
+  for (const c of changes) counts.set(c.action, (counts.get(c.action) ?? 0) + 1)
+  return [...counts.entries()].map(([a, n]) => `${n} ${a}`).join(', ') || 'nothing to do'
+}
+
+/** Secret values (base64 and decoded) are registered so no log, diff or error can show them. */
+function registerSecretValues(
+  object: KubeObject,
+  redactor: { add(v: string | undefined): void }
+): void {
+  if (object.kind !== 'Secret') return
+  const data = (object.data ?? {}) as Record<string, unknown>
+  for (const v of Object.values(data))
+    if (typeof v === 'string') {
+      redactor.add(v)
+      redactor.add(Buffer.from(v, 'base64').toString('utf8'))
+    }
+  const stringData = (object.stringData ?? {}) as Record<string, unknown>
+  for (const v of Object.values(stringData))
+    if (typeof v === 'string') {
+      redactor.add(v)
+      redactor.add(Buffer.from(v, 'utf8').toString('base64'))
+    }
 }

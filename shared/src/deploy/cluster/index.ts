@@ -4,10 +4,13 @@
  */
 export * from './types.js'
 export * from './deploy.js'
-export { loadManifestsDir } from '../../k8s/manifests.js'
+export { systemClock } from './clock.js'
+export { loadManifestsDir, parseManifests, clusterNameProblem } from '../../k8s/manifests.js'
+export { describeRef, keyOf, refOf } from '../../k8s/identity.js'
 export {
   kubeConfigsFromInputs,
   matchClusters,
-  createClusterClient
+  createClusterClient,
+  fieldManager
 } from '../../k8s/client/index.js'
-export type { RetryOptions } from '../../k8s/client/index.js'
+export type { RetryOptions, ClusterClientOptions } from '../../k8s/client/index.js'

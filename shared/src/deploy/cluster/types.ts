@@ -3,7 +3,13 @@
  * runner, action and CLI (shared/src/deploy/fleet, deployer/, cli/, engineer B).
  *
  * Changes after the first version are additive only and listed here:
- * - (none yet)
+ * - 07:15 KubeApiError gained `retryAfterSeconds`; ClusterClient gained optional `defaultNamespace`;
+ *   ChangeEntry gained optional `message`; DeployClusterOptions gained optional `pollMs` and
+ *   `waitForLoadBalancers`; index.ts also exports systemClock, parseManifests, clusterNameProblem,
+ *   describeRef/keyOf/refOf, fieldManager.
+ * - 07:45 ClusterClient gained optional `detached()` (the engine rolls back through it after an
+ *   abort, so a client created with `{ signal }` still rolls back). Pass `redactor` to
+ *   createClusterClient so exec-plugin tokens are registered, and call `close()` when done.
  *
  * Functions (implemented in this folder and k8s/, exported from ./index.ts):
  *   deployCluster(target, manifests, options): Promise<ClusterResult>   — ./deploy.ts

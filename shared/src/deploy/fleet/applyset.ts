@@ -41,13 +41,34 @@ export function applySetId(parent: {
   return `applyset-${hash}-v1`
 }
 
-/** kit's ApplySet id on every cluster (its parent is always kit-system/kit-applyset). */
-export const kitApplySetId = applySetId({
-  name: applySetParentName,
-  namespace: kitSystemNamespace,
-  kind: 'ConfigMap',
-  group: ''
-})
+/**
+ * The parent's name for an inventory name: `kit-applyset`, or `kit-applyset-<name>` when
+ * separate pipelines (say two manifests repositories) deploy to the same clusters and must
+ * not prune each other's objects.
+ */
+export function applySetParentNameFor(inventory?: string): string {
+  return inventory ? `${applySetParentName}-${inventory}` : applySetParentName
+}
+
+/** The ApplySet id of kit's parent for an inventory name. */
+export function applySetIdFor(inventory?: string): string {
+  return applySetId({
+    name: applySetParentNameFor(inventory),
+    namespace: kitSystemNamespace,
+    kind: 'ConfigMap',
+    group: ''
+  })
+}
+
+/** kit's default ApplySet id on every cluster (parent kit-system/kit-applyset). */
+export const kitApplySetId = applySetIdFor()
+
+/** Inventory names: short DNS-label fragments, so the parent's name stays valid. */
+export function inventoryNameProblem(name: string): string | undefined {
+  return /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(name)
+    ? undefined
+    : 'must be up to 40 lower-case letters, digits or "-", starting and ending with a letter or digit'
+}
 
 /** One member of the inventory. */
 export interface InventoryEntry {
@@ -143,27 +164,34 @@ export interface ApplySetParent {
   readonly exists: boolean
 }
 
-const parentRef = {
+const parentRef = (inventory?: string) => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   namespace: kitSystemNamespace,
-  name: applySetParentName
-}
+  name: applySetParentNameFor(inventory)
+})
 
 /** Reads the parent; an absent parent is an empty inventory (kit never deployed here). */
-export async function readApplySetParent(client: ClusterClient): Promise<ApplySetParent> {
-  const cm = await client.get(parentRef)
+export async function readApplySetParent(
+  client: ClusterClient,
+  inventoryName?: string
+): Promise<ApplySetParent> {
+  const applySetParentName = applySetParentNameFor(inventoryName)
+  const cm = await client.get(parentRef(inventoryName))
   if (!cm) return { inventory: [], groupKinds: [], namespaces: [], exists: false }
-  if (cm.metadata.labels?.[applySetIdLabel] !== kitApplySetId)
+  if (cm.metadata.labels?.[applySetIdLabel] !== applySetIdFor(inventoryName))
     throw new Error(
       `${kitSystemNamespace}/${applySetParentName} exists but is not kit's ApplySet parent (label ${applySetIdLabel}); refusing to use it`
     )
   const data = (cm.data ?? {}) as Record<string, string>
-  let inventory: InventoryEntry[] = []
+  let inventory: InventoryEntry[]
   try {
     inventory = data.inventory ? (JSON.parse(data.inventory) as InventoryEntry[]) : []
-  } catch {
-    throw new Error(`the inventory in ${kitSystemNamespace}/${applySetParentName} is not valid JSON`)
+  } catch (err) {
+    throw new Error(
+      `the inventory in ${kitSystemNamespace}/${applySetParentName} is not valid JSON`,
+      { cause: err }
+    )
   }
   const split = (v: string | undefined): string[] => (v ? v.split(',').filter(Boolean) : [])
   return {
@@ -175,18 +203,26 @@ export async function readApplySetParent(client: ClusterClient): Promise<ApplySe
 }
 
 /** The parent object for an inventory (group-kinds and namespaces derived from it). */
-export function applySetParentObject(inventory: readonly InventoryEntry[]): KubeObject {
+export function applySetParentObject(
+  inventory: readonly InventoryEntry[],
+  inventoryName?: string
+): KubeObject {
   const groupKinds = [...new Set(inventory.map(groupKind))].sort()
   const namespaces = [
-    ...new Set(inventory.map((e) => e.namespace).filter((n): n is string => !!n && n !== kitSystemNamespace))
+    ...new Set(
+      inventory.map((e) => e.namespace).filter((n): n is string => !!n && n !== kitSystemNamespace)
+    )
   ].sort()
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
-      name: applySetParentName,
+      name: applySetParentNameFor(inventoryName),
       namespace: kitSystemNamespace,
-      labels: { [applySetIdLabel]: kitApplySetId, 'app.kubernetes.io/managed-by': 'kit' },
+      labels: {
+        [applySetIdLabel]: applySetIdFor(inventoryName),
+        'app.kubernetes.io/managed-by': 'kit'
+      },
       annotations: {
         [applySetToolingAnnotation]: applySetTooling,
         [applySetGroupKindsAnnotation]: groupKinds.join(','),
@@ -204,11 +240,12 @@ export function applySetParentObject(inventory: readonly InventoryEntry[]): Kube
 export async function writeApplySetParent(
   client: ClusterClient,
   previous: ApplySetParent,
-  inventory: readonly InventoryEntry[]
+  inventory: readonly InventoryEntry[],
+  inventoryName?: string
 ): Promise<boolean> {
   if (previous.exists && JSON.stringify(previous.inventory) === JSON.stringify(inventory))
     return false
-  await client.apply(applySetParentObject(inventory))
+  await client.apply(applySetParentObject(inventory, inventoryName))
   return true
 }
 
@@ -217,6 +254,8 @@ export interface PruneOutcome {
   readonly entry: InventoryEntry
   readonly action: 'deleted' | 'skipped'
   readonly message: string
+  /** Whether the entry leaves the inventory (deleted, already gone, or no longer kit's). */
+  readonly forget: boolean
 }
 
 /**
@@ -227,31 +266,44 @@ export interface PruneOutcome {
 export async function executePrune(
   client: ClusterClient,
   plan: PrunePlan,
-  dryRun: boolean
+  dryRun: boolean,
+  inventoryName?: string
 ): Promise<PruneOutcome[]> {
+  const id = applySetIdFor(inventoryName)
   const out: PruneOutcome[] = []
   for (const entry of plan.delete) {
     const live = await client.get(entry)
     if (!live) {
-      out.push({ entry, action: 'skipped', message: 'already gone' })
+      out.push({ entry, action: 'skipped', message: 'already gone', forget: true })
       continue
     }
-    if (live.metadata.labels?.[applySetPartOfLabel] !== kitApplySetId) {
-      out.push({ entry, action: 'skipped', message: `not pruned: no longer carries ${applySetPartOfLabel}` })
+    if (live.metadata.labels?.[applySetPartOfLabel] !== id) {
+      out.push({
+        entry,
+        action: 'skipped',
+        message: `not pruned: no longer carries ${applySetPartOfLabel}`,
+        forget: true
+      })
       continue
     }
     if (dryRun) {
-      out.push({ entry, action: 'deleted', message: 'would be pruned (dry run)' })
+      out.push({ entry, action: 'deleted', message: 'would be pruned (dry run)', forget: true })
       continue
     }
     await client.delete(entry, { propagationPolicy: 'Background' })
-    out.push({ entry, action: 'deleted', message: 'pruned: no longer in the manifests' })
+    out.push({
+      entry,
+      action: 'deleted',
+      message: 'pruned: no longer in the manifests',
+      forget: true
+    })
   }
   for (const entry of plan.protected) {
     out.push({
       entry,
       action: 'skipped',
-      message: `not pruned: ${entry.kind} is protected (allow it with prune-allow-kinds)`
+      message: `not pruned: ${entry.kind} is protected (allow it with prune-allow-kinds)`,
+      forget: false
     })
   }
   return out

@@ -98,7 +98,10 @@ function describeHolder(lease: KubeObject): string {
  * keeps it renewed until released. An expired lease (its holder crashed or was cancelled) is
  * taken over.
  */
-export async function acquireLock(client: ClusterClient, options: LockOptions): Promise<LockHandle> {
+export async function acquireLock(
+  client: ClusterClient,
+  options: LockOptions
+): Promise<LockHandle> {
   const leaseSeconds = options.leaseSeconds ?? 60
   const pollMs = options.pollMs ?? 2000
   const { clock, log } = options
@@ -117,7 +120,10 @@ export async function acquireLock(client: ClusterClient, options: LockOptions): 
       ...(base?.metadata ?? {}),
       name: lockName,
       namespace: kitSystemNamespace,
-      annotations: { ...(base?.metadata.annotations ?? {}), [lockHolderAnnotation]: options.description }
+      annotations: {
+        ...(base?.metadata.annotations ?? {}),
+        [lockHolderAnnotation]: options.description
+      }
     },
     spec: {
       holderIdentity: options.identity,
@@ -135,7 +141,10 @@ export async function acquireLock(client: ClusterClient, options: LockOptions): 
     try {
       if (!live) {
         held = await client.create(desired(undefined, 0))
-      } else if (specOf(live).holderIdentity === options.identity || leaseExpired(live, clock.now())) {
+      } else if (
+        specOf(live).holderIdentity === options.identity ||
+        leaseExpired(live, clock.now())
+      ) {
         if (specOf(live).holderIdentity && specOf(live).holderIdentity !== options.identity)
           log.warning(`taking over the expired deploy lock of ${describeHolder(live)}`)
         held = await client.replace(desired(live, (specOf(live).leaseTransitions ?? 0) + 1))
@@ -179,10 +188,16 @@ export async function acquireLock(client: ClusterClient, options: LockOptions): 
           current = live
           return
         }
-        lost.abort(new Error(`lost the deploy lock of ${client.cluster} to ${live ? describeHolder(live) : 'nobody'}`))
+        lost.abort(
+          new Error(
+            `lost the deploy lock of ${client.cluster} to ${live ? describeHolder(live) : 'nobody'}`
+          )
+        )
         return
       }
-      log.warning(`could not renew the deploy lock: ${err instanceof Error ? err.message : String(err)}`)
+      log.warning(
+        `could not renew the deploy lock: ${err instanceof Error ? err.message : String(err)}`
+      )
       if (clock.now() - lastRenewed > leaseSeconds * 1000)
         lost.abort(new Error(`the deploy lock of ${client.cluster} expired: renewals failed`))
     }
@@ -195,6 +210,8 @@ export async function acquireLock(client: ClusterClient, options: LockOptions): 
     },
     Math.max(1000, (leaseSeconds * 1000) / 3)
   )
+  // Renewal must never keep a finished process alive on its own.
+  timer.unref()
   return {
     lost: lost.signal,
     async release() {

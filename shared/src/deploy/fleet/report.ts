@@ -25,7 +25,8 @@ const outcomeIcon: Record<ClusterOutcome, string> = {
 /** Rows sorted failures first, then by cluster name. */
 export function sortRows(rows: readonly FleetRow[]): FleetRow[] {
   return [...rows].sort(
-    (a, b) => outcomeOrder[a.outcome] - outcomeOrder[b.outcome] || a.cluster.localeCompare(b.cluster)
+    (a, b) =>
+      outcomeOrder[a.outcome] - outcomeOrder[b.outcome] || a.cluster.localeCompare(b.cluster)
   )
 }
 
@@ -105,9 +106,14 @@ export function renderSummary(report: FleetReport, title = 'kit deploy'): string
   let budget = diffBudgetChars
   const showChanges = (r: FleetRow): boolean => report.dryRun || r.outcome === 'changed'
   for (const r of rows.filter((x) => showChanges(x) && x.objectsChanged > 0)) {
-    lines.push(`<details><summary>${escapeHtml(r.cluster)}: ${r.objectsChanged} changes</summary>`, '')
+    lines.push(
+      `<details><summary>${escapeHtml(r.cluster)}: ${r.objectsChanged} changes</summary>`,
+      ''
+    )
     for (const c of r.changes.filter((x) => x.action !== 'unchanged')) {
-      lines.push(`- ${c.action} ${escapeHtml(objectName(c))}${c.message ? ` — ${escapeHtml(c.message)}` : ''}`)
+      lines.push(
+        `- ${c.action} ${escapeHtml(objectName(c))}${c.message ? ` — ${escapeHtml(c.message)}` : ''}`
+      )
       if (report.dryRun && c.diff) {
         if (budget <= 0) continue
         const diff = c.diff.length > budget ? `${c.diff.slice(0, budget)}\n… (truncated)` : c.diff

@@ -36,7 +36,10 @@ function short(commit: string): string {
 }
 
 /** Decides whether a run may deploy over what the cluster records (pure). */
-export function checkVersion(recorded: DeployState | undefined, intent: VersionIntent): GuardDecision {
+export function checkVersion(
+  recorded: DeployState | undefined,
+  intent: VersionIntent
+): GuardDecision {
   if (!intent.commit) return { allowed: true, note: 'no commit given: the version guard is off' }
   if (!recorded) return { allowed: true }
   if (recorded.commit === intent.commit) return { allowed: true }
@@ -63,16 +66,22 @@ export function checkVersion(recorded: DeployState | undefined, intent: VersionI
   }
 }
 
-const stateRef = {
-  apiVersion: 'v1',
-  kind: 'ConfigMap',
-  namespace: kitSystemNamespace,
-  name: stateConfigMapName
+/** The state ConfigMap's name for an inventory name (see applySetParentNameFor). */
+export function stateNameFor(inventory?: string): string {
+  return inventory ? `${stateConfigMapName}-${inventory}` : stateConfigMapName
 }
 
 /** Reads a cluster's recorded deploy state (undefined before kit's first deploy there). */
-export async function readDeployState(client: ClusterClient): Promise<DeployState | undefined> {
-  const cm = await client.get(stateRef)
+export async function readDeployState(
+  client: ClusterClient,
+  inventory?: string
+): Promise<DeployState | undefined> {
+  const cm = await client.get({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    namespace: kitSystemNamespace,
+    name: stateNameFor(inventory)
+  })
   const data = (cm?.data ?? {}) as Record<string, string>
   if (!data.commit) return undefined
   return {
@@ -90,16 +99,23 @@ export async function readDeployState(client: ClusterClient): Promise<DeployStat
 export async function recordDeployState(
   client: ClusterClient,
   previous: DeployState | undefined,
-  state: DeployState
+  state: DeployState,
+  inventory?: string
 ): Promise<boolean> {
   if (previous?.commit === state.commit && previous.commitTime === state.commitTime) return false
   const cm: KubeObject = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
-      name: stateConfigMapName,
+      name: stateNameFor(inventory),
       namespace: kitSystemNamespace,
-      labels: { 'app.kubernetes.io/managed-by': 'kit' }
+      labels: { 'app.kubernetes.io/managed-by': 'kit' },
+      // The deployed commit as annotations too, for `kubectl describe` and dashboards.
+      annotations: {
+        'kit.dev/commit': state.commit,
+        ...(state.commitTime ? { 'kit.dev/commit-time': state.commitTime } : {}),
+        ...(state.runUrl ? { 'kit.dev/run-url': state.runUrl } : {})
+      }
     },
     data: {
       commit: state.commit,

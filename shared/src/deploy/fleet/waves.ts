@@ -23,7 +23,10 @@ export function matchesAny(name: string, globs: readonly string[]): boolean {
  * Selects clusters by name or glob. An empty selection means every cluster. A pattern that
  * matches nothing is an error: a typo must not turn into a green run that deployed nothing.
  */
-export function selectClusters(available: readonly string[], patterns: readonly string[]): string[] {
+export function selectClusters(
+  available: readonly string[],
+  patterns: readonly string[]
+): string[] {
   if (patterns.length === 0) return [...available].sort()
   for (const p of patterns) {
     if (!available.some((c) => globToRegExp(p).test(c))) {

@@ -1,0 +1,423 @@
+// npm run bench:deploy — how fast and how lean the deployer is on real local clusters,
+// against `kubectl apply --server-side` and against the floor (the same server-side-apply
+// requests sent directly, same concurrency, no other logic), all measured in this run.
+//
+// For 3 clusters (the test set, started or reused) and 10 clusters (a separate set started
+// on ports 19000+ and stopped at the end), with BENCH_OBJECTS objects per cluster
+// (ConfigMaps, Services, Deployments of 1 replica):
+//   apply phase      kit deploy without waiting (fresh namespace) vs kubectl vs the floor
+//   full deploy      kit deploy with the health wait (fresh namespace)
+//   unchanged        kit deploy again (same namespace) vs kubectl apply again
+// kit runs as the bundled CLI in a child process (what a user runs; wall time includes Node's
+// start-up) and in-process (the core alone); the deployer's peak RSS comes from the child.
+//
+// Environment: BENCH_OBJECTS (100), BENCH_SETS ("3,10"), KUBECTL (default: the control-plane
+// cache's kubectl), BENCH_KEEP=1 (keep the 10-cluster set running).
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { Agent, request } from 'node:https'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { KubeConfig } from '@kubernetes/client-node'
+import {
+  runDeploy,
+  runIdentity,
+  fleetDefaults,
+  type DeployRequest
+} from '../shared/src/deploy/fleet/index.js'
+import { Redactor } from '../shared/src/secrets/redact.js'
+import {
+  downClusters,
+  ensureBinaries,
+  upClusters,
+  type ClusterSet
+} from '../testinfra/clusters/local-clusters.js'
+import { testBasePort, testClusterNames, testClustersDir } from '../testinfra/jest/clusters.js'
+
+const root = process.cwd()
+void dirname(fileURLToPath(import.meta.url))
+const objectsPerCluster = Number(process.env.BENCH_OBJECTS ?? 100)
+const sets = (process.env.BENCH_SETS ?? '3,10').split(',').map(Number)
+const kitCli = join(root, 'cli', 'dist', 'kit.js')
+const applyConcurrency = 8 // the engine's per-cluster apply concurrency (shared/src/deploy/cluster/deploy.ts)
+const log = (line: string): void => void process.stderr.write(`${line}\n`)
+
+// --- manifests -----------------------------------------------------------------------------
+
+interface Obj {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> }
+  [k: string]: unknown
+}
+
+/** BENCH_OBJECTS objects for one namespace: 40% ConfigMaps, 30% Services, 30% Deployments (+ the Namespace). */
+function objectsFor(ns: string): Obj[] {
+  const n = objectsPerCluster
+  const deployments = Math.round(n * 0.3)
+  const services = Math.round(n * 0.3)
+  const configMaps = n - deployments - services
+  const out: Obj[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }]
+  for (let i = 0; i < configMaps; i++)
+    out.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `config-${i}`, namespace: ns },
+      data: { index: String(i), payload: 'x'.repeat(200) }
+    })
+  for (let i = 0; i < services; i++)
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `svc-${i}`, namespace: ns },
+      spec: { selector: { app: `app-${i}` }, ports: [{ port: 80, targetPort: 8080 }] }
+    })
+  for (let i = 0; i < deployments; i++)
+    out.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `app-${i}`, namespace: ns },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: `app-${i}` } },
+        template: {
+          metadata: { labels: { app: `app-${i}` } },
+          spec: { containers: [{ name: 'app', image: `registry.example/bench/app-${i}:1.0.0` }] }
+        }
+      }
+    })
+  return out
+}
+
+/** Writes <dir>/<cluster>/00-namespace.yaml and one file per object (JSON is valid YAML). */
+function writeManifests(dir: string, clusters: readonly string[], ns: string): void {
+  for (const c of clusters) {
+    mkdirSync(join(dir, c), { recursive: true })
+    objectsFor(ns).forEach((o, i) =>
+      writeFileSync(
+        join(
+          dir,
+          c,
+          `${String(i).padStart(3, '0')}-${o.kind.toLowerCase()}-${o.metadata.name}.yaml`
+        ),
+        JSON.stringify(o)
+      )
+    )
+  }
+}
+
+// --- the three ways to apply -----------------------------------------------------------------
+
+interface Timed {
+  ms: number
+  peakRssMiB?: number
+}
+
+/** Runs a child process, sampling its peak RSS (VmHWM) until it exits. */
+async function runChild(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env
+): Promise<Timed & { code: number; stderr: string }> {
+  const started = performance.now()
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  let peakKiB = 0
+  const sample = setInterval(() => {
+    try {
+      const m = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)/)
+      if (m) peakKiB = Math.max(peakKiB, Number(m[1]))
+    } catch {
+      // exited between samples
+    }
+  }, 20)
+  const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? -1)))
+  clearInterval(sample)
+  return { ms: performance.now() - started, peakRssMiB: peakKiB / 1024, code, stderr }
+}
+
+async function kitCliDeploy(
+  dir: string,
+  kubeconfig: string,
+  wait: boolean,
+  concurrency: number
+): Promise<Timed> {
+  const args = [
+    kitCli,
+    'deploy',
+    dir,
+    '--kubeconfig',
+    kubeconfig,
+    '--concurrency',
+    String(concurrency),
+    '--timeout',
+    '5m',
+    '--inventory',
+    'bench'
+  ]
+  if (!wait) args.push('--no-wait')
+  const r = await runChild(process.execPath, args)
+  if (r.code !== 0) throw new Error(`kit deploy failed (${r.code}): ${r.stderr.slice(-2000)}`)
+  return r
+}
+
+async function kitInProcess(
+  dir: string,
+  kubeconfig: string,
+  wait: boolean,
+  concurrency: number
+): Promise<Timed> {
+  const req: DeployRequest = {
+    manifests: dir,
+    credentials: { kubeconfig: readFileSync(kubeconfig, 'utf8') },
+    clusters: [],
+    dryRun: false,
+    wait,
+    timeoutMs: 300_000,
+    concurrency,
+    waves: [],
+    clusterLabels: new Map(),
+    prune: { enabled: false, max: fleetDefaults.pruneMax, allowKinds: [] },
+    rollbackOnFailure: true,
+    strategy: 'rolling-update',
+    fastRollbackKeep: 2,
+    lockTimeoutMs: 60_000,
+    rollback: false,
+    redeploy: false,
+    failFast: { graceMs: 30_000, unschedulableMs: 120_000, threshold: 0 },
+    waitForLoadBalancers: false,
+    inventory: 'bench',
+    labels: {},
+    annotations: {},
+    githubDeployments: false,
+    environmentPrefix: ''
+  }
+  const quiet = { info: () => {}, warning: () => {}, debug: () => {} }
+  const started = performance.now()
+  const report = await runDeploy(req, runIdentity({}), {
+    log: quiet,
+    logFor: () => quiet,
+    redactor: new Redactor()
+  })
+  if (report.result !== 'success')
+    throw new Error(
+      `in-process deploy failed: ${JSON.stringify(report.rows.map((r) => [r.cluster, r.outcome, r.reason]))}`
+    )
+  return { ms: performance.now() - started }
+}
+
+async function kubectlAll(kubectl: string, dir: string, set: ClusterSet): Promise<Timed> {
+  const started = performance.now()
+  const runs = await Promise.all(
+    set.clusters.map((c) =>
+      runChild(kubectl, [
+        '--kubeconfig',
+        c.kubeconfigPath,
+        'apply',
+        '--server-side',
+        '--field-manager',
+        'kubectl-bench',
+        '-R',
+        '-f',
+        join(dir, c.name)
+      ])
+    )
+  )
+  const bad = runs.find((r) => r.code !== 0)
+  if (bad) throw new Error(`kubectl apply failed: ${bad.stderr.slice(-1000)}`)
+  return {
+    ms: performance.now() - started,
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB ?? 0))
+  }
+}
+
+/** The floor: the same SSA PATCHes over keep-alive HTTPS, same staging and concurrency, nothing else. */
+async function floorAll(set: ClusterSet, ns: string): Promise<Timed> {
+  const started = performance.now()
+  await Promise.all(
+    set.clusters.map(async (c) => {
+      const kc = new KubeConfig()
+      kc.loadFromFile(c.kubeconfigPath)
+      const cluster = kc.getCurrentCluster()!
+      const user = kc.getCurrentUser()!
+      const ca = Buffer.from(cluster.caData ?? '', 'base64')
+      const agent = new Agent({ keepAlive: true, maxSockets: applyConcurrency, ca })
+      const url = new URL(cluster.server)
+      const send = (o: Obj): Promise<void> =>
+        new Promise((resolve, reject) => {
+          const plural = `${o.kind.toLowerCase()}s`
+          const base = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`
+          const path = `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}?fieldManager=floor&force=true`
+          const req = request(
+            {
+              host: url.hostname,
+              port: url.port,
+              path,
+              method: 'PATCH',
+              agent,
+              headers: {
+                authorization: `Bearer ${user.token}`,
+                'content-type': 'application/apply-patch+yaml',
+                accept: 'application/json'
+              }
+            },
+            (res) => {
+              res.resume()
+              res.on('end', () =>
+                (res.statusCode ?? 0) < 300
+                  ? resolve()
+                  : reject(new Error(`floor ${o.kind} ${o.metadata.name}: HTTP ${res.statusCode}`))
+              )
+            }
+          )
+          req.on('error', reject)
+          req.end(JSON.stringify(o))
+        })
+      const objects = objectsFor(ns)
+      for (const kind of ['Namespace', 'ConfigMap', 'Service', 'Deployment']) {
+        const stage = objects.filter((o) => o.kind === kind)
+        let next = 0
+        await Promise.all(
+          Array.from({ length: Math.min(applyConcurrency, stage.length) }, async () => {
+            while (next < stage.length) await send(stage[next++])
+          })
+        )
+      }
+      agent.destroy()
+    })
+  )
+  return { ms: performance.now() - started }
+}
+
+// --- the run ---------------------------------------------------------------------------------
+
+interface SetResult {
+  clusters: number
+  kitApplyCli: Timed
+  kitApplyInProcess: Timed
+  kubectlApply: Timed
+  floor: Timed
+  kitFull: Timed
+  kitUnchanged: Timed
+  kubectlUnchanged: Timed
+}
+
+async function benchSet(set: ClusterSet, kubectl: string): Promise<SetResult> {
+  const names = set.clusters.map((c) => c.name)
+  const id = Math.random().toString(16).slice(2, 8)
+  const work = mkdtempSync(join(tmpdir(), 'kit-bench-deploy-'))
+  const dirs = Object.fromEntries(
+    ['kit', 'kitip', 'kubectl', 'floor', 'full'].map((k) => {
+      const dir = join(work, k)
+      writeManifests(dir, names, `bench-${id}-${k}`)
+      return [k, dir]
+    })
+  )
+  const n = names.length
+  log(`[${n} clusters] apply phase: kit (CLI, --no-wait)`)
+  const kitApplyCli = await kitCliDeploy(dirs.kit, set.kubeconfigPath, false, n)
+  log(`[${n} clusters] apply phase: kit (in-process, no wait)`)
+  const kitApplyInProcess = await kitInProcess(dirs.kitip, set.kubeconfigPath, false, n)
+  log(`[${n} clusters] apply phase: kubectl apply --server-side, one per cluster in parallel`)
+  const kubectlApply = await kubectlAll(kubectl, dirs.kubectl, set)
+  log(`[${n} clusters] apply phase: floor (direct SSA requests)`)
+  const floor = await floorAll(set, `bench-${id}-floor`)
+  log(`[${n} clusters] full deploy with wait: kit (CLI)`)
+  const kitFull = await kitCliDeploy(dirs.full, set.kubeconfigPath, true, n)
+  log(`[${n} clusters] unchanged redeploy: kit (CLI, with wait)`)
+  const kitUnchanged = await kitCliDeploy(dirs.full, set.kubeconfigPath, true, n)
+  log(`[${n} clusters] unchanged redeploy: kubectl apply --server-side`)
+  const kubectlUnchanged = await kubectlAll(kubectl, dirs.kubectl, set)
+  // Namespaces go away with their contents; the clusters stay as they were.
+  for (const c of set.clusters)
+    for (const k of Object.keys(dirs))
+      execFileSync(
+        kubectl,
+        [
+          '--kubeconfig',
+          c.kubeconfigPath,
+          'delete',
+          'namespace',
+          `bench-${id}-${k}`,
+          '--wait=false',
+          '--ignore-not-found'
+        ],
+        { stdio: 'ignore' }
+      )
+  rmSync(work, { recursive: true, force: true })
+  return {
+    clusters: n,
+    kitApplyCli,
+    kitApplyInProcess,
+    kubectlApply,
+    floor,
+    kitFull,
+    kitUnchanged,
+    kubectlUnchanged
+  }
+}
+
+const s = (t: Timed): string => `${(t.ms / 1000).toFixed(2)}s`
+const ratio = (a: Timed, b: Timed): string => `${(a.ms / b.ms).toFixed(2)}×`
+
+function print(r: SetResult): void {
+  const total = r.clusters * objectsPerCluster
+  console.log(`\n${r.clusters} clusters × ${objectsPerCluster} objects (${total} objects)`)
+  console.log(
+    `  apply phase   kit CLI ${s(r.kitApplyCli)} | kit in-process ${s(r.kitApplyInProcess)} | kubectl ${s(r.kubectlApply)} | floor ${s(r.floor)}`
+  )
+  console.log(
+    `                kubectl / kit CLI = ${ratio(r.kubectlApply, r.kitApplyCli)}   kit CLI / floor = ${ratio(r.kitApplyCli, r.floor)}   kit in-process / floor = ${ratio(r.kitApplyInProcess, r.floor)}`
+  )
+  console.log(`  full deploy   kit CLI with health wait ${s(r.kitFull)}`)
+  console.log(
+    `  unchanged     kit CLI ${s(r.kitUnchanged)} (incl. health check) | kubectl ${s(r.kubectlUnchanged)}   kubectl / kit = ${ratio(r.kubectlUnchanged, r.kitUnchanged)}`
+  )
+  console.log(
+    `  memory        kit deployer peak RSS: apply ${r.kitApplyCli.peakRssMiB?.toFixed(0)} MiB, full ${r.kitFull.peakRssMiB?.toFixed(0)} MiB, unchanged ${r.kitUnchanged.peakRssMiB?.toFixed(0)} MiB; one kubectl ${r.kubectlApply.peakRssMiB?.toFixed(0)} MiB (× ${r.clusters} processes)`
+  )
+}
+
+const kubectl = process.env.KUBECTL ?? join(ensureBinaries(log), 'kubectl')
+const results: SetResult[] = []
+for (const count of sets) {
+  if (count === 3) {
+    const set = await upClusters({
+      names: testClusterNames,
+      root: testClustersDir(),
+      basePort: testBasePort,
+      log
+    })
+    results.push(await benchSet(set, kubectl))
+  } else {
+    const benchRoot = join(tmpdir(), `kit-bench-clusters-${count}`)
+    const names = Array.from({ length: count }, (_, i) => `bench-${i + 1}`)
+    log(`starting ${count} clusters for the benchmark (ports ${19000}+)`)
+    const set = await upClusters({ names, root: benchRoot, basePort: 19000, log })
+    try {
+      results.push(await benchSet(set, kubectl))
+    } finally {
+      if (!process.env.BENCH_KEEP) await downClusters({ root: benchRoot, log })
+    }
+  }
+  print(results[results.length - 1])
+}
+if (results.length >= 2) {
+  const [a, b] = [results[0], results[results.length - 1]]
+  const grow = (f: (r: SetResult) => number): string => `${(f(b) / f(a)).toFixed(2)}×`
+  console.log(
+    `\ngrowth ${a.clusters} → ${b.clusters} clusters (${(b.clusters / a.clusters).toFixed(2)}× the clusters):`
+  )
+  console.log(
+    `  apply time ${grow((r) => r.kitApplyCli.ms)}, full deploy time ${grow((r) => r.kitFull.ms)}, unchanged time ${grow((r) => r.kitUnchanged.ms)}`
+  )
+  console.log(
+    `  deployer peak RSS ${grow((r) => r.kitFull.peakRssMiB ?? 0)} (${a.kitFull.peakRssMiB?.toFixed(0)} → ${b.kitFull.peakRssMiB?.toFixed(0)} MiB, ≈ ${(((b.kitFull.peakRssMiB ?? 0) - (a.kitFull.peakRssMiB ?? 0)) / (b.clusters - a.clusters)).toFixed(1)} MiB per extra cluster)`
+  )
+}
+console.log(
+  `\ntargets: apply ≥ 2× faster than kubectl, ≤ 1.3× the floor; unchanged ≥ 3× faster than kubectl`
+)

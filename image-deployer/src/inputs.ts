@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs'
+import {
+  defaultCommitMessage,
+  defaultImageName,
+  formatImageRef,
+  imageRefFromParts,
+  InputError,
+  parseImageRef,
+  parseRepositorySpec,
+  parseYamlPath,
+  ImageField,
+  type BumpRequest,
+  type ImageRef,
+  type ValueEdit
+} from '../../shared/src/index.js'
+import { readBoolean, readInteger, readList, readString } from '../../shared/src/action/index.js'
+import type { ImageDeploySettings } from '../../shared/src/github/index.js'
+import { Inputs } from './constants.js'
+
+/**
+ * Reads and validates every input once. Defaults come from the GitHub context the runner
+ * provides (GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF, GITHUB_REF_NAME, GITHUB_HEAD_REF,
+ * GITHUB_SERVER_URL, GITHUB_RUN_ID, GITHUB_API_URL), so a service workflow needs only the
+ * repository, the token and the image.
+ */
+export function readSettings(env: NodeJS.ProcessEnv = process.env, now = new Date()): ImageDeploySettings {
+  const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com'
+  const repository = parseRepositorySpec(readString(Inputs.repository, { required: true }), serverUrl)
+  const token = readString(Inputs.token)
+  const image = readImage()
+
+  const branch =
+    readString(Inputs.branch) || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || ''
+  if (branch === '')
+    throw new InputError(`Input '${Inputs.branch}' is required outside GitHub Actions (GITHUB_REF_NAME is not set)`)
+  const imageName = readString(Inputs.imageName) || defaultImageName(image)
+
+  const mode = oneOf(Inputs.mode, ['commit', 'pull-request'] as const, 'commit')
+  const transport = oneOf(Inputs.transport, ['git', 'api'] as const, 'git')
+  const create = readBoolean(Inputs.create, false)
+  const values = readList(Inputs.values).map((line) => parseValueEdit(line, create))
+  const builtAt = readString(Inputs.builtAt) || now.toISOString()
+  const committedAt = readString(Inputs.committedAt)
+  if (committedAt !== '' && Number.isNaN(Date.parse(committedAt)))
+    throw new InputError(`Input '${Inputs.committedAt}' must be an ISO-8601 time, got '${committedAt}'`)
+  if (Number.isNaN(Date.parse(builtAt)))
+    throw new InputError(`Input '${Inputs.builtAt}' must be an ISO-8601 time like 2026-11-26T07:00:00Z, got '${builtAt}'`)
+
+  const sourceRepository = readString(Inputs.sourceRepository) || env.GITHUB_REPOSITORY || undefined
+  const runUrl =
+    readString(Inputs.runUrl) ||
+    (env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined)
+
+  const request: BumpRequest = {
+    image,
+    imageName,
+    branch,
+    imagesDir: readString(Inputs.imagesDir) || 'images',
+    writeImageFile: readBoolean(Inputs.imageFile, true),
+    values,
+    manifests: readList(Inputs.manifests),
+    provenance: {
+      repository: sourceRepository,
+      commit: readString(Inputs.sourceCommit) || env.GITHUB_SHA || undefined,
+      ref: readString(Inputs.sourceRef) || env.GITHUB_REF || undefined,
+      runUrl,
+      builtAt,
+      committedAt: readString(Inputs.committedAt) || headCommitTime(env) || undefined
+    },
+    force: readBoolean(Inputs.force, false),
+    messageTemplate: readString(Inputs.commitMessage) || defaultCommitMessage
+  }
+  if (!request.writeImageFile && values.length === 0 && request.manifests.length === 0)
+    throw new InputError(`Nothing to do: '${Inputs.imageFile}' is false and neither '${Inputs.values}' nor '${Inputs.manifests}' is set`)
+
+  return {
+    repository,
+    token: token || undefined,
+    transport,
+    mode,
+    targetBranch: readString(Inputs.targetBranch),
+    request,
+    dryRun: readBoolean(Inputs.dryRun, false),
+    maxAttempts: readInteger(Inputs.maxAttempts, 10, 1, 100),
+    author: parseIdentity(Inputs.author, readString(Inputs.author)),
+    committer: parseIdentity(Inputs.committer, readString(Inputs.committer)),
+    apiUrl: readString(Inputs.apiUrl) || env.GITHUB_API_URL || 'https://api.github.com',
+    tempDir: env.RUNNER_TEMP || undefined
+  }
+}
+
+/** The image from `image`, or from `registry` + `image-repository` + `tag`; `digest` added. */
+function readImage(): ImageRef {
+  const full = readString(Inputs.image)
+  const digest = readString(Inputs.digest) || undefined
+  const repositoryPart = readString(Inputs.imageRepository)
+  let ref: ImageRef
+  if (full !== '') {
+    if (repositoryPart !== '')
+      throw new InputError(`Set either '${Inputs.image}' or '${Inputs.imageRepository}' (with registry and tag), not both`)
+    ref = parseImageRef(full, `Input '${Inputs.image}'`)
+  } else if (repositoryPart !== '') {
+    ref = imageRefFromParts({ registry: readString(Inputs.registry), repository: repositoryPart, tag: readString(Inputs.tag) || undefined })
+  } else {
+    throw new InputError(`Input '${Inputs.image}' is required (or '${Inputs.imageRepository}' with '${Inputs.tag}')`)
+  }
+  if (digest) {
+    if (ref.digest && ref.digest !== digest)
+      throw new InputError(`Input '${Inputs.digest}' (${digest}) differs from the digest in '${Inputs.image}' (${ref.digest})`)
+    ref = parseImageRef(`${formatImageRef({ ...ref, digest: undefined })}@${digest}`, `Input '${Inputs.digest}'`)
+  }
+  if (!ref.tag && !ref.digest)
+    throw new InputError(`The image ${formatImageRef(ref)} needs a tag or a digest; 'latest' is not recorded implicitly`)
+  return ref
+}
+
+/**
+ * One line of the `values` input: `FILE:PATH` writes the whole image reference, and
+ * `FILE:PATH=FIELD` one part of it (tag, digest, name or ref), e.g.
+ * `helm/api/values.yaml:image.tag=tag`.
+ */
+export function parseValueEdit(line: string, create: boolean): ValueEdit {
+  const m = /^([^:]+):([^=]+?)(?:=(\w+))?$/.exec(line.trim())
+  if (!m)
+    throw new InputError(`Input '${Inputs.values}': '${line}' is not FILE:PATH or FILE:PATH=FIELD (e.g. helm/values.yaml:image.tag=tag)`)
+  const field = (m[3] ?? 'ref') as ImageField
+  if (!Object.values(ImageField).includes(field))
+    throw new InputError(`Input '${Inputs.values}': field '${m[3]}' must be one of ${Object.values(ImageField).join(', ')}`)
+  const file = m[1].trim()
+  if (file.startsWith('/') || file.split('/').includes('..'))
+    throw new InputError(`Input '${Inputs.values}': '${file}' must be a path inside the manifests repository`)
+  return { file, path: parseYamlPath(m[2].trim()), field, create }
+}
+
+/**
+ * The pushed head commit's time from the event payload (push events carry
+ * head_commit.timestamp); the never-downgrade check prefers it to the build time.
+ */
+function headCommitTime(env: NodeJS.ProcessEnv): string | undefined {
+  if (!env.GITHUB_EVENT_PATH) return undefined
+  try {
+    const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as { head_commit?: { timestamp?: unknown } }
+    const ts = event.head_commit?.timestamp
+    return typeof ts === 'string' && !Number.isNaN(Date.parse(ts)) ? new Date(ts).toISOString() : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function parseIdentity(input: string, value: string): { name: string; email: string } | undefined {
+  if (value === '') return undefined
+  const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)
+  if (!m) throw new InputError(`Input '${input}' must look like 'Name <email@example.com>', got '${value}'`)
+  return { name: m[1], email: m[2] }
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const value = readString(name) || fallback
+  if (!(allowed as readonly string[]).includes(value))
+    throw new InputError(`Input '${name}' must be one of ${allowed.join(', ')}, got '${value}'`)
+  return value as T
+}

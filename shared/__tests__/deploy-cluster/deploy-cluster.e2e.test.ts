@@ -1,0 +1,441 @@
+/**
+ * deployCluster against a real local cluster (kube-apiserver, controller-manager, scheduler,
+ * kwok nodes). Each test works in a namespace of its own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { testClusters, uniqueName, type TestCluster } from '../../../testinfra/jest/clusters.js'
+import { createClusterClient } from '../../src/k8s/client/client.js'
+import { deployCluster } from '../../src/deploy/cluster/deploy.js'
+import type { KubeObject } from '../../src/k8s/types.js'
+import { expectOutcome, fastOptions, manifestsFrom } from './helpers.js'
+
+let cluster: TestCluster
+let client: ReturnType<typeof createClusterClient>
+
+beforeAll(() => {
+  cluster = testClusters()[0]
+  client = createClusterClient(cluster.name, cluster.kubeConfig)
+})
+afterAll(() => client.close())
+
+function deploymentYaml(ns: string, name: string, image: string, extra = ''): string {
+  return `
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: ${ns}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: ${ns}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 30
+  selector:
+    matchLabels: { app: ${name} }
+  template:
+    metadata:
+      labels: { app: ${name} }
+    spec:
+      containers:
+        - name: app
+          image: ${image}
+${extra}`
+}
+
+async function resourceVersions(ns: string): Promise<Record<string, string | undefined>> {
+  const out: Record<string, string | undefined> = {}
+  for (const [apiVersion, kind] of [
+    ['apps/v1', 'Deployment'],
+    ['v1', 'ConfigMap'],
+    ['v1', 'Secret'],
+    ['v1', 'Service']
+  ])
+    for (const o of await client.list(apiVersion, kind, { namespace: ns }))
+      out[`${kind}/${o.metadata.name}`] = o.metadata.resourceVersion
+  const nsObj = await client.get({ apiVersion: 'v1', kind: 'Namespace', name: ns })
+  out[`Namespace/${ns}`] = nsObj?.metadata.resourceVersion
+  return out
+}
+
+/** resourceVersions once two reads half a second apart agree (controllers done writing status). */
+async function settledResourceVersions(ns: string): Promise<Record<string, string | undefined>> {
+  let last = await resourceVersions(ns)
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const now = await resourceVersions(ns)
+    if (JSON.stringify(now) === JSON.stringify(last)) return now
+    last = now
+  }
+  return last
+}
+
+describe('deployCluster on a real cluster', () => {
+  it('creates a Namespace and a Deployment that becomes healthy, and a second run writes nothing', async () => {
+    const ns = uniqueName('dc-ok')
+    const manifests = manifestsFrom(
+      deploymentYaml(ns, 'web', 'example.com/web:1.0') +
+        `---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: web-config, namespace: ${ns} }
+data: { mode: blue }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: ${ns} }
+spec:
+  selector: { app: web }
+  ports: [{ port: 80 }]
+`
+    )
+    const first = await deployCluster(cluster, manifests, fastOptions())
+    expect(first.failures).toEqual([])
+    expect(first.outcome).toBe('changed')
+    expect(first.changes.map((c) => `${c.kind}/${c.name}:${c.action}`).sort()).toEqual(
+      [
+        `ConfigMap/web-config:created`,
+        `Deployment/web:created`,
+        `Namespace/${ns}:created`,
+        `Service/web:created`
+      ].sort()
+    )
+    const dep = (await client.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: ns,
+      name: 'web'
+    })) as KubeObject
+    expect((dep.status as { readyReplicas?: number }).readyReplicas).toBe(2)
+
+    // Controllers may still write the Deployment's status for a moment: start from a quiet state.
+    const before = await settledResourceVersions(ns)
+    const kitEntry = (o: KubeObject | undefined) =>
+      JSON.stringify(
+        (o?.metadata.managedFields ?? []).filter(
+          (f) => (f as { manager?: string }).manager === 'kit'
+        )
+      )
+    const depBefore = await client.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: ns,
+      name: 'web'
+    })
+    const second = await deployCluster(cluster, manifests, fastOptions())
+    expect(second.outcome).toBe('unchanged')
+    expect(second.changes.every((c) => c.action === 'unchanged')).toBe(true)
+    expect(await resourceVersions(ns)).toEqual(before)
+    const depAfter = await client.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: ns,
+      name: 'web'
+    })
+    expect(depAfter?.metadata.generation).toBe(depBefore?.metadata.generation)
+    expect(kitEntry(depAfter)).toBe(kitEntry(depBefore))
+  })
+})
+
+describe('deployCluster failures on a real cluster', () => {
+  it('fails fast on CrashLoopBackOff of the new revision and rolls back to the previous pods', async () => {
+    const ns = uniqueName('dc-crash')
+    const good = manifestsFrom(deploymentYaml(ns, 'api', 'example.com/api:1.0'))
+    const goodOptions = fastOptions()
+    expectOutcome(await deployCluster(cluster, good, goodOptions), goodOptions, 'changed')
+    const before = (await client.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: ns,
+      name: 'api'
+    })) as KubeObject
+
+    const options = fastOptions()
+    const bad = manifestsFrom(deploymentYaml(ns, 'api', 'example.com/api:2.0-crashloop'))
+    const result = await deployCluster(cluster, bad, options)
+    expectOutcome(result, options, 'rolled-back')
+    expect(result.rolledBack).toBe(true)
+    expect(result.failures[0]).toMatchObject({
+      object: `Deployment/${ns}/api`,
+      container: 'app',
+      reason: 'CrashLoopBackOff'
+    })
+    expect(result.failures[0].pod).toMatch(/^api-/)
+    expect(result.reason).toContain('CrashLoopBackOff')
+    expect(options.log.text()).toContain('rolling back')
+
+    const after = (await client.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: ns,
+      name: 'api'
+    })) as KubeObject
+    const image = (after.spec as { template: { spec: { containers: { image: string }[] } } })
+      .template.spec.containers[0].image
+    expect(image).toBe('example.com/api:1.0')
+    const status = after.status as { readyReplicas?: number; updatedReplicas?: number }
+    expect(status.readyReplicas).toBe(2)
+    // The pods Ready now are those of the ReplicaSet that ran before.
+    const hash = (o: KubeObject) => o.metadata.labels?.['pod-template-hash']
+    const pods = (await client.list('v1', 'Pod', { namespace: ns })).filter(
+      (p) => (p.status as { phase?: string }).phase === 'Running' && !p.metadata.deletionTimestamp
+    )
+    const oldRs = (await client.list('apps/v1', 'ReplicaSet', { namespace: ns })).find(
+      (rs) =>
+        rs.metadata.annotations?.['deployment.kubernetes.io/revision'] !== undefined &&
+        (rs.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec
+          .containers[0].image === 'example.com/api:1.0'
+    ) as KubeObject
+    expect(pods.filter((p) => hash(p) === hash(oldRs)).length).toBe(2)
+    expect(before.metadata.uid).toBe(after.metadata.uid)
+  })
+
+  it('fails with ImagePullBackOff for an image from an unreachable registry', async () => {
+    const ns = uniqueName('dc-pull')
+    const result = await deployCluster(
+      cluster,
+      manifestsFrom(deploymentYaml(ns, 'pull', 'registry.invalid/team/pull:1.0')),
+      fastOptions({ rollbackOnFailure: false })
+    )
+    expect(result.outcome).toBe('failed')
+    expect(result.failures[0]).toMatchObject({ object: `Deployment/${ns}/pull`, container: 'app' })
+    expect(['ImagePullBackOff', 'ErrImagePull']).toContain(result.failures[0].reason)
+  })
+
+  it('fails an unschedulable pod after the window with the scheduler message and its Warning events', async () => {
+    const ns = uniqueName('dc-sched')
+    const result = await deployCluster(
+      cluster,
+      manifestsFrom(
+        deploymentYaml(
+          ns,
+          'nowhere',
+          'example.com/nowhere:1',
+          '      nodeSelector: { kit.dev/no-such-node: "true" }\n'
+        )
+      ),
+      fastOptions({
+        rollbackOnFailure: false,
+        failFast: { graceMs: 3_000, unschedulableMs: 2_000, threshold: 1 }
+      })
+    )
+    expect(result.outcome).toBe('failed')
+    expect(result.failures[0]).toMatchObject({
+      object: `Deployment/${ns}/nowhere`,
+      reason: 'Unschedulable'
+    })
+    expect(result.failures[0].message).toMatch(/node\(s\) didn't match/)
+    expect(result.failures[0].events.join('\n')).toMatch(
+      /Pod\/nowhere-[a-z0-9-]+: FailedScheduling: /
+    )
+  })
+
+  it('rolls back a first deploy by deleting what it created', async () => {
+    const ns = uniqueName('dc-new')
+    const result = await deployCluster(
+      cluster,
+      manifestsFrom(
+        `apiVersion: v1
+kind: ConfigMap
+metadata: { name: cfg, namespace: default, labels: { suite: ${ns} } }
+data: { a: b }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${ns}, namespace: default }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: ${ns} } }
+  template:
+    metadata: { labels: { app: ${ns} } }
+    spec: { containers: [{ name: app, image: example.com/x:1-crashloop }] }
+`.replace('name: cfg', `name: ${ns}-cfg`)
+      ),
+      fastOptions()
+    )
+    expect(result.outcome).toBe('rolled-back')
+    expect(
+      await client.get({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'default',
+        name: `${ns}-cfg`
+      })
+    ).toBeUndefined()
+    const dep = await client.get({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'default',
+      name: ns
+    })
+    expect(dep === undefined || dep.metadata.deletionTimestamp !== undefined).toBe(true)
+  })
+})
+
+describe('deployCluster kinds on a real cluster', () => {
+  it('applies a CRD and a custom resource of it in one run', async () => {
+    const group = `${uniqueName('g')}.kit.test`
+    const ns = uniqueName('dc-crd')
+    const result = await deployCluster(
+      cluster,
+      manifestsFrom(`
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: { name: widgets.${group} }
+spec:
+  group: ${group}
+  scope: Namespaced
+  names: { plural: widgets, singular: widget, kind: Widget }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: { type: object, properties: { size: { type: integer } } }
+---
+apiVersion: ${group}/v1
+kind: Widget
+metadata: { name: w1, namespace: ${ns} }
+spec: { size: 3 }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: ${ns} }
+`),
+      fastOptions()
+    )
+    expect(result.failures).toEqual([])
+    expect(result.outcome).toBe('changed')
+    const w = await client.get({
+      apiVersion: `${group}/v1`,
+      kind: 'Widget',
+      namespace: ns,
+      name: 'w1'
+    })
+    expect((w?.spec as { size: number }).size).toBe(3)
+    await client.delete({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      name: `widgets.${group}`
+    })
+  })
+
+  it('waits for a Job that completes, fails one that fails, and recreates a Job whose template changed', async () => {
+    const ns = uniqueName('dc-job')
+    const job = (name: string, image: string) => `
+apiVersion: batch/v1
+kind: Job
+metadata: { name: ${name}, namespace: ${ns} }
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{ name: run, image: ${image} }]
+`
+    const nsYaml = `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${ns} }\n---\n`
+    const ok = await deployCluster(
+      cluster,
+      manifestsFrom(nsYaml + job('migrate', 'example.com/migrate:1')),
+      fastOptions()
+    )
+    expect(ok.failures).toEqual([])
+    expect(ok.outcome).toBe('changed')
+    const done = await client.get({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      namespace: ns,
+      name: 'migrate'
+    })
+    expect((done?.status as { succeeded?: number }).succeeded).toBe(1)
+
+    const options = fastOptions()
+    const recreated = await deployCluster(
+      cluster,
+      manifestsFrom(nsYaml + job('migrate', 'example.com/migrate:2')),
+      options
+    )
+    expect(recreated.failures).toEqual([])
+    expect(recreated.changes.find((c) => c.kind === 'Job')).toMatchObject({
+      action: 'configured',
+      message: expect.stringContaining('recreated')
+    })
+    expect(options.log.text()).toMatch(
+      /Job\/.*migrate: the Job's pod template changed and is immutable/
+    )
+    const again = await client.get({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      namespace: ns,
+      name: 'migrate'
+    })
+    expect(again?.metadata.uid).not.toBe(done?.metadata.uid)
+
+    const failed = await deployCluster(
+      cluster,
+      manifestsFrom(nsYaml + job('broken', 'example.com/broken:1-crashloop')),
+      fastOptions()
+    )
+    expect(failed.outcome).toBe('rolled-back')
+    expect(failed.failures[0].object).toBe(`Job/${ns}/broken`)
+    expect(['BackoffLimitExceeded', 'Error', 'Failed']).toContain(failed.failures[0].reason)
+  })
+})
+
+describe('deployCluster dry run on a real cluster', () => {
+  it('shows a diff, changes nothing, and never shows Secret values', async () => {
+    const ns = uniqueName('dc-dry')
+    const base = (value: string, mode: string) =>
+      manifestsFrom(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: ${ns} }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: creds, namespace: ${ns} }
+stringData: { password: ${value} }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: ${ns} }
+data: { mode: ${mode} }
+`)
+    expect(
+      (await deployCluster(cluster, base('hunter2-first-secret', 'blue'), fastOptions())).outcome
+    ).toBe('changed')
+    const before = await settledResourceVersions(ns)
+
+    const options = fastOptions({ dryRun: true })
+    const result = await deployCluster(cluster, base('s3cr3t-second-value', 'green'), options)
+    expect(result.outcome).toBe('changed')
+    const cm = result.changes.find((c) => c.kind === 'ConfigMap')
+    expect(cm?.action).toBe('configured')
+    expect(cm?.diff).toContain('-   mode: blue')
+    expect(cm?.diff).toContain('+   mode: green')
+    const secret = result.changes.find((c) => c.kind === 'Secret')
+    expect(secret?.action).toBe('configured')
+    expect(secret?.diff).toContain('<redacted')
+    const everything = JSON.stringify(result) + options.log.text()
+    for (const v of ['hunter2-first-secret', 's3cr3t-second-value'])
+      for (const form of [v, Buffer.from(v).toString('base64')])
+        expect(everything).not.toContain(form)
+    expect(await resourceVersions(ns)).toEqual(before)
+
+    const fresh = uniqueName('dc-dry-new')
+    const created = await deployCluster(
+      cluster,
+      manifestsFrom(
+        `apiVersion: v1\nkind: Namespace\nmetadata: { name: ${fresh} }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c, namespace: ${fresh} }\ndata: { k: v }\n`
+      ),
+      fastOptions({ dryRun: true })
+    )
+    expect(created.changes.map((c) => c.action)).toEqual(['created', 'created'])
+    expect(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: fresh })).toBeUndefined()
+  })
+})

@@ -1,0 +1,7 @@
+export * from './backoff.js'
+export * from './diff.js'
+export * from './image-file.js'
+export * from './message.js'
+export * from './plan.js'
+export * from './repository.js'
+export * from './run.js'

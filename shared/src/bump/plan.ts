@@ -1,0 +1,353 @@
+import { InputError } from '../errors.js'
+import {
+  formatImageRef,
+  imageVersion,
+  parseImageRef,
+  retagImage,
+  sameRepository,
+  type ImageRef
+} from '../images/index.js'
+import {
+  formatYamlPath,
+  setContainerImages,
+  setYamlValue,
+  type ImageReplacement,
+  type YamlPath
+} from '../yaml-edit/index.js'
+import {
+  imageFileFor,
+  readImageFile,
+  renderImageFile,
+  updateImageFile,
+  type Provenance
+} from './image-file.js'
+import { renderCommitMessage, type MessageValues } from './message.js'
+
+/** Which part of the image a value edit writes. */
+export const ImageField = {
+  /** The whole reference, `registry/repo:tag@digest`. */
+  ref: 'ref',
+  tag: 'tag',
+  digest: 'digest',
+  /** `registry/repository` without tag or digest. */
+  name: 'name'
+} as const
+export type ImageField = (typeof ImageField)[keyof typeof ImageField]
+
+/** "Set this YAML path in this file to the image (or a part of it)". */
+export interface ValueEdit {
+  readonly file: string
+  readonly path: YamlPath
+  readonly field: ImageField
+  /** Create the path (and the file) when missing instead of failing. */
+  readonly create: boolean
+}
+
+/** Everything a bump does, independent of how the repository is reached. */
+export interface BumpRequest {
+  readonly image: ImageRef
+  /** The folder under the images directory. */
+  readonly imageName: string
+  /** The service branch the image was built from. */
+  readonly branch: string
+  readonly imagesDir: string
+  /** Write `images/<image>/<branch>.yaml` (the kit image file). */
+  readonly writeImageFile: boolean
+  readonly values: readonly ValueEdit[]
+  /** Kubernetes manifest files (or `*`/`**` globs) whose matching container images are retagged. */
+  readonly manifests: readonly string[]
+  readonly provenance: Provenance
+  /** Write even when the image file records a newer build. */
+  readonly force: boolean
+  readonly messageTemplate: string
+  /** The manifests branch written to; only for the message. */
+  readonly targetBranch?: string
+}
+
+/** One file's new content. */
+export interface FileChange {
+  readonly path: string
+  /** undefined when the file is new. */
+  readonly before?: string
+  readonly after: string
+}
+
+/** What a bump would do to one snapshot of the repository. */
+export interface BumpPlan {
+  /** changed: commit `changes`; unchanged: nothing to do; older: a newer build is recorded. */
+  readonly outcome: 'changed' | 'unchanged' | 'older'
+  readonly changes: readonly FileChange[]
+  readonly message: string
+  /** Human-readable lines explaining the decision (logged, and shown in the summary). */
+  readonly notes: readonly string[]
+}
+
+/** The image file this request writes, or undefined when it writes none. */
+export function imageFileOf(request: BumpRequest): string | undefined {
+  return request.writeImageFile
+    ? imageFileFor(request.imagesDir, request.imageName, request.branch)
+    : undefined
+}
+
+/** True when a manifests entry is a glob that needs the repository's file list. */
+export function isGlob(pattern: string): boolean {
+  return /[*?[]/.test(pattern)
+}
+
+/**
+ * The files a plan reads. Globs are expanded against `listing` (every path in the snapshot),
+ * which the caller fetches only when `needsListing` says so.
+ */
+export function filesToRead(request: BumpRequest, listing?: readonly string[]): string[] {
+  const out = new Set<string>()
+  const imageFile = imageFileOf(request)
+  if (imageFile) out.add(imageFile)
+  for (const v of request.values) out.add(v.file)
+  for (const m of expandManifests(request.manifests, listing)) out.add(m)
+  return [...out]
+}
+
+/** Whether any manifests entry is a glob (so the caller must list the repository). */
+export function needsListing(request: BumpRequest): boolean {
+  return request.manifests.some(isGlob)
+}
+
+/**
+ * Plans a bump against one snapshot: pure, so the retry loop can re-plan on every new head
+ * (re-applying the edit, never rebasing a stale one). `files` maps each path from
+ * `filesToRead` to its content, undefined when missing.
+ */
+export function planBump(
+  files: ReadonlyMap<string, string | undefined>,
+  request: BumpRequest,
+  listing?: readonly string[]
+): BumpPlan {
+  const notes: string[] = []
+  const working = new Map<string, string | undefined>(files)
+  const touched = new Set<string>()
+  const imageText = formatImageRef(request.image)
+
+  const imageFile = imageFileOf(request)
+  if (imageFile) {
+    const existing = files.get(imageFile)
+    if (existing === undefined) {
+      working.set(imageFile, renderImageFile(request.image, request.provenance))
+      touched.add(imageFile)
+      notes.push(`${imageFile}: created with ${imageText}`)
+    } else {
+      const recorded = readImageFile(existing, imageFile)
+      const sameImage =
+        recorded.image === imageText && (recorded.digest ?? '') === (request.image.digest ?? '')
+      if (sameImage) {
+        notes.push(`${imageFile}: already records ${imageText}`)
+      } else {
+        const newer = newerRecorded(recorded.source, request.provenance)
+        if (newer && !request.force) {
+          return {
+            outcome: 'older',
+            changes: [],
+            message: '',
+            notes: [
+              `${imageFile} records a newer build (${recorded.image}, ${describeTime(recorded.source)}) than ${imageText} (${describeTime(request.provenance)}); not downgrading (set force to override)`
+            ]
+          }
+        }
+        if (newer) notes.push(`${imageFile}: replacing a newer build because force is set`)
+        working.set(
+          imageFile,
+          updateImageFile(existing, imageFile, request.image, request.provenance)
+        )
+        touched.add(imageFile)
+        notes.push(`${imageFile}: ${recorded.image} → ${imageText}`)
+      }
+    }
+  }
+
+  for (const edit of request.values) {
+    const current = working.get(edit.file)
+    if (current === undefined && !edit.create)
+      throw new InputError(
+        `file does not exist in the manifests repository (set create to add it)`,
+        {
+          file: edit.file
+        }
+      )
+    const value = imageField(request.image, edit.field, edit.file)
+    const result = setYamlValue(current ?? '', edit.path, value, {
+      file: edit.file,
+      create: edit.create
+    })
+    if (result.changed) {
+      working.set(edit.file, result.text)
+      touched.add(edit.file)
+      notes.push(`${edit.file}: ${formatYamlPath(edit.path)} → ${value}`)
+    } else notes.push(`${edit.file}: ${formatYamlPath(edit.path)} already ${value}`)
+  }
+
+  const manifests = expandManifests(request.manifests, listing)
+  let matched = 0
+  for (const file of manifests) {
+    const current = working.get(file)
+    if (current === undefined)
+      throw new InputError('manifest file does not exist in the manifests repository', { file })
+    const result = retagContainerImages(current, file, request.image)
+    matched += result.matched
+    if (result.replacements.length > 0) {
+      working.set(file, result.text)
+      touched.add(file)
+      for (const r of result.replacements)
+        notes.push(`${file}: document ${r.document + 1} ${r.path}: ${r.before} → ${r.after}`)
+    }
+  }
+  if (request.manifests.length > 0 && matched === 0) {
+    throw new InputError(
+      `no container image with repository ${formatImageRef({ ...request.image, tag: undefined, digest: undefined })} in ${manifests.join(', ') || request.manifests.join(', ')}`
+    )
+  }
+
+  const changes: FileChange[] = [...touched]
+    .filter((path) => working.get(path) !== files.get(path))
+    .sort()
+    .map((path) => ({ path, before: files.get(path), after: working.get(path) as string }))
+  if (changes.length === 0) return { outcome: 'unchanged', changes, message: '', notes }
+  return {
+    outcome: 'changed',
+    changes,
+    message: renderCommitMessage(request.messageTemplate, messageValues(request, changes)),
+    notes
+  }
+}
+
+/**
+ * True when the recorded build is newer than the incoming one. Only builds of the same source
+ * repository are compared (a file re-pointed to another source is not a downgrade). The source
+ * commit times are compared when both are known and differ, otherwise the build times. Equal or
+ * missing times cannot be ordered — service commit ancestry is not available from the manifests
+ * repository — so the incoming bump wins (documented).
+ */
+export function newerRecorded(recorded: Provenance, incoming: Provenance): boolean {
+  if (recorded.repository && incoming.repository && recorded.repository !== incoming.repository)
+    return false
+  const committed = compareTimes(recorded.committedAt, incoming.committedAt)
+  if (committed !== 0) return committed > 0
+  return compareTimes(recorded.builtAt, incoming.builtAt) > 0
+}
+
+/** Sign of a − b for two ISO times; 0 when equal or either is missing or unreadable. */
+function compareTimes(a: string | undefined, b: string | undefined): number {
+  const x = Date.parse(a ?? '')
+  const y = Date.parse(b ?? '')
+  if (Number.isNaN(x) || Number.isNaN(y)) return 0
+  return Math.sign(x - y)
+}
+
+function describeTime(p: Provenance): string {
+  return [p.committedAt && `committed ${p.committedAt}`, p.builtAt && `built ${p.builtAt}`].filter(Boolean).join(', ')
+}
+
+function imageField(ref: ImageRef, field: ImageField, file: string): string {
+  switch (field) {
+    case 'ref':
+      return formatImageRef(ref)
+    case 'name':
+      return formatImageRef({ registry: ref.registry, repository: ref.repository })
+    case 'tag':
+      if (!ref.tag) throw new InputError('the image has no tag to write', { file })
+      return ref.tag
+    case 'digest':
+      if (!ref.digest) throw new InputError('the image has no digest to write', { file })
+      return ref.digest
+  }
+}
+
+/**
+ * Every container image in a manifest file whose repository is `image`'s, moved to its tag and
+ * digest. `matched` counts matching containers, changed or already current.
+ */
+export function retagContainerImages(
+  text: string,
+  file: string,
+  image: ImageRef
+): { text: string; replacements: ImageReplacement[]; matched: number } {
+  let matched = 0
+  const result = setContainerImages(
+    text,
+    {
+      matches: (value) => {
+        const ref = tryParse(value)
+        const hit = ref !== undefined && sameRepository(ref, image)
+        if (hit) matched++
+        return hit
+      },
+      retag: (value) => formatImageRef(retagImage(parseImageRef(value), image))
+    },
+    file
+  )
+  return { ...result, matched }
+}
+
+function tryParse(image: string): ImageRef | undefined {
+  try {
+    return parseImageRef(image)
+  } catch {
+    return undefined
+  }
+}
+
+function messageValues(request: BumpRequest, changes: readonly FileChange[]): MessageValues {
+  const p = request.provenance
+  return {
+    image: formatImageRef(request.image),
+    'image-name': request.imageName,
+    branch: request.branch,
+    version: imageVersion(request.image),
+    tag: request.image.tag,
+    digest: request.image.digest,
+    'source-repository': p.repository,
+    'source-commit': p.commit,
+    'short-commit': p.commit?.slice(0, 7),
+    'source-ref': p.ref,
+    'run-url': p.runUrl,
+    'built-at': p.builtAt,
+    'committed-at': p.committedAt,
+    'target-branch': request.targetBranch,
+    files: changes.map((c) => c.path).join(', ')
+  }
+}
+
+/** Manifest entries with globs expanded (sorted, deduplicated); plain paths pass through. */
+export function expandManifests(
+  patterns: readonly string[],
+  listing?: readonly string[]
+): string[] {
+  const out = new Set<string>()
+  for (const pattern of patterns) {
+    if (!isGlob(pattern)) {
+      out.add(pattern)
+      continue
+    }
+    if (!listing) throw new Error(`internal: the glob ${pattern} needs the repository listing`)
+    const re = globToRegExp(pattern)
+    const hits = listing.filter((p) => re.test(p) && /\.ya?ml$/.test(p))
+    if (hits.length === 0)
+      throw new InputError(`no YAML file in the manifests repository matches '${pattern}'`)
+    for (const h of hits) out.add(h)
+  }
+  return [...out].sort()
+}
+
+/** `*` matches within a folder, `**` across folders, `?` one character. */
+export function globToRegExp(glob: string): RegExp {
+  let re = ''
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]
+    if (c === '*' && glob[i + 1] === '*') {
+      const slash = glob[i + 2] === '/'
+      re += slash ? '(?:.*/)?' : '.*'
+      i += slash ? 2 : 1
+    } else if (c === '*') re += '[^/]*'
+    else if (c === '?') re += '[^/]'
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`)
+}

@@ -1,0 +1,251 @@
+/**
+ * Everything the fleet does around the engine for one cluster, in order: take the lock,
+ * check the version guard, mark ownership (ApplySet), deploy (with the fast-rollback switch
+ * when asked), prune, record the deployed commit, release the lock. Nothing after a failed
+ * deploy runs: no prune, no state record.
+ */
+import { InputError } from '../../errors.js'
+import type { ClusterClient } from '../../k8s/types.js'
+import type { Redactor } from '../../secrets/redact.js'
+import type {
+  ChangeEntry,
+  Clock,
+  ClusterResult,
+  DeployClusterOptions,
+  DeployLog,
+  Manifest
+} from '../cluster/types.js'
+import {
+  applySetPartOfLabel,
+  executePrune,
+  inventoryOf,
+  applySetIdFor,
+  planPrune,
+  readApplySetParent,
+  unionInventory,
+  writeApplySetParent,
+  entryKey,
+  type InventoryEntry
+} from './applyset.js'
+import { cleanUpFastRollback, planFastRollback, type Strategy } from './fast-rollback.js'
+import { acquireLock, ensureKitNamespace, type LockHandle } from './lock.js'
+import { countChanged } from './types.js'
+import {
+  checkVersion,
+  readDeployState,
+  recordDeployState,
+  type VersionIntent
+} from './version-guard.js'
+
+/** The engine entry point the pipeline calls (deployWithClient, or a fake in tests). */
+export type Engine = (
+  client: ClusterClient,
+  manifests: Manifest[],
+  options: DeployClusterOptions
+) => Promise<ClusterResult>
+
+export interface PipelineSettings {
+  readonly dryRun: boolean
+  readonly wait: boolean
+  readonly timeoutMs: number
+  readonly failFast: DeployClusterOptions['failFast']
+  readonly rollbackOnFailure: boolean
+  readonly waitForLoadBalancers?: boolean
+  readonly heartbeatMs?: number
+  readonly prune: {
+    readonly enabled: boolean
+    readonly max: number
+    readonly allowKinds: readonly string[]
+  }
+  readonly strategy: Strategy
+  /** Previous fast-rollback versions kept per Deployment. */
+  readonly fastRollbackKeep: number
+  readonly lock: {
+    readonly identity: string
+    readonly description: string
+    readonly waitMs: number
+    readonly leaseSeconds?: number
+  }
+  readonly version: VersionIntent & { readonly runUrl?: string }
+  /** Inventory name (ApplySet parent and version record); '' or undefined for kit's default. */
+  readonly inventory?: string
+  /** Extra labels / annotations on every applied object. */
+  readonly labels?: Readonly<Record<string, string>>
+  readonly annotations?: Readonly<Record<string, string>>
+}
+
+export interface PipelineDeps {
+  readonly engine: Engine
+  readonly log: DeployLog
+  readonly redactor: Redactor
+  readonly clock: Clock
+  readonly signal?: AbortSignal
+}
+
+/** Deploys one cluster with everything the fleet adds around the engine. */
+export async function runClusterPipeline(
+  client: ClusterClient,
+  manifests: readonly Manifest[],
+  settings: PipelineSettings,
+  deps: PipelineDeps
+): Promise<ClusterResult> {
+  const { clock, log } = deps
+  const started = clock.now()
+  const cluster = client.cluster
+  const finish = (r: Omit<ClusterResult, 'cluster' | 'durationMs'>): ClusterResult => ({
+    cluster,
+    durationMs: clock.now() - started,
+    ...r,
+    ...(r.reason ? { reason: deps.redactor.scrub(r.reason) } : {})
+  })
+  if (settings.prune.enabled && manifests.length === 0) {
+    return finish({
+      outcome: 'failed',
+      changes: [],
+      failures: [],
+      reason:
+        'refusing to prune: the manifest set for this cluster is empty (that would delete everything kit deployed)'
+    })
+  }
+  if (settings.strategy === 'fast-rollback' && !settings.wait && !settings.dryRun)
+    throw new InputError(
+      'the fast-rollback strategy needs wait: traffic switches only to a healthy Deployment'
+    )
+  const plan = planFastRollback(manifests, settings.strategy)
+  if (plan.deployments.length > 0 && !settings.wait && !settings.dryRun)
+    throw new InputError(
+      `fast-rollback Deployments (${plan.deployments.map((d) => d.baseName).join(', ')}) need wait: traffic switches only to a healthy Deployment`
+    )
+
+  let lock: LockHandle | undefined
+  if (!settings.dryRun) {
+    await ensureKitNamespace(client)
+    lock = await acquireLock(client, {
+      identity: settings.lock.identity,
+      description: settings.lock.description,
+      waitMs: settings.lock.waitMs,
+      leaseSeconds: settings.lock.leaseSeconds,
+      clock,
+      log,
+      signal: deps.signal
+    })
+  }
+  try {
+    const inv = settings.inventory || undefined
+    const recorded = await readDeployState(client, inv)
+    const decision = checkVersion(recorded, settings.version)
+    if (!decision.allowed)
+      return finish({ outcome: 'skipped', changes: [], failures: [], reason: decision.reason })
+    if (decision.note) log.info(decision.note)
+
+    const parent = await readApplySetParent(client, inv)
+    const current = inventoryOf([...plan.first, ...plan.switched].map((m) => m.object))
+    // The spec wants the parent to cover every member before members are applied, so a
+    // crash mid-apply never leaves an object labelled part-of a set that does not list it.
+    if (!settings.dryRun)
+      await writeApplySetParent(client, parent, unionInventory(parent.inventory, current), inv)
+
+    const signals = [deps.signal, lock?.lost].filter((s): s is AbortSignal => s !== undefined)
+    const options: DeployClusterOptions = {
+      dryRun: settings.dryRun,
+      wait: settings.wait,
+      timeoutMs: settings.timeoutMs,
+      failFast: settings.failFast,
+      rollbackOnFailure: settings.rollbackOnFailure,
+      labels: { ...(settings.labels ?? {}), [applySetPartOfLabel]: applySetIdFor(inv) },
+      annotations: settings.annotations ? { ...settings.annotations } : undefined,
+      log,
+      redactor: deps.redactor,
+      signal: signals.length ? AbortSignal.any(signals) : undefined,
+      heartbeatMs: settings.heartbeatMs,
+      waitForLoadBalancers: settings.waitForLoadBalancers,
+      clock
+    }
+    const first = await deps.engine(client, plan.first, options)
+    if (first.outcome !== 'changed' && first.outcome !== 'unchanged')
+      return finish({ ...first, reason: first.reason ?? `${first.outcome}` })
+    const changes: ChangeEntry[] = [...first.changes]
+
+    if (plan.switched.length > 0) {
+      log.info(
+        `switching ${plan.switched.length} Service(s) to ${plan.deployments.map((d) => d.name).join(', ')}`
+      )
+      const second = await deps.engine(client, plan.switched, options)
+      changes.push(...second.changes)
+      if (second.outcome !== 'changed' && second.outcome !== 'unchanged')
+        return finish({ ...second, changes, reason: second.reason ?? 'switching Services failed' })
+    }
+    const cleanup = await cleanUpFastRollback(
+      client,
+      plan.deployments,
+      settings.fastRollbackKeep,
+      settings.dryRun,
+      inv
+    )
+    changes.push(...cleanup.changes)
+    const removed = new Set(
+      cleanup.changes
+        .filter((c) => c.action === 'deleted')
+        .map((c) =>
+          entryKey({ apiVersion: 'apps/v1', kind: c.kind, namespace: c.namespace, name: c.name })
+        )
+    )
+    const desired = unionInventory(current, cleanup.retained)
+
+    let inventory: InventoryEntry[]
+    let pruneRefusal: string | undefined
+    if (settings.prune.enabled) {
+      const prunePlan = planPrune(
+        parent.inventory.filter((e) => !removed.has(entryKey(e))),
+        desired,
+        settings.prune
+      )
+      pruneRefusal = prunePlan.refusal
+      const outcomes = prunePlan.refusal
+        ? []
+        : await executePrune(client, prunePlan, settings.dryRun, inv)
+      for (const o of outcomes) changes.push({ ...o.entry, action: o.action, message: o.message })
+      const forgotten = new Set(outcomes.filter((o) => o.forget).map((o) => entryKey(o.entry)))
+      // Kept in the inventory: what is deployed now, and what prune left in place on purpose
+      // (protected kinds, or everything when the cap refused), so a later run can still prune it.
+      inventory = unionInventory(
+        parent.inventory.filter((e) => !forgotten.has(entryKey(e)) && !removed.has(entryKey(e))),
+        desired
+      )
+    } else {
+      // Without prune nothing is deleted, so everything kit ever applied stays in the inventory
+      // and a later run with prune enabled can remove what left the manifests meanwhile.
+      inventory = unionInventory(
+        parent.inventory.filter((e) => !removed.has(entryKey(e))),
+        desired
+      )
+    }
+    if (!settings.dryRun) {
+      await writeApplySetParent(client, await readApplySetParent(client, inv), inventory, inv)
+      if (settings.version.commit)
+        await recordDeployState(
+          client,
+          recorded,
+          {
+            commit: settings.version.commit,
+            commitTime: settings.version.commitTime,
+            runUrl: settings.version.runUrl,
+            deployedAt: new Date(clock.now()).toISOString()
+          },
+          inv
+        )
+    }
+    const changed = countChanged(changes) > 0
+    if (pruneRefusal)
+      return finish({ outcome: 'failed', changes, failures: [], reason: pruneRefusal })
+    return finish({ outcome: changed ? 'changed' : 'unchanged', changes, failures: [] })
+  } finally {
+    await lock
+      ?.release()
+      .catch((err: unknown) =>
+        log.warning(
+          `could not release the deploy lock: ${err instanceof Error ? err.message : String(err)}`
+        )
+      )
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * One deploy across the fleet, as the action and `kit deploy` run it: load and validate every
+ * manifest (pre-flight), match clusters to credentials, select, plan waves, then run each
+ * cluster's pipeline through the fleet runner. Adapters (manifest loading, cluster clients,
+ * the engine, loggers) are injected, so this stays testable without a cluster.
+ */
+import { InputError } from '../../errors.js'
+import type { ClusterClient } from '../../k8s/types.js'
+import type { Redactor } from '../../secrets/redact.js'
+import type { Clock, DeployLog, Manifest } from '../cluster/types.js'
+import { runClusterPipeline, type Engine, type PipelineSettings } from './cluster-pipeline.js'
+import { planFastRollback } from './fast-rollback.js'
+import { runFleet } from './runner.js'
+import { filterBySelector, parseSelector } from './selector.js'
+import type { FleetReport, FleetRow, Wave } from './types.js'
+import { planWaves, selectClusters, type WaveSpec } from './waves.js'
+
+export interface FleetSettings {
+  /** Cluster names or globs; empty means every cluster that has manifests. */
+  readonly clusters: readonly string[]
+  /** A Kubernetes label selector: only manifests whose labels match are deployed. */
+  readonly selector?: string
+  readonly concurrency: number
+  /** Ordered wave entries (names/globs), or empty. */
+  readonly waves: readonly string[]
+  /** Cluster label that orders waves (used when `waves` is empty). */
+  readonly waveLabel?: string
+  /** Cluster labels (from the render index and the cluster-labels input). */
+  readonly clusterLabels: ReadonlyMap<string, Readonly<Record<string, string>>>
+  readonly pipeline: PipelineSettings
+}
+
+export interface FleetDeps {
+  /** Cluster → validated manifests (throws InputError on any bad file). */
+  readonly manifests: ReadonlyMap<string, Manifest[]>
+  /** Clusters that have credentials, with where they came from (for messages). */
+  readonly credentialSources: ReadonlyMap<string, string>
+  /** Opens a client for a cluster (called once per cluster, when it starts). */
+  connect(cluster: string, signal: AbortSignal): ClusterClient
+  readonly engine: Engine
+  logFor(cluster: string): DeployLog
+  readonly log: DeployLog
+  readonly redactor: Redactor
+  readonly clock: Clock
+  readonly cancel?: AbortSignal
+  onClusterStart?(cluster: string, wave: Wave): void | Promise<void>
+  onClusterDone?(row: FleetRow): void | Promise<void>
+}
+
+/** The plan a deploy follows, decided before any cluster is touched. */
+export interface FleetPlan {
+  readonly waves: Wave[]
+  readonly preReported: FleetRow[]
+  readonly manifests: ReadonlyMap<string, Manifest[]>
+  /** Clusters with credentials but no manifests that no selection asked for (a warning only). */
+  readonly unused: string[]
+}
+
+/**
+ * Pre-flight (pure): selects clusters, reports mismatches between manifests and credentials,
+ * filters by selector, checks the fast-rollback rewrite of every cluster, and plans waves.
+ * Throws an InputError for anything wrong in the input, before a cluster is touched.
+ */
+export function planFleet(
+  settings: FleetSettings,
+  manifests: ReadonlyMap<string, Manifest[]>,
+  credentialSources: ReadonlyMap<string, string>
+): FleetPlan {
+  const withManifests = [...manifests.keys()]
+  const withCredentials = [...credentialSources.keys()]
+  const explicit = settings.clusters.length > 0
+  const universe = [...new Set([...withManifests, ...withCredentials])]
+  const selected = explicit
+    ? selectClusters(universe, settings.clusters)
+    : [...withManifests].sort()
+  const preReported: FleetRow[] = []
+  const empty = { objectsChanged: 0, durationMs: 0, failures: [], changes: [] }
+  const deployable: string[] = []
+  for (const c of selected) {
+    if (!manifests.has(c)) {
+      preReported.push({
+        cluster: c,
+        outcome: 'skipped',
+        reason: 'has credentials but no manifests',
+        ...empty
+      })
+    } else if (!credentialSources.has(c)) {
+      preReported.push({
+        cluster: c,
+        outcome: 'failed',
+        reason:
+          'has manifests but no credentials (no kubeconfig context, kubeconfigs entry or kubeconfig-dir file for it)',
+        ...empty
+      })
+    } else deployable.push(c)
+  }
+  const selector = settings.selector ? parseSelector(settings.selector) : undefined
+  const filtered = new Map<string, Manifest[]>()
+  for (const c of deployable) {
+    const list = manifests.get(c) ?? []
+    const kept = selector ? filterBySelector(list, selector) : list
+    try {
+      planFastRollback(kept, settings.pipeline.strategy)
+    } catch (err) {
+      if (err instanceof InputError) throw new InputError(`cluster ${c}: ${err.message}`)
+      throw err
+    }
+    filtered.set(c, kept)
+  }
+  let spec: WaveSpec = { kind: 'none' }
+  if (settings.waves.length > 0) spec = { kind: 'list', entries: settings.waves }
+  else if (settings.waveLabel)
+    spec = { kind: 'label', label: settings.waveLabel, labels: settings.clusterLabels }
+  return {
+    waves: planWaves(deployable, spec),
+    preReported,
+    manifests: filtered,
+    unused: explicit ? [] : withCredentials.filter((c) => !manifests.has(c)).sort()
+  }
+}
+
+/** Deploys (or dry-runs) the fleet and returns the report. */
+export async function deployFleet(settings: FleetSettings, deps: FleetDeps): Promise<FleetReport> {
+  const plan = planFleet(settings, deps.manifests, deps.credentialSources)
+  if (plan.unused.length > 0)
+    deps.log.warning(`credentials but no manifests (not deployed): ${plan.unused.join(', ')}`)
+  if (plan.waves.length > 1)
+    deps.log.info(
+      `waves: ${plan.waves.map((w) => `${w.name}: ${w.clusters.join(', ')}`).join(' → ')}`
+    )
+  const p = settings.pipeline
+  return runFleet({
+    waves: plan.waves,
+    concurrency: settings.concurrency,
+    // The engine enforces the apply+wait timeout itself; the backstop adds the lock wait and
+    // room for a rollback (which waits for the previous version again) and the prune.
+    clusterDeadlineMs: p.lock.waitMs + 2 * p.timeoutMs + 60_000,
+    dryRun: p.dryRun,
+    redactor: deps.redactor,
+    cancel: deps.cancel,
+    preReported: plan.preReported,
+    onClusterStart: deps.onClusterStart,
+    onClusterDone: deps.onClusterDone,
+    now: () => deps.clock.now(),
+    deployOne: (cluster, signal) =>
+      runClusterPipeline(deps.connect(cluster, signal), plan.manifests.get(cluster) ?? [], p, {
+        engine: deps.engine,
+        log: deps.logFor(cluster),
+        redactor: deps.redactor,
+        clock: deps.clock,
+        signal
+      })
+  })
+}

@@ -1,0 +1,153 @@
+/**
+ * The wiring of one deploy run, shared by the deployer action and `kit deploy` / `kit diff`:
+ * real adapters (manifest loader, credentials, client-node cluster clients, the engine) plugged
+ * into the fleet core. This module is the adapter layer — it is the one place in fleet/ that
+ * reaches the cluster client (through the engine's barrel); everything it calls is tested pure.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Redactor } from '../../secrets/redact.js'
+import {
+  createClusterClient,
+  deployWithClient,
+  kubeConfigsFromInputs,
+  loadManifestsDir
+} from '../cluster/index.js'
+import type { Clock, DeployLog } from '../cluster/types.js'
+import { deployFleet, type FleetSettings } from './deploy-fleet.js'
+import type { DeployRequest, RunIdentity } from './settings.js'
+import type { FleetReport, FleetRow, Wave } from './types.js'
+
+/** Real time, with an abortable sleep. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: async (ms, signal) => {
+    await sleep(ms, undefined, { signal })
+  }
+}
+
+export interface DeployRunIo {
+  readonly log: DeployLog
+  logFor(cluster: string): DeployLog
+  onClusterStart?(cluster: string, wave: Wave): void | Promise<void>
+  onClusterDone?(row: FleetRow): void | Promise<void>
+  readonly redactor: Redactor
+  readonly cancel?: AbortSignal
+  readonly clock?: Clock
+  /** Heartbeat interval for the engine (default 20 s). */
+  readonly heartbeatMs?: number
+}
+
+/**
+ * Cluster labels from the deploymentizer's render index (`<manifests>/index.json`), when the
+ * folder has one; used for label-based waves.
+ */
+export async function readIndexLabels(dir: string): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>()
+  let text: string
+  try {
+    text = await readFile(join(dir, 'index.json'), 'utf8')
+  } catch {
+    return out
+  }
+  try {
+    const index = JSON.parse(text) as {
+      kind?: string
+      clusters?: Record<string, { labels?: Record<string, string> }>
+    }
+    if (index.kind !== 'KitRenderIndex') return out
+    for (const [name, c] of Object.entries(index.clusters ?? {}))
+      out.set(name, { ...(c.labels ?? {}) })
+  } catch {
+    // Not kit's index: no labels from it.
+  }
+  return out
+}
+
+/** Turns a request into fleet settings (pure). */
+export function fleetSettingsOf(
+  request: DeployRequest,
+  identity: RunIdentity,
+  indexLabels: ReadonlyMap<string, Record<string, string>>,
+  heartbeatMs?: number
+): FleetSettings {
+  const clusterLabels = new Map(indexLabels)
+  for (const [c, labels] of request.clusterLabels)
+    clusterLabels.set(c, { ...(clusterLabels.get(c) ?? {}), ...labels })
+  // No per-object commit annotation: it would rewrite every object on every commit, so an
+  // unchanged object could never be skipped. The commit is recorded once per cluster instead
+  // (kit-system/kit-deploy-state, data and annotations).
+  const annotations: Record<string, string> = { ...request.annotations }
+  return {
+    clusters: request.clusters,
+    selector: request.selector,
+    concurrency: request.concurrency,
+    waves: request.waves,
+    waveLabel: request.waveLabel,
+    clusterLabels,
+    pipeline: {
+      dryRun: request.dryRun,
+      wait: request.wait,
+      timeoutMs: request.timeoutMs,
+      failFast: request.failFast,
+      rollbackOnFailure: request.rollbackOnFailure,
+      waitForLoadBalancers: request.waitForLoadBalancers,
+      heartbeatMs,
+      prune: request.prune,
+      strategy: request.strategy,
+      fastRollbackKeep: request.fastRollbackKeep,
+      lock: {
+        identity: identity.identity,
+        description: identity.description,
+        waitMs: request.lockTimeoutMs
+      },
+      version: {
+        commit: request.commit,
+        commitTime: request.commitTime,
+        rollback: request.rollback,
+        redeploy: request.redeploy,
+        runUrl: identity.runUrl
+      },
+      inventory: request.inventory,
+      labels: request.labels,
+      annotations
+    }
+  }
+}
+
+/**
+ * Runs one deploy: loads and validates every manifest and credential first (any problem
+ * throws before a cluster is touched), then deploys the fleet.
+ */
+export async function runDeploy(
+  request: DeployRequest,
+  identity: RunIdentity,
+  io: DeployRunIo
+): Promise<FleetReport> {
+  const manifests = await loadManifestsDir(request.manifests)
+  const credentials = await kubeConfigsFromInputs(request.credentials, io.redactor)
+  const settings = fleetSettingsOf(
+    request,
+    identity,
+    await readIndexLabels(request.manifests),
+    io.heartbeatMs
+  )
+  return deployFleet(settings, {
+    manifests,
+    credentialSources: credentials.sources,
+    connect: (cluster, signal) => {
+      const kubeConfig = credentials.clusters.get(cluster)
+      if (!kubeConfig) throw new Error(`no credentials for cluster ${cluster}`)
+      return createClusterClient(cluster, kubeConfig, { signal })
+    },
+    engine: deployWithClient,
+    log: io.log,
+    logFor: (c) => io.logFor(c),
+    redactor: io.redactor,
+    clock: io.clock ?? systemClock,
+    cancel: io.cancel,
+    onClusterStart: io.onClusterStart,
+    onClusterDone: io.onClusterDone
+  })
+}

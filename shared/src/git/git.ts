@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process'
+import { Redactor } from '../secrets/index.js'
+
+/** The output of one git command. */
+export interface GitOutput {
+  readonly code: number
+  readonly stdout: Buffer
+  readonly stderr: string
+}
+
+/** A git command failed in a way kit does not handle itself; the message is already scrubbed. */
+export class GitCommandError extends Error {
+  constructor(
+    message: string,
+    readonly stderr: string
+  ) {
+    super(message)
+    this.name = 'GitCommandError'
+  }
+}
+
+/**
+ * The `Authorization` header git sends for a token, as GitHub (and most git hosts) accept it
+ * over HTTPS: basic auth with the token as the password.
+ */
+export function basicAuthHeader(token: string, username = 'x-access-token'): string {
+  return `Authorization: Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`
+}
+
+/**
+ * Environment that hands git its settings for one call only. The token travels as an HTTP
+ * header in GIT_CONFIG_COUNT/KEY/VALUE variables: it is never written to .git/config or a remote
+ * URL, and unlike `-c` it does not show in the process list.
+ */
+export function gitEnv(
+  token: string | undefined,
+  base: NodeJS.ProcessEnv = process.env
+): NodeJS.ProcessEnv {
+  const settings: [string, string][] = [
+    ['protocol.version', '2'],
+    ['gc.auto', '0'],
+    ['maintenance.auto', 'false'],
+    ['fetch.recurseSubmodules', 'false'],
+    ['core.hooksPath', '/dev/null'],
+    ['advice.detachedHead', 'false']
+  ]
+  if (token) {
+    // An empty helper list stops a stored credential from replacing the token.
+    settings.push(['credential.helper', ''], ['http.extraHeader', basicAuthHeader(token)])
+  }
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_COUNT: String(settings.length)
+  }
+  delete env.GIT_ASKPASS
+  delete env.SSH_ASKPASS
+  delete env.GIT_DIR
+  delete env.GIT_INDEX_FILE
+  delete env.GIT_WORK_TREE
+  settings.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key
+    env[`GIT_CONFIG_VALUE_${i}`] = value
+  })
+  return env
+}
+
+/** Runs git with an argument array (never a shell string) in one repository. */
+export class Git {
+  /** Commands run so far, for benchmarks. */
+  commands = 0
+
+  constructor(
+    readonly dir: string,
+    private readonly env: NodeJS.ProcessEnv,
+    readonly redactor: Redactor
+  ) {}
+
+  /** Runs git; resolves with the exit code (non-zero is not thrown: callers classify failures). */
+  run(
+    args: readonly string[],
+    options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}
+  ): Promise<GitOutput> {
+    this.commands++
+    const started = Date.now()
+    return new Promise((resolve, reject) => {
+      const child = spawn('git', ['-C', this.dir, ...args], {
+        env: { ...this.env, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe']
+      })
+      const out: Buffer[] = []
+      const err: Buffer[] = []
+      child.stdout.on('data', (d: Buffer) => out.push(d))
+      child.stderr.on('data', (d: Buffer) => err.push(d))
+      child.on('error', (e) => reject(new GitCommandError(`cannot run git: ${e.message}`, '')))
+      child.on('close', (code) => {
+        if (process.env.KIT_TRACE_GIT)
+          process.stderr.write(`git ${args.join(' ').slice(0, 80)}: ${Date.now() - started} ms\n`)
+        resolve({
+          code: code ?? 1,
+          stdout: Buffer.concat(out),
+          stderr: this.redactor.scrub(Buffer.concat(err).toString('utf8'))
+        })
+      })
+      child.stdin.on('error', () => undefined)
+      child.stdin.end(options.input ?? '')
+    })
+  }
+
+  /** Runs git and returns stdout as text; a failure throws with git's (scrubbed) message. */
+  async text(
+    args: readonly string[],
+    options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}
+  ): Promise<string> {
+    const r = await this.run(args, options)
+    if (r.code !== 0)
+      throw new GitCommandError(`git ${args[0]} failed: ${firstLines(r.stderr)}`, r.stderr)
+    return r.stdout.toString('utf8')
+  }
+}
+
+/** The first lines of git's stderr, without progress noise, for error messages. */
+export function firstLines(stderr: string, count = 4): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(
+      (l) => l !== '' && !/^(remote: )?(Counting|Compressing|Enumerating|Total|Writing) /.test(l)
+    )
+    .slice(0, count)
+    .join(' | ')
+}

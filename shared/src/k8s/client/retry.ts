@@ -1,0 +1,113 @@
+/**
+ * Which API failures are worth retrying, and how long to wait: bounded, jittered exponential
+ * backoff that honours Retry-After. Kept apart from the client so it is table-testable.
+ */
+import { KubeApiError } from '../types.js'
+
+export interface RetryOptions {
+  /** Attempts in total for throttling, 5xx and resets (default 5). */
+  readonly attempts?: number
+  /** Attempts in total when the connection is refused or the host unknown (default 3): a
+   * cluster that is down should be reported soon, not after a minute of backoff. */
+  readonly unreachableAttempts?: number
+  readonly baseDelayMs?: number
+  readonly maxDelayMs?: number
+  /** Per request (default 30 s). */
+  readonly requestTimeoutMs?: number
+}
+
+export const defaultRetry = {
+  attempts: 5,
+  unreachableAttempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 8_000,
+  requestTimeoutMs: 30_000
+} as const
+
+/** What kind of failure an error is, for the retry decision. */
+export type FailureClass =
+  /** 429, 5xx: the server asked us to come back. */
+  | 'throttled'
+  /** The connection broke mid-request or timed out: the request may or may not have been processed. */
+  | 'interrupted'
+  /** Nothing was sent: refused, DNS, unreachable network. */
+  | 'unreachable'
+  /** TLS or authentication set-up failed: retrying will not help. */
+  | 'fatal-connection'
+  /** Any other answer (4xx): final. */
+  | 'final'
+
+const unreachableCodes = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT'
+])
+const interruptedCodes = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED'
+])
+
+/** The first `code` found along an error's cause chain (undici wraps socket errors in `cause`). */
+export function errorCode(err: unknown): string | undefined {
+  let e: unknown = err
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string') return code
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+export function classifyFailure(err: unknown): FailureClass {
+  if (err instanceof KubeApiError) {
+    if (err.statusCode === 429) return 'throttled'
+    if ([500, 502, 503, 504].includes(err.statusCode)) return 'throttled'
+    return 'final'
+  }
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'RequestTimeoutError'))
+    return 'interrupted'
+  const code = errorCode(err)
+  if (code && unreachableCodes.has(code)) return 'unreachable'
+  if (code && interruptedCodes.has(code)) return 'interrupted'
+  if (code && /CERT|SIGNATURE|SELF_SIGNED|^ERR_TLS|^ERR_SSL/.test(code)) return 'fatal-connection'
+  if (err instanceof TypeError && /fetch failed/.test(err.message)) return 'interrupted'
+  return 'final'
+}
+
+/**
+ * The delay before retry number `attempt` (1-based): full jitter over an exponential ceiling
+ * (AWS architecture blog "Exponential Backoff And Jitter"), but never less than Retry-After.
+ */
+export function retryDelay(
+  attempt: number,
+  options: { baseDelayMs: number; maxDelayMs: number },
+  retryAfterSeconds?: number,
+  random: () => number = Math.random
+): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1))
+  const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2))
+  if (retryAfterSeconds !== undefined && retryAfterSeconds > 0)
+    return Math.min(
+      Math.max(jittered, retryAfterSeconds * 1000),
+      Math.max(options.maxDelayMs, 1000)
+    )
+  return jittered
+}
+
+/** Parses a Retry-After header (seconds; HTTP dates are converted against `now`). */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined
+  const n = Number(value)
+  if (Number.isFinite(n)) return Math.max(0, n)
+  const t = Date.parse(value)
+  return Number.isNaN(t) ? undefined : Math.max(0, Math.ceil((t - now) / 1000))
+}

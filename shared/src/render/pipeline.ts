@@ -1,0 +1,196 @@
+/**
+ * One render, start to finish, for the action and the CLI alike: load, select, render
+ * cluster by cluster (streaming each into the staging folder, so memory does not grow with
+ * the number of clusters), then commit, or compare in check mode, or nothing in dry run.
+ */
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { Redactor } from '../secrets/index.js'
+import {
+  indexCluster,
+  indexHash,
+  mergePreviousIndex,
+  serializeEntry,
+  serializeIndex,
+  type IndexImageFile,
+  type IndexParts
+} from './index-file.js'
+import {
+  checkOutputLocation,
+  indexFileName,
+  OutputComparer,
+  OutputWriter,
+  readIndex,
+  type OutputScope
+} from './output.js'
+import { RenderFailedError, type RenderProblem } from './problems.js'
+import { renderCluster, type ImageUse, type SkippedService } from './render.js'
+import { loadRepository } from './repository.js'
+import { selectTargets, type Selection } from './select.js'
+
+export type RenderMode = 'write' | 'dry-run' | 'check'
+
+export interface RenderRunOptions {
+  /** The manifests repository root. */
+  readonly root: string
+  /** Output folder, relative to the root (or absolute); default kit.yaml paths.output. */
+  readonly output?: string
+  readonly selection?: Selection
+  readonly mode: RenderMode
+  /** The build environment for `env.*`. */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Progress lines (one per cluster). */
+  readonly log?: (line: string) => void
+}
+
+/** Per-cluster facts for summaries: small, so a run over many clusters stays small. */
+export interface ClusterSummary {
+  readonly name: string
+  readonly files: number
+  readonly services: readonly {
+    readonly name: string
+    readonly files: number
+    /** Image key (`image` or a name) → reference and whether it was pinned. */
+    readonly images: Readonly<Record<string, Pick<ImageUse, 'ref' | 'pinned'>>>
+  }[]
+  readonly skipped: readonly SkippedService[]
+}
+
+export interface RenderRunResult {
+  readonly mode: RenderMode
+  /** Absolute output folder and index path. */
+  readonly outputDir: string
+  readonly indexPath: string
+  /** Rendered (enabled, selected) clusters in order. */
+  readonly clusters: readonly ClusterSummary[]
+  /** Selected but disabled clusters. */
+  readonly disabled: readonly string[]
+  readonly counts: {
+    readonly clusters: number
+    readonly services: number
+    readonly files: number
+    readonly skipped: number
+  }
+  /** Env values used (and their encoded forms): the caller must mask them. */
+  readonly secrets: readonly string[]
+  /** The index hash (sha256 over the whole output). */
+  readonly hash: string
+  /** Check mode: differences between the render and the output on disk (empty = current). */
+  readonly differences: readonly string[]
+}
+
+/** How many problems are reported before the rest are summarised as a count. */
+export const maxReportedProblems = 50
+
+/**
+ * Runs a render. Throws RenderFailedError (every problem, with file, line, cluster and
+ * service) or InputError; in either case nothing has been written.
+ */
+export async function runRender(options: RenderRunOptions): Promise<RenderRunResult> {
+  const repo = loadRepository(options.root)
+  const selected = selectTargets(repo, options.selection ?? {})
+  const outputDir = checkOutputLocation(repo.root, options.output ?? repo.paths.output, [
+    repo.paths.services,
+    repo.paths.groups,
+    repo.paths.clusters,
+    repo.paths.images
+  ])
+  const scope: OutputScope = {
+    full: !selected.partialClusters && !selected.partialServices,
+    clusters: [...selected.clusters.map((c) => c.name), ...selected.disabled],
+    services: selected.partialServices ? selected.services.map((s) => s.name) : undefined
+  }
+  const writer = options.mode === 'write' ? new OutputWriter(outputDir, scope) : undefined
+  const comparer = options.mode === 'check' ? new OutputComparer(outputDir, scope) : undefined
+  writer?.prepare()
+  try {
+    const problems: RenderProblem[] = []
+    let problemCount = 0
+    const secrets = new Set<string>()
+    const summaries: ClusterSummary[] = []
+    const indexed = new Map<string, { hash: string; text: string }>()
+    const images = new Map<string, IndexImageFile>()
+    for (const cluster of selected.clusters) {
+      const render = renderCluster(repo, cluster, selected.services, { env: options.env, secrets })
+      problemCount += render.problems.length
+      for (const p of render.problems) if (problems.length < maxReportedProblems) problems.push(p)
+      if (render.problems.length > 0) continue
+      if (problemCount === 0) {
+        writer?.stage(render)
+        comparer?.compare(render)
+      }
+      indexed.set(cluster.name, {
+        hash: render.hash,
+        text: serializeEntry(indexCluster(render, images))
+      })
+      const files = render.services.reduce((n, s) => n + s.files.length, 0)
+      summaries.push({
+        name: render.name,
+        files,
+        services: render.services.map((s) => ({
+          name: s.name,
+          files: s.files.length,
+          images: Object.fromEntries(
+            Object.entries(s.images).map(([k, v]) => [k, { ref: v.ref, pinned: v.pinned }])
+          )
+        })),
+        skipped: render.skipped
+      })
+      options.log?.(
+        `${cluster.name}: ${render.services.length} services, ${files} files${render.skipped.length ? `, ${render.skipped.length} skipped` : ''}`
+      )
+      // Let the event loop breathe between clusters (signals, progress output).
+      await Promise.resolve()
+    }
+    if (problemCount > 0) {
+      if (problemCount > problems.length) {
+        problems.push({ message: `... and ${problemCount - problems.length} more problems` })
+      }
+      // A message may quote a rendered value (a bad name, say); env values never leave here.
+      const redactor = new Redactor()
+      for (const s of secrets) redactor.add(s)
+      throw new RenderFailedError(
+        problems.map((p) => ({ ...p, message: redactor.scrub(p.message) }))
+      )
+    }
+    const parts: IndexParts = mergePreviousIndex(
+      { clusters: indexed, images, disabled: selected.disabled },
+      scope.full ? undefined : readIndex(outputDir),
+      scope
+    )
+    const indexText = options.mode === 'dry-run' ? '' : serializeIndex(parts)
+    let differences: string[] = []
+    if (comparer) {
+      comparer.compareAbsent(selected.disabled)
+      if (scope.full && existsSync(outputDir)) {
+        const extra = readdirSync(outputDir, { withFileTypes: true })
+          .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !indexed.has(d.name))
+          .map((d) => d.name)
+        comparer.compareAbsent(extra)
+      }
+      comparer.compareIndex(indexText)
+      differences = comparer.result()
+    }
+    writer?.commit(indexText)
+    const counts = {
+      clusters: summaries.length,
+      services: summaries.reduce((n, c) => n + c.services.length, 0),
+      files: summaries.reduce((n, c) => n + c.files, 0),
+      skipped: summaries.reduce((n, c) => n + c.skipped.length, 0)
+    }
+    return {
+      mode: options.mode,
+      outputDir,
+      indexPath: join(outputDir, indexFileName),
+      clusters: summaries,
+      disabled: selected.disabled,
+      counts,
+      secrets: [...secrets].filter((s) => s !== '').sort(),
+      hash: indexHash(parts),
+      differences
+    }
+  } catch (err) {
+    writer?.discard()
+    throw err
+  }
+}

@@ -1,0 +1,404 @@
+/**
+ * Renders one cluster: for each selected service, resolve its settings and values through the
+ * layers, resolve its images, substitute the compiled templates, validate every object and
+ * serialise it. Pure apart from reading image files through the repository (cached).
+ */
+import { createHash } from 'node:crypto'
+import { dump } from 'js-yaml'
+import { lineOf, type LoadedDocument } from '../yaml/index.js'
+import { imageFilePath, imageReference, type ImageRecord } from './images.js'
+import { isPlainMap, mergeValues, MergeError, type PlainMap } from './merge.js'
+import { PlaceholderError, renderTemplate, type RenderContext } from './placeholders.js'
+import {
+  problemFrom,
+  type ClusterDefinition,
+  type Layer,
+  type ManifestRepository,
+  type MissingImagePolicy,
+  type ServiceDefinition
+} from './repository.js'
+import type { RenderProblem } from './problems.js'
+
+/** One output file: one Kubernetes object. */
+export interface RenderedFile {
+  /** Relative to the cluster's output folder: `<service>/<kind>-<namespace>-<name>.yaml`. */
+  readonly path: string
+  readonly content: string
+  readonly apiVersion: string
+  readonly kind: string
+  readonly namespace?: string
+  readonly name: string
+  /** The template document it came from. */
+  readonly source: { readonly file: string; readonly line: number }
+}
+
+/** How an image placeholder was resolved, for the index and the summary. */
+export interface ImageUse {
+  /** The reference written into manifests. */
+  readonly ref: string
+  /** True when a group, cluster or override pinned it. */
+  readonly pinned: boolean
+  /** The image source and the image file read (absent when pinned). */
+  readonly sourceName?: string
+  readonly file?: string
+  readonly provenance?: ImageRecord['source']
+}
+
+export interface RenderedService {
+  readonly name: string
+  readonly branch: string
+  /** Sorted by path. */
+  readonly files: readonly RenderedFile[]
+  /** `image` for the main image, and the names of the other images. */
+  readonly images: Readonly<Record<string, ImageUse>>
+  /** sha256 over the files' paths and contents. */
+  readonly hash: string
+}
+
+export interface SkippedService {
+  readonly name: string
+  /** Why, e.g. "disabled by groups/production.yaml" or "no image file images/api/x.yaml". */
+  readonly reason: string
+  /** True for a warning (an image skipped by policy), false for a plain disable. */
+  readonly warning: boolean
+}
+
+export interface ClusterRender {
+  readonly name: string
+  readonly groups: readonly string[]
+  readonly labels: Readonly<Record<string, string>>
+  readonly services: readonly RenderedService[]
+  readonly skipped: readonly SkippedService[]
+  readonly problems: readonly RenderProblem[]
+  /** sha256 over the services' hashes. */
+  readonly hash: string
+}
+
+/** What a service gets on a cluster after every layer. */
+export interface ResolvedService {
+  readonly enabled: boolean
+  /** The file that last set `enabled` (for "disabled by ..."). */
+  readonly enabledBy: string
+  readonly branch: string
+  readonly missingImage: MissingImagePolicy
+  readonly pins: { image?: string; images: Record<string, string> }
+  /** Values layers lowest first, with the file each came from. */
+  readonly valueLayers: readonly ValueLayer[]
+}
+
+/**
+ * Resolves a service's settings on a cluster. Order, lowest first: kit.yaml defaults, the
+ * service's own kit.yaml and values.yaml, then each group in the cluster's order (its general
+ * settings, then its per-service entry), then the cluster (general, then per-service).
+ */
+export function resolveService(
+  repo: ManifestRepository,
+  cluster: ClusterDefinition,
+  service: ServiceDefinition
+): ResolvedService {
+  let enabled = service.enabled
+  let enabledBy = `${service.dir}/kit.yaml`
+  let branch = repo.defaults.branch
+  let missingImage = repo.defaults.missingImage
+  const pins: { image?: string; images: Record<string, string> } = { images: {} }
+  const valueLayers: ValueLayer[] = []
+  if (service.valuesFile) {
+    valueLayers.push({
+      file: service.valuesFile,
+      doc: service.valuesDoc,
+      values: service.values,
+      at: []
+    })
+  }
+  const layers: Layer[] = [...cluster.groups.map((g) => repo.groups.get(g)!), cluster]
+  for (const layer of layers) {
+    if (layer.branch !== undefined) branch = layer.branch
+    if (layer.missingImage !== undefined) missingImage = layer.missingImage
+    if (layer.values)
+      valueLayers.push({ file: layer.file, doc: layer.doc, values: layer.values, at: ['values'] })
+    const own = layer.services?.[service.name]
+    if (!own) continue
+    if (own.enabled !== undefined) {
+      enabled = own.enabled
+      enabledBy = layer.file
+    }
+    if (own.branch !== undefined) branch = own.branch
+    if (own.missingImage !== undefined) missingImage = own.missingImage
+    if (own.image !== undefined) pins.image = own.image
+    if (own.images) Object.assign(pins.images, own.images)
+    if (own.values) {
+      valueLayers.push({
+        file: layer.file,
+        doc: layer.doc,
+        values: own.values,
+        at: ['services', service.name, 'values']
+      })
+    }
+  }
+  return { enabled, enabledBy, branch, missingImage, pins, valueLayers }
+}
+
+/** One layer of values and where it sits (file, and the path of `values` inside it). */
+export interface ValueLayer {
+  readonly file: string
+  readonly doc?: LoadedDocument
+  readonly at: readonly string[]
+  readonly values: PlainMap
+}
+
+/** Options for a render that do not come from the repository. */
+export interface RenderOptions {
+  /** The build environment for `env.*` (the action passes process.env). */
+  readonly env: Readonly<Record<string, string | undefined>>
+  /** Receives every env value used, and its encoded forms, to be masked. */
+  readonly secrets: Set<string>
+}
+
+/** Renders the given services on one cluster. Problems are returned, not thrown. */
+export function renderCluster(
+  repo: ManifestRepository,
+  cluster: ClusterDefinition,
+  services: readonly ServiceDefinition[],
+  options: RenderOptions
+): ClusterRender {
+  const problems: RenderProblem[] = []
+  const rendered: RenderedService[] = []
+  const skipped: SkippedService[] = []
+  const identities = new Map<string, RenderedFile>()
+  const clusterContext: PlainMap = {
+    name: cluster.name,
+    groups: [...cluster.groups],
+    labels: { ...cluster.labels },
+    branch: clusterBranch(repo, cluster)
+  }
+  for (const service of services) {
+    const resolved = resolveService(repo, cluster, service)
+    if (!resolved.enabled) {
+      skipped.push({
+        name: service.name,
+        reason: `disabled by ${resolved.enabledBy}`,
+        warning: false
+      })
+      continue
+    }
+    const scope = { cluster: cluster.name, service: service.name }
+    try {
+      const images = resolveImages(repo, service, resolved)
+      if (typeof images === 'string') {
+        skipped.push({ name: service.name, reason: images, warning: true })
+        continue
+      }
+      const values = mergeServiceValues(resolved)
+      const ctx: RenderContext = {
+        values,
+        cluster: clusterContext,
+        service: { name: service.name, branch: resolved.branch },
+        image: images.image?.ref,
+        images: Object.fromEntries(
+          Object.entries(images)
+            .filter(([k]) => k !== 'image')
+            .map(([k, v]) => [k, v.ref])
+        ),
+        env: options.env,
+        secrets: options.secrets
+      }
+      const files: RenderedFile[] = []
+      const before = problems.length
+      for (const template of service.templates) {
+        try {
+          const object = renderTemplate(template.compiled, ctx)
+          files.push(toFile(object, service.name, template))
+        } catch (err) {
+          if (err instanceof PlaceholderError) {
+            problems.push({
+              message: err.message,
+              file: template.file,
+              line: err.line ?? template.line,
+              ...scope
+            })
+          } else problems.push({ ...problemFrom(err), ...scope })
+        }
+      }
+      if (problems.length > before) continue
+      const byPath = new Map<string, RenderedFile>()
+      for (const f of files) {
+        const key = `${f.kind}/${f.namespace ?? ''}/${f.name}`
+        const twin = identities.get(key) ?? byPath.get(f.path)
+        if (twin) {
+          problems.push({
+            message: `duplicate object ${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}: also rendered from ${twin.source.file}:${twin.source.line}`,
+            file: f.source.file,
+            line: f.source.line,
+            ...scope
+          })
+          continue
+        }
+        identities.set(key, f)
+        byPath.set(f.path, f)
+      }
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+      rendered.push({
+        name: service.name,
+        branch: resolved.branch,
+        files,
+        images,
+        hash: hashFiles(files)
+      })
+    } catch (err) {
+      problems.push({
+        ...problemFrom(err),
+        ...scope,
+        ...(err instanceof RenderScopedError ? err.where : {})
+      })
+    }
+  }
+  const hash = sha256(rendered.map((s) => `${s.name}\u0000${s.hash}\n`).join(''))
+  return {
+    name: cluster.name,
+    groups: cluster.groups,
+    labels: cluster.labels,
+    services: rendered,
+    skipped,
+    problems,
+    hash
+  }
+}
+
+/** The branch a cluster follows before per-service overrides (for `${{ cluster.branch }}`). */
+function clusterBranch(repo: ManifestRepository, cluster: ClusterDefinition): string {
+  let branch = repo.defaults.branch
+  for (const g of cluster.groups) branch = repo.groups.get(g)?.branch ?? branch
+  return cluster.branch ?? branch
+}
+
+class RenderScopedError extends Error {
+  constructor(
+    message: string,
+    readonly where: { file?: string; line?: number }
+  ) {
+    super(message)
+  }
+}
+
+function mergeServiceValues(resolved: ResolvedService): PlainMap {
+  let acc: unknown = {}
+  for (const layer of resolved.valueLayers) {
+    try {
+      acc = mergeValues(acc, layer.values)
+    } catch (err) {
+      if (err instanceof MergeError) {
+        throw new RenderScopedError(err.message, {
+          file: layer.file,
+          line: layer.doc ? lineOf(layer.doc, [...layer.at, ...err.path]) : undefined
+        })
+      }
+      throw err
+    }
+  }
+  return isPlainMap(acc) ? acc : {}
+}
+
+/**
+ * The service's images on this cluster: pins first, then the image file for the branch.
+ * Returns a reason string when the service is to be skipped (missing file, policy skip).
+ */
+function resolveImages(
+  repo: ManifestRepository,
+  service: ServiceDefinition,
+  resolved: ResolvedService
+): Record<string, ImageUse> | string {
+  const out: Record<string, ImageUse> = {}
+  const wanted: [string, string | undefined][] = [
+    ['image', service.image],
+    ...Object.entries(service.images).map(([k, v]): [string, string] => [k, v])
+  ]
+  for (const [key, source] of wanted) {
+    const pin = key === 'image' ? resolved.pins.image : resolved.pins.images[key]
+    if (pin !== undefined) {
+      out[key] = { ref: pin, pinned: true, sourceName: source }
+      continue
+    }
+    if (source === undefined) continue
+    const loaded = repo.readImage(source, resolved.branch)
+    if (!loaded) {
+      const expected = imageFilePath(repo.paths.images, source, resolved.branch)
+        .split('\\')
+        .join('/')
+      const reason = `no image file for ${source} on branch '${resolved.branch}' (${expected})`
+      if (resolved.missingImage === 'skip') return reason
+      throw new Error(`${reason}; pin an image, follow another branch, or set missingImage: skip`)
+    }
+    out[key] = {
+      ref: imageReference(loaded.record),
+      pinned: false,
+      sourceName: source,
+      file: loaded.file,
+      provenance: loaded.record.source
+    }
+  }
+  // Pins for names the service does not declare are kept too: a pin is explicit intent.
+  for (const [key, ref] of Object.entries(resolved.pins.images)) {
+    if (!out[key]) out[key] = { ref, pinned: true }
+  }
+  return out
+}
+
+const dumpOptions = { noRefs: true, lineWidth: -1 } as const
+
+/** Validates one rendered object and serialises it into its output file. */
+function toFile(
+  object: unknown,
+  service: string,
+  template: { file: string; line: number; compiled: unknown }
+): RenderedFile {
+  const fail = (message: string): never => {
+    throw new PlaceholderError(message, template.line)
+  }
+  if (!isPlainMap(object)) return fail('a manifest must be a mapping')
+  const { apiVersion, kind, metadata } = object
+  if (typeof apiVersion !== 'string' || apiVersion === '') fail('the object has no apiVersion')
+  if (typeof kind !== 'string' || !/^[A-Za-z][A-Za-z0-9]*$/.test(kind))
+    fail('the object has no valid kind')
+  if (!isPlainMap(metadata)) return fail('the object has no metadata')
+  const { name, namespace } = metadata
+  if (typeof name !== 'string' || name === '')
+    return fail(`the ${String(kind)} has no metadata.name`)
+  if (!/^[A-Za-z0-9:._@-]+$/.test(name) || name === '.' || name === '..') {
+    fail(`metadata.name '${name}' is not a valid Kubernetes name`)
+  }
+  if (
+    namespace !== undefined &&
+    (typeof namespace !== 'string' || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace))
+  ) {
+    fail(`metadata.namespace '${String(namespace)}' is not a valid namespace name`)
+  }
+  const k = kind as string
+  const base = [k, namespace as string | undefined, name]
+    .filter((p) => p !== undefined)
+    .map(safePart)
+    .join('-')
+  return {
+    path: `${service}/${base}.yaml`,
+    content: dump(object, dumpOptions),
+    apiVersion: apiVersion as string,
+    kind: k,
+    namespace: namespace as string | undefined,
+    name,
+    source: { file: template.file, line: template.line }
+  }
+}
+
+/** Lowercase, and anything but letters, digits, `.` and `-` becomes `-` (`system:auth` → `system-auth`). */
+function safePart(part: string): string {
+  return part.toLowerCase().replace(/[^a-z0-9.-]/g, '-')
+}
+
+export function sha256(text: string): string {
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`
+}
+
+function hashFiles(files: readonly RenderedFile[]): string {
+  const h = createHash('sha256')
+  for (const f of files) h.update(`${f.path}\u0000${f.content}\u0000`)
+  return `sha256:${h.digest('hex')}`
+}

@@ -1,0 +1,365 @@
+/**
+ * A local stand-in for the GitHub REST endpoints the image-deployer uses, over real bare
+ * repositories: blobs, trees and commits are made with git plumbing, and ref updates are git's
+ * own compare-and-swap (`update-ref <new> <old>`). Status codes and the response fields kit
+ * reads follow GitHub's documentation: 404 Not Found, 401 Bad credentials, 409 for a ref that
+ * moved during the update, 422 "Update is not a fast forward" / "Reference already exists" /
+ * validation failures, and x-ratelimit-* headers on every response (with a switch to exhaust
+ * the limit). Pull requests are kept in memory.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fastImport, type SeedCommit } from '../git-server/server.js'
+
+interface PullRequest {
+  number: number
+  title: string
+  body: string
+  head: string
+  base: string
+  state: 'open' | 'closed'
+}
+
+export interface GitHubStandIn {
+  /** Base URL to use as api-url. */
+  readonly url: string
+  readonly token: string
+  /** Requests per "METHOD route" (e.g. "PATCH /git/refs"). */
+  readonly calls: Map<string, number>
+  totalCalls(): number
+  createRepo(owner: string, repo: string, commits: readonly SeedCommit[], branch?: string): Promise<void>
+  /** git in a repository's bare folder, for assertions. */
+  git(owner: string, repo: string, args: readonly string[]): Promise<string>
+  pulls(owner: string, repo: string): readonly PullRequest[]
+  /** The next `count` requests get 403 with x-ratelimit-remaining: 0 and a reset `resetSeconds` ahead. */
+  exhaustRateLimit(count: number, resetSeconds: number): void
+  close(): Promise<void>
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {}
+  ) {
+    super(message)
+  }
+}
+
+export async function startGitHubStandIn(options: { token: string }): Promise<GitHubStandIn> {
+  const root = await mkdtemp(join(tmpdir(), 'kit-github-standin-'))
+  const calls = new Map<string, number>()
+  const pulls = new Map<string, PullRequest[]>()
+  const defaults = new Map<string, string>()
+  const rate = { limit: 5000, used: 0, exhausted: 0, resetAt: 0 }
+  let tempCounter = 0
+
+  const repoDir = (owner: string, repo: string): string => join(root, owner, `${repo}.git`)
+  const git = (dir: string, args: readonly string[], input?: string, env?: NodeJS.ProcessEnv) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('git', ['-C', dir, ...args], {
+        env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', ...env },
+        stdio: ['pipe', 'pipe', 'pipe']
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')))
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
+      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
+      // git may exit before reading stdin (a failed lookup); that is not an error here.
+      child.stdin.on('error', () => undefined)
+      child.stdin.end(input ?? '')
+    })
+  const must = async (dir: string, args: readonly string[], input?: string, env?: NodeJS.ProcessEnv) => {
+    const r = await git(dir, args, input, env)
+    if (r.code !== 0) throw new HttpError(422, `git ${args[0]} failed: ${r.stderr.trim()}`)
+    return r.stdout
+  }
+  const exists = async (dir: string, object: string, type: string) =>
+    (await git(dir, ['cat-file', '-t', object])).stdout.trim() === type
+
+  async function handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const method = req.method ?? 'GET'
+    const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname)
+    if (!m) throw new HttpError(404, 'Not Found')
+    const owner = decodeURIComponent(m[1])
+    const repo = decodeURIComponent(m[2])
+    const rest = m[3] ?? ''
+    const dir = repoDir(owner, repo)
+    const key = `${owner}/${repo}`
+    if (!defaults.has(key)) throw new HttpError(404, 'Not Found')
+    const count = (route: string) => calls.set(`${method} ${route}`, (calls.get(`${method} ${route}`) ?? 0) + 1)
+    const send = (status: number, data: unknown) => reply(res, status, data)
+    const input = (body ?? {}) as Record<string, unknown>
+
+    if (rest === '' && method === 'GET') {
+      count('/repos')
+      return send(200, { name: repo, full_name: key, owner: { login: owner }, default_branch: defaults.get(key), private: true })
+    }
+    let r: RegExpExecArray | null
+    if ((r = /^\/git\/ref\/(heads\/.+)$/.exec(rest)) && method === 'GET') {
+      count('/git/ref')
+      const ref = `refs/${decodeURIComponent(r[1])}`
+      const sha = await git(dir, ['rev-parse', '--verify', '--quiet', ref])
+      if (sha.code !== 0) throw new HttpError(404, 'Not Found')
+      return send(200, refData(ref, sha.stdout.trim()))
+    }
+    if ((r = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
+      count('/git/commits')
+      if (!(await exists(dir, r[1], 'commit'))) throw new HttpError(404, 'Not Found')
+      const raw = await must(dir, ['cat-file', 'commit', r[1]])
+      const tree = /^tree ([0-9a-f]{40})$/m.exec(raw)?.[1]
+      const parents = [...raw.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((p) => ({ sha: p[1] }))
+      return send(200, { sha: r[1], tree: { sha: tree }, parents, message: raw.split('\n\n').slice(1).join('\n\n') })
+    }
+    if ((r = /^\/contents\/(.+)$/.exec(rest)) && method === 'GET') {
+      count('/contents')
+      const path = decodeURIComponent(r[1])
+      const ref = url.searchParams.get('ref') ?? defaults.get(key)
+      const entry = await git(dir, ['ls-tree', '--full-tree', `${ref}`, '--', path])
+      const line = /^(\d+) (\w+) ([0-9a-f]{40})\t(.*)$/.exec(entry.stdout.trim())
+      if (entry.code !== 0 || !line) throw new HttpError(404, 'Not Found')
+      if (line[2] !== 'blob') return send(200, [])
+      const content = await gitBuffer(dir, ['cat-file', 'blob', line[3]])
+      return send(200, {
+        type: 'file',
+        encoding: 'base64',
+        size: content.length,
+        name: path.split('/').pop(),
+        path,
+        sha: line[3],
+        // GitHub wraps base64 content at 60 characters; clients must join the lines.
+        content: (content.toString('base64').match(/.{1,60}/g) ?? []).join('\n') + '\n'
+      })
+    }
+    if ((r = /^\/git\/blobs\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
+      count('/git/blobs')
+      if (!(await exists(dir, r[1], 'blob'))) throw new HttpError(404, 'Not Found')
+      const content = await gitBuffer(dir, ['cat-file', 'blob', r[1]])
+      return send(200, { sha: r[1], size: content.length, encoding: 'base64', content: content.toString('base64') })
+    }
+    if ((r = /^\/git\/trees\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
+      count('/git/trees')
+      if (!(await exists(dir, r[1], 'tree'))) throw new HttpError(404, 'Not Found')
+      const args = ['ls-tree', '-z', '-l', ...(url.searchParams.get('recursive') ? ['-r', '-t'] : []), r[1]]
+      const tree = (await must(dir, args))
+        .split('\0')
+        .filter(Boolean)
+        .map((e) => {
+          const p = /^(\d+) (\w+) ([0-9a-f]{40})\s+(\S+)\t(.*)$/s.exec(e) as RegExpExecArray
+          return { path: p[5], mode: p[1], type: p[2], sha: p[3], ...(p[2] === 'blob' ? { size: Number(p[4]) } : {}) }
+        })
+      return send(200, { sha: r[1], tree, truncated: false })
+    }
+    if (rest === '/git/trees' && method === 'POST') {
+      count('/git/trees')
+      const entries = input.tree
+      if (!Array.isArray(entries)) throw new HttpError(422, 'Invalid request.\n\n"tree" wasn\'t supplied.')
+      const index = { GIT_INDEX_FILE: join(root, `index-${++tempCounter}`) }
+      if (typeof input.base_tree === 'string') {
+        if (!(await exists(dir, input.base_tree, 'tree'))) throw new HttpError(422, 'Invalid base_tree')
+        await must(dir, ['read-tree', input.base_tree], undefined, index)
+      } else await must(dir, ['read-tree', '--empty'], undefined, index)
+      for (const e of entries as Record<string, unknown>[]) {
+        if (typeof e.path !== 'string' || e.path.startsWith('/') || e.path.includes('..'))
+          throw new HttpError(422, 'Invalid tree info: path')
+        if (typeof e.content === 'string') {
+          const sha = (await must(dir, ['hash-object', '-w', '--stdin'], e.content)).trim()
+          await must(dir, ['update-index', '--add', '--cacheinfo', `${String(e.mode ?? '100644')},${sha},${e.path}`], undefined, index)
+        } else if (e.sha === null) {
+          await must(dir, ['update-index', '--force-remove', '--', e.path], undefined, index)
+        } else if (typeof e.sha === 'string' && (await exists(dir, e.sha, 'blob'))) {
+          await must(dir, ['update-index', '--add', '--cacheinfo', `${String(e.mode ?? '100644')},${e.sha},${e.path}`], undefined, index)
+        } else throw new HttpError(422, 'Invalid tree info')
+      }
+      const sha = (await must(dir, ['write-tree'], undefined, index)).trim()
+      await rm(index.GIT_INDEX_FILE, { force: true })
+      return send(201, { sha, tree: [], truncated: false })
+    }
+    if (rest === '/git/commits' && method === 'POST') {
+      count('/git/commits')
+      const { message, tree, parents } = input as { message?: unknown; tree?: unknown; parents?: unknown }
+      if (typeof message !== 'string' || typeof tree !== 'string' || !Array.isArray(parents))
+        throw new HttpError(422, 'Invalid request: message, tree and parents are required')
+      if (!(await exists(dir, tree, 'tree'))) throw new HttpError(422, 'Tree SHA does not exist')
+      for (const p of parents) if (typeof p !== 'string' || !(await exists(dir, p, 'commit'))) throw new HttpError(422, 'Parent SHA does not exist or is not a commit object')
+      const who = (v: unknown, fallback: { name: string; email: string }) => (v && typeof v === 'object' ? (v as { name: string; email: string }) : fallback)
+      // Without an author, GitHub uses the token's user (and signs for apps); the stand-in has a bot.
+      const bot = { name: 'standin-bot[bot]', email: 'standin-bot@users.noreply.example.com' }
+      const a = who(input.author, bot)
+      const c = who(input.committer, a)
+      const sha = (
+        await must(dir, ['commit-tree', tree, ...parents.flatMap((p: string) => ['-p', p]), '-F', '-'], message, {
+          GIT_AUTHOR_NAME: a.name,
+          GIT_AUTHOR_EMAIL: a.email,
+          GIT_COMMITTER_NAME: c.name,
+          GIT_COMMITTER_EMAIL: c.email
+        })
+      ).trim()
+      return send(201, { sha, tree: { sha: tree }, parents: parents.map((p: string) => ({ sha: p })), message, verification: { verified: !input.author } })
+    }
+    if ((r = /^\/git\/refs\/(heads\/.+)$/.exec(rest)) && method === 'PATCH') {
+      count('/git/refs')
+      const ref = `refs/${decodeURIComponent(r[1])}`
+      const sha = input.sha
+      if (typeof sha !== 'string' || !(await exists(dir, sha, 'commit'))) throw new HttpError(422, 'Object does not exist')
+      const current = await git(dir, ['rev-parse', '--verify', '--quiet', ref])
+      if (current.code !== 0) throw new HttpError(422, 'Reference does not exist')
+      const old = current.stdout.trim()
+      if (input.force !== true && (await git(dir, ['merge-base', '--is-ancestor', old, sha])).code !== 0)
+        throw new HttpError(422, 'Update is not a fast forward')
+      // git's own compare-and-swap: fails when the ref moved since it was read above.
+      const cas = await git(dir, ['update-ref', ref, sha, old])
+      if (cas.code !== 0) throw new HttpError(409, 'Reference update failed')
+      return send(200, refData(ref, sha))
+    }
+    if (rest === '/git/refs' && method === 'POST') {
+      count('/git/refs')
+      const { ref, sha } = input as { ref?: unknown; sha?: unknown }
+      if (typeof ref !== 'string' || !/^refs\/heads\/[\w./-]+$/.test(ref) || ref.includes('..'))
+        throw new HttpError(422, 'Reference name is not valid')
+      if (typeof sha !== 'string' || !(await exists(dir, sha, 'commit'))) throw new HttpError(422, 'Object does not exist')
+      const cas = await git(dir, ['update-ref', ref, sha, ''])
+      if (cas.code !== 0) throw new HttpError(422, 'Reference already exists')
+      return send(201, refData(ref, sha))
+    }
+    if (rest === '/pulls' && method === 'GET') {
+      count('/pulls')
+      const head = url.searchParams.get('head')
+      const base = url.searchParams.get('base')
+      const state = url.searchParams.get('state') ?? 'open'
+      const list = (pulls.get(key) ?? []).filter(
+        (p) =>
+          (state === 'all' || p.state === state) &&
+          (head === null || `${owner}:${p.head}` === head) &&
+          (base === null || p.base === base)
+      )
+      return send(200, list.map((p) => pullData(key, p)))
+    }
+    if (rest === '/pulls' && method === 'POST') {
+      count('/pulls')
+      const { title, head, base } = input as { title?: unknown; head?: unknown; base?: unknown }
+      if (typeof title !== 'string' || typeof head !== 'string' || typeof base !== 'string')
+        throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'missing_field' }] })
+      if ((await git(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${head}`])).code !== 0)
+        throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] })
+      const list = pulls.get(key) ?? []
+      if (list.some((p) => p.state === 'open' && p.head === head && p.base === base))
+        throw new HttpError(422, 'Validation Failed', { errors: [{ message: `A pull request already exists for ${owner}:${head}.` }] })
+      const pr: PullRequest = { number: list.length + 1, title, body: String(input.body ?? ''), head, base, state: 'open' }
+      pulls.set(key, [...list, pr])
+      return send(201, pullData(key, pr))
+    }
+    if ((r = /^\/pulls\/(\d+)$/.exec(rest)) && method === 'PATCH') {
+      count('/pulls')
+      const pr = (pulls.get(key) ?? []).find((p) => p.number === Number(r?.[1]))
+      if (!pr) throw new HttpError(404, 'Not Found')
+      if (typeof input.title === 'string') pr.title = input.title
+      if (typeof input.body === 'string') pr.body = input.body
+      return send(200, pullData(key, pr))
+    }
+    throw new HttpError(404, 'Not Found')
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const now = Math.floor(Date.now() / 1000)
+      rate.used++
+      const headers = {
+        'x-ratelimit-limit': String(rate.limit),
+        'x-ratelimit-remaining': String(rate.exhausted > 0 ? 0 : Math.max(0, rate.limit - rate.used)),
+        'x-ratelimit-used': String(rate.used),
+        'x-ratelimit-reset': String(rate.exhausted > 0 ? rate.resetAt : now + 3600),
+        'x-ratelimit-resource': 'core'
+      }
+      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v)
+      const auth = req.headers.authorization ?? ''
+      const m = /^(?:Bearer|token)\s+(.+)$/i.exec(auth)
+      if (!m || m[1] !== options.token) return reply(res, 401, { message: 'Bad credentials' })
+      if (rate.exhausted > 0) {
+        rate.exhausted--
+        return reply(res, 403, { message: 'API rate limit exceeded for installation.' })
+      }
+      let body: unknown
+      try {
+        body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined
+      } catch {
+        return reply(res, 400, { message: 'Problems parsing JSON' })
+      }
+      handle(req, res, body).catch((e: unknown) => {
+        if (e instanceof HttpError) reply(res, e.status, { message: e.message, ...e.extra })
+        else reply(res, 500, { message: e instanceof Error ? e.message : String(e) })
+      })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('stand-in has no port')
+  const url = `http://127.0.0.1:${address.port}`
+
+  return {
+    url,
+    token: options.token,
+    calls,
+    totalCalls: () => [...calls.values()].reduce((a, b) => a + b, 0),
+    async createRepo(owner, repo, commits, branch = 'main') {
+      const dir = repoDir(owner, repo)
+      await mkdir(dir, { recursive: true })
+      await must(root, ['init', '--bare', '--quiet', `--initial-branch=${branch}`, dir])
+      if (commits.length > 0) await fastImport(dir, branch, commits)
+      defaults.set(`${owner}/${repo}`, branch)
+    },
+    async git(owner, repo, args) {
+      return (await must(repoDir(owner, repo), args)).toString()
+    },
+    pulls: (owner, repo) => pulls.get(`${owner}/${repo}`) ?? [],
+    exhaustRateLimit(count, resetSeconds) {
+      rate.exhausted = count
+      rate.resetAt = Math.floor(Date.now() / 1000) + resetSeconds
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeAllConnections()
+      await rm(root, { recursive: true, force: true })
+    }
+  }
+
+  function pullData(key: string, p: PullRequest) {
+    return {
+      number: p.number,
+      state: p.state,
+      title: p.title,
+      body: p.body,
+      html_url: `${url.replace(/\/$/, '')}/${key}/pull/${p.number}`,
+      head: { ref: p.head },
+      base: { ref: p.base }
+    }
+  }
+}
+
+function refData(ref: string, sha: string) {
+  return { ref, node_id: `REF_${sha.slice(0, 8)}`, object: { sha, type: 'commit' } }
+}
+
+function reply(res: ServerResponse, status: number, data: unknown): void {
+  const payload =
+    status >= 400 && data && typeof data === 'object' && !Array.isArray(data)
+      ? { ...data, documentation_url: 'https://docs.github.com/rest', status: String(status) }
+      : data
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' })
+  res.end(JSON.stringify(payload))
+}
+
+function gitBuffer(dir: string, args: readonly string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile('git', ['-C', dir, ...args], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout)
+    )
+  })
+}
