@@ -31,6 +31,7 @@ import {
 } from '../../testinfra/jest/clusters.js'
 import {
   deploymentState,
+  eventually,
   listObjects,
   readObject,
   resourceVersions,
@@ -109,6 +110,13 @@ async function deploy(
 // Real rollouts on shared, busy clusters: give each scenario room (they finish in seconds when idle).
 jest.setTimeout(300_000)
 
+/** A Deployment's state once its ready replicas match its replicas (or after 60 s). */
+const settled = (k: Parameters<typeof deploymentState>[0], namespace: string, name: string) =>
+  eventually(
+    () => deploymentState(k, namespace, name),
+    (d) => d !== undefined && d.ready === d.replicas
+  )
+
 const row = (report: FleetReport, cluster: string) =>
   report.rows.find((r) => r.cluster === cluster)!
 
@@ -149,12 +157,12 @@ describe('deployer acceptance on real clusters', () => {
       perCluster.map((c) => [c.cluster, c.result, c.objectsChanged, c.counts.created])
     ).toEqual(names.map((n) => [n, 'changed', 8, 8]))
     for (const n of names) {
-      expect(await deploymentState(kc(n), ns, 'web')).toEqual({
+      expect(await settled(kc(n), ns, 'web')).toEqual({
         image: 'registry.example/shop/web:1.0.0',
         ready: 2,
         replicas: 2
       })
-      expect((await deploymentState(kc(n), ns, 'worker'))?.ready).toBe(1)
+      expect((await settled(kc(n), ns, 'worker'))?.ready).toBe(1)
       expect(run.summary).toMatch(new RegExp(`\\| ${n} \\| ✅ changed \\| 8 \\| [0-9.]+s \\|`))
       expect(run.stdout).toContain(`::group::✅ ${n}: changed`)
     }
@@ -192,6 +200,12 @@ describe('deployer acceptance on real clusters', () => {
     const run = await runBundle(bundleInputs(dir, inventory))
     expect(run.code).toBe(1)
     expect(run.outputs.result).toBe('failure')
+    const brief = (
+      JSON.parse(run.outputs.clusters) as { cluster: string; result: string; reason?: string }[]
+    ).map((c) => `${c.cluster}: ${c.result}${c.reason ? ` (${c.reason})` : ''}`)
+    expect(brief.filter((b) => !b.startsWith(bad))).toEqual(
+      names.filter((n) => n !== bad).map((n) => `${n}: changed`)
+    )
     expect(JSON.parse(run.outputs.failed)).toEqual([bad])
     const perCluster = JSON.parse(run.outputs.clusters) as {
       cluster: string
@@ -206,7 +220,9 @@ describe('deployer acceptance on real clusters', () => {
       }[]
     }[]
     const failed = perCluster.find((c) => c.cluster === bad)!
-    expect(failed.result).toBe('rolled-back')
+    expect({ result: failed.result, reason: failed.reason }).toMatchObject({
+      result: 'rolled-back'
+    })
     expect(failed.reason).toMatch(/ImagePullBackOff/)
     expect(failed.failures[0]).toMatchObject({ container: 'web', reason: 'ImagePullBackOff' })
     expect(failed.failures[0].pod).toMatch(/^web-/)
@@ -215,14 +231,14 @@ describe('deployer acceptance on real clusters', () => {
     )
     expect(run.summary).toContain(`<details><summary>${bad}: rolled-back`)
     // The failed cluster runs the previous version again, Ready; the others run the new one.
-    expect(await deploymentState(kc(bad), ns, 'web')).toEqual({
+    expect(await settled(kc(bad), ns, 'web')).toEqual({
       image: 'registry.example/shop/web:1.0.0',
       ready: 2,
       replicas: 2
     })
     for (const n of names.filter((x) => x !== bad)) {
       expect(perCluster.find((c) => c.cluster === n)?.result).toBe('changed')
-      expect(await deploymentState(kc(n), ns, 'web')).toEqual({
+      expect(await settled(kc(n), ns, 'web')).toEqual({
         image: 'registry.example/shop/web:2.0.0',
         ready: 2,
         replicas: 2
@@ -317,7 +333,7 @@ describe('deployer acceptance on real clusters', () => {
     expect(await readObject(kc(target), 'apps/v1', 'Deployment', 'worker', ns6)).toBeUndefined()
     expect(await readObject(kc(target), 'v1', 'ConfigMap', 'worker-config', ns6)).toBeUndefined()
     expect(await readObject(kc(target), 'v1', 'ConfigMap', 'worker-extra', ns6)).toBeDefined()
-    expect((await deploymentState(kc(target), ns6, 'web'))?.ready).toBe(2)
+    expect((await settled(kc(target), ns6, 'web'))?.ready).toBe(2)
 
     const empty = mkdtempSync(join(tmpdir(), 'kit-empty-'))
     mkdirSync(join(empty, target))
@@ -378,9 +394,7 @@ describe('deployer acceptance on real clusters', () => {
     expect(row(refused.report, target).reason).toBe(
       'refused: commit aaaaaaa (2026-11-25T10:00:00.000Z) is older than the deployed commit bbbbbbb (2026-11-26T10:00:00.000Z); set rollback or redeploy to deploy it anyway'
     )
-    expect((await deploymentState(kc(target), ns8, 'web'))?.image).toBe(
-      'registry.example/shop/web:5'
-    )
+    expect((await settled(kc(target), ns8, 'web'))?.image).toBe('registry.example/shop/web:5')
     const rollback = await deploy(
       request({
         manifests: at('registry.example/shop/web:4'),
@@ -390,7 +404,7 @@ describe('deployer acceptance on real clusters', () => {
       })
     )
     expect(row(rollback.report, target).outcome).toBe('changed')
-    expect(await deploymentState(kc(target), ns8, 'web')).toMatchObject({
+    expect(await settled(kc(target), ns8, 'web')).toMatchObject({
       image: 'registry.example/shop/web:4',
       ready: 2
     })
@@ -421,7 +435,10 @@ describe('deployer acceptance on real clusters', () => {
         description: 'run B'
       })
     ])
-    expect([a.report.result, b.report.result]).toEqual(['success', 'success'])
+    expect([a, b].map((r) => r.report.rows.map((x) => [x.outcome, x.reason ?? '']))).toEqual([
+      [[expect.stringMatching(/^(changed|unchanged)$/), '']],
+      [[expect.stringMatching(/^(changed|unchanged)$/), '']]
+    ])
     const waited = [a, b].find((r) =>
       r.lines.some((l) => l.text.includes('waiting for the deploy lock held by'))
     )!
@@ -559,7 +576,7 @@ spec:
       ).selector
     const goodId = (await svc())['kit.dev/deploy-id']
     expect(goodId).toMatch(/^[0-9a-f]{8}$/)
-    expect(await deploymentState(kc(target), ns11, `web-${goodId}`)).toMatchObject({
+    expect(await settled(kc(target), ns11, `web-${goodId}`)).toMatchObject({
       image: 'registry.example/shop/web:1',
       ready: 2
     })
@@ -576,7 +593,7 @@ spec:
     expect(await svc()).toEqual({ app: 'web', 'kit.dev/deploy-id': goodId })
     const deployments = await listObjects(kc(target), 'apps/v1', 'Deployment', ns11)
     expect(deployments.map((d) => d.metadata?.name)).toEqual([`web-${goodId}`])
-    expect((await deploymentState(kc(target), ns11, `web-${goodId}`))?.ready).toBe(2)
+    expect((await settled(kc(target), ns11, `web-${goodId}`))?.ready).toBe(2)
 
     // A good new version switches traffic and keeps the previous one running for rollback.
     const next = await deploy(

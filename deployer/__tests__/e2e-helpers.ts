@@ -264,7 +264,12 @@ export async function listObjects(
   return list.items as (KubernetesObject & Record<string, unknown>)[]
 }
 
-/** resourceVersion of every object kit deployed in a namespace, keyed by kind/name. */
+/**
+ * A write fingerprint of every object kit deployed in a namespace, keyed by kind/name: the
+ * resourceVersion, except for Deployments, whose status the controllers keep updating (every
+ * status write bumps resourceVersion); there it is the generation and the time of kit's
+ * field-manager entry, which change exactly when someone writes the object (not its status).
+ */
 export async function resourceVersions(
   kc: KubeConfig,
   namespace: string
@@ -279,12 +284,33 @@ export async function resourceVersions(
   ]) {
     for (const o of await listObjects(kc, apiVersion, kind, namespace)) {
       if (o.metadata?.name === 'kube-root-ca.crt' || o.metadata?.name === 'default') continue
-      out[`${kind}/${o.metadata?.name}`] = o.metadata?.resourceVersion ?? ''
+      const kit = (o.metadata?.managedFields ?? []).filter(
+        (f) => f.manager === 'kit' && !f.subresource
+      )
+      out[`${kind}/${o.metadata?.name}`] =
+        kind === 'Deployment'
+          ? `generation ${o.metadata?.generation}, kit wrote at ${kit.map((f) => String(f.time)).join(',')}`
+          : (o.metadata?.resourceVersion ?? '')
     }
   }
   const ns = await readObject(kc, 'v1', 'Namespace', namespace)
   out[`Namespace/${namespace}`] = ns?.metadata?.resourceVersion ?? ''
   return out
+}
+
+/** Polls until `check` holds (the clusters run real controllers; status converges, not jumps). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (v: T) => boolean,
+  timeoutMs = 60_000
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let value = await read()
+  while (!check(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500))
+    value = await read()
+  }
+  return value
 }
 
 /** A Deployment's image and ready replicas. */

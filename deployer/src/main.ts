@@ -36,9 +36,15 @@ const icons: Record<FleetRow['outcome'], string> = {
 export async function run(): Promise<void> {
   await runAction(async () => {
     const redactor = new Redactor()
+    // A kubeconfig is masked by its credential strings (everything under `users`), not as one
+    // multi-line blob: the runner masks line by line, and masking `apiVersion: v1` would shred
+    // the log. Unparseable text (or a plain token) is masked line by line.
     const mask = (value: string): void => {
-      for (const v of [value, ...kubeconfigSecrets(value)]) {
-        if (v.trim().length < Redactor.minLength) continue
+      redactor.add(value)
+      const found = kubeconfigSecrets(value)
+      const parts = found.length > 0 ? found : value.split(/\r?\n/).map((l) => l.trim())
+      for (const v of parts) {
+        if (v.length < Redactor.minLength) continue
         core.setSecret(v)
         redactor.add(v)
       }

@@ -37347,6 +37347,13 @@ function indexCluster(render, images) {
     skipped: render.skipped.map((s) => ({ service: s.name, reason: s.reason }))
   };
 }
+function entryText(parts, cluster) {
+  const entry = parts.clusters.get(cluster);
+  if (!entry) throw new Error(`no index entry for cluster ${cluster}`);
+  if (entry.text !== void 0) return entry.text;
+  if (!parts.readEntry) throw new Error(`the index entry for cluster ${cluster} was not kept`);
+  return parts.readEntry(cluster);
+}
 function serializeEntry(entry) {
   return JSON.stringify(entry, null, 2).replace(/\n/g, "\n    ");
 }
@@ -37369,7 +37376,7 @@ function mergePreviousIndex(parts, previous, scope) {
       clusters.set(name, { hash: entry.hash, text: serializeEntry(entry) });
       keepImage(entry);
     } else if (scope.services && parts.clusters.has(name)) {
-      const fresh = JSON.parse(parts.clusters.get(name).text);
+      const fresh = JSON.parse(entryText(parts, name));
       const wanted = new Set(scope.services);
       const services = {};
       const merged = [
@@ -37391,14 +37398,14 @@ function mergePreviousIndex(parts, previous, scope) {
     }
   }
   for (const name of previous.disabled ?? []) if (!covered.has(name)) disabled.add(name);
-  return { clusters, images, disabled: [...disabled] };
+  return { clusters, images, disabled: [...disabled], readEntry: parts.readEntry };
 }
 function indexHash(parts) {
   const names = [...parts.clusters.keys()].sort(compare);
   return sha256(names.map((n) => `${n}\0${parts.clusters.get(n).hash}
 `).join(""));
 }
-function serializeIndex(parts) {
+function* indexChunks(parts) {
   const names = [...parts.clusters.keys()].sort(compare);
   const disabled = parts.disabled.filter((n) => !parts.clusters.has(n)).sort(compare);
   const images = {};
@@ -37408,13 +37415,24 @@ function serializeIndex(parts) {
     null,
     2
   ).slice(0, -2);
-  const clusters = names.length === 0 ? "{}" : `{
-${names.map((n) => `    ${JSON.stringify(n)}: ${parts.clusters.get(n).text}`).join(",\n")}
-  }`;
-  return `${head},
-  "clusters": ${clusters}
+  if (names.length === 0) {
+    yield `${head},
+  "clusters": {}
 }
 `;
+    return;
+  }
+  yield `${head},
+  "clusters": {
+`;
+  for (let i = 0; i < names.length; i++) {
+    yield `    ${JSON.stringify(names[i])}: ${entryText(parts, names[i])}${i < names.length - 1 ? "," : ""}
+`;
+  }
+  yield "  }\n}\n";
+}
+function serializeIndex(parts) {
+  return [...indexChunks(parts)].join("");
 }
 var maxMatrixJobs = 256;
 function buildMatrix(clusters, shardSize = 0) {
@@ -37444,7 +37462,10 @@ function buildMatrix(clusters, shardSize = 0) {
 
 // shared/src/render/output.ts
 import {
+  closeSync,
   existsSync as existsSync3,
+  openSync,
+  writeSync,
   mkdirSync,
   readdirSync as readdirSync2,
   readFileSync as readFileSync2,
@@ -37456,6 +37477,7 @@ import {
 import { dirname as dirname2, isAbsolute as isAbsolute2, join as join3, relative, resolve, sep as sep2 } from "node:path";
 var indexFileName = "index.json";
 var stagingPrefix = ".kit-staging-";
+var indexEntriesDir = ".index";
 function checkOutputLocation(root, output, sources) {
   const absRoot = resolve(root);
   const out = resolve(absRoot, output);
@@ -37516,8 +37538,18 @@ var OutputWriter = class {
         writeFileSync(this.safeJoin(staging, render.name, file.path), file.content);
     }
   }
-  /** Moves the staged output into place and writes the index (its text). */
-  commit(indexText) {
+  /** Keeps a cluster's serialised index entry on disk until commit (memory stays flat). */
+  stageIndexEntry(cluster, text) {
+    const dir = join3(this.requireStaging(), indexEntriesDir);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(this.safeJoin(dir, `${cluster}.json`), text);
+  }
+  /** Reads back an entry stored by stageIndexEntry. */
+  readIndexEntry(cluster) {
+    return readFileSync2(join3(this.requireStaging(), indexEntriesDir, `${cluster}.json`), "utf8");
+  }
+  /** Moves the staged output into place and writes the index from its chunks. */
+  commit(indexChunks2) {
     const staging = this.requireStaging();
     const { scope } = this;
     if (scope.full) {
@@ -37549,7 +37581,12 @@ var OutputWriter = class {
           rmSync(target, { recursive: true });
       }
     }
-    writeFileSync(join3(this.dir, indexFileName), indexText);
+    const fd = openSync(join3(this.dir, indexFileName), "w");
+    try {
+      for (const chunk of indexChunks2) writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
+    }
     this.discard();
   }
   /** Removes the staging folder (after a failure, or after commit). */
@@ -37678,21 +37715,19 @@ async function runRender(options) {
         writer?.stage(render);
         comparer?.compare(render);
       }
-      indexed.set(cluster.name, {
-        hash: render.hash,
-        text: serializeEntry(indexCluster(render, images))
-      });
+      const entry = serializeEntry(indexCluster(render, images));
+      if (writer) writer.stageIndexEntry(cluster.name, entry);
+      indexed.set(cluster.name, { hash: render.hash, text: writer ? void 0 : entry });
       const files = render.services.reduce((n, s) => n + s.files.length, 0);
       summaries.push({
         name: render.name,
         files,
-        services: render.services.map((s) => ({
-          name: s.name,
-          files: s.files.length,
-          images: Object.fromEntries(
-            Object.entries(s.images).map(([k, v]) => [k, { ref: v.ref, pinned: v.pinned }])
+        services: render.services.length,
+        images: render.services.flatMap(
+          (s) => Object.entries(s.images).map(
+            ([key, use]) => `${s.name}${key === "image" ? "" : `/${key}`}: \`${use.ref}\`${use.pinned ? " (pinned)" : ""}`
           )
-        })),
+        ),
         skipped: render.skipped
       });
       options.log?.(
@@ -37711,11 +37746,16 @@ async function runRender(options) {
       );
     }
     const parts = mergePreviousIndex(
-      { clusters: indexed, images, disabled: selected.disabled },
+      {
+        clusters: indexed,
+        images,
+        disabled: selected.disabled,
+        readEntry: writer ? (name) => writer.readIndexEntry(name) : void 0
+      },
       scope.full ? void 0 : readIndex(outputDir),
       scope
     );
-    const indexText = options.mode === "dry-run" ? "" : serializeIndex(parts);
+    const indexText = options.mode === "check" ? serializeIndex(parts) : "";
     let differences = [];
     if (comparer) {
       comparer.compareAbsent(selected.disabled);
@@ -37726,10 +37766,10 @@ async function runRender(options) {
       comparer.compareIndex(indexText);
       differences = comparer.result();
     }
-    writer?.commit(indexText);
+    writer?.commit(indexChunks(parts));
     const counts = {
       clusters: summaries.length,
-      services: summaries.reduce((n, c) => n + c.services.length, 0),
+      services: summaries.reduce((n, c) => n + c.services, 0),
       files: summaries.reduce((n, c) => n + c.files, 0),
       skipped: summaries.reduce((n, c) => n + c.skipped.length, 0)
     };
@@ -37751,6 +37791,7 @@ async function runRender(options) {
 }
 
 // shared/src/render/report.ts
+var maxSummaryChars = 9e5;
 function cell(text) {
   return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
@@ -37770,15 +37811,20 @@ function renderSummaryMarkdown(result) {
     );
   }
   lines.push("| Cluster | Services | Skipped | Images |", "| --- | --- | --- | --- |");
+  let size = lines.join("\n").length;
+  let shown = 0;
   for (const c of result.clusters) {
-    const images = c.services.flatMap(
-      (s) => Object.entries(s.images).map(
-        ([key, use]) => `${s.name}${key === "image" ? "" : `/${key}`}: \`${use.ref}\`${use.pinned ? " (pinned)" : ""}`
-      )
-    ).join("<br>");
     const skipped = c.skipped.map((s) => `${s.name} (${s.reason})`).join("<br>");
+    const row = `| ${cell(c.name)} | ${c.services} | ${cell(skipped) || "\u2013"} | ${cell(c.images.join("<br>")) || "\u2013"} |`;
+    if (size + row.length > maxSummaryChars) break;
+    lines.push(row);
+    size += row.length + 1;
+    shown++;
+  }
+  if (shown < result.clusters.length) {
     lines.push(
-      `| ${cell(c.name)} | ${c.services.length} | ${cell(skipped) || "\u2013"} | ${cell(images) || "\u2013"} |`
+      "",
+      `${result.clusters.length - shown} more clusters are not listed here (summary size limit); see the index.`
     );
   }
   return lines.join("\n") + "\n";

@@ -130,8 +130,11 @@ describe('examples/manifests-repo rendered by the deploymentizer bundle', () => 
     const index = JSON.parse(readFileSync(join(dir, 'generated', 'index.json'), 'utf8'))
     const api = index.clusters['staging-us'].services.api.images.image
     expect(api.file).toBe('images/api/develop.yaml')
-    expect(api.provenance.repository).toBe('acme/api')
-    expect(api.provenance.ref).toBe('refs/heads/develop')
+    // Provenance is listed once per image file, under the index's top-level `images`.
+    expect(index.images[api.file].provenance).toMatchObject({
+      repository: 'acme/api',
+      ref: 'refs/heads/develop'
+    })
   })
 })
 

@@ -37,15 +37,20 @@ interface ActionRun {
 }
 
 /** Runs the bundled action as the runner does: INPUT_* (with action.yml defaults), output files. */
-async function runAction(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
+async function runAction(
+  inputs: Record<string, string>,
+  env: Record<string, string> = {}
+): Promise<ActionRun> {
   const dir = await mkdtemp(join(work, 'run-'))
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary')
   await writeFile(outputFile, '')
   await writeFile(summaryFile, '')
   const inputEnv: Record<string, string> = {}
-  for (const [name, spec] of Object.entries(actionYml.inputs)) inputEnv[`INPUT_${name.toUpperCase()}`] = spec.default ?? ''
-  for (const [name, value] of Object.entries(inputs)) inputEnv[`INPUT_${name.toUpperCase()}`] = value
+  for (const [name, spec] of Object.entries(actionYml.inputs))
+    inputEnv[`INPUT_${name.toUpperCase()}`] = spec.default ?? ''
+  for (const [name, value] of Object.entries(inputs))
+    inputEnv[`INPUT_${name.toUpperCase()}`] = value
   const child = spawn(process.execPath, [join(root, 'image-deployer', 'dist', 'index.js')], {
     env: {
       PATH: process.env.PATH,
@@ -68,7 +73,13 @@ async function runAction(inputs: Record<string, string>, env: Record<string, str
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)))
-  return { code, stdout, stderr, outputs: parseOutputs(await readFile(outputFile, 'utf8')), summary: await readFile(summaryFile, 'utf8') }
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputs(await readFile(outputFile, 'utf8')),
+    summary: await readFile(summaryFile, 'utf8')
+  }
 }
 
 /** Parses the runner's `name<<delimiter` output file format. */
@@ -89,7 +100,8 @@ function parseOutputs(text: string): Record<string, string> {
 function expectNoToken(run: ActionRun, secret = token): void {
   const stdout = run.stdout.replace(/^::add-mask::.*$/gm, '')
   expect(run.stdout).toContain(`::add-mask::${secret}`)
-  for (const text of [stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]) expect(text).not.toContain(secret)
+  for (const text of [stdout, run.stderr, run.summary, JSON.stringify(run.outputs)])
+    expect(text).not.toContain(secret)
 }
 
 describe('image-deployer action.yml', () => {
@@ -102,7 +114,11 @@ describe('image-deployer action.yml', () => {
 describe('the bundled action, run as the runner runs it', () => {
   it('commits over git, sets every output and writes a summary line', async () => {
     const url = await gitServer.createRepo('action-git', seed)
-    const run = await runAction({ [Inputs.repository]: url, [Inputs.token]: token, [Inputs.image]: 'ghcr.io/acme/api:main-1' })
+    const run = await runAction({
+      [Inputs.repository]: url,
+      [Inputs.token]: token,
+      [Inputs.image]: 'ghcr.io/acme/api:main-1'
+    })
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     const head = (await gitServer.git('action-git', ['rev-parse', 'main'])).trim()
@@ -113,15 +129,23 @@ describe('the bundled action, run as the runner runs it', () => {
       [Outputs.pullRequestUrl]: '',
       [Outputs.files]: '["images/api/main.yaml"]'
     })
-    expect(run.summary).toMatch(/^image-deployer: api → ghcr\.io\/acme\/api:main-1 committed to main as [0-9a-f]{7} \(images\/api\/main\.yaml; attempt 1\)\n$/)
+    expect(run.summary).toMatch(
+      /^image-deployer: api → ghcr\.io\/acme\/api:main-1 committed to main as [0-9a-f]{7} \(images\/api\/main\.yaml; attempt 1\)\n$/
+    )
     const file = await gitServer.git('action-git', ['show', 'main:images/api/main.yaml'])
     expect(file).toContain('runUrl: https://github.com/acme/api/actions/runs/42')
     expect(file).toContain(`commit: ${'f'.repeat(40)}`)
     const log = await gitServer.git('action-git', ['log', '-1', '--format=%an <%ae>%n%B', 'main'])
-    expect(log).toMatch(/^github-actions\[bot\] <41898282\+github-actions\[bot\]@users\.noreply\.github\.com>\nBump api \(main\) to main-1\n/)
+    expect(log).toMatch(
+      /^github-actions\[bot\] <41898282\+github-actions\[bot\]@users\.noreply\.github\.com>\nBump api \(main\) to main-1\n/
+    )
     expectNoToken(run)
 
-    const again = await runAction({ [Inputs.repository]: url, [Inputs.token]: token, [Inputs.image]: 'ghcr.io/acme/api:main-1' })
+    const again = await runAction({
+      [Inputs.repository]: url,
+      [Inputs.token]: token,
+      [Inputs.image]: 'ghcr.io/acme/api:main-1'
+    })
     expect(again.code).toBe(0)
     expect(again.outputs[Outputs.changed]).toBe('false')
     expect(again.outputs[Outputs.result]).toBe('unchanged')
@@ -132,19 +156,39 @@ describe('the bundled action, run as the runner runs it', () => {
   it('fails with a clear error and leaves the remote unchanged on bad input', async () => {
     const url = await gitServer.createRepo('action-bad', seed)
     const before = await gitServer.git('action-bad', ['for-each-ref'])
-    const badImage = await runAction({ [Inputs.repository]: url, [Inputs.token]: token, [Inputs.image]: 'ghcr.io/Acme/api:1' })
+    const badImage = await runAction({
+      [Inputs.repository]: url,
+      [Inputs.token]: token,
+      [Inputs.image]: 'ghcr.io/Acme/api:1'
+    })
     expect(badImage.code).toBe(1)
-    expect(badImage.stdout).toMatch(/::error::Input 'image' 'ghcr\.io\/Acme\/api:1' is not a valid image reference: repository component 'Acme'/)
-    const wrongToken = await runAction({ [Inputs.repository]: url, [Inputs.token]: 'not-the-token', [Inputs.image]: 'ghcr.io/acme/api:1' })
+    expect(badImage.stdout).toMatch(
+      /::error::Input 'image' 'ghcr\.io\/Acme\/api:1' is not a valid image reference: repository component 'Acme'/
+    )
+    const wrongToken = await runAction({
+      [Inputs.repository]: url,
+      [Inputs.token]: 'not-the-token',
+      [Inputs.image]: 'ghcr.io/acme/api:1'
+    })
     expect(wrongToken.code).toBe(1)
     expect(wrongToken.stdout).toMatch(/::error::.*authentication failed/)
     expectNoToken(wrongToken, 'not-the-token')
-    const missing = await runAction({ [Inputs.repository]: `${gitServer.url}/missing.git`, [Inputs.token]: token, [Inputs.image]: 'ghcr.io/acme/api:1' })
+    const missing = await runAction({
+      [Inputs.repository]: `${gitServer.url}/missing.git`,
+      [Inputs.token]: token,
+      [Inputs.image]: 'ghcr.io/acme/api:1'
+    })
     expect(missing.stdout).toMatch(/::error::.*repository not found/)
     await gitServer.protectBranch('action-bad', 'main')
-    const protectedRun = await runAction({ [Inputs.repository]: url, [Inputs.token]: token, [Inputs.image]: 'ghcr.io/acme/api:1' })
+    const protectedRun = await runAction({
+      [Inputs.repository]: url,
+      [Inputs.token]: token,
+      [Inputs.image]: 'ghcr.io/acme/api:1'
+    })
     expect(protectedRun.code).toBe(1)
-    expect(protectedRun.stdout).toMatch(/::error::.*refused the push to 'main' \(a protected branch or a hook\)/)
+    expect(protectedRun.stdout).toMatch(
+      /::error::.*refused the push to 'main' \(a protected branch or a hook\)/
+    )
     expect(await gitServer.git('action-bad', ['for-each-ref'])).toBe(before)
     for (const run of [badImage, missing, protectedRun]) {
       expectNoToken(run)
@@ -162,22 +206,45 @@ describe('the bundled action, run as the runner runs it', () => {
       [Inputs.apiUrl]: api.url,
       [Inputs.branch]: 'feature/login'
     }
-    const first = await runAction({ ...common, [Inputs.image]: 'ghcr.io/acme/api:f-1', [Inputs.builtAt]: '2026-11-26T07:00:00Z' })
+    const first = await runAction({
+      ...common,
+      [Inputs.image]: 'ghcr.io/acme/api:f-1',
+      [Inputs.builtAt]: '2026-11-26T07:00:00Z'
+    })
     expect(first.stdout).not.toMatch(/::error::/)
     expect(first.code).toBe(0)
     expect(first.outputs[Outputs.pullRequestUrl]).toMatch(/\/acme\/manifests\/pull\/1$/)
     expect(first.outputs[Outputs.files]).toBe('["images/api/feature%2Flogin.yaml"]')
-    const second = await runAction({ ...common, [Inputs.image]: 'ghcr.io/acme/api:f-2', [Inputs.builtAt]: '2026-11-26T08:00:00Z' })
+    const second = await runAction({
+      ...common,
+      [Inputs.image]: 'ghcr.io/acme/api:f-2',
+      [Inputs.builtAt]: '2026-11-26T08:00:00Z'
+    })
     expect(second.code).toBe(0)
     expect(second.outputs[Outputs.pullRequestUrl]).toBe(first.outputs[Outputs.pullRequestUrl])
     const pulls = api.pulls('acme', 'manifests')
     expect(pulls).toHaveLength(1)
-    expect(pulls[0]).toMatchObject({ head: 'kit/bump/api/feature/login', base: 'main', title: 'Bump api (feature/login) to f-2' })
+    expect(pulls[0]).toMatchObject({
+      head: 'kit/bump/api/feature/login',
+      base: 'main',
+      title: 'Bump api (feature/login) to f-2'
+    })
     // The base branch is untouched; the bump branch holds the newest build.
-    expect(await api.git('acme', 'manifests', ['ls-tree', '-r', '--name-only', 'main'])).toBe('README.md\n')
-    expect(await api.git('acme', 'manifests', ['show', 'kit/bump/api/feature/login:images/api/feature%2Flogin.yaml'])).toContain('image: ghcr.io/acme/api:f-2')
+    expect(await api.git('acme', 'manifests', ['ls-tree', '-r', '--name-only', 'main'])).toBe(
+      'README.md\n'
+    )
+    expect(
+      await api.git('acme', 'manifests', [
+        'show',
+        'kit/bump/api/feature/login:images/api/feature%2Flogin.yaml'
+      ])
+    ).toContain('image: ghcr.io/acme/api:f-2')
     // An older build arriving late does not replace it.
-    const late = await runAction({ ...common, [Inputs.image]: 'ghcr.io/acme/api:f-0', [Inputs.builtAt]: '2026-11-26T06:00:00Z' })
+    const late = await runAction({
+      ...common,
+      [Inputs.image]: 'ghcr.io/acme/api:f-0',
+      [Inputs.builtAt]: '2026-11-26T06:00:00Z'
+    })
     expect(late.code).toBe(0)
     expect(late.outputs[Outputs.result]).toBe('older')
     expect(late.outputs[Outputs.pullRequestUrl]).toBe(first.outputs[Outputs.pullRequestUrl])
@@ -187,7 +254,12 @@ describe('the bundled action, run as the runner runs it', () => {
   it('shows the change in a dry run and writes nothing', async () => {
     const url = await gitServer.createRepo('action-dry', seed)
     const before = await gitServer.git('action-dry', ['for-each-ref'])
-    const run = await runAction({ [Inputs.repository]: url, [Inputs.token]: token, [Inputs.image]: 'ghcr.io/acme/api:2', [Inputs.dryRun]: 'true' })
+    const run = await runAction({
+      [Inputs.repository]: url,
+      [Inputs.token]: token,
+      [Inputs.image]: 'ghcr.io/acme/api:2',
+      [Inputs.dryRun]: 'true'
+    })
     expect(run.code).toBe(0)
     expect(run.outputs[Outputs.result]).toBe('dry-run')
     expect(run.stdout).toContain('+image: ghcr.io/acme/api:2')

@@ -13,7 +13,8 @@ beforeAll(async () => {
     {
       files: {
         'images/api/main.yaml': '# api\nimage: ghcr.io/acme/api:1.0.0 # current\n',
-        'k8s/api.yaml': 'spec:\n  template:\n    spec:\n      containers:\n        - image: ghcr.io/acme/api:1.0.0\n'
+        'k8s/api.yaml':
+          'spec:\n  template:\n    spec:\n      containers:\n        - image: ghcr.io/acme/api:1.0.0\n'
       }
     }
   ])
@@ -24,12 +25,17 @@ afterAll(async () => {
 
 const client = (overrides: Partial<ConstructorParameters<typeof GitHubClient>[0]> = {}) =>
   new GitHubClient({ apiUrl: api.url, token, ...overrides })
-const target = (c = client(), branch = 'main', repo = 'm') => new GitHubBranchTarget({ client: c, owner: 'acme', repo, branch })
+const target = (c = client(), branch = 'main', repo = 'm') =>
+  new GitHubBranchTarget({ client: c, owner: 'acme', repo, branch })
 
 describe('GitHub API transport against the stand-in', () => {
   it('edits existing files in one commit with a compare-and-swap ref update, in few calls', async () => {
     const c = client()
-    const result = await runBump(target(c), bumpRequest('ghcr.io/acme/api:1.1.0', { manifests: ['k8s/*.yaml'] }), { maxAttempts: 3, dryRun: false })
+    const result = await runBump(
+      target(c),
+      bumpRequest('ghcr.io/acme/api:1.1.0', { manifests: ['k8s/*.yaml'] }),
+      { maxAttempts: 3, dryRun: false }
+    )
     expect(result.outcome).toBe('committed')
     expect(result.files).toEqual(['images/api/main.yaml', 'k8s/api.yaml'])
     expect((await api.git('acme', 'm', ['rev-parse', 'main'])).trim()).toBe(result.commit)
@@ -52,15 +58,26 @@ describe('GitHub API transport against the stand-in', () => {
 
   it('reports a wrong token, a missing repository and a missing branch clearly', async () => {
     const bad = new GitHubClient({ apiUrl: api.url, token: 'wrong-token-abc' })
-    const err = await runBump(target(bad), bumpRequest('ghcr.io/acme/api:2'), { maxAttempts: 3, dryRun: false }).catch((e: unknown) => e as Error)
+    const err = await runBump(target(bad), bumpRequest('ghcr.io/acme/api:2'), {
+      maxAttempts: 3,
+      dryRun: false
+    }).catch((e: unknown) => e as Error)
     expect(err).toBeInstanceOf(InputError)
-    expect(err.message).toBe('GitHub refused the token (401 Bad credentials); check the token input')
-    await expect(runBump(target(client(), 'main', 'nope'), bumpRequest('ghcr.io/acme/api:2'), { maxAttempts: 1, dryRun: false })).rejects.toThrow(
-      'acme/nope: repository not found (or the token cannot see it)'
+    expect(err.message).toBe(
+      'GitHub refused the token (401 Bad credentials); check the token input'
     )
-    await expect(runBump(target(client(), 'gone'), bumpRequest('ghcr.io/acme/api:2'), { maxAttempts: 1, dryRun: false })).rejects.toThrow(
-      "acme/m: branch 'gone' does not exist"
-    )
+    await expect(
+      runBump(target(client(), 'main', 'nope'), bumpRequest('ghcr.io/acme/api:2'), {
+        maxAttempts: 1,
+        dryRun: false
+      })
+    ).rejects.toThrow('acme/nope: repository not found (or the token cannot see it)')
+    await expect(
+      runBump(target(client(), 'gone'), bumpRequest('ghcr.io/acme/api:2'), {
+        maxAttempts: 1,
+        dryRun: false
+      })
+    ).rejects.toThrow("acme/m: branch 'gone' does not exist")
   })
 
   it('waits for the rate-limit reset, and refuses to wait too long', async () => {
@@ -72,7 +89,9 @@ describe('GitHub API transport against the stand-in', () => {
     expect(waits).toHaveLength(2)
     for (const w of waits) expect(w).toBeGreaterThan(1000)
     api.exhaustRateLimit(1, 3600)
-    await expect(target(client({ sleep: async () => undefined })).open()).rejects.toThrow(/GitHub rate limit exhausted until .*; retry later/)
+    await expect(target(client({ sleep: async () => undefined })).open()).rejects.toThrow(
+      /GitHub rate limit exhausted until .*; retry later/
+    )
     api.exhaustRateLimit(0, 0)
   })
 })

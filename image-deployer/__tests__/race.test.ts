@@ -18,7 +18,10 @@ afterAll(async () => {
   await Promise.all([gitServer.close(), api.close()])
 })
 
-function expectRaceKeptItsPromises(outcome: RaceOutcome, check: Awaited<ReturnType<typeof checkRace>>): void {
+function expectRaceKeptItsPromises(
+  outcome: RaceOutcome,
+  check: Awaited<ReturnType<typeof checkRace>>
+): void {
   expect(check.problems).toEqual([])
   // Every distinct image landed exactly once.
   expect(check.perImageCommits).toEqual(Array(raceImages).fill(1))
@@ -30,10 +33,12 @@ function expectRaceKeptItsPromises(outcome: RaceOutcome, check: Awaited<ReturnTy
   // Each shared build either landed or was skipped as older; none failed or vanished.
   const shared = outcome.results.filter((r) => r.name.startsWith('shared#'))
   for (const r of shared) expect(['committed', 'older']).toContain(r.result.outcome)
-  expect(shared.filter((r) => r.result.outcome === 'committed')).toHaveLength(check.sharedHistory.length)
-  expect(outcome.results.filter((r) => r.name.startsWith('svc-')).map((r) => r.result.outcome)).toEqual(
-    Array(raceImages).fill('committed')
+  expect(shared.filter((r) => r.result.outcome === 'committed')).toHaveLength(
+    check.sharedHistory.length
   )
+  expect(
+    outcome.results.filter((r) => r.name.startsWith('svc-')).map((r) => r.result.outcome)
+  ).toEqual(Array(raceImages).fill('committed'))
 }
 
 describe('20 bumps racing on one branch', () => {
@@ -67,7 +72,9 @@ describe('20 bumps racing on one branch', () => {
     )
     const check = await checkRace((args) => api.git('acme', 'race', args), outcome)
     expectRaceKeptItsPromises(outcome, check)
-    process.stderr.write(`api race: ${outcome.wallMs} ms, ${outcome.attempts} attempts, ${api.totalCalls()} calls\n`)
+    process.stderr.write(
+      `api race: ${outcome.wallMs} ms, ${outcome.attempts} attempts, ${api.totalCalls()} calls\n`
+    )
     expect(outcome.attempts).toBeGreaterThan(20)
   })
 })

@@ -1,4 +1,10 @@
-import { parseImageRef, readImageFile, runBump, type BumpResult, type RepoTarget } from '../../shared/src/index.js'
+import {
+  parseImageRef,
+  readImageFile,
+  runBump,
+  type BumpResult,
+  type RepoTarget
+} from '../../shared/src/index.js'
 import { bumpRequest, provenance, seededRandom } from './helpers.js'
 
 /** What one 20-way race did, for assertions and the benchmark. */
@@ -43,7 +49,11 @@ export async function runRace(makeTarget: () => RepoTarget, seed = 7): Promise<R
         runBump(
           makeTarget(),
           bumpRequest(`ghcr.io/acme/shared:build-${k}`, {
-            provenance: provenance({ repository: 'acme/shared', commit: `${k}`.repeat(40).slice(0, 40), builtAt })
+            provenance: provenance({
+              repository: 'acme/shared',
+              commit: `${k}`.repeat(40).slice(0, 40),
+              builtAt
+            })
           }),
           { maxAttempts: 40, dryRun: false, backoff: { baseMs: 50, capMs: 10_000 }, random }
         )
@@ -55,26 +65,44 @@ export async function runRace(makeTarget: () => RepoTarget, seed = 7): Promise<R
     ;[jobs[i], jobs[j]] = [jobs[j], jobs[i]]
   }
   const began = Date.now()
-  const results = await Promise.all(jobs.map(async (j) => ({ name: j.name, builtAt: j.builtAt, result: await j.run() })))
-  return { results, attempts: results.reduce((a, r) => a + r.result.attempts, 0), wallMs: Date.now() - began }
+  const results = await Promise.all(
+    jobs.map(async (j) => ({ name: j.name, builtAt: j.builtAt, result: await j.run() }))
+  )
+  return {
+    results,
+    attempts: results.reduce((a, r) => a + r.result.attempts, 0),
+    wallMs: Date.now() - began
+  }
 }
 
 /** Reads the remote's history to check the race's promises; `git` runs in the remote repository. */
 export async function checkRace(
   git: (args: readonly string[]) => Promise<string>,
   outcome: RaceOutcome
-): Promise<{ perImageCommits: number[]; sharedHistory: string[]; finalShared: string; problems: string[] }> {
+): Promise<{
+  perImageCommits: number[]
+  sharedHistory: string[]
+  finalShared: string
+  problems: string[]
+}> {
   const problems: string[] = []
   const perImageCommits: number[] = []
   for (let i = 0; i < raceImages; i++) {
     const path = `images/svc-${i}/main.yaml`
-    const log = (await git(['log', '--format=%H', 'main', '--', path])).trim().split('\n').filter(Boolean)
+    const log = (await git(['log', '--format=%H', 'main', '--', path]))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
     perImageCommits.push(log.length)
     const content = readImageFile(await git(['show', `main:${path}`]), path)
-    if (content.image !== `ghcr.io/acme/svc-${i}:1.0.${i}`) problems.push(`${path} holds ${content.image}`)
+    if (content.image !== `ghcr.io/acme/svc-${i}:1.0.${i}`)
+      problems.push(`${path} holds ${content.image}`)
   }
   const sharedPath = 'images/shared/main.yaml'
-  const commits = (await git(['log', '--reverse', '--format=%H', 'main', '--', sharedPath])).trim().split('\n').filter(Boolean)
+  const commits = (await git(['log', '--reverse', '--format=%H', 'main', '--', sharedPath]))
+    .trim()
+    .split('\n')
+    .filter(Boolean)
   const sharedHistory: string[] = []
   for (const c of commits) {
     const content = readImageFile(await git(['show', `${c}:${sharedPath}`]), sharedPath)
@@ -87,7 +115,10 @@ export async function checkRace(
   // Every commit on main is one bump: no commit touches two images' files.
   const touched = (await git(['log', '--format=%H', '--name-only', 'main'])).trim()
   for (const block of touched.split(/\n\n+/)) {
-    const files = block.split('\n').slice(1).filter((f) => f.startsWith('images/'))
+    const files = block
+      .split('\n')
+      .slice(1)
+      .filter((f) => f.startsWith('images/'))
     if (files.length > 1) problems.push(`one commit touched ${files.join(', ')}`)
   }
   void parseImageRef

@@ -28686,7 +28686,14 @@ function splitLines(text) {
 }
 
 // shared/src/bump/image-file.ts
-var provenanceKeys = ["repository", "commit", "ref", "runUrl", "builtAt", "committedAt"];
+var provenanceKeys = [
+  "repository",
+  "commit",
+  "ref",
+  "runUrl",
+  "builtAt",
+  "committedAt"
+];
 function imageFileFor(imagesDir, image, branch) {
   const dir = imagesDir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "") || ".";
   try {
@@ -29087,6 +29094,24 @@ async function runBump(target, request, options) {
     }
   }
   throw new BumpConflictError(maxAttempts, lastReason, target.description);
+}
+
+// shared/src/bump/value-edit.ts
+function parseValueEdit(line, create, what = "values") {
+  const m = /^([^:]+):([^=]+?)(?:=(\w+))?$/.exec(line.trim());
+  if (!m)
+    throw new InputError(
+      `${what}: '${line}' is not FILE:PATH or FILE:PATH=FIELD (e.g. helm/values.yaml:image.tag=tag)`
+    );
+  const field = m[3] ?? "ref";
+  if (!Object.values(ImageField).includes(field))
+    throw new InputError(
+      `${what}: field '${m[3]}' must be one of ${Object.values(ImageField).join(", ")}`
+    );
+  const file = m[1].trim();
+  if (file.startsWith("/") || file.split("/").includes(".."))
+    throw new InputError(`${what}: '${file}' must be a path inside the manifests repository`);
+  return { file, path: parseYamlPath(m[2].trim()), field, create };
 }
 
 // shared/src/k8s/diff.ts
@@ -29810,11 +29835,26 @@ async function deployImage(settings, io) {
       `${settings.transport === "api" ? "transport: api" : "mode: pull-request"} needs a GitHub repository (owner/name); ${repository.gitUrl} is not on the GitHub server`
     );
   if (needsApi && !token) throw new InputError("the token input is required for the GitHub API");
-  const client = needsApi && token ? new GitHubClient({ apiUrl: settings.apiUrl, token, fetch: io.fetch, sleep: io.sleep, log: io.log, redactor: io.redactor }) : void 0;
+  const client = needsApi && token ? new GitHubClient({
+    apiUrl: settings.apiUrl,
+    token,
+    fetch: io.fetch,
+    sleep: io.sleep,
+    log: io.log,
+    redactor: io.redactor
+  }) : void 0;
   let targetBranch = settings.targetBranch;
   if (settings.mode === "pull-request" && targetBranch === "" && client && github) {
-    const repo = await client.request("GET", `/repos/${github.owner}/${github.repo}`, void 0, [404]);
-    if (repo.status === 404) throw new InputError(`${github.owner}/${github.repo}: repository not found (or the token cannot see it)`);
+    const repo = await client.request(
+      "GET",
+      `/repos/${github.owner}/${github.repo}`,
+      void 0,
+      [404]
+    );
+    if (repo.status === 404)
+      throw new InputError(
+        `${github.owner}/${github.repo}: repository not found (or the token cannot see it)`
+      );
     targetBranch = repo.data.default_branch;
   }
   const prBranch = settings.mode === "pull-request" ? bumpBranchName(request.imageName, request.branch) : void 0;
@@ -29846,12 +29886,16 @@ async function deployImage(settings, io) {
     cleanup = () => git.close();
   }
   try {
-    const result = await runBump(target, { ...request, targetBranch: targetBranch || void 0 }, {
-      maxAttempts: settings.maxAttempts,
-      dryRun: settings.dryRun,
-      log: io.log,
-      sleep: io.sleep
-    });
+    const result = await runBump(
+      target,
+      { ...request, targetBranch: targetBranch || void 0 },
+      {
+        maxAttempts: settings.maxAttempts,
+        dryRun: settings.dryRun,
+        log: io.log,
+        sleep: io.sleep
+      }
+    );
     const resolvedTarget = targetBranch || target.branchName;
     let pullRequestUrl;
     if (prBranch && client && github) {
@@ -29863,7 +29907,11 @@ async function deployImage(settings, io) {
           head: prBranch,
           base: resolvedTarget,
           title,
-          body: [...body, "", "Opened by kit image-deployer; newer builds of this image and branch update this pull request."].join("\n").trim()
+          body: [
+            ...body,
+            "",
+            "Opened by kit image-deployer; newer builds of this image and branch update this pull request."
+          ].join("\n").trim()
         });
         pullRequestUrl = pr.url;
         io.log(`${pr.created ? "opened" : "updated"} pull request ${pr.url}`);
@@ -29871,7 +29919,13 @@ async function deployImage(settings, io) {
         pullRequestUrl = (await findPullRequest(client, github.owner, github.repo, prBranch, resolvedTarget))?.url;
       }
     }
-    return { ...result, branch: target.branchName, targetBranch: resolvedTarget, pullRequestUrl, apiCalls: client?.calls ?? 0 };
+    return {
+      ...result,
+      branch: target.branchName,
+      targetBranch: resolvedTarget,
+      pullRequestUrl,
+      apiCalls: client?.calls ?? 0
+    };
   } finally {
     await cleanup();
   }
@@ -29922,23 +29976,34 @@ var Outputs = {
 import { readFileSync } from "node:fs";
 function readSettings(env = process.env, now = /* @__PURE__ */ new Date()) {
   const serverUrl = env.GITHUB_SERVER_URL || "https://github.com";
-  const repository = parseRepositorySpec(readString(Inputs.repository, { required: true }), serverUrl);
+  const repository = parseRepositorySpec(
+    readString(Inputs.repository, { required: true }),
+    serverUrl
+  );
   const token = readString(Inputs.token);
   const image = readImage();
   const branch = readString(Inputs.branch) || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || "";
   if (branch === "")
-    throw new InputError(`Input '${Inputs.branch}' is required outside GitHub Actions (GITHUB_REF_NAME is not set)`);
+    throw new InputError(
+      `Input '${Inputs.branch}' is required outside GitHub Actions (GITHUB_REF_NAME is not set)`
+    );
   const imageName = readString(Inputs.imageName) || defaultImageName(image);
   const mode = oneOf(Inputs.mode, ["commit", "pull-request"], "commit");
   const transport = oneOf(Inputs.transport, ["git", "api"], "git");
   const create = readBoolean(Inputs.create, false);
-  const values = readList(Inputs.values).map((line) => parseValueEdit(line, create));
+  const values = readList(Inputs.values).map(
+    (line) => parseValueEdit(line, create, `Input '${Inputs.values}'`)
+  );
   const builtAt = readString(Inputs.builtAt) || now.toISOString();
   const committedAt = readString(Inputs.committedAt);
   if (committedAt !== "" && Number.isNaN(Date.parse(committedAt)))
-    throw new InputError(`Input '${Inputs.committedAt}' must be an ISO-8601 time, got '${committedAt}'`);
+    throw new InputError(
+      `Input '${Inputs.committedAt}' must be an ISO-8601 time, got '${committedAt}'`
+    );
   if (Number.isNaN(Date.parse(builtAt)))
-    throw new InputError(`Input '${Inputs.builtAt}' must be an ISO-8601 time like 2026-11-26T07:00:00Z, got '${builtAt}'`);
+    throw new InputError(
+      `Input '${Inputs.builtAt}' must be an ISO-8601 time like 2026-11-26T07:00:00Z, got '${builtAt}'`
+    );
   const sourceRepository = readString(Inputs.sourceRepository) || env.GITHUB_REPOSITORY || void 0;
   const runUrl = readString(Inputs.runUrl) || (env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : void 0);
   const request = {
@@ -29961,7 +30026,9 @@ function readSettings(env = process.env, now = /* @__PURE__ */ new Date()) {
     messageTemplate: readString(Inputs.commitMessage) || defaultCommitMessage
   };
   if (!request.writeImageFile && values.length === 0 && request.manifests.length === 0)
-    throw new InputError(`Nothing to do: '${Inputs.imageFile}' is false and neither '${Inputs.values}' nor '${Inputs.manifests}' is set`);
+    throw new InputError(
+      `Nothing to do: '${Inputs.imageFile}' is false and neither '${Inputs.values}' nor '${Inputs.manifests}' is set`
+    );
   return {
     repository,
     token: token || void 0,
@@ -29984,33 +30051,36 @@ function readImage() {
   let ref;
   if (full !== "") {
     if (repositoryPart !== "")
-      throw new InputError(`Set either '${Inputs.image}' or '${Inputs.imageRepository}' (with registry and tag), not both`);
+      throw new InputError(
+        `Set either '${Inputs.image}' or '${Inputs.imageRepository}' (with registry and tag), not both`
+      );
     ref = parseImageRef(full, `Input '${Inputs.image}'`);
   } else if (repositoryPart !== "") {
-    ref = imageRefFromParts({ registry: readString(Inputs.registry), repository: repositoryPart, tag: readString(Inputs.tag) || void 0 });
+    ref = imageRefFromParts({
+      registry: readString(Inputs.registry),
+      repository: repositoryPart,
+      tag: readString(Inputs.tag) || void 0
+    });
   } else {
-    throw new InputError(`Input '${Inputs.image}' is required (or '${Inputs.imageRepository}' with '${Inputs.tag}')`);
+    throw new InputError(
+      `Input '${Inputs.image}' is required (or '${Inputs.imageRepository}' with '${Inputs.tag}')`
+    );
   }
   if (digest) {
     if (ref.digest && ref.digest !== digest)
-      throw new InputError(`Input '${Inputs.digest}' (${digest}) differs from the digest in '${Inputs.image}' (${ref.digest})`);
-    ref = parseImageRef(`${formatImageRef({ ...ref, digest: void 0 })}@${digest}`, `Input '${Inputs.digest}'`);
+      throw new InputError(
+        `Input '${Inputs.digest}' (${digest}) differs from the digest in '${Inputs.image}' (${ref.digest})`
+      );
+    ref = parseImageRef(
+      `${formatImageRef({ ...ref, digest: void 0 })}@${digest}`,
+      `Input '${Inputs.digest}'`
+    );
   }
   if (!ref.tag && !ref.digest)
-    throw new InputError(`The image ${formatImageRef(ref)} needs a tag or a digest; 'latest' is not recorded implicitly`);
+    throw new InputError(
+      `The image ${formatImageRef(ref)} needs a tag or a digest; 'latest' is not recorded implicitly`
+    );
   return ref;
-}
-function parseValueEdit(line, create) {
-  const m = /^([^:]+):([^=]+?)(?:=(\w+))?$/.exec(line.trim());
-  if (!m)
-    throw new InputError(`Input '${Inputs.values}': '${line}' is not FILE:PATH or FILE:PATH=FIELD (e.g. helm/values.yaml:image.tag=tag)`);
-  const field = m[3] ?? "ref";
-  if (!Object.values(ImageField).includes(field))
-    throw new InputError(`Input '${Inputs.values}': field '${m[3]}' must be one of ${Object.values(ImageField).join(", ")}`);
-  const file = m[1].trim();
-  if (file.startsWith("/") || file.split("/").includes(".."))
-    throw new InputError(`Input '${Inputs.values}': '${file}' must be a path inside the manifests repository`);
-  return { file, path: parseYamlPath(m[2].trim()), field, create };
 }
 function headCommitTime(env) {
   if (!env.GITHUB_EVENT_PATH) return void 0;
@@ -30025,7 +30095,10 @@ function headCommitTime(env) {
 function parseIdentity(input, value) {
   if (value === "") return void 0;
   const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value);
-  if (!m) throw new InputError(`Input '${input}' must look like 'Name <email@example.com>', got '${value}'`);
+  if (!m)
+    throw new InputError(
+      `Input '${input}' must look like 'Name <email@example.com>', got '${value}'`
+    );
   return { name: m[1], email: m[2] };
 }
 function oneOf(name, allowed, fallback) {
@@ -30046,12 +30119,17 @@ async function run() {
     }
     const settings = readSettings();
     const image = formatImageRef(settings.request.image);
-    info(`Recording ${image} for ${settings.request.imageName} (${settings.request.branch}) in ${settings.repository.gitUrl}`);
+    info(
+      `Recording ${image} for ${settings.request.imageName} (${settings.request.branch}) in ${settings.repository.gitUrl}`
+    );
     let result;
     try {
-      result = await deployImage(settings, { log: (line2) => info(redactor.scrub(line2)), redactor });
+      result = await deployImage(settings, {
+        log: (line2) => info(redactor.scrub(line2)),
+        redactor
+      });
     } catch (e) {
-      throw new Error(redactor.scrub(e instanceof Error ? e.message : String(e)));
+      throw new Error(redactor.scrub(e instanceof Error ? e.message : String(e)), { cause: e });
     }
     for (const note of result.notes) info(redactor.scrub(note));
     if (result.diff) info(redactor.scrub(result.diff));

@@ -7,11 +7,9 @@ import {
   InputError,
   parseImageRef,
   parseRepositorySpec,
-  parseYamlPath,
-  ImageField,
+  parseValueEdit,
   type BumpRequest,
-  type ImageRef,
-  type ValueEdit
+  type ImageRef
 } from '../../shared/src/index.js'
 import { readBoolean, readInteger, readList, readString } from '../../shared/src/action/index.js'
 import type { ImageDeploySettings } from '../../shared/src/github/index.js'
@@ -23,28 +21,41 @@ import { Inputs } from './constants.js'
  * GITHUB_SERVER_URL, GITHUB_RUN_ID, GITHUB_API_URL), so a service workflow needs only the
  * repository, the token and the image.
  */
-export function readSettings(env: NodeJS.ProcessEnv = process.env, now = new Date()): ImageDeploySettings {
+export function readSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  now = new Date()
+): ImageDeploySettings {
   const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com'
-  const repository = parseRepositorySpec(readString(Inputs.repository, { required: true }), serverUrl)
+  const repository = parseRepositorySpec(
+    readString(Inputs.repository, { required: true }),
+    serverUrl
+  )
   const token = readString(Inputs.token)
   const image = readImage()
 
-  const branch =
-    readString(Inputs.branch) || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || ''
+  const branch = readString(Inputs.branch) || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || ''
   if (branch === '')
-    throw new InputError(`Input '${Inputs.branch}' is required outside GitHub Actions (GITHUB_REF_NAME is not set)`)
+    throw new InputError(
+      `Input '${Inputs.branch}' is required outside GitHub Actions (GITHUB_REF_NAME is not set)`
+    )
   const imageName = readString(Inputs.imageName) || defaultImageName(image)
 
   const mode = oneOf(Inputs.mode, ['commit', 'pull-request'] as const, 'commit')
   const transport = oneOf(Inputs.transport, ['git', 'api'] as const, 'git')
   const create = readBoolean(Inputs.create, false)
-  const values = readList(Inputs.values).map((line) => parseValueEdit(line, create))
+  const values = readList(Inputs.values).map((line) =>
+    parseValueEdit(line, create, `Input '${Inputs.values}'`)
+  )
   const builtAt = readString(Inputs.builtAt) || now.toISOString()
   const committedAt = readString(Inputs.committedAt)
   if (committedAt !== '' && Number.isNaN(Date.parse(committedAt)))
-    throw new InputError(`Input '${Inputs.committedAt}' must be an ISO-8601 time, got '${committedAt}'`)
+    throw new InputError(
+      `Input '${Inputs.committedAt}' must be an ISO-8601 time, got '${committedAt}'`
+    )
   if (Number.isNaN(Date.parse(builtAt)))
-    throw new InputError(`Input '${Inputs.builtAt}' must be an ISO-8601 time like 2026-11-26T07:00:00Z, got '${builtAt}'`)
+    throw new InputError(
+      `Input '${Inputs.builtAt}' must be an ISO-8601 time like 2026-11-26T07:00:00Z, got '${builtAt}'`
+    )
 
   const sourceRepository = readString(Inputs.sourceRepository) || env.GITHUB_REPOSITORY || undefined
   const runUrl =
@@ -73,7 +84,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, now = new Dat
     messageTemplate: readString(Inputs.commitMessage) || defaultCommitMessage
   }
   if (!request.writeImageFile && values.length === 0 && request.manifests.length === 0)
-    throw new InputError(`Nothing to do: '${Inputs.imageFile}' is false and neither '${Inputs.values}' nor '${Inputs.manifests}' is set`)
+    throw new InputError(
+      `Nothing to do: '${Inputs.imageFile}' is false and neither '${Inputs.values}' nor '${Inputs.manifests}' is set`
+    )
 
   return {
     repository,
@@ -99,39 +112,36 @@ function readImage(): ImageRef {
   let ref: ImageRef
   if (full !== '') {
     if (repositoryPart !== '')
-      throw new InputError(`Set either '${Inputs.image}' or '${Inputs.imageRepository}' (with registry and tag), not both`)
+      throw new InputError(
+        `Set either '${Inputs.image}' or '${Inputs.imageRepository}' (with registry and tag), not both`
+      )
     ref = parseImageRef(full, `Input '${Inputs.image}'`)
   } else if (repositoryPart !== '') {
-    ref = imageRefFromParts({ registry: readString(Inputs.registry), repository: repositoryPart, tag: readString(Inputs.tag) || undefined })
+    ref = imageRefFromParts({
+      registry: readString(Inputs.registry),
+      repository: repositoryPart,
+      tag: readString(Inputs.tag) || undefined
+    })
   } else {
-    throw new InputError(`Input '${Inputs.image}' is required (or '${Inputs.imageRepository}' with '${Inputs.tag}')`)
+    throw new InputError(
+      `Input '${Inputs.image}' is required (or '${Inputs.imageRepository}' with '${Inputs.tag}')`
+    )
   }
   if (digest) {
     if (ref.digest && ref.digest !== digest)
-      throw new InputError(`Input '${Inputs.digest}' (${digest}) differs from the digest in '${Inputs.image}' (${ref.digest})`)
-    ref = parseImageRef(`${formatImageRef({ ...ref, digest: undefined })}@${digest}`, `Input '${Inputs.digest}'`)
+      throw new InputError(
+        `Input '${Inputs.digest}' (${digest}) differs from the digest in '${Inputs.image}' (${ref.digest})`
+      )
+    ref = parseImageRef(
+      `${formatImageRef({ ...ref, digest: undefined })}@${digest}`,
+      `Input '${Inputs.digest}'`
+    )
   }
   if (!ref.tag && !ref.digest)
-    throw new InputError(`The image ${formatImageRef(ref)} needs a tag or a digest; 'latest' is not recorded implicitly`)
+    throw new InputError(
+      `The image ${formatImageRef(ref)} needs a tag or a digest; 'latest' is not recorded implicitly`
+    )
   return ref
-}
-
-/**
- * One line of the `values` input: `FILE:PATH` writes the whole image reference, and
- * `FILE:PATH=FIELD` one part of it (tag, digest, name or ref), e.g.
- * `helm/api/values.yaml:image.tag=tag`.
- */
-export function parseValueEdit(line: string, create: boolean): ValueEdit {
-  const m = /^([^:]+):([^=]+?)(?:=(\w+))?$/.exec(line.trim())
-  if (!m)
-    throw new InputError(`Input '${Inputs.values}': '${line}' is not FILE:PATH or FILE:PATH=FIELD (e.g. helm/values.yaml:image.tag=tag)`)
-  const field = (m[3] ?? 'ref') as ImageField
-  if (!Object.values(ImageField).includes(field))
-    throw new InputError(`Input '${Inputs.values}': field '${m[3]}' must be one of ${Object.values(ImageField).join(', ')}`)
-  const file = m[1].trim()
-  if (file.startsWith('/') || file.split('/').includes('..'))
-    throw new InputError(`Input '${Inputs.values}': '${file}' must be a path inside the manifests repository`)
-  return { file, path: parseYamlPath(m[2].trim()), field, create }
 }
 
 /**
@@ -141,9 +151,13 @@ export function parseValueEdit(line: string, create: boolean): ValueEdit {
 function headCommitTime(env: NodeJS.ProcessEnv): string | undefined {
   if (!env.GITHUB_EVENT_PATH) return undefined
   try {
-    const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as { head_commit?: { timestamp?: unknown } }
+    const event = JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as {
+      head_commit?: { timestamp?: unknown }
+    }
     const ts = event.head_commit?.timestamp
-    return typeof ts === 'string' && !Number.isNaN(Date.parse(ts)) ? new Date(ts).toISOString() : undefined
+    return typeof ts === 'string' && !Number.isNaN(Date.parse(ts))
+      ? new Date(ts).toISOString()
+      : undefined
   } catch {
     return undefined
   }
@@ -152,7 +166,10 @@ function headCommitTime(env: NodeJS.ProcessEnv): string | undefined {
 function parseIdentity(input: string, value: string): { name: string; email: string } | undefined {
   if (value === '') return undefined
   const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)
-  if (!m) throw new InputError(`Input '${input}' must look like 'Name <email@example.com>', got '${value}'`)
+  if (!m)
+    throw new InputError(
+      `Input '${input}' must look like 'Name <email@example.com>', got '${value}'`
+    )
   return { name: m[1], email: m[2] }
 }
 

@@ -16,12 +16,17 @@ export async function run(): Promise<void> {
     }
     const settings = readSettings()
     const image = formatImageRef(settings.request.image)
-    core.info(`Recording ${image} for ${settings.request.imageName} (${settings.request.branch}) in ${settings.repository.gitUrl}`)
+    core.info(
+      `Recording ${image} for ${settings.request.imageName} (${settings.request.branch}) in ${settings.repository.gitUrl}`
+    )
     let result: ImageDeployResult
     try {
-      result = await deployImage(settings, { log: (line) => core.info(redactor.scrub(line)), redactor })
+      result = await deployImage(settings, {
+        log: (line) => core.info(redactor.scrub(line)),
+        redactor
+      })
     } catch (e) {
-      throw new Error(redactor.scrub(e instanceof Error ? e.message : String(e)))
+      throw new Error(redactor.scrub(e instanceof Error ? e.message : String(e)), { cause: e })
     }
     for (const note of result.notes) core.info(redactor.scrub(note))
     if (result.diff) core.info(redactor.scrub(result.diff))

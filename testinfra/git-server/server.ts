@@ -82,7 +82,11 @@ export async function startGitServer(options: { token: string }): Promise<GitSer
         ['receive.denyNonFastForwards', 'true']
       ])
         await run('git', ['-C', dir, 'config', k, v])
-      if (commits.length > 0) await fastImport(dir, branch, commits)
+      if (commits.length > 0) {
+        await fastImport(dir, branch, commits)
+        // fast-import's pack is unoptimised (long delta chains); every real host repacks.
+        await run('git', ['-C', dir, 'repack', '-a', '-d', '-q'])
+      }
       return `${url}/${name}.git`
     },
     async protectBranch(name, branch) {

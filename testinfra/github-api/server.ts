@@ -30,7 +30,12 @@ export interface GitHubStandIn {
   /** Requests per "METHOD route" (e.g. "PATCH /git/refs"). */
   readonly calls: Map<string, number>
   totalCalls(): number
-  createRepo(owner: string, repo: string, commits: readonly SeedCommit[], branch?: string): Promise<void>
+  createRepo(
+    owner: string,
+    repo: string,
+    commits: readonly SeedCommit[],
+    branch?: string
+  ): Promise<void>
   /** git in a repository's bare folder, for assertions. */
   git(owner: string, repo: string, args: readonly string[]): Promise<string>
   pulls(owner: string, repo: string): readonly PullRequest[]
@@ -73,7 +78,12 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       child.stdin.on('error', () => undefined)
       child.stdin.end(input ?? '')
     })
-  const must = async (dir: string, args: readonly string[], input?: string, env?: NodeJS.ProcessEnv) => {
+  const must = async (
+    dir: string,
+    args: readonly string[],
+    input?: string,
+    env?: NodeJS.ProcessEnv
+  ) => {
     const r = await git(dir, args, input, env)
     if (r.code !== 0) throw new HttpError(422, `git ${args[0]} failed: ${r.stderr.trim()}`)
     return r.stdout
@@ -92,13 +102,20 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
     const dir = repoDir(owner, repo)
     const key = `${owner}/${repo}`
     if (!defaults.has(key)) throw new HttpError(404, 'Not Found')
-    const count = (route: string) => calls.set(`${method} ${route}`, (calls.get(`${method} ${route}`) ?? 0) + 1)
+    const count = (route: string) =>
+      calls.set(`${method} ${route}`, (calls.get(`${method} ${route}`) ?? 0) + 1)
     const send = (status: number, data: unknown) => reply(res, status, data)
     const input = (body ?? {}) as Record<string, unknown>
 
     if (rest === '' && method === 'GET') {
       count('/repos')
-      return send(200, { name: repo, full_name: key, owner: { login: owner }, default_branch: defaults.get(key), private: true })
+      return send(200, {
+        name: repo,
+        full_name: key,
+        owner: { login: owner },
+        default_branch: defaults.get(key),
+        private: true
+      })
     }
     let r: RegExpExecArray | null
     if ((r = /^\/git\/ref\/(heads\/.+)$/.exec(rest)) && method === 'GET') {
@@ -114,7 +131,12 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       const raw = await must(dir, ['cat-file', 'commit', r[1]])
       const tree = /^tree ([0-9a-f]{40})$/m.exec(raw)?.[1]
       const parents = [...raw.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((p) => ({ sha: p[1] }))
-      return send(200, { sha: r[1], tree: { sha: tree }, parents, message: raw.split('\n\n').slice(1).join('\n\n') })
+      return send(200, {
+        sha: r[1],
+        tree: { sha: tree },
+        parents,
+        message: raw.split('\n\n').slice(1).join('\n\n')
+      })
     }
     if ((r = /^\/contents\/(.+)$/.exec(rest)) && method === 'GET') {
       count('/contents')
@@ -140,28 +162,47 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       count('/git/blobs')
       if (!(await exists(dir, r[1], 'blob'))) throw new HttpError(404, 'Not Found')
       const content = await gitBuffer(dir, ['cat-file', 'blob', r[1]])
-      return send(200, { sha: r[1], size: content.length, encoding: 'base64', content: content.toString('base64') })
+      return send(200, {
+        sha: r[1],
+        size: content.length,
+        encoding: 'base64',
+        content: content.toString('base64')
+      })
     }
     if ((r = /^\/git\/trees\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
       count('/git/trees')
       if (!(await exists(dir, r[1], 'tree'))) throw new HttpError(404, 'Not Found')
-      const args = ['ls-tree', '-z', '-l', ...(url.searchParams.get('recursive') ? ['-r', '-t'] : []), r[1]]
+      const args = [
+        'ls-tree',
+        '-z',
+        '-l',
+        ...(url.searchParams.get('recursive') ? ['-r', '-t'] : []),
+        r[1]
+      ]
       const tree = (await must(dir, args))
         .split('\0')
         .filter(Boolean)
         .map((e) => {
           const p = /^(\d+) (\w+) ([0-9a-f]{40})\s+(\S+)\t(.*)$/s.exec(e) as RegExpExecArray
-          return { path: p[5], mode: p[1], type: p[2], sha: p[3], ...(p[2] === 'blob' ? { size: Number(p[4]) } : {}) }
+          return {
+            path: p[5],
+            mode: p[1],
+            type: p[2],
+            sha: p[3],
+            ...(p[2] === 'blob' ? { size: Number(p[4]) } : {})
+          }
         })
       return send(200, { sha: r[1], tree, truncated: false })
     }
     if (rest === '/git/trees' && method === 'POST') {
       count('/git/trees')
       const entries = input.tree
-      if (!Array.isArray(entries)) throw new HttpError(422, 'Invalid request.\n\n"tree" wasn\'t supplied.')
+      if (!Array.isArray(entries))
+        throw new HttpError(422, 'Invalid request.\n\n"tree" wasn\'t supplied.')
       const index = { GIT_INDEX_FILE: join(root, `index-${++tempCounter}`) }
       if (typeof input.base_tree === 'string') {
-        if (!(await exists(dir, input.base_tree, 'tree'))) throw new HttpError(422, 'Invalid base_tree')
+        if (!(await exists(dir, input.base_tree, 'tree')))
+          throw new HttpError(422, 'Invalid base_tree')
         await must(dir, ['read-tree', input.base_tree], undefined, index)
       } else await must(dir, ['read-tree', '--empty'], undefined, index)
       for (const e of entries as Record<string, unknown>[]) {
@@ -169,11 +210,31 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
           throw new HttpError(422, 'Invalid tree info: path')
         if (typeof e.content === 'string') {
           const sha = (await must(dir, ['hash-object', '-w', '--stdin'], e.content)).trim()
-          await must(dir, ['update-index', '--add', '--cacheinfo', `${String(e.mode ?? '100644')},${sha},${e.path}`], undefined, index)
+          await must(
+            dir,
+            [
+              'update-index',
+              '--add',
+              '--cacheinfo',
+              `${String(e.mode ?? '100644')},${sha},${e.path}`
+            ],
+            undefined,
+            index
+          )
         } else if (e.sha === null) {
           await must(dir, ['update-index', '--force-remove', '--', e.path], undefined, index)
         } else if (typeof e.sha === 'string' && (await exists(dir, e.sha, 'blob'))) {
-          await must(dir, ['update-index', '--add', '--cacheinfo', `${String(e.mode ?? '100644')},${e.sha},${e.path}`], undefined, index)
+          await must(
+            dir,
+            [
+              'update-index',
+              '--add',
+              '--cacheinfo',
+              `${String(e.mode ?? '100644')},${e.sha},${e.path}`
+            ],
+            undefined,
+            index
+          )
         } else throw new HttpError(422, 'Invalid tree info')
       }
       const sha = (await must(dir, ['write-tree'], undefined, index)).trim()
@@ -182,35 +243,57 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
     }
     if (rest === '/git/commits' && method === 'POST') {
       count('/git/commits')
-      const { message, tree, parents } = input as { message?: unknown; tree?: unknown; parents?: unknown }
+      const { message, tree, parents } = input as {
+        message?: unknown
+        tree?: unknown
+        parents?: unknown
+      }
       if (typeof message !== 'string' || typeof tree !== 'string' || !Array.isArray(parents))
         throw new HttpError(422, 'Invalid request: message, tree and parents are required')
       if (!(await exists(dir, tree, 'tree'))) throw new HttpError(422, 'Tree SHA does not exist')
-      for (const p of parents) if (typeof p !== 'string' || !(await exists(dir, p, 'commit'))) throw new HttpError(422, 'Parent SHA does not exist or is not a commit object')
-      const who = (v: unknown, fallback: { name: string; email: string }) => (v && typeof v === 'object' ? (v as { name: string; email: string }) : fallback)
+      for (const p of parents)
+        if (typeof p !== 'string' || !(await exists(dir, p, 'commit')))
+          throw new HttpError(422, 'Parent SHA does not exist or is not a commit object')
+      const who = (v: unknown, fallback: { name: string; email: string }) =>
+        v && typeof v === 'object' ? (v as { name: string; email: string }) : fallback
       // Without an author, GitHub uses the token's user (and signs for apps); the stand-in has a bot.
       const bot = { name: 'standin-bot[bot]', email: 'standin-bot@users.noreply.example.com' }
       const a = who(input.author, bot)
       const c = who(input.committer, a)
       const sha = (
-        await must(dir, ['commit-tree', tree, ...parents.flatMap((p: string) => ['-p', p]), '-F', '-'], message, {
-          GIT_AUTHOR_NAME: a.name,
-          GIT_AUTHOR_EMAIL: a.email,
-          GIT_COMMITTER_NAME: c.name,
-          GIT_COMMITTER_EMAIL: c.email
-        })
+        await must(
+          dir,
+          ['commit-tree', tree, ...parents.flatMap((p: string) => ['-p', p]), '-F', '-'],
+          message,
+          {
+            GIT_AUTHOR_NAME: a.name,
+            GIT_AUTHOR_EMAIL: a.email,
+            GIT_COMMITTER_NAME: c.name,
+            GIT_COMMITTER_EMAIL: c.email
+          }
+        )
       ).trim()
-      return send(201, { sha, tree: { sha: tree }, parents: parents.map((p: string) => ({ sha: p })), message, verification: { verified: !input.author } })
+      return send(201, {
+        sha,
+        tree: { sha: tree },
+        parents: parents.map((p: string) => ({ sha: p })),
+        message,
+        verification: { verified: !input.author }
+      })
     }
     if ((r = /^\/git\/refs\/(heads\/.+)$/.exec(rest)) && method === 'PATCH') {
       count('/git/refs')
       const ref = `refs/${decodeURIComponent(r[1])}`
       const sha = input.sha
-      if (typeof sha !== 'string' || !(await exists(dir, sha, 'commit'))) throw new HttpError(422, 'Object does not exist')
+      if (typeof sha !== 'string' || !(await exists(dir, sha, 'commit')))
+        throw new HttpError(422, 'Object does not exist')
       const current = await git(dir, ['rev-parse', '--verify', '--quiet', ref])
       if (current.code !== 0) throw new HttpError(422, 'Reference does not exist')
       const old = current.stdout.trim()
-      if (input.force !== true && (await git(dir, ['merge-base', '--is-ancestor', old, sha])).code !== 0)
+      if (
+        input.force !== true &&
+        (await git(dir, ['merge-base', '--is-ancestor', old, sha])).code !== 0
+      )
         throw new HttpError(422, 'Update is not a fast forward')
       // git's own compare-and-swap: fails when the ref moved since it was read above.
       const cas = await git(dir, ['update-ref', ref, sha, old])
@@ -222,7 +305,8 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       const { ref, sha } = input as { ref?: unknown; sha?: unknown }
       if (typeof ref !== 'string' || !/^refs\/heads\/[\w./-]+$/.test(ref) || ref.includes('..'))
         throw new HttpError(422, 'Reference name is not valid')
-      if (typeof sha !== 'string' || !(await exists(dir, sha, 'commit'))) throw new HttpError(422, 'Object does not exist')
+      if (typeof sha !== 'string' || !(await exists(dir, sha, 'commit')))
+        throw new HttpError(422, 'Object does not exist')
       const cas = await git(dir, ['update-ref', ref, sha, ''])
       if (cas.code !== 0) throw new HttpError(422, 'Reference already exists')
       return send(201, refData(ref, sha))
@@ -238,19 +322,35 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
           (head === null || `${owner}:${p.head}` === head) &&
           (base === null || p.base === base)
       )
-      return send(200, list.map((p) => pullData(key, p)))
+      return send(
+        200,
+        list.map((p) => pullData(key, p))
+      )
     }
     if (rest === '/pulls' && method === 'POST') {
       count('/pulls')
       const { title, head, base } = input as { title?: unknown; head?: unknown; base?: unknown }
       if (typeof title !== 'string' || typeof head !== 'string' || typeof base !== 'string')
-        throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', code: 'missing_field' }] })
+        throw new HttpError(422, 'Validation Failed', {
+          errors: [{ resource: 'PullRequest', code: 'missing_field' }]
+        })
       if ((await git(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${head}`])).code !== 0)
-        throw new HttpError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] })
+        throw new HttpError(422, 'Validation Failed', {
+          errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }]
+        })
       const list = pulls.get(key) ?? []
       if (list.some((p) => p.state === 'open' && p.head === head && p.base === base))
-        throw new HttpError(422, 'Validation Failed', { errors: [{ message: `A pull request already exists for ${owner}:${head}.` }] })
-      const pr: PullRequest = { number: list.length + 1, title, body: String(input.body ?? ''), head, base, state: 'open' }
+        throw new HttpError(422, 'Validation Failed', {
+          errors: [{ message: `A pull request already exists for ${owner}:${head}.` }]
+        })
+      const pr: PullRequest = {
+        number: list.length + 1,
+        title,
+        body: String(input.body ?? ''),
+        head,
+        base,
+        state: 'open'
+      }
       pulls.set(key, [...list, pr])
       return send(201, pullData(key, pr))
     }
@@ -273,7 +373,9 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       rate.used++
       const headers = {
         'x-ratelimit-limit': String(rate.limit),
-        'x-ratelimit-remaining': String(rate.exhausted > 0 ? 0 : Math.max(0, rate.limit - rate.used)),
+        'x-ratelimit-remaining': String(
+          rate.exhausted > 0 ? 0 : Math.max(0, rate.limit - rate.used)
+        ),
         'x-ratelimit-used': String(rate.used),
         'x-ratelimit-reset': String(rate.exhausted > 0 ? rate.resetAt : now + 3600),
         'x-ratelimit-resource': 'core'
@@ -358,8 +460,11 @@ function reply(res: ServerResponse, status: number, data: unknown): void {
 
 function gitBuffer(dir: string, args: readonly string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    execFile('git', ['-C', dir, ...args], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout)
+    execFile(
+      'git',
+      ['-C', dir, ...args],
+      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => (err ? reject(err) : resolve(stdout))
     )
   })
 }

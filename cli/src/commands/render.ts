@@ -125,7 +125,7 @@ export const renderCommand: Command = {
       )
     } else {
       for (const c of result.clusters) {
-        out(`${color.green('●')} ${c.name}  ${c.services.length} services, ${c.files} files`)
+        out(`${color.green('●')} ${c.name}  ${c.services} services, ${c.files} files`)
         for (const s of c.skipped)
           out(
             `    ${s.warning ? color.yellow('skipped') : color.dim('skipped')} ${s.name}: ${s.reason}`

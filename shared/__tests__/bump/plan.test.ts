@@ -30,7 +30,12 @@ function request(image: string, overrides: Partial<BumpRequest> = {}): BumpReque
     writeImageFile: true,
     values: [],
     manifests: [],
-    provenance: { repository: 'acme/api', commit: 'c'.repeat(40), runUrl: 'https://ci/run/1', builtAt: built(10) },
+    provenance: {
+      repository: 'acme/api',
+      commit: 'c'.repeat(40),
+      runUrl: 'https://ci/run/1',
+      builtAt: built(10)
+    },
     force: false,
     messageTemplate: defaultCommitMessage,
     ...overrides
@@ -49,7 +54,14 @@ describe('planBump', () => {
     expect(content).toEqual({
       image: 'ghcr.io/acme/api:1.1.0',
       digest: undefined,
-      source: { repository: 'acme/api', commit: 'c'.repeat(40), ref: undefined, runUrl: 'https://ci/run/1', builtAt: built(10), committedAt: undefined }
+      source: {
+        repository: 'acme/api',
+        commit: 'c'.repeat(40),
+        ref: undefined,
+        runUrl: 'https://ci/run/1',
+        builtAt: built(10),
+        committedAt: undefined
+      }
     })
     expect(plan.message).toBe(
       `Bump api (main) to 1.1.0\n\nImage: ghcr.io/acme/api:1.1.0\nSource: acme/api@${'c'.repeat(40)}\nRun: https://ci/run/1\n`
@@ -57,7 +69,8 @@ describe('planBump', () => {
   })
 
   it('updates an existing file in place, keeping comments and other keys', () => {
-    const existing = '# api on main\nimage: ghcr.io/acme/api:1.0.0 # current\nowner: team-a\nsource:\n  repository: acme/api\n  commit: old\n  builtAt: "2026-11-26T07:00:00.000Z"\n'
+    const existing =
+      '# api on main\nimage: ghcr.io/acme/api:1.0.0 # current\nowner: team-a\nsource:\n  repository: acme/api\n  commit: old\n  builtAt: "2026-11-26T07:00:00.000Z"\n'
     const plan = planBump(files({ [file]: existing }), request('ghcr.io/acme/api:1.1.0'))
     expect(plan.changes[0].after).toBe(
       `# api on main\nimage: ghcr.io/acme/api:1.1.0 # current\nowner: team-a\nsource:\n  repository: acme/api\n  commit: ${'c'.repeat(40)}\n  builtAt: "${built(10)}"\n  runUrl: https://ci/run/1\n`
@@ -76,12 +89,20 @@ describe('planBump', () => {
   })
 
   it('never downgrades: an older build is skipped unless forced', () => {
-    const newer = planBump(files({ [file]: undefined }), request('ghcr.io/acme/api:2.0.0', { provenance: { repository: 'acme/api', builtAt: built(20) } }))
-      .changes[0].after
-    const older = request('ghcr.io/acme/api:1.9.0', { provenance: { repository: 'acme/api', builtAt: built(15) } })
+    const newer = planBump(
+      files({ [file]: undefined }),
+      request('ghcr.io/acme/api:2.0.0', {
+        provenance: { repository: 'acme/api', builtAt: built(20) }
+      })
+    ).changes[0].after
+    const older = request('ghcr.io/acme/api:1.9.0', {
+      provenance: { repository: 'acme/api', builtAt: built(15) }
+    })
     const skipped = planBump(files({ [file]: newer }), older)
     expect(skipped.outcome).toBe('older')
-    expect(skipped.notes[0]).toMatch(/records a newer build .*not downgrading \(set force to override\)/)
+    expect(skipped.notes[0]).toMatch(
+      /records a newer build .*not downgrading \(set force to override\)/
+    )
     const forced = planBump(files({ [file]: newer }), { ...older, force: true })
     expect(forced.outcome).toBe('changed')
   })
@@ -91,28 +112,53 @@ describe('planBump', () => {
     [{ builtAt: built(10) }, { builtAt: built(20) }, false],
     [{ builtAt: built(10) }, { builtAt: built(10) }, false],
     [{}, { builtAt: built(10) }, false],
-    [{ repository: 'acme/a', builtAt: built(20) }, { repository: 'acme/b', builtAt: built(10) }, false],
+    [
+      { repository: 'acme/a', builtAt: built(20) },
+      { repository: 'acme/b', builtAt: built(10) },
+      false
+    ],
     // A later build of an older commit is older: commit times win when both are known.
-    [{ committedAt: built(5), builtAt: built(10) }, { committedAt: built(1), builtAt: built(20) }, true],
-    [{ committedAt: built(1), builtAt: built(30) }, { committedAt: built(5), builtAt: built(20) }, false],
-    [{ committedAt: built(5), builtAt: built(30) }, { committedAt: built(5), builtAt: built(20) }, true]
+    [
+      { committedAt: built(5), builtAt: built(10) },
+      { committedAt: built(1), builtAt: built(20) },
+      true
+    ],
+    [
+      { committedAt: built(1), builtAt: built(30) },
+      { committedAt: built(5), builtAt: built(20) },
+      false
+    ],
+    [
+      { committedAt: built(5), builtAt: built(30) },
+      { committedAt: built(5), builtAt: built(20) },
+      true
+    ]
   ])('newerRecorded(%j, %j) is %s', (recorded, incoming, expected) => {
     expect(newerRecorded(recorded, incoming)).toBe(expected)
   })
 
   it('drops a stale digest and records a new one', () => {
     const digest = `sha256:${'d'.repeat(64)}`
-    const withDigest = planBump(files({ [file]: undefined }), request(`ghcr.io/acme/api:1@${digest}`)).changes[0].after
+    const withDigest = planBump(
+      files({ [file]: undefined }),
+      request(`ghcr.io/acme/api:1@${digest}`)
+    ).changes[0].after
     expect(readImageFile(withDigest, file).digest).toBe(digest)
-    const without = planBump(files({ [file]: withDigest }), request('ghcr.io/acme/api:2')).changes[0].after
+    const without = planBump(files({ [file]: withDigest }), request('ghcr.io/acme/api:2'))
+      .changes[0].after
     expect(without).not.toContain('digest:')
     expect(readImageFile(without, file).image).toBe('ghcr.io/acme/api:2')
   })
 
   it('sets values and retags manifests in the same plan, globs included', () => {
-    const manifest = 'spec:\n  template:\n    spec:\n      containers:\n        - image: ghcr.io/acme/api:1\n'
+    const manifest =
+      'spec:\n  template:\n    spec:\n      containers:\n        - image: ghcr.io/acme/api:1\n'
     const plan = planBump(
-      files({ [file]: undefined, 'helm/values.yaml': 'image:\n  tag: "1"\n', 'services/api/deploy.yaml': manifest }),
+      files({
+        [file]: undefined,
+        'helm/values.yaml': 'image:\n  tag: "1"\n',
+        'services/api/deploy.yaml': manifest
+      }),
       request('ghcr.io/acme/api:2', {
         values: [{ file: 'helm/values.yaml', path: ['image', 'tag'], field: 'tag', create: false }],
         manifests: ['services/**/*.yaml']
@@ -128,11 +174,22 @@ describe('planBump', () => {
 
   it('fails clearly on a missing manifest, a glob with no match, or no matching container', () => {
     const r = request('ghcr.io/acme/api:2', { writeImageFile: false, manifests: ['k8s/app.yaml'] })
-    expect(() => planBump(files({ 'k8s/app.yaml': undefined }), r)).toThrow(/k8s\/app\.yaml: manifest file does not exist/)
-    expect(() => planBump(files({}), { ...r, manifests: ['k8s/*.yaml'] }, ['README.md'])).toThrow(/no YAML file .* matches 'k8s\/\*\.yaml'/)
-    expect(() => planBump(files({ 'k8s/app.yaml': 'kind: Service\n' }), r)).toThrow(/no container image with repository ghcr\.io\/acme\/api/)
-    const v = request('ghcr.io/acme/api:2', { writeImageFile: false, values: [{ file: 'v.yaml', path: ['a'], field: 'ref', create: false }] })
-    expect(() => planBump(files({ 'v.yaml': undefined }), v)).toThrow(/v\.yaml: file does not exist/)
+    expect(() => planBump(files({ 'k8s/app.yaml': undefined }), r)).toThrow(
+      /k8s\/app\.yaml: manifest file does not exist/
+    )
+    expect(() => planBump(files({}), { ...r, manifests: ['k8s/*.yaml'] }, ['README.md'])).toThrow(
+      /no YAML file .* matches 'k8s\/\*\.yaml'/
+    )
+    expect(() => planBump(files({ 'k8s/app.yaml': 'kind: Service\n' }), r)).toThrow(
+      /no container image with repository ghcr\.io\/acme\/api/
+    )
+    const v = request('ghcr.io/acme/api:2', {
+      writeImageFile: false,
+      values: [{ file: 'v.yaml', path: ['a'], field: 'ref', create: false }]
+    })
+    expect(() => planBump(files({ 'v.yaml': undefined }), v)).toThrow(
+      /v\.yaml: file does not exist/
+    )
   })
 })
 
@@ -145,23 +202,48 @@ describe('image files, messages, repositories, backoff', () => {
   })
 
   it('renders templates, drops lines whose placeholders are all empty, refuses unknown ones', () => {
-    expect(renderCommitMessage('{image-name}@{short-commit}\n\nRun: {run-url}', { 'image-name': 'api', 'short-commit': 'abc1234' })).toBe(
-      'api@abc1234\n'
-    )
+    expect(
+      renderCommitMessage('{image-name}@{short-commit}\n\nRun: {run-url}', {
+        'image-name': 'api',
+        'short-commit': 'abc1234'
+      })
+    ).toBe('api@abc1234\n')
     expect(() => renderCommitMessage('{imag}', {})).toThrow(/placeholder \{imag\} is unknown/)
   })
 
   it.each([
-    ['acme/manifests', 'https://github.com', 'https://github.com/acme/manifests.git', { owner: 'acme', repo: 'manifests' }],
-    ['https://github.com/acme/manifests.git', 'https://github.com', 'https://github.com/acme/manifests.git', { owner: 'acme', repo: 'manifests' }],
-    ['acme/m', 'https://ghe.example.com/', 'https://ghe.example.com/acme/m.git', { owner: 'acme', repo: 'm' }],
-    ['https://git.example.com/team/m.git', 'https://github.com', 'https://git.example.com/team/m.git', undefined]
+    [
+      'acme/manifests',
+      'https://github.com',
+      'https://github.com/acme/manifests.git',
+      { owner: 'acme', repo: 'manifests' }
+    ],
+    [
+      'https://github.com/acme/manifests.git',
+      'https://github.com',
+      'https://github.com/acme/manifests.git',
+      { owner: 'acme', repo: 'manifests' }
+    ],
+    [
+      'acme/m',
+      'https://ghe.example.com/',
+      'https://ghe.example.com/acme/m.git',
+      { owner: 'acme', repo: 'm' }
+    ],
+    [
+      'https://git.example.com/team/m.git',
+      'https://github.com',
+      'https://git.example.com/team/m.git',
+      undefined
+    ]
   ])('reads the repository %s', (text, server, gitUrl, github) => {
     expect(parseRepositorySpec(text, server)).toEqual({ gitUrl, github })
   })
 
   it('refuses credentials in a repository URL', () => {
-    expect(() => parseRepositorySpec('https://user:secret@github.com/a/b.git')).toThrow(/must not contain credentials/)
+    expect(() => parseRepositorySpec('https://user:secret@github.com/a/b.git')).toThrow(
+      /must not contain credentials/
+    )
     expect(() => parseRepositorySpec('not a repo')).toThrow(/neither owner\/name nor a URL/)
   })
 
@@ -179,7 +261,9 @@ describe('image files, messages, repositories, backoff', () => {
 })
 
 /** An in-memory branch whose head moves under the bump `conflicts` times. */
-function fakeTarget(conflicts: number): RepoTarget & { writes: number; files: Map<string, string> } {
+function fakeTarget(
+  conflicts: number
+): RepoTarget & { writes: number; files: Map<string, string> } {
   const state = { writes: 0, files: new Map<string, string>(), head: 0 }
   return {
     description: 'fake',
@@ -214,7 +298,12 @@ describe('runBump', () => {
   it('re-reads and re-applies after lost races, then commits', async () => {
     const target = fakeTarget(2)
     const waits: string[] = []
-    const result = await runBump(target, request('ghcr.io/acme/api:1'), { maxAttempts: 5, dryRun: false, ...noSleep, log: (l) => waits.push(l) })
+    const result = await runBump(target, request('ghcr.io/acme/api:1'), {
+      maxAttempts: 5,
+      dryRun: false,
+      ...noSleep,
+      log: (l) => waits.push(l)
+    })
     expect(result.outcome).toBe('committed')
     expect(result.attempts).toBe(3)
     expect(waits).toHaveLength(2)
@@ -222,14 +311,23 @@ describe('runBump', () => {
   })
 
   it('gives up with a clear error when every attempt loses', async () => {
-    const err = await runBump(fakeTarget(10), request('ghcr.io/acme/api:1'), { maxAttempts: 3, dryRun: false, ...noSleep }).catch((e: unknown) => e)
+    const err = await runBump(fakeTarget(10), request('ghcr.io/acme/api:1'), {
+      maxAttempts: 3,
+      dryRun: false,
+      ...noSleep
+    }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BumpConflictError)
-    expect((err as Error).message).toMatch(/gave up after 3 attempt\(s\); the branch moved every time \(non-fast-forward\)/)
+    expect((err as Error).message).toMatch(
+      /gave up after 3 attempt\(s\); the branch moved every time \(non-fast-forward\)/
+    )
   })
 
   it('writes nothing in a dry run and reports the diff', async () => {
     const target = fakeTarget(0)
-    const result = await runBump(target, request('ghcr.io/acme/api:1'), { maxAttempts: 1, dryRun: true })
+    const result = await runBump(target, request('ghcr.io/acme/api:1'), {
+      maxAttempts: 1,
+      dryRun: true
+    })
     expect(result.outcome).toBe('dry-run')
     expect(target.writes).toBe(0)
     expect(result.diff).toContain('+image: ghcr.io/acme/api:1')

@@ -60,6 +60,20 @@ async function resourceVersions(ns: string): Promise<Record<string, string | und
   return out
 }
 
+/** An object without its status, its resourceVersion and the status subresource's managedFields. */
+function withoutStatus(o: KubeObject | undefined): unknown {
+  if (!o) return o
+  const rest = structuredClone(o)
+  delete rest.status
+  const managed = (o.metadata.managedFields ?? []).filter(
+    (f) => (f as { subresource?: string }).subresource !== 'status'
+  )
+  return {
+    ...rest,
+    metadata: { ...o.metadata, resourceVersion: undefined, managedFields: managed }
+  }
+}
+
 /** resourceVersions once two reads half a second apart agree (controllers done writing status). */
 async function settledResourceVersions(ns: string): Promise<Record<string, string | undefined>> {
   let last = await resourceVersions(ns)
@@ -91,9 +105,9 @@ spec:
   ports: [{ port: 80 }]
 `
     )
-    const first = await deployCluster(cluster, manifests, fastOptions())
-    expect(first.failures).toEqual([])
-    expect(first.outcome).toBe('changed')
+    const firstOptions = fastOptions()
+    const first = await deployCluster(cluster, manifests, firstOptions)
+    expectOutcome(first, firstOptions, 'changed')
     expect(first.changes.map((c) => `${c.kind}/${c.name}:${c.action}`).sort()).toEqual(
       [
         `ConfigMap/web-config:created`,
@@ -112,12 +126,6 @@ spec:
 
     // Controllers may still write the Deployment's status for a moment: start from a quiet state.
     const before = await settledResourceVersions(ns)
-    const kitEntry = (o: KubeObject | undefined) =>
-      JSON.stringify(
-        (o?.metadata.managedFields ?? []).filter(
-          (f) => (f as { manager?: string }).manager === 'kit'
-        )
-      )
     const depBefore = await client.get({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -127,15 +135,24 @@ spec:
     const second = await deployCluster(cluster, manifests, fastOptions())
     expect(second.outcome).toBe('unchanged')
     expect(second.changes.every((c) => c.action === 'unchanged')).toBe(true)
-    expect(await resourceVersions(ns)).toEqual(before)
+    const after = await resourceVersions(ns)
     const depAfter = await client.get({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       namespace: ns,
       name: 'web'
     })
-    expect(depAfter?.metadata.generation).toBe(depBefore?.metadata.generation)
-    expect(kitEntry(depAfter)).toBe(kitEntry(depBefore))
+    // Objects no controller writes keep their resourceVersion exactly.
+    const { 'Deployment/web': depVersionBefore, ...othersBefore } = before
+    const { 'Deployment/web': depVersionAfter, ...othersAfter } = after
+    expect(othersAfter).toEqual(othersBefore)
+    // The Deployment too, unless the controller wrote its status meanwhile (the local clusters'
+    // node controller marks pods NotReady when the machine is overloaded); then everything but
+    // the status part is unchanged: no write came from kit.
+    const moved = depVersionAfter !== depVersionBefore
+    expect(moved ? withoutStatus(depAfter) : depVersionAfter).toEqual(
+      moved ? withoutStatus(depBefore) : depVersionBefore
+    )
   })
 })
 

@@ -17,13 +17,34 @@ describe('parseImageRef', () => {
   it.each([
     ['nginx', { registry: undefined, repository: 'nginx', tag: undefined, digest: undefined }],
     ['nginx:1.25', { registry: undefined, repository: 'nginx', tag: '1.25', digest: undefined }],
-    ['acme/api:main-3f2a1c9', { registry: undefined, repository: 'acme/api', tag: 'main-3f2a1c9', digest: undefined }],
-    ['ghcr.io/acme/api:1.0.0', { registry: 'ghcr.io', repository: 'acme/api', tag: '1.0.0', digest: undefined }],
-    ['localhost:5000/api', { registry: 'localhost:5000', repository: 'api', tag: undefined, digest: undefined }],
-    ['registry.example.com:8443/a/b/c:v1', { registry: 'registry.example.com:8443', repository: 'a/b/c', tag: 'v1', digest: undefined }],
-    [`ghcr.io/acme/api:1@${digest}`, { registry: 'ghcr.io', repository: 'acme/api', tag: '1', digest }],
-    [`ghcr.io/acme/api@${digest}`, { registry: 'ghcr.io', repository: 'acme/api', tag: undefined, digest }],
-    ['quay.io/my_org/my__app-x:V_1.2-rc.3', { registry: 'quay.io', repository: 'my_org/my__app-x', tag: 'V_1.2-rc.3', digest: undefined }]
+    [
+      'acme/api:main-3f2a1c9',
+      { registry: undefined, repository: 'acme/api', tag: 'main-3f2a1c9', digest: undefined }
+    ],
+    [
+      'ghcr.io/acme/api:1.0.0',
+      { registry: 'ghcr.io', repository: 'acme/api', tag: '1.0.0', digest: undefined }
+    ],
+    [
+      'localhost:5000/api',
+      { registry: 'localhost:5000', repository: 'api', tag: undefined, digest: undefined }
+    ],
+    [
+      'registry.example.com:8443/a/b/c:v1',
+      { registry: 'registry.example.com:8443', repository: 'a/b/c', tag: 'v1', digest: undefined }
+    ],
+    [
+      `ghcr.io/acme/api:1@${digest}`,
+      { registry: 'ghcr.io', repository: 'acme/api', tag: '1', digest }
+    ],
+    [
+      `ghcr.io/acme/api@${digest}`,
+      { registry: 'ghcr.io', repository: 'acme/api', tag: undefined, digest }
+    ],
+    [
+      'quay.io/my_org/my__app-x:V_1.2-rc.3',
+      { registry: 'quay.io', repository: 'my_org/my__app-x', tag: 'V_1.2-rc.3', digest: undefined }
+    ]
   ])('reads %s', (text, expected) => {
     const ref = parseImageRef(text)
     expect(ref).toEqual(expected)
@@ -56,14 +77,25 @@ describe('parseImageRef', () => {
 describe('image helpers', () => {
   it('compares repositories the way registries resolve them', () => {
     expect(canonicalRepository(parseImageRef('nginx'))).toBe('docker.io/library/nginx')
-    expect(sameRepository(parseImageRef('nginx:1'), parseImageRef('docker.io/library/nginx:2'))).toBe(true)
-    expect(sameRepository(parseImageRef('index.docker.io/acme/x'), parseImageRef('acme/x'))).toBe(true)
-    expect(sameRepository(parseImageRef('ghcr.io/acme/api'), parseImageRef('ghcr.io/acme/api2'))).toBe(false)
-    expect(sameRepository(parseImageRef('ghcr.io/acme/api'), parseImageRef('quay.io/acme/api'))).toBe(false)
+    expect(
+      sameRepository(parseImageRef('nginx:1'), parseImageRef('docker.io/library/nginx:2'))
+    ).toBe(true)
+    expect(sameRepository(parseImageRef('index.docker.io/acme/x'), parseImageRef('acme/x'))).toBe(
+      true
+    )
+    expect(
+      sameRepository(parseImageRef('ghcr.io/acme/api'), parseImageRef('ghcr.io/acme/api2'))
+    ).toBe(false)
+    expect(
+      sameRepository(parseImageRef('ghcr.io/acme/api'), parseImageRef('quay.io/acme/api'))
+    ).toBe(false)
   })
 
   it('retags keeping the spelling of the name', () => {
-    const moved = retagImage(parseImageRef('nginx:1.25'), parseImageRef(`docker.io/library/nginx:1.27@${digest}`))
+    const moved = retagImage(
+      parseImageRef('nginx:1.25'),
+      parseImageRef(`docker.io/library/nginx:1.27@${digest}`)
+    )
     expect(formatImageRef(moved)).toBe(`nginx:1.27@${digest}`)
   })
 
@@ -73,6 +105,8 @@ describe('image helpers', () => {
     expect(defaultImageName(ref)).toBe('api')
     expect(imageVersion(ref)).toBe('main-1')
     expect(imageVersion(parseImageRef(`a@${digest}`))).toBe('sha256:abababababab')
-    expect(() => imageRefFromParts({ repository: 'acme/api', tag: 'feature/x' })).toThrow(/tag|component/)
+    expect(() => imageRefFromParts({ repository: 'acme/api', tag: 'feature/x' })).toThrow(
+      /tag|component/
+    )
   })
 })

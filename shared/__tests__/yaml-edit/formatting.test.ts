@@ -32,7 +32,10 @@ describe('retagging container images keeps every other byte', () => {
     {
       name: 'comments, blank lines and aligned comments',
       file: 'comments.yaml',
-      pairs: [['ghcr.io/acme/api:1.0.0    # bumped', 'ghcr.io/acme/api:2.0.0    # bumped']] as [string, string][],
+      pairs: [['ghcr.io/acme/api:1.0.0    # bumped', 'ghcr.io/acme/api:2.0.0    # bumped']] as [
+        string,
+        string
+      ][],
       count: 1
     },
     {
@@ -47,7 +50,10 @@ describe('retagging container images keeps every other byte', () => {
     {
       name: 'flow style on one line',
       file: 'flow.yaml',
-      pairs: [['image: ghcr.io/acme/api:1.0.0}', 'image: ghcr.io/acme/api:2.0.0}']] as [string, string][],
+      pairs: [['image: ghcr.io/acme/api:1.0.0}', 'image: ghcr.io/acme/api:2.0.0}']] as [
+        string,
+        string
+      ][],
       count: 1
     },
     {
@@ -98,7 +104,8 @@ describe('retagging container images keeps every other byte', () => {
   })
 
   it('leaves other repositories and placeholders alone', () => {
-    const text = 'spec:\n  containers:\n    - image: ${{ image }}\n    - image: ghcr.io/acme/apix:1\n'
+    const text =
+      'spec:\n  containers:\n    - image: ${{ image }}\n    - image: ghcr.io/acme/apix:1\n'
     expect(retagContainerImages(text, 'f', api('2')).text).toBe(text)
   })
 })
@@ -109,16 +116,28 @@ describe('setting a value at a path', () => {
   it.each([
     { path: ['image', 'tag'], value: '1.1.0', expected: values.replace('"1.0.0"', '"1.1.0"') },
     { path: ['replicas'], value: '5', expected: values.replace('replicas: 2', 'replicas: 5') },
-    { path: ['replicas'], value: 'many', expected: values.replace('replicas: 2', 'replicas: many') },
+    {
+      path: ['replicas'],
+      value: 'many',
+      expected: values.replace('replicas: 2', 'replicas: many')
+    },
     {
       path: ['image', 'repository'],
       value: 'ghcr.io/acme/api2',
       expected: values.replace('repository: ghcr.io/acme/api\n', 'repository: ghcr.io/acme/api2\n')
     },
     // 500m is a string, so 1 is written as one (quoted) to keep the type.
-    { path: ['resources', 'limits', 'cpu'], value: '1', expected: values.replace('{cpu: 500m}', '{cpu: "1"}') },
+    {
+      path: ['resources', 'limits', 'cpu'],
+      value: '1',
+      expected: values.replace('{cpu: 500m}', '{cpu: "1"}')
+    },
     // A plain string that would read back as a number or a bool is quoted.
-    { path: ['image', 'repository'], value: 'true', expected: values.replace('repository: ghcr.io/acme/api\n', 'repository: "true"\n') }
+    {
+      path: ['image', 'repository'],
+      value: 'true',
+      expected: values.replace('repository: ghcr.io/acme/api\n', 'repository: "true"\n')
+    }
   ])('$path → $value', ({ path, value, expected }) => {
     const r = setYamlValue(values, path, value, { file: 'values.yaml' })
     expect(r.text).toBe(expected)
@@ -131,17 +150,23 @@ describe('setting a value at a path', () => {
   })
 
   it('refuses a missing path unless asked to create it, naming the file and the missing key', () => {
-    expect(() => setYamlValue(values, ['image', 'digest'], 'sha256:x', { file: 'values.yaml' })).toThrow(
-      /values\.yaml.*path 'image.digest' does not exist: 'image.digest' is missing/
-    )
+    expect(() =>
+      setYamlValue(values, ['image', 'digest'], 'sha256:x', { file: 'values.yaml' })
+    ).toThrow(/values\.yaml.*path 'image.digest' does not exist: 'image.digest' is missing/)
   })
 
   it('creates missing keys as new lines indented like their siblings', () => {
     const r = setYamlValue(values, ['image', 'pullPolicy'], 'Always', { file: 'v', create: true })
     expect(r.text).toBe(values.replace('# set by CI\n', '# set by CI\n  pullPolicy: Always\n'))
-    const nested = setYamlValue(values, ['resources', 'requests', 'cpu'], '100m', { file: 'v', create: true })
+    const nested = setYamlValue(values, ['resources', 'requests', 'cpu'], '100m', {
+      file: 'v',
+      create: true
+    })
     expect(nested.text).toBe(values + '    requests:\n        cpu: 100m\n')
-    const flow = setYamlValue(values, ['resources', 'limits', 'memory'], '1Gi', { file: 'v', create: true })
+    const flow = setYamlValue(values, ['resources', 'limits', 'memory'], '1Gi', {
+      file: 'v',
+      create: true
+    })
     expect(flow.text).toBe(values.replace('{cpu: 500m}', '{cpu: 500m, memory: 1Gi}'))
     const empty = setYamlValue('', ['a', 'b'], 'c', { file: 'v', create: true })
     expect(empty.text).toBe('a:\n  b: c\n')
@@ -155,7 +180,9 @@ describe('setting a value at a path', () => {
 
   it('edits an anchored value once and refuses block scalars and lists used as maps', () => {
     const text = 'a: &x one\nb: *x\nc: |\n  text\nd: [1, 2]\n'
-    expect(setYamlValue(text, ['b'], 'two', { file: 'f' }).text).toBe('a: &x two\nb: *x\nc: |\n  text\nd: [1, 2]\n')
+    expect(setYamlValue(text, ['b'], 'two', { file: 'f' }).text).toBe(
+      'a: &x two\nb: *x\nc: |\n  text\nd: [1, 2]\n'
+    )
     expect(() => setYamlValue(text, ['c'], 'x', { file: 'f' })).toThrow(/block scalar/)
     expect(() => setYamlValue(text, ['d', 'e'], 'x', { file: 'f' })).toThrow(/'d' is a list/)
     expect(() => setYamlValue(text, ['d', 5], 'x', { file: 'f' })).toThrow(/has 2 items/)
@@ -179,7 +206,9 @@ describe('setting a value at a path', () => {
 describe('removing a key', () => {
   it('removes the whole line and nothing else', () => {
     const text = 'image: x\ndigest: sha256:1 # old\nsource:\n  commit: abc\n  runUrl: u\n'
-    expect(deleteYamlKey(text, ['digest'], { file: 'f' }).text).toBe('image: x\nsource:\n  commit: abc\n  runUrl: u\n')
+    expect(deleteYamlKey(text, ['digest'], { file: 'f' }).text).toBe(
+      'image: x\nsource:\n  commit: abc\n  runUrl: u\n'
+    )
     expect(deleteYamlKey(text, ['source', 'runUrl'], { file: 'f' }).text).toBe(
       'image: x\ndigest: sha256:1 # old\nsource:\n  commit: abc\n'
     )

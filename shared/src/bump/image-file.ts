@@ -33,7 +33,14 @@ export interface ImageFileContent {
 }
 
 /** The provenance keys, in the order a new file lists them. */
-export const provenanceKeys = ['repository', 'commit', 'ref', 'runUrl', 'builtAt', 'committedAt'] as const
+export const provenanceKeys = [
+  'repository',
+  'commit',
+  'ref',
+  'runUrl',
+  'builtAt',
+  'committedAt'
+] as const
 
 /**
  * The image file for an image and a source branch. The deploymentizer's `imageFilePath` is the

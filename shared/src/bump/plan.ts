@@ -242,7 +242,9 @@ function compareTimes(a: string | undefined, b: string | undefined): number {
 }
 
 function describeTime(p: Provenance): string {
-  return [p.committedAt && `committed ${p.committedAt}`, p.builtAt && `built ${p.builtAt}`].filter(Boolean).join(', ')
+  return [p.committedAt && `committed ${p.committedAt}`, p.builtAt && `built ${p.builtAt}`]
+    .filter(Boolean)
+    .join(', ')
 }
 
 function imageField(ref: ImageRef, field: ImageField, file: string): string {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { Redactor } from '../secrets/index.js'
+import type { Redactor } from '../secrets/index.js'
 
 /** The output of one git command. */
 export interface GitOutput {

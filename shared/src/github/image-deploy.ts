@@ -1,6 +1,12 @@
 import { InputError } from '../errors.js'
-import { Redactor } from '../secrets/index.js'
-import { runBump, type BumpRequest, type BumpResult, type RepositorySpec, type RepoTarget } from '../bump/index.js'
+import type { Redactor } from '../secrets/index.js'
+import {
+  runBump,
+  type BumpRequest,
+  type BumpResult,
+  type RepositorySpec,
+  type RepoTarget
+} from '../bump/index.js'
 import { GitBranchTarget, type GitIdentity } from '../git/index.js'
 import { GitHubClient } from './client.js'
 import { bumpBranchName, ensurePullRequest, findPullRequest } from './pulls.js'
@@ -46,7 +52,12 @@ export const defaultGitAuthor: GitIdentity = {
  */
 export async function deployImage(
   settings: ImageDeploySettings,
-  io: { log: (line: string) => void; redactor: Redactor; fetch?: typeof fetch; sleep?: (ms: number) => Promise<void> }
+  io: {
+    log: (line: string) => void
+    redactor: Redactor
+    fetch?: typeof fetch
+    sleep?: (ms: number) => Promise<void>
+  }
 ): Promise<ImageDeployResult> {
   const { repository, request, token } = settings
   if (token) io.redactor.add(token)
@@ -59,16 +70,32 @@ export async function deployImage(
   if (needsApi && !token) throw new InputError('the token input is required for the GitHub API')
   const client =
     needsApi && token
-      ? new GitHubClient({ apiUrl: settings.apiUrl, token, fetch: io.fetch, sleep: io.sleep, log: io.log, redactor: io.redactor })
+      ? new GitHubClient({
+          apiUrl: settings.apiUrl,
+          token,
+          fetch: io.fetch,
+          sleep: io.sleep,
+          log: io.log,
+          redactor: io.redactor
+        })
       : undefined
 
   let targetBranch = settings.targetBranch
   if (settings.mode === 'pull-request' && targetBranch === '' && client && github) {
-    const repo = await client.request<{ default_branch: string }>('GET', `/repos/${github.owner}/${github.repo}`, undefined, [404])
-    if (repo.status === 404) throw new InputError(`${github.owner}/${github.repo}: repository not found (or the token cannot see it)`)
+    const repo = await client.request<{ default_branch: string }>(
+      'GET',
+      `/repos/${github.owner}/${github.repo}`,
+      undefined,
+      [404]
+    )
+    if (repo.status === 404)
+      throw new InputError(
+        `${github.owner}/${github.repo}: repository not found (or the token cannot see it)`
+      )
     targetBranch = repo.data.default_branch
   }
-  const prBranch = settings.mode === 'pull-request' ? bumpBranchName(request.imageName, request.branch) : undefined
+  const prBranch =
+    settings.mode === 'pull-request' ? bumpBranchName(request.imageName, request.branch) : undefined
   const branch = prBranch ?? targetBranch
 
   let target: RepoTarget & { branchName: string }
@@ -99,12 +126,16 @@ export async function deployImage(
   }
 
   try {
-    const result = await runBump(target, { ...request, targetBranch: targetBranch || undefined }, {
-      maxAttempts: settings.maxAttempts,
-      dryRun: settings.dryRun,
-      log: io.log,
-      sleep: io.sleep
-    })
+    const result = await runBump(
+      target,
+      { ...request, targetBranch: targetBranch || undefined },
+      {
+        maxAttempts: settings.maxAttempts,
+        dryRun: settings.dryRun,
+        log: io.log,
+        sleep: io.sleep
+      }
+    )
     const resolvedTarget = targetBranch || target.branchName
     let pullRequestUrl: string | undefined
     if (prBranch && client && github) {
@@ -116,17 +147,29 @@ export async function deployImage(
           head: prBranch,
           base: resolvedTarget,
           title,
-          body: [...body, '', 'Opened by kit image-deployer; newer builds of this image and branch update this pull request.']
+          body: [
+            ...body,
+            '',
+            'Opened by kit image-deployer; newer builds of this image and branch update this pull request.'
+          ]
             .join('\n')
             .trim()
         })
         pullRequestUrl = pr.url
         io.log(`${pr.created ? 'opened' : 'updated'} pull request ${pr.url}`)
       } else {
-        pullRequestUrl = (await findPullRequest(client, github.owner, github.repo, prBranch, resolvedTarget))?.url
+        pullRequestUrl = (
+          await findPullRequest(client, github.owner, github.repo, prBranch, resolvedTarget)
+        )?.url
       }
     }
-    return { ...result, branch: target.branchName, targetBranch: resolvedTarget, pullRequestUrl, apiCalls: client?.calls ?? 0 }
+    return {
+      ...result,
+      branch: target.branchName,
+      targetBranch: resolvedTarget,
+      pullRequestUrl,
+      apiCalls: client?.calls ?? 0
+    }
   } finally {
     await cleanup()
   }

@@ -11,7 +11,10 @@
  * - a render of some services replaces only `<cluster>/<service>/` of those services.
  */
 import {
+  closeSync,
   existsSync,
+  openSync,
+  writeSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -28,6 +31,8 @@ import type { ClusterRender } from './render.js'
 /** The index file's name inside the output folder. */
 export const indexFileName = 'index.json'
 const stagingPrefix = '.kit-staging-'
+/** Inside the staging folder; a dot name can never be a cluster. */
+const indexEntriesDir = '.index'
 
 /** Which part of the output a render owns (and so may replace). */
 export interface OutputScope {
@@ -112,8 +117,20 @@ export class OutputWriter {
     }
   }
 
-  /** Moves the staged output into place and writes the index (its text). */
-  commit(indexText: string): void {
+  /** Keeps a cluster's serialised index entry on disk until commit (memory stays flat). */
+  stageIndexEntry(cluster: string, text: string): void {
+    const dir = join(this.requireStaging(), indexEntriesDir)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(this.safeJoin(dir, `${cluster}.json`), text)
+  }
+
+  /** Reads back an entry stored by stageIndexEntry. */
+  readIndexEntry(cluster: string): string {
+    return readFileSync(join(this.requireStaging(), indexEntriesDir, `${cluster}.json`), 'utf8')
+  }
+
+  /** Moves the staged output into place and writes the index from its chunks. */
+  commit(indexChunks: Iterable<string>): void {
     const staging = this.requireStaging()
     const { scope } = this
     if (scope.full) {
@@ -145,7 +162,12 @@ export class OutputWriter {
           rmSync(target, { recursive: true })
       }
     }
-    writeFileSync(join(this.dir, indexFileName), indexText)
+    const fd = openSync(join(this.dir, indexFileName), 'w')
+    try {
+      for (const chunk of indexChunks) writeSync(fd, chunk)
+    } finally {
+      closeSync(fd)
+    }
     this.discard()
   }
 

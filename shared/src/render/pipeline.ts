@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redactor } from '../secrets/index.js'
 import {
+  indexChunks,
   indexCluster,
   indexHash,
   mergePreviousIndex,
@@ -24,7 +25,7 @@ import {
   type OutputScope
 } from './output.js'
 import { RenderFailedError, type RenderProblem } from './problems.js'
-import { renderCluster, type ImageUse, type SkippedService } from './render.js'
+import { renderCluster, type SkippedService } from './render.js'
 import { loadRepository } from './repository.js'
 import { selectTargets, type Selection } from './select.js'
 
@@ -43,16 +44,14 @@ export interface RenderRunOptions {
   readonly log?: (line: string) => void
 }
 
-/** Per-cluster facts for summaries: small, so a run over many clusters stays small. */
+/** Per-cluster facts for summaries: a few strings, so a run over many clusters stays small. */
 export interface ClusterSummary {
   readonly name: string
+  /** Services rendered. */
+  readonly services: number
   readonly files: number
-  readonly services: readonly {
-    readonly name: string
-    readonly files: number
-    /** Image key (`image` or a name) → reference and whether it was pinned. */
-    readonly images: Readonly<Record<string, Pick<ImageUse, 'ref' | 'pinned'>>>
-  }[]
+  /** One markdown line per image: ``api: `ghcr.io/acme/api:1` `` (plus ` (pinned)`). */
+  readonly images: readonly string[]
   readonly skipped: readonly SkippedService[]
 }
 
@@ -119,21 +118,20 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
         writer?.stage(render)
         comparer?.compare(render)
       }
-      indexed.set(cluster.name, {
-        hash: render.hash,
-        text: serializeEntry(indexCluster(render, images))
-      })
+      const entry = serializeEntry(indexCluster(render, images))
+      if (writer) writer.stageIndexEntry(cluster.name, entry)
+      indexed.set(cluster.name, { hash: render.hash, text: writer ? undefined : entry })
       const files = render.services.reduce((n, s) => n + s.files.length, 0)
       summaries.push({
         name: render.name,
         files,
-        services: render.services.map((s) => ({
-          name: s.name,
-          files: s.files.length,
-          images: Object.fromEntries(
-            Object.entries(s.images).map(([k, v]) => [k, { ref: v.ref, pinned: v.pinned }])
+        services: render.services.length,
+        images: render.services.flatMap((s) =>
+          Object.entries(s.images).map(
+            ([key, use]) =>
+              `${s.name}${key === 'image' ? '' : `/${key}`}: \`${use.ref}\`${use.pinned ? ' (pinned)' : ''}`
           )
-        })),
+        ),
         skipped: render.skipped
       })
       options.log?.(
@@ -154,11 +152,17 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
       )
     }
     const parts: IndexParts = mergePreviousIndex(
-      { clusters: indexed, images, disabled: selected.disabled },
+      {
+        clusters: indexed,
+        images,
+        disabled: selected.disabled,
+        readEntry: writer ? (name) => writer.readIndexEntry(name) : undefined
+      },
       scope.full ? undefined : readIndex(outputDir),
       scope
     )
-    const indexText = options.mode === 'dry-run' ? '' : serializeIndex(parts)
+    // The whole index text is only built to compare it; writing streams it from its parts.
+    const indexText = options.mode === 'check' ? serializeIndex(parts) : ''
     let differences: string[] = []
     if (comparer) {
       comparer.compareAbsent(selected.disabled)
@@ -171,10 +175,10 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
       comparer.compareIndex(indexText)
       differences = comparer.result()
     }
-    writer?.commit(indexText)
+    writer?.commit(indexChunks(parts))
     const counts = {
       clusters: summaries.length,
-      services: summaries.reduce((n, c) => n + c.services.length, 0),
+      services: summaries.reduce((n, c) => n + c.services, 0),
       files: summaries.reduce((n, c) => n + c.files, 0),
       skipped: summaries.reduce((n, c) => n + c.skipped.length, 0)
     }

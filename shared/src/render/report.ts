@@ -2,6 +2,9 @@
 import type { RenderRunResult } from './pipeline.js'
 import { formatProblem, type RenderProblem } from './problems.js'
 
+/** Characters of summary kept under GitHub's 1 MiB step-summary limit, with room to spare. */
+export const maxSummaryChars = 900_000
+
 /** Escapes text for a markdown table cell. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
@@ -37,18 +40,21 @@ export function renderSummaryMarkdown(result: RenderRunResult): string {
     )
   }
   lines.push('| Cluster | Services | Skipped | Images |', '| --- | --- | --- | --- |')
+  // GitHub refuses a step summary over 1 MiB: past a budget, the rest are counted, not listed.
+  let size = lines.join('\n').length
+  let shown = 0
   for (const c of result.clusters) {
-    const images = c.services
-      .flatMap((s) =>
-        Object.entries(s.images).map(
-          ([key, use]) =>
-            `${s.name}${key === 'image' ? '' : `/${key}`}: \`${use.ref}\`${use.pinned ? ' (pinned)' : ''}`
-        )
-      )
-      .join('<br>')
     const skipped = c.skipped.map((s) => `${s.name} (${s.reason})`).join('<br>')
+    const row = `| ${cell(c.name)} | ${c.services} | ${cell(skipped) || '–'} | ${cell(c.images.join('<br>')) || '–'} |`
+    if (size + row.length > maxSummaryChars) break
+    lines.push(row)
+    size += row.length + 1
+    shown++
+  }
+  if (shown < result.clusters.length) {
     lines.push(
-      `| ${cell(c.name)} | ${c.services.length} | ${cell(skipped) || '–'} | ${cell(images) || '–'} |`
+      '',
+      `${result.clusters.length - shown} more clusters are not listed here (summary size limit); see the index.`
     )
   }
   return lines.join('\n') + '\n'

@@ -2,6 +2,19 @@
  * The per-cluster deploy engine: prepare (defaults, scope, order) → apply stage by stage with
  * server-side apply, writing only what a server-side dry run says would change → wait for
  * health → on failure, restore what ran before. Every message goes through the redactor.
+ *
+ * Decisions worth knowing:
+ * - Only objects this run wrote are waited for; an unchanged object is not re-judged (an old
+ *   problem is not this deploy's failure, and "unchanged" must stay cheap).
+ * - Jobs are waited for until Complete (Argo CD's choice; kstatus does not wait). A Job whose
+ *   pod template changed is deleted and created again (its template is immutable); any other
+ *   immutable-field change fails with a message saying what to do.
+ * - `kit.dev/depends-on`: dependents are applied after their dependencies, and with `wait` only
+ *   once those are healthy. CRDs are always waited for (Established) before later stages.
+ * - Rollback re-applies the previous live object of everything this run changed (newest
+ *   first; a Deployment's old ReplicaSet scales back up), deletes what it created, and does
+ *   not re-run Jobs. After an abort it rolls back without waiting for health.
+ * - A new object is created without a dry run first (nothing to compare with).
  */
 import { comparable, isChanged, renderDiff } from '../../k8s/diff.js'
 import { describeRef, groupOf, refOf } from '../../k8s/identity.js'

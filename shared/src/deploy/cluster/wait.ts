@@ -174,10 +174,8 @@ export async function waitForHealth(
         statuses.set(id, result)
         healths.push(result.status)
         if (result.status === 'Healthy') settled.add(id)
-        if (
-          result.status === 'Degraded' ||
-          (result.status === 'Suspended' && object?.kind === 'Deployment')
-        )
+        // A Suspended object (paused Deployment, suspended Job) fails the wait: say which.
+        if (result.status === 'Degraded' || result.status === 'Suspended')
           failures.push(...(await describeFailure(client, t.ref, object, result, problems, o)))
       })
     )
