@@ -301,11 +301,11 @@ try {
   // Memory: the same services on 4× the clusters. The heap is capped so the numbers show what
   // the render retains, not how lazily V8 collects garbage: a render holding every cluster's
   // output would not fit, one that streams cluster by cluster stays flat.
-  const cap = ['--max-old-space-size=64']
+  const cap = ['--max-old-space-size=48']
   const memSmall = runKit(repo, ['--out', join(work, 'out-m1')], cap)
   const memBig = runKit(join(work, 'kit-big'), ['--out', join(work, 'out-m2')], cap)
   console.log(
-    `\npeak RSS with a 64 MiB heap cap: ${clusters} clusters ${mib(memSmall.maxRssKiB)} (${fmt(memSmall.ms)}), ` +
+    `\npeak RSS with a 48 MiB heap cap: ${clusters} clusters ${mib(memSmall.maxRssKiB)} (${fmt(memSmall.ms)}), ` +
       `${bigClusters} clusters ${mib(memBig.maxRssKiB)} (${fmt(memBig.ms)}, ${services * bigClusters} renders): ` +
       `×${(memBig.maxRssKiB / memSmall.maxRssKiB).toFixed(2)} for ×${(bigClusters / clusters).toFixed(0)} clusters`
   )

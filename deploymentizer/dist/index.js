@@ -37557,8 +37557,9 @@ var OutputWriter = class {
         if (join3(this.dir, entry) !== staging)
           rmSync(join3(this.dir, entry), { recursive: true, force: true });
       }
-      for (const cluster of readdirSync2(staging))
-        renameSync(join3(staging, cluster), join3(this.dir, cluster));
+      for (const cluster of readdirSync2(staging)) {
+        if (cluster !== indexEntriesDir) renameSync(join3(staging, cluster), join3(this.dir, cluster));
+      }
     } else {
       for (const cluster of scope.clusters) {
         const target = this.safeJoin(this.dir, cluster);

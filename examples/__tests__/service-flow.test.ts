@@ -26,7 +26,7 @@ const root = process.cwd()
 const example = join(root, 'examples', 'manifests-repo')
 const token = 'app-installation-token-0123456789'
 const digest = `sha256:${'ab12'.repeat(16)}`
-const sha = (branch: string) => (branch === 'main' ? '1111111' : '2222222').repeat(5).slice(0, 40)
+const sha = (branch: string) => (branch === 'main' ? '1111111' : '2222222').repeat(6).slice(0, 40)
 
 interface Step {
   if?: string
@@ -116,7 +116,13 @@ async function renderAt(ref: string): Promise<(cluster: string) => string> {
     cwd: dir,
     timeoutMs: 60_000
   })
-  expect(run.exitCode).toBe(0)
+  expect({
+    exitCode: run.exitCode,
+    errors: run.annotations.filter((a) => a.level === 'error')
+  }).toEqual({
+    exitCode: 0,
+    errors: []
+  })
   return (cluster) => {
     const d = load(
       readFileSync(join(dir, 'generated', cluster, 'api', 'deployment-shop-api.yaml'), 'utf8')
@@ -154,7 +160,8 @@ describe('build.yml against the example manifests repository', () => {
       const header = before.split('\n').filter((l) => l.startsWith('#'))
       expect(after.split('\n').slice(0, header.length)).toEqual(header)
       expect(load(after)).toMatchObject({
-        image: `ghcr.io/acme/api:develop-${sha('develop').slice(0, 7)}`,
+        // The reference carries the digest too, so even a tool that ignores `digest:` pins it.
+        image: `ghcr.io/acme/api:develop-${sha('develop').slice(0, 7)}@${digest}`,
         digest,
         source: {
           repository: 'acme/api',

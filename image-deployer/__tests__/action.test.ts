@@ -251,6 +251,25 @@ describe('the bundled action, run as the runner runs it', () => {
     expectNoToken(second)
   })
 
+  it('opens the missing pull request for a bump branch an earlier run left behind', async () => {
+    await api.createRepo('acme', 'orphan', [
+      { files: { 'images/api/main.yaml': 'image: ghcr.io/acme/api:9\n' } }
+    ])
+    await api.git('acme', 'orphan', ['branch', 'kit/bump/api/main', 'main'])
+    const run = await runAction({
+      [Inputs.repository]: 'acme/orphan',
+      [Inputs.token]: token,
+      [Inputs.transport]: 'api',
+      [Inputs.mode]: 'pull-request',
+      [Inputs.apiUrl]: api.url,
+      [Inputs.image]: 'ghcr.io/acme/api:9'
+    })
+    expect(run.code).toBe(0)
+    expect(run.outputs[Outputs.result]).toBe('unchanged')
+    expect(run.outputs[Outputs.pullRequestUrl]).toMatch(/\/acme\/orphan\/pull\/1$/)
+    expect(api.pulls('acme', 'orphan')).toHaveLength(1)
+  })
+
   it('shows the change in a dry run and writes nothing', async () => {
     const url = await gitServer.createRepo('action-dry', seed)
     const before = await gitServer.git('action-dry', ['for-each-ref'])

@@ -29899,24 +29899,34 @@ async function deployImage(settings, io) {
     const resolvedTarget = targetBranch || target.branchName;
     let pullRequestUrl;
     if (prBranch && client && github) {
+      const body = (message) => [
+        ...message.split("\n").slice(1),
+        "",
+        "Opened by kit image-deployer; newer builds of this image and branch update this pull request."
+      ].join("\n").trim();
+      const spec = (title, message) => ({
+        owner: github.owner,
+        repo: github.repo,
+        head: prBranch,
+        base: resolvedTarget,
+        title,
+        body: body(message)
+      });
       if (result.outcome === "committed") {
-        const [title, ...body] = result.message.split("\n");
-        const pr = await ensurePullRequest(client, {
-          owner: github.owner,
-          repo: github.repo,
-          head: prBranch,
-          base: resolvedTarget,
-          title,
-          body: [
-            ...body,
-            "",
-            "Opened by kit image-deployer; newer builds of this image and branch update this pull request."
-          ].join("\n").trim()
-        });
+        const pr = await ensurePullRequest(
+          client,
+          spec(result.message.split("\n")[0], result.message)
+        );
         pullRequestUrl = pr.url;
         io.log(`${pr.created ? "opened" : "updated"} pull request ${pr.url}`);
       } else {
         pullRequestUrl = (await findPullRequest(client, github.owner, github.repo, prBranch, resolvedTarget))?.url;
+        const refPath = `/repos/${encodeURIComponent(github.owner)}/${encodeURIComponent(github.repo)}/git/ref/heads/${encodePath(prBranch)}`;
+        if (!pullRequestUrl && result.outcome === "unchanged" && (await client.request("GET", refPath, void 0, [404])).status === 200) {
+          const title = `Bump ${request.imageName} (${request.branch})`;
+          pullRequestUrl = (await ensurePullRequest(client, spec(title, ""))).url;
+          io.log(`opened pull request ${pullRequestUrl} for the existing ${prBranch}`);
+        }
       }
     }
     return {

@@ -7,7 +7,8 @@
  * validation failures, and x-ratelimit-* headers on every response (with a switch to exhaust
  * the limit). Pull requests are kept in memory.
  */
-import { execFile, spawn } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable, Writable } from 'node:stream'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -88,8 +89,14 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
     if (r.code !== 0) throw new HttpError(422, `git ${args[0]} failed: ${r.stderr.trim()}`)
     return r.stdout
   }
+  const readers = new Map<string, BatchReader>()
+  const reader = (dir: string): BatchReader => {
+    let r = readers.get(dir)
+    if (!r) readers.set(dir, (r = new BatchReader(dir)))
+    return r
+  }
   const exists = async (dir: string, object: string, type: string) =>
-    (await git(dir, ['cat-file', '-t', object])).stdout.trim() === type
+    /^[0-9a-f]{40}$/.test(object) && (await reader(dir).read(object))?.type === type
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
@@ -127,8 +134,9 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
     }
     if ((r = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
       count('/git/commits')
-      if (!(await exists(dir, r[1], 'commit'))) throw new HttpError(404, 'Not Found')
-      const raw = await must(dir, ['cat-file', 'commit', r[1]])
+      const object = await reader(dir).read(r[1])
+      if (object?.type !== 'commit') throw new HttpError(404, 'Not Found')
+      const raw = object.content.toString('utf8')
       const tree = /^tree ([0-9a-f]{40})$/m.exec(raw)?.[1]
       const parents = [...raw.matchAll(/^parent ([0-9a-f]{40})$/gm)].map((p) => ({ sha: p[1] }))
       return send(200, {
@@ -142,26 +150,26 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       count('/contents')
       const path = decodeURIComponent(r[1])
       const ref = url.searchParams.get('ref') ?? defaults.get(key)
-      const entry = await git(dir, ['ls-tree', '--full-tree', `${ref}`, '--', path])
-      const line = /^(\d+) (\w+) ([0-9a-f]{40})\t(.*)$/.exec(entry.stdout.trim())
-      if (entry.code !== 0 || !line) throw new HttpError(404, 'Not Found')
-      if (line[2] !== 'blob') return send(200, [])
-      const content = await gitBuffer(dir, ['cat-file', 'blob', line[3]])
+      const object = await reader(dir).read(`${ref}:${path}`)
+      if (!object) throw new HttpError(404, 'Not Found')
+      if (object.type !== 'blob') return send(200, [])
+      const content = object.content
       return send(200, {
         type: 'file',
         encoding: 'base64',
         size: content.length,
         name: path.split('/').pop(),
         path,
-        sha: line[3],
+        sha: object.sha,
         // GitHub wraps base64 content at 60 characters; clients must join the lines.
         content: (content.toString('base64').match(/.{1,60}/g) ?? []).join('\n') + '\n'
       })
     }
     if ((r = /^\/git\/blobs\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
       count('/git/blobs')
-      if (!(await exists(dir, r[1], 'blob'))) throw new HttpError(404, 'Not Found')
-      const content = await gitBuffer(dir, ['cat-file', 'blob', r[1]])
+      const object = await reader(dir).read(r[1])
+      if (object?.type !== 'blob') throw new HttpError(404, 'Not Found')
+      const content = object.content
       return send(200, {
         sha: r[1],
         size: content.length,
@@ -426,6 +434,7 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       rate.resetAt = Math.floor(Date.now() / 1000) + resetSeconds
     },
     async close() {
+      for (const r of readers.values()) r.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
       await rm(root, { recursive: true, force: true })
@@ -458,13 +467,63 @@ function reply(res: ServerResponse, status: number, data: unknown): void {
   res.end(JSON.stringify(payload))
 }
 
-function gitBuffer(dir: string, args: readonly string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      ['-C', dir, ...args],
-      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout) => (err ? reject(err) : resolve(stdout))
-    )
-  })
+/**
+ * One long-running `git cat-file --batch` per repository: object reads and existence checks
+ * without a process each (the stand-in answers hundreds of calls in a race on two cores).
+ */
+class BatchReader {
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>
+  private buffer = Buffer.alloc(0)
+  private readonly waiting: ((r: BatchObject | undefined) => void)[] = []
+
+  constructor(dir: string) {
+    this.child = spawn('git', ['-C', dir, 'cat-file', '--batch'], {
+      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' },
+      stdio: ['pipe', 'pipe', 'ignore']
+    })
+    this.child.stdin.on('error', () => undefined)
+    this.child.stdout.on('data', (d: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, d])
+      this.drain()
+    })
+  }
+
+  /** The object named by `object` (a sha or `<rev>:<path>`); undefined when missing. */
+  read(object: string): Promise<BatchObject | undefined> {
+    if (/[\n\r]/.test(object)) return Promise.resolve(undefined)
+    return new Promise((resolve) => {
+      this.waiting.push(resolve)
+      this.child.stdin.write(`${object}\n`)
+    })
+  }
+
+  close(): void {
+    this.child.stdin.end()
+    this.child.kill()
+  }
+
+  private drain(): void {
+    for (;;) {
+      const nl = this.buffer.indexOf(0x0a)
+      if (nl < 0 || this.waiting.length === 0) return
+      const m = /^([0-9a-f]{40}) (\w+) (\d+)$/.exec(this.buffer.subarray(0, nl).toString('utf8'))
+      if (!m) {
+        // "<object> missing" (or ambiguous): one line, no content.
+        this.buffer = this.buffer.subarray(nl + 1)
+        this.waiting.shift()?.(undefined)
+        continue
+      }
+      const size = Number(m[3])
+      if (this.buffer.length < nl + 1 + size + 1) return
+      const content = Buffer.from(this.buffer.subarray(nl + 1, nl + 1 + size))
+      this.buffer = this.buffer.subarray(nl + 1 + size + 1)
+      this.waiting.shift()?.({ sha: m[1], type: m[2], content })
+    }
+  }
+}
+
+interface BatchObject {
+  readonly sha: string
+  readonly type: string
+  readonly content: Buffer
 }

@@ -16,7 +16,17 @@ beforeAll(() => {
   cluster = testClusters()[0]
   client = createClusterClient(cluster.name, cluster.kubeConfig)
 })
-afterAll(() => client.close())
+// The clusters are shared and have limited pod capacity: remove what the suite created.
+const namespaces: string[] = []
+function ownNamespace(prefix: string): string {
+  const name = uniqueName(prefix)
+  namespaces.push(name)
+  return name
+}
+afterAll(async () => {
+  for (const name of namespaces) await client.delete({ apiVersion: 'v1', kind: 'Namespace', name })
+  await client.close()
+})
 
 function deploymentYaml(ns: string, name: string, image: string, extra = ''): string {
   return `
@@ -88,7 +98,7 @@ async function settledResourceVersions(ns: string): Promise<Record<string, strin
 
 describe('deployCluster on a real cluster', () => {
   it('creates a Namespace and a Deployment that becomes healthy, and a second run writes nothing', async () => {
-    const ns = uniqueName('dc-ok')
+    const ns = ownNamespace('dc-ok')
     const manifests = manifestsFrom(
       deploymentYaml(ns, 'web', 'example.com/web:1.0') +
         `---
@@ -158,7 +168,7 @@ spec:
 
 describe('deployCluster failures on a real cluster', () => {
   it('fails fast on CrashLoopBackOff of the new revision and rolls back to the previous pods', async () => {
-    const ns = uniqueName('dc-crash')
+    const ns = ownNamespace('dc-crash')
     const good = manifestsFrom(deploymentYaml(ns, 'api', 'example.com/api:1.0'))
     const goodOptions = fastOptions()
     expectOutcome(await deployCluster(cluster, good, goodOptions), goodOptions, 'changed')
@@ -210,7 +220,7 @@ describe('deployCluster failures on a real cluster', () => {
   })
 
   it('fails with ImagePullBackOff for an image from an unreachable registry', async () => {
-    const ns = uniqueName('dc-pull')
+    const ns = ownNamespace('dc-pull')
     const result = await deployCluster(
       cluster,
       manifestsFrom(deploymentYaml(ns, 'pull', 'registry.invalid/team/pull:1.0')),
@@ -222,7 +232,7 @@ describe('deployCluster failures on a real cluster', () => {
   })
 
   it('fails an unschedulable pod after the window with the scheduler message and its Warning events', async () => {
-    const ns = uniqueName('dc-sched')
+    const ns = ownNamespace('dc-sched')
     const result = await deployCluster(
       cluster,
       manifestsFrom(
@@ -250,7 +260,7 @@ describe('deployCluster failures on a real cluster', () => {
   })
 
   it('rolls back a first deploy by deleting what it created', async () => {
-    const ns = uniqueName('dc-new')
+    const ns = ownNamespace('dc-new')
     const result = await deployCluster(
       cluster,
       manifestsFrom(
@@ -294,7 +304,7 @@ spec:
 describe('deployCluster kinds on a real cluster', () => {
   it('applies a CRD and a custom resource of it in one run', async () => {
     const group = `${uniqueName('g')}.kit.test`
-    const ns = uniqueName('dc-crd')
+    const ns = ownNamespace('dc-crd')
     const result = await deployCluster(
       cluster,
       manifestsFrom(`
@@ -343,7 +353,7 @@ metadata: { name: ${ns} }
   })
 
   it('waits for a Job that completes, fails one that fails, and recreates a Job whose template changed', async () => {
-    const ns = uniqueName('dc-job')
+    const ns = ownNamespace('dc-job')
     const job = (name: string, image: string) => `
 apiVersion: batch/v1
 kind: Job
@@ -406,7 +416,7 @@ spec:
 
 describe('deployCluster dry run on a real cluster', () => {
   it('shows a diff, changes nothing, and never shows Secret values', async () => {
-    const ns = uniqueName('dc-dry')
+    const ns = ownNamespace('dc-dry')
     const base = (value: string, mode: string) =>
       manifestsFrom(`
 apiVersion: v1
@@ -444,7 +454,7 @@ data: { mode: ${mode} }
         expect(everything).not.toContain(form)
     expect(await resourceVersions(ns)).toEqual(before)
 
-    const fresh = uniqueName('dc-dry-new')
+    const fresh = ownNamespace('dc-dry-new')
     const created = await deployCluster(
       cluster,
       manifestsFrom(

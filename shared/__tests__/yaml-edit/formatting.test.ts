@@ -11,7 +11,8 @@ import {
 } from '../../src/index.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const fixture = (name: string): string => readFileSync(join(here, 'fixtures', name), 'utf8')
+const fixture = (name: string): string =>
+  readFileSync(join(here, '..', 'fixtures', 'yaml-edit', name), 'utf8')
 const api = (tag: string) => parseImageRef(`ghcr.io/acme/api:${tag}`)
 
 /** The expected file: the original with exactly these substrings replaced, in order, once each. */

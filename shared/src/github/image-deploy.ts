@@ -8,7 +8,7 @@ import {
   type RepoTarget
 } from '../bump/index.js'
 import { GitBranchTarget, type GitIdentity } from '../git/index.js'
-import { GitHubClient } from './client.js'
+import { encodePath, GitHubClient } from './client.js'
 import { bumpBranchName, ensurePullRequest, findPullRequest } from './pulls.js'
 import { GitHubBranchTarget } from './transport.js'
 
@@ -139,28 +139,45 @@ export async function deployImage(
     const resolvedTarget = targetBranch || target.branchName
     let pullRequestUrl: string | undefined
     if (prBranch && client && github) {
+      const body = (message: string): string =>
+        [
+          ...message.split('\n').slice(1),
+          '',
+          'Opened by kit image-deployer; newer builds of this image and branch update this pull request.'
+        ]
+          .join('\n')
+          .trim()
+      const spec = (title: string, message: string) => ({
+        owner: github.owner,
+        repo: github.repo,
+        head: prBranch,
+        base: resolvedTarget,
+        title,
+        body: body(message)
+      })
       if (result.outcome === 'committed') {
-        const [title, ...body] = result.message.split('\n')
-        const pr = await ensurePullRequest(client, {
-          owner: github.owner,
-          repo: github.repo,
-          head: prBranch,
-          base: resolvedTarget,
-          title,
-          body: [
-            ...body,
-            '',
-            'Opened by kit image-deployer; newer builds of this image and branch update this pull request.'
-          ]
-            .join('\n')
-            .trim()
-        })
+        const pr = await ensurePullRequest(
+          client,
+          spec(result.message.split('\n')[0], result.message)
+        )
         pullRequestUrl = pr.url
         io.log(`${pr.created ? 'opened' : 'updated'} pull request ${pr.url}`)
       } else {
         pullRequestUrl = (
           await findPullRequest(client, github.owner, github.repo, prBranch, resolvedTarget)
         )?.url
+        // A bump branch left without a pull request (an earlier run could not open it) gets
+        // one now, even though this run had nothing new to commit.
+        const refPath = `/repos/${encodeURIComponent(github.owner)}/${encodeURIComponent(github.repo)}/git/ref/heads/${encodePath(prBranch)}`
+        if (
+          !pullRequestUrl &&
+          result.outcome === 'unchanged' &&
+          (await client.request('GET', refPath, undefined, [404])).status === 200
+        ) {
+          const title = `Bump ${request.imageName} (${request.branch})`
+          pullRequestUrl = (await ensurePullRequest(client, spec(title, ''))).url
+          io.log(`opened pull request ${pullRequestUrl} for the existing ${prBranch}`)
+        }
       }
     }
     return {

@@ -138,8 +138,9 @@ export class OutputWriter {
         if (join(this.dir, entry) !== staging)
           rmSync(join(this.dir, entry), { recursive: true, force: true })
       }
-      for (const cluster of readdirSync(staging))
-        renameSync(join(staging, cluster), join(this.dir, cluster))
+      for (const cluster of readdirSync(staging)) {
+        if (cluster !== indexEntriesDir) renameSync(join(staging, cluster), join(this.dir, cluster))
+      }
     } else {
       for (const cluster of scope.clusters) {
         const target = this.safeJoin(this.dir, cluster)

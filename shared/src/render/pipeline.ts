@@ -107,7 +107,7 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
     let problemCount = 0
     const secrets = new Set<string>()
     const summaries: ClusterSummary[] = []
-    const indexed = new Map<string, { hash: string; text: string }>()
+    const indexed = new Map<string, { hash: string; text?: string }>()
     const images = new Map<string, IndexImageFile>()
     for (const cluster of selected.clusters) {
       const render = renderCluster(repo, cluster, selected.services, { env: options.env, secrets })

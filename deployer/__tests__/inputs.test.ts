@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { readInputs } from '../src/inputs.js'
+
+const saved = { ...process.env }
+afterEach(() => {
+  for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k]
+  Object.assign(process.env, saved)
+})
+
+function withInputs(inputs: Record<string, string>): void {
+  for (const [k, v] of Object.entries(inputs)) process.env[`INPUT_${k.toUpperCase()}`] = v
+}
+
+describe('readInputs', () => {
+  it('reads every setting with the documented defaults and masks each credential', () => {
+    withInputs({
+      kubeconfig: 'apiVersion: v1\nusers:\n- name: u\n  user: {token: abcdef123456}\n',
+      kubeconfigs: 'prod=KC_PROD'
+    })
+    const masked: string[] = []
+    const r = readInputs(
+      { KC_PROD: 'kubeconfig-of-prod', GITHUB_SHA: 'f'.repeat(40) },
+      (v) => void masked.push(v)
+    )
+    expect(r).toMatchObject({
+      manifests: 'generated',
+      clusters: [],
+      dryRun: false,
+      wait: true,
+      timeoutMs: 600_000,
+      concurrency: 5,
+      prune: { enabled: false, max: 50, allowKinds: [] },
+      rollbackOnFailure: true,
+      strategy: 'rolling-update',
+      fastRollbackKeep: 2,
+      lockTimeoutMs: 300_000,
+      commit: 'f'.repeat(40),
+      rollback: false,
+      redeploy: false,
+      failFast: { graceMs: 30_000, unschedulableMs: 120_000, threshold: 0 },
+      inventory: '',
+      credentials: { perCluster: { prod: 'kubeconfig-of-prod' } }
+    })
+    expect(masked).toEqual(expect.arrayContaining(['kubeconfig-of-prod', 'prod=KC_PROD']))
+    expect(masked.some((m) => m.includes('abcdef123456'))).toBe(true)
+  })
+
+  it('parses waves, durations, lists and the fast-rollback strategy', () => {
+    withInputs({
+      'kubeconfig-dir': '/tmp/kc',
+      waves: 'staging\nprod-eu-1, prod-us-1\nprod-*',
+      timeout: '2m30s',
+      clusters: 'a, b',
+      'prune-allow-kinds': 'Namespace',
+      strategy: 'fast-rollback',
+      'commit-time': '2026-11-26T07:00:00+01:00',
+      commit: 'abc'
+    })
+    const r = readInputs({}, () => {})
+    expect(r.waves).toEqual(['staging', 'prod-eu-1, prod-us-1', 'prod-*'])
+    expect(r.timeoutMs).toBe(150_000)
+    expect(r.clusters).toEqual(['a', 'b'])
+    expect(r.prune.allowKinds).toEqual(['Namespace'])
+    expect(r.strategy).toBe('fast-rollback')
+    expect(r.commitTime).toBe('2026-11-26T06:00:00.000Z')
+  })
+
+  it.each([
+    [{}, 'no cluster credentials: set one of the inputs kubeconfig, kubeconfigs or kubeconfig-dir'],
+    [
+      { 'kubeconfig-dir': 'd', strategy: 'blue-green' },
+      "Input 'strategy' must be rolling-update or fast-rollback, got 'blue-green'"
+    ],
+    [
+      { 'kubeconfig-dir': 'd', concurrency: '0' },
+      "Input 'concurrency' must be between 1 and 100, got 0"
+    ],
+    [
+      { 'kubeconfig-dir': 'd', timeout: 'soon' },
+      "Input 'timeout' must be a duration like 90s, 10m or 1h30m, got 'soon'"
+    ],
+    [
+      { 'kubeconfig-dir': 'd', 'commit-time': 'yesterday' },
+      "Input 'commit-time' must be an ISO 8601 time"
+    ],
+    [
+      { 'kubeconfig-dir': 'd', inventory: '../x' },
+      "Input 'inventory' must be up to 40 lower-case letters"
+    ],
+    [
+      { 'kubeconfig-dir': 'd', 'github-deployments': 'true' },
+      "Input 'github-deployments' needs 'token'"
+    ],
+    [
+      { 'kubeconfig-dir': 'd', 'webhook-url': 'ftp://x' },
+      "Input 'webhook-url' must be an http(s) URL"
+    ]
+  ])('refuses %j naming the input', (inputs, message) => {
+    withInputs(inputs)
+    expect(() => readInputs({}, () => {})).toThrow(message)
+  })
+})
