@@ -5,7 +5,7 @@
  * Each scenario works in namespaces and an inventory of its own, so suites sharing the
  * clusters never see each other's objects.
  */
-import { beforeAll, describe, expect, it, jest } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -45,6 +45,30 @@ let clusters: TestCluster[]
 let names: string[]
 let kubeconfig: string
 const kc = (name: string) => clusters.find((c) => c.name === name)!.kubeConfig
+
+/** Namespaces (and CRDs) the scenarios create, removed at the end: the clusters are shared and finite. */
+const namespaces: string[] = []
+const crds: string[] = []
+const ns = (prefix: string): string => {
+  const name = uniqueName(prefix)
+  namespaces.push(name)
+  return name
+}
+
+afterAll(async () => {
+  for (const c of clusters ?? []) {
+    const api = KubernetesObjectApi.makeApiClient(c.kubeConfig)
+    const gone = [
+      ...namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+      ...crds.map((name) => ({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name }
+      }))
+    ]
+    await Promise.all(gone.map((o) => api.delete(o).catch(() => undefined)))
+  }
+})
 
 beforeAll(() => {
   // The suite runs the action as the runner does, from its bundle: build it from this source.
@@ -135,12 +159,12 @@ const bundleInputs = (
 
 describe('deployer acceptance on real clusters', () => {
   // Scenarios 1, 2, 3 and 5 share one namespace and inventory: each builds on the previous.
-  const ns = uniqueName('shop')
+  const shopNs = ns('shop')
   const inventory = uniqueName('inv')
   let firstDir: string
 
   it('1: deploys a realistic render to 3 clusters from the bundle: all healthy, summary and outputs right', async () => {
-    firstDir = writeRender(names, { namespace: ns })
+    firstDir = writeRender(names, { namespace: shopNs })
     const run = await runBundle(bundleInputs(firstDir, inventory))
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
@@ -157,12 +181,12 @@ describe('deployer acceptance on real clusters', () => {
       perCluster.map((c) => [c.cluster, c.result, c.objectsChanged, c.counts.created])
     ).toEqual(names.map((n) => [n, 'changed', 8, 8]))
     for (const n of names) {
-      expect(await settled(kc(n), ns, 'web')).toEqual({
+      expect(await settled(kc(n), shopNs, 'web')).toEqual({
         image: 'registry.example/shop/web:1.0.0',
         ready: 2,
         replicas: 2
       })
-      expect((await settled(kc(n), ns, 'worker'))?.ready).toBe(1)
+      expect((await settled(kc(n), shopNs, 'worker'))?.ready).toBe(1)
       expect(run.summary).toMatch(new RegExp(`\\| ${n} \\| ✅ changed \\| 8 \\| [0-9.]+s \\|`))
       expect(run.stdout).toContain(`::group::✅ ${n}: changed`)
     }
@@ -174,7 +198,7 @@ describe('deployer acceptance on real clusters', () => {
   })
 
   it('2: deploys the same input again with zero writes (resourceVersions unchanged), reported unchanged', async () => {
-    const before = await Promise.all(names.map((n) => resourceVersions(kc(n), ns)))
+    const before = await Promise.all(names.map((n) => resourceVersions(kc(n), shopNs)))
     const run = await runBundle(bundleInputs(firstDir, inventory))
     expect(run.code).toBe(0)
     const perCluster = JSON.parse(run.outputs.clusters) as {
@@ -185,7 +209,7 @@ describe('deployer acceptance on real clusters', () => {
       names.map(() => ['unchanged', 0])
     )
     expect(JSON.parse(run.outputs.changed)).toEqual([])
-    const after = await Promise.all(names.map((n) => resourceVersions(kc(n), ns)))
+    const after = await Promise.all(names.map((n) => resourceVersions(kc(n), shopNs)))
     expect(Object.keys(before[0])).toHaveLength(8)
     expect(after).toEqual(before)
   })
@@ -193,7 +217,7 @@ describe('deployer acceptance on real clusters', () => {
   it('3: a new image failing on one cluster rolls that cluster back with the pod reason; the others succeed; exit non-zero', async () => {
     const bad = names[1]
     const dir = writeRender(names, {
-      namespace: ns,
+      namespace: shopNs,
       image: (c) =>
         c === bad ? 'registry.invalid/shop/web:2.0.0' : 'registry.example/shop/web:2.0.0'
     })
@@ -231,14 +255,14 @@ describe('deployer acceptance on real clusters', () => {
     )
     expect(run.summary).toContain(`<details><summary>${bad}: rolled-back`)
     // The failed cluster runs the previous version again, Ready; the others run the new one.
-    expect(await settled(kc(bad), ns, 'web')).toEqual({
+    expect(await settled(kc(bad), shopNs, 'web')).toEqual({
       image: 'registry.example/shop/web:1.0.0',
       ready: 2,
       replicas: 2
     })
     for (const n of names.filter((x) => x !== bad)) {
       expect(perCluster.find((c) => c.cluster === n)?.result).toBe('changed')
-      expect(await settled(kc(n), ns, 'web')).toEqual({
+      expect(await settled(kc(n), shopNs, 'web')).toEqual({
         image: 'registry.example/shop/web:2.0.0',
         ready: 2,
         replicas: 2
@@ -247,9 +271,9 @@ describe('deployer acceptance on real clusters', () => {
   })
 
   it('5: a dry run shows a diff, changes no cluster, and never shows Secret data', async () => {
-    const before = await Promise.all(names.map((n) => resourceVersions(kc(n), ns)))
+    const before = await Promise.all(names.map((n) => resourceVersions(kc(n), shopNs)))
     const dir = writeRender(names, {
-      namespace: ns,
+      namespace: shopNs,
       image: () => 'registry.example/shop/web:3.0.0',
       secretValue: 'n3w-t0p-s3cret'
     })
@@ -264,7 +288,7 @@ describe('deployer acceptance on real clusters', () => {
       expect(text).not.toContain(Buffer.from('n3w-t0p-s3cret').toString('base64'))
       expect(text).not.toContain(Buffer.from('sw0rdfish-db-password').toString('base64'))
     }
-    expect(await Promise.all(names.map((n) => resourceVersions(kc(n), ns)))).toEqual(before)
+    expect(await Promise.all(names.map((n) => resourceVersions(kc(n), shopNs)))).toEqual(before)
   })
 
   it('4: an unreachable cluster is reported after retries; the others succeed', async () => {
@@ -279,7 +303,7 @@ describe('deployer acceptance on real clusters', () => {
       cluster: { ...config.clusters[0].cluster, server: `https://127.0.0.1:${port}` }
     })
     config.contexts.push({ name: gone, context: { ...config.contexts[0].context, cluster: gone } })
-    const ns4 = uniqueName('reach')
+    const ns4 = ns('reach')
     const dir = writeRender([...names, gone], { namespace: ns4, services: ['web'] })
     const started = Date.now()
     const { report } = await deploy(
@@ -294,7 +318,7 @@ describe('deployer acceptance on real clusters', () => {
 
   it('6: prune deletes a removed service, leaves a look-alike object alone, and refuses an empty manifest set', async () => {
     const target = names[0]
-    const ns6 = uniqueName('prune')
+    const ns6 = ns('prune')
     const inv = uniqueName('inv')
     const first = await deploy(
       request({
@@ -353,7 +377,7 @@ describe('deployer acceptance on real clusters', () => {
   })
 
   it('7: a failure in wave 1 leaves wave 2 untouched', async () => {
-    const ns7 = uniqueName('waves')
+    const ns7 = ns('waves')
     const [first, ...rest] = names
     const dir = writeRender(names, {
       namespace: ns7,
@@ -373,7 +397,7 @@ describe('deployer acceptance on real clusters', () => {
 
   it('8: the version guard refuses an older commit; an explicit rollback allows it', async () => {
     const target = names[2]
-    const ns8 = uniqueName('guard')
+    const ns8 = ns('guard')
     const inv = uniqueName('inv')
     const at = (image: string) =>
       writeRender([target], { namespace: ns8, services: ['web'], image: () => image })
@@ -420,7 +444,7 @@ describe('deployer acceptance on real clusters', () => {
 
   it('9: two runs started at once against one cluster never interleave; a held lock fails clearly', async () => {
     const target = names[0]
-    const ns9 = uniqueName('lock')
+    const ns9 = ns('lock')
     const inv = uniqueName('inv')
     const dir = writeRender([target], { namespace: ns9, services: ['web'] })
     const [a, b] = await Promise.all([
@@ -493,8 +517,9 @@ describe('deployer acceptance on real clusters', () => {
 
   it('10: a CRD and its custom resource, a Namespace and its contents, a Job that completes, and one that fails', async () => {
     const target = names[1]
-    const ns10 = uniqueName('kinds')
+    const ns10 = ns('kinds')
     const group = `${ns10}.kit.test`
+    crds.push(`widgets.${group}`)
     const crd = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -556,7 +581,7 @@ spec:
 
   it('11: fast-rollback: a bad version never receives traffic; the Service stays on the good one', async () => {
     const target = names[2]
-    const ns11 = uniqueName('fast')
+    const ns11 = ns('fast')
     const inv = uniqueName('inv')
     const at = (image: string) =>
       writeRender([target], { namespace: ns11, services: ['web'], image: () => image })

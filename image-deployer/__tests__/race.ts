@@ -1,10 +1,4 @@
-import {
-  parseImageRef,
-  readImageFile,
-  runBump,
-  type BumpResult,
-  type RepoTarget
-} from '../../shared/src/index.js'
+import { readImageFile, runBump, type BumpResult, type RepoTarget } from '../../shared/src/index.js'
 import { bumpRequest, provenance, seededRandom } from './helpers.js'
 
 /** What one 20-way race did, for assertions and the benchmark. */
@@ -76,10 +70,7 @@ export async function runRace(makeTarget: () => RepoTarget, seed = 7): Promise<R
 }
 
 /** Reads the remote's history to check the race's promises; `git` runs in the remote repository. */
-export async function checkRace(
-  git: (args: readonly string[]) => Promise<string>,
-  outcome: RaceOutcome
-): Promise<{
+export async function checkRace(git: (args: readonly string[]) => Promise<string>): Promise<{
   perImageCommits: number[]
   sharedHistory: string[]
   finalShared: string
@@ -121,7 +112,5 @@ export async function checkRace(
       .filter((f) => f.startsWith('images/'))
     if (files.length > 1) problems.push(`one commit touched ${files.join(', ')}`)
   }
-  void parseImageRef
-  void outcome
   return { perImageCommits, sharedHistory, finalShared, problems }
 }
