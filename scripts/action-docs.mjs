@@ -41,12 +41,12 @@ export function tablesFor(action) {
 export function render(text) {
   let out = text
   for (const a of actions) {
-    const re = new RegExp(`(<!-- action-docs:${a} -->\\n)[\\s\\S]*?(\\n<!-- /action-docs:${a} -->)`)
+    const re = new RegExp(`(<!-- action-docs:${a} -->\\n)[\\s\\S]*?(<!-- /action-docs:${a} -->)`)
     if (!re.test(out))
       throw new Error(
         `README.md has no <!-- action-docs:${a} --> ... <!-- /action-docs:${a} --> markers`
       )
-    out = out.replace(re, (_m, open, close) => `${open}${tablesFor(a)}${close}`)
+    out = out.replace(re, (_m, open, close) => `${open}${tablesFor(a)}\n${close}`)
   }
   return out
 }

@@ -146,8 +146,12 @@ try {
     const commitTime = git(checkout, 'log', '-1', '--format=%cI')
     heading(`deploymentizer: render every cluster (${label})`)
     const render = await runAction(root, 'deploymentizer', {
-      inputs: { path: checkout, output: 'generated' },
-      env: { GITHUB_WORKSPACE: checkout },
+      inputs: { path: '.' },
+      // The api Secret takes its database URL from the build environment (a GitHub secret in CI).
+      env: {
+        GITHUB_WORKSPACE: checkout,
+        API_DATABASE_URL: 'postgres://demo:demo-password@db.shop.svc/shop'
+      },
       cwd: checkout,
       onLine: show
     })

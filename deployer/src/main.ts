@@ -40,8 +40,9 @@ export async function run(): Promise<void> {
     // multi-line blob: the runner masks line by line, and masking `apiVersion: v1` would shred
     // the log. Unparseable text (or a plain token) is masked line by line.
     const mask = (value: string): void => {
-      redactor.add(value)
       const found = kubeconfigSecrets(value)
+      if (found.length > 0) redactor.addWhole(value)
+      else redactor.add(value)
       const parts = found.length > 0 ? found : value.split(/\r?\n/).map((l) => l.trim())
       for (const v of parts) {
         if (v.length < Redactor.minLength) continue

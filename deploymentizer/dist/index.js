@@ -33956,6 +33956,15 @@ var Redactor = class _Redactor {
       if (p.length >= _Redactor.minLength) this.secrets.add(p);
     }
   }
+  /**
+   * Registers a secret as one value only, not line by line: for structured text (a kubeconfig)
+   * whose individual lines (`apiVersion: v1`) are not secret, while its credential strings are
+   * registered separately with add().
+   */
+  addWhole(value) {
+    const v = value?.trim();
+    if (v !== void 0 && v.length >= _Redactor.minLength) this.secrets.add(v);
+  }
   /** Every registered value, longest first so an overlapping shorter one cannot leave a tail. */
   values() {
     return [...this.secrets].sort((a, b) => b.length - a.length);

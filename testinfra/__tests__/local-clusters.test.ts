@@ -80,12 +80,10 @@ describe('local clusters', () => {
     for (const s of servers) expect(s).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/)
     // Independent: an object created on one cluster is absent on the others.
     const marker = uniqueName('marker')
-    await clusters[0].kubeConfig
-      .makeApiClient(CoreV1Api)
-      .createNamespacedConfigMap({
-        namespace,
-        body: { metadata: { name: marker }, data: { a: 'b' } }
-      })
+    await clusters[0].kubeConfig.makeApiClient(CoreV1Api).createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: marker }, data: { a: 'b' } }
+    })
     for (const c of clusters.slice(1)) {
       await expect(
         c.kubeConfig.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: marker, namespace })
@@ -129,12 +127,10 @@ describe('local clusters', () => {
 
   it('shows ImagePullBackOff for an image whose registry is .invalid', async () => {
     const c = clusters[0]
-    await c.kubeConfig
-      .makeApiClient(AppsV1Api)
-      .createNamespacedDeployment({
-        namespace,
-        body: deployment('pull', 'registry.invalid/acme/web:2.0', 1)
-      })
+    await c.kubeConfig.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace,
+      body: deployment('pull', 'registry.invalid/acme/web:2.0', 1)
+    })
     const reason = await until('a waiting reason on the pull pod', async () => {
       const [pod] = await podsOf(c, 'pull')
       return pod?.status?.containerStatuses?.[0]?.state?.waiting?.reason

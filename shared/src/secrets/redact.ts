@@ -18,6 +18,16 @@ export class Redactor {
     }
   }
 
+  /**
+   * Registers a secret as one value only, not line by line: for structured text (a kubeconfig)
+   * whose individual lines (`apiVersion: v1`) are not secret, while its credential strings are
+   * registered separately with add().
+   */
+  addWhole(value: string | undefined): void {
+    const v = value?.trim()
+    if (v !== undefined && v.length >= Redactor.minLength) this.secrets.add(v)
+  }
+
   /** Every registered value, longest first so an overlapping shorter one cannot leave a tail. */
   values(): string[] {
     return [...this.secrets].sort((a, b) => b.length - a.length)
