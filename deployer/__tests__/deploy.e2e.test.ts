@@ -251,7 +251,8 @@ describe('deployer acceptance on real clusters', () => {
     expect(failed.failures[0]).toMatchObject({ container: 'web', reason: 'ImagePullBackOff' })
     expect(failed.failures[0].pod).toMatch(/^web-/)
     expect(run.stdout).toMatch(
-      new RegExp(`::error title=kit deploy: ${bad} rolled-back::.*ImagePullBackOff`)
+      // The runner's annotation syntax escapes ":" in properties as %3A.
+      new RegExp(`::error title=kit deploy%3A ${bad} rolled-back::.*ImagePullBackOff`)
     )
     expect(run.summary).toContain(`<details><summary>${bad}: rolled-back`)
     // The failed cluster runs the previous version again, Ready; the others run the new one.
