@@ -35,6 +35,16 @@ const banner = [
   'const require = __kitCreateRequire(import.meta.url);'
 ].join('\n')
 
+// The CLI runs on whatever `node` a user has: say plainly when it is older than the runtime the
+// bundled Kubernetes client needs, instead of crashing inside it while loading.
+const nodeCheck = [
+  "if (Number(process.versions.node.split('.')[0]) < 24) {",
+  "  process.stderr.write('kit needs Node.js 24 or newer (this is ' + process.version + '); in a clone of kit, `npm run kit -- <command>` uses the Node 24 it installs\\n');",
+  '  process.exit(2);',
+  '}',
+  ''
+].join('\n')
+
 async function bundleInto(outRoot) {
   for (const b of bundles) {
     const outfile = join(outRoot, b.out)
@@ -45,7 +55,7 @@ async function bundleInto(outRoot) {
       platform: 'node',
       target: 'node24',
       format: 'esm',
-      banner: { js: (b.shebang ? '#!/usr/bin/env node\n' : '') + banner },
+      banner: { js: (b.shebang ? '#!/usr/bin/env node\n' + nodeCheck : '') + banner },
       legalComments: 'none',
       sourcemap: false,
       logLevel: 'warning',

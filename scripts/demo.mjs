@@ -12,7 +12,8 @@
 // variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
 //
 //   npm run demo              (add -- --keep to leave the clusters running afterwards)
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -137,11 +138,15 @@ try {
   // The manifests repository's workflow: a fresh checkout, render, deploy.
   async function renderAndDeploy(label) {
     const checkout = join(work, `checkout-${step}`)
-    execFileSync(
-      'git',
-      ['-c', `http.extraHeader=Authorization: Bearer ${token}`, 'clone', '-q', repoUrl, checkout],
-      { stdio: 'ignore' }
-    )
+    // Asynchronously: the git server answers from this same process's event loop.
+    await promisify(execFile)('git', [
+      '-c',
+      `http.extraHeader=Authorization: Bearer ${token}`,
+      'clone',
+      '-q',
+      repoUrl,
+      checkout
+    ])
     const commit = git(checkout, 'rev-parse', 'HEAD')
     const commitTime = git(checkout, 'log', '-1', '--format=%cI')
     heading(`deploymentizer: render every cluster (${label})`)
