@@ -8,7 +8,7 @@ import { runAction, writeOutput, writeSummary } from '../../shared/src/action/in
 import type { DeployLog } from '../../shared/src/deploy/cluster/types.js'
 import {
   headline,
-  kubeconfigSecrets,
+  registerCredential,
   renderClusterLog,
   renderOutputs,
   renderSummary,
@@ -40,15 +40,7 @@ export async function run(): Promise<void> {
     // multi-line blob: the runner masks line by line, and masking `apiVersion: v1` would shred
     // the log. Unparseable text (or a plain token) is masked line by line.
     const mask = (value: string): void => {
-      const found = kubeconfigSecrets(value)
-      if (found.length > 0) redactor.addWhole(value)
-      else redactor.add(value)
-      const parts = found.length > 0 ? found : value.split(/\r?\n/).map((l) => l.trim())
-      for (const v of parts) {
-        if (v.length < Redactor.minLength) continue
-        core.setSecret(v)
-        redactor.add(v)
-      }
+      for (const v of registerCredential(redactor, value)) core.setSecret(v)
     }
     const clean = (m: string): string => redactor.scrub(m)
     const log: DeployLog = {

@@ -9,13 +9,13 @@ import {
   gitCommitTime,
   gitHead,
   headline,
-  kubeconfigSecrets,
   objectName,
   parseClusterLabels,
   parseCommitTime,
   parseKeyValues,
   parseKubeconfigsInput,
   inventoryNameProblem,
+  registerCredential,
   renderClusterLog,
   renderOutputs,
   renderSummary,
@@ -271,11 +271,7 @@ function printReport(report: FleetReport, mode: 'deploy' | 'diff', redactor: Red
 async function runCommand(args: string[], mode: 'deploy' | 'diff'): Promise<number> {
   const redactor = new Redactor()
   const mask = (v: string): void => {
-    const found = kubeconfigSecrets(v)
-    // A kubeconfig's own lines are not secret; its credential strings are.
-    if (found.length > 0) redactor.addWhole(v)
-    else redactor.add(v)
-    for (const s of found) redactor.add(s)
+    registerCredential(redactor, v)
   }
   const { request, json, summary } = requestFromArgs(args, mode, process.env, mask)
   const clean = (m: string): string => redactor.scrub(m)

@@ -8,6 +8,7 @@ import { InputError } from '../../errors.js'
 import type { CredentialInputs } from '../cluster/types.js'
 import type { Strategy } from './fast-rollback.js'
 import { loadYamlDocuments } from '../../yaml/load.js'
+import { Redactor } from '../../secrets/redact.js'
 
 /** Defaults shared by the action inputs and the CLI flags. */
 export const fleetDefaults = {
@@ -161,6 +162,23 @@ export function kubeconfigSecrets(text: string): string[] {
     // Unparseable: the caller masks the whole text; the loader reports the error without content.
   }
   return out.filter((s) => s.length >= 6)
+}
+
+/**
+ * Registers a credential input (a kubeconfig, a token, a URL with a secret in it) with the
+ * redactor and returns the strings the runner should mask too. A kubeconfig is masked by its
+ * credential strings plus the whole text, never line by line: its ordinary lines
+ * (`apiVersion: v1`) would otherwise be starred out of every log and summary. Text that is not
+ * a kubeconfig is masked line by line, as the runner masks multi-line secrets.
+ */
+export function registerCredential(redactor: Redactor, value: string): string[] {
+  const found = kubeconfigSecrets(value)
+  if (found.length > 0) redactor.addWhole(value)
+  else redactor.add(value)
+  const parts = found.length > 0 ? found : value.split(/\r?\n/).map((l) => l.trim())
+  const masked = parts.filter((v) => v.length >= Redactor.minLength)
+  for (const v of masked) redactor.add(v)
+  return masked
 }
 
 /** Who a run is: a unique lock identity, a human description, and the run's URL. */
