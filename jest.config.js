@@ -13,7 +13,8 @@ export default {
     ]
   },
   testMatch: ['**/__tests__/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // reliability/ has its own config and command (npm run test:reliability).
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/reliability/'],
   modulePathIgnorePatterns: ['<rootDir>/.cache/'],
   collectCoverageFrom: ['*/src/**/*.ts', '!*/src/index.ts'],
   // End-to-end suites start real control planes; give them room, and keep one worker per core.
