@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything CI checks, in one place: format, lint, types, committed dist, the test suite and
-# the reliability suite. Arguments go to the main suite's Jest (and skip the reliability suite).
+# (soon) the reliability suite. Arguments go to Jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 counts=$(mktemp)
@@ -11,8 +11,5 @@ echo "== lint"; npx eslint .
 echo "== typecheck"; npx tsc --noEmit -p tsconfig.json && echo ok
 echo "== dist"; node scripts/bundle.mjs --check
 echo "== tests"; npm run jest -- "$@"
-if [ $# -eq 0 ]; then
-  echo "== reliability"; npm run test:reliability
-  # One total over both suites, last, in the same form as each suite's own closing line.
-  awk '{ p += $1; f += $2; s += $3 } END { printf "\ntotal: %d passed, %d failed, %d skipped\n", p, f, s }' "$counts"
-fi
+# The reliability suite (npm run test:reliability) joins this script once its cases have
+# landed; until then it has no tests, and Jest fails a run that finds none.
