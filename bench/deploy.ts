@@ -115,6 +115,8 @@ interface Timed {
   peakRssMiB?: number
   /** Set when the run did not succeed (the figure is then the time to failure). */
   failed?: string
+  /** In-process runs: HTTP requests sent, by method (all clusters together). */
+  requests?: Record<string, number>
 }
 
 /** Runs a child process, sampling its peak RSS (VmHWM) until it exits. */
@@ -208,17 +210,44 @@ async function kitInProcess(
     environmentPrefix: ''
   }
   const quiet = { info: () => {}, warning: () => {}, debug: () => {} }
+  const requests: Record<string, number> = {}
   const started = performance.now()
   const report = await runDeploy(req, runIdentity({}), {
     log: quiet,
     logFor: () => quiet,
-    redactor: new Redactor()
+    redactor: new Redactor(),
+    onRequest: (_cluster, method, path) => {
+      const verb = requestKind(method, path)
+      requests[verb] = (requests[verb] ?? 0) + 1
+    }
   })
   if (report.result !== 'success')
     throw new Error(
       `in-process deploy failed: ${JSON.stringify(report.rows.map((r) => [r.cluster, r.outcome, r.reason]))}`
     )
-  return { ms: performance.now() - started }
+  return { ms: performance.now() - started, requests }
+}
+
+/** PATCH, POST, DELETE, or for a GET: DISCOVERY (a group/version document), LIST or GET. */
+function requestKind(method: string, path: string): string {
+  if (method !== 'GET') return method
+  const rest = path
+    .replace(/^\/api\/v1|^\/apis\/[^/]+\/[^/]+/, '')
+    .split('/')
+    .filter(Boolean)
+  if (rest.length === 0) return 'DISCOVERY'
+  const inNamespace = rest[0] === 'namespaces' && rest.length >= 3
+  return rest.length === (inNamespace ? 3 : 1) ? 'LIST' : 'GET'
+}
+
+/** `PATCH 101, GET 3, …` per cluster. */
+function perCluster(requests: Record<string, number> | undefined, clusters: number): string {
+  if (!requests) return '?'
+  const total = Object.values(requests).reduce((a, b) => a + b, 0)
+  const parts = Object.entries(requests)
+    .sort(([, a], [, b]) => b - a)
+    .map(([verb, n]) => `${verb} ${(n / clusters).toFixed(0)}`)
+  return `${(total / clusters).toFixed(0)} (${parts.join(', ')})`
 }
 
 async function kubectlAll(kubectl: string, dir: string, set: ClusterSet): Promise<Timed> {
@@ -314,6 +343,7 @@ interface SetResult {
   floor: Timed
   kitFull: Timed
   kitUnchanged: Timed
+  kitUnchangedInProcess: Timed
   kubectlUnchanged: Timed
 }
 
@@ -360,6 +390,11 @@ async function benchSet(set: ClusterSet, kubectl: string): Promise<SetResult> {
     'kitUnchanged',
     await kitCliDeploy(dirs.kit, set.kubeconfigPath, true, n)
   )
+  log(`[${n} clusters] unchanged redeploy: kit (in-process, no wait; counts requests)`)
+  const kitUnchangedInProcess = shown(
+    'kitUnchangedInProcess',
+    await kitInProcess(dirs.kitip, set.kubeconfigPath, false, n)
+  )
   log(`[${n} clusters] unchanged redeploy: kubectl apply --server-side`)
   const kubectlUnchanged = shown('kubectlUnchanged', await kubectlAll(kubectl, dirs.kubectl, set))
   // Namespaces go away with their contents; the clusters stay as they were.
@@ -387,6 +422,7 @@ async function benchSet(set: ClusterSet, kubectl: string): Promise<SetResult> {
     floor,
     kitFull,
     kitUnchanged,
+    kitUnchangedInProcess,
     kubectlUnchanged
   }
 }
@@ -408,6 +444,13 @@ function print(r: SetResult): void {
   )
   console.log(
     `  unchanged     kit CLI ${s(r.kitUnchanged)} (incl. health check) | kubectl ${s(r.kubectlUnchanged)}   kubectl / kit = ${ratio(r.kubectlUnchanged, r.kitUnchanged)}`
+  )
+  console.log(
+    `  requests      per cluster, kit in-process: apply ${perCluster(r.kitApplyInProcess.requests, r.clusters)}; unchanged ${perCluster(r.kitUnchangedInProcess.requests, r.clusters)} in ${s(r.kitUnchangedInProcess)}`
+  )
+  const mark = (ok: boolean): string => (ok ? 'met' : 'MISSED')
+  console.log(
+    `  targets       apply ≥ 2× faster than kubectl: ${mark(r.kubectlApply.ms / r.kitApplyCli.ms >= 2)}; apply ≤ 1.3× the floor: ${mark(r.kitApplyCli.ms / r.floor.ms <= 1.3)} (in-process ${mark(r.kitApplyInProcess.ms / r.floor.ms <= 1.3)}); unchanged ≥ 3× faster than kubectl: ${mark(r.kubectlUnchanged.ms / r.kitUnchanged.ms >= 3)}`
   )
   console.log(
     `  memory        kit deployer peak RSS: apply ${r.kitApplyCli.peakRssMiB?.toFixed(0)} MiB, full ${r.kitFull.peakRssMiB?.toFixed(0)} MiB, unchanged ${r.kitUnchanged.peakRssMiB?.toFixed(0)} MiB; one kubectl ${r.kubectlApply.peakRssMiB?.toFixed(0)} MiB (× ${r.clusters} processes)`

@@ -3,6 +3,8 @@
 // 1. Generates a manifests repository of 200 services × 50 clusters (10,000 service renders,
 //    20,000 objects) in a temp folder, and renders it with the bundled CLI in a child process
 //    (wall time, peak RSS).
+//    Then renders again into the folder it wrote (nothing changed: files are compared, none is
+//    rewritten).
 // 2. Renders the same services on 200 clusters (40,000 renders) to show that peak memory does
 //    not grow with the number of clusters (clusters are rendered and written one at a time).
 // 3. Renders an equivalent layout with `kubectl kustomize` (one base, one overlay per cluster
@@ -14,7 +16,7 @@
 // Run `node scripts/bundle.mjs` first if the sources changed (npm run bench:render does).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
-import { tmpdir, cpus, totalmem } from 'node:os'
+import { tmpdir, cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
@@ -253,6 +255,9 @@ function countFiles(dir) {
 }
 
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`
+/** CPU time of a run: all threads, the main (rendering) thread, and the kernel's share. */
+const cpuOf = (run) =>
+  `CPU ${fmt(run.cpuMs)} (main thread ${fmt(run.mainCpuMs)}, kernel ${fmt(run.sysMs)})`
 const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`
 
 const keep = process.env.BENCH_WORKDIR
@@ -275,24 +280,35 @@ try {
   const dry = runKit(repo, ['--dry-run'])
   console.log(`\nkit render, ${renders} service renders (${renders * 2} objects):`)
   console.log(
-    `  render + validate, no writes (--dry-run): ${fmt(dry.ms)} in-process, ${fmt(dry.totalMs)} with node start; peak RSS ${mib(dry.maxRssKiB)}`
+    `  render + validate, no writes (--dry-run): ${fmt(dry.ms)} in-process, ${fmt(dry.totalMs)} with node start; peak RSS ${mib(dry.maxRssKiB)}; ${cpuOf(dry)}`
   )
+  rmSync(join(work, 'out'), { recursive: true, force: true })
   const disk = runKit(repo, ['--out', join(work, 'out')])
   const files = countFiles(join(work, 'out')) - 1
   console.log(
-    `  render + write ${files} files to ${work}: ${fmt(disk.ms)} in-process, ${fmt(disk.totalMs)} with node start; peak RSS ${mib(disk.maxRssKiB)}`
+    `  render + write ${files} files to ${work} (new folder): ${fmt(disk.ms)} in-process, ${fmt(disk.totalMs)} with node start; peak RSS ${mib(disk.maxRssKiB)}; ${cpuOf(disk)}`
+  )
+  // The same render again into the folder it made: every file is compared, none rewritten.
+  const again = runKit(repo, ['--out', join(work, 'out')])
+  console.log(
+    `  the same render again into that folder (nothing changed): ${fmt(again.ms)} in-process, ${fmt(again.totalMs)} with node start; ${cpuOf(again)}`
   )
   if (existsSync('/dev/shm')) {
     const shm = mkdtempSync('/dev/shm/kit-bench-')
     try {
       const mem = runKit(repo, ['--out', join(shm, 'out')])
       console.log(
-        `  render + write to tmpfs (/dev/shm, no disk latency): ${fmt(mem.ms)} in-process, ${fmt(mem.totalMs)} with node start`
+        `  render + write to tmpfs (/dev/shm, no disk latency): ${fmt(mem.ms)} in-process, ${fmt(mem.totalMs)} with node start; ${cpuOf(mem)}`
       )
     } finally {
       rmSync(shm, { recursive: true, force: true })
     }
   }
+  console.log(
+    `  load average during the run: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(', ')} (other work on this machine slows every figure)`
+  )
   console.log(
     `  ${((renders / dry.ms) * 1000).toFixed(0)} service renders/s rendering; target < 5 s for ${renders}: ` +
       `${dry.ms < 5000 ? 'met' : 'NOT met'} without writes, ${disk.ms < 5000 ? 'met' : 'NOT met'} writing to disk`

@@ -14,6 +14,8 @@
  *   --chromium <path>  the browser (default: $CHROMIUM or /usr/bin/chromium)
  *   --expand           open every <details> section (GitHub shows them closed; this shows
  *                      what a reader sees after clicking them all)
+ *   --expand-outer     open only the outermost <details> sections (what a reader sees after
+ *                      clicking each section once, nested previews still closed)
  *   --html-only        write the HTML, take no screenshot (no browser needed)
  *
  * Exit codes: 0 every file rendered; 1 the browser failed; 2 bad usage or an unreadable file.
@@ -34,7 +36,7 @@ import { parseArgs } from 'node:util'
 import { marked } from 'marked'
 
 const usage = `Usage: node scripts/summary-screenshot.mjs [--out dir] [--width px] [--height px]
-       [--title text] [--chromium path] [--expand] [--html-only] <summary.md>...`
+       [--title text] [--chromium path] [--expand | --expand-outer] [--html-only] <summary.md>...`
 
 /** A few shortcodes GitHub renders as emoji; unknown ones stay as text, as on GitHub. */
 const emoji = {
@@ -95,12 +97,29 @@ export function replaceEmoji(html) {
     .join('')
 }
 
-/** The markdown as GitHub would show it: GFM, sanitised, emoji; `expand` opens <details>. */
-export function renderMarkdown(markdown, { expand = false } = {}) {
+/** Opens the <details> elements at nesting depth 0 only. */
+function openOuterDetails(html) {
+  let depth = 0
+  return html.replace(/<(\/?)details\b([^>]*)>/gi, (tag, closing, attrs) => {
+    if (closing) {
+      depth = Math.max(0, depth - 1)
+      return tag
+    }
+    depth++
+    return depth === 1 && !/\bopen\b/i.test(attrs) ? `<details open${attrs}>` : tag
+  })
+}
+
+/**
+ * The markdown as GitHub would show it: GFM, sanitised, emoji; `expand` opens every <details>,
+ * `expandOuter` only the outermost ones.
+ */
+export function renderMarkdown(markdown, { expand = false, expandOuter = false } = {}) {
   const html = replaceEmoji(
     sanitize(marked.parse(markdown, { gfm: true, breaks: false, async: false }))
   )
-  return expand ? html.replace(/<details(?![^>]*\bopen\b)/gi, '<details open') : html
+  if (expand) return html.replace(/<details(?![^>]*\bopen\b)/gi, '<details open')
+  return expandOuter ? openOuterDetails(html) : html
 }
 
 const escapeHtml = (s) =>
@@ -195,7 +214,7 @@ function screenshot(chromium, htmlFile, pngFile, width, height) {
       } catch {
         // already gone
       }
-    }, 60_000)
+    }, 180_000)
     child.on('error', (e) => {
       clearTimeout(timer)
       rmSync(profile, { recursive: true, force: true })
@@ -235,6 +254,7 @@ async function main(argv) {
         title: { type: 'string' },
         chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
         expand: { type: 'boolean', default: false },
+        'expand-outer': { type: 'boolean', default: false },
         'html-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false }
       }
@@ -275,7 +295,13 @@ async function main(argv) {
     }
     const name = basename(file, extname(file))
     const htmlFile = join(outDir, `${name}.html`)
-    writeFileSync(htmlFile, summaryPage(markdown, values.title ?? name, { expand: values.expand }))
+    writeFileSync(
+      htmlFile,
+      summaryPage(markdown, values.title ?? name, {
+        expand: values.expand,
+        expandOuter: values['expand-outer']
+      })
+    )
     if (values['html-only']) {
       console.log(htmlFile)
       continue

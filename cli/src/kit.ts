@@ -4,7 +4,7 @@
  */
 import { commands } from './commands/index.js'
 import { ExitCode, UsageError } from './command.js'
-import { color, err, out } from './term.js'
+import { err, errColor, out } from './term.js'
 
 const topHelp = () => `kit — continuous deployment to many Kubernetes clusters from git
 
@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       err(`kit ${name}: ${message}\nRun 'kit ${name} --help' for usage.`)
       return ExitCode.usage
     }
-    err(`${color.red('error:')} ${message}`)
+    err(`${errColor.red('error:')} ${message}`)
     return e instanceof Error && e.name === 'InputError' ? ExitCode.usage : ExitCode.failed
   }
 }

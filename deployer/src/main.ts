@@ -7,7 +7,11 @@ import * as core from '@actions/core'
 import { runAction, writeOutput, writeSummary } from '../../shared/src/action/index.js'
 import type { DeployLog } from '../../shared/src/deploy/cluster/types.js'
 import {
+  clusterResultLine,
   headline,
+  isSuccess,
+  outcomeIcon,
+  outcomeLabel,
   registerCredential,
   renderClusterLog,
   renderOutputs,
@@ -15,7 +19,10 @@ import {
   runDeploy,
   runIdentity,
   sendWebhook,
+  shortReason,
   shouldFail,
+  groupWarnings,
+  withoutClusterPrefix,
   type FleetRow
 } from '../../shared/src/deploy/fleet/index.js'
 import { InputError } from '../../shared/src/errors.js'
@@ -23,14 +30,6 @@ import { Redactor } from '../../shared/src/secrets/redact.js'
 import { Outputs } from './constants.js'
 import { createGithubDeployments } from './github-deployments.js'
 import { readInputs } from './inputs.js'
-
-const icons: Record<FleetRow['outcome'], string> = {
-  changed: '✅',
-  unchanged: '✅',
-  failed: '❌',
-  'rolled-back': '↩️',
-  skipped: '⏭️'
-}
 
 /** Runs the action. */
 export async function run(): Promise<void> {
@@ -74,20 +73,42 @@ export async function run(): Promise<void> {
 
     // Clusters deploy concurrently, so their lines interleave live (prefixed with the
     // cluster); each cluster's full story is repeated in one collapsible group when it ends.
+    // A cluster's warnings are log lines, not annotations: a failed cluster gets exactly one
+    // error annotation; the warnings of successful clusters become annotations at the end,
+    // each distinct warning once with the clusters it came from. Lines a cluster's work still
+    // writes after its result (a deploy given up on at its deadline) go to the debug log only.
     const buffers = new Map<string, string[]>()
+    const warnings = new Map<string, string[]>()
+    const finished = new Set<string>()
     const logFor = (cluster: string): DeployLog => {
       const buffer = buffers.get(cluster) ?? []
       buffers.set(cluster, buffer)
-      const line = (m: string): string => {
-        const text = clean(m)
-        buffer.push(text)
-        return `[${cluster}] ${text}`
+      const cautions = warnings.get(cluster) ?? []
+      warnings.set(cluster, cautions)
+      const text = (m: string): string => withoutClusterPrefix(cluster, clean(m))
+      const emit = (line: string): void => {
+        if (finished.has(cluster)) core.debug(`[${cluster}] (after its result) ${line}`)
+        else {
+          buffer.push(line)
+          core.info(`[${cluster}] ${line}`)
+        }
       }
       return {
-        info: (m) => core.info(line(m)),
-        warning: (m) => core.warning(line(m)),
-        debug: (m) => core.debug(line(m))
+        info: (m) => emit(text(m)),
+        warning: (m) => {
+          if (!finished.has(cluster)) cautions.push(text(m))
+          emit(`warning: ${text(m)}`)
+        },
+        debug: (m) => core.debug(`[${cluster}] ${text(m)}`)
       }
+    }
+    const annotated = new Set<string>()
+    const annotateFailure = (row: FleetRow): void => {
+      if (row.outcome !== 'failed' && row.outcome !== 'rolled-back') return
+      annotated.add(row.cluster)
+      core.error(clean(shortReason(row) ?? outcomeLabel(row.outcome)), {
+        title: `kit deploy: ${row.cluster} ${outcomeLabel(row.outcome)}`
+      })
     }
 
     let report
@@ -100,21 +121,18 @@ export async function run(): Promise<void> {
           if (!request.dryRun) await deployments?.start(cluster)
         },
         onClusterDone: async (row) => {
+          finished.add(row.cluster)
           core.startGroup(
-            `${icons[row.outcome]} ${row.cluster}: ${row.outcome}${row.reason ? ` — ${clean(row.reason)}` : ''}`
+            `${outcomeIcon(row.outcome, request.dryRun)} ${clean(clusterResultLine(row, request.dryRun))}`
           )
           for (const l of buffers.get(row.cluster) ?? []) core.info(l)
-          for (const l of renderClusterLog(row)) core.info(clean(l))
+          // The engine's own lines already carry each failure's detail.
+          for (const l of renderClusterLog(row, {
+            failures: (buffers.get(row.cluster) ?? []).length === 0
+          }))
+            core.info(clean(l))
           core.endGroup()
-          if (row.outcome === 'failed' || row.outcome === 'rolled-back') {
-            const details = row.failures.map(
-              (f) =>
-                `${f.object}${f.pod ? ` pod ${f.pod}` : ''}${f.container ? ` container ${f.container}` : ''}: ${f.reason} — ${f.message}`
-            )
-            core.error(clean([row.reason ?? row.outcome, ...details].join('\n')), {
-              title: `kit deploy: ${row.cluster} ${row.outcome}`
-            })
-          }
+          annotateFailure(row)
           if (!request.dryRun) await deployments?.finish(row)
         }
       })
@@ -127,6 +145,18 @@ export async function run(): Promise<void> {
         })
       throw new Error(clean(err instanceof Error ? err.message : String(err)), { cause: err })
     }
+    // Rows decided before any cluster started (manifests without credentials) had no group.
+    for (const row of report.rows.filter((r) => !finished.has(r.cluster))) {
+      core.info(
+        clean(
+          `${outcomeIcon(row.outcome, request.dryRun)} ${clusterResultLine(row, request.dryRun)}`
+        )
+      )
+      annotateFailure(row)
+    }
+    const succeeded = new Set(report.rows.filter((r) => isSuccess(r.outcome)).map((r) => r.cluster))
+    for (const w of groupWarnings([...warnings].filter(([cluster]) => succeeded.has(cluster))))
+      core.warning(w, { title: 'kit deploy' })
 
     const outputs = renderOutputs(report)
     writeOutput(Outputs.Result, outputs.result)
@@ -147,7 +177,12 @@ export async function run(): Promise<void> {
         log.warning(err instanceof Error ? err.message : String(err))
       }
     }
-    core.info(clean(headline(report)))
-    if (shouldFail(report)) core.setFailed(clean(`kit deploy: ${headline(report)}`))
+    const verdict = clean(`kit deploy: ${headline(report)}`)
+    if (!shouldFail(report)) core.info(verdict)
+    else if (annotated.size > 0) {
+      // Each failed cluster has its error annotation already; one more would only repeat them.
+      core.info(verdict)
+      process.exitCode = core.ExitCode.Failure
+    } else core.setFailed(verdict)
   })
 }

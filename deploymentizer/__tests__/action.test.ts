@@ -3,7 +3,7 @@
 // and GITHUB_STEP_SUMMARY files. Run `node scripts/bundle.mjs` first.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { Inputs, Outputs } from '../src/constants.js'
@@ -109,11 +109,17 @@ describe('deploymentizer bundle', () => {
     expect(run.stdout).toContain('::add-mask::tok-1234567890')
     expect(run.stdout.replace(/::add-mask::.*\n/g, '')).not.toMatch(/s3cret-pass|tok-1234567890/)
     expect(run.summary).not.toMatch(/s3cret-pass|tok-1234567890/)
+    // One annotation per skipped service and reason, naming its clusters (not one per cluster).
+    expect(run.stdout.match(/::warning::service canary skipped/g)).toHaveLength(1)
     expect(run.stdout).toMatch(
-      /::warning::cluster prod-us-1: service canary skipped: no image file for acme\/canary/
+      /::warning::service canary skipped on clusters prod-eu-1, prod-us-1, prod-us-2: no image file for acme\/canary/
     )
-    expect(run.summary).toContain('| Cluster | Services | Skipped | Images |')
-    expect(run.summary).toContain('worker: `ghcr.io/acme/worker:main-1111111` (pinned)')
+    // Images are listed once each with their clusters, not repeated on every cluster's row.
+    expect(run.summary).toContain('| Cluster | Services | Files |')
+    expect(run.summary).toContain(
+      '| worker | `ghcr.io/acme/worker:main-1111111` (pinned) | prod-eu-1 |'
+    )
+    expect(run.summary.split('ghcr.io/acme/api:main-a1b2c3d`')).toHaveLength(2)
   })
 
   it('matrix without shard-size is one job per cluster, and check mode reports up to date', () => {
@@ -132,7 +138,7 @@ describe('deploymentizer bundle', () => {
     expect(run.status).toBe(1)
     expect(run.outputs['up-to-date']).toBe('false')
     expect(run.stdout).toContain('changed dev-us-1/web/deployment-acme-web.yaml')
-    expect(run.stdout).toContain('::error::manifests/generated is not up to date (1 differences)')
+    expect(run.stdout).toContain('::error::manifests/generated is not up to date (1 difference)')
   })
 
   it('annotates every problem with file and line, fails, and writes nothing', () => {
@@ -147,12 +153,49 @@ describe('deploymentizer bundle', () => {
       )
       // One annotation per cluster that failed.
       expect(run.stdout.match(/::error title=kit render/g)).toHaveLength(6)
-      expect(run.stdout).toContain('::error::render failed with 6 problem(s); nothing was written')
+      expect(run.stdout).toContain('::error::render failed with 6 problems; nothing was written')
       expect(existsSync(join(broken, 'manifests/generated'))).toBe(false)
       expect(run.summary).toContain('render failed, nothing was written')
       expect(run.outputs).toEqual({})
     } finally {
       rmSync(broken, { recursive: true, force: true })
+    }
+  })
+
+  it('annotates a YAML syntax error once, with line and column, not once per cluster using it', () => {
+    const broken = workspaceWithFixture()
+    try {
+      // canary is named by the production and development groups: no "unknown service" noise.
+      writeFileSync(
+        join(broken, 'manifests/services/canary/kit.yaml'),
+        'image: acme/canary\nimages: [\n'
+      )
+      const run = runAction(broken, { path: 'manifests' }, fixtureEnv)
+      expect(run.status).toBe(1)
+      expect(run.stdout.match(/::error title=kit render/g)).toHaveLength(1)
+      expect(run.stdout).toMatch(
+        /::error title=kit render,file=manifests\/services\/canary\/kit.yaml,line=\d+,col=\d+::invalid YAML: /
+      )
+      expect(run.stdout).not.toContain('unknown service')
+      expect(run.stdout).toContain('::error::render failed with 1 problem; nothing was written')
+      expect(existsSync(join(broken, 'manifests/generated'))).toBe(false)
+    } finally {
+      rmSync(broken, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses an empty secret (a GitHub secret that does not exist) and writes nothing', () => {
+    const fresh = workspaceWithFixture()
+    try {
+      const run = runAction(fresh, { path: 'manifests' }, { ...fixtureEnv, DB_PASSWORD: '' })
+      expect(run.status).toBe(1)
+      expect(run.stdout).toMatch(
+        /::error title=kit render,file=manifests\/services\/app-secrets\/secret.yaml,line=10::cluster dev-eu-1, service app-secrets: 'env.DB_PASSWORD \| base64': environment variable DB_PASSWORD is empty/
+      )
+      expect(readdirSync(fresh)).toEqual(['manifests'])
+      expect(existsSync(join(fresh, 'manifests/generated'))).toBe(false)
+    } finally {
+      rmSync(fresh, { recursive: true, force: true })
     }
   })
 

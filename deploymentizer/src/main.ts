@@ -13,8 +13,10 @@ import {
   RenderFailedError,
   renderFailureMarkdown,
   renderSummaryMarkdown,
-  runRender
+  runRender,
+  skipWarnings
 } from '../../shared/src/index.js'
+import { plural } from '../../shared/src/text/plural.js'
 import { Outputs } from './constants.js'
 import { readSettings } from './inputs.js'
 
@@ -37,20 +39,20 @@ export async function run(): Promise<void> {
         core.error(formatProblem({ ...p, file: undefined, line: undefined }), {
           title: 'kit render',
           file: p.file ? workspacePath(settings.path, p.file) : undefined,
-          startLine: p.line
+          startLine: p.line,
+          startColumn: p.column
         })
       }
       await writeSummary(renderFailureMarkdown(err.problems))
-      throw new Error(`render failed with ${err.problems.length} problem(s); nothing was written`, {
+      throw new Error(`render failed with ${plural(err.total, 'problem')}; nothing was written`, {
         cause: err
       })
     }
     // Mask first: nothing below prints a value, but the runner's log masking is the backstop.
     for (const secret of result.secrets) core.setSecret(secret)
-    for (const c of result.clusters) {
-      for (const s of c.skipped)
-        if (s.warning) core.warning(`cluster ${c.name}: service ${s.name} skipped: ${s.reason}`)
-    }
+    // One annotation per distinct skip, naming its clusters: a service missing its image on
+    // forty clusters is one problem, not forty.
+    for (const w of skipWarnings(result.clusters)) core.warning(w)
     if (result.disabled.length > 0)
       core.info(`disabled clusters (no output): ${result.disabled.join(', ')}`)
     if (
@@ -74,7 +76,7 @@ export async function run(): Promise<void> {
     if (settings.mode === 'check' && result.differences.length > 0) {
       for (const d of result.differences.slice(0, 50)) core.info(`  ${d}`)
       throw new Error(
-        `${displayPath(result.outputDir)} is not up to date (${result.differences.length} differences); render and commit it`
+        `${displayPath(result.outputDir)} is not up to date (${plural(result.differences.length, 'difference')}); render and commit it`
       )
     }
   })

@@ -3669,8 +3669,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context) {
-      const plural = context.types.length === 1 ? "" : " one of";
-      const message = `${context.argument} could not be converted to${plural}: ${context.types.join(", ")}.`;
+      const plural2 = context.types.length === 1 ? "" : " one of";
+      const message = `${context.argument} could not be converted to${plural2}: ${context.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context.prefix,
         message
@@ -11233,9 +11233,9 @@ var require_pluralizer = __commonJS({
       this: "these"
     };
     module.exports = class Pluralizer {
-      constructor(singular, plural) {
+      constructor(singular, plural2) {
         this.singular = singular;
-        this.plural = plural;
+        this.plural = plural2;
       }
       pluralize(count) {
         const one = count === 1;
@@ -19215,7 +19215,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit(node, visitor) {
+    function visit2(node, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity2.isDocument(node)) {
         const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
@@ -19224,9 +19224,9 @@ var require_visit = __commonJS({
       } else
         visit_(null, node, visitor_, Object.freeze([]));
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
     function visit_(key, node, visitor, path) {
       const ctrl = callVisitor(key, node, visitor, path);
       if (identity2.isNode(ctrl) || identity2.isPair(ctrl)) {
@@ -19360,7 +19360,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit;
+    exports.visit = visit2;
     exports.visitAsync = visitAsync;
   }
 });
@@ -19370,7 +19370,7 @@ var require_directives = __commonJS({
   "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity2 = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -19514,7 +19514,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity2.isNode(doc.contents)) {
           const tags = {};
-          visit.visit(doc.contents, (_key, node) => {
+          visit2.visit(doc.contents, (_key, node) => {
             if (identity2.isNode(node) && node.tag)
               tags[node.tag] = true;
           });
@@ -19541,7 +19541,7 @@ var require_anchors = __commonJS({
   "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity2 = require_identity();
-    var visit = require_visit();
+    var visit2 = require_visit();
     function anchorIsValid(anchor) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
         const sa = JSON.stringify(anchor);
@@ -19552,7 +19552,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit.visit(root, {
+      visit2.visit(root, {
         Value(_key, node) {
           if (node.anchor)
             anchors.add(node.anchor);
@@ -19732,7 +19732,7 @@ var require_Alias = __commonJS({
   "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit = require_visit();
+    var visit2 = require_visit();
     var identity2 = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -19758,7 +19758,7 @@ var require_Alias = __commonJS({
           nodes = ctx.aliasResolveCache;
         } else {
           nodes = [];
-          visit.visit(doc, {
+          visit2.visit(doc, {
             Node: (_key, node) => {
               if (identity2.isAlias(node) || identity2.hasAnchor(node))
                 nodes.push(node);
@@ -24680,15 +24680,15 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit(cst, visitor) {
+    function visit2(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit.BREAK = BREAK;
-    visit.SKIP = SKIP;
-    visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path) => {
+    visit2.BREAK = BREAK;
+    visit2.SKIP = SKIP;
+    visit2.REMOVE = REMOVE;
+    visit2.itemAtPath = (cst, path) => {
       let item = cst;
       for (const [field, index] of path) {
         const tok = item?.[field];
@@ -24699,8 +24699,8 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path) => {
-      const parent = visit.itemAtPath(cst, path.slice(0, -1));
+    visit2.parentCollection = (cst, path) => {
+      const parent = visit2.itemAtPath(cst, path.slice(0, -1));
       const field = path[path.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
@@ -24731,7 +24731,7 @@ var require_cst_visit = __commonJS({
       }
       return typeof ctrl === "function" ? ctrl(item, path) : ctrl;
     }
-    exports.visit = visit;
+    exports.visit = visit2;
   }
 });
 
@@ -26447,7 +26447,7 @@ var require_dist = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit = require_visit();
+    var visit2 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema3.Schema;
@@ -26475,8 +26475,8 @@ var require_dist = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit.visit;
-    exports.visitAsync = visit.visitAsync;
+    exports.visit = visit2.visit;
+    exports.visitAsync = visit2.visitAsync;
   }
 });
 
@@ -26987,6 +26987,18 @@ var InputError = class extends Error {
   }
   where;
 };
+var maxQuotedLength = 80;
+function quoteValue(value, max = maxQuotedLength) {
+  const escape = (s) => (
+    // eslint-disable-next-line no-control-regex
+    s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+      const named = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
+      return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    })
+  );
+  if (value.length <= max) return `'${escape(value)}'`;
+  return `'${escape(value.slice(0, max))}\u2026' (${value.length} characters)`;
+}
 
 // shared/src/secrets/redact.ts
 var Redactor = class _Redactor {
@@ -27092,33 +27104,6 @@ function loadYamlMapping(text, file) {
 }
 function firstLine(s) {
   return s.split("\n")[0];
-}
-
-// shared/src/render/images.ts
-import { join } from "node:path";
-var imageSourcePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-function encodeBranchFileName(branch) {
-  assertBranchName(branch);
-  let out = "";
-  for (const byte of Buffer.from(branch, "utf8")) {
-    const ch = String.fromCharCode(byte);
-    out += /[A-Za-z0-9._-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
-function assertBranchName(branch) {
-  const bad = /[\s\u0000-\u001f\u007f~^:?*[\\]/;
-  if (branch === "" || branch.length > 200 || branch.startsWith(".") || branch.startsWith("-") || branch.startsWith("/") || branch.endsWith("/") || branch.includes("..") || bad.test(branch)) {
-    throw new Error(`'${branch}' is not a valid branch name for an image file`);
-  }
-}
-function imageFilePath(imagesDir, image, branch) {
-  if (!imageSourcePattern.test(image)) {
-    throw new Error(
-      `'${image}' is not a valid image source name (lowercase segments like acme/api)`
-    );
-  }
-  return join(imagesDir, ...image.split("/"), `${encodeBranchFileName(branch)}.yaml`);
 }
 
 // node_modules/js-yaml/dist/js-yaml.mjs
@@ -27600,6 +27585,11 @@ function isPlainObject(data) {
   const prototype = Object.getPrototypeOf(data);
   return prototype === null || prototype === Object.prototype;
 }
+function pick(object, keys) {
+  const result = {};
+  for (const key of keys) if (object[key] !== void 0) result[key] = object[key];
+  return result;
+}
 var omapTag = defineSequenceTag("tag:yaml.org,2002:omap", {
   create: () => ({
     list: [],
@@ -27950,6 +27940,131 @@ var legacyMapTag = defineMappingTag("tag:yaml.org,2002:map", {
     return container[normalizedKey];
   }
 });
+var DEFAULT_SNIPPET_OPTIONS = {
+  maxLength: 79,
+  indent: 1,
+  linesBefore: 3,
+  linesAfter: 2
+};
+function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
+  let head = "";
+  let tail = "";
+  const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
+  if (position - lineStart > maxHalfLength) {
+    head = " ... ";
+    lineStart = position - maxHalfLength + head.length;
+  }
+  if (lineEnd - position > maxHalfLength) {
+    tail = " ...";
+    lineEnd = position + maxHalfLength - tail.length;
+  }
+  return {
+    str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
+    pos: position - lineStart + head.length
+  };
+}
+function padStart(string, max) {
+  return " ".repeat(Math.max(max - string.length, 0)) + string;
+}
+function makeSnippet(mark, options) {
+  if (!mark.buffer) return null;
+  const opts = {
+    ...DEFAULT_SNIPPET_OPTIONS,
+    ...options
+  };
+  const re = /\r?\n|\r|\0/g;
+  const lineStarts = [0];
+  const lineEnds = [];
+  let match;
+  let foundLineNo = -1;
+  while (match = re.exec(mark.buffer)) {
+    lineEnds.push(match.index);
+    lineStarts.push(match.index + match[0].length);
+    if (mark.position <= match.index && foundLineNo < 0) foundLineNo = lineStarts.length - 2;
+  }
+  if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
+  let result = "";
+  const lineNoLength = Math.min(mark.line + opts.linesAfter, lineEnds.length).toString().length;
+  const maxLineLength = opts.maxLength - (opts.indent + lineNoLength + 3);
+  for (let i = 1; i <= opts.linesBefore; i++) {
+    if (foundLineNo - i < 0) break;
+    const line2 = getLine(mark.buffer, lineStarts[foundLineNo - i], lineEnds[foundLineNo - i], mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]), maxLineLength);
+    result = `${" ".repeat(opts.indent)}${padStart((mark.line - i + 1).toString(), lineNoLength)} | ${line2.str}
+${result}`;
+  }
+  const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
+  result += `${" ".repeat(opts.indent)}${padStart((mark.line + 1).toString(), lineNoLength)} | ${line.str}
+`;
+  result += `${"-".repeat(opts.indent + lineNoLength + 3 + line.pos)}^
+`;
+  for (let i = 1; i <= opts.linesAfter; i++) {
+    if (foundLineNo + i >= lineEnds.length) break;
+    const line2 = getLine(mark.buffer, lineStarts[foundLineNo + i], lineEnds[foundLineNo + i], mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]), maxLineLength);
+    result += `${" ".repeat(opts.indent)}${padStart((mark.line + i + 1).toString(), lineNoLength)} | ${line2.str}
+`;
+  }
+  return result.replace(/\n$/, "");
+}
+function formatError(exception, compact) {
+  let where = "";
+  if (!exception.mark) return exception.reason;
+  if (exception.mark.name) where += `in "${exception.mark.name}" `;
+  where += `(${exception.mark.line + 1}:${exception.mark.column + 1})`;
+  if (!compact && exception.mark.snippet) where += `
+
+${exception.mark.snippet}`;
+  return `${exception.reason} ${where}`;
+}
+var YAMLException = class YAMLException2 extends Error {
+  reason;
+  mark;
+  /**
+  * Optional `mark` contains source snippet data. Usually, use
+  * {@link YAMLException.throwAt} instead of passing it directly.
+  */
+  constructor(reason, mark) {
+    super();
+    this.name = "YAMLException";
+    this.reason = reason;
+    this.mark = mark;
+    this.message = formatError(this, false);
+    if (Error.captureStackTrace) Error.captureStackTrace(this, this.constructor);
+  }
+  /**
+  * Returns the formatted error, omitting the source snippet in compact mode.
+  */
+  toString(compact) {
+    return `${this.name}: ${formatError(this, compact)}`;
+  }
+  /**
+  * Builds a YAMLException with a source snippet and throws it. `source` is
+  * the raw input text; `position` is an offset into it.
+  */
+  static throwAt(source, position, message, filename = "") {
+    let line = 0;
+    let lineStart = 0;
+    for (let index = 0; index < position; index++) {
+      const ch = source.charCodeAt(index);
+      if (ch === 10) {
+        line++;
+        lineStart = index + 1;
+      } else if (ch === 13) {
+        line++;
+        if (source.charCodeAt(index + 1) === 10) index++;
+        lineStart = index + 1;
+      }
+    }
+    const mark = {
+      name: filename,
+      buffer: source,
+      position,
+      line,
+      column: position - lineStart
+    };
+    mark.snippet = makeSnippet(mark);
+    throw new YAMLException2(message, mark);
+  }
+};
 var EVENT_ID = {
   DOCUMENT: 1,
   SEQUENCE: 2,
@@ -28028,6 +28143,36 @@ var DEFAULT_TAG_HANDLERS = Object.assign(/* @__PURE__ */ Object.create(null), {
 });
 var TAG_SUFFIX_CHARS = "-#;/?:@&=+$_.~*'()";
 var TAG_URI_CHARS = TAG_SUFFIX_CHARS + "!,[]";
+var HEX = "0123456789ABCDEF";
+function percentByte(byte) {
+  return "%" + HEX[byte >> 4] + HEX[byte & 15];
+}
+function tagPercentEncode(source, isSuffix) {
+  const allowed = isSuffix ? TAG_SUFFIX_CHARS : TAG_URI_CHARS;
+  let result = "";
+  for (let index = 0; index < source.length; index++) {
+    let ch = source.charCodeAt(index);
+    if (ch >= 48 && ch <= 57 || ch >= 65 && ch <= 90 || ch >= 97 && ch <= 122 || allowed.includes(source[index])) {
+      result += source[index];
+      continue;
+    }
+    if (ch >= 55296 && ch <= 56319) ch = 65536 + ((ch & 1023) << 10) + (source.charCodeAt(++index) & 1023);
+    if (ch < 128) result += percentByte(ch);
+    else if (ch < 2048) result += percentByte(192 | ch >> 6) + percentByte(128 | ch & 63);
+    else if (ch < 65536) result += percentByte(224 | ch >> 12) + percentByte(128 | ch >> 6 & 63) + percentByte(128 | ch & 63);
+    else result += percentByte(240 | ch >> 18) + percentByte(128 | ch >> 12 & 63) + percentByte(128 | ch >> 6 & 63) + percentByte(128 | ch & 63);
+  }
+  return result;
+}
+function tagNameShort(fullTag) {
+  let tag = fullTag;
+  if (tag.charCodeAt(0) === 33) {
+    tag = tag.slice(1);
+    return `!${tagPercentEncode(tag, true)}`;
+  }
+  if (tag.slice(0, 18) === "tag:yaml.org,2002:") return `!!${tagPercentEncode(tag.slice(18), true)}`;
+  return `!<${tagPercentEncode(tag, false)}>`;
+}
 var DEFAULT_CONSTRUCTOR_OPTIONS = {
   filename: "",
   schema: CORE_SCHEMA,
@@ -28048,6 +28193,163 @@ var DEFAULT_LOAD_OPTIONS = {
   ...DEFAULT_PARSER_OPTIONS,
   ...DEFAULT_CONSTRUCTOR_OPTIONS
 };
+var INVALID = /* @__PURE__ */ Symbol("INVALID");
+function buildRepresentTypes(schema) {
+  const defaultTags = new Set([
+    schema.defaultScalarTag,
+    schema.defaultSequenceTag,
+    schema.defaultMappingTag
+  ].filter((t) => t !== void 0));
+  const implicitScalars = schema.implicitScalarTags;
+  const explicitTags = schema.tags.filter((t) => !(t.nodeKind === "scalar" && t.implicit) && !defaultTags.has(t));
+  const defaultTagsLast = schema.tags.filter((t) => defaultTags.has(t));
+  return [
+    ...implicitScalars.map((tag) => ({
+      tag,
+      implicitTag: true
+    })),
+    ...explicitTags.map((tag) => ({
+      tag,
+      implicitTag: false
+    })),
+    ...defaultTagsLast.map((tag) => ({
+      tag,
+      implicitTag: true
+    }))
+  ];
+}
+function matchTag(state, object) {
+  for (let index = 0, length = state.representTypes.length; index < length; index += 1) {
+    const { tag, implicitTag } = state.representTypes[index];
+    if (tag.identify(object)) {
+      let tagName;
+      if (tag.matchByTagPrefix) tagName = tag.representTagName(object);
+      else tagName = tag.tagName;
+      return {
+        tag,
+        tagName,
+        implicitTag
+      };
+    }
+  }
+  return null;
+}
+function build(state, object) {
+  if (!state.noRefs && object !== null && typeof object === "object") {
+    const existing = state.refs.get(object);
+    if (existing) {
+      if (existing.anchor === void 0) existing.anchor = `ref_${state.refCounter++}`;
+      return {
+        kind: "alias",
+        anchor: existing.anchor
+      };
+    }
+  }
+  const matched = matchTag(state, object);
+  if (!matched) {
+    if (object === void 0) return INVALID;
+    if (state.skipInvalid) return INVALID;
+    throw new YAMLException(`unacceptable kind of an object to dump ${Object.prototype.toString.call(object)}`);
+  }
+  const { tag, tagName, implicitTag } = matched;
+  const nodeTagName = implicitTag ? tagName : tagNameShort(tagName);
+  if (tag.nodeKind === "scalar") return {
+    kind: "scalar",
+    tag: nodeTagName,
+    tagged: !implicitTag,
+    style: SCALAR_STYLE.PLAIN,
+    value: tag.represent(object)
+  };
+  if (tag.nodeKind === "sequence") {
+    const container = tag.represent(object);
+    const node2 = {
+      kind: "sequence",
+      tag: nodeTagName,
+      tagged: !implicitTag,
+      style: COLLECTION_STYLE.BLOCK,
+      items: []
+    };
+    if (!state.noRefs) state.refs.set(object, node2);
+    for (let index = 0, length = container.length; index < length; index += 1) {
+      let item = build(state, container[index]);
+      if (item === INVALID && container[index] === void 0) item = build(state, null);
+      if (item === INVALID) continue;
+      node2.items.push(item);
+    }
+    return node2;
+  }
+  const map = tag.represent(object);
+  const node = {
+    kind: "mapping",
+    tag: nodeTagName,
+    tagged: !implicitTag,
+    style: COLLECTION_STYLE.BLOCK,
+    items: []
+  };
+  if (!state.noRefs) state.refs.set(object, node);
+  for (const [objectKey, objectValue] of map) {
+    const key = build(state, objectKey);
+    if (key === INVALID) continue;
+    const value = build(state, objectValue);
+    if (value === INVALID) continue;
+    node.items.push({
+      key,
+      value
+    });
+  }
+  return node;
+}
+function jsToAst(input, schema, options = {}) {
+  const root = build({
+    representTypes: buildRepresentTypes(schema),
+    noRefs: options.noRefs ?? false,
+    skipInvalid: options.skipInvalid ?? false,
+    refs: /* @__PURE__ */ new Map(),
+    refCounter: 0
+  }, input);
+  return [{
+    contents: root === INVALID ? null : root,
+    directives: []
+  }];
+}
+var VISIT_BREAK = /* @__PURE__ */ Symbol("visit:break");
+var VISIT_SKIP = /* @__PURE__ */ Symbol("visit:skip");
+function visitNode(node, visitor, ctx) {
+  const control = visitor(node, ctx);
+  if (control === VISIT_BREAK) return true;
+  if (control === VISIT_SKIP) return false;
+  const depth = ctx.depth + 1;
+  switch (node.kind) {
+    case "sequence":
+      for (const item of node.items) if (visitNode(item, visitor, {
+        depth,
+        parent: node,
+        isKey: false
+      })) return true;
+      break;
+    case "mapping":
+      for (const { key, value } of node.items) {
+        if (visitNode(key, visitor, {
+          depth,
+          parent: node,
+          isKey: true
+        })) return true;
+        if (visitNode(value, visitor, {
+          depth,
+          parent: node,
+          isKey: false
+        })) return true;
+      }
+  }
+  return false;
+}
+function visit(documents, visitor) {
+  for (const doc of documents) if (doc.contents && visitNode(doc.contents, visitor, {
+    depth: 0,
+    parent: null,
+    isKey: false
+  })) return;
+}
 function hasBit(mask, bit) {
   return (mask & 1 << bit) !== 0;
 }
@@ -28115,6 +28417,9 @@ function quoteInvalidPlain(layout) {
 function fallbackToDoubleQuoted(layout) {
   if (!hasBit(layout.allowedStylesMask, layout.style)) layout.style = SCALAR_STYLE.DOUBLE_QUOTED;
 }
+function setBit(mask, bit) {
+  return mask | 1 << bit;
+}
 var SRC_C_PRINTABLE = "[\\x09\\x0A\\x0D\\x20-\\x7E\\x85\\xA0-\\uD7FF\\uE000-\\uFFFD\\u{10000}-\\u{10FFFF}]";
 var SRC_B_CHAR = "[\\n\\r]";
 var SRC_C_BYTE_ORDER_MARK = "\\uFEFF";
@@ -28147,6 +28452,221 @@ var NS_PLAIN_FLOW_KEY = new RegExp(`^(?:${SRC_NS_PLAIN_ONE_LINE_FLOW_KEY})$`, "u
 var NB_SINGLE_ONE_LINE = new RegExp(`^(?:${SRC_NB_JSON})*$`, "u");
 var NB_SINGLE_MULTI_LINE = new RegExp(`^(?:${SRC_NB_JSON}|\\n)*$`, "u");
 var BLOCK_SCALAR_CONTENT = new RegExp(`^(?:${SRC_NB_CHAR}|\\n)*$`, "u");
+var C_FORBIDDEN_FIRST_LINE = /^(?:---|\.\.\.)(?=$|[ \t\n\r])/;
+var C_FORBIDDEN_CONTENT = /^(?:---|\.\.\.)(?=$|[ \t\n\r])/m;
+function canUsePlain(layout) {
+  const str = layout.node.value;
+  if (str !== "") {
+    if (!(layout.isKey ? layout.flowOnly ? NS_PLAIN_FLOW_KEY : NS_PLAIN_BLOCK_KEY : layout.flowOnly ? NS_PLAIN_FLOW_IN : NS_PLAIN_FLOW_OUT).test(str)) return false;
+    if (layout.shiftOfFirstLine === 0 && C_FORBIDDEN_FIRST_LINE.test(str)) return false;
+    if (layout.shiftOfContent === 0) {
+      const firstLineBreak = str.indexOf("\n");
+      if (firstLineBreak !== -1) {
+        const content = str.slice(firstLineBreak + 1);
+        if (C_FORBIDDEN_CONTENT.test(content)) return false;
+      }
+    }
+  }
+  const resolvedTag = layout.presenterOptions.schema.resolveImplicitScalarTag(str).tag.tagName;
+  if (!layout.node.tagged && resolvedTag !== layout.node.tag) return false;
+  if (!layout.node.tagged && str === "=" && resolvedTag === layout.presenterOptions.schema.defaultScalarTag.tagName) return false;
+  return true;
+}
+function canUseSingleQuoted(layout) {
+  const str = layout.node.value;
+  if (!(layout.isKey ? NB_SINGLE_ONE_LINE : NB_SINGLE_MULTI_LINE).test(str)) return false;
+  if (/[ \t]\n|\n[ \t]/.test(str)) return false;
+  if (!layout.isKey && layout.shiftOfContent === 0) {
+    const firstLineBreak = str.indexOf("\n");
+    if (firstLineBreak !== -1 && C_FORBIDDEN_CONTENT.test(str.slice(firstLineBreak + 1))) return false;
+  }
+  return true;
+}
+function canUseBlock(layout) {
+  if (layout.flowOnly || !BLOCK_SCALAR_CONTENT.test(layout.node.value)) return false;
+  const contentIndent = layout.shiftOfContent - layout.shiftOfParent;
+  if (contentIndent < 1) return false;
+  if (contentIndent > 9 && /^\n* /.test(layout.node.value)) return false;
+  if (layout.shiftOfContent === 0 && C_FORBIDDEN_CONTENT.test(layout.node.value)) return false;
+  return true;
+}
+function detectAllowedStyles(layout) {
+  let mask = setBit(0, SCALAR_STYLE.DOUBLE_QUOTED);
+  if (canUsePlain(layout)) mask = setBit(mask, SCALAR_STYLE.PLAIN);
+  if (canUseSingleQuoted(layout)) mask = setBit(mask, SCALAR_STYLE.SINGLE_QUOTED);
+  if (canUseBlock(layout)) mask = setBit(setBit(mask, SCALAR_STYLE.LITERAL_BLOCK), SCALAR_STYLE.FOLDED_BLOCK);
+  layout.allowedStylesMask = mask;
+}
+function renderScalar(layout) {
+  switch (layout.style) {
+    case SCALAR_STYLE.PLAIN:
+      return renderPlain(layout);
+    case SCALAR_STYLE.SINGLE_QUOTED:
+      return renderSingleQuoted(layout);
+    case SCALAR_STYLE.LITERAL_BLOCK:
+      return renderLiteralBlock(layout);
+    case SCALAR_STYLE.FOLDED_BLOCK:
+      return renderFoldedBlock(layout);
+    case SCALAR_STYLE.DOUBLE_QUOTED:
+      return renderDoubleQuoted(layout);
+  }
+}
+function renderPlain(layout) {
+  return encodeFlowBreaks(layout.node.value, layout.shiftOfContent);
+}
+function renderSingleQuoted(layout) {
+  return `'${encodeFlowBreaks(layout.node.value, layout.shiftOfContent).replace(/'/g, "''")}'`;
+}
+function renderLiteralBlock(layout) {
+  const value = layout.node.value;
+  return "|" + blockHeader(value, layout.shiftOfParent, layout.shiftOfContent) + dropEndingNewline(indentString(value, layout.shiftOfContent));
+}
+function renderFoldedBlock(layout) {
+  const value = layout.node.value;
+  const w = layout.presenterOptions.lineWidth;
+  let availableWidth = Infinity;
+  if (w !== -1) availableWidth = Math.max(Math.min(w, 40), w - layout.shiftOfContent);
+  return ">" + blockHeader(value, layout.shiftOfParent, layout.shiftOfContent) + dropEndingNewline(indentString(foldBlockScalar(value, availableWidth), layout.shiftOfContent));
+}
+function renderDoubleQuoted(layout) {
+  return `"${escapeString(layout.node.value)}"`;
+}
+function encodeFlowBreaks(string, shiftOfContent) {
+  let nextLF = string.indexOf("\n");
+  if (nextLF === -1) return string;
+  const pad = " ".repeat(shiftOfContent);
+  let result = string.slice(0, nextLF);
+  const lineRe = /(\n+)([^\n]*)/g;
+  lineRe.lastIndex = nextLF;
+  let match;
+  while (match = lineRe.exec(string)) {
+    const breaks = match[1].length;
+    const line = match[2];
+    result += "\n".repeat(breaks + 1) + pad + line;
+  }
+  return result;
+}
+function indentString(string, spaces) {
+  const indent = " ".repeat(spaces);
+  let position = 0;
+  let result = "";
+  const length = string.length;
+  while (position < length) {
+    let line;
+    const next = string.indexOf("\n", position);
+    if (next === -1) {
+      line = string.slice(position);
+      position = length;
+    } else {
+      line = string.slice(position, next + 1);
+      position = next + 1;
+    }
+    if (line.length && line !== "\n") result += indent;
+    result += line;
+  }
+  return result;
+}
+function needIndentIndicator(string) {
+  return /^\n* /.test(string);
+}
+function blockHeader(string, shiftOfParent, shiftOfContent) {
+  const indentIndicator = needIndentIndicator(string) ? String(shiftOfContent - shiftOfParent) : "";
+  const clip = string[string.length - 1] === "\n";
+  return `${indentIndicator}${clip && (string[string.length - 2] === "\n" || string === "\n") ? "+" : clip ? "" : "-"}
+`;
+}
+function dropEndingNewline(string) {
+  return string[string.length - 1] === "\n" ? string.slice(0, -1) : string;
+}
+function isMoreIndented(char) {
+  return char === " " || char === "	";
+}
+function foldLine(line, width) {
+  if (line === "" || isMoreIndented(line[0])) return line;
+  const breakRe = / [^ \t]/g;
+  let match;
+  let start = 0;
+  let end;
+  let curr = 0;
+  let next = 0;
+  let result = "";
+  while (match = breakRe.exec(line)) {
+    next = match.index;
+    if (next - start > width) {
+      end = curr > start ? curr : next;
+      result += `
+${line.slice(start, end)}`;
+      start = end + 1;
+    }
+    curr = next;
+  }
+  result += "\n";
+  if (line.length - start > width && curr > start) result += `${line.slice(start, curr)}
+${line.slice(curr + 1)}`;
+  else result += line.slice(start);
+  return result.slice(1);
+}
+function foldBlockScalar(string, width) {
+  const lineRe = /(\n+)([^\n]*)/g;
+  let nextLF = string.indexOf("\n");
+  if (nextLF === -1) nextLF = string.length;
+  lineRe.lastIndex = nextLF;
+  let result = foldLine(string.slice(0, nextLF), width);
+  let prevMoreIndented = string[0] === "\n" || isMoreIndented(string[0]);
+  let moreIndented;
+  let match;
+  while (match = lineRe.exec(string)) {
+    const prefix = match[1];
+    const line = match[2];
+    moreIndented = line !== "" && isMoreIndented(line[0]);
+    result += prefix + (!prevMoreIndented && !moreIndented && line !== "" ? "\n" : "") + foldLine(line, width);
+    prevMoreIndented = moreIndented;
+  }
+  return result;
+}
+var CHARACTERS_TO_ESCAPE = /["\\\x00-\x1F\x7F-\xA0\u2028\u2029\uD800-\uDFFF\uFEFF\uFFFE\uFFFF]/gu;
+function escapeCharacter(character) {
+  switch (character) {
+    case "\0":
+      return "\\0";
+    case "\x07":
+      return "\\a";
+    case "\b":
+      return "\\b";
+    case "	":
+      return "\\t";
+    case "\n":
+      return "\\n";
+    case "\v":
+      return "\\v";
+    case "\f":
+      return "\\f";
+    case "\r":
+      return "\\r";
+    case "\x1B":
+      return "\\e";
+    case '"':
+      return '\\"';
+    case "\\":
+      return "\\\\";
+    case "\x85":
+      return "\\N";
+    case "\xA0":
+      return "\\_";
+    case "\u2028":
+      return "\\L";
+    case "\u2029":
+      return "\\P";
+  }
+  const code = character.charCodeAt(0);
+  const hex = code.toString(16).toUpperCase();
+  if (code <= 255) return `\\x${"0".repeat(2 - hex.length)}${hex}`;
+  return `\\u${"0".repeat(4 - hex.length)}${hex}`;
+}
+function escapeString(string) {
+  return string.replace(CHARACTERS_TO_ESCAPE, escapeCharacter);
+}
+var CHAR_LINE_FEED = 10;
 var DEFAULT_PRESENTER_OPTIONS = {
   indent: 2,
   seqNoIndent: false,
@@ -28161,6 +28681,227 @@ var DEFAULT_PRESENTER_OPTIONS = {
   scalarStyleRules: Object.keys(DEFAULT_SCALAR_STYLE_RULES).map((name) => Reflect.get(DEFAULT_SCALAR_STYLE_RULES, name)),
   tagBeforeAnchor: false
 };
+function nodeTagShort(node) {
+  return node.tagged ? node.tag : tagNameShort(node.tag);
+}
+function createPresenterState(options) {
+  const opts = {
+    ...DEFAULT_PRESENTER_OPTIONS,
+    ...options
+  };
+  if (opts.flowSkipColonSpace) opts.quoteFlowKeys = true;
+  return {
+    ...opts,
+    defaultScalarTagName: opts.schema.defaultScalarTag.tagName,
+    openEnded: false
+  };
+}
+function generateNextLine(state, level) {
+  return `
+${" ".repeat(state.indent * level)}`;
+}
+function scalarLayout(state, node, parent, level, isKey, flowOnly) {
+  return {
+    node,
+    parent,
+    level,
+    isKey,
+    flowOnly,
+    shiftOfParent: level === 0 ? -1 : state.indent * (level - 1),
+    shiftOfContent: state.indent * Math.max(1, level),
+    shiftOfFirstLine: level === 0 ? 0 : state.indent * level,
+    presenterOptions: state,
+    allowedStylesMask: 0,
+    style: node.style
+  };
+}
+function writeFlowSequence(state, level, node) {
+  let result = "";
+  for (let index = 0, length = node.items.length; index < length; index += 1) {
+    const item = writeNode(state, level, node.items[index], node, {}).text;
+    if (index > 0) result += `,${!state.flowSkipCommaSpace ? " " : ""}`;
+    result += item;
+  }
+  const pad = state.flowBracketPadding && node.items.length > 0 ? " " : "";
+  return `[${pad}${result}${pad}]`;
+}
+function writeBlockSequence(state, level, node, compact) {
+  let result = "";
+  for (let index = 0, length = node.items.length; index < length; index += 1) {
+    const item = writeNode(state, level + 1, node.items[index], node, {
+      block: true,
+      compact: state.seqInlineFirst,
+      isblockseq: true
+    }).text;
+    if (!compact || result !== "") result += generateNextLine(state, level);
+    if (item === "" || CHAR_LINE_FEED === item.charCodeAt(0)) result += "-";
+    else result += "- ";
+    result += item;
+  }
+  return result;
+}
+function writeFlowMapping(state, level, node) {
+  let result = "";
+  for (const { key, value } of node.items) {
+    let pairBuffer = "";
+    if (result !== "") pairBuffer += `,${!state.flowSkipCommaSpace ? " " : ""}`;
+    const keyRender = writeNode(state, level, key, node, { iskey: true });
+    const keyText = keyRender.text;
+    const valueText = writeNode(state, level, value, node, {}).text;
+    const sep = state.flowSkipColonSpace || valueText === "" ? "" : " ";
+    const keyIsBareProps = key.kind === "scalar" && keyRender.noBody && (key.tagged || key.anchor !== void 0);
+    const keyColonSep = key.kind === "alias" || keyIsBareProps ? " " : "";
+    pairBuffer += `${keyText}${keyColonSep}:${sep}${valueText}`;
+    result += pairBuffer;
+  }
+  const pad = state.flowBracketPadding && result !== "" ? " " : "";
+  return `{${pad}${result}${pad}}`;
+}
+function writeBlockMapping(state, level, node, compact) {
+  let result = "";
+  for (let index = 0, length = node.items.length; index < length; index += 1) {
+    let pairBuffer = "";
+    if (!compact || result !== "") pairBuffer += generateNextLine(state, level);
+    const { key, value } = node.items[index];
+    const keyIsBlock = (key.kind === "mapping" || key.kind === "sequence") && key.style === COLLECTION_STYLE.BLOCK && key.items.length !== 0 || key.kind === "scalar" && (key.style === SCALAR_STYLE.LITERAL_BLOCK || key.style === SCALAR_STYLE.FOLDED_BLOCK);
+    const keyRender = keyIsBlock ? writeNode(state, level + 1, key, node, {
+      block: true,
+      compact: true,
+      isblockseq: !cannotBeCompact(state, key, level + 1)
+    }) : writeNode(state, level + 1, key, node, {
+      block: true,
+      compact: true,
+      iskey: true
+    });
+    const keyText = keyRender.text;
+    const keyHasLineBreak = key.kind === "scalar" && key.value.indexOf("\n") !== -1;
+    const keyIsTooLong = keyText.length > 1024 && /^[\s\S]{1025}/u.test(keyText);
+    const explicitPair = keyIsBlock || keyHasLineBreak || keyIsTooLong;
+    if (explicitPair) {
+      if (keyText && CHAR_LINE_FEED === keyText.charCodeAt(0)) pairBuffer += "?";
+      else pairBuffer += "? ";
+    }
+    pairBuffer += keyText;
+    if (explicitPair) pairBuffer += generateNextLine(state, level);
+    const valueText = writeNode(state, level + 1, value, node, {
+      block: true,
+      compact: explicitPair,
+      isblockseq: explicitPair && !cannotBeCompact(state, value, level + 1)
+    }).text;
+    const keyIsBareProps = key.kind === "scalar" && keyRender.noBody && (key.tagged || key.anchor !== void 0);
+    const keyColonSep = !explicitPair && (key.kind === "alias" || keyIsBareProps) ? " " : "";
+    if (valueText === "" || CHAR_LINE_FEED === valueText.charCodeAt(0)) pairBuffer += `${keyColonSep}:`;
+    else pairBuffer += `${keyColonSep}: `;
+    pairBuffer += valueText;
+    result += pairBuffer;
+  }
+  return result;
+}
+function cannotBeCompact(state, node, level) {
+  if (node.kind === "alias") return true;
+  return node.tagged || node.anchor !== void 0 || state.indent < 2 && level > 0;
+}
+function writeNode(state, level, node, parent, ctx) {
+  if (node.kind === "alias") {
+    state.openEnded = false;
+    return {
+      text: `*${node.anchor}`,
+      noBody: false
+    };
+  }
+  const { block = false, iskey = false, isblockseq = false } = ctx;
+  let compact = ctx.compact ?? false;
+  const hasAnchor = node.anchor !== void 0;
+  if (cannotBeCompact(state, node, level)) compact = false;
+  let body;
+  let shouldPrintTag = node.tagged;
+  const useBlockCollection = block && (node.kind === "mapping" || node.kind === "sequence") && node.style === COLLECTION_STYLE.BLOCK && node.items.length !== 0;
+  if (node.kind === "mapping") {
+    if (useBlockCollection) body = writeBlockMapping(state, level, node, compact);
+    else body = writeFlowMapping(state, level, node);
+  } else if (node.kind === "sequence") {
+    if (useBlockCollection) {
+      if (state.seqNoIndent && !isblockseq && level > 0) body = writeBlockSequence(state, level - 1, node, compact);
+      else body = writeBlockSequence(state, level, node, compact);
+    } else body = writeFlowSequence(state, level, node);
+  } else {
+    const layout = scalarLayout(state, node, parent, level, iskey, !block);
+    detectAllowedStyles(layout);
+    for (const rule of state.scalarStyleRules) rule(layout);
+    body = renderScalar(layout);
+    state.openEnded = (layout.style === SCALAR_STYLE.LITERAL_BLOCK || layout.style === SCALAR_STYLE.FOLDED_BLOCK) && (node.value === "\n" || node.value.endsWith("\n\n"));
+    shouldPrintTag = node.tagged || body === "" && layout.flowOnly && parent?.kind === "sequence" && !hasAnchor || layout.style !== SCALAR_STYLE.PLAIN && node.tag !== state.defaultScalarTagName;
+  }
+  if ((node.kind === "mapping" || node.kind === "sequence") && !useBlockCollection) state.openEnded = false;
+  if (useBlockCollection && compact && level > 0 && state.indent > 2) body = `${" ".repeat(state.indent - 2)}${body}`;
+  const noBody = body === "";
+  let text = body;
+  if (shouldPrintTag || hasAnchor) {
+    const props = [];
+    const tag = shouldPrintTag ? nodeTagShort(node) : null;
+    const anchor = hasAnchor ? `&${node.anchor}` : null;
+    if (state.tagBeforeAnchor) {
+      if (tag !== null) props.push(tag);
+      if (anchor !== null) props.push(anchor);
+    } else {
+      if (anchor !== null) props.push(anchor);
+      if (tag !== null) props.push(tag);
+    }
+    const sep = body === "" || body.charCodeAt(0) === CHAR_LINE_FEED ? "" : " ";
+    text = `${props.join(" ")}${sep}${body}`;
+  }
+  return {
+    text,
+    noBody
+  };
+}
+function rootStartsOwnLine(node) {
+  return (node.kind === "sequence" || node.kind === "mapping") && node.style === COLLECTION_STYLE.BLOCK && node.items.length !== 0 && !node.tagged && node.anchor === void 0;
+}
+function writeDocumentDirectives(doc) {
+  let result = "";
+  for (const directive of doc.directives) {
+    if (directive.kind === "yaml") {
+      result += `%YAML ${directive.version}
+`;
+      continue;
+    }
+    const { handle, prefix } = directive;
+    result += `%TAG ${handle} ${prefix}
+`;
+  }
+  return result;
+}
+function present(documents, options) {
+  const state = createPresenterState(options);
+  let result = "";
+  let previousEnded = false;
+  for (let index = 0; index < documents.length; index += 1) {
+    const doc = documents[index];
+    state.openEnded = false;
+    const directives = writeDocumentDirectives(doc);
+    const hasDirectives = directives !== "";
+    const marker = doc.explicitStart || hasDirectives || index > 0 && !previousEnded;
+    result += directives;
+    if (doc.contents === null) {
+      if (marker) result += "---\n";
+    } else if (marker) {
+      const body = writeNode(state, 0, doc.contents, null, {
+        block: true,
+        compact: true
+      }).text;
+      const sep = body === "" ? "" : hasDirectives || rootStartsOwnLine(doc.contents) ? "\n" : " ";
+      result += `---${sep}${body}
+`;
+    } else result += writeNode(state, 0, doc.contents, null, {
+      block: true,
+      compact: true
+    }).text + "\n";
+    previousEnded = doc.explicitEnd || state.openEnded;
+    if (previousEnded) result += "...\n";
+  }
+  return result;
+}
 var DEFAULT_DUMP_OPTIONS = {
   ...DEFAULT_PRESENTER_OPTIONS,
   schema: DUMP_SCHEMA,
@@ -28171,6 +28912,40 @@ var DEFAULT_DUMP_OPTIONS = {
   transform: () => {
   }
 };
+function defaultCompareFn(a, b) {
+  const x = String(a);
+  const y = String(b);
+  if (x < y) return -1;
+  if (x > y) return 1;
+  return 0;
+}
+function dump(input, options = {}) {
+  const opts = {
+    ...DEFAULT_DUMP_OPTIONS,
+    ...options
+  };
+  const documents = jsToAst(input, opts.schema, {
+    noRefs: opts.noRefs,
+    skipInvalid: opts.skipInvalid
+  });
+  if (opts.flowLevel >= 0) visit(documents, (node, ctx) => {
+    if (ctx.depth < opts.flowLevel) return;
+    if (node.kind === "sequence" || node.kind === "mapping") node.style = COLLECTION_STYLE.FLOW;
+    return VISIT_SKIP;
+  });
+  if (opts.sortKeys) {
+    const compareFn = opts.sortKeys === true ? defaultCompareFn : opts.sortKeys;
+    visit(documents, (node) => {
+      if (node.kind !== "mapping") return;
+      node.items.sort((a, b) => compareFn(a.key.kind === "scalar" ? a.key.value : "", b.key.kind === "scalar" ? b.key.value : ""));
+    });
+  }
+  opts.transform(documents);
+  return present(documents, {
+    ...pick(opts, Object.keys(DEFAULT_PRESENTER_OPTIONS)),
+    schema: opts.schema
+  });
+}
 var EVENT_DOCUMENT = EVENT_ID.DOCUMENT;
 var EVENT_SEQUENCE = EVENT_ID.SEQUENCE;
 var EVENT_MAPPING = EVENT_ID.MAPPING;
@@ -28188,8 +28963,51 @@ var CHOMPING_CLIP = CHOMPING_MODE.CLIP;
 var CHOMPING_STRIP = CHOMPING_MODE.STRIP;
 var CHOMPING_KEEP = CHOMPING_MODE.KEEP;
 
+// shared/src/yaml/emit.ts
+var yamlDumpOptions = { noRefs: true, lineWidth: -1 };
+var fallback = /* @__PURE__ */ Symbol("fallback");
+function askValue(value) {
+  const text = dump({ a: value }, yamlDumpOptions);
+  if (!text.startsWith("a: ") || text.indexOf("\n") !== text.length - 1) throw fallback;
+  return text.slice(3, -1);
+}
+var nullText = askValue(null);
+var trueText = askValue(true);
+var falseText = askValue(false);
+
+// shared/src/render/images.ts
+import { join } from "node:path";
+var imageSourcePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+function encodeBranchFileName(branch) {
+  assertBranchName(branch);
+  let out = "";
+  for (const byte of Buffer.from(branch, "utf8")) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9._-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+function assertBranchName(branch) {
+  const bad = /[\s\u0000-\u001f\u007f~^:?*[\\]/;
+  if (branch === "" || branch.length > 200 || branch.startsWith(".") || branch.startsWith("-") || branch.startsWith("/") || branch.endsWith("/") || branch.includes("..") || bad.test(branch)) {
+    throw new Error(`'${branch}' is not a valid branch name for an image file`);
+  }
+}
+function imageFilePath(imagesDir, image, branch) {
+  if (!imageSourcePattern.test(image)) {
+    throw new Error(
+      `'${image}' is not a valid image source name (lowercase segments like acme/api)`
+    );
+  }
+  return join(imagesDir, ...image.split("/"), `${encodeBranchFileName(branch)}.yaml`);
+}
+
 // shared/src/render/repository.ts
 var import_yaml3 = __toESM(require_dist(), 1);
+
+// shared/src/render/write-pool.ts
+import { availableParallelism } from "node:os";
+var defaultWriterThreads = Math.max(1, Math.min(2, availableParallelism()));
 
 // shared/src/images/image-ref.ts
 var pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -28202,7 +29020,7 @@ function parseImageRef(text, what = "image") {
   const raw = text.trim();
   const fail = (why) => {
     throw new InputError(
-      `${what} '${text}' is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
+      `${what} ${quoteValue(text)} is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
     );
   };
   if (raw === "") fail("it is empty");
@@ -28213,9 +29031,9 @@ function parseImageRef(text, what = "image") {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!digestPattern.test(digest)) fail(`digest '${digest}' is malformed`);
+    if (!digestPattern.test(digest)) fail(`digest ${quoteValue(digest)} is malformed`);
     if (digest.startsWith("sha256:") && !/^sha256:[a-f0-9]{64}$/.test(digest))
-      fail(`a sha256 digest has 64 lowercase hex characters, got '${digest}'`);
+      fail(`a sha256 digest has 64 lowercase hex characters, got ${quoteValue(digest)}`);
   }
   let tag;
   const lastSlash = rest.lastIndexOf("/");
@@ -28225,7 +29043,7 @@ function parseImageRef(text, what = "image") {
     rest = rest.slice(0, colon);
     if (!tagPattern.test(tag))
       fail(
-        `tag '${tag}' may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
+        `tag ${quoteValue(tag)} may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
       );
   }
   if (rest.length > maxNameLength) fail(`the name is longer than ${maxNameLength} characters`);
@@ -28233,13 +29051,14 @@ function parseImageRef(text, what = "image") {
   let registry;
   if (parts.length > 1 && (parts[0].includes(".") || parts[0].includes(":") || parts[0] === "localhost")) {
     registry = parts.shift();
-    if (!hostPart.test(registry)) fail(`registry '${registry}' is not a host[:port]`);
+    if (!hostPart.test(registry))
+      fail(`registry ${quoteValue(registry)} is not a host[:port]`);
   }
   for (const component of parts) {
     if (component === "") fail("the repository has an empty path component");
     if (!pathComponent.test(component))
       fail(
-        `repository component '${component}' must be lowercase letters and digits separated by '.', '_', '__' or '-'`
+        `repository component ${quoteValue(component)} must be lowercase letters and digits separated by '.', '_', '__' or '-'`
       );
   }
   return { registry, repository: parts.join("/"), tag, digest };
@@ -28247,10 +29066,29 @@ function parseImageRef(text, what = "image") {
 function formatImageRef(ref) {
   return (ref.registry ? `${ref.registry}/` : "") + ref.repository + (ref.tag ? `:${ref.tag}` : "") + (ref.digest ? `@${ref.digest}` : "");
 }
-function imageRefFromParts(parts) {
-  const base = parts.registry ? `${parts.registry.replace(/\/+$/, "")}/${parts.repository}` : parts.repository;
+function imageRefFromParts(parts, names = {
+  registry: "registry",
+  repository: "repository",
+  tag: "tag",
+  digest: "digest"
+}) {
+  const registry = parts.registry?.replace(/\/+$/, "");
+  if (registry && !hostPart.test(registry))
+    throw new InputError(
+      `${names.registry} ${quoteValue(parts.registry)} is not a registry host[:port] (e.g. ghcr.io)`
+    );
+  const repository = parseImageRef(parts.repository, names.repository);
+  if (repository.tag || repository.digest)
+    throw new InputError(
+      `${names.repository} ${quoteValue(parts.repository)} must not carry a tag or digest (set ${names.tag} or ${names.digest})`
+    );
+  if (parts.tag && !tagPattern.test(parts.tag))
+    throw new InputError(
+      `${names.tag} ${quoteValue(parts.tag)} may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
+    );
+  const base = registry ? `${registry}/${parts.repository}` : parts.repository;
   const text = base + (parts.tag ? `:${parts.tag}` : "") + (parts.digest ? `@${parts.digest}` : "");
-  return parseImageRef(text);
+  return parseImageRef(text, names.digest && parts.digest ? names.digest : "image");
 }
 function canonicalRepository(ref) {
   let registry = ref.registry ?? dockerHub;
@@ -28326,8 +29164,22 @@ function formatYamlPath(path) {
 // shared/src/yaml-edit/edit.ts
 var import_yaml6 = __toESM(require_dist(), 1);
 import { isDeepStrictEqual } from "node:util";
+var notYamlText = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
+function assertYamlText(text, file) {
+  const m = notYamlText.exec(text);
+  if (!m) return;
+  const before = text.slice(0, m.index);
+  const line = before.split("\n").length;
+  const column = m.index - before.lastIndexOf("\n");
+  const code = m[0].charCodeAt(0);
+  throw new InputError(
+    `contains ${code === 0 ? "a NUL byte" : `the control character U+${code.toString(16).toUpperCase().padStart(4, "0")}`}; YAML files are text`,
+    { file, line, column }
+  );
+}
 function setYamlValue(text, path, value, options) {
   const { file } = options;
+  assertYamlText(text, file);
   const docs = loadYamlDocuments(text, file);
   const where = formatYamlPath(path);
   const index = options.document ?? 0;
@@ -28348,7 +29200,7 @@ function setYamlValue(text, path, value, options) {
   const found = walk(loaded.doc, path, file);
   if (found.kind === "found") {
     const scalar = found.node;
-    const rendered = renderScalar(value, scalar, found.inFlow, file, loaded);
+    const rendered = renderScalar2(value, scalar, found.inFlow, file, loaded);
     const previous = scalar.value;
     if (Object.is(rendered.parsed, previous)) return { text, changed: false, previous };
     const [start, end] = scalarRange(scalar);
@@ -28397,6 +29249,7 @@ function setYamlValue(text, path, value, options) {
 }
 function deleteYamlKey(text, path, options) {
   const { file } = options;
+  assertYamlText(text, file);
   const docs = loadYamlDocuments(text, file);
   const loaded = docs[options.document ?? 0];
   if (!loaded) return { text, changed: false };
@@ -28435,12 +29288,13 @@ function deleteYamlKey(text, path, options) {
 }
 var containerListKeys = /* @__PURE__ */ new Set(["containers", "initContainers", "ephemeralContainers"]);
 function setContainerImages(text, target, file) {
+  assertYamlText(text, file);
   const docs = loadYamlDocuments(text, file);
   const seen = /* @__PURE__ */ new Set();
   const splices = [];
   const replacements = [];
   docs.forEach((loaded, document) => {
-    const visit = (node, path, inFlow) => {
+    const visit2 = (node, path, inFlow) => {
       if ((0, import_yaml6.isMap)(node)) {
         for (const pair of node.items) {
           const key = (0, import_yaml6.isScalar)(pair.key) ? String(pair.key.value) : void 0;
@@ -28455,7 +29309,7 @@ function setContainerImages(text, target, file) {
                 const after = target.retag(before);
                 seen.add(scalar);
                 if (after !== before) {
-                  const rendered = renderScalar(after, scalar, inFlow || !!node.flow, file, loaded);
+                  const rendered = renderScalar2(after, scalar, inFlow || !!node.flow, file, loaded);
                   const [start, end] = scalarRange(scalar);
                   splices.push({
                     start,
@@ -28469,15 +29323,15 @@ function setContainerImages(text, target, file) {
             }
             continue;
           }
-          visit(pair.value, childPath, inFlow || !!node.flow);
+          visit2(pair.value, childPath, inFlow || !!node.flow);
         }
       } else if ((0, import_yaml6.isSeq)(node)) {
         node.items.forEach(
-          (item, i) => visit(item, [...path, i], inFlow || !!node.flow)
+          (item, i) => visit2(item, [...path, i], inFlow || !!node.flow)
         );
       }
     };
-    visit(loaded.doc.contents, [], false);
+    visit2(loaded.doc.contents, [], false);
   });
   if (splices.length === 0) return { text, replacements };
   const out = splice(text, splices);
@@ -28543,7 +29397,7 @@ function scalarRange(scalar) {
   const range = scalar.range;
   return [range[0], range[1]];
 }
-function renderScalar(value, original, inFlow, file, loaded) {
+function renderScalar2(value, original, inFlow, file, loaded) {
   const style = original?.type ?? "PLAIN";
   if (style === "BLOCK_LITERAL" || style === "BLOCK_FOLDED") {
     throw new InputError(
@@ -28568,7 +29422,12 @@ function readPlain(value, inFlow) {
   const probe = inFlow ? `[${value}]` : `k: ${value}`;
   const doc = (0, import_yaml6.parseDocument)(probe, { version: "1.2" });
   if (doc.errors.length > 0 || doc.warnings.length > 0) return { ok: false };
-  const js = doc.toJS();
+  let js;
+  try {
+    js = doc.toJS();
+  } catch {
+    return { ok: false };
+  }
   if (inFlow)
     return Array.isArray(js) && js.length === 1 ? { ok: true, value: js[0] } : { ok: false };
   return js !== null && typeof js === "object" && Object.keys(js).length === 1 ? { ok: true, value: js.k } : { ok: false };
@@ -28712,6 +29571,7 @@ function imageFileFor(imagesDir, image, branch) {
   }
 }
 function readImageFile(text, file) {
+  assertYamlText(text, file);
   const { value } = loadYamlMapping(text, file);
   if (typeof value.image !== "string" || value.image === "")
     throw new InputError(`expected a top-level 'image:' with an image reference`, { file });
@@ -29024,30 +29884,33 @@ function globToRegExp(glob) {
 
 // shared/src/bump/repository.ts
 var namePart = /^[A-Za-z0-9_.-]+$/;
-function parseRepositorySpec(text, serverUrl = "https://github.com") {
+function parseRepositorySpec(text, serverUrl = "https://github.com", what = "repository") {
   const raw = text.trim();
   const server = serverUrl.replace(/\/+$/, "");
   const short = /^([^/\s]+)\/([^/\s]+?)(?:\.git)?$/.exec(raw);
   if (short && !raw.includes(":")) {
     const [, owner, repo] = short;
     if (!namePart.test(owner) || !namePart.test(repo) || owner.startsWith("."))
-      throw new InputError(`repository '${text}' is not owner/name`);
+      throw new InputError(`${what} ${quoteValue(text)} is not owner/name`);
     return { gitUrl: `${server}/${owner}/${repo}.git`, github: { owner, repo } };
   }
   let url;
   try {
+    if (raw.length > 2048 || /\s/.test(raw)) throw new Error("not a URL");
     url = new URL(raw);
   } catch {
     throw new InputError(
-      `repository '${text}' is neither owner/name nor a URL (expected e.g. acme/manifests or https://git.example.com/acme/manifests.git)`
+      `${what} ${quoteValue(text)} is neither owner/name nor a URL (expected e.g. acme/manifests or https://git.example.com/acme/manifests.git)`
     );
   }
   if (url.username || url.password)
     throw new InputError(
-      "repository URL must not contain credentials; pass the token in the token input"
+      `${what} URL must not contain credentials; pass the token in the token input`
     );
   if (!["https:", "http:", "file:"].includes(url.protocol))
-    throw new InputError(`repository '${text}': only https, http and file URLs are supported`);
+    throw new InputError(
+      `${what} ${quoteValue(text)}: only https, http and file URLs are supported`
+    );
   const onServer = `${url.protocol}//${url.host}` === new URL(server).origin;
   const path = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url.pathname);
   return {
@@ -29056,18 +29919,124 @@ function parseRepositorySpec(text, serverUrl = "https://github.com") {
   };
 }
 
+// shared/src/bump/validate.ts
+var maxBumpListEntries = 1e3;
+var maxRepoPathLength = 1024;
+var maxMessageTemplateLength = 16 * 1024;
+var maxTokenLength = 16 * 1024;
+var controlCharacters = /[\u0000-\u001f\u007f]/;
+function checkRepoPath(what, path, options = {}) {
+  const fail = (why) => {
+    throw new InputError(`${what}: ${quoteValue(path)} ${why}`);
+  };
+  if (path === "") fail("is empty");
+  if (path.length > maxRepoPathLength) fail(`is longer than ${maxRepoPathLength} characters`);
+  if (controlCharacters.test(path)) fail("contains a line break or control character");
+  if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path))
+    fail("is absolute; give a path inside the manifests repository");
+  if (path.includes("\\")) fail("contains '\\'; separate folders with '/'");
+  const segments = path.split("/");
+  if (segments.some((s) => s === "..")) fail("leaves the manifests repository ('..')");
+  if (segments.some((s) => s === "" || s === "."))
+    fail("has an empty or '.' folder; write it like deploy/api.yaml");
+  if (segments.some((s) => Buffer.byteLength(s) > 255)) fail("has a name longer than 255 bytes");
+  if (!options.glob && /[*?[]/.test(path)) fail("contains glob characters");
+  return path;
+}
+function checkBranchRef(what, branch) {
+  const bad = branch === "" || branch === "@" || branch.length > 255 || branch.startsWith("-") || branch.startsWith("/") || branch.endsWith("/") || branch.endsWith(".") || branch.endsWith(".lock") || branch.includes("..") || branch.includes("//") || branch.includes("@{") || branch.split("/").some((s) => s.startsWith(".")) || // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0020\u007f~^:?*[\\]/.test(branch);
+  if (bad)
+    throw new InputError(
+      `${what} ${quoteValue(branch)} is not a valid branch name (git refuses '..', spaces, ':', '~', '^', '?', '*', '[', '\\', a leading '-' or '/', and more)`
+    );
+  return branch;
+}
+function checkToken(what, token) {
+  if (token.length > maxTokenLength)
+    throw new InputError(
+      `${what} is ${token.length} characters long; a token is at most ${maxTokenLength}`
+    );
+  if (/[\s\u0000-\u001f\u007f]/.test(token))
+    throw new InputError(`${what} contains whitespace or a control character; check the secret`);
+}
+function checkTime(what, value, now = Date.now()) {
+  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+  const t = Date.parse(value);
+  if (!iso.test(value) || Number.isNaN(t))
+    throw new InputError(
+      `${what} must be an ISO-8601 time like 2026-11-26T07:00:00Z, got ${quoteValue(value)}`
+    );
+  if (t > now + 24 * 36e5)
+    throw new InputError(
+      `${what} ${quoteValue(value)} is in the future; a build time from the future would make every later build look older`
+    );
+  return value;
+}
+function checkLine(what, value, max) {
+  if (value.length > max)
+    throw new InputError(`${what} ${quoteValue(value)} is longer than ${max} characters`);
+  if (controlCharacters.test(value))
+    throw new InputError(`${what} ${quoteValue(value)} contains a line break or control character`);
+}
+function checkBumpRequest(request, now = Date.now(), label = (setting) => setting) {
+  const name = request.imageName;
+  if (name.length > 128 || !imageSourcePattern.test(name))
+    throw new InputError(
+      `${label("image-name")} ${quoteValue(name)} must be lowercase path segments like api or acme/api (letters, digits, '.', '_', '-'; at most 128 characters)`
+    );
+  try {
+    assertBranchName(request.branch);
+  } catch {
+    throw new InputError(
+      `${label("branch")} ${quoteValue(request.branch)} is not a valid branch name for an image file (no '..', spaces, control characters or '~^:?*[\\', no leading '.', '-' or '/', at most 200 characters)`
+    );
+  }
+  const imagesDir = request.imagesDir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+  if (imagesDir !== "" && imagesDir !== ".") checkRepoPath(label("images-dir"), imagesDir);
+  for (const [setting, list] of [
+    ["values", request.values.map((v) => v.file)],
+    ["manifests", request.manifests]
+  ]) {
+    const what = label(setting);
+    if (list.length > maxBumpListEntries)
+      throw new InputError(`${what} has ${list.length} entries; at most ${maxBumpListEntries}`);
+    for (const entry of list) checkRepoPath(what, entry, { glob: setting === "manifests" });
+  }
+  if (request.messageTemplate.length > maxMessageTemplateLength)
+    throw new InputError(
+      `${label("commit-message")} is ${request.messageTemplate.length} characters long; at most ${maxMessageTemplateLength}`
+    );
+  const p = request.provenance;
+  if (p.repository !== void 0) checkLine(label("source-repository"), p.repository, 512);
+  if (p.commit !== void 0 && !/^[0-9a-fA-F]{4,64}$/.test(p.commit))
+    throw new InputError(
+      `${label("source-commit")} ${quoteValue(p.commit)} must be a commit SHA (4 to 64 hexadecimal digits)`
+    );
+  if (p.ref !== void 0) checkLine(label("source-ref"), p.ref, 1024);
+  if (p.runUrl !== void 0) {
+    checkLine(label("run-url"), p.runUrl, 2048);
+    if (!/^https?:\/\/[^\s/]+/.test(p.runUrl))
+      throw new InputError(`${label("run-url")} ${quoteValue(p.runUrl)} must be an http(s) URL`);
+  }
+  if (p.builtAt !== void 0) checkTime(label("built-at"), p.builtAt, now);
+  if (p.committedAt !== void 0) checkTime(label("committed-at"), p.committedAt, now);
+}
+
 // shared/src/bump/run.ts
 var BumpConflictError = class extends Error {
-  constructor(attempts, lastReason, target) {
+  constructor(attempts, lastReason, target, serverFailures = 0) {
     super(
-      `${target}: gave up after ${attempts} attempt(s); the branch moved every time (${lastReason}). Raise max-attempts or retry the job.`
+      serverFailures === 0 ? `${target}: gave up after ${attempts} attempt(s); the branch moved every time (${lastReason}). Raise max-attempts or retry the job.` : `${target}: gave up after ${attempts} attempt(s); ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). Nothing was written. Raise max-attempts or retry the job.`
     );
     this.attempts = attempts;
     this.lastReason = lastReason;
+    this.serverFailures = serverFailures;
     this.name = "BumpConflictError";
   }
   attempts;
   lastReason;
+  serverFailures;
 };
 async function runBump(target, request, options) {
   const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -29075,10 +30044,11 @@ async function runBump(target, request, options) {
   const log = options.log ?? (() => void 0);
   const policy = options.backoff ?? defaultBackoff;
   const maxAttempts = Math.max(1, options.maxAttempts);
+  checkBumpRequest(request);
   let lastReason = "";
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const began = Date.now();
-    const snapshot = await target.open();
+  let serverFailures = 0;
+  const sent = /* @__PURE__ */ new Map();
+  const planOn = async (snapshot, attempt) => {
     const listing = needsListing(request) ? await snapshot.list() : void 0;
     const files = await snapshot.read(filesToRead(request, listing));
     const plan = planBump(files, request, listing);
@@ -29091,18 +30061,43 @@ async function runBump(target, request, options) {
       attempts: attempt,
       diff: plan.changes.map((c) => lineDiff(c.path, c.before, c.after)).join("\n")
     };
+    return { plan, base };
+  };
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const began = Date.now();
+    const snapshot = await target.open();
+    const lost = sent.get(snapshot.head);
+    if (lost) {
+      log(`the push of ${snapshot.head.slice(0, 7)} landed although its reply was lost`);
+      return { ...lost, outcome: "committed", commit: snapshot.head };
+    }
+    const { plan, base } = await planOn(snapshot, attempt);
     if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
     if (options.dryRun) return { ...base, outcome: "dry-run" };
     const written = await snapshot.write(plan.changes, plan.message);
     if (written.kind === "written") return { ...base, outcome: "committed", commit: written.commit };
     lastReason = written.reason;
+    if (written.commit) sent.set(written.commit, base);
+    if (written.kind === "failed") serverFailures++;
     if (attempt < maxAttempts) {
       const wait = backoffDelay(attempt, policy, random, Date.now() - began);
-      log(`attempt ${attempt} lost a race (${written.reason}); re-reading the branch in ${wait} ms`);
+      log(
+        written.kind === "failed" ? `attempt ${attempt} failed on the server (${written.reason}); re-reading the branch in ${wait} ms` : `attempt ${attempt} lost a race (${written.reason}); re-reading the branch in ${wait} ms`
+      );
       await sleep(wait);
     }
   }
-  throw new BumpConflictError(maxAttempts, lastReason, target.description);
+  if (sent.size > 0) {
+    const snapshot = await target.open();
+    const lost = sent.get(snapshot.head);
+    if (lost) {
+      log(`the push of ${snapshot.head.slice(0, 7)} landed although its reply was lost`);
+      return { ...lost, outcome: "committed", commit: snapshot.head };
+    }
+    const { plan, base } = await planOn(snapshot, maxAttempts);
+    if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
+  }
+  throw new BumpConflictError(maxAttempts, lastReason, target.description, serverFailures);
 }
 
 // shared/src/bump/value-edit.ts
@@ -29110,17 +30105,48 @@ function parseValueEdit(line, create, what = "values") {
   const m = /^([^:]+):([^=]+?)(?:=(\w+))?$/.exec(line.trim());
   if (!m)
     throw new InputError(
-      `${what}: '${line}' is not FILE:PATH or FILE:PATH=FIELD (e.g. helm/values.yaml:image.tag=tag)`
+      `${what}: ${quoteValue(line)} is not FILE:PATH or FILE:PATH=FIELD (e.g. helm/values.yaml:image.tag=tag)`
     );
   const field = m[3] ?? "ref";
   if (!Object.values(ImageField).includes(field))
     throw new InputError(
-      `${what}: field '${m[3]}' must be one of ${Object.values(ImageField).join(", ")}`
+      `${what}: field ${quoteValue(m[3])} must be one of ${Object.values(ImageField).join(", ")}`
     );
-  const file = m[1].trim();
-  if (file.startsWith("/") || file.split("/").includes(".."))
-    throw new InputError(`${what}: '${file}' must be a path inside the manifests repository`);
+  const file = checkRepoPath(what, m[1].trim());
   return { file, path: parseYamlPath(m[2].trim()), field, create };
+}
+
+// shared/src/bump/text.ts
+var strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+function decodeText(bytes, file) {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    let line = 1;
+    for (let i = 0; i < at; i++) if (bytes[i] === 10) line++;
+    throw new InputError(
+      `is not valid UTF-8 (byte 0x${bytes[at].toString(16).padStart(2, "0")} at offset ${at}); kit edits only UTF-8 text`,
+      { file, line }
+    );
+  }
+}
+function firstInvalidUtf8(bytes) {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const length = b < 128 ? 1 : b >= 194 && b <= 223 ? 2 : b >= 224 && b <= 239 ? 3 : b >= 240 && b <= 244 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    if (length > 1) {
+      const second = bytes[i + 1];
+      const low = b === 224 ? 160 : b === 240 ? 144 : 128;
+      const high = b === 237 ? 159 : b === 244 ? 143 : 191;
+      if (second < low || second > high) return i;
+      for (let k = 2; k < length; k++) if ((bytes[i + k] & 192) !== 128) return i;
+    }
+    i += length;
+  }
+  return bytes.length;
 }
 
 // shared/src/k8s/diff.ts
@@ -29131,25 +30157,27 @@ function readString(name, options = {}) {
   const value = getInput(name, { required: options.required ?? false });
   return value === "" ? options.fallback ?? "" : value;
 }
-function readBoolean(name, fallback) {
+function readBoolean(name, fallback2) {
   const raw = getInput(name);
-  if (raw === "") return fallback;
+  if (raw === "") return fallback2;
   if (["true", "True", "TRUE"].includes(raw)) return true;
   if (["false", "False", "FALSE"].includes(raw)) return false;
-  throw new Error(`Input '${name}' must be true or false, got '${raw}'`);
+  throw new Error(`Input '${name}' must be true or false, got ${quoteValue(raw)}`);
 }
 function readList(name) {
   return getInput(name).split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "");
 }
-function readInteger(name, fallback, min = 0, max = Number.MAX_SAFE_INTEGER) {
+function readInteger(name, fallback2, min = 0, max = Number.MAX_SAFE_INTEGER) {
   const raw = getInput(name);
-  if (raw === "") return fallback;
-  if (!/^-?\d+$/.test(raw)) throw new Error(`Input '${name}' must be a whole number, got '${raw}'`);
+  if (raw === "") return fallback2;
+  if (!/^-?\d+$/.test(raw))
+    throw new Error(`Input '${name}' must be a whole number, got ${quoteValue(raw)}`);
   const n = Number(raw);
   if (n < min || n > max)
     throw new Error(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
   return n;
 }
+var maxDurationMs = 7 * 24 * 36e5;
 
 // shared/src/action/report.ts
 function writeOutput(name, value) {
@@ -29398,7 +30426,7 @@ var GitHubSnapshot = class {
         );
         content = blob.data.content;
       }
-      out.set(path, Buffer.from(content, "base64").toString("utf8"));
+      out.set(path, decodeText(Buffer.from(content, "base64"), path));
     }
     return out;
   }
@@ -29735,7 +30763,7 @@ var GitSnapshot = class {
       const size = Number(header.split(" ")[2]);
       if (!header.startsWith(blob.oid) || Number.isNaN(size))
         throw new GitCommandError(`unexpected git cat-file output for ${blob.path}: ${header}`, "");
-      out.set(blob.path, data.subarray(nl + 1, nl + 1 + size).toString("utf8"));
+      out.set(blob.path, decodeText(data.subarray(nl + 1, nl + 1 + size), blob.path));
       offset = nl + 1 + size + 1;
     }
     return out;
@@ -29796,15 +30824,19 @@ mark :1
     if (r.code === 0) return { kind: "written", commit };
     const text = this.redactor.scrub(r.stdout.toString("utf8")) + "\n" + r.stderr;
     const reason = conflictReason(text);
-    if (reason) return { kind: "conflict", reason };
+    if (reason) return { kind: "conflict", reason, commit };
     if (/pre-receive hook declined|protected branch|hook declined/i.test(text))
       throw new InputError(
         `the server refused the push to '${this.branch}' (a protected branch or a hook): ${firstLines(text.replace(/^To .*$/m, ""))}. Use mode: pull-request for protected branches.`
       );
-    if (/Authentication failed|could not read Username|terminal prompts disabled|403/i.test(text))
+    if (/Authentication failed|could not read Username|terminal prompts disabled|HTTP 40[13]\b|returned error: 40[13]\b/i.test(
+      text
+    ))
       throw new InputError(
         `push to '${this.branch}' was refused: the token cannot write (it needs contents: write)`
       );
+    const transient = transientReason(text);
+    if (transient) return { kind: "failed", reason: transient, commit };
     throw new GitCommandError(`push to '${this.branch}' failed: ${firstLines(text)}`, text);
   }
 };
@@ -29815,6 +30847,18 @@ function conflictReason(text) {
       /cannot lock ref|failed to update ref|failed to lock|incorrect old value|reference already exists/i,
       "ref update conflict"
     ]
+  ];
+  for (const [re, reason] of checks) if (re.test(text)) return reason;
+  return void 0;
+}
+function transientReason(text) {
+  const status = /(?:HTTP|returned error:) (5\d\d)\b/.exec(text);
+  if (status) return `HTTP ${status[1]} from the server`;
+  const checks = [
+    [/Connection reset|Recv failure|Send failure|Empty reply from server/i, "connection reset"],
+    [/timed out|Operation too slow/i, "timed out"],
+    [/Failed to connect|Couldn't connect|Connection refused/i, "cannot connect"],
+    [/remote end hung up|unexpected disconnect|early EOF|RPC failed/i, "connection dropped"]
   ];
   for (const [re, reason] of checks) if (re.test(text)) return reason;
   return void 0;
@@ -29836,7 +30880,11 @@ var defaultGitAuthor = {
 };
 async function deployImage(settings, io) {
   const { repository, request, token } = settings;
-  if (token) io.redactor.add(token);
+  if (token) {
+    io.redactor.add(token);
+    checkToken("the token", token);
+  }
+  if (settings.targetBranch !== "") checkBranchRef("target-branch", settings.targetBranch);
   const github = repository.github;
   const needsApi = settings.transport === "api" || settings.mode === "pull-request";
   if (needsApi && !github)
@@ -29997,9 +31045,11 @@ function readSettings(env = process.env, now = /* @__PURE__ */ new Date()) {
   const serverUrl = env.GITHUB_SERVER_URL || "https://github.com";
   const repository = parseRepositorySpec(
     readString(Inputs.repository, { required: true }),
-    serverUrl
+    serverUrl,
+    `Input '${Inputs.repository}'`
   );
   const token = readString(Inputs.token);
+  if (token) checkToken(`Input '${Inputs.token}'`, token);
   const image = readImage();
   const branch = readString(Inputs.branch) || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || "";
   if (branch === "")
@@ -30014,14 +31064,15 @@ function readSettings(env = process.env, now = /* @__PURE__ */ new Date()) {
     (line) => parseValueEdit(line, create, `Input '${Inputs.values}'`)
   );
   const builtAt = readString(Inputs.builtAt) || now.toISOString();
+  checkTime(`Input '${Inputs.builtAt}'`, builtAt, now.getTime());
   const committedAt = readString(Inputs.committedAt);
-  if (committedAt !== "" && Number.isNaN(Date.parse(committedAt)))
+  if (committedAt !== "") checkTime(`Input '${Inputs.committedAt}'`, committedAt, now.getTime());
+  const targetBranch = readString(Inputs.targetBranch);
+  if (targetBranch !== "") checkBranchRef(`Input '${Inputs.targetBranch}'`, targetBranch);
+  const apiUrl = readString(Inputs.apiUrl) || env.GITHUB_API_URL || "https://api.github.com";
+  if (apiUrl.length > 2048 || !/^https?:\/\/[^\s/]+[^\s]*$/.test(apiUrl))
     throw new InputError(
-      `Input '${Inputs.committedAt}' must be an ISO-8601 time, got '${committedAt}'`
-    );
-  if (Number.isNaN(Date.parse(builtAt)))
-    throw new InputError(
-      `Input '${Inputs.builtAt}' must be an ISO-8601 time like 2026-11-26T07:00:00Z, got '${builtAt}'`
+      `Input '${Inputs.apiUrl}' must be an http(s) URL, got ${quoteValue(apiUrl)}`
     );
   const sourceRepository = readString(Inputs.sourceRepository) || env.GITHUB_REPOSITORY || void 0;
   const runUrl = readString(Inputs.runUrl) || (env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : void 0);
@@ -30048,18 +31099,19 @@ function readSettings(env = process.env, now = /* @__PURE__ */ new Date()) {
     throw new InputError(
       `Nothing to do: '${Inputs.imageFile}' is false and neither '${Inputs.values}' nor '${Inputs.manifests}' is set`
     );
+  checkBumpRequest(request, now.getTime(), (input) => `Input '${input}'`);
   return {
     repository,
     token: token || void 0,
     transport,
     mode,
-    targetBranch: readString(Inputs.targetBranch),
+    targetBranch,
     request,
     dryRun: readBoolean(Inputs.dryRun, false),
     maxAttempts: readInteger(Inputs.maxAttempts, 10, 1, 100),
     author: parseIdentity(Inputs.author, readString(Inputs.author)),
     committer: parseIdentity(Inputs.committer, readString(Inputs.committer)),
-    apiUrl: readString(Inputs.apiUrl) || env.GITHUB_API_URL || "https://api.github.com",
+    apiUrl,
     tempDir: env.RUNNER_TEMP || void 0
   };
 }
@@ -30068,18 +31120,28 @@ function readImage() {
   const digest = readString(Inputs.digest) || void 0;
   const repositoryPart = readString(Inputs.imageRepository);
   let ref;
+  const registry = readString(Inputs.registry);
+  const tag = readString(Inputs.tag);
   if (full !== "") {
     if (repositoryPart !== "")
       throw new InputError(
         `Set either '${Inputs.image}' or '${Inputs.imageRepository}' (with registry and tag), not both`
       );
+    if (registry !== "" || tag !== "")
+      throw new InputError(
+        `Inputs '${Inputs.registry}' and '${Inputs.tag}' go with '${Inputs.imageRepository}'; '${Inputs.image}' already holds the whole reference`
+      );
     ref = parseImageRef(full, `Input '${Inputs.image}'`);
   } else if (repositoryPart !== "") {
-    ref = imageRefFromParts({
-      registry: readString(Inputs.registry),
-      repository: repositoryPart,
-      tag: readString(Inputs.tag) || void 0
-    });
+    ref = imageRefFromParts(
+      { registry, repository: repositoryPart, tag: tag || void 0 },
+      {
+        registry: `Input '${Inputs.registry}'`,
+        repository: `Input '${Inputs.imageRepository}'`,
+        tag: `Input '${Inputs.tag}'`,
+        digest: `Input '${Inputs.digest}'`
+      }
+    );
   } else {
     throw new InputError(
       `Input '${Inputs.image}' is required (or '${Inputs.imageRepository}' with '${Inputs.tag}')`
@@ -30088,7 +31150,7 @@ function readImage() {
   if (digest) {
     if (ref.digest && ref.digest !== digest)
       throw new InputError(
-        `Input '${Inputs.digest}' (${digest}) differs from the digest in '${Inputs.image}' (${ref.digest})`
+        `Input '${Inputs.digest}' (${quoteValue(digest)}) differs from the digest in '${Inputs.image}' (${ref.digest})`
       );
     ref = parseImageRef(
       `${formatImageRef({ ...ref, digest: void 0 })}@${digest}`,
@@ -30113,17 +31175,19 @@ function headCommitTime(env) {
 }
 function parseIdentity(input, value) {
   if (value === "") return void 0;
-  const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value);
+  const m = value.length <= 512 ? /^\s*([^<>\n]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value) : null;
   if (!m)
     throw new InputError(
-      `Input '${input}' must look like 'Name <email@example.com>', got '${value}'`
+      `Input '${input}' must look like 'Name <email@example.com>', got ${quoteValue(value)}`
     );
   return { name: m[1], email: m[2] };
 }
-function oneOf(name, allowed, fallback) {
-  const value = readString(name) || fallback;
+function oneOf(name, allowed, fallback2) {
+  const value = readString(name) || fallback2;
   if (!allowed.includes(value))
-    throw new InputError(`Input '${name}' must be one of ${allowed.join(", ")}, got '${value}'`);
+    throw new InputError(
+      `Input '${name}' must be one of ${allowed.join(", ")}, got ${quoteValue(value)}`
+    );
   return value;
 }
 

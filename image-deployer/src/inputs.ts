@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs'
 import {
+  checkBranchRef,
+  checkBumpRequest,
+  checkTime,
+  checkToken,
   defaultCommitMessage,
   defaultImageName,
   formatImageRef,
@@ -8,6 +12,7 @@ import {
   parseImageRef,
   parseRepositorySpec,
   parseValueEdit,
+  quoteValue,
   type BumpRequest,
   type ImageRef
 } from '../../shared/src/index.js'
@@ -28,9 +33,11 @@ export function readSettings(
   const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com'
   const repository = parseRepositorySpec(
     readString(Inputs.repository, { required: true }),
-    serverUrl
+    serverUrl,
+    `Input '${Inputs.repository}'`
   )
   const token = readString(Inputs.token)
+  if (token) checkToken(`Input '${Inputs.token}'`, token)
   const image = readImage()
 
   const branch = readString(Inputs.branch) || env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || ''
@@ -47,14 +54,15 @@ export function readSettings(
     parseValueEdit(line, create, `Input '${Inputs.values}'`)
   )
   const builtAt = readString(Inputs.builtAt) || now.toISOString()
+  checkTime(`Input '${Inputs.builtAt}'`, builtAt, now.getTime())
   const committedAt = readString(Inputs.committedAt)
-  if (committedAt !== '' && Number.isNaN(Date.parse(committedAt)))
+  if (committedAt !== '') checkTime(`Input '${Inputs.committedAt}'`, committedAt, now.getTime())
+  const targetBranch = readString(Inputs.targetBranch)
+  if (targetBranch !== '') checkBranchRef(`Input '${Inputs.targetBranch}'`, targetBranch)
+  const apiUrl = readString(Inputs.apiUrl) || env.GITHUB_API_URL || 'https://api.github.com'
+  if (apiUrl.length > 2048 || !/^https?:\/\/[^\s/]+[^\s]*$/.test(apiUrl))
     throw new InputError(
-      `Input '${Inputs.committedAt}' must be an ISO-8601 time, got '${committedAt}'`
-    )
-  if (Number.isNaN(Date.parse(builtAt)))
-    throw new InputError(
-      `Input '${Inputs.builtAt}' must be an ISO-8601 time like 2026-11-26T07:00:00Z, got '${builtAt}'`
+      `Input '${Inputs.apiUrl}' must be an http(s) URL, got ${quoteValue(apiUrl)}`
     )
 
   const sourceRepository = readString(Inputs.sourceRepository) || env.GITHUB_REPOSITORY || undefined
@@ -87,19 +95,21 @@ export function readSettings(
     throw new InputError(
       `Nothing to do: '${Inputs.imageFile}' is false and neither '${Inputs.values}' nor '${Inputs.manifests}' is set`
     )
+  // Names that become paths, and provenance, are checked now (the core checks them again).
+  checkBumpRequest(request, now.getTime(), (input) => `Input '${input}'`)
 
   return {
     repository,
     token: token || undefined,
     transport,
     mode,
-    targetBranch: readString(Inputs.targetBranch),
+    targetBranch,
     request,
     dryRun: readBoolean(Inputs.dryRun, false),
     maxAttempts: readInteger(Inputs.maxAttempts, 10, 1, 100),
     author: parseIdentity(Inputs.author, readString(Inputs.author)),
     committer: parseIdentity(Inputs.committer, readString(Inputs.committer)),
-    apiUrl: readString(Inputs.apiUrl) || env.GITHUB_API_URL || 'https://api.github.com',
+    apiUrl,
     tempDir: env.RUNNER_TEMP || undefined
   }
 }
@@ -110,18 +120,28 @@ function readImage(): ImageRef {
   const digest = readString(Inputs.digest) || undefined
   const repositoryPart = readString(Inputs.imageRepository)
   let ref: ImageRef
+  const registry = readString(Inputs.registry)
+  const tag = readString(Inputs.tag)
   if (full !== '') {
     if (repositoryPart !== '')
       throw new InputError(
         `Set either '${Inputs.image}' or '${Inputs.imageRepository}' (with registry and tag), not both`
       )
+    if (registry !== '' || tag !== '')
+      throw new InputError(
+        `Inputs '${Inputs.registry}' and '${Inputs.tag}' go with '${Inputs.imageRepository}'; '${Inputs.image}' already holds the whole reference`
+      )
     ref = parseImageRef(full, `Input '${Inputs.image}'`)
   } else if (repositoryPart !== '') {
-    ref = imageRefFromParts({
-      registry: readString(Inputs.registry),
-      repository: repositoryPart,
-      tag: readString(Inputs.tag) || undefined
-    })
+    ref = imageRefFromParts(
+      { registry, repository: repositoryPart, tag: tag || undefined },
+      {
+        registry: `Input '${Inputs.registry}'`,
+        repository: `Input '${Inputs.imageRepository}'`,
+        tag: `Input '${Inputs.tag}'`,
+        digest: `Input '${Inputs.digest}'`
+      }
+    )
   } else {
     throw new InputError(
       `Input '${Inputs.image}' is required (or '${Inputs.imageRepository}' with '${Inputs.tag}')`
@@ -130,7 +150,7 @@ function readImage(): ImageRef {
   if (digest) {
     if (ref.digest && ref.digest !== digest)
       throw new InputError(
-        `Input '${Inputs.digest}' (${digest}) differs from the digest in '${Inputs.image}' (${ref.digest})`
+        `Input '${Inputs.digest}' (${quoteValue(digest)}) differs from the digest in '${Inputs.image}' (${ref.digest})`
       )
     ref = parseImageRef(
       `${formatImageRef({ ...ref, digest: undefined })}@${digest}`,
@@ -165,10 +185,10 @@ function headCommitTime(env: NodeJS.ProcessEnv): string | undefined {
 
 function parseIdentity(input: string, value: string): { name: string; email: string } | undefined {
   if (value === '') return undefined
-  const m = /^\s*([^<>]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value)
+  const m = value.length <= 512 ? /^\s*([^<>\n]+?)\s*<([^<>\s]+@[^<>\s]+)>\s*$/.exec(value) : null
   if (!m)
     throw new InputError(
-      `Input '${input}' must look like 'Name <email@example.com>', got '${value}'`
+      `Input '${input}' must look like 'Name <email@example.com>', got ${quoteValue(value)}`
     )
   return { name: m[1], email: m[2] }
 }
@@ -176,6 +196,8 @@ function parseIdentity(input: string, value: string): { name: string; email: str
 function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
   const value = readString(name) || fallback
   if (!(allowed as readonly string[]).includes(value))
-    throw new InputError(`Input '${name}' must be one of ${allowed.join(', ')}, got '${value}'`)
+    throw new InputError(
+      `Input '${name}' must be one of ${allowed.join(', ')}, got ${quoteValue(value)}`
+    )
   return value as T
 }

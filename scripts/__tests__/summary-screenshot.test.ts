@@ -62,6 +62,36 @@ describe('summary-screenshot --html-only', () => {
     expect(html).not.toMatch(/<script|alert\(1\)|onerror|javascript:/)
   })
 
+  it('opens only the outermost <details> with --expand-outer', () => {
+    const nested = join(dir, 'nested.md')
+    writeFileSync(
+      nested,
+      [
+        '<details><summary>prod-eu: 1 created</summary>',
+        '',
+        '<details><summary>the new object</summary>',
+        '',
+        'body',
+        '',
+        '</details>',
+        '',
+        '</details>',
+        '',
+        '<details><summary>staging</summary>',
+        '',
+        'x',
+        '',
+        '</details>'
+      ].join('\n')
+    )
+    const r = run(['--html-only', '--expand-outer', '--out', dir, nested])
+    expect(r.status).toBe(0)
+    const page = readFileSync(join(dir, 'nested.html'), 'utf8')
+    expect(page).toContain('<details open><summary>prod-eu: 1 created</summary>')
+    expect(page).toContain('<details><summary>the new object</summary>')
+    expect(page).toContain('<details open><summary>staging</summary>')
+  })
+
   it('refuses bad usage with exit code 2', () => {
     expect(run(['--html-only']).status).toBe(2)
     expect(run(['--html-only', '--width', 'wide', md]).status).toBe(2)

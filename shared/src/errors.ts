@@ -16,3 +16,23 @@ export class InputError extends Error {
     this.name = 'InputError'
   }
 }
+
+/** Longest part of a value an error message quotes. */
+export const maxQuotedLength = 80
+
+/**
+ * A value as an error message quotes it: in single quotes, line breaks and other control
+ * characters escaped (so a value cannot add lines to a log or forge a workflow command), and
+ * cut after `max` characters with its length, so a 100 KB input does not become a 100 KB
+ * error line: `'aaaa…' (122880 characters)`.
+ */
+export function quoteValue(value: string, max = maxQuotedLength): string {
+  const escape = (s: string): string =>
+    // eslint-disable-next-line no-control-regex
+    s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+      const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+      return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+    })
+  if (value.length <= max) return `'${escape(value)}'`
+  return `'${escape(value.slice(0, max))}…' (${value.length} characters)`
+}

@@ -19,7 +19,7 @@ import {
 } from '../../../shared/src/index.js'
 import { deployImage } from '../../../shared/src/github/index.js'
 import { type Command, ExitCode, UsageError } from '../command.js'
-import { color, err, out } from '../term.js'
+import { color, err, errColor, out } from '../term.js'
 
 const help = `kit bump — record a new image in a manifests repository (the image-deployer's core)
 
@@ -138,7 +138,7 @@ export const bumpCommand: Command = {
       force: v.force ?? false,
       messageTemplate: v.message ?? defaultCommitMessage
     }
-    const log = (line: string): void => err(color.dim(line))
+    const log = (line: string): void => err(errColor.dim(line))
 
     let result: BumpResult & { branch?: string; pullRequestUrl?: string }
     if (isLocalDir(v.repo)) {

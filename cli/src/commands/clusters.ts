@@ -5,7 +5,7 @@ import {
   upClusters
 } from '../../../testinfra/clusters/local-clusters.js'
 import { type Command, ExitCode, UsageError } from '../command.js'
-import { color, err, out } from '../term.js'
+import { color, err, errColor, out } from '../term.js'
 
 const help = `kit clusters — real local Kubernetes clusters for tests and the demo
 
@@ -35,7 +35,7 @@ export const clustersCommand: Command = {
       options: { names: { type: 'string' }, nodes: { type: 'string' } }
     })
     const [action, countArg] = positionals
-    const log = (line: string): void => err(color.dim(line))
+    const log = (line: string): void => err(errColor.dim(line))
     switch (action) {
       case 'up': {
         const names = values.names

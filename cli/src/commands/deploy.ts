@@ -5,32 +5,27 @@ import { parseArgs } from 'node:util'
 import type { DeployLog } from '../../../shared/src/deploy/cluster/types.js'
 import {
   fleetDefaults,
-  formatDuration,
   gitCommitTime,
   gitHead,
-  headline,
-  objectName,
   parseClusterLabels,
   parseCommitTime,
   parseKeyValues,
   parseKubeconfigsInput,
   inventoryNameProblem,
   registerCredential,
-  renderClusterLog,
   renderOutputs,
   renderSummary,
   runDeploy,
   runIdentity,
   sendWebhook,
   shouldFail,
-  sortRows,
-  type DeployRequest,
-  type FleetReport
+  type DeployRequest
 } from '../../../shared/src/deploy/fleet/index.js'
 import { parseDuration } from '../../../shared/src/action/inputs.js'
 import { Redactor } from '../../../shared/src/secrets/redact.js'
 import { type Command, ExitCode, UsageError } from '../command.js'
-import { color, err, out } from '../term.js'
+import { color, err, errColor, out } from '../term.js'
+import { ClusterProgress, reportLines } from './deploy-output.js'
 
 const sharedOptions = `Credentials (one or more; default: $KUBECONFIG, else ~/.kube/config):
   --kubeconfig <file>        one kubeconfig with a context per cluster
@@ -236,38 +231,6 @@ export function requestFromArgs(
   return { request, json: values.json ?? false, summary: values.summary }
 }
 
-const paint = {
-  changed: color.green,
-  unchanged: color.dim,
-  failed: color.red,
-  'rolled-back': color.yellow,
-  skipped: color.yellow
-} as const
-
-function printReport(report: FleetReport, mode: 'deploy' | 'diff', redactor: Redactor): void {
-  for (const row of sortRows(report.rows)) {
-    out(
-      `${paint[row.outcome](row.outcome.padEnd(11))} ${row.cluster.padEnd(20)} ${String(row.objectsChanged).padStart(4)} changed  ${formatDuration(row.durationMs).padStart(7)}${row.reason ? `  ${redactor.scrub(row.reason)}` : ''}`
-    )
-    if (mode === 'diff') {
-      for (const c of row.changes.filter((x) => x.action !== 'unchanged')) {
-        out(
-          `  ${c.action.padEnd(10)} ${objectName(c)}${c.message ? color.dim(` — ${c.message}`) : ''}`
-        )
-        if (c.diff)
-          for (const l of redactor.scrub(c.diff).split('\n'))
-            out(`    ${l.startsWith('+') ? color.green(l) : l.startsWith('-') ? color.red(l) : l}`)
-      }
-    } else if (row.failures.length) {
-      for (const l of renderClusterLog(row)
-        .slice(1)
-        .filter((x) => x.includes('FAILED') || x.includes('event:')))
-        out(redactor.scrub(l))
-    }
-  }
-  out(`${report.result === 'success' ? color.green('✔') : color.red('✘')} ${headline(report)}`)
-}
-
 async function runCommand(args: string[], mode: 'deploy' | 'diff'): Promise<number> {
   const redactor = new Redactor()
   const mask = (v: string): void => {
@@ -275,18 +238,15 @@ async function runCommand(args: string[], mode: 'deploy' | 'diff'): Promise<numb
   }
   const { request, json, summary } = requestFromArgs(args, mode, process.env, mask)
   const clean = (m: string): string => redactor.scrub(m)
+  const debug = process.env.KIT_DEBUG !== undefined && process.env.KIT_DEBUG !== ''
   const log: DeployLog = {
-    info: (m) => err(color.dim(clean(m))),
-    warning: (m) => err(color.yellow(`warning: ${clean(m)}`)),
+    info: (m) => err(errColor.dim(clean(m))),
+    warning: (m) => err(errColor.yellow(`warning: ${clean(m)}`)),
     debug: (m) => {
-      if (process.env.KIT_DEBUG) err(color.dim(clean(m)))
+      if (debug) err(errColor.dim(clean(m)))
     }
   }
-  const logFor = (cluster: string): DeployLog => ({
-    info: (m) => log.info(`[${cluster}] ${m}`),
-    warning: (m) => log.warning(`[${cluster}] ${m}`),
-    debug: (m) => log.debug(`[${cluster}] ${m}`)
-  })
+  const progress = new ClusterProgress(err, errColor, { debug, clean })
   const cancel = new AbortController()
   const onSignal = (): void => cancel.abort(new Error('interrupted'))
   process.once('SIGINT', onSignal)
@@ -295,12 +255,16 @@ async function runCommand(args: string[], mode: 'deploy' | 'diff'): Promise<numb
     const identity = runIdentity(process.env)
     const report = await runDeploy(request, identity, {
       log,
-      logFor,
+      logFor: (cluster) => progress.logFor(cluster),
+      onClusterDone: (row) => progress.done(row, request.dryRun),
       redactor,
       cancel: cancel.signal
     })
     if (json) out(clean(JSON.stringify(renderOutputs(report), null, 2)))
-    else printReport(report, mode, redactor)
+    else {
+      if (report.rows.length > 0) err()
+      for (const line of reportLines(report, mode, color, clean)) out(line)
+    }
     if (summary) writeFileSync(summary, clean(renderSummary(report, `kit ${mode}`)))
     if (request.webhookUrl) {
       await sendWebhook(request.webhookUrl, report, { commit: request.commit }, { redactor }).catch(

@@ -6,10 +6,12 @@ import {
   isTrackedByGit,
   RenderFailedError,
   runRender,
+  skippedServices,
   type RenderMode
 } from '../../../shared/src/index.js'
 import { type Command, ExitCode, UsageError } from '../command.js'
-import { color, err, out } from '../term.js'
+import { plural } from '../../../shared/src/text/plural.js'
+import { color, err, errColor, out } from '../term.js'
 
 const help = `kit render — render a manifests repository into one folder per cluster
 
@@ -88,20 +90,21 @@ export const renderCommand: Command = {
           services: list(values.service)
         },
         mode,
-        env: process.env,
-        log: values.json ? undefined : (line) => err(color.dim(line))
+        env: process.env
+        // No per-cluster progress: the render takes seconds and the result below lists every
+        // cluster once; progress lines would print each cluster twice.
       })
     } catch (e) {
       if (e instanceof RenderFailedError) {
-        for (const p of e.problems) err(`${color.red('error:')} ${formatProblem(p)}`)
-        err(color.red(`render failed (${e.problems.length} problems); nothing was written`))
+        for (const p of e.problems) err(`${errColor.red('error:')} ${formatProblem(p)}`)
+        err(errColor.red(`render failed (${plural(e.total, 'problem')}); nothing was written`))
         return ExitCode.failed
       }
       throw e
     }
     if (mode === 'write' && result.secrets.length > 0 && (await isTrackedByGit(result.outputDir))) {
       err(
-        color.yellow(
+        errColor.yellow(
           `warning: ${result.outputDir} is tracked by git and the render used env.* values (Secrets); do not commit it`
         )
       )
@@ -125,15 +128,21 @@ export const renderCommand: Command = {
       )
     } else {
       for (const c of result.clusters) {
-        out(`${color.green('●')} ${c.name}  ${c.services} services, ${c.files} files`)
-        for (const s of c.skipped)
-          out(
-            `    ${s.warning ? color.yellow('skipped') : color.dim('skipped')} ${s.name}: ${s.reason}`
-          )
+        const skipped = c.skipped.length
+          ? color.dim(`, skipped: ${c.skipped.map((s) => s.name).join(', ')}`)
+          : ''
+        out(
+          `${color.green('●')} ${c.name}  ${plural(c.services, 'service')}, ${plural(c.files, 'file')}${skipped}`
+        )
       }
       for (const d of result.disabled) out(`${color.dim('○')} ${d}  disabled`)
+      // Why services were skipped, once per service and reason (not once per cluster).
+      for (const s of skippedServices(result.clusters))
+        out(
+          `${s.warning ? color.yellow('skipped') : color.dim('skipped')} ${s.service} on ${s.clusters.join(', ')}: ${s.reason}`
+        )
       const { counts } = result
-      const what = `${counts.services} services on ${counts.clusters} clusters, ${counts.files} files`
+      const what = `${plural(counts.services, 'service')} on ${plural(counts.clusters, 'cluster')}, ${plural(counts.files, 'file')}`
       if (mode === 'dry-run') out(`dry run: rendered ${what}; nothing written`)
       else if (mode === 'write') out(`rendered ${what} into ${result.outputDir}`)
     }
@@ -141,8 +150,8 @@ export const renderCommand: Command = {
       if (result.differences.length > 0) {
         for (const d of result.differences) err(`  ${d}`)
         err(
-          color.red(
-            `${result.outputDir} is not up to date (${result.differences.length} differences); run kit render`
+          errColor.red(
+            `${result.outputDir} is not up to date (${plural(result.differences.length, 'difference')}); run kit render`
           )
         )
         return ExitCode.failed

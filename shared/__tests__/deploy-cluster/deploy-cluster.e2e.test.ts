@@ -3,9 +3,11 @@
  * kwok nodes). Each test works in a namespace of its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node'
 import { testClusters, uniqueName, type TestCluster } from '../../../testinfra/jest/clusters.js'
 import { createClusterClient } from '../../src/k8s/client/client.js'
 import { deployCluster } from '../../src/deploy/cluster/deploy.js'
+import { appliedHashAnnotation } from '../../src/k8s/change.js'
 import type { KubeObject } from '../../src/k8s/types.js'
 import { expectOutcome, fastOptions, manifestsFrom } from './helpers.js'
 
@@ -464,5 +466,197 @@ data: { mode: ${mode} }
     )
     expect(created.changes.map((c) => c.action)).toEqual(['created', 'created'])
     expect(await client.get({ apiVersion: 'v1', kind: 'Namespace', name: fresh })).toBeUndefined()
+  })
+})
+
+describe('deployCluster change detection on a real cluster', () => {
+  it('corrects drift someone made live, applies removed fields, then writes nothing', async () => {
+    const ns = ownNamespace('dc-drift')
+    const yaml = (configExtra: string, annotations: string, password = 'first-pass-1') =>
+      deploymentYaml(ns, 'web', 'example.com/web:1.0') +
+      `---
+apiVersion: v1
+kind: Secret
+metadata: { name: web-secret, namespace: ${ns} }
+stringData: { password: ${password} }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-config
+  namespace: ${ns}
+${annotations}
+data:
+  mode: blue
+${configExtra}`
+    const full = manifestsFrom(yaml('  extra: "yes"\n', '  annotations: { team: shop }\n'))
+    const firstOptions = fastOptions()
+    expectOutcome(await deployCluster(cluster, full, firstOptions), firstOptions, 'changed')
+
+    // Someone edits the live objects with another tool (kubectl edit / patch).
+    const other = KubernetesObjectApi.makeApiClient(cluster.kubeConfig)
+    await other.patch(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: ns },
+        spec: {
+          template: { spec: { containers: [{ name: 'app', image: 'example.com/web:hotfix' }] } }
+        }
+      } as never,
+      undefined,
+      undefined,
+      'kubectl-edit',
+      undefined,
+      PatchStrategy.StrategicMergePatch
+    )
+    await other.patch(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'web-config', namespace: ns },
+        data: { mode: 'red' }
+      } as never,
+      undefined,
+      undefined,
+      'kubectl-edit',
+      undefined,
+      PatchStrategy.MergePatch
+    )
+    const driftOptions = fastOptions()
+    const corrected = await deployCluster(cluster, full, driftOptions)
+    expectOutcome(corrected, driftOptions, 'changed')
+    expect(corrected.changes.map((c) => `${c.kind}:${c.action}`).sort()).toEqual([
+      'ConfigMap:configured',
+      'Deployment:configured',
+      'Namespace:unchanged',
+      'Secret:unchanged'
+    ])
+    expect(corrected.changes.find((c) => c.kind === 'ConfigMap')?.diff).toContain(
+      '-   mode: red\n+   mode: blue'
+    )
+    const image = async () =>
+      (
+        (
+          await client.get({
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            namespace: ns,
+            name: 'web'
+          })
+        )?.spec as { template: { spec: { containers: { image: string }[] } } }
+      ).template.spec.containers[0].image
+    expect(await image()).toBe('example.com/web:1.0')
+    const config = () =>
+      client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'web-config' })
+    expect((await config())?.data).toEqual({ mode: 'blue', extra: 'yes' })
+
+    // A key and an annotation leave the manifest: both leave the live object.
+    const trimmed = manifestsFrom(yaml('', ''))
+    const trimOptions = fastOptions()
+    const removed = await deployCluster(cluster, trimmed, trimOptions)
+    expectOutcome(removed, trimOptions, 'changed')
+    expect(removed.changes.filter((c) => c.action !== 'unchanged').map((c) => c.kind)).toEqual([
+      'ConfigMap'
+    ])
+    const live = await config()
+    expect(live?.data).toEqual({ mode: 'blue' })
+    expect(live?.metadata.annotations?.team).toBeUndefined()
+    expect(live?.metadata.annotations?.[appliedHashAnnotation]).toMatch(/^[0-9a-f]{16}$/)
+
+    // A new Secret value (the hash leaves Secret values out): found by comparing the values.
+    const rotated = manifestsFrom(yaml('', '', 'second-pass-2'))
+    const rotateOptions = fastOptions()
+    const rotatedResult = await deployCluster(cluster, rotated, rotateOptions)
+    expectOutcome(rotatedResult, rotateOptions, 'changed')
+    expect(
+      rotatedResult.changes.filter((c) => c.action !== 'unchanged').map((c) => c.kind)
+    ).toEqual(['Secret'])
+    const secret = await client.get({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace: ns,
+      name: 'web-secret'
+    })
+    expect((secret?.data as Record<string, string>).password).toBe(
+      Buffer.from('second-pass-2').toString('base64')
+    )
+    expect(JSON.stringify(rotatedResult) + rotateOptions.log.text()).not.toContain('second-pass-2')
+
+    const before = await settledResourceVersions(ns)
+    const again = await deployCluster(cluster, rotated, fastOptions())
+    expect(again.outcome).toBe('unchanged')
+    const after = await resourceVersions(ns)
+    expect({ ...after, 'Deployment/web': undefined }).toEqual({
+      ...before,
+      'Deployment/web': undefined
+    })
+  })
+})
+
+describe('deployCluster rollback of a first deploy on a real cluster', () => {
+  it('leaves the Namespace it created, so a corrected re-run succeeds', async () => {
+    const ns = ownNamespace('dc-first')
+    const render = (image: string) =>
+      manifestsFrom(
+        deploymentYaml(ns, 'api', image) +
+          `---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: api-config, namespace: ${ns} }
+data: { mode: blue }
+`
+      )
+    const options = fastOptions()
+    const failed = await deployCluster(cluster, render('example.com/api:1.0-crashloop'), options)
+    expectOutcome(failed, options, 'rolled-back')
+    const namespace = await client.get({ apiVersion: 'v1', kind: 'Namespace', name: ns })
+    expect(namespace?.metadata.deletionTimestamp).toBeUndefined()
+    expect(
+      await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: 'api-config' })
+    ).toBeUndefined()
+    expect(options.log.text()).toContain(
+      `rollback: left Namespace/${ns} in place (created by this run): a rollback never deletes a Namespace`
+    )
+
+    const fixedOptions = fastOptions()
+    const fixed = await deployCluster(cluster, render('example.com/api:1.0'), fixedOptions)
+    expectOutcome(fixed, fixedOptions, 'changed')
+    expect(fixed.changes.map((c) => `${c.kind}:${c.action}`).sort()).toEqual([
+      'ConfigMap:created',
+      'Deployment:created',
+      'Namespace:unchanged'
+    ])
+  })
+})
+
+describe('deployCluster against an endpoint it cannot trust', () => {
+  it('names the TLS error and the address', async () => {
+    // The real API server, but a kubeconfig without its CA: the certificate cannot be verified.
+    const server = cluster.kubeConfig.getCurrentCluster()?.server as string
+    const user = cluster.kubeConfig.getCurrentUser()
+    const kc = new KubeConfig()
+    kc.loadFromOptions({
+      clusters: [{ name: 'untrusted', server }],
+      users: [{ name: 'u', token: user?.token ?? 'x' }],
+      contexts: [{ name: 'untrusted', cluster: 'untrusted', user: 'u' }],
+      currentContext: 'untrusted'
+    })
+    const options = fastOptions()
+    const result = await deployCluster(
+      { name: 'untrusted', kubeConfig: kc },
+      manifestsFrom(
+        '{ apiVersion: v1, kind: ConfigMap, metadata: { name: x, namespace: default } }'
+      ),
+      options
+    )
+    expect(result.outcome).toBe('failed')
+    const address = new URL(server).host
+    expect(result.reason).toMatch(
+      new RegExp(
+        `^cluster "untrusted" is unreachable \\((SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY) ${address.replace(/\./g, '\\.')}: .+\\) after 1 attempt$`
+      )
+    )
+    expect(result.failures[0]).toMatchObject({ reason: 'Unreachable' })
   })
 })

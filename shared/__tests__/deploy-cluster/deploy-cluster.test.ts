@@ -1,6 +1,7 @@
 /** The deploy engine over an in-memory cluster: writes, waits, heartbeats, rollback, aborts. */
 import { describe, expect, it } from '@jest/globals'
 import { deployWithClient } from '../../src/deploy/cluster/deploy.js'
+import { appliedHashAnnotation, withoutAppliedHash } from '../../src/k8s/change.js'
 import { KubeApiError, type KubeEvent, type KubeObject } from '../../src/k8s/types.js'
 import { KubeConfig } from '@kubernetes/client-node'
 import { createServer } from 'node:net'
@@ -315,7 +316,9 @@ describe('deployWithClient', () => {
     const options = fastOptions()
     const result = await deployCluster({ name: 'gone', kubeConfig: kc }, app('1'), options)
     expect(result.outcome).toBe('failed')
-    expect(result.reason).toMatch(/cluster "gone" is unreachable \(ECONNREFUSED\) after 3 attempts/)
+    expect(result.reason).toBe(
+      `cluster "gone" is unreachable (ECONNREFUSED 127.0.0.1:${port}) after 3 attempts`
+    )
     expect(result.failures[0]).toMatchObject({ reason: 'Unreachable' })
     expect(options.log.text()).toMatch(/retry 2 in/)
   })
@@ -357,5 +360,220 @@ spec:
     const result = await deployWithClient(cluster, manifests, options)
     expectOutcome(result, options, 'changed')
     expect(order).toEqual(['Job', 'Deployment@jobReads=3'])
+  })
+
+  it('reads live state with one list per kind and namespace, and writes nothing when nothing changed', async () => {
+    const cluster = new FakeCluster()
+    cluster.controller = healthyDeployment
+    const manifests = [
+      ...app('1'),
+      ...manifestsFrom(
+        '{ apiVersion: v1, kind: ConfigMap, metadata: { name: cfg2, namespace: app }, data: { b: "2" } }'
+      )
+    ]
+    await deployWithClient(cluster, manifests, fastOptions({ clock: fakeClock() }))
+    cluster.requests = []
+    cluster.writes = []
+    const again = await deployWithClient(cluster, manifests, fastOptions({ clock: fakeClock() }))
+    expect(again.outcome).toBe('unchanged')
+    expect(again.changes.map((c) => c.action)).toEqual(['unchanged', 'unchanged', 'unchanged'])
+    // Two ConfigMaps: one list; one Deployment: one GET. No dry run, no apply.
+    expect(cluster.requests).toEqual(['list ConfigMap app', 'get apps|Deployment|app|web'])
+    expect(cluster.writes).toEqual([])
+  })
+
+  it('asks nothing about the contents of a namespace it creates', async () => {
+    const cluster = new FakeCluster()
+    const manifests = manifestsFrom(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: fresh }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: a, namespace: fresh }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: b, namespace: fresh }
+`)
+    const result = await deployWithClient(
+      cluster,
+      manifests,
+      fastOptions({ clock: fakeClock(), wait: false })
+    )
+    expect(result.changes.map((c) => c.action)).toEqual(['created', 'created', 'created'])
+    expect(cluster.requests).toEqual([
+      'get |Namespace||fresh',
+      'apply |Namespace||fresh',
+      'apply |ConfigMap|fresh|a',
+      'apply |ConfigMap|fresh|b'
+    ])
+  })
+
+  it('detects drift: a live value someone changed is set back and reported', async () => {
+    const cluster = new FakeCluster()
+    cluster.controller = healthyDeployment
+    await deployWithClient(cluster, app('1'), fastOptions({ clock: fakeClock() }))
+    // Someone edits the live objects (kubectl edit): the image and a ConfigMap value.
+    const dep = cluster.objects.get('apps|Deployment|app|web') as KubeObject
+    const containers = (dep.spec as { template: { spec: { containers: { image: string }[] } } })
+      .template.spec.containers
+    containers[0].image = 'web:hotfix'
+    ;(cluster.objects.get('|ConfigMap|app|cfg') as KubeObject).data = { value: 'edited' }
+    cluster.writes = []
+    const result = await deployWithClient(cluster, app('1'), fastOptions({ clock: fakeClock() }))
+    expect(result.outcome).toBe('changed')
+    expect(result.changes.map((c) => `${c.kind}:${c.action}`)).toEqual([
+      'ConfigMap:configured',
+      'Deployment:configured'
+    ])
+    expect(result.changes[0].diff).toContain('-   value: edited\n+   value: "1"')
+    expect(result.changes[1].diff).toContain('-           image: web:hotfix')
+    expect(JSON.stringify(cluster.objects.get('apps|Deployment|app|web'))).toContain('"web:1"')
+    expect(cluster.objects.get('|ConfigMap|app|cfg')?.data).toEqual({ value: '1' })
+  })
+
+  it('applies a field or annotation removed from the manifest', async () => {
+    const cluster = new FakeCluster()
+    const before = manifestsFrom(
+      '{ apiVersion: v1, kind: ConfigMap, metadata: { name: c, namespace: app, annotations: { note: keep-me } }, data: { a: "1", b: "2" } }'
+    )
+    const after = manifestsFrom(
+      '{ apiVersion: v1, kind: ConfigMap, metadata: { name: c, namespace: app }, data: { a: "1" } }'
+    )
+    await deployWithClient(cluster, before, fastOptions({ clock: fakeClock() }))
+    const result = await deployWithClient(cluster, after, fastOptions({ clock: fakeClock() }))
+    // Every field the new manifest sets is already live: only the hash tells it changed.
+    expect(result.changes[0]).toMatchObject({ action: 'configured' })
+    expect(result.changes[0].diff).toContain('-   b: "2"')
+    expect(result.changes[0].diff).toContain('-     note: keep-me')
+    expect(result.changes[0].diff).not.toContain(appliedHashAnnotation)
+    const stored = cluster.objects.get('|ConfigMap|app|c') as KubeObject
+    expect(stored.data).toEqual({ a: '1' })
+    expect(withoutAppliedHash(stored).metadata.annotations).toBeUndefined()
+  })
+
+  it('writes only the hash on an object an older kit applied, without waiting for it', async () => {
+    const cluster = new FakeCluster()
+    const manifests = app('1')
+    // As deployed by a kit without applied hashes; the Deployment is unhealthy now.
+    cluster.seed(...manifests.map((m) => structuredClone(m.object)))
+    cluster.controller = (o) =>
+      o.kind === 'Deployment' ? { ...o, status: { observedGeneration: 1, updatedReplicas: 0 } } : o
+    const result = await deployWithClient(cluster, manifests, fastOptions({ clock: fakeClock() }))
+    expect(result.outcome).toBe('changed')
+    expect(result.changes.map((c) => [c.action, c.message])).toEqual([
+      ['configured', expect.stringContaining("kit's change-detection annotation")],
+      ['configured', expect.stringContaining("kit's change-detection annotation")]
+    ])
+    expect(result.failures).toEqual([])
+    cluster.requests = []
+    const again = await deployWithClient(cluster, manifests, fastOptions({ clock: fakeClock() }))
+    expect(again.outcome).toBe('unchanged')
+    expect(cluster.requests.filter((r) => !r.startsWith('get') && !r.startsWith('list'))).toEqual(
+      []
+    )
+  })
+
+  it('falls back to a GET per object when a kind cannot be listed', async () => {
+    const cluster = new FakeCluster()
+    const list = cluster.list.bind(cluster)
+    cluster.list = async (apiVersion, kind, options) => {
+      if (kind === 'ConfigMap') throw new KubeApiError('configmaps is forbidden', 403, 'Forbidden')
+      return list(apiVersion, kind, options)
+    }
+    const manifests = manifestsFrom(`
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: a, namespace: app }
+data: { k: "1" }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: b, namespace: app }
+data: { k: "2" }
+`)
+    await deployWithClient(cluster, manifests, fastOptions({ clock: fakeClock() }))
+    cluster.requests = []
+    const again = await deployWithClient(cluster, manifests, fastOptions({ clock: fakeClock() }))
+    expect(again.outcome).toBe('unchanged')
+    expect(cluster.requests.sort()).toEqual(['get |ConfigMap|app|a', 'get |ConfigMap|app|b'])
+  })
+
+  it('dry-runs only what is not provably unchanged', async () => {
+    const cluster = new FakeCluster()
+    cluster.controller = healthyDeployment
+    await deployWithClient(cluster, app('1'), fastOptions({ clock: fakeClock() }))
+    cluster.requests = []
+    const result = await deployWithClient(
+      cluster,
+      app('1', 'web:2'),
+      fastOptions({ clock: fakeClock(), dryRun: true })
+    )
+    expect(result.changes.map((c) => `${c.kind}:${c.action}`)).toEqual([
+      'ConfigMap:unchanged',
+      'Deployment:configured'
+    ])
+    expect(
+      cluster.requests.filter((r) => r.startsWith('dry-run') || r.startsWith('apply'))
+    ).toEqual(['dry-run apps|Deployment|app|web'])
+  })
+
+  it('leaves a Namespace it created when rolling back, so a corrected re-run succeeds', async () => {
+    const cluster = new FakeCluster()
+    const withImage = (image: string) =>
+      manifestsFrom(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: newapp }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: cfg, namespace: newapp }
+data: { a: "1" }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: newapp }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: "${image}" }] }
+`)
+    cluster.controller = (o) =>
+      o.kind === 'Deployment' && JSON.stringify(o.spec).includes('bad:1')
+        ? {
+            ...o,
+            status: {
+              observedGeneration: o.metadata.generation,
+              conditions: [
+                { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }
+              ]
+            }
+          }
+        : healthyDeployment(o)
+    const options = fastOptions({ clock: fakeClock() })
+    const failed = await deployWithClient(cluster, withImage('bad:1'), options)
+    expect(failed.outcome).toBe('rolled-back')
+    expect(cluster.objects.has('|Namespace||newapp')).toBe(true)
+    expect(cluster.objects.has('|ConfigMap|newapp|cfg')).toBe(false)
+    expect(cluster.objects.has('apps|Deployment|newapp|web')).toBe(false)
+    expect(options.log.text()).toContain(
+      'rollback: left Namespace/newapp in place (created by this run): a rollback never deletes a Namespace'
+    )
+    const fixed = await deployWithClient(
+      cluster,
+      withImage('good:1'),
+      fastOptions({ clock: fakeClock() })
+    )
+    expect(fixed.outcome).toBe('changed')
+    expect(fixed.changes.map((c) => `${c.kind}:${c.action}`)).toEqual([
+      'Namespace:unchanged',
+      'ConfigMap:created',
+      'Deployment:created'
+    ])
   })
 })

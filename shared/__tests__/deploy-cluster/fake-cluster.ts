@@ -31,6 +31,8 @@ export class FakeCluster implements ClusterClient {
   readonly defaultNamespace = 'default'
   readonly objects = new Map<string, KubeObject>()
   writes: string[] = []
+  /** Every request, reads included: `get <key>`, `list <kind> <ns>`, `apply <key>`, `dry-run <key>`. */
+  requests: string[] = []
   private version = 1
   /** Plays the controllers: returns the object with a status for this read. */
   controller: (o: KubeObject) => KubeObject = (o) => o
@@ -49,16 +51,22 @@ export class FakeCluster implements ClusterClient {
   }
 
   async get(ref: ObjectRef) {
+    this.requests.push(`get ${keyOf(ref)}`)
     this.known(ref.kind)
     const o = this.objects.get(keyOf(ref))
     return o ? structuredClone(this.controller(o)) : undefined
   }
   async list(_apiVersion: string, kind: string, options: { namespace?: string } = {}) {
-    return [...this.objects.values()].filter(
-      (o) => o.kind === kind && (!options.namespace || o.metadata.namespace === options.namespace)
-    )
+    this.requests.push(`list ${kind} ${options.namespace ?? ''}`.trim())
+    this.known(kind)
+    return [...this.objects.values()]
+      .filter(
+        (o) => o.kind === kind && (!options.namespace || o.metadata.namespace === options.namespace)
+      )
+      .map((o) => structuredClone(this.controller(o)))
   }
   async apply(object: KubeObject, options: { dryRun?: boolean } = {}) {
+    this.requests.push(`${options.dryRun ? 'dry-run' : 'apply'} ${keyOf(object)}`)
     this.known(object.kind)
     const live = this.objects.get(keyOf(object))
     this.validate(object, live)
@@ -86,6 +94,7 @@ export class FakeCluster implements ClusterClient {
     return this.apply(object)
   }
   async delete(ref: ObjectRef) {
+    this.requests.push(`delete ${keyOf(ref)}`)
     this.writes.push(`delete ${keyOf(ref)}`)
     return this.objects.delete(keyOf(ref))
   }

@@ -31,6 +31,10 @@ export class FakeClusterClient implements ClusterClient {
   readonly writes: string[] = []
   private version = 1
   private created = 0
+  /** Creating into a namespace that has no Namespace object fails with 404, as on a cluster. */
+  requireNamespaces = false
+  /** Every call, reads included, e.g. `get Lease kit-system/kit-deploy-lock`. */
+  readonly calls: string[] = []
 
   constructor(readonly cluster = 'fake') {}
 
@@ -40,6 +44,7 @@ export class FakeClusterClient implements ClusterClient {
 
   private store(o: KubeObject): KubeObject {
     o.metadata.resourceVersion = String(++this.version)
+    o.metadata.uid ??= `uid-${this.version}`
     o.metadata.creationTimestamp ??= new Date(
       Date.UTC(2026, 0, 1, 0, 0, ++this.created)
     ).toISOString()
@@ -48,10 +53,13 @@ export class FakeClusterClient implements ClusterClient {
   }
 
   private record(verb: string, ref: ObjectRef): void {
-    this.writes.push(`${verb} ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`)
+    const line = `${verb} ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`
+    this.writes.push(line)
+    this.calls.push(line)
   }
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    this.calls.push(`get ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`)
     const o = this.objects.get(key(ref))
     return o && structuredClone(o)
   }
@@ -61,6 +69,7 @@ export class FakeClusterClient implements ClusterClient {
     kind: string,
     options: { namespace?: string; labelSelector?: string } = {}
   ): Promise<KubeObject[]> {
+    this.calls.push(`list ${kind}${options.namespace ? ` ${options.namespace}` : ''}`)
     const wanted = (options.labelSelector ?? '')
       .split(',')
       .filter(Boolean)
@@ -87,6 +96,13 @@ export class FakeClusterClient implements ClusterClient {
   }
 
   async create(object: KubeObject): Promise<KubeObject> {
+    const ns = object.metadata.namespace
+    if (
+      this.requireNamespaces &&
+      ns &&
+      !this.objects.has(key({ apiVersion: 'v1', kind: 'Namespace', name: ns }))
+    )
+      throw new KubeApiError(`namespaces "${ns}" not found`, 404, 'NotFound')
     if (this.objects.has(key(refOf(object))))
       throw new KubeApiError(
         `${object.kind} ${object.metadata.name} already exists`,
@@ -109,7 +125,19 @@ export class FakeClusterClient implements ClusterClient {
     return this.store(structuredClone(object))
   }
 
-  async delete(ref: ObjectRef): Promise<boolean> {
+  async delete(
+    ref: ObjectRef,
+    options: { preconditions?: { uid?: string; resourceVersion?: string } } = {}
+  ): Promise<boolean> {
+    const live = this.objects.get(key(ref))
+    const p = options.preconditions
+    if (
+      live &&
+      p &&
+      ((p.uid !== undefined && p.uid !== live.metadata.uid) ||
+        (p.resourceVersion !== undefined && p.resourceVersion !== live.metadata.resourceVersion))
+    )
+      throw new KubeApiError('Precondition failed', 409, 'Conflict')
     const had = this.objects.delete(key(ref))
     if (had) this.record('delete', ref)
     return had

@@ -40,6 +40,26 @@ describe('ensureKitNamespace', () => {
 })
 
 describe('acquireLock', () => {
+  it('creates kit-system only when the Lease cannot be created without it, then one request per lock', async () => {
+    const client = new FakeClusterClient()
+    client.requireNamespaces = true
+    const first = await acquireLock(client, opts('run-1'))
+    await first.release()
+    expect(client.writes).toEqual([
+      'create Namespace kit-system',
+      'create Lease kit-system/kit-deploy-lock',
+      'delete Lease kit-system/kit-deploy-lock'
+    ])
+    client.calls.length = 0
+    const second = await acquireLock(client, opts('run-2'))
+    await second.release()
+    // No read before the create, none before the delete (it carries preconditions instead).
+    expect(client.calls).toEqual([
+      'create Lease kit-system/kit-deploy-lock',
+      'delete Lease kit-system/kit-deploy-lock'
+    ])
+  })
+
   it('creates the Lease with the run as holder and deletes it on release', async () => {
     const client = new FakeClusterClient()
     const lock = await acquireLock(client, opts('run-1'))

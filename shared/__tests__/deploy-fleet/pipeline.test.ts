@@ -73,7 +73,12 @@ function fakeEngine(calls: { names: string[]; options: DeployClusterOptions }[])
       const strip = (o: KubeObject) =>
         JSON.stringify({
           ...o,
-          metadata: { ...o.metadata, resourceVersion: undefined, creationTimestamp: undefined }
+          metadata: {
+            ...o.metadata,
+            resourceVersion: undefined,
+            creationTimestamp: undefined,
+            uid: undefined
+          }
         })
       const action = !live ? 'created' : strip(live) === strip(desired) ? 'unchanged' : 'configured'
       if (action !== 'unchanged' && !options.dryRun) await client.apply(desired)
@@ -188,10 +193,18 @@ describe('runClusterPipeline', () => {
     const manifests = [m(configMap('a'))]
     await runClusterPipeline(client, manifests, settings(), deps)
     client.writes.length = 0
+    client.calls.length = 0
     const again = await runClusterPipeline(client, manifests, settings(), deps)
     expect(again.outcome).toBe('unchanged')
     expect(client.writes).toEqual([
       'create Lease kit-system/kit-deploy-lock',
+      'delete Lease kit-system/kit-deploy-lock'
+    ])
+    // The fleet's own bookkeeping costs four requests: lock, two records read at once, unlock.
+    expect(client.calls.filter((c) => c.includes('kit-system/'))).toEqual([
+      'create Lease kit-system/kit-deploy-lock',
+      'get ConfigMap kit-system/kit-deploy-state',
+      'get ConfigMap kit-system/kit-applyset',
       'delete Lease kit-system/kit-deploy-lock'
     ])
   })

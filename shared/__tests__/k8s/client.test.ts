@@ -228,9 +228,70 @@ describe('createClusterClient', () => {
       .get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'a' })
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ClusterUnreachableError)
-    expect((err as Error).message).toMatch(
-      /cluster "dead" is unreachable \(ECONNREFUSED\) after 3 attempts/
+    // The code and the address: a refused port, not a bad host name or a firewall.
+    expect((err as Error).message).toBe(
+      `cluster "dead" is unreachable (ECONNREFUSED 127.0.0.1:${deadPort}) after 3 attempts`
     )
     expect(retries).toEqual([1, 2])
+  })
+
+  it('reports a server that never answers as timed out, naming the address', async () => {
+    scripts.set('GET /api/v1/namespaces/default/configmaps/silent', [() => {}, () => {}])
+    const client = createClusterClient('slow', kubeConfig(`http://127.0.0.1:${port}`), {
+      retry: { ...fast, attempts: 2, requestTimeoutMs: 300 }
+    })
+    const err = await client
+      .get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'silent' })
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ClusterUnreachableError)
+    expect((err as Error).message).toBe(
+      `cluster "slow" is unreachable (request timed out after 300 ms (127.0.0.1:${port})) after 2 attempts`
+    )
+  })
+
+  it('reads a discovery document once however many requests need it at once', async () => {
+    const client = createClusterClient('stub', kubeConfig(`http://127.0.0.1:${port}`), {
+      retry: fast
+    })
+    const before = requests.length
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: `n${i}` })
+      )
+    )
+    const seen = requests.slice(before).map((r) => r.url.split('?')[0])
+    expect(seen.filter((u) => u === '/api/v1')).toHaveLength(1)
+    expect(seen.filter((u) => u.startsWith('/api/v1/namespaces/default/configmaps/'))).toHaveLength(
+      10
+    )
+  })
+
+  it('sends delete preconditions, so only that very object is deleted', async () => {
+    scripts.set('DELETE /api/v1/namespaces/default/configmaps/guarded', [
+      (_q, _b, res) =>
+        json(
+          res,
+          409,
+          status(
+            409,
+            'Conflict',
+            'Precondition failed: UID in precondition: u1, UID in object meta: u2'
+          )
+        )
+    ])
+    const client = createClusterClient('stub', kubeConfig(`http://127.0.0.1:${port}`), {
+      retry: fast
+    })
+    const err = await client
+      .delete(
+        { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'guarded' },
+        { preconditions: { uid: 'u1', resourceVersion: '7' } }
+      )
+      .catch((e: unknown) => e)
+    expect(err).toMatchObject({ statusCode: 409 })
+    expect(JSON.parse(requests.at(-1)?.body ?? '{}')).toMatchObject({
+      kind: 'DeleteOptions',
+      preconditions: { uid: 'u1', resourceVersion: '7' }
+    })
   })
 })

@@ -1,6 +1,11 @@
 /** Which failures are retried, and the backoff. */
 import { describe, expect, it } from '@jest/globals'
-import { classifyFailure, parseRetryAfter, retryDelay } from '../../src/k8s/client/retry.js'
+import {
+  classifyFailure,
+  describeNetworkError,
+  parseRetryAfter,
+  retryDelay
+} from '../../src/k8s/client/retry.js'
 import { KubeApiError } from '../../src/k8s/types.js'
 import { aggregateHealth, waitDone } from '../../src/k8s/aggregate.js'
 
@@ -28,6 +33,77 @@ describe('classifyFailure', () => {
     ['a programming error', new RangeError('x'), 'final']
   ])('%s → %s', (_name, err, expected) => {
     expect(classifyFailure(err)).toBe(expected)
+  })
+})
+
+/** A fetch failure as undici reports it: a TypeError whose cause is the socket error. */
+const wireError = (fields: Record<string, unknown>, message = 'connect failed') =>
+  Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(message), fields) })
+
+describe('describeNetworkError', () => {
+  const server = 'https://api.example.test:6443'
+  it.each([
+    [
+      'a refused port: code and address',
+      wireError({ code: 'ECONNREFUSED', address: '127.0.0.1', port: 19999 }),
+      'ECONNREFUSED 127.0.0.1:19999'
+    ],
+    [
+      'an IPv6 address in brackets',
+      wireError({ code: 'ECONNREFUSED', address: '::1', port: 6443 }),
+      'ECONNREFUSED [::1]:6443'
+    ],
+    [
+      'a bad host name: the name that did not resolve',
+      wireError({ code: 'ENOTFOUND', hostname: 'api.typo.example' }),
+      'ENOTFOUND api.typo.example'
+    ],
+    [
+      'a connect timeout (a firewall dropping packets): the server address',
+      wireError({ code: 'UND_ERR_CONNECT_TIMEOUT' }),
+      'UND_ERR_CONNECT_TIMEOUT api.example.test:6443'
+    ],
+    [
+      'an OS-level timeout with an address',
+      wireError({ code: 'ETIMEDOUT', address: '203.0.113.9', port: 443 }),
+      'ETIMEDOUT 203.0.113.9:443'
+    ],
+    [
+      'a TLS failure: code, address and what TLS said',
+      wireError(
+        { code: 'SELF_SIGNED_CERT_IN_CHAIN' },
+        'self-signed certificate in certificate chain'
+      ),
+      'SELF_SIGNED_CERT_IN_CHAIN api.example.test:6443: self-signed certificate in certificate chain'
+    ],
+    [
+      'a host name mismatch',
+      wireError(
+        { code: 'ERR_TLS_CERT_ALTNAME_INVALID' },
+        "Hostname/IP does not match certificate's altnames"
+      ),
+      "ERR_TLS_CERT_ALTNAME_INVALID api.example.test:6443: Hostname/IP does not match certificate's altnames"
+    ],
+    [
+      'a request timeout',
+      Object.assign(new Error('The operation was aborted due to timeout'), {
+        name: 'TimeoutError'
+      }),
+      'request timed out after 30s (api.example.test:6443)'
+    ],
+    [
+      'an error without a code',
+      new Error('socket hang up'),
+      'socket hang up (api.example.test:6443)'
+    ]
+  ])('%s', (_name, err, expected) => {
+    expect(describeNetworkError(err, server, 30_000)).toBe(expected)
+  })
+
+  it('never shows credentials a server URL might carry', () => {
+    expect(
+      describeNetworkError(wireError({ code: 'ECONNRESET' }), 'https://user:pw@h.example:443')
+    ).toBe('ECONNRESET h.example')
   })
 })
 

@@ -1,7 +1,17 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { join } from 'node:path'
-import { buildMatrix, runRender, type RenderIndex } from '../../src/render/index.js'
+import { buildMatrix, runRender, WritePool, type RenderIndex } from '../../src/render/index.js'
 import { baseRepo, makeRepo, readTree, removeAll } from './helpers.js'
 
 const made: string[] = []
@@ -63,6 +73,89 @@ describe('output folder', () => {
     )
     expect(readTree(join(root, 'generated'))).toEqual(before)
     expect(readdirSync(join(root, 'generated')).filter((e) => e.startsWith('.'))).toEqual([])
+  })
+
+  it('a failed first render leaves nothing behind: no output folder, no parents, no staging', async () => {
+    const root = repo({
+      'services/web/secret.yaml':
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: web\n  namespace: apps\nstringData:\n  TOKEN: ${{ env.TOKEN }}\n'
+    })
+    const before = readdirSync(root).sort()
+    for (const output of [undefined, 'deep/er/generated']) {
+      await expect(render(root, { output })).rejects.toThrow(
+        'environment variable TOKEN is not set'
+      )
+      expect(readdirSync(root).sort()).toEqual(before)
+    }
+    // The same render succeeds, and its output appears whole, index included.
+    const result = await render(root, { output: 'deep/er/generated', env: { TOKEN: 't' } })
+    expect(Object.keys(readTree(result.outputDir))).toContain('index.json')
+    expect(readdirSync(join(root, 'deep/er'))).toEqual(['generated'])
+  })
+
+  it('a re-render rewrites only files whose content changed, and deletes what is gone', async () => {
+    const root = repo({
+      'services/worker/deployment.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: worker\n  namespace: apps\n'
+    })
+    await render(root)
+    const inode = (path: string) => statSync(join(root, 'generated', path)).ino
+    const before = {
+      api: inode('a/api/deployment-apps-api.yaml'),
+      web: inode('a/web/deployment-apps-web.yaml'),
+      index: inode('index.json')
+    }
+    // Unchanged input: no file is replaced (the index is rewritten, with the same bytes).
+    const tree = readTree(join(root, 'generated'))
+    await render(root)
+    expect(readTree(join(root, 'generated'))).toEqual(tree)
+    expect(inode('a/api/deployment-apps-api.yaml')).toBe(before.api)
+    expect(inode('a/web/deployment-apps-web.yaml')).toBe(before.web)
+    // One image changes and a service goes: only that image's files are replaced.
+    writeFileSync(join(root, 'images/acme/web/main.yaml'), 'image: r/web:2\n')
+    rmSync(join(root, 'services/worker'), { recursive: true })
+    await render(root)
+    expect(inode('a/api/deployment-apps-api.yaml')).toBe(before.api)
+    expect(inode('a/web/deployment-apps-web.yaml')).not.toBe(before.web)
+    expect(readFileSync(join(root, 'generated/a/web/deployment-apps-web.yaml'), 'utf8')).toContain(
+      'r/web:2'
+    )
+    expect(existsSync(join(root, 'generated/a/worker'))).toBe(false)
+    expect(readdirSync(join(root, 'generated')).sort()).toEqual(['a', 'b', 'index.json'])
+    expect(inode('index.json')).not.toBe(before.index)
+  })
+
+  it('replaces a link found in the output folder, never following it', async () => {
+    const root = repo()
+    await render(root)
+    const outside = join(root, 'outside')
+    mkdirSync(outside)
+    writeFileSync(join(outside, 'keep.yaml'), 'mine')
+    // The same bytes kit renders: seen through the link it would look unchanged.
+    const rendered = readFileSync(join(root, 'generated/a/web/deployment-apps-web.yaml'), 'utf8')
+    writeFileSync(join(outside, 'deployment-apps-web.yaml'), rendered)
+    rmSync(join(root, 'generated/a/web'), { recursive: true })
+    symlinkSync(outside, join(root, 'generated/a/web'))
+    await render(root)
+    expect(readdirSync(outside).sort()).toEqual(['deployment-apps-web.yaml', 'keep.yaml'])
+    expect(readFileSync(join(outside, 'keep.yaml'), 'utf8')).toBe('mine')
+    expect(lstatSync(join(root, 'generated/a/web')).isDirectory()).toBe(true)
+    expect(readFileSync(join(root, 'generated/a/web/deployment-apps-web.yaml'), 'utf8')).toContain(
+      'r/web:1'
+    )
+  })
+
+  it('cleans up staging folders left by a killed render', async () => {
+    const root = repo()
+    mkdirSync(join(root, '.kit-staging-generated-4000000/a'), { recursive: true })
+    mkdirSync(join(root, '.kit-staging-generated-other'), { recursive: true })
+    await render(root)
+    expect(readdirSync(root).filter((e) => e.startsWith('.'))).toEqual([
+      '.kit-staging-generated-other'
+    ])
+    mkdirSync(join(root, 'generated/.kit-staging-4000000/b'), { recursive: true })
+    await render(root)
+    expect(readdirSync(join(root, 'generated')).sort()).toEqual(['a', 'b', 'index.json'])
   })
 
   it('a full render removes clusters that no longer exist or are disabled', async () => {
@@ -150,6 +243,54 @@ describe('output folder', () => {
     const result = await render(root, { mode: 'dry-run' })
     expect(result.counts.files).toBe(4)
     expect(existsSync(join(root, 'generated'))).toBe(false)
+  })
+})
+
+describe('writer threads', () => {
+  it('write every job, each folder once, and skip files already identical', async () => {
+    const dir = makeRepo({ 'old/s/same.yaml': 'same\n', 'old/s/changed.yaml': 'before\n' })
+    made.push(dir)
+    const pool = new WritePool(2)
+    try {
+      await pool.submit({
+        root: join(dir, 'new'),
+        compareRoot: join(dir, 'old'),
+        files: [
+          ['s/same.yaml', 'same\n'],
+          ['s/changed.yaml', 'after\n'],
+          ['t/added.yaml', 'added\n']
+        ]
+      })
+      for (let i = 0; i < 6; i++)
+        await pool.submit({ root: join(dir, `c${i}`), files: [['x/y.yaml', `${i}\n`]] })
+      await pool.drain()
+    } finally {
+      await pool.close()
+    }
+    expect(readTree(join(dir, 'new'))).toEqual({
+      's/changed.yaml': 'after\n',
+      't/added.yaml': 'added\n'
+    })
+    expect(readFileSync(join(dir, 'c5/x/y.yaml'), 'utf8')).toBe('5\n')
+    expect({ written: pool.written, unchanged: pool.unchanged }).toEqual({
+      written: 8,
+      unchanged: 1
+    })
+  })
+
+  it('reports a failed write (here: a file where a folder must go)', async () => {
+    const dir = makeRepo({ blocker: 'a file' })
+    made.push(dir)
+    const pool = new WritePool(1)
+    try {
+      await pool.submit({ root: join(dir, 'blocker'), files: [['s/x.yaml', 'x\n']] })
+      await expect(pool.drain()).rejects.toThrow(/ENOTDIR|EEXIST/)
+      await expect(
+        pool.submit({ root: join(dir, 'ok'), files: [['s/x.yaml', 'x\n']] })
+      ).rejects.toThrow(/ENOTDIR|EEXIST/)
+    } finally {
+      await pool.close()
+    }
   })
 })
 

@@ -99,6 +99,18 @@ describe('placeholders', () => {
     ],
     ['a path through a scalar', '${{ values.name.first }}', 'values.name is a string, not a map'],
     ['an unset environment variable', '${{ env.NOPE }}', 'environment variable NOPE is not set'],
+    [
+      'an empty environment variable (a missing GitHub secret)',
+      '${{ env.EMPTY }}',
+      'environment variable EMPTY is empty'
+    ],
+    ['an empty environment variable, encoded', '${{ env.EMPTY | base64 }}', 'add | allow-empty'],
+    ['an empty environment variable, embedded', 'p=${{ env.EMPTY }}', 'EMPTY is empty'],
+    [
+      'an unset variable even with allow-empty',
+      '${{ env.NOPE | allow-empty }}',
+      'environment variable NOPE is not set'
+    ],
     ['a map embedded in a string', 'x: ${{ values.resources }}', 'is a map inside a longer string'],
     ['a list embedded in a string', 'x ${{ values.args }}', 'is a list inside a longer string'],
     ['a null embedded in a string', 'x ${{ values.nothing }}', 'is null inside a longer string'],
@@ -124,7 +136,12 @@ describe('placeholders', () => {
     ['an empty placeholder', '${{ }}', 'empty placeholder'],
     ['a bad path', '${{ values..x }}', 'invalid path'],
     ['image with a path', '${{ image.tag }}', 'image is a reference string'],
-    ['env without a name', '${{ env }}', 'write env.<name>']
+    ['env without a name', '${{ env }}', 'write env.<name>'],
+    [
+      'allow-empty on values',
+      '${{ values.x | allow-empty }}',
+      'allow-empty applies to env.<NAME> only'
+    ]
   ])('refuses %s when compiling', (_rule, template, message) => {
     expect(() => compileTemplate(template, () => 3)).toThrow(message)
   })
@@ -151,6 +168,21 @@ describe('placeholders', () => {
     expect([...ctx.secrets].sort()).toEqual(
       [Buffer.from('s3cret-value').toString('base64'), 's3cret-value'].sort()
     )
+  })
+
+  it('renders an empty env value only when the template says allow-empty', () => {
+    const ctx = context()
+    expect(
+      render(
+        {
+          a: '${{ env.EMPTY | allow-empty }}',
+          b: '${{ env.EMPTY | allow-empty | base64 }}',
+          c: 'x=${{ env.EMPTY | allow-empty }};',
+          d: '${{ env.DB_PASSWORD | allow-empty }}'
+        },
+        ctx
+      )
+    ).toEqual({ a: '', b: '', c: 'x=;', d: 's3cret-value' })
   })
 
   it('shares subtrees without placeholders instead of copying them', () => {

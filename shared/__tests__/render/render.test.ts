@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { load } from 'js-yaml'
+import { readdirSync } from 'node:fs'
 import {
+  formatProblem,
   loadRepository,
   RenderFailedError,
   renderCluster,
@@ -342,6 +344,102 @@ describe('validation and errors', () => {
     }
     expect(message).toContain('is not a valid Kubernetes name')
     expect(message).not.toContain('Bad/Token-Value')
+  })
+})
+
+describe('problems reported once, where they are', () => {
+  const secret = {
+    'services/api/secret.yaml':
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\n  namespace: apps\nstringData:\n  TOKEN: ${{ env.TOKEN }}\n'
+  }
+
+  it('fails on an empty env value (a missing GitHub secret), naming the variable, file, line, cluster and service, and writes nothing', async () => {
+    const root = repo(secret)
+    let caught: unknown
+    try {
+      await runRender({ root, mode: 'write', env: { TOKEN: '' } })
+    } catch (err) {
+      caught = err
+    }
+    expect(caught).toBeInstanceOf(RenderFailedError)
+    const problems = (caught as RenderFailedError).problems
+    expect(problems.map((p) => [p.file, p.line, p.cluster, p.service])).toEqual([
+      ['services/api/secret.yaml', 7, 'a', 'api'],
+      ['services/api/secret.yaml', 7, 'b', 'api']
+    ])
+    expect(problems[0].message).toBe(
+      "'env.TOKEN': environment variable TOKEN is empty (GitHub passes a secret that does not exist as an empty string); if an empty value is intended, add | allow-empty"
+    )
+    expect(readdirSync(root).sort()).toEqual(['clusters', 'groups', 'images', 'services'])
+  })
+
+  it('renders an empty env value the template allows explicitly', async () => {
+    const root = repo({
+      'services/api/secret.yaml': secret['services/api/secret.yaml'].replace(
+        'env.TOKEN',
+        'env.TOKEN | allow-empty'
+      )
+    })
+    const result = await runRender({ root, mode: 'write', env: { TOKEN: '' } })
+    const tree = readTree(result.outputDir)
+    expect(load(tree['a/api/secret-apps-api.yaml'])).toMatchObject({ stringData: { TOKEN: '' } })
+  })
+
+  it.each([
+    ["a service's kit.yaml", 'services/api/kit.yaml', 'image: acme/api\nimages: [oops\n'],
+    ["a service's values.yaml", 'services/api/values.yaml', 'replicas: 1\nenv: {a: 1\n'],
+    ['a group file', 'groups/prod.yaml', 'branch: main\nvalues: [\n']
+  ])(
+    'reports a YAML syntax error in %s once, with line and column, not as unknown names everywhere',
+    async (_what, file, text) => {
+      // Both clusters use the group and override the service: each would be "unknown".
+      const root = repo({
+        [file]: text,
+        'clusters/a.yaml': 'groups: [prod]\nservices:\n  api:\n    values:\n      replicas: 2\n',
+        'clusters/b.yaml': 'groups: [prod]\nservices:\n  api:\n    enabled: true\n'
+      })
+      const problems = await problemsOf(root)
+      expect(problems).toHaveLength(1)
+      expect(problems[0].file).toBe(file)
+      expect(problems[0].message).toMatch(/^invalid YAML: /)
+      expect(problems[0].line).toBeGreaterThanOrEqual(2)
+      expect(problems[0].column).toBeGreaterThanOrEqual(1)
+      expect(formatProblem(problems[0])).toMatch(
+        new RegExp(`^${file.replace('.', '\\.')}:\\d+:\\d+: invalid YAML: `)
+      )
+    }
+  )
+
+  it('reports a broken kit.yaml alone (every other folder depends on it)', async () => {
+    const root = repo({
+      'kit.yaml': 'paths:\n  services: manifests/services\n  clusters: [\n'
+    })
+    const problems = await problemsOf(root)
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatchObject({ file: 'kit.yaml' })
+    expect(problems[0].message).toMatch(/^invalid YAML: /)
+  })
+
+  it('counts problems in plain English and says how many were left out', async () => {
+    const clusters: Record<string, string> = {}
+    for (let i = 0; i < 49; i++)
+      clusters[`clusters/c${String(i).padStart(2, '0')}.yaml`] = 'groups: [prod]\n'
+    const root = repo({ ...clusters, ...secret })
+    let caught: RenderFailedError | undefined
+    try {
+      await runRender({ root, mode: 'dry-run', env: {} })
+    } catch (err) {
+      caught = err as RenderFailedError
+    }
+    // 51 clusters (a, b and 49 more) fail: 50 listed, then one line for the rest.
+    expect(caught?.total).toBe(51)
+    expect(caught?.problems).toHaveLength(51)
+    expect(caught?.problems[50].message).toBe('... and 1 more problem')
+    expect(caught?.message).toMatch(/^51 problems:\n/)
+    expect(new RenderFailedError([{ message: 'x' }, { message: 'y' }]).message).toMatch(
+      /^2 problems:/
+    )
+    expect(new RenderFailedError([{ message: 'x' }]).message).toBe('x')
   })
 })
 

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { quoteValue } from '../errors.js'
 
 /**
  * Thin, typed readers over @actions/core inputs. Every error names the input, the value
@@ -24,7 +25,7 @@ export function readBoolean(name: string, fallback: boolean): boolean {
   if (raw === '') return fallback
   if (['true', 'True', 'TRUE'].includes(raw)) return true
   if (['false', 'False', 'FALSE'].includes(raw)) return false
-  throw new Error(`Input '${name}' must be true or false, got '${raw}'`)
+  throw new Error(`Input '${name}' must be true or false, got ${quoteValue(raw)}`)
 }
 
 /** A list input: one item per line or comma-separated; blank items dropped. */
@@ -45,21 +46,40 @@ export function readInteger(
 ): number {
   const raw = core.getInput(name)
   if (raw === '') return fallback
-  if (!/^-?\d+$/.test(raw)) throw new Error(`Input '${name}' must be a whole number, got '${raw}'`)
+  if (!/^-?\d+$/.test(raw))
+    throw new Error(`Input '${name}' must be a whole number, got ${quoteValue(raw)}`)
   const n = Number(raw)
   if (n < min || n > max)
     throw new Error(`Input '${name}' must be between ${min} and ${max}, got ${n}`)
   return n
 }
 
-/** A duration input such as `90s`, `10m`, `1h30m` or a bare number of seconds; returns milliseconds. */
-export function readDuration(name: string, fallbackMs: number): number {
+/**
+ * The longest duration an input may give: a week. Anything longer is a typo, and past 2^31 ms
+ * (about 24.8 days) Node's timers fire at once instead of waiting, so `999999999h` would turn
+ * a time limit into an immediate timeout.
+ */
+export const maxDurationMs = 7 * 24 * 3_600_000
+
+/**
+ * A duration input such as `90s`, `10m`, `1h30m` or a bare number of seconds; returns
+ * milliseconds. Refuses malformed text and anything over `maxMs` (a week by default).
+ */
+export function readDuration(name: string, fallbackMs: number, maxMs = maxDurationMs): number {
   const raw = core.getInput(name)
   if (raw === '') return fallbackMs
   const ms = parseDuration(raw)
   if (ms === undefined)
-    throw new Error(`Input '${name}' must be a duration like 90s, 10m or 1h30m, got '${raw}'`)
+    throw new Error(
+      `Input '${name}' must be a duration like 90s, 10m or 1h30m, got ${quoteValue(raw)}`
+    )
+  if (ms > maxMs)
+    throw new Error(`Input '${name}' must be at most ${formatHours(maxMs)}, got ${quoteValue(raw)}`)
   return ms
+}
+
+function formatHours(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 1000)}s`
 }
 
 /** Parses `1h30m`, `90s`, `500ms`, `10m` or bare seconds; undefined when malformed. */

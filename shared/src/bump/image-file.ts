@@ -2,7 +2,7 @@ import { InputError } from '../errors.js'
 import { imageFilePath } from '../render/images.js'
 import { formatImageRef, type ImageRef } from '../images/index.js'
 import { loadYamlMapping } from '../yaml/load.js'
-import { deleteYamlKey, setYamlValue } from '../yaml-edit/index.js'
+import { assertYamlText, deleteYamlKey, setYamlValue } from '../yaml-edit/index.js'
 
 /**
  * Where a build came from, recorded next to the image so a deploy can be traced back to the
@@ -59,6 +59,7 @@ export function imageFileFor(imagesDir: string, image: string, branch: string): 
 
 /** Reads an image file; an InputError names the file when it is not the expected shape. */
 export function readImageFile(text: string, file: string): ImageFileContent {
+  assertYamlText(text, file)
   const { value } = loadYamlMapping(text, file)
   if (typeof value.image !== 'string' || value.image === '')
     throw new InputError(`expected a top-level 'image:' with an image reference`, { file })

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js'
+import { InputError, quoteValue } from '../errors.js'
 
 /** The manifests repository a bump writes to. */
 export interface RepositorySpec {
@@ -17,7 +17,8 @@ const namePart = /^[A-Za-z0-9_.-]+$/
  */
 export function parseRepositorySpec(
   text: string,
-  serverUrl = 'https://github.com'
+  serverUrl = 'https://github.com',
+  what = 'repository'
 ): RepositorySpec {
   const raw = text.trim()
   const server = serverUrl.replace(/\/+$/, '')
@@ -25,23 +26,26 @@ export function parseRepositorySpec(
   if (short && !raw.includes(':')) {
     const [, owner, repo] = short
     if (!namePart.test(owner) || !namePart.test(repo) || owner.startsWith('.'))
-      throw new InputError(`repository '${text}' is not owner/name`)
+      throw new InputError(`${what} ${quoteValue(text)} is not owner/name`)
     return { gitUrl: `${server}/${owner}/${repo}.git`, github: { owner, repo } }
   }
   let url: URL
   try {
+    if (raw.length > 2048 || /\s/.test(raw)) throw new Error('not a URL')
     url = new URL(raw)
   } catch {
     throw new InputError(
-      `repository '${text}' is neither owner/name nor a URL (expected e.g. acme/manifests or https://git.example.com/acme/manifests.git)`
+      `${what} ${quoteValue(text)} is neither owner/name nor a URL (expected e.g. acme/manifests or https://git.example.com/acme/manifests.git)`
     )
   }
   if (url.username || url.password)
     throw new InputError(
-      'repository URL must not contain credentials; pass the token in the token input'
+      `${what} URL must not contain credentials; pass the token in the token input`
     )
   if (!['https:', 'http:', 'file:'].includes(url.protocol))
-    throw new InputError(`repository '${text}': only https, http and file URLs are supported`)
+    throw new InputError(
+      `${what} ${quoteValue(text)}: only https, http and file URLs are supported`
+    )
   const onServer = `${url.protocol}//${url.host}` === new URL(server).origin
   const path = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url.pathname)
   return {

@@ -1,6 +1,7 @@
 import { defaultBackoff, backoffDelay, type BackoffPolicy } from './backoff.js'
 import { lineDiff } from './diff.js'
 import { filesToRead, needsListing, planBump, type BumpRequest, type FileChange } from './plan.js'
+import { checkBumpRequest } from './validate.js'
 
 /**
  * One read of the target branch at a fixed commit. A transport (git over HTTPS, the GitHub
@@ -22,7 +23,22 @@ export interface RepoSnapshot {
 
 export type WriteOutcome =
   | { readonly kind: 'written'; readonly commit: string }
-  | { readonly kind: 'conflict'; readonly reason: string }
+  | {
+      readonly kind: 'conflict'
+      readonly reason: string
+      /** The commit that was sent (a retried request may have applied it after all). */
+      readonly commit?: string
+    }
+  | {
+      /**
+       * The server failed or the connection dropped (HTTP 5xx, reset): worth another attempt,
+       * but the push may have landed before the connection failed, so the next read checks
+       * whether the branch is at `commit`.
+       */
+      readonly kind: 'failed'
+      readonly reason: string
+      readonly commit?: string
+    }
 
 /** A branch of a repository, reachable through some transport. */
 export interface RepoTarget {
@@ -58,15 +74,23 @@ export interface BumpResult {
   readonly diff: string
 }
 
-/** The retry loop ran out of attempts while the branch kept moving. */
+/**
+ * The retry loop ran out of attempts: the branch kept moving, or the server kept failing. Every
+ * attempt was a compare-and-swap, so nothing was written (a push whose reply was lost is
+ * checked on a last read before this is thrown).
+ */
 export class BumpConflictError extends Error {
   constructor(
     readonly attempts: number,
     readonly lastReason: string,
-    target: string
+    target: string,
+    /** Attempts whose push failed on the server or the network rather than losing a race. */
+    readonly serverFailures = 0
   ) {
     super(
-      `${target}: gave up after ${attempts} attempt(s); the branch moved every time (${lastReason}). Raise max-attempts or retry the job.`
+      serverFailures === 0
+        ? `${target}: gave up after ${attempts} attempt(s); the branch moved every time (${lastReason}). Raise max-attempts or retry the job.`
+        : `${target}: gave up after ${attempts} attempt(s); ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). Nothing was written. Raise max-attempts or retry the job.`
     )
     this.name = 'BumpConflictError'
   }
@@ -88,10 +112,14 @@ export async function runBump(
   const log = options.log ?? (() => undefined)
   const policy = options.backoff ?? defaultBackoff
   const maxAttempts = Math.max(1, options.maxAttempts)
+  // Every name that becomes a path, and every provenance field, is checked before the first read.
+  checkBumpRequest(request)
   let lastReason = ''
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const began = Date.now()
-    const snapshot = await target.open()
+  let serverFailures = 0
+  // Plans whose push did not hear "written", by the commit sent: a push whose reply was lost
+  // (a reset after the server applied it, or a request the HTTP client replayed) may have landed.
+  const sent = new Map<string, Omit<BumpResult, 'outcome'>>()
+  const planOn = async (snapshot: RepoSnapshot, attempt: number) => {
     const listing = needsListing(request) ? await snapshot.list() : undefined
     const files = await snapshot.read(filesToRead(request, listing))
     const plan = planBump(files, request, listing)
@@ -104,16 +132,45 @@ export async function runBump(
       attempts: attempt,
       diff: plan.changes.map((c) => lineDiff(c.path, c.before, c.after)).join('\n')
     }
+    return { plan, base }
+  }
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const began = Date.now()
+    const snapshot = await target.open()
+    const lost = sent.get(snapshot.head)
+    if (lost) {
+      log(`the push of ${snapshot.head.slice(0, 7)} landed although its reply was lost`)
+      return { ...lost, outcome: 'committed', commit: snapshot.head }
+    }
+    const { plan, base } = await planOn(snapshot, attempt)
     if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
     if (options.dryRun) return { ...base, outcome: 'dry-run' }
     const written = await snapshot.write(plan.changes, plan.message)
     if (written.kind === 'written') return { ...base, outcome: 'committed', commit: written.commit }
     lastReason = written.reason
+    if (written.commit) sent.set(written.commit, base)
+    if (written.kind === 'failed') serverFailures++
     if (attempt < maxAttempts) {
       const wait = backoffDelay(attempt, policy, random, Date.now() - began)
-      log(`attempt ${attempt} lost a race (${written.reason}); re-reading the branch in ${wait} ms`)
+      log(
+        written.kind === 'failed'
+          ? `attempt ${attempt} failed on the server (${written.reason}); re-reading the branch in ${wait} ms`
+          : `attempt ${attempt} lost a race (${written.reason}); re-reading the branch in ${wait} ms`
+      )
       await sleep(wait)
     }
   }
-  throw new BumpConflictError(maxAttempts, lastReason, target.description)
+  // The last push's reply may have been lost: one more read (no write) tells whether it landed,
+  // so a failure is only reported when the branch does not record this bump.
+  if (sent.size > 0) {
+    const snapshot = await target.open()
+    const lost = sent.get(snapshot.head)
+    if (lost) {
+      log(`the push of ${snapshot.head.slice(0, 7)} landed although its reply was lost`)
+      return { ...lost, outcome: 'committed', commit: snapshot.head }
+    }
+    const { plan, base } = await planOn(snapshot, maxAttempts)
+    if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
+  }
+  throw new BumpConflictError(maxAttempts, lastReason, target.description, serverFailures)
 }

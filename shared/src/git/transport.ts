@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { InputError } from '../errors.js'
 import { Redactor } from '../secrets/index.js'
-import type { FileChange, RepoSnapshot, RepoTarget, WriteOutcome } from '../bump/index.js'
+import {
+  decodeText,
+  type FileChange,
+  type RepoSnapshot,
+  type RepoTarget,
+  type WriteOutcome
+} from '../bump/index.js'
 import { basicAuthHeader, firstLines, Git, GitCommandError, gitEnv } from './git.js'
 
 /** Who a commit is by; `name <email>`. */
@@ -205,7 +211,7 @@ class GitSnapshot implements RepoSnapshot {
       const size = Number(header.split(' ')[2])
       if (!header.startsWith(blob.oid) || Number.isNaN(size))
         throw new GitCommandError(`unexpected git cat-file output for ${blob.path}: ${header}`, '')
-      out.set(blob.path, data.subarray(nl + 1, nl + 1 + size).toString('utf8'))
+      out.set(blob.path, decodeText(data.subarray(nl + 1, nl + 1 + size), blob.path))
       offset = nl + 1 + size + 1
     }
     return out
@@ -266,15 +272,21 @@ class GitSnapshot implements RepoSnapshot {
     if (r.code === 0) return { kind: 'written', commit }
     const text = this.redactor.scrub(r.stdout.toString('utf8')) + '\n' + r.stderr
     const reason = conflictReason(text)
-    if (reason) return { kind: 'conflict', reason }
+    if (reason) return { kind: 'conflict', reason, commit }
     if (/pre-receive hook declined|protected branch|hook declined/i.test(text))
       throw new InputError(
         `the server refused the push to '${this.branch}' (a protected branch or a hook): ${firstLines(text.replace(/^To .*$/m, ''))}. Use mode: pull-request for protected branches.`
       )
-    if (/Authentication failed|could not read Username|terminal prompts disabled|403/i.test(text))
+    if (
+      /Authentication failed|could not read Username|terminal prompts disabled|HTTP 40[13]\b|returned error: 40[13]\b/i.test(
+        text
+      )
+    )
       throw new InputError(
         `push to '${this.branch}' was refused: the token cannot write (it needs contents: write)`
       )
+    const transient = transientReason(text)
+    if (transient) return { kind: 'failed', reason: transient, commit }
     throw new GitCommandError(`push to '${this.branch}' failed: ${firstLines(text)}`, text)
   }
 }
@@ -287,6 +299,24 @@ function conflictReason(text: string): string | undefined {
       /cannot lock ref|failed to update ref|failed to lock|incorrect old value|reference already exists/i,
       'ref update conflict'
     ]
+  ]
+  for (const [re, reason] of checks) if (re.test(text)) return reason
+  return undefined
+}
+
+/**
+ * Push failures that say nothing about the branch (the server erred, the connection dropped):
+ * worth another attempt. A reply lost after the server applied the push looks the same, so the
+ * retry loop checks for the sent commit on its next read.
+ */
+export function transientReason(text: string): string | undefined {
+  const status = /(?:HTTP|returned error:) (5\d\d)\b/.exec(text)
+  if (status) return `HTTP ${status[1]} from the server`
+  const checks: [RegExp, string][] = [
+    [/Connection reset|Recv failure|Send failure|Empty reply from server/i, 'connection reset'],
+    [/timed out|Operation too slow/i, 'timed out'],
+    [/Failed to connect|Couldn't connect|Connection refused/i, 'cannot connect'],
+    [/remote end hung up|unexpected disconnect|early EOF|RPC failed/i, 'connection dropped']
   ]
   for (const [re, reason] of checks) if (re.test(text)) return reason
   return undefined

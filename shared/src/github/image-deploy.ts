@@ -1,6 +1,8 @@
 import { InputError } from '../errors.js'
 import type { Redactor } from '../secrets/index.js'
 import {
+  checkBranchRef,
+  checkToken,
   runBump,
   type BumpRequest,
   type BumpResult,
@@ -60,7 +62,11 @@ export async function deployImage(
   }
 ): Promise<ImageDeployResult> {
   const { repository, request, token } = settings
-  if (token) io.redactor.add(token)
+  if (token) {
+    io.redactor.add(token)
+    checkToken('the token', token)
+  }
+  if (settings.targetBranch !== '') checkBranchRef('target-branch', settings.targetBranch)
   const github = repository.github
   const needsApi = settings.transport === 'api' || settings.mode === 'pull-request'
   if (needsApi && !github)

@@ -1,5 +1,11 @@
 import { InputError } from '../errors.js'
-import type { FileChange, RepoSnapshot, RepoTarget, WriteOutcome } from '../bump/index.js'
+import {
+  decodeText,
+  type FileChange,
+  type RepoSnapshot,
+  type RepoTarget,
+  type WriteOutcome
+} from '../bump/index.js'
 import { encodePath, GitHubApiError, type GitHubClient } from './client.js'
 
 export interface GitHubTargetOptions {
@@ -147,7 +153,7 @@ class GitHubSnapshot implements RepoSnapshot {
         )
         content = blob.data.content
       }
-      out.set(path, Buffer.from(content, 'base64').toString('utf8'))
+      out.set(path, decodeText(Buffer.from(content, 'base64'), path))
     }
     return out
   }

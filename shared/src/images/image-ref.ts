@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js'
+import { InputError, quoteValue } from '../errors.js'
 
 /**
  * A container image reference split into its parts, as the OCI distribution spec and Docker
@@ -34,7 +34,7 @@ export function parseImageRef(text: string, what = 'image'): ImageRef {
   const raw = text.trim()
   const fail = (why: string): never => {
     throw new InputError(
-      `${what} '${text}' is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
+      `${what} ${quoteValue(text)} is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
     )
   }
   if (raw === '') fail('it is empty')
@@ -46,9 +46,9 @@ export function parseImageRef(text: string, what = 'image'): ImageRef {
   if (at >= 0) {
     digest = rest.slice(at + 1)
     rest = rest.slice(0, at)
-    if (!digestPattern.test(digest)) fail(`digest '${digest}' is malformed`)
+    if (!digestPattern.test(digest)) fail(`digest ${quoteValue(digest)} is malformed`)
     if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest))
-      fail(`a sha256 digest has 64 lowercase hex characters, got '${digest}'`)
+      fail(`a sha256 digest has 64 lowercase hex characters, got ${quoteValue(digest)}`)
   }
 
   // The tag is after the last ':' that comes after the last '/' (a registry port also has ':').
@@ -60,7 +60,7 @@ export function parseImageRef(text: string, what = 'image'): ImageRef {
     rest = rest.slice(0, colon)
     if (!tagPattern.test(tag))
       fail(
-        `tag '${tag}' may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
+        `tag ${quoteValue(tag)} may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
       )
   }
 
@@ -73,13 +73,14 @@ export function parseImageRef(text: string, what = 'image'): ImageRef {
     (parts[0].includes('.') || parts[0].includes(':') || parts[0] === 'localhost')
   ) {
     registry = parts.shift()
-    if (!hostPart.test(registry as string)) fail(`registry '${registry}' is not a host[:port]`)
+    if (!hostPart.test(registry as string))
+      fail(`registry ${quoteValue(registry as string)} is not a host[:port]`)
   }
   for (const component of parts) {
     if (component === '') fail('the repository has an empty path component')
     if (!pathComponent.test(component))
       fail(
-        `repository component '${component}' must be lowercase letters and digits separated by '.', '_', '__' or '-'`
+        `repository component ${quoteValue(component)} must be lowercase letters and digits separated by '.', '_', '__' or '-'`
       )
   }
   return { registry, repository: parts.join('/'), tag, digest }
@@ -95,21 +96,50 @@ export function formatImageRef(ref: ImageRef): string {
   )
 }
 
+/** The names the parts of a reference are given under (inputs or flags), for messages. */
+export interface ImageRefPartNames {
+  readonly registry: string
+  readonly repository: string
+  readonly tag: string
+  readonly digest: string
+}
+
 /**
  * Builds a reference from separate parts (the registry + repository + tag inputs). A repository
- * that already names a registry is accepted when `registry` is empty.
+ * that already names a registry is accepted when `registry` is empty. Each part is checked on
+ * its own first, so an error names the part that is wrong (`names`: how the caller calls them).
  */
-export function imageRefFromParts(parts: {
-  registry?: string
-  repository: string
-  tag?: string
-  digest?: string
-}): ImageRef {
-  const base = parts.registry
-    ? `${parts.registry.replace(/\/+$/, '')}/${parts.repository}`
-    : parts.repository
+export function imageRefFromParts(
+  parts: {
+    registry?: string
+    repository: string
+    tag?: string
+    digest?: string
+  },
+  names: ImageRefPartNames = {
+    registry: 'registry',
+    repository: 'repository',
+    tag: 'tag',
+    digest: 'digest'
+  }
+): ImageRef {
+  const registry = parts.registry?.replace(/\/+$/, '')
+  if (registry && !hostPart.test(registry))
+    throw new InputError(
+      `${names.registry} ${quoteValue(parts.registry as string)} is not a registry host[:port] (e.g. ghcr.io)`
+    )
+  const repository = parseImageRef(parts.repository, names.repository)
+  if (repository.tag || repository.digest)
+    throw new InputError(
+      `${names.repository} ${quoteValue(parts.repository)} must not carry a tag or digest (set ${names.tag} or ${names.digest})`
+    )
+  if (parts.tag && !tagPattern.test(parts.tag))
+    throw new InputError(
+      `${names.tag} ${quoteValue(parts.tag)} may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
+    )
+  const base = registry ? `${registry}/${parts.repository}` : parts.repository
   const text = base + (parts.tag ? `:${parts.tag}` : '') + (parts.digest ? `@${parts.digest}` : '')
-  return parseImageRef(text)
+  return parseImageRef(text, names.digest && parts.digest ? names.digest : 'image')
 }
 
 /**

@@ -3,6 +3,7 @@
  * and a readable line diff with Secret values and last-applied annotations redacted. Pure.
  */
 import { stringify } from 'yaml'
+import { withoutAppliedHash } from './change.js'
 import type { KubeObject } from './types.js'
 
 /** Annotations whose values are never shown: kubectl's copy of the whole object (with Secret data). */
@@ -76,13 +77,15 @@ export function redactForDisplay(object: KubeObject, other?: KubeObject): KubeOb
 }
 
 /**
- * A unified-style diff of `live` → `desired` as YAML (comparable forms, redacted), with
- * `context` unchanged lines around each change. For a new object every line is an addition.
+ * A unified-style diff of `live` → `desired` as YAML (comparable forms without kit's
+ * applied-hash bookkeeping, redacted), with `context` unchanged lines around each change. For
+ * a new object every line is an addition.
  */
 export function renderDiff(live: KubeObject | undefined, desired: KubeObject, context = 3): string {
-  const after = toLines(redactForDisplay(comparable(desired), live && comparable(live)))
+  const shown = (o: KubeObject) => comparable(withoutAppliedHash(o))
+  const after = toLines(redactForDisplay(shown(desired), live && shown(live)))
   // Old side says "<redacted>", new side "<redacted, changed>" for keys whose value changes.
-  const before = live ? toLines(redactForDisplay(comparable(live))) : []
+  const before = live ? toLines(redactForDisplay(shown(live))) : []
   return unifiedDiff(before, after, context)
 }
 

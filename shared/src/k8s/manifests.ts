@@ -63,11 +63,24 @@ export async function loadManifestsDir(
     }
   }
 
+  // Files are read concurrently (one at a time, a render of many clusters waits on thousands
+  // of round trips through the thread pool) and parsed in order, so errors stay deterministic.
+  const allFiles = [...filesByCluster.values()].flat()
+  const texts = new Map<string, string>()
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(32, allFiles.length) }, async () => {
+      while (next < allFiles.length) {
+        const file = allFiles[next++]
+        texts.set(file, await readFile(file, 'utf8'))
+      }
+    })
+  )
   const result = new Map<string, Manifest[]>()
   for (const cluster of [...filesByCluster.keys()].sort()) {
     const manifests: Manifest[] = []
     for (const file of filesByCluster.get(cluster) ?? []) {
-      const text = await readFile(file, 'utf8')
+      const text = texts.get(file) ?? ''
       manifests.push(...parseManifests(text, file))
     }
     checkDuplicates(manifests, cluster)

@@ -67,6 +67,12 @@ export interface KubeEvent {
 /** How a delete propagates to dependents (the API's propagationPolicy). */
 export type PropagationPolicy = 'Foreground' | 'Background' | 'Orphan'
 
+/** Delete only this very object: a mismatch fails with 409 Conflict and deletes nothing. */
+export interface DeletePreconditions {
+  readonly uid?: string
+  readonly resourceVersion?: string
+}
+
 /**
  * The only way kit code talks to a cluster. The client-node adapter implements it with
  * retries for transient errors; tests implement it in memory. Every method throws a
@@ -91,10 +97,17 @@ export interface ClusterClient {
   create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>
   /** Full replace (PUT), with the object's resourceVersion as precondition when set. */
   replace(object: KubeObject): Promise<KubeObject>
-  /** Deletes; resolves false when the object was already gone. */
+  /**
+   * Deletes; resolves false when the object was already gone. With preconditions, a 409
+   * Conflict when the live object is not that uid/resourceVersion.
+   */
   delete(
     ref: ObjectRef,
-    options?: { propagationPolicy?: PropagationPolicy; dryRun?: boolean }
+    options?: {
+      propagationPolicy?: PropagationPolicy
+      dryRun?: boolean
+      preconditions?: DeletePreconditions
+    }
   ): Promise<boolean>
   /** Events in a namespace, optionally only those about one object (by kind and name). */
   listEvents(

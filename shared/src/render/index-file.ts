@@ -4,8 +4,8 @@
  * timestamps, so identical input gives an identical index; the deployer and reports read it
  * instead of re-deriving anything.
  *
- * Each cluster's entry is serialised as soon as the cluster is rendered and kept as text, so
- * a render over hundreds of clusters holds kilobytes per cluster, not object graphs.
+ * Each cluster's entry is serialised as soon as the cluster is rendered and spilled to a temp
+ * file (spill.ts), so a render over hundreds of clusters holds a hash per cluster in memory.
  */
 import { sha256, type ClusterRender, type ImageUse } from './render.js'
 import { compare } from './select.js'
@@ -90,25 +90,18 @@ export function indexCluster(
   }
 }
 
-/** The parts of an index as the pipeline accumulates them. */
-export interface IndexParts {
-  /**
-   * Cluster name → its hash and its entry serialised with serializeEntry; `text` is absent when
-   * the entry was spilled to disk (then `readEntry` returns it).
-   */
-  readonly clusters: Map<string, { readonly hash: string; readonly text?: string }>
-  readonly images: Map<string, IndexImageFile>
-  readonly disabled: readonly string[]
-  readonly readEntry?: (cluster: string) => string
+/** A cluster's entry in the making: its hash, and its serialised text on demand. */
+export interface IndexEntryRef {
+  readonly hash: string
+  /** The entry as serializeEntry writes it (read back from a spill file, or built lazily). */
+  read(): string
 }
 
-/** A cluster's serialised entry, from memory or from where it was spilled. */
-export function entryText(parts: IndexParts, cluster: string): string {
-  const entry = parts.clusters.get(cluster)
-  if (!entry) throw new Error(`no index entry for cluster ${cluster}`)
-  if (entry.text !== undefined) return entry.text
-  if (!parts.readEntry) throw new Error(`the index entry for cluster ${cluster} was not kept`)
-  return parts.readEntry(cluster)
+/** The parts of an index as the pipeline accumulates them. */
+export interface IndexParts {
+  readonly clusters: Map<string, IndexEntryRef>
+  readonly images: Map<string, IndexImageFile>
+  readonly disabled: readonly string[]
 }
 
 /** An entry as it appears nested two levels deep in the pretty-printed index. */
@@ -116,10 +109,17 @@ export function serializeEntry(entry: unknown): string {
   return JSON.stringify(entry, null, 2).replace(/\n/g, '\n    ')
 }
 
+/** The repository-relative files an entry lists (`<cluster>/<service>/<file>`). */
+export function entryFiles(text: string): string[] {
+  const entry = JSON.parse(text) as IndexCluster
+  return Object.values(entry.services).flatMap((s) => s.files)
+}
+
 /**
  * Merges a previous index into this render's parts, for a partial render: clusters (or, with
  * a service filter, services) not rendered now are carried over, so the index always
- * describes the whole output folder. Returns the merged parts.
+ * describes the whole output folder. Returns the merged parts; carried-over entries are
+ * serialised only when the index is written.
  */
 export function mergePreviousIndex(
   parts: IndexParts,
@@ -127,7 +127,7 @@ export function mergePreviousIndex(
   scope: { clusters: readonly string[]; services?: readonly string[] }
 ): IndexParts {
   if (!previous) return parts
-  const clusters = new Map<string, { hash: string; text?: string }>(parts.clusters)
+  const clusters = new Map<string, IndexEntryRef>(parts.clusters)
   const images = new Map(parts.images)
   const disabled = new Set(parts.disabled)
   const covered = new Set(scope.clusters)
@@ -141,10 +141,10 @@ export function mergePreviousIndex(
   }
   for (const [name, entry] of Object.entries(previous.clusters)) {
     if (!covered.has(name)) {
-      clusters.set(name, { hash: entry.hash, text: serializeEntry(entry) })
+      clusters.set(name, { hash: entry.hash, read: () => serializeEntry(entry) })
       keepImage(entry)
     } else if (scope.services && parts.clusters.has(name)) {
-      const fresh = JSON.parse(entryText(parts, name)) as IndexCluster
+      const fresh = JSON.parse(parts.clusters.get(name)!.read()) as IndexCluster
       const wanted = new Set(scope.services)
       const services: Record<string, IndexService> = {}
       const merged = [
@@ -163,11 +163,11 @@ export function mergePreviousIndex(
       )
       const combined: IndexCluster = { ...fresh, hash, services, skipped }
       keepImage(combined)
-      clusters.set(name, { hash, text: serializeEntry(combined) })
+      clusters.set(name, { hash, read: () => serializeEntry(combined) })
     }
   }
   for (const name of previous.disabled ?? []) if (!covered.has(name)) disabled.add(name)
-  return { clusters, images, disabled: [...disabled], readEntry: parts.readEntry }
+  return { clusters, images, disabled: [...disabled] }
 }
 
 /** The index hash: sha256 over every cluster's name and hash, in name order. */
@@ -197,7 +197,7 @@ export function* indexChunks(parts: IndexParts): Generator<string> {
   }
   yield `${head},\n  "clusters": {\n`
   for (let i = 0; i < names.length; i++) {
-    yield `    ${JSON.stringify(names[i])}: ${entryText(parts, names[i])}${i < names.length - 1 ? ',' : ''}\n`
+    yield `    ${JSON.stringify(names[i])}: ${parts.clusters.get(names[i])!.read()}${i < names.length - 1 ? ',' : ''}\n`
   }
   yield '  }\n}\n'
 }

@@ -1,18 +1,21 @@
 /**
  * One render, start to finish, for the action and the CLI alike: load, select, render
- * cluster by cluster (streaming each into the staging folder, so memory does not grow with
- * the number of clusters), then commit, or compare in check mode, or nothing in dry run.
+ * cluster by cluster (each cluster's files handed to writer threads and its index entry
+ * spilled to disk as soon as it is rendered, so memory does not grow with the number of
+ * clusters), then commit, or compare in check mode, or nothing in dry run.
  */
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redactor } from '../secrets/index.js'
+import { plural } from '../text/plural.js'
 import {
+  entryFiles,
   indexChunks,
   indexCluster,
   indexHash,
   mergePreviousIndex,
   serializeEntry,
-  serializeIndex,
+  type IndexEntryRef,
   type IndexImageFile,
   type IndexParts
 } from './index-file.js'
@@ -28,6 +31,7 @@ import { RenderFailedError, type RenderProblem } from './problems.js'
 import { renderCluster, type SkippedService } from './render.js'
 import { loadRepository } from './repository.js'
 import { selectTargets, type Selection } from './select.js'
+import { SpillFile } from './spill.js'
 
 export type RenderMode = 'write' | 'dry-run' | 'check'
 
@@ -101,68 +105,70 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
   }
   const writer = options.mode === 'write' ? new OutputWriter(outputDir, scope) : undefined
   const comparer = options.mode === 'check' ? new OutputComparer(outputDir, scope) : undefined
-  writer?.prepare()
+  // Each cluster's index entry goes to disk as soon as it is made; memory keeps its hash.
+  const spill = new SpillFile()
   try {
     const problems: RenderProblem[] = []
     let problemCount = 0
     const secrets = new Set<string>()
     const summaries: ClusterSummary[] = []
-    const indexed = new Map<string, { hash: string; text?: string }>()
+    const indexed = new Map<string, IndexEntryRef>()
     const images = new Map<string, IndexImageFile>()
+    // The same image line repeats on every cluster that runs the image: keep one copy.
+    const imageLines = new Map<string, string>()
     for (const cluster of selected.clusters) {
       const render = renderCluster(repo, cluster, selected.services, { env: options.env, secrets })
       problemCount += render.problems.length
       for (const p of render.problems) if (problems.length < maxReportedProblems) problems.push(p)
       if (render.problems.length > 0) continue
+      // Once a cluster failed nothing will be written: keep rendering only to find problems.
       if (problemCount === 0) {
-        writer?.stage(render)
+        await writer?.write(render)
         comparer?.compare(render)
       }
-      const entry = serializeEntry(indexCluster(render, images))
-      if (writer) writer.stageIndexEntry(cluster.name, entry)
-      indexed.set(cluster.name, { hash: render.hash, text: writer ? undefined : entry })
+      const ref = spill.put(serializeEntry(indexCluster(render, images)))
+      indexed.set(cluster.name, { hash: render.hash, read: () => spill.read(ref) })
       const files = render.services.reduce((n, s) => n + s.files.length, 0)
       summaries.push({
         name: render.name,
         files,
         services: render.services.length,
         images: render.services.flatMap((s) =>
-          Object.entries(s.images).map(
-            ([key, use]) =>
-              `${s.name}${key === 'image' ? '' : `/${key}`}: \`${use.ref}\`${use.pinned ? ' (pinned)' : ''}`
-          )
+          Object.entries(s.images).map(([key, use]) => {
+            const line = `${s.name}${key === 'image' ? '' : `/${key}`}: \`${use.ref}\`${use.pinned ? ' (pinned)' : ''}`
+            const known = imageLines.get(line)
+            if (known !== undefined) return known
+            imageLines.set(line, line)
+            return line
+          })
         ),
         skipped: render.skipped
       })
       options.log?.(
-        `${cluster.name}: ${render.services.length} services, ${files} files${render.skipped.length ? `, ${render.skipped.length} skipped` : ''}`
+        `${cluster.name}: ${plural(render.services.length, 'service')}, ${plural(files, 'file')}${render.skipped.length ? `, ${render.skipped.length} skipped` : ''}`
       )
-      // Let the event loop breathe between clusters (signals, progress output).
-      await Promise.resolve()
+      // Let the event loop breathe between clusters (signals, progress output, writer threads).
+      await new Promise<void>((resolve) => setImmediate(resolve))
     }
     if (problemCount > 0) {
       if (problemCount > problems.length) {
-        problems.push({ message: `... and ${problemCount - problems.length} more problems` })
+        problems.push({
+          message: `... and ${plural(problemCount - problems.length, 'more problem', 'more problems')}`
+        })
       }
       // A message may quote a rendered value (a bad name, say); env values never leave here.
       const redactor = new Redactor()
       for (const s of secrets) redactor.add(s)
       throw new RenderFailedError(
-        problems.map((p) => ({ ...p, message: redactor.scrub(p.message) }))
+        problems.map((p) => ({ ...p, message: redactor.scrub(p.message) })),
+        problemCount
       )
     }
     const parts: IndexParts = mergePreviousIndex(
-      {
-        clusters: indexed,
-        images,
-        disabled: selected.disabled,
-        readEntry: writer ? (name) => writer.readIndexEntry(name) : undefined
-      },
+      { clusters: indexed, images, disabled: selected.disabled },
       scope.full ? undefined : readIndex(outputDir),
       scope
     )
-    // The whole index text is only built to compare it; writing streams it from its parts.
-    const indexText = options.mode === 'check' ? serializeIndex(parts) : ''
     let differences: string[] = []
     if (comparer) {
       comparer.compareAbsent(selected.disabled)
@@ -172,10 +178,20 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
           .map((d) => d.name)
         comparer.compareAbsent(extra)
       }
-      comparer.compareIndex(indexText)
+      comparer.compareIndex(indexChunks(parts))
       differences = comparer.result()
     }
-    writer?.commit(indexChunks(parts))
+    if (writer) {
+      await writer.commit(
+        [...indexed.keys()],
+        (name) => entryFiles(indexed.get(name)!.read()),
+        indexChunks(parts)
+      )
+      const { written, unchanged } = writer.stats
+      options.log?.(
+        `${plural(written, 'file')} written${unchanged > 0 ? `, ${unchanged} already up to date` : ''}`
+      )
+    }
     const counts = {
       clusters: summaries.length,
       services: summaries.reduce((n, c) => n + c.services, 0),
@@ -194,7 +210,9 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
       differences
     }
   } catch (err) {
-    writer?.discard()
+    await writer?.discard()
     throw err
+  } finally {
+    spill.dispose()
   }
 }

@@ -10,6 +10,9 @@
  * - `$${{` writes a literal `${{` (for a GitHub workflow embedded in a ConfigMap, say).
  * - Filters after `|`: `base64` (encode a string, for Secret `data`), `string` (a scalar as a
  *   string, e.g. a port in an env value), `json` (any value as compact JSON text).
+ * - An `env.*` variable that is set but empty is an error too: GitHub passes a secret that does
+ *   not exist as an empty string, and an empty password must not be rendered by accident.
+ *   `| allow-empty` (on `env.*` only) says an empty value is intended.
  */
 import { isPlainMap, setKey, type PlainMap } from './merge.js'
 
@@ -17,7 +20,7 @@ import { isPlainMap, setKey, type PlainMap } from './merge.js'
 export const contextNames = ['values', 'cluster', 'service', 'image', 'images', 'env'] as const
 export type ContextName = (typeof contextNames)[number]
 
-export const filterNames = ['base64', 'string', 'json'] as const
+export const filterNames = ['base64', 'string', 'json', 'allow-empty'] as const
 export type FilterName = (typeof filterNames)[number]
 
 /** One parsed `${{ ... }}`. */
@@ -140,6 +143,11 @@ export function parseExpression(inner: string): Expression {
   if ((root === 'env' || root === 'images') && path.length !== 1) {
     throw new PlaceholderError(`'${source}': write ${root}.<name>`)
   }
+  if (filters.includes('allow-empty') && root !== 'env') {
+    throw new PlaceholderError(
+      `'${source}': allow-empty applies to env.<NAME> only (other empty values are written as they are)`
+    )
+  }
   return { source, root: root as ContextName, path, filters }
 }
 
@@ -160,6 +168,11 @@ export function evaluateExpression(expr: Expression, ctx: RenderContext): unknow
     if (value === undefined) {
       throw new PlaceholderError(
         `'${expr.source}': environment variable ${name} is not set in the render's environment`
+      )
+    }
+    if (value === '' && !expr.filters.includes('allow-empty')) {
+      throw new PlaceholderError(
+        `'${expr.source}': environment variable ${name} is empty (GitHub passes a secret that does not exist as an empty string); if an empty value is intended, add | allow-empty`
       )
     }
     ctx.secrets.add(value as string)
@@ -202,6 +215,8 @@ function lookup(expr: Expression, start: unknown): unknown {
 
 function applyFilter(filter: FilterName, value: unknown, expr: Expression): unknown {
   switch (filter) {
+    case 'allow-empty':
+      return value
     case 'json':
       return JSON.stringify(value)
     case 'string':

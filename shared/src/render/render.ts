@@ -4,8 +4,7 @@
  * serialise it. Pure apart from reading image files through the repository (cached).
  */
 import { createHash } from 'node:crypto'
-import { dump } from 'js-yaml'
-import { lineOf, type LoadedDocument } from '../yaml/index.js'
+import { emitYaml, lineOf, type LoadedDocument } from '../yaml/index.js'
 import { imageFilePath, imageReference, type ImageRecord } from './images.js'
 import { isPlainMap, mergeValues, MergeError, type PlainMap } from './merge.js'
 import { PlaceholderError, renderTemplate, type RenderContext } from './placeholders.js'
@@ -343,8 +342,6 @@ function resolveImages(
   return out
 }
 
-const dumpOptions = { noRefs: true, lineWidth: -1 } as const
-
 /** Validates one rendered object and serialises it into its output file. */
 function toFile(
   object: unknown,
@@ -379,7 +376,8 @@ function toFile(
     .join('-')
   return {
     path: `${service}/${base}.yaml`,
-    content: dump(object, dumpOptions),
+    // Byte for byte js-yaml's dump, several times faster (shared/src/yaml/emit.ts).
+    content: emitYaml(object),
     apiVersion: apiVersion as string,
     kind: k,
     namespace: namespace as string | undefined,

@@ -1,69 +1,222 @@
-/** Human-readable reports of a render: the job summary (markdown) and log lines. Pure. */
-import type { RenderRunResult } from './pipeline.js'
+/**
+ * Human-readable reports of a render: the job summary (markdown). Pure.
+ *
+ * A fleet mostly runs the same images everywhere, so images are not listed per cluster: one
+ * table lists each service's image once with the clusters that get it, and the same for
+ * skipped services; the cluster table only counts.
+ */
+import { plural } from '../text/plural.js'
+import type { ClusterSummary, RenderRunResult } from './pipeline.js'
 import { formatProblem, type RenderProblem } from './problems.js'
 
 /** Characters of summary kept under GitHub's 1 MiB step-summary limit, with room to spare. */
 export const maxSummaryChars = 900_000
 
+/** Cluster names listed in one cell before `and N more`. */
+const maxNamesInCell = 8
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
 /** Escapes text for a markdown table cell. */
 function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+  return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+}
+
+/** One image a service uses, parsed from the pipeline's ``api: `ref` (pinned)`` line. */
+interface ImageUse {
+  /** `api`, or `api/sidecar` for a service's second image. */
+  readonly service: string
+  readonly ref: string
+  readonly pinned: boolean
+}
+
+function parseImage(line: string): ImageUse {
+  const m = /^(.+?): `([^`]*)`( \(pinned\))?$/.exec(line)
+  return m
+    ? { service: m[1], ref: m[2], pinned: m[3] !== undefined }
+    : { service: line, ref: '', pinned: false }
+}
+
+/** An image reference for reading: a digest shortened to its first 12 hex digits. */
+function displayRef(ref: string): string {
+  return ref.replace(/@sha256:([0-9a-f]{12})[0-9a-f]{52}$/, '@sha256:$1…')
 }
 
 /**
- * The step summary: a header with counts, then one table row per cluster: services rendered,
- * skipped (with reasons), and the image each service got.
+ * `all 3 clusters` when every rendered cluster is in the list, else the names (`a, b and 4
+ * more`).
+ */
+function clustersCell(names: readonly string[], total: number): string {
+  if (names.length === total && total > 1) return `all ${total} clusters`
+  const shown = names.slice(0, maxNamesInCell).map(cell)
+  return names.length > maxNamesInCell
+    ? `${shown.join(', ')} and ${names.length - maxNamesInCell} more`
+    : shown.join(', ')
+}
+
+/** Rows of `what → clusters`, each distinct `what` once, in first-seen order. */
+function groupBy<T>(
+  clusters: readonly ClusterSummary[],
+  items: (c: ClusterSummary) => readonly T[],
+  key: (item: T) => string
+): { item: T; clusters: string[] }[] {
+  const groups = new Map<string, { item: T; clusters: string[] }>()
+  for (const c of clusters) {
+    for (const item of items(c)) {
+      const k = key(item)
+      const g = groups.get(k)
+      if (g) {
+        if (!g.clusters.includes(c.name)) g.clusters.push(c.name)
+      } else groups.set(k, { item, clusters: [c.name] })
+    }
+  }
+  return [...groups.values()]
+}
+
+/**
+ * The step summary: a headline with counts; one row per cluster (services, files); one row
+ * per distinct image (service, image, the clusters that get it); skipped services likewise.
+ * Past a size budget the rest of a table is counted, not listed.
  */
 export function renderSummaryMarkdown(result: RenderRunResult): string {
   const { counts } = result
+  const stale = result.mode === 'check' && result.differences.length > 0
   const verb =
     result.mode === 'write'
-      ? 'Rendered'
+      ? 'rendered'
       : result.mode === 'check'
-        ? 'Checked'
-        : 'Rendered (dry run)'
+        ? 'checked'
+        : 'rendered (dry run)'
   const lines = [
-    `### kit deploymentizer`,
-    '',
-    `${verb} ${counts.services} services on ${counts.clusters} clusters into ${counts.files} files` +
-      (counts.skipped ? `; ${counts.skipped} skipped` : '') +
-      (result.disabled.length ? `; disabled clusters: ${result.disabled.join(', ')}` : '') +
-      '.',
+    `### ${stale ? '❌' : '✅'} kit deploymentizer: ${plural(counts.services, 'service')} ${verb} on ${plural(counts.clusters, 'cluster')} (${plural(counts.files, 'file')})`,
     ''
   ]
+  if (result.mode === 'dry-run') lines.push('Nothing was written.', '')
   if (result.mode === 'check') {
     lines.push(
-      result.differences.length === 0
-        ? 'The output folder is up to date.'
-        : `The output folder is **not** up to date (${result.differences.length} differences).`,
+      stale
+        ? `The output folder is **not** up to date (${plural(result.differences.length, 'difference')}); render and commit it.`
+        : 'The output folder is up to date.',
       ''
     )
   }
-  lines.push('| Cluster | Services | Skipped | Images |', '| --- | --- | --- | --- |')
+  if (result.disabled.length > 0)
+    lines.push(`Disabled (no output): ${result.disabled.map(cell).join(', ')}.`, '')
+
   // GitHub refuses a step summary over 1 MiB: past a budget, the rest are counted, not listed.
   let size = lines.join('\n').length
-  let shown = 0
-  for (const c of result.clusters) {
-    const skipped = c.skipped.map((s) => `${s.name} (${s.reason})`).join('<br>')
-    const row = `| ${cell(c.name)} | ${c.services} | ${cell(skipped) || '–'} | ${cell(c.images.join('<br>')) || '–'} |`
-    if (size + row.length > maxSummaryChars) break
-    lines.push(row)
+  const fits = (row: string): boolean => {
+    if (size + row.length + 1 > maxSummaryChars) return false
     size += row.length + 1
-    shown++
+    return true
   }
-  if (shown < result.clusters.length) {
-    lines.push(
-      '',
-      `${result.clusters.length - shown} more clusters are not listed here (summary size limit); see the index.`
+  /** A table; header names ending in `:` are right-aligned (counts). */
+  const table = (header: string[], rows: string[], noun: string): void => {
+    const head = [
+      `| ${header.map((h) => h.replace(/:$/, '')).join(' | ')} |`,
+      `| ${header.map((h) => (h.endsWith(':') ? '---:' : '---')).join(' | ')} |`
+    ]
+    size += head.join('\n').length + 1
+    lines.push(...head)
+    let shown = 0
+    for (const row of rows) {
+      if (!fits(row)) break
+      lines.push(row)
+      shown++
+    }
+    if (shown < rows.length)
+      lines.push(
+        '',
+        `${plural(rows.length - shown, `more ${noun}`)} not listed here (summary size limit); see the index.`
+      )
+    lines.push('')
+  }
+
+  const total = result.clusters.length
+  table(
+    ['Cluster', 'Services:', 'Files:'],
+    result.clusters.map((c) => {
+      const skipped = c.skipped.length > 0 ? ` (${c.skipped.length} skipped)` : ''
+      return `| ${cell(c.name)} | ${c.services}${skipped} | ${c.files} |`
+    }),
+    'cluster'
+  )
+
+  const images = groupBy(
+    result.clusters,
+    (c) => c.images.map(parseImage),
+    (i) => JSON.stringify([i.service, i.ref, i.pinned])
+  ).sort(
+    (a, b) =>
+      (a.item.service < b.item.service ? -1 : a.item.service > b.item.service ? 1 : 0) ||
+      b.clusters.length - a.clusters.length
+  )
+  if (images.length > 0) {
+    lines.push('#### Images', '')
+    table(
+      ['Service', 'Image', 'Clusters'],
+      images.map(
+        ({ item, clusters }) =>
+          `| ${cell(item.service)} | ${item.ref ? `\`${displayRef(item.ref)}\`` : '–'}${item.pinned ? ' (pinned)' : ''} | ${clustersCell(clusters, total)} |`
+      ),
+      'image'
     )
   }
-  return lines.join('\n') + '\n'
+
+  const skipped = skippedServices(result.clusters)
+  if (skipped.length > 0) {
+    lines.push('#### Skipped services', '')
+    table(
+      ['Service', 'Why', 'Clusters'],
+      skipped.map(
+        (s) =>
+          `| ${cell(s.service)} | ${s.warning ? '⚠️ ' : ''}${cell(s.reason)} | ${clustersCell(s.clusters, total)} |`
+      ),
+      'skipped service'
+    )
+  }
+  return lines.join('\n')
+}
+
+/** A skipped service with every cluster it was skipped on for the same reason. */
+export interface SkippedGroup {
+  readonly service: string
+  readonly reason: string
+  /** True when the skip is a warning (an image missing), false for a plain disable. */
+  readonly warning: boolean
+  readonly clusters: readonly string[]
+}
+
+/** Skipped services, one entry per service and reason, in first-seen order. */
+export function skippedServices(clusters: readonly ClusterSummary[]): SkippedGroup[] {
+  return groupBy(
+    clusters,
+    (c) => c.skipped,
+    (s) => JSON.stringify([s.name, s.reason])
+  ).map(({ item, clusters: names }) => ({
+    service: item.name,
+    reason: item.reason,
+    warning: item.warning,
+    clusters: names
+  }))
+}
+
+/** Warning lines for skipped services (the action's annotations), one per service and reason. */
+export function skipWarnings(clusters: readonly ClusterSummary[]): string[] {
+  return skippedServices(clusters)
+    .filter((s) => s.warning)
+    .map(
+      (s) =>
+        `service ${s.service} skipped on ${s.clusters.length === 1 ? 'cluster' : 'clusters'} ${s.clusters.join(', ')}: ${s.reason}`
+    )
 }
 
 /** The markdown for a failed render: every problem as a list item. */
 export function renderFailureMarkdown(problems: readonly RenderProblem[]): string {
   return [
-    '### kit deploymentizer: render failed, nothing was written',
+    '### ❌ kit deploymentizer: render failed, nothing was written',
     '',
     ...problems.map((p) => `- ${cell(formatProblem(p))}`),
     ''

@@ -129,15 +129,23 @@ export function loadRepository(root: string): ManifestRepository {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
     throw new InputError(`manifests repository folder '${root}' does not exist`)
   }
-  const kit = attempt(() => loadKitFile(root)) ?? { paths: defaultPaths, defaults: {} }
+  // kit.yaml says where everything else is: when it is broken, that is the only problem worth
+  // reporting (guessing default folders would bury it under a cascade of derived errors).
+  const kit = attempt(() => loadKitFile(root))
+  if (!kit) throw new RenderFailedError(problems)
   const paths = kit.paths
+  // Names whose file exists but could not be loaded: a reference to one of them is not also
+  // reported as unknown (one broken file is one problem, not one per cluster using it).
+  const brokenGroups = new Set<string>()
+  const brokenServices = new Set<string>()
   const groups = new Map<string, GroupDefinition>()
-  for (const file of listYamlFiles(root, paths.groups, problems)) {
+  for (const file of listYamlFiles(root, paths.groups, problems, brokenGroups)) {
     const g = attempt(() => loadGroup(root, file))
     if (g) groups.set(g.name, g)
+    else brokenGroups.add(baseName(file))
   }
   const clusters = new Map<string, ClusterDefinition>()
-  for (const file of listYamlFiles(root, paths.clusters, problems)) {
+  for (const file of listYamlFiles(root, paths.clusters, problems, new Set())) {
     const c = attempt(() => loadCluster(root, file))
     if (c) clusters.set(c.name, c)
   }
@@ -150,6 +158,7 @@ export function loadRepository(root: string): ManifestRepository {
           message: 'symbolic links are not followed',
           file: toRepoPath(join(paths.services, entry.name))
         })
+        brokenServices.add(entry.name)
         continue
       }
       if (!entry.isDirectory()) continue
@@ -157,12 +166,13 @@ export function loadRepository(root: string): ManifestRepository {
         loadService(root, join(paths.services, entry.name), entry.name, problems)
       )
       if (s) services.set(s.name, s)
+      else brokenServices.add(entry.name)
     }
   }
   // Cross-references: unknown groups and services are typos that would silently do nothing.
   for (const layer of [...groups.values(), ...clusters.values()]) {
     for (const name of Object.keys(layer.services ?? {})) {
-      if (!services.has(name)) {
+      if (!services.has(name) && !brokenServices.has(name)) {
         problems.push({
           message: `unknown service '${name}' (services: ${[...services.keys()].join(', ') || 'none'})`,
           file: layer.file,
@@ -173,7 +183,7 @@ export function loadRepository(root: string): ManifestRepository {
   }
   for (const cluster of clusters.values()) {
     cluster.groups.forEach((g, i) => {
-      if (!groups.has(g)) {
+      if (!groups.has(g) && !brokenGroups.has(g)) {
         problems.push({
           message: `unknown group '${g}' (groups: ${[...groups.keys()].join(', ') || 'none'})`,
           file: cluster.file,
@@ -370,27 +380,39 @@ function listTemplateFiles(root: string, dir: string, problems: RenderProblem[])
   return out
 }
 
-function listYamlFiles(root: string, dir: string, problems: RenderProblem[]): string[] {
+/** The .yaml/.yml files of a folder, sorted; symbolic links are problems (named in `refused`). */
+function listYamlFiles(
+  root: string,
+  dir: string,
+  problems: RenderProblem[],
+  refused: Set<string>
+): string[] {
   const abs = join(root, dir)
   if (!existsSync(abs)) return []
   const out: string[] = []
   for (const entry of readdirSync(abs, { withFileTypes: true }).sort(byName)) {
     if (!/\.ya?ml$/.test(entry.name)) continue
-    if (entry.isSymbolicLink())
+    if (entry.isSymbolicLink()) {
       problems.push({
         message: 'symbolic links are not followed',
         file: toRepoPath(join(dir, entry.name))
       })
-    else if (entry.isFile()) out.push(toRepoPath(join(dir, entry.name)))
+      refused.add(baseName(entry.name))
+    } else if (entry.isFile()) out.push(toRepoPath(join(dir, entry.name)))
   }
   return out
 }
 
-function nameFromFile(file: string, what: string): string {
-  const name = file
+/** `groups/eu.yaml` → `eu`. */
+function baseName(file: string): string {
+  return file
     .split('/')
     .pop()!
     .replace(/\.ya?ml$/, '')
+}
+
+function nameFromFile(file: string, what: string): string {
+  const name = baseName(file)
   if (!namePattern.test(name)) {
     throw new InputError(
       `${what} name '${name}' (from the file name) must be lowercase letters, digits and '-' (at most 63)`,
@@ -449,7 +471,8 @@ export function problemFrom(err: unknown): RenderProblem {
     return {
       message: stripWhere(err.message, err.where.file),
       file: err.where.file,
-      line: err.where.line
+      line: err.where.line,
+      column: err.where.column
     }
   }
   return { message: err instanceof Error ? err.message : String(err) }

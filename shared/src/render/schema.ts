@@ -22,20 +22,31 @@ export const schemas = {
 
 export type SchemaName = keyof typeof schemas
 
-let validators: Record<SchemaName, ValidateFunction> | undefined
+/**
+ * The options every validator is compiled with. `validateSchema: false` skips checking the
+ * schemas themselves against the JSON Schema meta-schema on every run (over half the compile
+ * time): they are ours, and shared/__tests__/render/schema.test.ts checks them instead.
+ */
+export const ajvOptions = {
+  allErrors: true,
+  strict: true,
+  allowUnionTypes: true,
+  verbose: true,
+  validateSchema: false
+} as const
 
-function compiled(): Record<SchemaName, ValidateFunction> {
-  if (!validators) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true })
-    validators = {
-      kit: ajv.compile(kitSchema),
-      group: ajv.compile(groupSchema),
-      cluster: ajv.compile(clusterSchema),
-      service: ajv.compile(serviceSchema),
-      image: ajv.compile(imageSchema)
-    }
+let ajv: Ajv | undefined
+const validators = new Map<SchemaName, ValidateFunction>()
+
+/** The validator for one kind of file, compiled when first needed. */
+function compiled(name: SchemaName): ValidateFunction {
+  let validate = validators.get(name)
+  if (!validate) {
+    ajv ??= new Ajv(ajvOptions)
+    validate = ajv.compile(schemas[name])
+    validators.set(name, validate)
   }
-  return validators
+  return validate
 }
 
 /**
@@ -48,7 +59,7 @@ export function validateAgainstSchema(
   file: string,
   doc: LoadedDocument | undefined
 ): void {
-  const validate = compiled()[name]
+  const validate = compiled(name)
   if (validate(value)) return
   const problems = (validate.errors ?? []).map((e) => describeError(e, doc))
   problems.sort((a, b) => a.line - b.line)

@@ -26,6 +26,27 @@ import { formatYamlPath, type YamlPath } from './path.js'
  * error, never a silent reformat.
  */
 
+// eslint-disable-next-line no-control-regex
+const notYamlText = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/
+
+/**
+ * Refuses a text YAML does not allow as a stream (a NUL byte, other control characters): such a
+ * file is binary or mis-encoded, and the YAML parser would read it anyway, so an edit would
+ * carry the damage on. The error names the file, line and column of the first such character.
+ */
+export function assertYamlText(text: string, file: string): void {
+  const m = notYamlText.exec(text)
+  if (!m) return
+  const before = text.slice(0, m.index)
+  const line = before.split('\n').length
+  const column = m.index - before.lastIndexOf('\n')
+  const code = m[0].charCodeAt(0)
+  throw new InputError(
+    `contains ${code === 0 ? 'a NUL byte' : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`}; YAML files are text`,
+    { file, line, column }
+  )
+}
+
 /** The result of one edit: the new text (identical to the input when nothing changed). */
 export interface YamlEditResult {
   readonly text: string
@@ -73,6 +94,7 @@ export function setYamlValue(
   options: PathEditOptions
 ): YamlEditResult {
   const { file } = options
+  assertYamlText(text, file)
   const docs = loadYamlDocuments(text, file)
   const where = formatYamlPath(path)
   const index = options.document ?? 0
@@ -155,6 +177,7 @@ export function deleteYamlKey(
   options: PathEditOptions
 ): YamlEditResult {
   const { file } = options
+  assertYamlText(text, file)
   const docs = loadYamlDocuments(text, file)
   const loaded = docs[options.document ?? 0]
   if (!loaded) return { text, changed: false }
@@ -207,6 +230,7 @@ export function setContainerImages(
   target: { matches: (image: string) => boolean; retag: (image: string) => string },
   file: string
 ): { text: string; replacements: ImageReplacement[] } {
+  assertYamlText(text, file)
   const docs = loadYamlDocuments(text, file)
   const seen = new Set<Scalar>()
   const splices: Splice[] = []
@@ -372,7 +396,13 @@ function readPlain(value: string, inFlow: boolean): { ok: boolean; value?: unkno
   const probe = inFlow ? `[${value}]` : `k: ${value}`
   const doc = parseDocument(probe, { version: '1.2' })
   if (doc.errors.length > 0 || doc.warnings.length > 0) return { ok: false }
-  const js = doc.toJS() as unknown
+  let js: unknown
+  try {
+    js = doc.toJS()
+  } catch {
+    // An alias without its anchor (`*name`) parses but cannot be read: it is not plain text.
+    return { ok: false }
+  }
   if (inFlow)
     return Array.isArray(js) && js.length === 1 ? { ok: true, value: js[0] } : { ok: false }
   return js !== null && typeof js === 'object' && Object.keys(js).length === 1

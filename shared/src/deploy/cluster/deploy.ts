@@ -1,10 +1,19 @@
 /**
- * The per-cluster deploy engine: prepare (defaults, scope, order) → apply stage by stage with
- * server-side apply, writing only what a server-side dry run says would change → wait for
- * health → on failure, restore what ran before. Every message goes through the redactor.
+ * The per-cluster deploy engine: prepare (defaults, scope, order, applied hash) → apply stage
+ * by stage with server-side apply, writing only objects that are not provably unchanged →
+ * wait for health → on failure, restore what ran before. Every message goes through the
+ * redactor.
  *
  * Decisions worth knowing:
- * - Only objects this run wrote are waited for; an unchanged object is not re-judged (an old
+ * - Live state comes from one list per (apiVersion, kind, namespace) a stage touches (./live.ts),
+ *   not a GET per object; objects in a namespace this run creates are absent without asking.
+ * - Change detection needs no dry run: an object whose live copy carries the same
+ *   `kit.dev/applied-hash` and equals the manifest in every field the manifest sets is
+ *   unchanged, with no request at all (../../k8s/change.ts). Anything else is applied for real
+ *   and judged by the result: equal to live (an SSA no-op does not write) means unchanged.
+ * - A dry run (kit diff) keeps the server-side dry run for what is not provably unchanged, so
+ *   its diffs show the server's defaults and its validation.
+ * - Only objects this run changed are waited for; an unchanged object is not re-judged (an old
  *   problem is not this deploy's failure, and "unchanged" must stay cheap).
  * - Jobs are waited for until Complete (Argo CD's choice; kstatus does not wait). A Job whose
  *   pod template changed is deleted and created again (its template is immutable); any other
@@ -12,12 +21,14 @@
  * - `kit.dev/depends-on`: dependents are applied after their dependencies, and with `wait` only
  *   once those are healthy. CRDs are always waited for (Established) before later stages.
  * - Rollback re-applies the previous live object of everything this run changed (newest
- *   first; a Deployment's old ReplicaSet scales back up), deletes what it created, and does
- *   not re-run Jobs. After an abort it rolls back without waiting for health.
- * - A new object is created without a dry run first (nothing to compare with).
+ *   first; a Deployment's old ReplicaSet scales back up), deletes what it created except
+ *   Namespaces, CRDs and PersistentVolumeClaims (deleting those takes everything in them or
+ *   their data, and a Namespace being deleted blocks the next run for a while), and does not
+ *   re-run Jobs. After an abort it rolls back without waiting for health.
  */
+import { isUnchanged, withAppliedHash, withoutAppliedHash } from '../../k8s/change.js'
 import { comparable, isChanged, renderDiff } from '../../k8s/diff.js'
-import { describeRef, groupOf, refOf } from '../../k8s/identity.js'
+import { describeRef, groupOf, keyOf, refOf } from '../../k8s/identity.js'
 import { indexByKindName, planStages, KindRank } from '../../k8s/order.js'
 import {
   ClusterUnreachableError,
@@ -35,6 +46,7 @@ import type {
   DeployClusterOptions,
   Failure
 } from './types.js'
+import { readLiveObjects, type LiveLookup } from './live.js'
 import { waitForHealth, type WaitTarget } from './wait.js'
 
 /** Objects applied at once within a stage. */
@@ -153,15 +165,44 @@ export async function deployWithClient(
     )
 
     // 2. Apply stage by stage.
+    const context: ApplyContext = {
+      client,
+      all: prepared,
+      dryRun: options.dryRun,
+      absentNamespaces: new Set<string>(),
+      log,
+      label,
+      clock,
+      signal: options.signal
+    }
+    let live = new Map<string, LiveLookup>()
+    let liveDepth = -1
     for (const [index, stage] of stages.entries()) {
       if (options.signal?.aborted) throw abortReason(options.signal)
+      // Live state is read once per dependency depth, for all its stages at once: within a
+      // depth nothing one stage applies changes what another reads (objects in a namespace
+      // this run creates, and custom resources of a CRD it creates, sit one depth deeper).
+      if (stage.depth !== liveDepth) {
+        liveDepth = stage.depth
+        live = await readLiveObjects(
+          client,
+          stages
+            .filter((s) => s.depth === stage.depth)
+            .flatMap((s) => s.manifests.map((p) => p.desired)),
+          context.absentNamespaces
+        )
+      }
       const results = await mapLimit(stage.manifests, applyConcurrency, (p) =>
-        applyOne(client, p, prepared, options.dryRun, log, label, clock, options.signal)
+        applyOne(p, live.get(keyOf(p.desired)) ?? { live: undefined }, context)
       )
-      for (const r of results) {
+      for (const [i, r] of results.entries()) {
         changes.push(r.entry)
         if (r.applied) applied.push(r.applied)
         if (r.failure) failures.push(r.failure)
+        // Whatever goes into a namespace that was not there before is absent: no need to ask.
+        const desired = stage.manifests[i].desired
+        if (desired.kind === 'Namespace' && r.entry.action === 'created')
+          context.absentNamespaces.add(desired.metadata.name)
       }
       if (failures.length > 0) {
         failureReason = `${failures[0].object}: ${failures[0].message}`
@@ -346,7 +387,9 @@ async function prepare(
       else delete meta.namespace
       if (options.labels) meta.labels = { ...meta.labels, ...options.labels }
       if (options.annotations) meta.annotations = { ...meta.annotations, ...options.annotations }
-      return { object: desired, desired, source: m.source }
+      // The hash of exactly what is applied, so the next run can tell "unchanged" without asking.
+      const stamped = withAppliedHash(desired)
+      return { object: stamped, desired: stamped, source: m.source }
     })
   )
 }
@@ -357,37 +400,48 @@ interface ApplyOutcome {
   failure?: Failure
 }
 
+/** What every applyOne of a run shares. */
+interface ApplyContext {
+  readonly client: ClusterClient
+  readonly all: Prepared[]
+  readonly dryRun: boolean
+  /** Namespaces this run creates (or, in a dry run, would create): nothing is live in them. */
+  readonly absentNamespaces: Set<string>
+  readonly log: { info(m: string): void; debug(m: string): void }
+  readonly label: string
+  readonly clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> }
+  readonly signal: AbortSignal | undefined
+}
+
+const hashOnlyMessage =
+  "no field changed but kit's change-detection annotation (kit.dev/applied-hash): the manifest changed in form, or was last applied by an older kit"
+
 /**
- * Applies one object: read the live object, ask the server what applying would produce (dry
- * run), and write only when that differs from what is live.
+ * Applies one object, given its live state: nothing when the live object provably is what the
+ * manifest says (same applied hash, every field equal); otherwise a real server-side apply,
+ * judged by comparing its result with what was live. In a dry run the apply is a server-side
+ * dry run instead.
  */
-async function applyOne(
-  client: ClusterClient,
-  p: Prepared,
-  all: Prepared[],
-  dryRun: boolean,
-  log: { info(m: string): void; debug(m: string): void },
-  label: string,
-  clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> },
-  signal: AbortSignal | undefined
-): Promise<ApplyOutcome> {
+async function applyOne(p: Prepared, lookup: LiveLookup, ctx: ApplyContext): Promise<ApplyOutcome> {
+  const { client, log, label } = ctx
   const desired = p.desired
-  const ref = refOf(desired)
-  const id = describeRef(ref)
+  const id = describeRef(desired)
   const base = {
     kind: desired.kind,
     name: desired.metadata.name,
     ...(desired.metadata.namespace ? { namespace: desired.metadata.namespace } : {})
   }
-  let live: KubeObject | undefined
-  try {
-    live = await client.get(ref)
-  } catch (err) {
-    if (!(dryRun && comesWithThisRun(err, desired, all))) return failed(base, id, err)
+  if (lookup.error !== undefined) {
+    if (ctx.dryRun && comesWithThisRun(lookup.error, desired, ctx.all))
+      return comesLater(base, desired)
+    return failed(base, id, lookup.error)
   }
-  // Nothing live: the write is a create, and there is nothing to compare with, so skip the
-  // server-side dry run (one request instead of two; the apply validates just the same).
-  if (!live && !dryRun) {
+  const live = lookup.live
+  if (isUnchanged(desired, live)) return { entry: { ...base, action: 'unchanged' } }
+  if (ctx.dryRun) return dryRunOne(p, live, ctx, base, id)
+
+  // Nothing live: the write is a create.
+  if (!live) {
     try {
       const result = await client.apply(desired)
       log.debug(`${label}: ${id} created`)
@@ -399,78 +453,133 @@ async function applyOne(
       return failed(base, id, err)
     }
   }
+
+  let result: KubeObject
+  try {
+    result = await client.apply(desired)
+  } catch (err) {
+    if (isImmutableError(err) && desired.kind === 'Job') return recreateJob(p, live, ctx, base, id)
+    if (isImmutableError(err)) return immutableFailure(base, id, err, desired.kind)
+    return failed(base, id, err)
+  }
+  // A server-side apply that changes nothing does not write: the result equals what was live.
+  if (!isChanged(live, result)) {
+    log.debug(`${label}: ${id} unchanged (applied; the server found nothing to change)`)
+    return { entry: { ...base, action: 'unchanged' } }
+  }
+  if (!isChanged(withoutAppliedHash(live), withoutAppliedHash(result))) {
+    log.debug(`${label}: ${id}: ${hashOnlyMessage}`)
+    // Nothing the workload runs changed: nothing to wait for, nothing to roll back.
+    return { entry: { ...base, action: 'configured', message: hashOnlyMessage } }
+  }
+  log.debug(`${label}: ${id} configured`)
+  return {
+    entry: { ...base, action: 'configured', diff: renderDiff(live, result) },
+    applied: { prepared: p, previous: live, appliedGeneration: result.metadata.generation }
+  }
+}
+
+/** A dry run of one object that is not provably unchanged: what the server says it would do. */
+async function dryRunOne(
+  p: Prepared,
+  live: KubeObject | undefined,
+  ctx: ApplyContext,
+  base: Omit<ChangeEntry, 'action'>,
+  id: string
+): Promise<ApplyOutcome> {
+  const desired = p.desired
+  const ns = desired.metadata.namespace
+  if (!live && ns !== undefined && ctx.absentNamespaces.has(ns)) return comesLater(base, desired)
   let predicted: KubeObject
   try {
-    predicted = await client.apply(desired, { dryRun: true })
+    predicted = await ctx.client.apply(desired, { dryRun: true })
   } catch (err) {
-    if (dryRun && comesWithThisRun(err, desired, all))
+    if (comesWithThisRun(err, desired, ctx.all)) return comesLater(base, desired)
+    if (isImmutableError(err) && desired.kind === 'Job' && live)
       return {
         entry: {
           ...base,
-          action: 'created',
-          diff: renderDiff(undefined, desired),
-          message: 'its namespace or CRD is created by this deploy; diff computed from the manifest'
+          action: 'configured',
+          diff: renderDiff(live, desired),
+          message: "would delete and recreate the Job (a Job's pod template is immutable)"
         }
       }
-    if (isImmutableError(err) && desired.kind === 'Job' && live) {
-      if (dryRun)
-        return {
-          entry: {
-            ...base,
-            action: 'configured',
-            diff: renderDiff(live, desired),
-            message: "would delete and recreate the Job (a Job's pod template is immutable)"
-          }
-        }
-      log.info(
-        `${label}: ${id}: the Job's pod template changed and is immutable: deleting the Job and its pods, then creating it again`
-      )
-      try {
-        await client.delete(ref, { propagationPolicy: 'Foreground' })
-        for (let i = 0; i < 120 && (await client.get(ref)); i++) await clock.sleep(500, signal)
-        const created = await client.apply(desired)
-        return {
-          entry: {
-            ...base,
-            action: 'configured',
-            diff: renderDiff(live, desired),
-            message: 'deleted and recreated (Job template is immutable)'
-          },
-          applied: {
-            prepared: p,
-            previous: live,
-            appliedGeneration: created.metadata.generation,
-            recreated: true
-          }
-        }
-      } catch (e) {
-        return failed(base, id, e)
-      }
-    }
-    if (isImmutableError(err))
-      return failed(
-        base,
-        id,
-        err,
-        `${immutableText(err)}; kit does not delete and recreate a ${desired.kind} on its own: change the field back, rename the object, or delete it by hand`
-      )
+    if (isImmutableError(err)) return immutableFailure(base, id, err, desired.kind)
     return failed(base, id, err)
   }
+  if (!isChanged(live, predicted)) return { entry: { ...base, action: 'unchanged' } }
+  if (live && !isChanged(withoutAppliedHash(live), withoutAppliedHash(predicted)))
+    return { entry: { ...base, action: 'configured', message: `would write ${hashOnlyMessage}` } }
+  return {
+    entry: {
+      ...base,
+      action: live ? 'configured' : 'created',
+      diff: renderDiff(live && comparable(live), predicted)
+    }
+  }
+}
 
-  const changed = isChanged(live, predicted)
-  if (!changed) return { entry: { ...base, action: 'unchanged' } }
-  const diff = renderDiff(live && comparable(live), predicted)
-  if (dryRun) return { entry: { ...base, action: live ? 'configured' : 'created', diff } }
-  try {
-    const result = await client.apply(desired)
-    log.debug(`${label}: ${id} ${live ? 'configured' : 'created'}`)
-    return {
-      entry: { ...base, action: live ? 'configured' : 'created', diff },
-      applied: { prepared: p, previous: live, appliedGeneration: result.metadata.generation }
+/** A dry-run entry for an object whose namespace or CRD this same run creates. */
+function comesLater(base: Omit<ChangeEntry, 'action'>, desired: KubeObject): ApplyOutcome {
+  return {
+    entry: {
+      ...base,
+      action: 'created',
+      diff: renderDiff(undefined, desired),
+      message: 'its namespace or CRD is created by this deploy; diff computed from the manifest'
     }
-  } catch (err) {
-    return failed(base, id, err)
   }
+}
+
+/** Deletes a Job whose pod template changed (immutable) and creates it again. */
+async function recreateJob(
+  p: Prepared,
+  live: KubeObject,
+  ctx: ApplyContext,
+  base: Omit<ChangeEntry, 'action'>,
+  id: string
+): Promise<ApplyOutcome> {
+  const { client, clock, signal, log, label } = ctx
+  const desired = p.desired
+  const ref = refOf(desired)
+  log.info(
+    `${label}: ${id}: the Job's pod template changed and is immutable: deleting the Job and its pods, then creating it again`
+  )
+  try {
+    await client.delete(ref, { propagationPolicy: 'Foreground' })
+    for (let i = 0; i < 120 && (await client.get(ref)); i++) await clock.sleep(500, signal)
+    const created = await client.apply(desired)
+    return {
+      entry: {
+        ...base,
+        action: 'configured',
+        diff: renderDiff(live, desired),
+        message: 'deleted and recreated (Job template is immutable)'
+      },
+      applied: {
+        prepared: p,
+        previous: live,
+        appliedGeneration: created.metadata.generation,
+        recreated: true
+      }
+    }
+  } catch (e) {
+    return failed(base, id, e)
+  }
+}
+
+function immutableFailure(
+  base: Omit<ChangeEntry, 'action'>,
+  id: string,
+  err: KubeApiError,
+  kind: string
+): ApplyOutcome {
+  return failed(
+    base,
+    id,
+    err,
+    `${immutableText(err)}; kit does not delete and recreate a ${kind} on its own: change the field back, rename the object, or delete it by hand`
+  )
 }
 
 /** In a dry run, a 404 for a namespace or an unknown kind is expected when this run creates them. */
@@ -519,8 +628,18 @@ function errorReason(err: unknown): string {
   return 'Error'
 }
 
+/** Kinds a rollback leaves in place even when this run created them, and why. */
+const keptOnRollback = new Set(['Namespace', 'CustomResourceDefinition', 'PersistentVolumeClaim'])
+const keptOnRollbackWhy: Record<string, string> = {
+  Namespace:
+    'deleting it would take everything in it, and a re-run would fail while it is terminating',
+  CustomResourceDefinition: 'deleting it would delete every resource of its kind',
+  PersistentVolumeClaim: 'deleting it may delete its volume and the data on it'
+}
+
 /**
- * Restores what ran before: objects this run created are deleted (newest first); objects it
+ * Restores what ran before: objects this run created are deleted (newest first) except
+ * Namespaces, CRDs and PersistentVolumeClaims, which are left and logged; objects it
  * changed get their previous spec back by server-side apply (for a Deployment that brings the
  * old ReplicaSet back up). Jobs are not re-run. Returns what to wait for.
  */
@@ -535,6 +654,12 @@ async function rollback(
     const desired = a.prepared.desired
     const id = describeRef(desired)
     if (!a.previous) {
+      if (keptOnRollback.has(desired.kind)) {
+        log.info(
+          `${label}: rollback: left ${id} in place (created by this run): a rollback never deletes a ${desired.kind}, ${keptOnRollbackWhy[desired.kind]}; delete it by hand if it is not wanted`
+        )
+        continue
+      }
       const deleted = await client.delete(refOf(desired), { propagationPolicy: 'Background' })
       log.info(
         `${label}: rollback: deleted ${id} (created by this run)${deleted ? '' : ' — already gone'}`

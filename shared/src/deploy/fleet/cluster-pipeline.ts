@@ -25,10 +25,11 @@ import {
   unionInventory,
   writeApplySetParent,
   entryKey,
+  type ApplySetParent,
   type InventoryEntry
 } from './applyset.js'
 import { cleanUpFastRollback, planFastRollback, type Strategy } from './fast-rollback.js'
-import { acquireLock, ensureKitNamespace, type LockHandle } from './lock.js'
+import { acquireLock, type LockHandle } from './lock.js'
 import { countChanged } from './types.js'
 import {
   checkVersion,
@@ -117,9 +118,20 @@ export async function runClusterPipeline(
       `fast-rollback Deployments (${plan.deployments.map((d) => d.baseName).join(', ')}) need wait: traffic switches only to a healthy Deployment`
     )
 
+  // Every discovery document this cluster will need, fetched at once rather than one by one
+  // as the lock, the records and the engine first ask (failures surface where they matter).
+  const kinds = new Map<string, string>([
+    ['coordination.k8s.io/v1', 'Lease'],
+    ['v1', 'ConfigMap']
+  ])
+  for (const m of manifests)
+    if (!kinds.has(m.object.apiVersion)) kinds.set(m.object.apiVersion, m.object.kind)
+  for (const [apiVersion, kind] of kinds)
+    void client.isNamespaced(apiVersion, kind).catch(() => undefined)
+
   let lock: LockHandle | undefined
   if (!settings.dryRun) {
-    await ensureKitNamespace(client)
+    // Creates kit-system too when it is missing.
     lock = await acquireLock(client, {
       identity: settings.lock.identity,
       description: settings.lock.description,
@@ -132,18 +144,27 @@ export async function runClusterPipeline(
   }
   try {
     const inv = settings.inventory || undefined
-    const recorded = await readDeployState(client, inv)
+    // Both records at once: one round trip instead of two.
+    const [recorded, parentRead] = await Promise.all([
+      readDeployState(client, inv),
+      readApplySetParent(client, inv)
+    ])
     const decision = checkVersion(recorded, settings.version)
     if (!decision.allowed)
       return finish({ outcome: 'skipped', changes: [], failures: [], reason: decision.reason })
     if (decision.note) log.info(decision.note)
 
-    const parent = await readApplySetParent(client, inv)
     const current = inventoryOf([...plan.first, ...plan.switched].map((m) => m.object))
     // The spec wants the parent to cover every member before members are applied, so a
     // crash mid-apply never leaves an object labelled part-of a set that does not list it.
-    if (!settings.dryRun)
-      await writeApplySetParent(client, parent, unionInventory(parent.inventory, current), inv)
+    const widened = unionInventory(parentRead.inventory, current)
+    let parent = parentRead
+    if (!settings.dryRun && (await writeApplySetParent(client, parentRead, widened, inv)))
+      parent = { ...parentRead, exists: true }
+    // What the parent holds now (under the lock, nobody else writes it): no need to read it again.
+    const parentNow: ApplySetParent = settings.dryRun
+      ? parentRead
+      : { ...parent, inventory: widened }
 
     const signals = [deps.signal, lock?.lost].filter((s): s is AbortSignal => s !== undefined)
     const options: DeployClusterOptions = {
@@ -221,7 +242,7 @@ export async function runClusterPipeline(
       )
     }
     if (!settings.dryRun) {
-      await writeApplySetParent(client, await readApplySetParent(client, inv), inventory, inv)
+      await writeApplySetParent(client, parentNow, inventory, inv)
       if (settings.version.commit)
         await recordDeployState(
           client,

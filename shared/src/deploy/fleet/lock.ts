@@ -53,8 +53,6 @@ export function microTime(ms: number): string {
 
 /** Creates the kit-system namespace if it is missing (409 means another run just did). */
 export async function ensureKitNamespace(client: ClusterClient): Promise<void> {
-  const ref = { apiVersion: 'v1', kind: 'Namespace', name: kitSystemNamespace }
-  if (await client.get(ref)) return
   try {
     await client.create({
       apiVersion: 'v1',
@@ -134,17 +132,35 @@ export async function acquireLock(
     }
   })
 
+  // Created blind first: the usual case (nobody holds the lock) costs one request, and a
+  // missing kit-system namespace is created only when the create says so.
+  const create = async (): Promise<KubeObject> => {
+    try {
+      return await client.create(desired(undefined, 0))
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err
+      await ensureKitNamespace(client)
+      return client.create(desired(undefined, 0))
+    }
+  }
   let held: KubeObject | undefined
+  let tryCreate = true
   while (!held) {
     options.signal?.throwIfAborted()
+    if (tryCreate) {
+      try {
+        held = await create()
+        continue
+      } catch (err) {
+        // It exists: see who holds it.
+        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err
+      }
+    }
     const live = await client.get(ref)
+    tryCreate = !live
+    if (!live) continue
     try {
-      if (!live) {
-        held = await client.create(desired(undefined, 0))
-      } else if (
-        specOf(live).holderIdentity === options.identity ||
-        leaseExpired(live, clock.now())
-      ) {
+      if (specOf(live).holderIdentity === options.identity || leaseExpired(live, clock.now())) {
         if (specOf(live).holderIdentity && specOf(live).holderIdentity !== options.identity)
           log.warning(`taking over the expired deploy lock of ${describeHolder(live)}`)
         held = await client.replace(desired(live, (specOf(live).leaseTransitions ?? 0) + 1))
@@ -153,7 +169,7 @@ export async function acquireLock(
       // Another run won the race between our read and our write: read again.
       if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err
     }
-    if (held || !live || leaseExpired(live, clock.now())) continue
+    if (held || leaseExpired(live, clock.now())) continue
     const waited = clock.now() - started
     if (waited >= options.waitMs) {
       const spec = specOf(live)
@@ -218,8 +234,18 @@ export async function acquireLock(
       stopped = true
       clearInterval(timer)
       await renewing
-      const live = await client.get(ref)
-      if (live && specOf(live).holderIdentity === options.identity) await client.delete(ref)
+      // Deleted only if it is still the very Lease this run last wrote (one request; a 409
+      // means another run holds it now, and it is left alone).
+      try {
+        await client.delete(ref, {
+          preconditions: {
+            uid: current.metadata.uid,
+            resourceVersion: current.metadata.resourceVersion
+          }
+        })
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err
+      }
     }
   }
 }

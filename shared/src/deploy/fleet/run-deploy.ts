@@ -37,6 +37,8 @@ export interface DeployRunIo {
   readonly clock?: Clock
   /** Heartbeat interval for the engine (default 20 s). */
   readonly heartbeatMs?: number
+  /** Told of every HTTP request sent to a cluster (the benchmark counts them per phase). */
+  onRequest?(cluster: string, method: string, path: string): void
 }
 
 /**
@@ -139,7 +141,12 @@ export async function runDeploy(
     connect: (cluster, signal) => {
       const kubeConfig = credentials.clusters.get(cluster)
       if (!kubeConfig) throw new Error(`no credentials for cluster ${cluster}`)
-      return createClusterClient(cluster, kubeConfig, { signal })
+      const onRequest = io.onRequest
+      return createClusterClient(cluster, kubeConfig, {
+        signal,
+        redactor: io.redactor,
+        ...(onRequest ? { onRequest: (method, path) => onRequest(cluster, method, path) } : {})
+      })
     },
     engine: deployWithClient,
     log: io.log,

@@ -1,11 +1,18 @@
 /**
- * The ClusterClient over @kubernetes/client-node 2. It reuses KubernetesObjectApi for what that
- * class does well — discovery (kind → resource path, cached per group/version), kubeconfig
- * authentication (tokens, client certificates, exec plugins), TLS — but sends and receives
- * plain JSON itself: the generated model (de)serialisers silently drop fields they do not know
- * (a typo in a manifest would vanish instead of being rejected) and turn timestamps into Dates.
- * It also keeps one connection pool per cluster (client-node builds a new one per request).
+ * The ClusterClient over @kubernetes/client-node 2. It reuses client-node for what it does
+ * well — reading a kubeconfig: TLS material, tokens, client certificates, exec plugins,
+ * proxies — but sends and receives plain JSON itself over one keep-alive node:https pool per
+ * cluster, with discovery of its own. The generated model (de)serialisers silently drop fields
+ * they do not know (a typo in a manifest would vanish instead of being rejected) and turn
+ * timestamps into Dates; and client-node's fetch path costs several times the CPU per request
+ * of a plain https request, which on a busy runner is what a deploy of many objects waits for.
  */
+import { Agent as HttpAgent, request as httpRequest } from 'node:http'
+import {
+  Agent as HttpsAgent,
+  request as httpsRequest,
+  type RequestOptions as HttpsRequestOptions
+} from 'node:https'
 import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node'
 import type { Redactor } from '../../secrets/redact.js'
 import {
@@ -15,13 +22,14 @@ import {
   type KubeEvent,
   type KubeObject,
   type ListOptions,
+  type DeletePreconditions,
   type ObjectRef,
   type PropagationPolicy
 } from '../types.js'
 import {
   classifyFailure,
   defaultRetry,
-  errorCode,
+  describeNetworkError,
   parseRetryAfter,
   retryDelay,
   type RetryOptions
@@ -40,48 +48,102 @@ export interface ClusterClientOptions {
   readonly redactor?: Redactor
   /** Called before each retry, for debug logs. */
   readonly onRetry?: (what: string, attempt: number, delayMs: number, err: unknown) => void
+  /** Called for every HTTP request sent (retries and discovery included): benchmarks count them. */
+  readonly onRequest?: (method: string, path: string) => void
 }
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
-interface Dispatcher {
-  close?: () => Promise<void>
+/** One resource of a discovery document (the part kit uses). */
+interface DiscoveredResource {
+  readonly name: string
+  readonly kind: string
+  readonly namespaced: boolean
 }
 
-/** KubernetesObjectApi with JSON in, JSON out, and a reused connection pool. */
+/**
+ * KubernetesObjectApi with JSON in, JSON out, one reused connection pool, and discovery of its
+ * own: one request per group/version even when many objects ask at once (client-node caches
+ * only finished answers, so concurrent first requests each fetched the document, each on a
+ * new connection).
+ */
 class RawObjectApi extends KubernetesObjectApi {
-  private dispatcher: Dispatcher | undefined
+  private transportReady: Promise<Transport> | undefined
+  /** The kubeconfig this api was made from (set by createClusterClient). */
+  kubeConfig!: KubeConfig
+  private readonly discovered = new Map<string, Promise<DiscoveredResource[]>>()
+  /** Where exec-plugin tokens are registered (set by the client that owns this api). */
+  redactor: Redactor | undefined
+  /** Told of every request sent. */
+  onRequest: ((method: string, path: string) => void) | undefined
 
   /** The URL path of an object (or of its collection for create/list); discovery is cached. */
-  async pathOf(ref: ObjectRef, action: 'create' | 'list' | 'read'): Promise<string> {
-    const header = {
-      apiVersion: ref.apiVersion,
-      kind: ref.kind,
-      metadata: { name: ref.name, namespace: ref.namespace }
+  async pathOf(
+    ref: ObjectRef,
+    action: 'create' | 'list' | 'read',
+    signal?: AbortSignal
+  ): Promise<string> {
+    const resource = await this.discover(ref.apiVersion, ref.kind, signal)
+    const parts = [this.apiVersionPath(ref.apiVersion)]
+    const namespace = resource.namespaced
+      ? ref.namespace || (action === 'list' ? undefined : this.defaultNamespace)
+      : undefined
+    if (namespace) parts.push('namespaces', encodeURIComponent(namespace))
+    parts.push(resource.name)
+    if (action !== 'create' && action !== 'list') {
+      if (!ref.name) throw new Error(`${ref.kind} without a name`)
+      parts.push(encodeURIComponent(ref.name))
     }
-    try {
-      return await this.specUriPath(header, action)
-    } catch (err) {
-      if (
-        err instanceof Error &&
-        /Unrecognized API version and kind|HTTP-Code: 404/.test(err.message)
-      )
-        throw unknownKind(ref)
-      throw err
-    }
+    return parts.join('/')
   }
 
-  async namespaced(apiVersion: string, kind: string): Promise<boolean> {
-    let resource
+  async namespaced(apiVersion: string, kind: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.discover(apiVersion, kind, signal)).namespaced
+  }
+
+  /**
+   * The resource of a kind from its group/version's discovery document, fetched once and
+   * shared. A kind missing from a cached document is looked up again once (its CRD may be
+   * newer than the document).
+   */
+  private async discover(
+    apiVersion: string,
+    kind: string,
+    signal?: AbortSignal
+  ): Promise<DiscoveredResource> {
+    const find = (list: DiscoveredResource[]) =>
+      list.find((r) => r.kind === kind && !r.name.includes('/'))
+    const cached = this.discovered.get(apiVersion)
+    if (cached) {
+      const hit = await cached.then(find, () => undefined)
+      if (hit) return hit
+    }
+    const fetched = this.fetchDiscovery(apiVersion, signal)
+    this.discovered.set(apiVersion, fetched)
+    // A failed fetch is not kept: the next object asks again.
+    fetched.catch(() => {
+      if (this.discovered.get(apiVersion) === fetched) this.discovered.delete(apiVersion)
+    })
+    const hit = find(await fetched)
+    if (!hit) throw unknownKind({ apiVersion, kind })
+    return hit
+  }
+
+  private async fetchDiscovery(
+    apiVersion: string,
+    signal: AbortSignal | undefined
+  ): Promise<DiscoveredResource[]> {
     try {
-      resource = await this.resource(apiVersion, kind)
+      const doc = (await this.send('GET', this.apiVersionPath(apiVersion), {
+        signal,
+        redactor: this.redactor
+      })) as { resources?: DiscoveredResource[] }
+      return doc.resources ?? []
     } catch (err) {
-      if (err instanceof Error && /HTTP-Code: 404/.test(err.message))
-        throw unknownKind({ apiVersion, kind })
+      // The group/version is not served (yet): no kind of it is known.
+      if (err instanceof KubeApiError && err.statusCode === 404) return []
       throw err
     }
-    if (!resource) throw unknownKind({ apiVersion, kind })
-    return resource.namespaced
   }
 
   /** Objects without a namespace go to the context's namespace (kubectl's behaviour). */
@@ -90,7 +152,7 @@ class RawObjectApi extends KubernetesObjectApi {
   }
 
   resetDiscovery(): void {
-    this.apiVersionResourceCache = {}
+    this.discovered.clear()
   }
 
   async send(
@@ -104,41 +166,176 @@ class RawObjectApi extends KubernetesObjectApi {
       redactor?: Redactor
     } = {}
   ): Promise<unknown> {
-    const ctx = this.configuration.baseServer.makeRequestContext(path, method as never)
-    ctx.setHeaderParam('Accept', 'application/json')
-    ctx.setHeaderParam('User-Agent', 'kit-deployer')
-    for (const [k, v] of Object.entries(options.query ?? {}))
-      if (v !== undefined) ctx.setQueryParam(k, v)
-    if (options.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', options.contentType ?? 'application/json')
-      ctx.setBody(JSON.stringify(options.body))
+    const transport = await this.transport()
+    const headers: Record<string, string | number> = {
+      Accept: 'application/json',
+      'User-Agent': 'kit-deployer',
+      ...(transport.headers ?? (await authHeaders(this.kubeConfig)))
     }
-    const auth = this.configuration.authMethods.default
-    if (auth?.applySecurityAuthentication) await auth.applySecurityAuthentication(ctx)
-    const authorization = ctx.getHeaders()['Authorization'] ?? ctx.getHeaders()['authorization']
-    if (authorization && options.redactor)
+    const authorization = headers.Authorization
+    if (typeof authorization === 'string' && options.redactor)
       options.redactor.add(authorization.replace(/^\S+\s+/, ''))
-    // One pool per cluster: keep the first dispatcher built from the kubeconfig, drop the others.
-    const fresh = ctx.getDispatcher() as Dispatcher | undefined
-    if (fresh) {
-      if (!this.dispatcher) this.dispatcher = fresh
-      else if (fresh !== this.dispatcher) {
-        void fresh.close?.().catch(() => undefined)
-        ctx.setDispatcher(this.dispatcher as never)
-      }
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body)
+    if (body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json'
+      headers['Content-Length'] = Buffer.byteLength(body)
     }
-    if (options.signal) ctx.setSignal(options.signal)
-    const response = await this.configuration.httpApi.send(ctx).toPromise()
-    const text = await response.body.text()
-    if (response.httpStatusCode >= 200 && response.httpStatusCode <= 299)
-      return text ? JSON.parse(text) : {}
-    throw apiError(response.httpStatusCode, text, response.headers['retry-after'])
+    const query = new URLSearchParams()
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) query.set(k, v)
+    const search = query.size > 0 ? `?${query.toString()}` : ''
+    this.onRequest?.(method, path)
+    const response = await exchange(transport, {
+      method,
+      path: `${transport.basePath}${path}${search}`,
+      headers,
+      body,
+      signal: options.signal
+    })
+    if (response.status >= 200 && response.status <= 299)
+      return response.text ? JSON.parse(response.text) : {}
+    throw apiError(response.status, response.text, response.retryAfter)
+  }
+
+  /**
+   * The connection pool of this cluster, built once from the kubeconfig: TLS material and a
+   * keep-alive agent (client-node's own agent, which handles proxies, when the cluster has a
+   * proxy-url), plus the authorization headers when they never change (a token or basic
+   * auth; exec plugins and auth providers are asked on every request, they cache tokens).
+   */
+  private transport(): Promise<Transport> {
+    this.transportReady ??= buildTransport(this.kubeConfig)
+    // A failed build (say an unreadable CA file) is tried again by the next request.
+    this.transportReady.catch(() => (this.transportReady = undefined))
+    return this.transportReady
   }
 
   async close(): Promise<void> {
-    await this.dispatcher?.close?.().catch(() => undefined)
-    this.dispatcher = undefined
+    const ready = this.transportReady
+    this.transportReady = undefined
+    const transport = await ready?.catch(() => undefined)
+    if (transport?.owned) transport.agent.destroy()
   }
+}
+
+/** How requests reach one cluster. */
+interface Transport {
+  readonly request: typeof httpsRequest | typeof httpRequest
+  readonly agent: HttpAgent
+  /** Whether the agent is kit's own (destroyed on close) rather than client-node's cached proxy agent. */
+  readonly owned: boolean
+  readonly hostname: string
+  readonly port: string
+  /** The server URL's path (some gateways serve the API under one), without a trailing slash. */
+  readonly basePath: string
+  readonly tls: Pick<
+    HttpsRequestOptions,
+    'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'
+  >
+  /** Authorization headers for every request, or undefined when each request must ask. */
+  readonly headers: Record<string, string> | undefined
+}
+
+async function buildTransport(kc: KubeConfig): Promise<Transport> {
+  const cluster = kc.getCurrentCluster()
+  if (!cluster) throw new Error('the kubeconfig has no current cluster')
+  const options: HttpsRequestOptions = {}
+  // TLS material and headers as client-node reads them (CA/cert files or data, skip-verify,
+  // tls-server-name, tokens, exec plugins); refuses plain http without insecure-skip-tls-verify.
+  await kc.applyToHTTPSOptions(options)
+  const url = new URL(cluster.server)
+  const secure = url.protocol === 'https:'
+  const tls = {
+    ca: options.ca,
+    cert: options.cert,
+    key: options.key,
+    pfx: options.pfx,
+    passphrase: options.passphrase,
+    ...(options.rejectUnauthorized !== undefined
+      ? { rejectUnauthorized: options.rejectUnauthorized }
+      : {}),
+    ...(options.servername ? { servername: options.servername } : {})
+  }
+  const proxied = Boolean(cluster.proxyUrl) && options.agent instanceof HttpAgent
+  const agent = proxied
+    ? (options.agent as HttpAgent)
+    : secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 32, ...tls })
+      : new HttpAgent({ keepAlive: true, maxSockets: 32 })
+  const user = kc.getCurrentUser()
+  return {
+    request: secure ? httpsRequest : httpRequest,
+    agent,
+    owned: !proxied,
+    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port || (secure ? '443' : '80'),
+    basePath: url.pathname.replace(/\/+$/, ''),
+    tls,
+    headers: user?.exec || user?.authProvider ? undefined : headersOf(options)
+  }
+}
+
+/** The authorization headers of a request as the kubeconfig gives them now (exec plugins refresh). */
+async function authHeaders(kc: KubeConfig): Promise<Record<string, string>> {
+  const options: HttpsRequestOptions = {}
+  await kc.applyToHTTPSOptions(options)
+  return headersOf(options)
+}
+
+function headersOf(options: HttpsRequestOptions): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(options.headers ?? {}))
+    if (v !== undefined) out[k.toLowerCase() === 'authorization' ? 'Authorization' : k] = String(v)
+  if (typeof options.auth === 'string' && !out.Authorization)
+    out.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`
+  return out
+}
+
+/**
+ * One HTTP exchange over the cluster's pool. An aborted request rejects with the signal's
+ * reason (a TimeoutError for the per-request timeout), so retries can tell a timeout apart.
+ */
+function exchange(
+  transport: Transport,
+  request: {
+    method: Method
+    path: string
+    headers: Record<string, string | number>
+    body: string | undefined
+    signal: AbortSignal | undefined
+  }
+): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const { signal } = request
+    const fail = (err: unknown) =>
+      reject(signal?.aborted ? (signal.reason as Error) : (err as Error))
+    const req = transport.request(
+      {
+        hostname: transport.hostname,
+        port: transport.port,
+        path: request.path,
+        method: request.method,
+        headers: request.headers,
+        agent: transport.agent,
+        signal,
+        ...transport.tls
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('error', fail)
+        res.on('end', () => {
+          const retryAfter = res.headers['retry-after']
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter
+          })
+        })
+      }
+    )
+    req.on('error', fail)
+    req.end(request.body)
+  })
 }
 
 function unknownKind(ref: { apiVersion: string; kind: string }): KubeApiError {
@@ -181,8 +378,17 @@ export function createClusterClient(
   options: ClusterClientOptions = {}
 ): ClusterClient & { close(): Promise<void> } {
   const api = kubeConfig.makeApiClient(RawObjectApi)
+  api.kubeConfig = kubeConfig
+  api.redactor = options.redactor
+  api.onRequest = options.onRequest
   const defaultNamespace = api.useContextNamespace(kubeConfig)
-  return buildClient(cluster, api, defaultNamespace, options)
+  return buildClient(
+    cluster,
+    api,
+    defaultNamespace,
+    options,
+    kubeConfig.getCurrentCluster()?.server
+  )
 }
 
 /** The client over one RawObjectApi; `detached()` builds a sibling without the abort signal. */
@@ -190,7 +396,8 @@ function buildClient(
   cluster: string,
   api: RawObjectApi,
   defaultNamespace: string,
-  options: ClusterClientOptions
+  options: ClusterClientOptions,
+  server: string | undefined
 ): ClusterClient & { close(): Promise<void> } {
   const retry = { ...defaultRetry, ...options.retry }
 
@@ -214,7 +421,7 @@ function buildClient(
         if (!retriable || attempt >= limit) {
           if (kind === 'unreachable' || kind === 'interrupted' || kind === 'fatal-connection')
             throw new ClusterUnreachableError(
-              `cluster "${cluster}" is unreachable (${describeNetworkError(err)}) after ${attempt} attempt${attempt === 1 ? '' : 's'}`,
+              `cluster "${cluster}" is unreachable (${describeNetworkError(err, server, retry.requestTimeoutMs)}) after ${attempt} attempt${attempt === 1 ? '' : 's'}`,
               cluster
             )
           if (err instanceof KubeApiError || err instanceof ClusterUnreachableError) throw err
@@ -247,7 +454,12 @@ function buildClient(
     async get(ref) {
       return call(`get ${ref.kind}/${ref.name}`, true, async (signal) => {
         try {
-          return (await send('GET', await api.pathOf(ref, 'read'), {}, signal)) as KubeObject
+          return (await send(
+            'GET',
+            await api.pathOf(ref, 'read', signal),
+            {},
+            signal
+          )) as KubeObject
         } catch (err) {
           if (err instanceof KubeApiError && err.statusCode === 404 && err.reason !== 'UnknownKind')
             return undefined
@@ -259,7 +471,8 @@ function buildClient(
       return call(`list ${kind}`, true, async (signal) => {
         const path = await api.pathOf(
           { apiVersion, kind, name: '', namespace: lo.namespace },
-          'list'
+          'list',
+          signal
         )
         const items: KubeObject[] = []
         let cont: string | undefined
@@ -276,8 +489,14 @@ function buildClient(
               }
             },
             signal
-          )) as { items?: KubeObject[]; metadata?: { continue?: string } }
-          for (const item of page.items ?? []) items.push({ ...item, apiVersion, kind })
+          )) as {
+            items?: Record<string, unknown>[]
+            metadata?: { continue?: string }
+          }
+          // List items carry no apiVersion/kind; put them first, where a GET has them, so
+          // a diff against a listed object does not show them as moved.
+          for (const item of page.items ?? [])
+            items.push({ apiVersion, kind, ...item } as KubeObject)
           cont = page.metadata?.continue || undefined
         } while (cont)
         return items
@@ -290,7 +509,7 @@ function buildClient(
         async (signal) =>
           (await send(
             'PATCH',
-            await api.pathOf(refFor(object), 'read'),
+            await api.pathOf(refFor(object), 'read', signal),
             {
               query: {
                 fieldManager,
@@ -312,7 +531,7 @@ function buildClient(
         async (signal) =>
           (await send(
             'POST',
-            await api.pathOf(refFor(object), 'create'),
+            await api.pathOf(refFor(object), 'create', signal),
             { query: { fieldManager, dryRun: co.dryRun ? 'All' : undefined }, body: object },
             signal
           )) as KubeObject
@@ -325,24 +544,32 @@ function buildClient(
         async (signal) =>
           (await send(
             'PUT',
-            await api.pathOf(refFor(object), 'read'),
+            await api.pathOf(refFor(object), 'read', signal),
             { query: { fieldManager }, body: object },
             signal
           )) as KubeObject
       )
     },
-    async delete(ref, dopts: { propagationPolicy?: PropagationPolicy; dryRun?: boolean } = {}) {
+    async delete(
+      ref,
+      dopts: {
+        propagationPolicy?: PropagationPolicy
+        dryRun?: boolean
+        preconditions?: DeletePreconditions
+      } = {}
+    ) {
       return call(`delete ${ref.kind}/${ref.name}`, true, async (signal) => {
         try {
           await send(
             'DELETE',
-            await api.pathOf(ref, 'read'),
+            await api.pathOf(ref, 'read', signal),
             {
               query: { dryRun: dopts.dryRun ? 'All' : undefined },
               body: {
                 kind: 'DeleteOptions',
                 apiVersion: 'v1',
-                propagationPolicy: dopts.propagationPolicy ?? 'Background'
+                propagationPolicy: dopts.propagationPolicy ?? 'Background',
+                ...(dopts.preconditions ? { preconditions: dopts.preconditions } : {})
               }
             },
             signal
@@ -367,13 +594,13 @@ function buildClient(
       return items.map(toEvent)
     },
     async isNamespaced(apiVersion, kind) {
-      return call(`discover ${kind}`, true, () => api.namespaced(apiVersion, kind))
+      return call(`discover ${kind}`, true, (signal) => api.namespaced(apiVersion, kind, signal))
     },
     resetDiscovery() {
       api.resetDiscovery()
     },
     detached() {
-      return buildClient(cluster, api, defaultNamespace, { ...options, signal: undefined })
+      return buildClient(cluster, api, defaultNamespace, { ...options, signal: undefined }, server)
     },
     close: () => api.close()
   }
@@ -420,14 +647,6 @@ function toEvent(o: KubeObject): KubeEvent {
       uid: e.involvedObject?.uid
     }
   }
-}
-
-function describeNetworkError(err: unknown): string {
-  const code = errorCode(err)
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'))
-    return 'request timed out'
-  if (code) return code
-  return err instanceof Error ? err.message.split('\n')[0] : String(err)
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -56,6 +56,15 @@ const interruptedCodes = new Set([
   'UND_ERR_CLOSED'
 ])
 
+/**
+ * An error's name without `instanceof`: an aborted fetch rejects with a DOMException, which
+ * may come from another realm (or not extend Error at all).
+ */
+function errorName(err: unknown): string | undefined {
+  const name = err && typeof err === 'object' ? (err as { name?: unknown }).name : undefined
+  return typeof name === 'string' ? name : undefined
+}
+
 /** The first `code` found along an error's cause chain (undici wraps socket errors in `cause`). */
 export function errorCode(err: unknown): string | undefined {
   let e: unknown = err
@@ -73,8 +82,8 @@ export function classifyFailure(err: unknown): FailureClass {
     if ([500, 502, 503, 504].includes(err.statusCode)) return 'throttled'
     return 'final'
   }
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'RequestTimeoutError'))
-    return 'interrupted'
+  const name = errorName(err)
+  if (name === 'TimeoutError' || name === 'RequestTimeoutError') return 'interrupted'
   const code = errorCode(err)
   if (code && unreachableCodes.has(code)) return 'unreachable'
   if (code && interruptedCodes.has(code)) return 'interrupted'
@@ -110,4 +119,60 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   if (Number.isFinite(n)) return Math.max(0, n)
   const t = Date.parse(value)
   return Number.isNaN(t) ? undefined : Math.max(0, Math.ceil((t - now) / 1000))
+}
+
+/**
+ * What went wrong on the wire, precise enough to tell a firewall from a bad host name: the
+ * error code and the address it concerns (`ECONNREFUSED 127.0.0.1:6443`, `ENOTFOUND
+ * api.example`), plus the text for TLS failures, whose codes alone say little. `server` (the
+ * kubeconfig's URL) supplies the address when the error carries none.
+ */
+export function describeNetworkError(err: unknown, server?: string, timeoutMs?: number): string {
+  const where = serverAddress(server)
+  if (errorName(err) === 'TimeoutError' || errorName(err) === 'AbortError')
+    return `request timed out${timeoutMs ? ` after ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)}s`}` : ''}${where ? ` (${where})` : ''}`
+  const detail = causeWithCode(err)
+  if (!detail) {
+    const text = err instanceof Error ? err.message.split('\n')[0] : String(err)
+    return where ? `${text} (${where})` : text
+  }
+  const code = detail.code
+  const address =
+    typeof detail.address === 'string'
+      ? `${detail.address.includes(':') ? `[${detail.address}]` : detail.address}${detail.port !== undefined ? `:${String(detail.port)}` : ''}`
+      : typeof detail.hostname === 'string'
+        ? detail.hostname
+        : where
+  const tls = /CERT|SIGNATURE|SELF_SIGNED|^ERR_TLS|^ERR_SSL|TLS|SSL/.test(code)
+  const message = typeof detail.message === 'string' ? detail.message.split('\n')[0] : ''
+  return `${code}${address ? ` ${address}` : ''}${tls && message ? `: ${message}` : ''}`
+}
+
+interface CodedError {
+  code: string
+  message?: unknown
+  address?: unknown
+  port?: unknown
+  hostname?: unknown
+}
+
+/** The first error along the cause chain that has a string `code`. */
+function causeWithCode(err: unknown): CodedError | undefined {
+  let e: unknown = err
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    if (typeof (e as { code?: unknown }).code === 'string') return e as CodedError
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+/** `host:port` of a server URL, without any credentials it might carry. */
+function serverAddress(server: string | undefined): string | undefined {
+  if (!server) return undefined
+  try {
+    const url = new URL(server)
+    return url.port ? `${url.hostname}:${url.port}` : url.hostname
+  } catch {
+    return undefined
+  }
 }

@@ -1,0 +1,248 @@
+// emitYaml must write exactly what js-yaml's dump writes (so the golden output cannot move),
+// and what it writes must load back to the same value. Checked on tricky scalars in every
+// position, on generated data, and on every file of the golden fixture output.
+import { describe, expect, it } from '@jest/globals'
+import fc from 'fast-check'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { dump, load } from 'js-yaml'
+import { parse } from 'yaml'
+import { emitYaml, yamlDumpOptions } from '../../src/yaml/index.js'
+
+const reference = (value: unknown) => dump(value, yamlDumpOptions)
+
+function loads(text: string): boolean {
+  try {
+    load(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Loads back to the same value (with js-yaml, and with YAML 1.1 rules as Kubernetes tools
+ * read it), and is byte for byte js-yaml's text wherever js-yaml's text is valid YAML.
+ */
+function expectEquivalent(value: unknown): void {
+  const text = emitYaml(value)
+  const ref = reference(value)
+  if (loads(ref)) expect(text).toBe(ref)
+  expect(load(text)).toEqual(value)
+  expect(parse(text, { version: '1.1' })).toEqual(value)
+}
+
+/** Strings a YAML writer gets wrong when it does not quote with care. */
+const tricky = [
+  '',
+  ' ',
+  '  leading',
+  'trailing ',
+  '123',
+  '-1',
+  '+1',
+  '0777',
+  '0o17',
+  '0x1F',
+  '0b101',
+  '1e3',
+  '1_000',
+  '.5',
+  '1.',
+  '.inf',
+  '-.Inf',
+  '.NaN',
+  '1:20',
+  '190:20:30',
+  '2001-12-14',
+  '2001-12-14t21:59:43.10-05:00',
+  'true',
+  'True',
+  'FALSE',
+  'yes',
+  'No',
+  'on',
+  'OFF',
+  'y',
+  'n',
+  'Y',
+  'null',
+  'Null',
+  'NULL',
+  '~',
+  '=',
+  '<<',
+  'a: b',
+  'a:b',
+  ':',
+  ': x',
+  'x:',
+  '#',
+  '# comment',
+  'a #b',
+  'a#b',
+  '- x',
+  '-',
+  '--',
+  '---',
+  '--- x',
+  '...',
+  '?',
+  '? x',
+  '*alias',
+  '&anchor',
+  '!tag',
+  '!!str',
+  '%TAG',
+  '@at',
+  '`tick',
+  '|',
+  '>',
+  "'",
+  "it's",
+  '"',
+  'say "hi"',
+  '{',
+  '{a: 1}',
+  '[1, 2]',
+  ',',
+  'a, b',
+  'a\tb',
+  '\t',
+  'back\\slash',
+  'carriage\rreturn',
+  'nul\u0000byte',
+  'bell\u0007',
+  'del\u007f',
+  'nbsp\u00a0x',
+  'line\u2028sep',
+  '\ufeffbom',
+  'héllo wörld',
+  'こんにちは',
+  '🚀 launch',
+  'multi\nline',
+  'trailing newline\n',
+  '\n',
+  'two\n\nblank lines\n\n',
+  '  indented\nfirst line',
+  'a'.repeat(200),
+  'word '.repeat(60).trim(),
+  'ghcr.io/acme/api:main-1a2b3c4@sha256:' + 'a'.repeat(64),
+  'http://example.com:8080/path?q=1#frag',
+  '${{ not a placeholder here }}',
+  'sh -c "echo $HOME && exit 0"'
+]
+
+describe('emitYaml', () => {
+  it.each(tricky.map((s) => [JSON.stringify(s), s]))(
+    'writes %s as js-yaml does, as a value, a list item and a key',
+    (_name, s) => {
+      expectEquivalent({ value: s })
+      expectEquivalent({ list: [s, 'plain', [s]], nested: { deeper: { deepest: s } } })
+      expectEquivalent({ [s]: 1, other: { [s]: s } })
+      expectEquivalent([s, { [s]: [s] }])
+    }
+  )
+
+  it('writes numbers, booleans, null and empty collections as js-yaml does', () => {
+    expectEquivalent({
+      ints: [0, 1, -1, 42, 2 ** 53 - 1, -(2 ** 53) + 1],
+      floats: [0.5, -2.25, 1e21, 1.5e-7, 123456789.123],
+      special: [Infinity, -Infinity],
+      flags: [true, false, null],
+      empty: { map: {}, list: [], inList: [{}, []] },
+      keys: { '1': 'a', '0': 'b', '-1': 'c', true: 'd', null: 'e' }
+    })
+    // -0 and NaN are not equal to themselves under toEqual's rules in every loader; bytes only.
+    expect(emitYaml({ z: -0, n: NaN, list: [-0] })).toBe(reference({ z: -0, n: NaN, list: [-0] }))
+  })
+
+  it('quotes a top-level key that would read as a document marker (js-yaml does not)', () => {
+    expect(reference({ '--- x': 1 })).toBe('--- x: 1\n')
+    expect(loads(reference({ '--- x': 1 }))).toBe(false)
+    expect(emitYaml({ '--- x': 1, "... it's": 2, '---': 3 })).toBe(
+      "'--- x': 1\n'... it''s': 2\n---: 3\n"
+    )
+    expect(load(emitYaml({ '--- x': 1, "... it's": 2, '---': 3 }))).toEqual({
+      '--- x': 1,
+      "... it's": 2,
+      '---': 3
+    })
+  })
+
+  it('falls back to js-yaml for what it does not write itself', () => {
+    const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 })
+    const proto = JSON.parse('{"__proto__": {"polluted": true}, "b": 2}') as unknown
+    const values: unknown[] = [
+      { when: new Date(Date.UTC(2026, 0, 2)) },
+      { skip: undefined, keep: 1 },
+      { holes: [1, undefined, 3] },
+      { ['k'.repeat(1100)]: 'a key over 1024 characters' },
+      { 'multi\nline key': 1 },
+      { script: 'set -e\nrun\n', after: 'x' },
+      { keep: 'blank lines kept\n\n' },
+      { keep: 'blank lines kept\n\n', then: 1 },
+      { first: 1, keep: ['nested keep\n\n'] },
+      { 'a: b': 'quoted key\nmulti-line value' },
+      { bytes: new Uint8Array([1, 2, 3]) },
+      nullProto,
+      proto,
+      'a top-level string',
+      '--- a top-level string',
+      42,
+      null,
+      {},
+      []
+    ]
+    for (const v of values) expect(emitYaml(v)).toBe(reference(v))
+  })
+
+  it('matches js-yaml on generated JSON-like data', () => {
+    const scalar = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.string({
+        unit: fc.constantFrom(...'ab :#-?\'"{}[],&*!|>%@`\n\t\r\\ 0129.eExyn~'.split(''))
+      }),
+      fc.constantFrom(...tricky),
+      fc.integer(),
+      fc.double({ noNaN: true }),
+      fc.boolean(),
+      fc.constant(null)
+    )
+    const key = fc.oneof(fc.string(), fc.constantFrom(...tricky.filter((s) => !s.includes('\n'))))
+    const { value } = fc.letrec<{ value: unknown }>((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        scalar,
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.dictionary(key, tie('value'), { maxKeys: 5 })
+      )
+    }))
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { minKeys: 1, maxKeys: 6 }), (doc) => {
+        const text = emitYaml(doc)
+        const ref = reference(doc)
+        // The same bytes as js-yaml, except where js-yaml's text is not valid YAML (only an
+        // unquoted top-level `--- ` key), which ours quotes.
+        const markerKey = Object.keys(doc).some((k) => /^(---|\.\.\.)[ \t]/.test(k))
+        expect(text === ref || (markerKey && !loads(ref))).toBe(true)
+        // And it loads back (JSON text, so -0 and 0 compare equal as in the rendered object).
+        expect(JSON.stringify(load(text))).toBe(JSON.stringify(doc))
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it('rewrites every file of the golden fixture output byte for byte', () => {
+    const golden = join(process.cwd(), 'deploymentizer/__tests__/golden')
+    const files = readdirSync(golden, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.endsWith('.yaml'))
+      .map((d) => join(d.parentPath, d.name))
+    expect(files.length).toBeGreaterThan(50)
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8')
+      expect([file, emitYaml(load(text))]).toEqual([file, text])
+    }
+  })
+})

@@ -1,0 +1,168 @@
+import { InputError, quoteValue } from '../errors.js'
+import { assertBranchName, imageSourcePattern } from '../render/images.js'
+import type { BumpRequest } from './plan.js'
+
+/*
+ * Checks of everything a bump turns into a path, a ref or a commit, before anything is read or
+ * written — shared by the image-deployer action and `kit bump`, so both refuse the same input
+ * with the same message. Messages name the setting by its input (and flag) name and quote at
+ * most the start of a value.
+ */
+
+/** Most entries one `values` or `manifests` list may hold. */
+export const maxBumpListEntries = 1000
+/** Longest repository path (git's own limit on a path is 4096 bytes). */
+export const maxRepoPathLength = 1024
+/** Longest commit-message template; a longer one is a mistake (a file pasted into an input). */
+export const maxMessageTemplateLength = 16 * 1024
+/** Longest token: tokens are under a few KB; HTTP servers refuse headers over 8-16 KB. */
+export const maxTokenLength = 16 * 1024
+
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u001f\u007f]/
+
+/**
+ * A path inside the repository as a setting gives it: relative, `/`-separated, no empty, `.`
+ * or `..` segment, no control character, at most 1024 characters (255 per segment). Glob
+ * characters are allowed where `glob` is set. Returns the path.
+ */
+export function checkRepoPath(
+  what: string,
+  path: string,
+  options: { glob?: boolean } = {}
+): string {
+  const fail = (why: string): never => {
+    throw new InputError(`${what}: ${quoteValue(path)} ${why}`)
+  }
+  if (path === '') fail('is empty')
+  if (path.length > maxRepoPathLength) fail(`is longer than ${maxRepoPathLength} characters`)
+  if (controlCharacters.test(path)) fail('contains a line break or control character')
+  if (path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path))
+    fail('is absolute; give a path inside the manifests repository')
+  if (path.includes('\\')) fail("contains '\\'; separate folders with '/'")
+  const segments = path.split('/')
+  if (segments.some((s) => s === '..')) fail("leaves the manifests repository ('..')")
+  if (segments.some((s) => s === '' || s === '.'))
+    fail("has an empty or '.' folder; write it like deploy/api.yaml")
+  if (segments.some((s) => Buffer.byteLength(s) > 255)) fail('has a name longer than 255 bytes')
+  if (!options.glob && /[*?[]/.test(path)) fail('contains glob characters')
+  return path
+}
+
+/**
+ * A branch name git accepts as a ref (git check-ref-format's rules): no `..`, `@{`, control
+ * characters, space, `~^:?*[\`, no leading `-` or `/`, no trailing `/`, `.` or `.lock`, no
+ * `//`, no segment starting with `.`, at most 255 characters. `main:refs/heads/x` (a refspec)
+ * and `--upload-pack=...` (an option) are refused here, before they reach git.
+ */
+export function checkBranchRef(what: string, branch: string): string {
+  const bad =
+    branch === '' ||
+    branch === '@' ||
+    branch.length > 255 ||
+    branch.startsWith('-') ||
+    branch.startsWith('/') ||
+    branch.endsWith('/') ||
+    branch.endsWith('.') ||
+    branch.endsWith('.lock') ||
+    branch.includes('..') ||
+    branch.includes('//') ||
+    branch.includes('@{') ||
+    branch.split('/').some((s) => s.startsWith('.')) ||
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0020\u007f~^:?*[\\]/.test(branch)
+  if (bad)
+    throw new InputError(
+      `${what} ${quoteValue(branch)} is not a valid branch name (git refuses '..', spaces, ':', '~', '^', '?', '*', '[', '\\', a leading '-' or '/', and more)`
+    )
+  return branch
+}
+
+/** The token git or the API sends: never quoted, only described. */
+export function checkToken(what: string, token: string): void {
+  if (token.length > maxTokenLength)
+    throw new InputError(
+      `${what} is ${token.length} characters long; a token is at most ${maxTokenLength}`
+    )
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(token))
+    throw new InputError(`${what} contains whitespace or a control character; check the secret`)
+}
+
+/** An ISO-8601 time, at most a day in the future (a time from the future would block every later bump). */
+export function checkTime(what: string, value: string, now = Date.now()): string {
+  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
+  const t = Date.parse(value)
+  if (!iso.test(value) || Number.isNaN(t))
+    throw new InputError(
+      `${what} must be an ISO-8601 time like 2026-11-26T07:00:00Z, got ${quoteValue(value)}`
+    )
+  if (t > now + 24 * 3_600_000)
+    throw new InputError(
+      `${what} ${quoteValue(value)} is in the future; a build time from the future would make every later build look older`
+    )
+  return value
+}
+
+/** Single-line text of bounded length (provenance recorded in the image file and the message). */
+function checkLine(what: string, value: string, max: number): void {
+  if (value.length > max)
+    throw new InputError(`${what} ${quoteValue(value)} is longer than ${max} characters`)
+  if (controlCharacters.test(value))
+    throw new InputError(`${what} ${quoteValue(value)} contains a line break or control character`)
+}
+
+/**
+ * Checks a bump request before anything is read or written. Throws an InputError naming the
+ * setting (`image-name`, `branch`, `images-dir`, `values`, `manifests`, `commit-message` and the
+ * provenance settings; `label` turns a setting into how the caller names it, e.g. "Input 'x'")
+ * and what is wrong.
+ */
+export function checkBumpRequest(
+  request: BumpRequest,
+  now = Date.now(),
+  label: (setting: string) => string = (setting) => setting
+): void {
+  const name = request.imageName
+  if (name.length > 128 || !imageSourcePattern.test(name))
+    throw new InputError(
+      `${label('image-name')} ${quoteValue(name)} must be lowercase path segments like api or acme/api (letters, digits, '.', '_', '-'; at most 128 characters)`
+    )
+  try {
+    assertBranchName(request.branch)
+  } catch {
+    throw new InputError(
+      `${label('branch')} ${quoteValue(request.branch)} is not a valid branch name for an image file (no '..', spaces, control characters or '~^:?*[\\', no leading '.', '-' or '/', at most 200 characters)`
+    )
+  }
+  // A leading '/' or './' is dropped, as imageFileFor does (the original kit wrote /images).
+  const imagesDir = request.imagesDir.replace(/^(\.?\/)+/, '').replace(/\/+$/, '')
+  if (imagesDir !== '' && imagesDir !== '.') checkRepoPath(label('images-dir'), imagesDir)
+  for (const [setting, list] of [
+    ['values', request.values.map((v) => v.file)],
+    ['manifests', request.manifests]
+  ] as const) {
+    const what = label(setting)
+    if (list.length > maxBumpListEntries)
+      throw new InputError(`${what} has ${list.length} entries; at most ${maxBumpListEntries}`)
+    for (const entry of list) checkRepoPath(what, entry, { glob: setting === 'manifests' })
+  }
+  if (request.messageTemplate.length > maxMessageTemplateLength)
+    throw new InputError(
+      `${label('commit-message')} is ${request.messageTemplate.length} characters long; at most ${maxMessageTemplateLength}`
+    )
+  const p = request.provenance
+  if (p.repository !== undefined) checkLine(label('source-repository'), p.repository, 512)
+  if (p.commit !== undefined && !/^[0-9a-fA-F]{4,64}$/.test(p.commit))
+    throw new InputError(
+      `${label('source-commit')} ${quoteValue(p.commit)} must be a commit SHA (4 to 64 hexadecimal digits)`
+    )
+  if (p.ref !== undefined) checkLine(label('source-ref'), p.ref, 1024)
+  if (p.runUrl !== undefined) {
+    checkLine(label('run-url'), p.runUrl, 2048)
+    if (!/^https?:\/\/[^\s/]+/.test(p.runUrl))
+      throw new InputError(`${label('run-url')} ${quoteValue(p.runUrl)} must be an http(s) URL`)
+  }
+  if (p.builtAt !== undefined) checkTime(label('built-at'), p.builtAt, now)
+  if (p.committedAt !== undefined) checkTime(label('committed-at'), p.committedAt, now)
+}
