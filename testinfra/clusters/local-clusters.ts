@@ -62,6 +62,9 @@ interface ProcessRecord {
   readonly component: string
   readonly pid: number
   readonly log: string
+  /** How it was started, so one component can be started again (fault-injection tests). */
+  readonly bin?: string
+  readonly args?: readonly string[]
 }
 
 interface StateFile {
@@ -305,6 +308,181 @@ export function readClusterSet(root = defaultStateRoot()): ClusterSet | undefine
   return readState(root)?.set
 }
 
+// --- one component at a time (fault injection) -----------------------------------------
+
+/** A process of a running set: the shared etcd, or one component of one cluster. */
+export type ComponentName = 'etcd' | (typeof components)[number]
+
+export interface ComponentTarget {
+  /** The set's state directory (default: defaultStateRoot()). */
+  readonly root?: string
+  /** The cluster the component belongs to; leave it out for the shared etcd. */
+  readonly cluster?: string
+  readonly component: ComponentName
+}
+
+function describeTarget(t: ComponentTarget): string {
+  return t.component === 'etcd' ? 'the shared etcd' : `${t.component} of ${t.cluster ?? '?'}`
+}
+
+function findComponent(t: ComponentTarget): {
+  state: StateFile
+  index: number
+  record: ProcessRecord
+} {
+  const root = t.root ?? defaultStateRoot()
+  const state = readState(root)
+  if (!state) throw new Error(`no cluster set is running in ${root}`)
+  if (t.component !== 'etcd' && !state.set.clusters.some((c) => c.name === t.cluster))
+    throw new Error(
+      `no cluster '${t.cluster ?? ''}' in the set in ${root} (it has ${state.set.clusters.map((c) => c.name).join(', ')})`
+    )
+  const index = state.processes.findIndex(
+    (p) => p.component === t.component && (t.component === 'etcd' || p.cluster === t.cluster)
+  )
+  if (index < 0) throw new Error(`${describeTarget(t)} is not part of the set in ${root}`)
+  return { state, index, record: state.processes[index] }
+}
+
+/**
+ * Stops one component of a running set — SIGKILL by default, the way a crash looks to its
+ * clients (SIGTERM: a clean stop, escalated to SIGKILL after `graceMs`) — and waits until the
+ * process is gone. The set's state keeps the component, so startComponent can bring it back.
+ * Returns the pid that was stopped (undefined when it was not running).
+ */
+export async function stopComponent(
+  target: ComponentTarget,
+  options: { signal?: 'SIGKILL' | 'SIGTERM'; graceMs?: number } = {}
+): Promise<number | undefined> {
+  const { record } = findComponent(target)
+  if (!isAlive(record.pid)) return undefined
+  const sig = options.signal ?? 'SIGKILL'
+  signal(record.pid, sig)
+  const deadline = Date.now() + (options.graceMs ?? 15_000)
+  while (isAlive(record.pid)) {
+    if (sig === 'SIGTERM' && Date.now() > deadline) signal(record.pid, 'SIGKILL')
+    await sleep(50)
+  }
+  return record.pid
+}
+
+/**
+ * Starts a stopped component again with the binary and arguments it first ran with (same
+ * ports, certificates, tokens and data directory, so every kubeconfig stays valid), records
+ * its new pid and waits until it serves (see waitUntilServing). A starved machine can make a
+ * kube-apiserver give up while starting (a post-start hook times out and it exits): a process
+ * that exits before it serves is started again, up to `attempts` times in all (default 3).
+ * Returns the new pid.
+ */
+export async function startComponent(
+  target: ComponentTarget,
+  options: { timeoutMs?: number; attempts?: number } = {}
+): Promise<number> {
+  const { record } = findComponent(target)
+  if (isAlive(record.pid))
+    throw new Error(`${describeTarget(target)} is still running (pid ${record.pid})`)
+  if (!record.bin || !record.args)
+    throw new Error(
+      `${describeTarget(target)} was started by an older kit that did not record its arguments; restart the whole set`
+    )
+  const attempts = Math.max(1, options.attempts ?? 3)
+  const deadline = Date.now() + (options.timeoutMs ?? 240_000)
+  // As at first start, an API server comes up before its cluster's agents talk to it: the
+  // agents are paused meanwhile. Left running, every informer of the controller manager,
+  // scheduler and kwok reconnects at once, and on a starved machine the flood of TLS
+  // handshakes starves the server's own loopback client until a post-start hook gives up.
+  const agents =
+    target.component === 'kube-apiserver'
+      ? findComponent(target).state.processes.filter(
+          (p) => p.cluster === target.cluster && p.component !== 'kube-apiserver' && isAlive(p.pid)
+        )
+      : []
+  for (const a of agents) signal(a.pid, 'SIGSTOP')
+  try {
+    return await startUntilServing(target, record, attempts, deadline)
+  } finally {
+    for (const a of agents) signal(a.pid, 'SIGCONT')
+  }
+}
+
+async function startUntilServing(
+  target: ComponentTarget,
+  record: ProcessRecord,
+  attempts: number,
+  deadline: number
+): Promise<number> {
+  if (!record.bin || !record.args) throw new Error(`${describeTarget(target)}: no arguments`)
+  for (let attempt = 1; ; attempt++) {
+    const { state, index } = findComponent(target)
+    const env = { ...process.env, GOMEMLIMIT: process.env.GOMEMLIMIT ?? '400MiB' }
+    const scratch: StateFile = { ...state, processes: [] }
+    startProcess(
+      scratch,
+      record.cluster,
+      record.component,
+      record.bin,
+      [...record.args],
+      record.log,
+      env
+    )
+    state.processes[index] = scratch.processes[0]
+    writeState(state)
+    try {
+      await waitUntilServing(target, Math.max(1000, deadline - Date.now()))
+      return scratch.processes[0].pid
+    } catch (err) {
+      if (!(err instanceof ComponentExitedError) || attempt >= attempts) throw err
+    }
+  }
+}
+
+/** The component's process is gone (it exited, or was stopped) while someone waited for it. */
+class ComponentExitedError extends Error {}
+
+/** stopComponent, then startComponent: the crash-and-recover of one component. */
+export async function restartComponent(
+  target: ComponentTarget,
+  options: { signal?: 'SIGKILL' | 'SIGTERM'; downMs?: number; timeoutMs?: number } = {}
+): Promise<number> {
+  await stopComponent(target, { signal: options.signal })
+  if (options.downMs) await sleep(options.downMs)
+  return startComponent(target, { timeoutMs: options.timeoutMs })
+}
+
+/**
+ * Waits until a component serves: etcd answers /health with true, a kube-apiserver answers
+ * /readyz with 200 (which includes its etcd check); the agents only need a live process.
+ * Fails early, with the last lines of its log, when the process exits meanwhile.
+ */
+export async function waitUntilServing(
+  target: ComponentTarget,
+  timeoutMs = 120_000
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const { state, record } = findComponent(target)
+    if (!isAlive(record.pid))
+      throw new ComponentExitedError(
+        `${describeTarget(target)} is not running; last log lines:\n${tail(record.log, 15)}`
+      )
+    const cluster = state.set.clusters.find((c) => c.name === target.cluster)
+    const serving =
+      target.component === 'etcd'
+        ? await httpGetPlain(`http://127.0.0.1:${state.set.etcdPort}/health`)
+            .then((b) => b.includes('true'))
+            .catch(() => false)
+        : target.component === 'kube-apiserver' && cluster
+          ? await apiReady(cluster).catch(() => false)
+          : true
+    if (serving) return
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${describeTarget(target)} to serve`
+      )
+    await sleep(250)
+  }
+}
+
 // --- process management -------------------------------------------------------------
 
 function startProcess(
@@ -323,7 +501,7 @@ function startProcess(
   if (child.pid === undefined)
     throw new Error(`could not start ${component} for ${cluster} (${bin})`)
   child.unref()
-  state.processes.push({ cluster, component, pid: child.pid, log: logPath })
+  state.processes.push({ cluster, component, pid: child.pid, log: logPath, bin, args })
 }
 
 async function stopProcesses(processes: readonly ProcessRecord[]): Promise<number> {
@@ -547,7 +725,12 @@ function startAgents(
       // Pod IPs are only ever written into status; loopback keeps even that on this host.
       '--cidr=127.100.0.1/16',
       `--server-address=127.0.0.1:${c.ports.kwok}`,
-      `--node-port=${c.ports.kwok}`
+      `--node-port=${c.ports.kwok}`,
+      // Heartbeat through node Leases (renewed every ~10 s), as a kubelet does. The
+      // node-heartbeat-with-lease Stage refreshes node status only every ~5 min; without
+      // leases the controller manager saw each node silent for just over its grace period,
+      // marked it Unknown for a few seconds every 5 minutes and set every pod NotReady for good.
+      '--node-lease-duration-seconds=40'
     ],
     join(c.dir, 'kwok.log'),
     env

@@ -19,6 +19,41 @@ export interface SeedCommit {
   readonly message?: string
 }
 
+/**
+ * How an injected push fault fails (only `git-receive-pack` POSTs, the request that carries a
+ * push, are faulted; fetches and ref advertisements are always served):
+ * - `http-500` / `http-503`: the server answers with that status and does not run the push;
+ * - `reset`: the connection is reset as the request arrives, nothing applied;
+ * - `reset-after-apply`: the push runs to completion (the branch moves), then the connection
+ *   is reset before the client hears about it — the ambiguous case a client must check;
+ * - `reject`: a pre-receive hook declines the push, as a server-side policy would.
+ */
+export type PushFaultKind = 'http-500' | 'http-503' | 'reset' | 'reset-after-apply' | 'reject'
+
+export const pushFaultKinds: readonly PushFaultKind[] = [
+  'http-500',
+  'http-503',
+  'reset',
+  'reset-after-apply',
+  'reject'
+]
+
+/** Fails a fraction of pushes, deterministically for a seed (the n-th push gets the n-th draw). */
+export interface PushFaultOptions {
+  /** Fraction of pushes that fail, from 0 to 1. */
+  readonly rate: number
+  readonly seed: number
+  /** The kinds drawn from, uniformly; default every kind. */
+  readonly kinds?: readonly PushFaultKind[]
+}
+
+/** Pushes (receive-pack POSTs that passed authentication) seen since the faults were set. */
+export interface PushStats {
+  readonly attempted: number
+  readonly failed: number
+  readonly byKind: Readonly<Record<PushFaultKind, number>>
+}
+
 export interface GitServer {
   /** e.g. http://127.0.0.1:41234 */
   readonly url: string
@@ -33,14 +68,34 @@ export interface GitServer {
   protectBranch(name: string, branch: string): Promise<void>
   /** Runs git in a bare repository (for assertions: log, show, rev-parse). */
   git(name: string, args: readonly string[]): Promise<string>
+  /** Starts (or, with undefined, stops) failing pushes; resets the push counters. */
+  setPushFaults(faults: PushFaultOptions | undefined): void
+  /** Push counters since the last setPushFaults (or the start). */
+  readonly pushes: PushStats
   close(): Promise<void>
 }
 
-/** Starts the server. Every request must carry the token as basic-auth password or bearer. */
-export async function startGitServer(options: { token: string }): Promise<GitServer> {
+/**
+ * Starts the server. Every request must carry the token as basic-auth password or bearer.
+ * `pushFaults` fails a fraction of pushes from the start (see setPushFaults).
+ */
+export async function startGitServer(options: {
+  token: string
+  pushFaults?: PushFaultOptions
+}): Promise<GitServer> {
   const root = await mkdtemp(join(tmpdir(), 'kit-git-server-'))
   const execPath = (await run('git', ['--exec-path'])).stdout.trim()
   const state = { requests: 0 }
+  // Hooks for the `reject` fault live outside every repository; a faulted push points
+  // core.hooksPath here through the backend's environment, leaving the repositories' own hooks.
+  const faultHooks = join(root, '.fault-hooks')
+  await mkdir(faultHooks)
+  await writeFile(
+    join(faultHooks, 'pre-receive'),
+    '#!/bin/sh\necho "push declined by server policy (injected fault)" >&2\nexit 1\n'
+  )
+  await chmod(join(faultHooks, 'pre-receive'), 0o755)
+  const faults = new PushFaultInjector(options.pushFaults)
 
   const server = createServer((req, res) => {
     state.requests++
@@ -53,7 +108,30 @@ export async function startGitServer(options: { token: string }): Promise<GitSer
       res.end('authentication required\n')
       return
     }
-    serveCgi(req, res, root, user, execPath)
+    const fault = isPush(req) ? faults.next() : undefined
+    switch (fault) {
+      case undefined:
+        serveCgi(req, res, root, user, execPath)
+        return
+      case 'http-500':
+      case 'http-503':
+        // Read the pack first: the client must see the status, not a write error.
+        req.resume()
+        req.on('end', () => {
+          res.writeHead(fault === 'http-500' ? 500 : 503, { 'Content-Type': 'text/plain' })
+          res.end(`injected fault: ${fault}\n`)
+        })
+        return
+      case 'reset':
+        req.socket.resetAndDestroy()
+        return
+      case 'reset-after-apply':
+        serveCgi(req, res, root, user, execPath, { dropResponse: true })
+        return
+      case 'reject':
+        serveCgi(req, res, root, user, execPath, { hooksPath: faultHooks })
+        return
+    }
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
@@ -112,6 +190,12 @@ export async function startGitServer(options: { token: string }): Promise<GitSer
       const r = await run('git', ['-C', repoDir(name), ...args], { maxBuffer: 64 * 1024 * 1024 })
       return r.stdout
     },
+    setPushFaults(next) {
+      faults.reset(next)
+    },
+    get pushes() {
+      return faults.stats()
+    },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
@@ -133,13 +217,84 @@ function authorizedUser(req: IncomingMessage, token: string): string | undefined
   return undefined
 }
 
-/** Runs `git http-backend` as CGI: request metadata in env, body on stdin, headers then body out. */
+/** A push is the POST to `.../git-receive-pack` (the ref advertisement GET is not). */
+function isPush(req: IncomingMessage): boolean {
+  return (
+    req.method === 'POST' &&
+    /\/git-receive-pack$/.test(new URL(req.url ?? '/', 'http://x').pathname)
+  )
+}
+
+/**
+ * Decides, push by push, whether and how to fail: a seeded PRNG (mulberry32) drawn twice per
+ * push, so a seed always gives the same sequence of outcomes in arrival order.
+ */
+class PushFaultInjector {
+  private options?: PushFaultOptions
+  private state = 0
+  private attempted = 0
+  private byKind = emptyCounts()
+
+  constructor(options: PushFaultOptions | undefined) {
+    this.reset(options)
+  }
+
+  reset(options: PushFaultOptions | undefined): void {
+    if (options) {
+      if (!(options.rate >= 0 && options.rate <= 1))
+        throw new Error(`push fault rate must be within 0..1, got ${options.rate}`)
+      if (options.kinds && options.kinds.length === 0)
+        throw new Error('push fault kinds must not be empty')
+    }
+    this.options = options
+    this.state = (options?.seed ?? 0) >>> 0
+    this.attempted = 0
+    this.byKind = emptyCounts()
+  }
+
+  next(): PushFaultKind | undefined {
+    this.attempted++
+    const o = this.options
+    if (!o) return undefined
+    const fail = this.random() < o.rate
+    const kinds = o.kinds ?? pushFaultKinds
+    const kind = kinds[Math.floor(this.random() * kinds.length)]
+    if (!fail) return undefined
+    this.byKind[kind]++
+    return kind
+  }
+
+  stats(): PushStats {
+    const byKind = { ...this.byKind }
+    const failed = Object.values(byKind).reduce((a, b) => a + b, 0)
+    return { attempted: this.attempted, failed, byKind }
+  }
+
+  private random(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0
+    let t = this.state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function emptyCounts(): Record<PushFaultKind, number> {
+  return { 'http-500': 0, 'http-503': 0, reset: 0, 'reset-after-apply': 0, reject: 0 }
+}
+
+/**
+ * Runs `git http-backend` as CGI: request metadata in env, body on stdin, headers then body out.
+ * `dropResponse` runs the request to completion but resets the connection instead of answering;
+ * `hooksPath` points the push's hooks at another folder (the `reject` fault).
+ */
 function serveCgi(
   req: IncomingMessage,
   res: ServerResponse,
   root: string,
   user: string,
-  execPath: string
+  execPath: string,
+  fault: { dropResponse?: boolean; hooksPath?: string } = {}
 ): void {
   const url = new URL(req.url ?? '/', 'http://localhost')
   const env: NodeJS.ProcessEnv = {
@@ -159,12 +314,23 @@ function serveCgi(
   if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = req.headers['content-encoding']
   const protocol = req.headers['git-protocol']
   if (typeof protocol === 'string') env.GIT_PROTOCOL = protocol
+  if (fault.hooksPath) {
+    env.GIT_CONFIG_COUNT = '1'
+    env.GIT_CONFIG_KEY_0 = 'core.hooksPath'
+    env.GIT_CONFIG_VALUE_0 = fault.hooksPath
+  }
   const child = spawn(join(execPath, 'git-http-backend'), [], {
     env,
     stdio: ['pipe', 'pipe', 'pipe']
   })
   req.pipe(child.stdin)
   child.stdin.on('error', () => undefined)
+  if (fault.dropResponse) {
+    child.stdout.resume()
+    child.stderr.resume()
+    child.on('close', () => req.socket.resetAndDestroy())
+    return
+  }
   let headerBuf = Buffer.alloc(0)
   let headersDone = false
   child.stdout.on('data', (chunk: Buffer) => {

@@ -1,0 +1,345 @@
+/**
+ * Image-deployer cases of the hostile-input corpus: image references built to reach a shell,
+ * names and branches built to leave images/, and hostile files already in the manifests
+ * repository. Each case gets its own repository on the test git server; afterwards its
+ * branches must be exactly as before (nothing committed, no branch created).
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { aliasBomb } from './cases-render.js'
+
+export interface BumpCase {
+  readonly name: string
+  /** Inputs over the defaults (repository, token, image, branch, built-at). */
+  readonly inputs: Readonly<Record<string, string>>
+  /** Files of the manifests repository over the seed: path → file under corpus/image-deployer/, or content. */
+  readonly seed?: Readonly<Record<string, { corpus: string } | { content: string }>>
+  /** `kit bump` arguments after --repo (KIT_TOKEN is set); null when the case has no CLI form. */
+  readonly kitArgs?: readonly string[] | null
+  readonly where: RegExp
+  /**
+   * For inputs whose correct outcome is a commit (a branch name that only looks like a path):
+   * the files the commit may change. The commit must touch exactly these.
+   */
+  readonly commits?: readonly string[]
+}
+
+/** The manifests repository every case starts from. */
+export const bumpSeed: Readonly<Record<string, string>> = {
+  'README.md': '# manifests\n',
+  'images/api/main.yaml':
+    "image: ghcr.io/acme/api:1.0.0\nsource:\n  repository: acme/api\n  builtAt: '2026-01-01T00:00:00Z'\n",
+  'helm/values.yaml': 'image:\n  repository: ghcr.io/acme/api\n  tag: 1.0.0 # bumped by kit\n',
+  'deploy/api.yaml':
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:1.0.0\n'
+}
+
+/** Reads a corpus file as the seed content (binary-safe through latin1 is not needed: UTF-8 or not, bytes go as is). */
+export function seedContent(
+  corpusDir: string,
+  spec: { corpus: string } | { content: string }
+): Buffer {
+  return 'corpus' in spec
+    ? readFileSync(join(corpusDir, 'image-deployer', spec.corpus))
+    : Buffer.from(spec.content, 'utf8')
+}
+
+const image = (ref: string, where = /Input 'image'/): BumpCase => ({
+  name: `image reference ${JSON.stringify(ref).slice(0, 60)}`,
+  inputs: { image: ref },
+  kitArgs: ['--image', ref, '--branch', 'main'],
+  where
+})
+
+export function bumpCases(): BumpCase[] {
+  const kit = (...args: string[]): string[] => [
+    '--image',
+    'ghcr.io/acme/api:1.2.3',
+    '--branch',
+    'main',
+    ...args
+  ]
+  return [
+    // Shell metacharacters and malformed references.
+    image('ghcr.io/acme/api:1.2.3;rm -rf /'),
+    image('ghcr.io/acme/api:$(id)'),
+    image('ghcr.io/acme/api:`id`'),
+    image('ghcr.io/acme/api:1|cat /etc/passwd'),
+    image('ghcr.io/acme/api:1 2'),
+    image('ghcr.io/acme/api:1\nimage: evil'),
+    image('ghcr.io/acme/api&&id:1'),
+    image(`ghcr.io/acme/api:${'t'.repeat(200)}`),
+    image('ghcr.io/Acme/API:1.2.3'),
+    image('ghcr.io/acme/api@sha256:abc123'),
+    image(`ghcr.io/acme/api@sha256:${'a'.repeat(65)}`),
+    image(`ghcr.io/acme/api:1@md5:${'a'.repeat(32)}`, /Input 'image'|digest/),
+    {
+      name: 'digest input of the wrong length',
+      inputs: { digest: 'sha256:1234' },
+      kitArgs: kit('--digest', 'sha256:1234'),
+      where: /digest/
+    },
+    {
+      name: "image-repository '../../etc'",
+      inputs: { image: '', 'image-repository': '../../etc', tag: '1' },
+      kitArgs: null,
+      where: /image-repository/
+    },
+    {
+      name: "tag 'feature/x' (a raw branch name)",
+      inputs: { image: '', 'image-repository': 'acme/api', tag: 'feature/x' },
+      kitArgs: null,
+      where: /\btag\b/
+    },
+    {
+      name: "registry 'evil.com;id'",
+      inputs: { image: '', registry: 'evil.com;id', 'image-repository': 'acme/api', tag: '1' },
+      kitArgs: null,
+      where: /registry/
+    },
+    {
+      name: 'registry given with a full image',
+      inputs: { registry: 'ghcr.io' },
+      kitArgs: null,
+      where: /registry/
+    },
+    // Names that become paths in the manifests repository.
+    {
+      name: "image-name '../../etc'",
+      inputs: { 'image-name': '../../etc' },
+      kitArgs: kit('--image-name', '../../etc'),
+      where: /image-name/
+    },
+    {
+      name: "image-name '/abs'",
+      inputs: { 'image-name': '/abs' },
+      kitArgs: kit('--image-name', '/abs'),
+      where: /image-name/
+    },
+    {
+      name: "image-name '%2e%2e'",
+      inputs: { 'image-name': '%2e%2e' },
+      kitArgs: kit('--image-name', '%2e%2e'),
+      where: /image-name/
+    },
+    {
+      name: 'image-name with a newline',
+      inputs: { 'image-name': 'api\nother' },
+      kitArgs: kit('--image-name', 'api\nother'),
+      where: /image-name/
+    },
+    {
+      name: 'image-name of 300 characters',
+      inputs: { 'image-name': 'n'.repeat(300) },
+      kitArgs: kit('--image-name', 'n'.repeat(300)),
+      where: /image-name/
+    },
+    {
+      name: "branch '../../x'",
+      inputs: { branch: '../../x' },
+      kitArgs: ['--image', 'ghcr.io/acme/api:1.2.3', '--branch', '../../x'],
+      where: /\bbranch\b/
+    },
+    {
+      name: "branch '/abs'",
+      inputs: { branch: '/abs' },
+      kitArgs: ['--image', 'ghcr.io/acme/api:1.2.3', '--branch', '/abs'],
+      where: /\bbranch\b/
+    },
+    {
+      name: 'branch with a newline',
+      inputs: { branch: 'main\nevil' },
+      kitArgs: ['--image', 'ghcr.io/acme/api:1.2.3', '--branch', 'main\nevil'],
+      where: /\bbranch\b/
+    },
+    {
+      name: 'branch of 300 characters',
+      inputs: { branch: 'b'.repeat(300) },
+      kitArgs: ['--image', 'ghcr.io/acme/api:1.2.3', '--branch', 'b'.repeat(300)],
+      where: /\bbranch\b/
+    },
+    {
+      name: "branch '%2e%2e/%2e%2e' (a legal branch: encoded, stays in images/api/)",
+      inputs: { branch: '%2e%2e/%2e%2e' },
+      kitArgs: null,
+      where: /./,
+      commits: ['images/api/%252e%252e%2F%252e%252e.yaml']
+    },
+    {
+      name: "target-branch '../main'",
+      inputs: { 'target-branch': '../main' },
+      kitArgs: kit('--target-branch', '../main'),
+      where: /target-branch/
+    },
+    {
+      name: "target-branch 'main:refs/heads/evil'",
+      inputs: { 'target-branch': 'main:refs/heads/evil' },
+      kitArgs: kit('--target-branch', 'main:refs/heads/evil'),
+      where: /target-branch/
+    },
+    {
+      name: "target-branch '--upload-pack=id'",
+      inputs: { 'target-branch': '--upload-pack=id' },
+      kitArgs: kit('--target-branch=--upload-pack=id'),
+      where: /target-branch/
+    },
+    {
+      name: "target-branch 'main;id'",
+      inputs: { 'target-branch': 'main;id' },
+      kitArgs: kit('--target-branch', 'main;id'),
+      where: /target-branch/
+    },
+    {
+      name: "images-dir '/../outside'",
+      inputs: { 'images-dir': '/../outside' },
+      kitArgs: kit('--images-dir', '/../outside'),
+      where: /images-dir/
+    },
+    {
+      name: "images-dir 'a/../../b'",
+      inputs: { 'images-dir': 'a/../../b' },
+      kitArgs: kit('--images-dir', 'a/../../b'),
+      where: /images-dir/
+    },
+    {
+      name: 'images-dir with a newline',
+      inputs: { 'images-dir': 'images\nx' },
+      kitArgs: kit('--images-dir', 'images\nx'),
+      where: /images-dir/
+    },
+    {
+      name: "values '../x.yaml:image'",
+      inputs: { values: '../x.yaml:image' },
+      kitArgs: kit('--values', '../x.yaml:image'),
+      where: /values/
+    },
+    {
+      name: "values '/etc/passwd:root'",
+      inputs: { values: '/etc/passwd:root' },
+      kitArgs: kit('--values', '/etc/passwd:root'),
+      where: /values/
+    },
+    {
+      name: "values field '=evil'",
+      inputs: { values: 'helm/values.yaml:image.tag=evil' },
+      kitArgs: kit('--values', 'helm/values.yaml:image.tag=evil'),
+      where: /values/
+    },
+    {
+      name: "manifests '../../x.yaml'",
+      inputs: { manifests: '../../x.yaml' },
+      kitArgs: kit('--manifests', '../../x.yaml'),
+      where: /manifests/
+    },
+    {
+      name: "manifests '/etc/passwd'",
+      inputs: { manifests: '/etc/passwd' },
+      kitArgs: kit('--manifests', '/etc/passwd'),
+      where: /manifests/
+    },
+    {
+      name: "manifests glob '../**'",
+      inputs: { manifests: '../**' },
+      kitArgs: kit('--manifests', '../**'),
+      where: /manifests/
+    },
+    // Repositories that are not repositories.
+    {
+      name: "repository 'ext::sh -c id'",
+      inputs: { repository: 'ext::sh -c id' },
+      kitArgs: null,
+      where: /repository/
+    },
+    {
+      name: "repository '--upload-pack=id'",
+      inputs: { repository: '--upload-pack=id' },
+      kitArgs: null,
+      where: /repository/
+    },
+    {
+      name: 'repository URL with credentials',
+      inputs: { repository: 'https://user:hunter2-corpus@example.com/acme/m.git' },
+      kitArgs: null,
+      where: /repository.*credentials/
+    },
+    // Hostile files already in the manifests repository.
+    {
+      name: 'existing image file: malformed YAML',
+      inputs: {},
+      seed: { 'images/api/main.yaml': { corpus: 'image-file-malformed.yaml' } },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml:\d+/
+    },
+    {
+      name: 'existing image file: duplicate keys',
+      inputs: {},
+      seed: { 'images/api/main.yaml': { corpus: 'image-file-duplicate-keys.yaml' } },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml:2: .*unique/
+    },
+    {
+      name: 'existing image file: invalid UTF-8',
+      inputs: {},
+      seed: { 'images/api/main.yaml': { corpus: 'image-file-invalid-utf8.yaml' } },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml(:\d+)?: .*UTF-8/
+    },
+    {
+      name: 'existing image file: NUL byte',
+      inputs: {},
+      seed: { 'images/api/main.yaml': { corpus: 'image-file-nul-byte.yaml' } },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml(:\d+)?: /
+    },
+    {
+      name: 'existing image file: a list',
+      inputs: {},
+      seed: { 'images/api/main.yaml': { corpus: 'image-file-not-a-mapping.yaml' } },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml(:\d+)?: .*mapping/
+    },
+    {
+      name: 'existing image file: alias bomb',
+      inputs: {},
+      seed: { 'images/api/main.yaml': { content: aliasBomb('image') } },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml:\d+: .*alias/
+    },
+    {
+      name: 'existing image file: 6 MB',
+      inputs: {},
+      seed: {
+        'images/api/main.yaml': {
+          content: `image: ghcr.io/acme/api:1.0.0\n${`# ${'x'.repeat(1021)}\n`.repeat(6 * 1024)}`
+        }
+      },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml(:\d+)?: .*larger than/
+    },
+    {
+      name: 'existing image file: 10,000 nested flow maps',
+      inputs: {},
+      seed: {
+        'images/api/main.yaml': {
+          content: `image: ghcr.io/acme/api:1.0.0\nx: ${'{a: '.repeat(10_000)}1${'}'.repeat(10_000)}\n`
+        }
+      },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml:\d+: .*(nest|deep|depth)/i
+    },
+    {
+      name: 'manifest to retag: malformed YAML',
+      inputs: { manifests: 'deploy/api.yaml', 'image-file': 'false' },
+      seed: { 'deploy/api.yaml': { corpus: 'manifest-malformed.yaml' } },
+      kitArgs: kit('--manifests', 'deploy/api.yaml', '--no-image-file'),
+      where: /deploy\/api\.yaml:\d+/
+    },
+    {
+      name: 'values file: duplicate keys',
+      inputs: { values: 'helm/values.yaml:image.tag=tag', 'image-file': 'false' },
+      seed: { 'helm/values.yaml': { corpus: 'values-duplicate-keys.yaml' } },
+      kitArgs: kit('--values', 'helm/values.yaml:image.tag=tag', '--no-image-file'),
+      where: /helm\/values\.yaml:3: .*unique/
+    }
+  ]
+}

@@ -1,0 +1,235 @@
+/**
+ * Deployer cases of the hostile-input corpus. Every case's manifests folder also holds a
+ * valid Namespace and ConfigMap for kit-e2e-1 with the case's own name and the run's label:
+ * after the runs, no cluster may hold any of them (nothing applied, not even on the cluster
+ * whose manifests were fine). Hostile manifests go to kit-e2e-2, hostile kubeconfigs come from
+ * corpus/kubeconfigs/.
+ */
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { aliasBomb, writeFiftyMegabytes } from './cases-render.js'
+
+export interface DeployCase {
+  readonly name: string
+  /** Manifests-folder path → file under corpus/deployer/. */
+  readonly corpus?: Readonly<Record<string, string>>
+  readonly prepare?: (dir: string) => void
+  /**
+   * The kubeconfig: a file under corpus/kubeconfigs/ given as the `kubeconfig` input (and
+   * `kit deploy --kubeconfig`); 'dir:<file>' puts it in a kubeconfig-dir instead (binary
+   * content cannot travel in an environment variable). Default: the test clusters' kubeconfig.
+   */
+  readonly kubeconfig?: string
+  readonly inputs?: Readonly<Record<string, string>>
+  /** Extra `kit deploy` arguments; null when the case has no CLI form. */
+  readonly kitArgs?: readonly string[] | null
+  readonly where: RegExp
+}
+
+function put(dir: string, path: string, content: string | Buffer): void {
+  mkdirSync(join(dir, path, '..'), { recursive: true })
+  writeFileSync(join(dir, path), content)
+}
+
+const clusterDir =
+  (name: string) =>
+  (dir: string): void =>
+    put(
+      dir,
+      `${name}/cm.yaml`,
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: odd, namespace: default}\n'
+    )
+
+export function deployCases(): DeployCase[] {
+  const bad = (name: string, file: string, where: RegExp): DeployCase => ({
+    name,
+    corpus: { [`kit-e2e-2/${file}`]: file },
+    where
+  })
+  return [
+    bad(
+      'malformed YAML',
+      'malformed.yaml',
+      /kit-e2e-2\/malformed\.yaml:\d+(:\d+)?: .*invalid YAML/
+    ),
+    bad(
+      'duplicate keys',
+      'duplicate-keys.yaml',
+      /kit-e2e-2\/duplicate-keys\.yaml:8(:\d+)?: .*unique/
+    ),
+    bad(
+      'invalid UTF-8',
+      'invalid-utf8.yaml',
+      /kit-e2e-2\/invalid-utf8\.yaml:7(:\d+)?: .*(UTF-8|utf-8|encoding)/
+    ),
+    bad('NUL byte', 'nul-byte.yaml', /kit-e2e-2\/nul-byte\.yaml:7(:\d+)?: /),
+    bad(
+      'a scalar document',
+      'multi-doc-scalar.yaml',
+      /kit-e2e-2\/multi-doc-scalar\.yaml:7(:\d+)?: /
+    ),
+    bad(
+      'a List with a string item',
+      'list-bad-item.yaml',
+      /kit-e2e-2\/list-bad-item\.yaml:7(:\d+)?: /
+    ),
+    bad(
+      'an object without kind',
+      'missing-kind.yaml',
+      /kit-e2e-2\/missing-kind\.yaml:\d+(:\d+)?: .*kind/
+    ),
+    bad(
+      'metadata.name ../../etc/passwd',
+      'name-traversal.yaml',
+      /kit-e2e-2\/name-traversal\.yaml:4(:\d+)?: .*name/
+    ),
+    bad(
+      'metadata.namespace ../kube-system',
+      'namespace-traversal.yaml',
+      /kit-e2e-2\/namespace-traversal\.yaml:5(:\d+)?: .*namespace/
+    ),
+    bad(
+      'the same object twice',
+      'duplicate-objects.yaml',
+      /kit-e2e-2\/duplicate-objects\.yaml:\d+(:\d+)?: .*(twice|duplicate|more than once|also)/i
+    ),
+    {
+      name: 'alias bomb',
+      prepare: (dir) =>
+        put(
+          dir,
+          'kit-e2e-2/bomb.yaml',
+          `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n${aliasBomb('data')}`
+        ),
+      where: /kit-e2e-2\/bomb\.yaml:\d+(:\d+)?: .*alias/
+    },
+    {
+      name: '50 MB manifest file',
+      prepare: (dir) => writeFiftyMegabytes(join(dir, 'kit-e2e-2/huge.yaml')),
+      where: /kit-e2e-2\/huge\.yaml(:\d+)?: .*larger than/
+    },
+    {
+      name: '10,000 nested flow maps',
+      prepare: (dir) =>
+        put(
+          dir,
+          'kit-e2e-2/deep.yaml',
+          `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata: ${'{a: '.repeat(10_000)}x${'}'.repeat(10_000)}\n`
+        ),
+      where: /kit-e2e-2\/deep\.yaml:\d+(:\d+)?: .*(nest|deep|depth)/i
+    },
+    {
+      name: 'a manifest symlinked outside the folder',
+      prepare: (dir) => {
+        put(
+          dir,
+          '../outside/cm.yaml',
+          'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: outside, namespace: default}\n'
+        )
+        mkdirSync(join(dir, 'kit-e2e-2'), { recursive: true })
+        symlinkSync(join(dir, '../outside/cm.yaml'), join(dir, 'kit-e2e-2/linked.yaml'))
+      },
+      where: /kit-e2e-2\/linked\.yaml.*(symbolic|link)/
+    },
+    // Cluster folder names.
+    { name: 'cluster folder %2e%2e', prepare: clusterDir('%2e%2e'), where: /%2e%2e/ },
+    {
+      name: 'cluster folder with upper case',
+      prepare: clusterDir('Kit-E2E-1'),
+      where: /Kit-E2E-1/
+    },
+    {
+      name: 'cluster folder name of 200 characters',
+      prepare: clusterDir('k'.repeat(200)),
+      where: /k{200}.*63/
+    },
+    {
+      name: 'cluster folder name with a newline',
+      prepare: clusterDir('kit\ne2e'),
+      where: /kit\se2e/
+    },
+    { name: 'cluster folder -rf', prepare: clusterDir('-rf'), where: /-rf/ },
+    // The clusters input.
+    {
+      name: "clusters input '../kit-e2e-1'",
+      inputs: { clusters: '../kit-e2e-1' },
+      kitArgs: ['--clusters', '../kit-e2e-1'],
+      where: /\.\.\/kit-e2e-1/
+    },
+    {
+      name: "clusters input '/etc/passwd'",
+      inputs: { clusters: '/etc/passwd' },
+      kitArgs: ['--clusters', '/etc/passwd'],
+      where: /\/etc\/passwd/
+    },
+    {
+      name: "clusters input '%2e%2e'",
+      inputs: { clusters: '%2e%2e' },
+      kitArgs: ['--clusters', '%2e%2e'],
+      where: /%2e%2e/
+    },
+    {
+      name: 'clusters input with a newline and ../../x',
+      inputs: { clusters: 'kit-e2e-1\n../../x' },
+      kitArgs: null,
+      where: /\.\.\/\.\.\/x/
+    },
+    {
+      name: 'clusters input of 300 characters',
+      inputs: { clusters: 'k'.repeat(300) },
+      kitArgs: ['--clusters', 'k'.repeat(300)],
+      where: /clusters/
+    },
+    // Kubeconfigs that are not kubeconfigs.
+    { name: 'kubeconfig: empty', kubeconfig: 'empty.yaml', where: /kubeconfig|credentials/ },
+    {
+      name: 'kubeconfig: JSON of the wrong shape',
+      kubeconfig: 'wrong-shape.json',
+      where: /kubeconfig.*clusters/
+    },
+    { name: 'kubeconfig: a JSON list', kubeconfig: 'json-list.json', where: /kubeconfig/ },
+    { name: 'kubeconfig: a PEM certificate', kubeconfig: 'certificate.pem', where: /kubeconfig/ },
+    {
+      name: 'kubeconfig: binary',
+      kubeconfig: 'dir:binary.bin',
+      where: /kit-e2e-1\.yaml.*kubeconfig/
+    },
+    {
+      name: 'kubeconfig: a Secret manifest',
+      kubeconfig: 'wrong-kind.yaml',
+      where: /kubeconfig.*kind/
+    },
+    {
+      name: 'kubeconfig without the context asked for',
+      kubeconfig: 'no-such-context.yaml',
+      where: /kit-e2e-1.*(credential|context|kubeconfig)/
+    },
+    {
+      name: 'kubeconfig context pointing to a missing user',
+      kubeconfig: 'missing-user.yaml',
+      where: /user.*ghost/
+    },
+    {
+      name: 'kubeconfig context pointing to a missing cluster',
+      kubeconfig: 'missing-cluster.yaml',
+      where: /cluster.*kit-e2e-1/
+    },
+    {
+      name: 'kubeconfig server file:///etc/passwd',
+      kubeconfig: 'file-server.yaml',
+      where: /server/
+    },
+    {
+      name: 'kubeconfig-dir that does not exist',
+      inputs: { 'kubeconfig-dir': '/nonexistent/kubeconfigs', kubeconfig: '' },
+      kitArgs: null,
+      where: /\/nonexistent\/kubeconfigs/
+    },
+    {
+      name: 'kubeconfigs naming an unset variable',
+      inputs: { kubeconfigs: 'kit-e2e-1=KIT_CORPUS_UNSET', kubeconfig: '' },
+      kitArgs: null,
+      where: /kubeconfigs.*KIT_CORPUS_UNSET/
+    }
+  ]
+}
