@@ -257,7 +257,7 @@ describe('deployer acceptance on real clusters', () => {
     expect(run.stdout.match(/^::error/gm)).toHaveLength(1)
     expect(run.stdout).toMatch(
       new RegExp(
-        `::error title=kit deploy%3A ${bad} rolled back::Deployment/${shopNs}/web: ImagePullBackOff\n`
+        `::error title=kit deploy%3A ${bad} rolled back::${bad}: Deployment/${shopNs}/web: ImagePullBackOff\n`
       )
     )
     // The summary: the short reason in the table, the detail once in the cluster's section.

@@ -8,6 +8,7 @@ import { getOctokit } from '@actions/github'
 import type { DeployLog } from '../../shared/src/deploy/cluster/types.js'
 import type { FleetRow } from '../../shared/src/deploy/fleet/index.js'
 import type { Redactor } from '../../shared/src/secrets/redact.js'
+import { plural } from '../../shared/src/text/plural.js'
 
 export interface GithubDeploymentsOptions {
   readonly token: string
@@ -98,7 +99,7 @@ export function createGithubDeployments(options: GithubDeploymentsOptions): Gith
           row.cluster,
           id,
           deploymentState(row.outcome),
-          row.reason ?? `${row.outcome}: ${row.objectsChanged} objects changed`
+          row.reason ?? `${row.outcome}: ${plural(row.objectsChanged, 'object')} changed`
         )
       } catch (err) {
         warn(`status for ${row.cluster} could not be set`, err)

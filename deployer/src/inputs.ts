@@ -2,11 +2,11 @@
  * Reads the deployer's inputs once, validates every one, and returns typed settings. Errors
  * name the input, the value (never a credential) and the expected form.
  */
-import * as core from '@actions/core'
 import {
   readBoolean,
   readDuration,
   readInteger,
+  readLines,
   readList,
   readString
 } from '../../shared/src/action/index.js'
@@ -31,9 +31,10 @@ export function readInputs(
   env: Readonly<Record<string, string | undefined>>,
   mask: MaskSecret
 ): DeployRequest {
-  const kubeconfig = readString(Inputs.Kubeconfig)
+  // Whole documents: a kubeconfig with many clusters and embedded certificates is large.
+  const kubeconfig = readString(Inputs.Kubeconfig, { maxChars: Infinity })
   if (kubeconfig) mask(kubeconfig)
-  const kubeconfigsRaw = readString(Inputs.Kubeconfigs)
+  const kubeconfigsRaw = readString(Inputs.Kubeconfigs, { maxChars: Infinity })
   if (kubeconfigsRaw) mask(kubeconfigsRaw)
   const perCluster = parseKubeconfigsInput(kubeconfigsRaw, env, Inputs.Kubeconfigs)
   for (const text of Object.values(perCluster)) mask(text)
@@ -93,10 +94,7 @@ export function readInputs(
     wait: readBoolean(Inputs.Wait, true),
     timeoutMs: readDuration(Inputs.Timeout, fleetDefaults.timeoutMs),
     concurrency: readInteger(Inputs.Concurrency, fleetDefaults.concurrency, 1, 100),
-    waves: core
-      .getMultilineInput(Inputs.Waves)
-      .map((s) => s.trim())
-      .filter(Boolean),
+    waves: readLines(Inputs.Waves),
     waveLabel: readString(Inputs.WaveLabel) || undefined,
     clusterLabels: parseClusterLabels(readString(Inputs.ClusterLabels), Inputs.ClusterLabels),
     prune: {

@@ -106,7 +106,8 @@ export async function run(): Promise<void> {
     const annotateFailure = (row: FleetRow): void => {
       if (row.outcome !== 'failed' && row.outcome !== 'rolled-back') return
       annotated.add(row.cluster)
-      core.error(clean(shortReason(row) ?? outcomeLabel(row.outcome)), {
+      // The cluster leads the message too: the log line of an annotation shows no title.
+      core.error(clean(`${row.cluster}: ${shortReason(row) ?? outcomeLabel(row.outcome)}`), {
         title: `kit deploy: ${row.cluster} ${outcomeLabel(row.outcome)}`
       })
     }

@@ -33891,7 +33891,7 @@ function info(message) {
 var InputError = class extends Error {
   constructor(message, where = {}) {
     super(
-      where.file ? `${where.file}${where.line ? `:${where.line}` : ""}${where.column ? `:${where.column}` : ""}: ${message}` : message
+      where.file ? `${printablePath(where.file)}${where.line ? `:${where.line}` : ""}${where.column ? `:${where.column}` : ""}: ${message}` : message
     );
     this.where = where;
     this.name = "InputError";
@@ -33899,21 +33899,36 @@ var InputError = class extends Error {
   where;
 };
 var maxQuotedLength = 80;
+function escapeControl(s) {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const named = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+function printablePath(path) {
+  return escapeControl(path);
+}
 function quoteValue(value, max = maxQuotedLength) {
-  const escape2 = (s) => (
-    // eslint-disable-next-line no-control-regex
-    s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-      const named = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
-      return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-    })
-  );
-  if (value.length <= max) return `'${escape2(value)}'`;
-  return `'${escape2(value.slice(0, max))}\u2026' (${value.length} characters)`;
+  if (value.length <= max) return `'${escapeControl(value)}'`;
+  return `'${escapeControl(value.slice(0, max))}\u2026' (${value.length} characters)`;
 }
 
 // shared/src/action/inputs.ts
+var inputLimits = {
+  /** Characters in one string input. */
+  maxChars: 8 * 1024,
+  /** Items in one list input. */
+  maxItems: 2e3,
+  /** Characters in one item of a list input. */
+  maxItemChars: 512
+};
 function readString(name, options = {}) {
   const value = getInput(name, { required: options.required ?? false });
+  const max = options.maxChars ?? inputLimits.maxChars;
+  if (value.length > max)
+    throw new Error(
+      `Input '${name}' is ${value.length} characters long; at most ${max} are accepted`
+    );
   return value === "" ? options.fallback ?? "" : value;
 }
 function readBoolean(name, fallback2) {
@@ -33924,7 +33939,20 @@ function readBoolean(name, fallback2) {
   throw new Error(`Input '${name}' must be true or false, got ${quoteValue(raw)}`);
 }
 function readList(name) {
-  return getInput(name).split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "");
+  return checkedItems(name, getInput(name).split(/[\n,]/));
+}
+function checkedItems(name, raw) {
+  const items = raw.map((s) => s.trim()).filter((s) => s !== "");
+  if (items.length > inputLimits.maxItems)
+    throw new Error(
+      `Input '${name}' lists ${items.length} items; at most ${inputLimits.maxItems} are accepted`
+    );
+  const long = items.find((item) => item.length > inputLimits.maxItemChars);
+  if (long !== void 0)
+    throw new Error(
+      `Input '${name}' has an item of ${long.length} characters; at most ${inputLimits.maxItemChars} are accepted`
+    );
+  return items;
 }
 function readInteger(name, fallback2, min = 0, max = Number.MAX_SAFE_INTEGER) {
   const raw = getInput(name);
@@ -33999,6 +34027,41 @@ var yamlLimits = {
   /** Alias dereferences per document: a "billion laughs" file expands exponentially through aliases. */
   maxAliasCount: 1e3
 };
+function decodeUtf8(bytes, file) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < at; i++)
+      if (bytes[i] === 10) {
+        line++;
+        lineStart = i + 1;
+      }
+    throw new InputError(
+      `not valid UTF-8: byte 0x${bytes[at].toString(16).padStart(2, "0")} cannot start or continue a character (save the file as UTF-8)`,
+      { file, line, column: new TextDecoder().decode(bytes.subarray(lineStart, at)).length + 1 }
+    );
+  }
+}
+function firstInvalidUtf8(bytes) {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const length = b < 128 ? 1 : b >= 194 && b <= 223 ? 2 : b >= 224 && b <= 239 ? 3 : b >= 240 && b <= 244 ? 4 : 0;
+    if (length === 0) return i;
+    for (let k = 1; k < length; k++)
+      if (i + k >= bytes.length || (bytes[i + k] & 192) !== 128) return i;
+    const second = bytes[i + 1];
+    if (b === 224 && second < 160 || b === 237 && second > 159 || b === 240 && second < 144 || b === 244 && second > 143)
+      return i;
+    i += length;
+  }
+  return Math.max(0, bytes.length - 1);
+}
+var forbiddenControl = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+var maxDepth = 256;
 function loadYamlDocuments(text, file) {
   if (Buffer.byteLength(text, "utf8") > yamlLimits.maxFileBytes) {
     throw new InputError(
@@ -34006,19 +34069,35 @@ function loadYamlDocuments(text, file) {
       { file }
     );
   }
+  const control = forbiddenControl.exec(text);
+  if (control) {
+    const before = text.slice(0, control.index);
+    const line = before.split("\n").length;
+    throw new InputError(
+      `contains the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}, which YAML does not allow (a binary or corrupt file?)`,
+      { file, line, column: control.index - before.lastIndexOf("\n") }
+    );
+  }
   const lineCounter = new import_yaml.LineCounter();
-  const docs = (0, import_yaml.parseAllDocuments)(text, {
-    lineCounter,
-    uniqueKeys: true,
-    prettyErrors: false,
-    version: "1.2"
-  });
+  let docs;
+  try {
+    docs = (0, import_yaml.parseAllDocuments)(text, {
+      lineCounter,
+      uniqueKeys: true,
+      prettyErrors: false,
+      version: "1.2"
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw tooDeep(file, 1);
+    throw err;
+  }
   const list = Array.isArray(docs) ? docs : [docs];
   const out = [];
   for (const doc of list) {
     const problem = doc.errors[0];
     if (problem) {
       const pos = lineCounter.linePos(problem.pos[0]);
+      if (/call stack/i.test(problem.message)) throw tooDeep(file, pos.line);
       throw new InputError(`invalid YAML: ${firstLine(problem.message)}`, {
         file,
         line: pos.line,
@@ -34032,15 +34111,33 @@ function loadYamlDocuments(text, file) {
     } catch (err) {
       const pos = lineCounter.linePos(doc.contents.range?.[0] ?? 0);
       const msg = err instanceof Error ? err.message : String(err);
+      if (err instanceof RangeError || /call stack/i.test(msg)) throw tooDeep(file, pos.line);
       throw new InputError(
         /alias/i.test(msg) ? `too many YAML aliases (over ${yamlLimits.maxAliasCount}); refusing a possible alias bomb` : `invalid YAML: ${firstLine(msg)}`,
         { file, line: pos.line }
       );
     }
     const start = doc.contents.range?.[0] ?? 0;
+    if (depthOver(value, maxDepth)) throw tooDeep(file, lineCounter.linePos(start).line);
     out.push({ value, line: lineCounter.linePos(start).line, doc, lineCounter });
   }
   return out;
+}
+function tooDeep(file, line) {
+  return new InputError(
+    `nested too deeply (more than ${maxDepth} levels of maps and lists); refusing to read it`,
+    { file, line }
+  );
+}
+function depthOver(value, limit) {
+  const stack = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 function loadYamlMapping(text, file) {
   const docs = loadYamlDocuments(text, file);
@@ -35957,11 +36054,24 @@ function remember(cache, key, text) {
   cache.set(key, text);
   return text;
 }
+var numberLike = /^(?:[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN))$/;
+function holdsPlainNumberLike(value) {
+  if (typeof value === "string") return numberLike.test(value) && askValue(value) === value;
+  if (value === null || typeof value !== "object") return false;
+  return Object.values(value).some(holdsPlainNumberLike);
+}
+function jsYaml(value) {
+  return dump(
+    value,
+    holdsPlainNumberLike(value) ? { ...yamlDumpOptions, forceQuotes: true } : yamlDumpOptions
+  );
+}
 function stringText(value) {
   const cached = valueTexts.get(value);
   if (cached !== void 0) return cached;
   if (value.includes("\n")) throw fallback;
-  return remember(valueTexts, value, askValue(value));
+  const text = askValue(value);
+  return remember(valueTexts, value, text === value && numberLike.test(value) ? `'${value}'` : text);
 }
 function numberText(value) {
   if (Object.is(value, -0)) return askValue(value);
@@ -35975,7 +36085,8 @@ function keyText(key) {
   const text = dump({ [key]: 0 }, yamlDumpOptions);
   if (!text.endsWith(": 0\n") || text.startsWith("?") || text.indexOf("\n") !== text.length - 1)
     throw fallback;
-  return remember(keyTexts, key, text.slice(0, -4));
+  const keyPart = text.slice(0, -4);
+  return remember(keyTexts, key, keyPart === key && numberLike.test(key) ? `'${key}'` : keyPart);
 }
 var indents = ["\n"];
 function newline(level) {
@@ -36037,9 +36148,9 @@ function slowPair(key, value) {
     keyPart = topLevelKeyText(key);
   } catch (err) {
     if (err !== fallback) throw err;
-    return dump({ [key]: value }, yamlDumpOptions);
+    return jsYaml({ [key]: value });
   }
-  return keyPart + dump({ a: value }, yamlDumpOptions).slice(1);
+  return keyPart + jsYaml({ a: value }).slice(1);
 }
 var documentEnd = "\n...\n";
 function emitYaml(value) {
@@ -36052,12 +36163,11 @@ function emitYaml(value) {
         if (err !== fallback) throw err;
       }
     }
-    return dump(value, yamlDumpOptions);
+    return jsYaml(value);
   }
   const map = value;
   const keys = Object.keys(map);
-  if (keys.length === 0 || keys.some((k) => map[k] === void 0))
-    return dump(value, yamlDumpOptions);
+  if (keys.length === 0 || keys.some((k) => map[k] === void 0)) return jsYaml(value);
   let out = "";
   let openEnded = false;
   for (const key of keys) {
@@ -36498,7 +36608,7 @@ function plural(count, singular, pluralForm = `${singular}s`) {
 
 // shared/src/render/problems.ts
 function formatProblem(p) {
-  const where = p.file ? `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ` : "";
+  const where = p.file ? `${printablePath(p.file)}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ` : "";
   const scope = [p.cluster && `cluster ${p.cluster}`, p.service && `service ${p.service}`].filter(Boolean).join(", ");
   return `${where}${scope ? `${scope}: ` : ""}${p.message}`;
 }
@@ -36775,6 +36885,7 @@ var kit_schema_default = {
   },
   definitions: {
     relativePath: {
+      description: "must be a relative path inside the repository (no leading '/', no '..' segment)",
       type: "string",
       minLength: 1,
       not: { pattern: "(^/|^\\.\\.(/|$)|/\\.\\.(/|$))" }
@@ -36883,13 +36994,12 @@ function describeError(e, doc) {
       message = `${where} has an invalid name '${String(e.params.propertyName)}' (lowercase letters, digits and '-')`;
       break;
     case "pattern":
-      {
-        const shown = typeof e.data === "string" && e.data.length <= 80 ? ` '${e.data}'` : "";
-        const hint = e.parentSchema?.description;
-        message = `${where}${shown} is not valid${hint ? `: ${hint}` : ""}`;
-        break;
-      }
+    case "not": {
+      const shown = typeof e.data === "string" ? ` ${quoteValue(e.data)}` : "";
+      const hint = e.parentSchema?.description;
+      message = `${where}${shown} is not valid${hint ? `: ${hint}` : ""}`;
       break;
+    }
     default:
       message = `${where} ${e.message ?? "is invalid"}`;
   }
@@ -37004,7 +37114,7 @@ function loadKitFile(root) {
   const file = "kit.yaml";
   const abs = join2(root, file);
   if (!existsSync2(abs)) return { paths: defaultPaths, defaults: {} };
-  const { value, doc } = loadYamlMapping(readFileSync(abs, "utf8"), file);
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(abs), file), file);
   validateAgainstSchema("kit", value, file, doc);
   const given = value.paths ?? {};
   const paths = { ...defaultPaths };
@@ -37029,13 +37139,13 @@ function safeRelative(p, file, doc, at) {
 }
 function loadGroup(root, file) {
   const name = nameFromFile(file, "group");
-  const { value, doc } = loadYamlMapping(readFileSync(join2(root, file), "utf8"), file);
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(join2(root, file)), file), file);
   validateAgainstSchema("group", value, file, doc);
   return { name, file, doc, ...value };
 }
 function loadCluster(root, file) {
   const name = nameFromFile(file, "cluster");
-  const { value, doc } = loadYamlMapping(readFileSync(join2(root, file), "utf8"), file);
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(join2(root, file)), file), file);
   validateAgainstSchema("cluster", value, file, doc);
   if (value.name !== void 0 && value.name !== name) {
     throw new InputError(`name '${String(value.name)}' must match the file name '${name}'`, {
@@ -37058,7 +37168,7 @@ function loadService(root, dir, name, problems) {
   const repoDir = toRepoPath(dir);
   if (!namePattern.test(name)) {
     throw new InputError(
-      `service folder name '${name}' must be lowercase letters, digits and '-' (at most 63)`,
+      `service folder name ${quoteValue(name)} must be lowercase letters, digits and '-' (at most 63)`,
       { file: repoDir }
     );
   }
@@ -37066,7 +37176,7 @@ function loadService(root, dir, name, problems) {
   const kitFile = join2(dir, "kit.yaml");
   if (existsSync2(join2(root, kitFile))) {
     const { value, doc } = loadYamlMapping(
-      readFileSync(join2(root, kitFile), "utf8"),
+      decodeUtf8(readFileSync(join2(root, kitFile)), toRepoPath(kitFile)),
       toRepoPath(kitFile)
     );
     validateAgainstSchema("service", value, toRepoPath(kitFile), doc);
@@ -37077,7 +37187,10 @@ function loadService(root, dir, name, problems) {
   let valuesDoc;
   if (existsSync2(join2(root, dir, "values.yaml"))) {
     valuesFile = toRepoPath(join2(dir, "values.yaml"));
-    const loaded = loadYamlMapping(readFileSync(join2(root, dir, "values.yaml"), "utf8"), valuesFile);
+    const loaded = loadYamlMapping(
+      decodeUtf8(readFileSync(join2(root, dir, "values.yaml")), valuesFile),
+      valuesFile
+    );
     values = loaded.value;
     valuesDoc = loaded.doc;
   }
@@ -37085,7 +37198,10 @@ function loadService(root, dir, name, problems) {
   for (const rel of listTemplateFiles(root, dir, problems)) {
     const file = toRepoPath(rel);
     try {
-      for (const loaded of loadYamlDocuments(readFileSync(join2(root, rel), "utf8"), file)) {
+      for (const loaded of loadYamlDocuments(
+        decodeUtf8(readFileSync(join2(root, rel)), file),
+        file
+      )) {
         if (loaded.value === null || typeof loaded.value !== "object" || Array.isArray(loaded.value)) {
           throw new InputError("a manifest document must be a mapping (a Kubernetes object)", {
             file,
@@ -37157,7 +37273,7 @@ function nameFromFile(file, what) {
   const name = baseName(file);
   if (!namePattern.test(name)) {
     throw new InputError(
-      `${what} name '${name}' (from the file name) must be lowercase letters, digits and '-' (at most 63)`,
+      `${what} name ${quoteValue(name)} (from the file name) must be lowercase letters, digits and '-' (at most 63)`,
       { file }
     );
   }
@@ -37167,7 +37283,7 @@ function loadImage(root, path) {
   const file = toRepoPath(path);
   let text;
   try {
-    text = readFileSync(join2(root, path), "utf8");
+    text = decodeUtf8(readFileSync(join2(root, path)), file);
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -37520,6 +37636,15 @@ function compare(a, b) {
 }
 
 // shared/src/render/index-file.ts
+var provenanceOrder = ["repository", "commit", "ref", "runUrl", "builtAt"];
+function orderedProvenance(source) {
+  const rank = (k) => {
+    const i = provenanceOrder.indexOf(k);
+    return i === -1 ? provenanceOrder.length : i;
+  };
+  const keys = Object.keys(source).sort((a, b) => rank(a) - rank(b) || compare(a, b));
+  return Object.fromEntries(keys.map((k) => [k, source[k]]));
+}
 function indexCluster(render, images) {
   const services = {};
   for (const s of render.services) {
@@ -37531,7 +37656,7 @@ function indexCluster(render, images) {
           images.set(use.file, {
             source: use.sourceName,
             ref: use.ref,
-            ...use.provenance ? { provenance: use.provenance } : {}
+            ...use.provenance ? { provenance: orderedProvenance(use.provenance) } : {}
           });
         }
         used[key] = { ref: use.ref, file: use.file };
@@ -37547,7 +37672,10 @@ function indexCluster(render, images) {
   return {
     hash: render.hash,
     groups: [...render.groups],
-    labels: render.labels,
+    // Sorted: the order labels are written in a cluster file does not change the index.
+    labels: Object.fromEntries(
+      Object.keys(render.labels).sort(compare).map((k) => [k, render.labels[k]])
+    ),
     services,
     skipped: render.skipped.map((s) => ({ service: s.name, reason: s.reason }))
   };

@@ -77,7 +77,7 @@ describe('GitHub API transport against the stand-in', () => {
         maxAttempts: 1,
         dryRun: false
       })
-    ).rejects.toThrow("acme/m: branch 'gone' does not exist")
+    ).rejects.toThrow("acme/m: target-branch 'gone' does not exist there")
   })
 
   it('waits for the rate-limit reset, and refuses to wait too long', async () => {

@@ -120,7 +120,7 @@ describe('git transport over smart HTTP', () => {
     expect(err.message).toMatch(/authentication failed/)
     expect(err.message).not.toContain('wrong-token-xyz')
     await expect(run(target(`${server.url}/errors.git`, 'nope'))).rejects.toThrow(
-      /branch 'nope' does not exist/
+      /target-branch 'nope' does not exist there/
     )
   })
 

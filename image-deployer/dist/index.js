@@ -26980,7 +26980,7 @@ function info(message) {
 var InputError = class extends Error {
   constructor(message, where = {}) {
     super(
-      where.file ? `${where.file}${where.line ? `:${where.line}` : ""}${where.column ? `:${where.column}` : ""}: ${message}` : message
+      where.file ? `${printablePath(where.file)}${where.line ? `:${where.line}` : ""}${where.column ? `:${where.column}` : ""}: ${message}` : message
     );
     this.where = where;
     this.name = "InputError";
@@ -26988,16 +26988,18 @@ var InputError = class extends Error {
   where;
 };
 var maxQuotedLength = 80;
+function escapeControl(s) {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    const named = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+function printablePath(path) {
+  return escapeControl(path);
+}
 function quoteValue(value, max = maxQuotedLength) {
-  const escape = (s) => (
-    // eslint-disable-next-line no-control-regex
-    s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-      const named = { "\n": "\\n", "\r": "\\r", "	": "\\t" };
-      return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-    })
-  );
-  if (value.length <= max) return `'${escape(value)}'`;
-  return `'${escape(value.slice(0, max))}\u2026' (${value.length} characters)`;
+  if (value.length <= max) return `'${escapeControl(value)}'`;
+  return `'${escapeControl(value.slice(0, max))}\u2026' (${value.length} characters)`;
 }
 
 // shared/src/secrets/redact.ts
@@ -27042,6 +27044,8 @@ var yamlLimits = {
   /** Alias dereferences per document: a "billion laughs" file expands exponentially through aliases. */
   maxAliasCount: 1e3
 };
+var forbiddenControl = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+var maxDepth = 256;
 function loadYamlDocuments(text, file) {
   if (Buffer.byteLength(text, "utf8") > yamlLimits.maxFileBytes) {
     throw new InputError(
@@ -27049,19 +27053,35 @@ function loadYamlDocuments(text, file) {
       { file }
     );
   }
+  const control = forbiddenControl.exec(text);
+  if (control) {
+    const before = text.slice(0, control.index);
+    const line = before.split("\n").length;
+    throw new InputError(
+      `contains the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}, which YAML does not allow (a binary or corrupt file?)`,
+      { file, line, column: control.index - before.lastIndexOf("\n") }
+    );
+  }
   const lineCounter = new import_yaml.LineCounter();
-  const docs = (0, import_yaml.parseAllDocuments)(text, {
-    lineCounter,
-    uniqueKeys: true,
-    prettyErrors: false,
-    version: "1.2"
-  });
+  let docs;
+  try {
+    docs = (0, import_yaml.parseAllDocuments)(text, {
+      lineCounter,
+      uniqueKeys: true,
+      prettyErrors: false,
+      version: "1.2"
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw tooDeep(file, 1);
+    throw err;
+  }
   const list = Array.isArray(docs) ? docs : [docs];
   const out = [];
   for (const doc of list) {
     const problem = doc.errors[0];
     if (problem) {
       const pos = lineCounter.linePos(problem.pos[0]);
+      if (/call stack/i.test(problem.message)) throw tooDeep(file, pos.line);
       throw new InputError(`invalid YAML: ${firstLine(problem.message)}`, {
         file,
         line: pos.line,
@@ -27075,15 +27095,33 @@ function loadYamlDocuments(text, file) {
     } catch (err) {
       const pos = lineCounter.linePos(doc.contents.range?.[0] ?? 0);
       const msg = err instanceof Error ? err.message : String(err);
+      if (err instanceof RangeError || /call stack/i.test(msg)) throw tooDeep(file, pos.line);
       throw new InputError(
         /alias/i.test(msg) ? `too many YAML aliases (over ${yamlLimits.maxAliasCount}); refusing a possible alias bomb` : `invalid YAML: ${firstLine(msg)}`,
         { file, line: pos.line }
       );
     }
     const start = doc.contents.range?.[0] ?? 0;
+    if (depthOver(value, maxDepth)) throw tooDeep(file, lineCounter.linePos(start).line);
     out.push({ value, line: lineCounter.linePos(start).line, doc, lineCounter });
   }
   return out;
+}
+function tooDeep(file, line) {
+  return new InputError(
+    `nested too deeply (more than ${maxDepth} levels of maps and lists); refusing to read it`,
+    { file, line }
+  );
+}
+function depthOver(value, limit) {
+  const stack = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 function loadYamlMapping(text, file) {
   const docs = loadYamlDocuments(text, file);
@@ -29005,6 +29043,11 @@ function imageFilePath(imagesDir, image, branch) {
 // shared/src/render/repository.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 
+// shared/src/text/plural.ts
+function plural(count, singular, pluralForm = `${singular}s`) {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
 // shared/src/render/write-pool.ts
 import { availableParallelism } from "node:os";
 var defaultWriterThreads = Math.max(1, Math.min(2, availableParallelism()));
@@ -29032,8 +29075,13 @@ function parseImageRef(text, what = "image") {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!digestPattern.test(digest)) fail(`digest ${quoteValue(digest)} is malformed`);
-    if (digest.startsWith("sha256:") && !/^sha256:[a-f0-9]{64}$/.test(digest))
+    const algorithm = digest.slice(0, digest.indexOf(":"));
+    if (algorithm !== "sha256" && algorithm !== "sha512")
+      fail(`digest algorithm ${quoteValue(algorithm)} is not one registries use (sha256 or sha512)`);
+    if (algorithm === "sha256" && !/^sha256:[a-f0-9]{64}$/.test(digest))
       fail(`a sha256 digest has 64 lowercase hex characters, got ${quoteValue(digest)}`);
+    if (algorithm === "sha512" && !/^sha512:[a-f0-9]{128}$/.test(digest))
+      fail(`a sha512 digest has 128 lowercase hex characters, got ${quoteValue(digest)}`);
   }
   let tag;
   const lastSlash = rest.lastIndexOf("/");
@@ -30027,7 +30075,7 @@ function checkBumpRequest(request, now = Date.now(), label = (setting) => settin
 var BumpConflictError = class extends Error {
   constructor(attempts, lastReason, target, serverFailures = 0) {
     super(
-      serverFailures === 0 ? `${target}: gave up after ${attempts} attempt(s); the branch moved every time (${lastReason}). Raise max-attempts or retry the job.` : `${target}: gave up after ${attempts} attempt(s); ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). Nothing was written. Raise max-attempts or retry the job.`
+      serverFailures === 0 ? `${target}: gave up after ${plural(attempts, "attempt")}; the branch moved every time (${lastReason}). Raise max-attempts or retry the job.` : `${target}: gave up after ${plural(attempts, "attempt")}; ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). Nothing was written. Raise max-attempts or retry the job.`
     );
     this.attempts = attempts;
     this.lastReason = lastReason;
@@ -30153,8 +30201,21 @@ function firstInvalidUtf8(bytes) {
 var import_yaml7 = __toESM(require_dist(), 1);
 
 // shared/src/action/inputs.ts
+var inputLimits = {
+  /** Characters in one string input. */
+  maxChars: 8 * 1024,
+  /** Items in one list input. */
+  maxItems: 2e3,
+  /** Characters in one item of a list input. */
+  maxItemChars: 512
+};
 function readString(name, options = {}) {
   const value = getInput(name, { required: options.required ?? false });
+  const max = options.maxChars ?? inputLimits.maxChars;
+  if (value.length > max)
+    throw new Error(
+      `Input '${name}' is ${value.length} characters long; at most ${max} are accepted`
+    );
   return value === "" ? options.fallback ?? "" : value;
 }
 function readBoolean(name, fallback2) {
@@ -30165,7 +30226,20 @@ function readBoolean(name, fallback2) {
   throw new Error(`Input '${name}' must be true or false, got ${quoteValue(raw)}`);
 }
 function readList(name) {
-  return getInput(name).split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "");
+  return checkedItems(name, getInput(name).split(/[\n,]/));
+}
+function checkedItems(name, raw) {
+  const items = raw.map((s) => s.trim()).filter((s) => s !== "");
+  if (items.length > inputLimits.maxItems)
+    throw new Error(
+      `Input '${name}' lists ${items.length} items; at most ${inputLimits.maxItems} are accepted`
+    );
+  const long = items.find((item) => item.length > inputLimits.maxItemChars);
+  if (long !== void 0)
+    throw new Error(
+      `Input '${name}' has an item of ${long.length} characters; at most ${inputLimits.maxItemChars} are accepted`
+    );
+  return items;
 }
 function readInteger(name, fallback2, min = 0, max = Number.MAX_SAFE_INTEGER) {
   const raw = getInput(name);
@@ -30359,7 +30433,7 @@ var GitHubBranchTarget = class {
     if (ref.status === 404) {
       await this.defaultBranch();
       throw new InputError(
-        `${this.options.owner}/${this.options.repo}: branch '${creating ? this.options.startFrom : this.branch}' does not exist`
+        `${this.options.owner}/${this.options.repo}: target-branch '${creating ? this.options.startFrom : this.branch}' does not exist there`
       );
     }
     const head = ref.data.object.sha;
@@ -30711,7 +30785,7 @@ var GitBranchTarget = class {
 };
 var MissingBranch = class extends InputError {
   constructor(branch, url) {
-    super(`${url}: branch '${branch}' does not exist`);
+    super(`${url}: target-branch '${branch}' does not exist there`);
   }
 };
 var GitSnapshot = class {

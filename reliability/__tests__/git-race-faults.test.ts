@@ -195,7 +195,7 @@ describe('the retry loop under server failures (pure, scripted branch)', () => {
     const err = await runBump(t, req, { ...quick, maxAttempts: 3 }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BumpConflictError)
     expect((err as Error).message).toMatch(
-      /gave up after 3 attempt\(s\); 1 lost a race and 2 failed on the server \(last: HTTP 503 from the server\)\. Nothing was written\./
+      /gave up after 3 attempts; 1 lost a race and 2 failed on the server \(last: HTTP 503 from the server\)\. Nothing was written\./
     )
     expect(t.files.size).toBe(0)
   })
@@ -299,7 +299,7 @@ describe('image-deployer: 20 runs racing while the git server fails pushes', () 
       name: 'git server fails 100 % of pushes during a 20-way image-deployer race',
       target: 'image-deployer (bundle, git transport)',
       observed: ok
-        ? `20/20 runs failed clearly: ${gaveUp} "gave up after ${maxAttempts} attempt(s) … failed on the server", ${refused} "the server refused the push"; repository unchanged`
+        ? `20/20 runs failed clearly: ${gaveUp} "gave up after ${maxAttempts} attempts … failed on the server", ${refused} "the server refused the push"; repository unchanged`
         : `problems: ${[...unclear, before === after ? '' : 'repository changed'].filter(Boolean).join('; ')}`,
       ok,
       figures: { ...figures, maxAttempts }

@@ -41,9 +41,9 @@ import {
   type PlainMap
 } from '../properties/values.js'
 import {
+  aNewValue,
   generateDocument,
   hostileString,
-  newValue,
   valueAt,
   withLeaves,
   type Leaf
@@ -383,7 +383,7 @@ describe('the byte-preserving YAML editor (setYamlValue)', () => {
         )
         const targets = doc.leaves.filter((l) => typeof l.value === 'string')
         const target: Leaf = targets[g(fc.nat, { max: targets.length - 1 })]
-        const next = g(() => newValue)
+        const next = g(aNewValue)
         const result = setYamlValue(doc.text, target.path, next, { file: 'doc.yaml' })
         const text = result.text
         law(result.changed === (next !== target.value), 'changed flag', { changed: result.changed })

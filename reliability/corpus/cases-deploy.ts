@@ -146,7 +146,7 @@ export function deployCases(): DeployCase[] {
     {
       name: 'cluster folder name with a newline',
       prepare: clusterDir('kit\ne2e'),
-      where: /kit\se2e/
+      where: /kit\\ne2e/
     },
     { name: 'cluster folder -rf', prepare: clusterDir('-rf'), where: /-rf/ },
     // The clusters input.

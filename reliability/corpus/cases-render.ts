@@ -389,7 +389,7 @@ export function renderCases(
     {
       name: 'cluster file name with a newline',
       prepare: clusterNamed('prod\n3.yaml'),
-      where: /^clusters\/prod\s3\.yaml/
+      where: /^clusters\/prod\\n3\.yaml/
     },
     {
       name: 'cluster file name of 250 characters',
@@ -404,7 +404,7 @@ export function renderCases(
     {
       name: 'service folder name with a newline',
       prepare: serviceNamed('we\nb'),
-      where: /^services\/we\sb/
+      where: /^services\/we\\nb/
     },
     {
       name: 'service folder name of 250 characters',

@@ -18,6 +18,7 @@ import {
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { runAction, type ActionRun } from '../../testinfra/runner/run-action.js'
+import { escapeControl } from '../../shared/src/errors.js'
 
 /** The repository (KIT_REPO_ROOT when this module is bundled elsewhere, e.g. by bench/run-ts.mjs). */
 export const repoRoot =
@@ -96,7 +97,7 @@ export function runKit(
       const durationMs = Date.now() - started
       resolve({
         exitCode: code ?? 1,
-        error: firstCliError(stderr),
+        error: firstCliError(stderr, stdout),
         visible: `${stdout}\n${stderr}`,
         durationMs,
         timedOut: durationMs >= runTimeoutMs
@@ -129,7 +130,8 @@ export function firstActionError(run: ActionRun): string {
   }
   const file = props.get('file')
   const line = props.get('line')
-  const where = file ? `${file}${line ? `:${line}` : ''}: ` : ''
+  // Shown the way kit prints a path: a control character in a file name escaped, on one line.
+  const where = file ? `${escapeControl(file)}${line ? `:${line}` : ''}: ` : ''
   return `${where}${joinLines(error.message)}`
 }
 
@@ -143,12 +145,18 @@ function joinLines(text: string): string {
 
 /**
  * The first error `kit` printed on stderr (`error: ...` or `kit <command>: ...`, with the
- * lines that continue it up to a blank line), else its first non-empty line.
+ * lines that continue it up to a blank line); else, for `kit deploy`, whose per-cluster
+ * failures are rows of its result table on stdout, the first failed row; else the first
+ * non-empty line of stderr.
  */
-export function firstCliError(stderr: string): string {
+export function firstCliError(stderr: string, stdout = ''): string {
   // eslint-disable-next-line no-control-regex
   const lines = stderr.replace(/\u001b\[[0-9;]*m/g, '').split('\n')
   let at = lines.findIndex((l) => /^(error:|kit [a-z]+:)/.test(l))
+  if (at < 0) {
+    const failedRow = stdout.split('\n').find((l) => /^\S+\s+[✘↩] (failed|rolled back)/.test(l))
+    if (failedRow) return failedRow.replace(/\s{2,}/g, ' ').trim()
+  }
   if (at < 0) at = lines.findIndex((l) => l.trim() !== '')
   if (at < 0) return ''
   const end = lines.findIndex((l, i) => i > at && (l.trim() === '' || /^(error:|Run 'kit)/.test(l)))

@@ -54,7 +54,8 @@ export class CorpusRun {
   readonly work = mkdtempSync(join(tmpdir(), 'kit-corpus-'))
   readonly baseRepo = join(this.work, 'base')
   baseOutput = ''
-  private git?: GitServer
+  /** One server for the run: a promise, so cases starting at once do not each start one. */
+  private git?: Promise<GitServer>
   private kube?: { text: string; secrets: string[] }
 
   /** Bundles the artefacts and renders the base repository once. */
@@ -70,12 +71,12 @@ export class CorpusRun {
   }
 
   async stop(): Promise<void> {
-    await this.git?.close()
+    await (await this.git)?.close()
     rmSync(this.work, { recursive: true, force: true })
   }
 
-  async gitServer(): Promise<GitServer> {
-    this.git ??= await startGitServer({ token: this.gitToken })
+  gitServer(): Promise<GitServer> {
+    this.git ??= startGitServer({ token: this.gitToken })
     return this.git
   }
 

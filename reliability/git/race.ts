@@ -175,7 +175,7 @@ export function succeeded(r: RaceRunResult): boolean {
 
 /** The messages a failed run may end with (docs/image-deployer.md "Errors"). */
 export const clearFailure =
-  /gave up after \d+ attempt\(s\)|the server refused the push to '[^']+' \(a protected branch or a hook\)/
+  /gave up after \d+ attempts?|the server refused the push to '[^']+' \(a protected branch or a hook\)/
 
 /**
  * Whether a failed run failed clearly: exit 1, exactly one error annotation with one of the

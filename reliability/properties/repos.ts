@@ -19,6 +19,15 @@ export interface RepoModel {
   readonly files: ReadonlyMap<string, PlainMap | { text: string }>
 }
 
+/*
+ * Every draw goes through `g(builder, ...args)` with a builder defined once here (or a fast-check
+ * builder) and plain arguments. fc.gen() caches the arbitrary a builder returns, keyed by the
+ * builder function and its arguments, for the whole run, and replays a draw while shrinking only
+ * when the same cached arbitrary is asked for again. A closure written at the call
+ * (`g(() => leaf)`) is a new builder on every call: the cache grows with every draw of every case
+ * and shrink step, and a shrink step cannot replay those draws — so after one failure the
+ * shrinker never converged and the run grew until the heap was exhausted.
+ */
 const word = fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/)
 const leaf: fc.Arbitrary<Leaf> = fc.oneof(
   word,
@@ -26,23 +35,45 @@ const leaf: fc.Arbitrary<Leaf> = fc.oneof(
   fc.boolean(),
   fc.constantFrom('a: b', '# x', 'multi\nline', "quote's", '"dq"', '---', 'ünï', '0777', 'yes')
 )
+const aWord = (): fc.Arbitrary<string> => word
+const aLeaf = (): fc.Arbitrary<Leaf> => leaf
+/** `count` distinct value keys (at most five). */
+const valueKeys = (count: number): fc.Arbitrary<string[]> =>
+  fc.uniqueArray(fc.constantFrom('alpha', 'beta', 'gamma', 'delta', 'eps'), {
+    minLength: count,
+    maxLength: count
+  })
 
-/** A nested values map; returns it and the paths of its leaves. */
-function valuesTree(g: Draw, depth: number, prefix: string[], paths: string[][]): PlainMap {
+/**
+ * A nested values map; returns it and pushes the paths of its leaves to `paths`. Group and
+ * cluster values apply to every service, so a key must be a map in every service or a leaf in
+ * every service: `shape` remembers, per path, the choice the first service that used it drew
+ * (a group overriding `beta` with a scalar where another service reads `beta.gamma` would be a
+ * broken repository, not a render bug).
+ */
+function valuesTree(
+  g: Draw,
+  shape: Map<string, boolean>,
+  depth: number,
+  prefix: string[],
+  paths: string[][]
+): PlainMap {
   const count = g(fc.integer, { min: 1, max: depth === 0 ? 4 : 2 })
-  const keys = g(() =>
-    fc.uniqueArray(fc.constantFrom('alpha', 'beta', 'gamma', 'delta', 'eps'), {
-      minLength: count,
-      maxLength: count
-    })
-  )
+  const keys = g(valueKeys, count)
   const out: [string, unknown][] = []
   for (const key of keys) {
-    if (depth < 2 && g(fc.integer, { min: 0, max: 3 }) === 0) {
-      out.push([key, valuesTree(g, depth + 1, [...prefix, key], paths)])
+    const path = [...prefix, key]
+    const id = path.join('.')
+    let isMap = shape.get(id)
+    if (isMap === undefined) {
+      isMap = depth < 2 && g(fc.integer, { min: 0, max: 3 }) === 0
+      shape.set(id, isMap)
+    }
+    if (isMap) {
+      out.push([key, valuesTree(g, shape, depth + 1, path, paths)])
     } else {
-      paths.push([...prefix, key])
-      out.push([key, g(() => leaf)])
+      paths.push(path)
+      out.push([key, g(aLeaf)])
     }
   }
   return mapOf(out)
@@ -58,17 +89,12 @@ function setPath(root: PlainMap, path: readonly string[], value: unknown): void 
   node[path[path.length - 1]] = value
 }
 
-/** An override layer: new values for some of `paths`. */
+/** An override layer: new values for up to three of `paths` (a service may have fewer). */
 function override(g: Draw, paths: readonly string[][]): PlainMap | undefined {
-  const chosen = g(() => fc.subarray([...paths.keys()], { maxLength: 3 }))
+  const chosen = g(fc.subarray, [...paths.keys()], { maxLength: Math.min(3, paths.length) })
   if (chosen.length === 0) return undefined
   const out: PlainMap = {}
-  for (const i of chosen)
-    setPath(
-      out,
-      paths[i],
-      g(() => leaf)
-    )
+  for (const i of chosen) setPath(out, paths[i], g(aLeaf))
   return out
 }
 
@@ -77,10 +103,11 @@ export function generateRepo(g: Draw): RepoModel {
   files.set('kit.yaml', { defaults: { branch: 'main', missingImage: 'error' } })
   const serviceCount = g(fc.integer, { min: 1, max: 3 })
   const services: { name: string; paths: string[][] }[] = []
+  const shape = new Map<string, boolean>()
   for (let s = 0; s < serviceCount; s++) {
     const name = `svc${s}`
     const paths: string[][] = []
-    const values = valuesTree(g, 0, [], paths)
+    const values = valuesTree(g, shape, 0, [], paths)
     services.push({ name, paths })
     files.set(`services/${name}/values.yaml`, values)
     files.set(`services/${name}/kit.yaml`, { image: `acme/${name}` })
@@ -126,12 +153,12 @@ export function generateRepo(g: Draw): RepoModel {
   }
   const clusterCount = g(fc.integer, { min: 1, max: 4 })
   for (let i = 0; i < clusterCount; i++) {
-    const member = g(() => fc.shuffledSubarray(groups))
+    const member = g(fc.shuffledSubarray, groups)
     const values = override(g, services[services.length - 1].paths)
     const perService = override(g, services[0].paths)
     files.set(`clusters/c${i}.yaml`, {
       groups: member,
-      labels: { tier: g(() => word), region: g(() => word) },
+      labels: { tier: g(aWord), region: g(aWord) },
       ...(values ? { values } : {}),
       ...(perService ? { services: { [services[0].name]: { values: perService } } } : {})
     })

@@ -87,48 +87,54 @@ const listKeys = fc.constantFrom('l1', 'l2')
 const atomKeys = fc.constantFrom('a1', 'a2', 'a3')
 const atom = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }))
 
-/** A null-free layer whose key names fix the kind of node below them. */
-export const shapedLayer: fc.Arbitrary<PlainMap> = fc.letrec<{ map: PlainMap; item: PlainMap }>(
-  (tie) => ({
-    map: fc
-      .tuple(
-        fc.uniqueArray(fc.tuple(atomKeys, atom), { selector: ([k]) => k, maxLength: 3 }),
-        fc.uniqueArray(fc.tuple(mapKeys, tie('map')), { selector: ([k]) => k, maxLength: 2 }),
-        fc.uniqueArray(
-          fc.tuple(
-            listKeys,
-            fc.uniqueArray(fc.tuple(names, tie('item')), {
-              selector: ([n]) => n,
-              minLength: 1,
-              maxLength: 3
-            })
-          ),
-          { selector: ([k]) => k, maxLength: 1 }
+/**
+ * A null-free layer whose key names fix the kind of node below them. Built to a fixed depth:
+ * a recursive arbitrary with two sub-maps and up to three list items per level grows without
+ * bound (it ran the property out of memory), so each level below `depth` 0 holds atoms only.
+ */
+function shapedMap(depth: number): fc.Arbitrary<PlainMap> {
+  const atoms = fc.uniqueArray(fc.tuple(atomKeys, atom), { selector: ([k]) => k, maxLength: 3 })
+  if (depth === 0) return atoms.map((entries) => mapOf(entries))
+  const below = shapedMap(depth - 1)
+  const item = fc
+    .tuple(
+      fc.uniqueArray(fc.tuple(atomKeys, atom), { selector: ([k]) => k, maxLength: 2 }),
+      fc.option(below, { nil: undefined })
+    )
+    .map(([itemAtoms, sub]) => mapOf(sub === undefined ? itemAtoms : [...itemAtoms, ['m1', sub]]))
+  return fc
+    .tuple(
+      atoms,
+      fc.uniqueArray(fc.tuple(mapKeys, below), { selector: ([k]) => k, maxLength: 2 }),
+      fc.uniqueArray(
+        fc.tuple(
+          listKeys,
+          fc.uniqueArray(fc.tuple(names, item), {
+            selector: ([n]) => n,
+            minLength: 1,
+            maxLength: 3
+          })
         ),
-        fc.nat()
-      )
-      .map(([atoms, maps, lists, order]) => {
-        const entries: [string, unknown][] = [
-          ...atoms,
-          ...maps,
-          ...lists.map(([k, items]): [string, unknown] => [
-            k,
-            items.map(([n, m]) => mapOf([['name', n], ...Object.entries(m)]))
-          ])
-        ]
-        // Key order is part of the result: draw it too.
-        const rotated = entries.map((_, i) => entries[(i + order) % entries.length])
-        return mapOf(rotated)
-      }),
-    item: fc
-      .uniqueArray(fc.tuple(atomKeys, atom), { selector: ([k]) => k, maxLength: 2 })
-      .chain((atoms) =>
-        fc
-          .option(tie('map'), { nil: undefined, depthSize: 'small' })
-          .map((sub) => mapOf(sub === undefined ? atoms : [...atoms, ['m1', sub]]))
-      )
-  })
-).map
+        { selector: ([k]) => k, maxLength: 1 }
+      ),
+      fc.nat()
+    )
+    .map(([atomEntries, maps, lists, order]) => {
+      const entries: [string, unknown][] = [
+        ...atomEntries,
+        ...maps,
+        ...lists.map(([k, items]): [string, unknown] => [
+          k,
+          items.map(([n, m]) => mapOf([['name', n], ...Object.entries(m)]))
+        ])
+      ]
+      // Key order is part of the result: draw it too.
+      const rotated = entries.map((_, i) => entries[(i + order) % entries.length])
+      return mapOf(rotated)
+    })
+}
+
+export const shapedLayer: fc.Arbitrary<PlainMap> = shapedMap(3)
 
 /** JSON text with key order: equal texts mean equal values and equal key order. */
 export function canonical(value: unknown): string {

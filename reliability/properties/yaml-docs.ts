@@ -6,6 +6,7 @@
  * byte span of every scalar — an oracle that does not come from the YAML library under test.
  */
 import fc from 'fast-check'
+import { mapOf } from './values.js'
 
 export type ScalarValue = string | number | boolean | null
 export type Path = (string | number)[]
@@ -105,6 +106,24 @@ export const newValue: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: hostileString }
 )
 
+/** `newValue` as a builder for fc.gen() draws (`g(aNewValue)`, one cached arbitrary). */
+export const aNewValue = (): fc.Arbitrary<string> => newValue
+
+/*
+ * Draws name a builder defined once (here, or fast-check's own) with plain arguments: fc.gen()
+ * caches arbitraries by builder and arguments for the whole run and replays a draw while
+ * shrinking only for the same cached arbitrary, so a closure written at the call (`g(() => x)`)
+ * grows the cache on every draw and cannot be shrunk. Regular expressions are not plain
+ * arguments: the cache compares arguments by their enumerable keys, so any two RegExps look
+ * equal and the second pattern would silently get the first one's arbitrary.
+ */
+const anImageRef = (): fc.Arbitrary<string> => imageRef
+const aHostileString = (): fc.Arbitrary<string> => hostileString
+const plainKey = fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/)
+const aPlainKey = (): fc.Arbitrary<string> => plainKey
+const plainWord = fc.stringMatching(/^[a-z][a-z0-9_-]{0,10}$/)
+const aPlainWord = (): fc.Arbitrary<string> => plainWord
+
 class Emitter {
   text = ''
   readonly leaves: Leaf[] = []
@@ -137,7 +156,7 @@ class Emitter {
       ? this.g(fc.string, { unit: 'grapheme', minLength: 1, maxLength: 10 })
           .replace(lineBreaks, '')
           .replace(unprintable, '')
-      : this.g(fc.stringMatching, /^[a-z][a-z0-9_-]{0,8}$/)
+      : this.g(aPlainKey)
     // No redraw on a clash (a shrinking run replays draws, so a loop could spin): make it unique.
     if (key === '' || key === '__proto__' || reservedWords.test(key)) key = `k${key.length}`
     while (taken.has(key)) key = `${key}-${taken.size}`
@@ -150,12 +169,12 @@ class Emitter {
     const kind = this.g(fc.constantFrom, 'word', 'image', 'int', 'bool', 'null', 'single', 'double')
     switch (kind) {
       case 'word': {
-        const w = this.g(fc.stringMatching, /^[a-z][a-z0-9_-]{0,10}$/)
+        const w = this.g(aPlainWord)
         const word = reservedWords.test(w) ? `${w}x` : w
         return { text: word, value: word }
       }
       case 'image': {
-        const ref = this.g(() => imageRef)
+        const ref = this.g(anImageRef)
         return { text: ref, value: ref }
       }
       case 'int': {
@@ -175,7 +194,7 @@ class Emitter {
         return { text: `'${s.replace(/'/g, "''")}'`, value: s }
       }
       default: {
-        const s = this.g(() => hostileString).replace(unprintable, '')
+        const s = this.g(aHostileString).replace(unprintable, '')
         return { text: JSON.stringify(s), value: s }
       }
     }
@@ -335,6 +354,18 @@ export function valueAt(root: unknown, path: Path): unknown {
   return node
 }
 
+/**
+ * A deep copy of plain data made in this realm. Not structuredClone: under Jest the test runs in
+ * a VM context while structuredClone is the host's, so its copies carry the host's
+ * Object.prototype and isDeepStrictEqual (which compares prototypes) calls them different from
+ * identical data parsed in the test's realm.
+ */
+function copyData(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyData)
+  if (value === null || typeof value !== 'object') return value
+  return mapOf(Object.entries(value).map(([k, v]) => [k, copyData(v)]))
+}
+
 /** A deep copy of `root` with every leaf of `id` set to `value`. */
 export function withLeaves(
   root: Record<string, unknown>,
@@ -342,7 +373,7 @@ export function withLeaves(
   id: number,
   value: unknown
 ): Record<string, unknown> {
-  const copy = structuredClone(root)
+  const copy = copyData(root) as Record<string, unknown>
   for (const leaf of leaves) {
     if (leaf.id !== id) continue
     const parent = valueAt(copy, leaf.path.slice(0, -1)) as Record<string | number, unknown>

@@ -318,7 +318,7 @@ describe('runBump', () => {
     }).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BumpConflictError)
     expect((err as Error).message).toMatch(
-      /gave up after 3 attempt\(s\); the branch moved every time \(non-fast-forward\)/
+      /gave up after 3 attempts; the branch moved every time \(non-fast-forward\)/
     )
   })
 

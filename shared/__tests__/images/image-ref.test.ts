@@ -59,6 +59,11 @@ describe('parseImageRef', () => {
     ['ghcr.io/acme/api:1@sha256:abc', /digest 'sha256:abc' is malformed/],
     [`ghcr.io/acme/api:1@sha256:${'A'.repeat(64)}`, /64 lowercase hex/],
     ['ghcr.io/acme/api@md5', /digest 'md5' is malformed/],
+    [
+      `ghcr.io/acme/api:1@md5:${'a'.repeat(32)}`,
+      /digest algorithm 'md5' is not one registries use/
+    ],
+    [`ghcr.io/acme/api@sha512:${'a'.repeat(64)}`, /a sha512 digest has 128 lowercase hex/],
     ['ghcr.io//api:1', /empty path component/],
     ['ghcr.io/acme/api :1', /whitespace/],
     ['ghcr.io/acme/api:' + 'x'.repeat(129), /at most 128/]

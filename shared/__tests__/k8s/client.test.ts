@@ -144,6 +144,29 @@ describe('createClusterClient', () => {
     expect(got?.metadata.name).toBe('reset')
   })
 
+  it('retries a reset create only when the caller handles the 409 a repeat may get', async () => {
+    const createPath = 'POST /api/v1/namespaces/default/configmaps'
+    const client = createClusterClient('stub', kubeConfig(`http://127.0.0.1:${port}`), {
+      retry: fast
+    })
+    // Not opted in: the create may have landed, so a reset is final (reported, not repeated).
+    scripts.set(createPath, [
+      (req) => req.socket.destroy(),
+      (_q, body, res) => json(res, 201, JSON.parse(body))
+    ])
+    const err = await client.create(cm).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ClusterUnreachableError)
+    expect(scripts.get(createPath)).toHaveLength(1)
+    // Opted in: the same reset is retried, and the second attempt creates it.
+    scripts.set(createPath, [
+      (req) => req.socket.destroy(),
+      (_q, body, res) => json(res, 201, JSON.parse(body))
+    ])
+    const created = await client.create(cm, { retryInterrupted: true })
+    expect(created.metadata.name).toBe('a')
+    expect(scripts.get(createPath)).toHaveLength(0)
+  })
+
   it('gives up after the attempt limit on a persistent 500 with the server message', async () => {
     scripts.set(
       'GET /api/v1/namespaces/default/configmaps/broken',

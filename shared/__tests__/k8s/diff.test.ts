@@ -55,6 +55,19 @@ describe('renderDiff', () => {
     expect(diff).toContain('    one: "1"')
   })
 
+  it('shows only what changed when the server orders keys differently from the manifest', () => {
+    const live = obj(
+      '{ metadata: { namespace: web, name: a }, apiVersion: v1, kind: ConfigMap, data: { two: "2", one: "1" } }'
+    )
+    const desired = obj(
+      '{ apiVersion: v1, kind: ConfigMap, metadata: { name: a, namespace: web }, data: { one: "1", two: "3", three: "3" } }'
+    )
+    const changed = renderDiff(live, desired)
+      .split('\n')
+      .filter((l) => l.startsWith('-') || l.startsWith('+'))
+    expect(changed).toEqual(['-   two: "2"', '+   two: "3"', '+   three: "3"'])
+  })
+
   it('never shows Secret values, and marks which keys change', () => {
     const live = obj(
       `{ apiVersion: v1, kind: Secret, metadata: { name: s, annotations: { kubectl.kubernetes.io/last-applied-configuration: '{"data":{"password":"b2xkLXNlY3JldA=="}}' } }, data: { password: b2xkLXNlY3JldA==, user: YWRtaW4= } }`

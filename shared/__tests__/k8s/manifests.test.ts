@@ -1,6 +1,6 @@
 /** Manifest loading (both layouts) and pre-flight validation. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { InputError } from '../../src/errors.js'
@@ -62,7 +62,33 @@ describe('loadManifestsDir', () => {
 
   it('refuses a cluster directory whose name is not a cluster name', async () => {
     const dir = tree('badname', { 'Bad Name/a.yaml': cm('a') })
-    await expect(loadManifestsDir(dir)).rejects.toThrow(/cluster directory name "Bad Name"/)
+    await expect(loadManifestsDir(dir)).rejects.toThrow(/cluster directory name 'Bad Name'/)
+  })
+
+  it('shows a control character in a cluster directory name escaped, on one line', async () => {
+    const dir = tree('newline', { 'kit\ne2e/a.yaml': cm('a') })
+    await expect(loadManifestsDir(dir)).rejects.toThrow(
+      /kit\\ne2e: cluster directory name 'kit\\ne2e'/
+    )
+  })
+
+  it('refuses a manifest that is a symbolic link instead of skipping it', async () => {
+    const dir = tree('linked', { 'c1/a.yaml': cm('a'), 'outside.yaml': cm('b') })
+    symlinkSync(join(dir, 'outside.yaml'), join(dir, 'c1', 'linked.yaml'))
+    await expect(loadManifestsDir(dir)).rejects.toThrow(/c1\/linked\.yaml: is a symbolic link/)
+  })
+
+  it('refuses a manifest that is not UTF-8, naming line and column', async () => {
+    const dir = tree('latin1', {})
+    mkdirSync(join(dir, 'c1'), { recursive: true })
+    writeFileSync(
+      join(dir, 'c1', 'a.yaml'),
+      Buffer.from(
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {city: M\xfcnchen}\n',
+        'latin1'
+      )
+    )
+    await expect(loadManifestsDir(dir)).rejects.toThrow(/c1\/a\.yaml:4:15: not valid UTF-8/)
   })
 
   it('refuses a missing directory clearly', async () => {

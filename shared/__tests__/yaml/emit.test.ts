@@ -170,6 +170,27 @@ describe('emitYaml', () => {
     })
   })
 
+  it('quotes strings that read as numbers although they overflow (js-yaml leaves them plain)', () => {
+    const overflowing = [
+      '1e400',
+      '-1e309',
+      '.5e999',
+      '1.0e+400',
+      '9'.repeat(400),
+      `0x${'f'.repeat(300)}`
+    ]
+    for (const s of overflowing) {
+      expect(reference({ a: s })).toBe(`a: ${s}\n`)
+      // Plain, kit's own reader (yaml) would read a number back.
+      expect(typeof parse(`a: ${s}\n`).a).toBe('number')
+      const value = { [s]: s, list: [s], nested: { v: s } }
+      expect(parse(emitYaml(value))).toEqual(value)
+      // The pair js-yaml writes (a line break sends it there) keeps it a string too.
+      const slow = { script: 'line one\nline two', v: s }
+      expect(parse(emitYaml({ slow }))).toEqual({ slow })
+    }
+  })
+
   it('falls back to js-yaml for what it does not write itself', () => {
     const nullProto = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 })
     const proto = JSON.parse('{"__proto__": {"polluted": true}, "b": 2}') as unknown

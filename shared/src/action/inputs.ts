@@ -6,12 +6,32 @@ import { quoteValue } from '../errors.js'
  * it got and the form it expected, so a workflow author can fix the YAML without reading code.
  */
 
+/**
+ * Size limits for inputs. A path, a name, a selector or a URL is far below them; a value over
+ * them is a pasted file or a broken expression, and refused naming the input before it can
+ * reach a file system call, an API request or an error message (which would echo it whole).
+ * Inputs that carry whole documents (kubeconfigs) pass their own, larger limit.
+ */
+export const inputLimits = {
+  /** Characters in one string input. */
+  maxChars: 8 * 1024,
+  /** Items in one list input. */
+  maxItems: 2_000,
+  /** Characters in one item of a list input. */
+  maxItemChars: 512
+} as const
+
 /** A string input; '' when unset unless `required`. Trimmed like the runner's own getInput. */
 export function readString(
   name: string,
-  options: { required?: boolean; fallback?: string } = {}
+  options: { required?: boolean; fallback?: string; maxChars?: number } = {}
 ): string {
   const value = core.getInput(name, { required: options.required ?? false })
+  const max = options.maxChars ?? inputLimits.maxChars
+  if (value.length > max)
+    throw new Error(
+      `Input '${name}' is ${value.length} characters long; at most ${max} are accepted`
+    )
   return value === '' ? (options.fallback ?? '') : value
 }
 
@@ -30,11 +50,26 @@ export function readBoolean(name: string, fallback: boolean): boolean {
 
 /** A list input: one item per line or comma-separated; blank items dropped. */
 export function readList(name: string): string[] {
-  return core
-    .getInput(name)
-    .split(/[\n,]/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
+  return checkedItems(name, core.getInput(name).split(/[\n,]/))
+}
+
+/** A list input of one item per line (an item may hold commas); blank lines dropped. */
+export function readLines(name: string): string[] {
+  return checkedItems(name, core.getInput(name).split('\n'))
+}
+
+function checkedItems(name: string, raw: readonly string[]): string[] {
+  const items = raw.map((s) => s.trim()).filter((s) => s !== '')
+  if (items.length > inputLimits.maxItems)
+    throw new Error(
+      `Input '${name}' lists ${items.length} items; at most ${inputLimits.maxItems} are accepted`
+    )
+  const long = items.find((item) => item.length > inputLimits.maxItemChars)
+  if (long !== undefined)
+    throw new Error(
+      `Input '${name}' has an item of ${long.length} characters; at most ${inputLimits.maxItemChars} are accepted`
+    )
+  return items
 }
 
 /** A whole-number input within [min, max]. */

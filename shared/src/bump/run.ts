@@ -2,6 +2,7 @@ import { defaultBackoff, backoffDelay, type BackoffPolicy } from './backoff.js'
 import { lineDiff } from './diff.js'
 import { filesToRead, needsListing, planBump, type BumpRequest, type FileChange } from './plan.js'
 import { checkBumpRequest } from './validate.js'
+import { plural } from '../text/plural.js'
 
 /**
  * One read of the target branch at a fixed commit. A transport (git over HTTPS, the GitHub
@@ -89,8 +90,8 @@ export class BumpConflictError extends Error {
   ) {
     super(
       serverFailures === 0
-        ? `${target}: gave up after ${attempts} attempt(s); the branch moved every time (${lastReason}). Raise max-attempts or retry the job.`
-        : `${target}: gave up after ${attempts} attempt(s); ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). Nothing was written. Raise max-attempts or retry the job.`
+        ? `${target}: gave up after ${plural(attempts, 'attempt')}; the branch moved every time (${lastReason}). Raise max-attempts or retry the job.`
+        : `${target}: gave up after ${plural(attempts, 'attempt')}; ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). Nothing was written. Raise max-attempts or retry the job.`
     )
     this.name = 'BumpConflictError'
   }

@@ -161,7 +161,7 @@ export class GitBranchTarget implements RepoTarget {
 
 class MissingBranch extends InputError {
   constructor(branch: string, url: string) {
-    super(`${url}: branch '${branch}' does not exist`)
+    super(`${url}: target-branch '${branch}' does not exist there`)
   }
 }
 

@@ -88,7 +88,7 @@ export class GitHubBranchTarget implements RepoTarget {
     if (ref.status === 404) {
       await this.defaultBranch() // throws the clearer "repository not found" when that is the cause
       throw new InputError(
-        `${this.options.owner}/${this.options.repo}: branch '${creating ? this.options.startFrom : this.branch}' does not exist`
+        `${this.options.owner}/${this.options.repo}: target-branch '${creating ? this.options.startFrom : this.branch}' does not exist there`
       )
     }
     const head = ref.data.object.sha

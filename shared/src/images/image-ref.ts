@@ -47,8 +47,15 @@ export function parseImageRef(text: string, what = 'image'): ImageRef {
     digest = rest.slice(at + 1)
     rest = rest.slice(0, at)
     if (!digestPattern.test(digest)) fail(`digest ${quoteValue(digest)} is malformed`)
-    if (digest.startsWith('sha256:') && !/^sha256:[a-f0-9]{64}$/.test(digest))
+    // The reference grammar allows any algorithm, but registries and the kubelet know only
+    // sha256 and sha512: anything else would be committed and then fail every pull.
+    const algorithm = digest.slice(0, digest.indexOf(':'))
+    if (algorithm !== 'sha256' && algorithm !== 'sha512')
+      fail(`digest algorithm ${quoteValue(algorithm)} is not one registries use (sha256 or sha512)`)
+    if (algorithm === 'sha256' && !/^sha256:[a-f0-9]{64}$/.test(digest))
       fail(`a sha256 digest has 64 lowercase hex characters, got ${quoteValue(digest)}`)
+    if (algorithm === 'sha512' && !/^sha512:[a-f0-9]{128}$/.test(digest))
+      fail(`a sha512 digest has 128 lowercase hex characters, got ${quoteValue(digest)}`)
   }
 
   // The tag is after the last ':' that comes after the last '/' (a registry port also has ':').

@@ -83,10 +83,44 @@ export function redactForDisplay(object: KubeObject, other?: KubeObject): KubeOb
  */
 export function renderDiff(live: KubeObject | undefined, desired: KubeObject, context = 3): string {
   const shown = (o: KubeObject) => comparable(withoutAppliedHash(o))
-  const after = toLines(redactForDisplay(shown(desired), live && shown(live)))
+  const desiredShown = live ? inKeyOrderOf(shown(desired), shown(live)) : shown(desired)
+  const after = toLines(redactForDisplay(desiredShown, live && shown(live)))
   // Old side says "<redacted>", new side "<redacted, changed>" for keys whose value changes.
   const before = live ? toLines(redactForDisplay(shown(live))) : []
   return unifiedDiff(before, after, context)
+}
+
+/**
+ * `value` with its map keys in `reference`'s order (keys `reference` lacks come after, in their
+ * own order), at every level. The server and the manifest order keys differently; without this
+ * a diff shows a moved key (`- apiVersion` … `+ apiVersion`) where nothing changed.
+ */
+export function inKeyOrderOf<T>(value: T, reference: unknown): T {
+  if (Array.isArray(value))
+    return (
+      Array.isArray(reference)
+        ? value.map((v, i) => inKeyOrderOf(v, reference[i] as unknown))
+        : value
+    ) as T
+  if (!isMap(value)) return value
+  const ref = isMap(reference) ? reference : {}
+  const ordered: Record<string, unknown> = {}
+  // defineProperty: a `__proto__` key in a manifest stays a key instead of a prototype.
+  const put = (k: string, v: unknown) =>
+    Object.defineProperty(ordered, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    })
+  for (const k of Object.keys(ref))
+    if (Object.hasOwn(value, k)) put(k, inKeyOrderOf(value[k], ref[k]))
+  for (const [k, v] of Object.entries(value)) if (!Object.hasOwn(ordered, k)) put(k, v)
+  return ordered as T
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
 function toLines(object: KubeObject): string[] {

@@ -10,8 +10,8 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { InputError } from '../errors.js'
-import { lineOf, loadYamlDocuments, type LoadedDocument } from '../yaml/load.js'
+import { InputError, quoteValue } from '../errors.js'
+import { decodeUtf8, lineOf, loadYamlDocuments, type LoadedDocument } from '../yaml/load.js'
 import { describeRef, dnsLabelPattern, keyOf, objectNameProblem } from './identity.js'
 import { planStages } from './order.js'
 import type { KubeObject, LoadManifestsOptions, Manifest } from './types.js'
@@ -53,7 +53,7 @@ export async function loadManifestsDir(
       if (!e.isDirectory() || e.name.startsWith('.')) continue
       const problem = clusterNameProblem(e.name)
       if (problem)
-        throw new InputError(`cluster directory name "${e.name}" ${problem}`, {
+        throw new InputError(`cluster directory name ${quoteValue(e.name)} ${problem}`, {
           file: join(root, e.name)
         })
       if (options.clusters && !options.clusters.includes(e.name)) continue
@@ -66,13 +66,13 @@ export async function loadManifestsDir(
   // Files are read concurrently (one at a time, a render of many clusters waits on thousands
   // of round trips through the thread pool) and parsed in order, so errors stay deterministic.
   const allFiles = [...filesByCluster.values()].flat()
-  const texts = new Map<string, string>()
+  const texts = new Map<string, Buffer>()
   let next = 0
   await Promise.all(
     Array.from({ length: Math.min(32, allFiles.length) }, async () => {
       while (next < allFiles.length) {
         const file = allFiles[next++]
-        texts.set(file, await readFile(file, 'utf8'))
+        texts.set(file, await readFile(file))
       }
     })
   )
@@ -80,7 +80,7 @@ export async function loadManifestsDir(
   for (const cluster of [...filesByCluster.keys()].sort()) {
     const manifests: Manifest[] = []
     for (const file of filesByCluster.get(cluster) ?? []) {
-      const text = texts.get(file) ?? ''
+      const text = decodeUtf8(texts.get(file) ?? Buffer.alloc(0), file)
       manifests.push(...parseManifests(text, file))
     }
     checkDuplicates(manifests, cluster)
@@ -238,6 +238,15 @@ async function walkYaml(dir: string): Promise<string[]> {
   for (const e of await listDir(dir)) {
     if (e.name.startsWith('.')) continue
     const p = join(dir, e.name)
+    // A link could point anywhere (another cluster's folder, a file outside the manifests);
+    // kit deploys only what is inside the folder it was given, so a link is refused, not skipped.
+    if (e.isSymbolicLink())
+      throw new InputError(
+        'is a symbolic link; the manifests folder must hold the files themselves',
+        {
+          file: p
+        }
+      )
     if (e.isDirectory()) out.push(...(await walkYaml(p)))
     else if (e.isFile() && yamlFile.test(e.name)) out.push(p)
   }

@@ -93,8 +93,15 @@ export interface ClusterClient {
    * If `object.metadata.resourceVersion` is set it is a precondition (409 on mismatch).
    */
   apply(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>
-  /** Plain create (POST); 409 AlreadyExists when it exists. */
-  create(object: KubeObject, options?: { dryRun?: boolean }): Promise<KubeObject>
+  /**
+   * Plain create (POST); 409 AlreadyExists when it exists. A create interrupted mid-request
+   * (reset, timeout) may or may not have happened, so it is retried only with
+   * `retryInterrupted`, which a caller sets when it treats a 409 as "it exists; look at it".
+   */
+  create(
+    object: KubeObject,
+    options?: { dryRun?: boolean; retryInterrupted?: boolean }
+  ): Promise<KubeObject>
   /** Full replace (PUT), with the object's resourceVersion as precondition when set. */
   replace(object: KubeObject): Promise<KubeObject>
   /**

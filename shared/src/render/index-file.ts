@@ -53,6 +53,24 @@ export interface RenderIndex {
   readonly clusters: Readonly<Record<string, IndexCluster>>
 }
 
+/** The provenance fields in the order the image schema documents them; others after, sorted. */
+const provenanceOrder = ['repository', 'commit', 'ref', 'runUrl', 'builtAt']
+
+/**
+ * The image file's `source` map with its keys in a fixed order, so the index does not depend on
+ * the order the keys were written in the image file (the same provenance, the same bytes).
+ */
+function orderedProvenance(
+  source: NonNullable<ImageUse['provenance']>
+): NonNullable<ImageUse['provenance']> {
+  const rank = (k: string) => {
+    const i = provenanceOrder.indexOf(k)
+    return i === -1 ? provenanceOrder.length : i
+  }
+  const keys = Object.keys(source).sort((a, b) => rank(a) - rank(b) || compare(a, b))
+  return Object.fromEntries(keys.map((k) => [k, (source as Record<string, unknown>)[k]]))
+}
+
 /** The index entry of one rendered cluster; image files used are added to `images`. */
 export function indexCluster(
   render: ClusterRender,
@@ -68,7 +86,7 @@ export function indexCluster(
           images.set(use.file, {
             source: use.sourceName,
             ref: use.ref,
-            ...(use.provenance ? { provenance: use.provenance } : {})
+            ...(use.provenance ? { provenance: orderedProvenance(use.provenance) } : {})
           })
         }
         used[key] = { ref: use.ref, file: use.file }
@@ -84,7 +102,12 @@ export function indexCluster(
   return {
     hash: render.hash,
     groups: [...render.groups],
-    labels: render.labels,
+    // Sorted: the order labels are written in a cluster file does not change the index.
+    labels: Object.fromEntries(
+      Object.keys(render.labels)
+        .sort(compare)
+        .map((k) => [k, render.labels[k]])
+    ),
     services,
     skipped: render.skipped.map((s) => ({ service: s.name, reason: s.reason }))
   }

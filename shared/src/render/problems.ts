@@ -1,4 +1,5 @@
 /** Problems found while loading or rendering, all reported together. */
+import { printablePath } from '../errors.js'
 import { plural } from '../text/plural.js'
 
 /** One problem: what is wrong and where (file, line, column, cluster, service when known). */
@@ -16,7 +17,7 @@ export interface RenderProblem {
 /** `file:line[:column]: cluster c, service s: message`, the form every message takes. */
 export function formatProblem(p: RenderProblem): string {
   const where = p.file
-    ? `${p.file}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: `
+    ? `${printablePath(p.file)}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ''}` : ''}: `
     : ''
   const scope = [p.cluster && `cluster ${p.cluster}`, p.service && `service ${p.service}`]
     .filter(Boolean)

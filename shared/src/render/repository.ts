@@ -5,8 +5,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, join, normalize, sep } from 'node:path'
 import { isMap, isScalar } from 'yaml'
-import { InputError } from '../errors.js'
-import { lineOf, loadYamlDocuments, loadYamlMapping, type LoadedDocument } from '../yaml/index.js'
+import { InputError, quoteValue } from '../errors.js'
+import {
+  decodeUtf8,
+  lineOf,
+  loadYamlDocuments,
+  loadYamlMapping,
+  type LoadedDocument
+} from '../yaml/index.js'
 import { imageFilePath, type ImageRecord } from './images.js'
 import { type PlainMap } from './merge.js'
 import { compileTemplate, PlaceholderError, type CompiledNode } from './placeholders.js'
@@ -225,7 +231,7 @@ function loadKitFile(root: string): {
   const file = 'kit.yaml'
   const abs = join(root, file)
   if (!existsSync(abs)) return { paths: defaultPaths, defaults: {} }
-  const { value, doc } = loadYamlMapping(readFileSync(abs, 'utf8'), file)
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(abs), file), file)
   validateAgainstSchema('kit', value, file, doc)
   const given = (value.paths ?? {}) as Partial<RepositoryPaths>
   const paths = { ...defaultPaths }
@@ -258,14 +264,14 @@ function safeRelative(
 
 function loadGroup(root: string, file: string): GroupDefinition {
   const name = nameFromFile(file, 'group')
-  const { value, doc } = loadYamlMapping(readFileSync(join(root, file), 'utf8'), file)
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(join(root, file)), file), file)
   validateAgainstSchema('group', value, file, doc)
   return { name, file, doc, ...(value as Omit<GroupDefinition, 'name' | 'file' | 'doc'>) }
 }
 
 function loadCluster(root: string, file: string): ClusterDefinition {
   const name = nameFromFile(file, 'cluster')
-  const { value, doc } = loadYamlMapping(readFileSync(join(root, file), 'utf8'), file)
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(join(root, file)), file), file)
   validateAgainstSchema('cluster', value, file, doc)
   if (value.name !== undefined && value.name !== name) {
     throw new InputError(`name '${String(value.name)}' must match the file name '${name}'`, {
@@ -294,7 +300,7 @@ function loadService(
   const repoDir = toRepoPath(dir)
   if (!namePattern.test(name)) {
     throw new InputError(
-      `service folder name '${name}' must be lowercase letters, digits and '-' (at most 63)`,
+      `service folder name ${quoteValue(name)} must be lowercase letters, digits and '-' (at most 63)`,
       { file: repoDir }
     )
   }
@@ -302,7 +308,7 @@ function loadService(
   const kitFile = join(dir, 'kit.yaml')
   if (existsSync(join(root, kitFile))) {
     const { value, doc } = loadYamlMapping(
-      readFileSync(join(root, kitFile), 'utf8'),
+      decodeUtf8(readFileSync(join(root, kitFile)), toRepoPath(kitFile)),
       toRepoPath(kitFile)
     )
     validateAgainstSchema('service', value, toRepoPath(kitFile), doc)
@@ -313,7 +319,10 @@ function loadService(
   let valuesDoc: LoadedDocument | undefined
   if (existsSync(join(root, dir, 'values.yaml'))) {
     valuesFile = toRepoPath(join(dir, 'values.yaml'))
-    const loaded = loadYamlMapping(readFileSync(join(root, dir, 'values.yaml'), 'utf8'), valuesFile)
+    const loaded = loadYamlMapping(
+      decodeUtf8(readFileSync(join(root, dir, 'values.yaml')), valuesFile),
+      valuesFile
+    )
     values = loaded.value
     valuesDoc = loaded.doc
   }
@@ -321,7 +330,10 @@ function loadService(
   for (const rel of listTemplateFiles(root, dir, problems)) {
     const file = toRepoPath(rel)
     try {
-      for (const loaded of loadYamlDocuments(readFileSync(join(root, rel), 'utf8'), file)) {
+      for (const loaded of loadYamlDocuments(
+        decodeUtf8(readFileSync(join(root, rel)), file),
+        file
+      )) {
         if (
           loaded.value === null ||
           typeof loaded.value !== 'object' ||
@@ -415,7 +427,7 @@ function nameFromFile(file: string, what: string): string {
   const name = baseName(file)
   if (!namePattern.test(name)) {
     throw new InputError(
-      `${what} name '${name}' (from the file name) must be lowercase letters, digits and '-' (at most 63)`,
+      `${what} name ${quoteValue(name)} (from the file name) must be lowercase letters, digits and '-' (at most 63)`,
       { file }
     )
   }
@@ -426,7 +438,7 @@ function loadImage(root: string, path: string): LoadedImage | undefined {
   const file = toRepoPath(path)
   let text: string
   try {
-    text = readFileSync(join(root, path), 'utf8')
+    text = decodeUtf8(readFileSync(join(root, path)), file)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err

@@ -3,7 +3,7 @@
  * files editors use (yaml-language-server: $schema=...), so an editor and the render agree.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import { InputError } from '../errors.js'
+import { InputError, quoteValue } from '../errors.js'
 import { lineOf, type LoadedDocument } from '../yaml/index.js'
 import clusterSchema from './schemas/cluster.schema.json' with { type: 'json' }
 import groupSchema from './schemas/group.schema.json' with { type: 'json' }
@@ -100,13 +100,14 @@ function describeError(
       message = `${where} has an invalid name '${String((e.params as { propertyName: string }).propertyName)}' (lowercase letters, digits and '-')`
       break
     case 'pattern':
-      {
-        const shown = typeof e.data === 'string' && e.data.length <= 80 ? ` '${e.data}'` : ''
-        const hint = (e.parentSchema as { description?: string } | undefined)?.description
-        message = `${where}${shown} is not valid${hint ? `: ${hint}` : ''}`
-        break
-      }
+    case 'not': {
+      // The schema's description says what a valid value looks like ("must NOT be valid", Ajv's
+      // own wording for `not`, says nothing a user can act on).
+      const shown = typeof e.data === 'string' ? ` ${quoteValue(e.data)}` : ''
+      const hint = (e.parentSchema as { description?: string } | undefined)?.description
+      message = `${where}${shown} is not valid${hint ? `: ${hint}` : ''}`
       break
+    }
     default:
       message = `${where} ${e.message ?? 'is invalid'}`
   }

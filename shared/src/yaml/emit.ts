@@ -50,12 +50,41 @@ function remember<K>(cache: Map<K, string>, key: K, text: string): string {
   return text
 }
 
+/**
+ * Whether plain (unquoted) text reads back as a number in YAML 1.2 or 1.1. js-yaml leaves a
+ * string plain when it would overflow a float (`1e400`, a 400-digit integer, a long `0x…`), but
+ * YAML readers (kit's own, kubectl's) still read those as numbers: Infinity, or a rounded
+ * integer. A string must come back a string.
+ */
+const numberLike =
+  /^(?:[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN))$/
+
+/** Whether a value holds a string js-yaml would write plain although it reads as a number. */
+function holdsPlainNumberLike(value: unknown): boolean {
+  if (typeof value === 'string') return numberLike.test(value) && askValue(value) === value
+  if (value === null || typeof value !== 'object') return false
+  return Object.values(value).some(holdsPlainNumberLike)
+}
+
+/**
+ * js-yaml's own text for what the fast path leaves to it. When that would write a number-like
+ * string plain, every string of it is quoted instead (rare: it takes such a string and a value
+ * the fast path cannot write in one top-level pair).
+ */
+function jsYaml(value: unknown): string {
+  return dump(
+    value,
+    holdsPlainNumberLike(value) ? { ...yamlDumpOptions, forceQuotes: true } : yamlDumpOptions
+  )
+}
+
 function stringText(value: string): string {
   const cached = valueTexts.get(value)
   if (cached !== undefined) return cached
   // A multi-line string becomes a literal block indented for its depth: js-yaml decides.
   if (value.includes('\n')) throw fallback
-  return remember(valueTexts, value, askValue(value))
+  const text = askValue(value)
+  return remember(valueTexts, value, text === value && numberLike.test(value) ? `'${value}'` : text)
 }
 
 function numberText(value: number): string {
@@ -73,7 +102,8 @@ function keyText(key: string): string {
   // An explicit key (`? ...`, for a key over 1024 characters) is left to js-yaml.
   if (!text.endsWith(': 0\n') || text.startsWith('?') || text.indexOf('\n') !== text.length - 1)
     throw fallback
-  return remember(keyTexts, key, text.slice(0, -4))
+  const keyPart = text.slice(0, -4)
+  return remember(keyTexts, key, keyPart === key && numberLike.test(key) ? `'${key}'` : keyPart)
 }
 
 const indents: string[] = ['\n']
@@ -154,10 +184,10 @@ function slowPair(key: string, value: unknown): string {
     keyPart = topLevelKeyText(key)
   } catch (err) {
     if (err !== fallback) throw err
-    return dump({ [key]: value }, yamlDumpOptions)
+    return jsYaml({ [key]: value })
   }
   // `a:` then the value as it follows any key (`a: x`, `a: |-`, `a:\n  b: 1`).
-  return keyPart + dump({ a: value }, yamlDumpOptions).slice(1)
+  return keyPart + jsYaml({ a: value }).slice(1)
 }
 
 /** js-yaml ends a document with `...` when its last scalar is a block that keeps trailing blank lines. */
@@ -177,13 +207,12 @@ export function emitYaml(value: unknown): string {
         if (err !== fallback) throw err
       }
     }
-    return dump(value, yamlDumpOptions)
+    return jsYaml(value)
   }
   const map = value as Record<string, unknown>
   const keys = Object.keys(map)
   // js-yaml drops a pair whose value is undefined (and writes {} when none is left).
-  if (keys.length === 0 || keys.some((k) => map[k] === undefined))
-    return dump(value, yamlDumpOptions)
+  if (keys.length === 0 || keys.some((k) => map[k] === undefined)) return jsYaml(value)
   let out = ''
   let openEnded = false
   for (const key of keys) {

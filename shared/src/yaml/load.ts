@@ -18,6 +18,72 @@ export const yamlLimits = {
   maxAliasCount: 1000
 } as const
 
+/**
+ * A file's bytes as text, refusing bytes that are not UTF-8 (YAML files are UTF-8; a decoder
+ * that swaps a bad byte for U+FFFD would put a changed value into a cluster without a word).
+ * The error names the line and column of the first bad byte. A leading BOM is dropped.
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    const at = firstInvalidUtf8(bytes)
+    let line = 1
+    let lineStart = 0
+    for (let i = 0; i < at; i++)
+      if (bytes[i] === 0x0a) {
+        line++
+        lineStart = i + 1
+      }
+    throw new InputError(
+      `not valid UTF-8: byte 0x${bytes[at].toString(16).padStart(2, '0')} cannot start or continue a character (save the file as UTF-8)`,
+      { file, line, column: new TextDecoder().decode(bytes.subarray(lineStart, at)).length + 1 }
+    )
+  }
+}
+
+/** Offset of the first byte that breaks UTF-8 (the decoder said there is one). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0
+  while (i < bytes.length) {
+    const b = bytes[i]
+    const length =
+      b < 0x80
+        ? 1
+        : b >= 0xc2 && b <= 0xdf
+          ? 2
+          : b >= 0xe0 && b <= 0xef
+            ? 3
+            : b >= 0xf0 && b <= 0xf4
+              ? 4
+              : 0
+    if (length === 0) return i
+    for (let k = 1; k < length; k++)
+      if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80) return i
+    // Overlong forms, surrogates and code points past U+10FFFF.
+    const second = bytes[i + 1]
+    if (
+      (b === 0xe0 && second < 0xa0) ||
+      (b === 0xed && second > 0x9f) ||
+      (b === 0xf0 && second < 0x90) ||
+      (b === 0xf4 && second > 0x8f)
+    )
+      return i
+    i += length
+  }
+  return Math.max(0, bytes.length - 1)
+}
+
+/**
+ * Control characters YAML does not allow anywhere (C0 other than tab, line feed and carriage
+ * return, and DEL). A NUL in a manifest is a corrupt or binary file, never a value.
+ */
+// eslint-disable-next-line no-control-regex
+const forbiddenControl = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/
+
+/** Deeper than this, a document is refused: no manifest or values file nests this far. */
+const maxDepth = 256
+
 /** One parsed YAML document with where it came from. */
 export interface LoadedDocument {
   /** The plain JavaScript value (maps become objects, sequences arrays). */
@@ -41,19 +107,36 @@ export function loadYamlDocuments(text: string, file: string): LoadedDocument[] 
       { file }
     )
   }
+  const control = forbiddenControl.exec(text)
+  if (control) {
+    const before = text.slice(0, control.index)
+    const line = before.split('\n').length
+    throw new InputError(
+      `contains the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which YAML does not allow (a binary or corrupt file?)`,
+      { file, line, column: control.index - before.lastIndexOf('\n') }
+    )
+  }
   const lineCounter = new LineCounter()
-  const docs = parseAllDocuments(text, {
-    lineCounter,
-    uniqueKeys: true,
-    prettyErrors: false,
-    version: '1.2'
-  })
+  let docs
+  try {
+    docs = parseAllDocuments(text, {
+      lineCounter,
+      uniqueKeys: true,
+      prettyErrors: false,
+      version: '1.2'
+    })
+  } catch (err) {
+    if (err instanceof RangeError) throw tooDeep(file, 1)
+    throw err
+  }
   const list = Array.isArray(docs) ? docs : [docs as unknown as Document.Parsed]
   const out: LoadedDocument[] = []
   for (const doc of list) {
     const problem = doc.errors[0]
     if (problem) {
       const pos = lineCounter.linePos(problem.pos[0])
+      // The parser recurses per level; a stack overflow is its way of saying "too deep".
+      if (/call stack/i.test(problem.message)) throw tooDeep(file, pos.line)
       throw new InputError(`invalid YAML: ${firstLine(problem.message)}`, {
         file,
         line: pos.line,
@@ -67,6 +150,7 @@ export function loadYamlDocuments(text: string, file: string): LoadedDocument[] 
     } catch (err) {
       const pos = lineCounter.linePos(doc.contents.range?.[0] ?? 0)
       const msg = err instanceof Error ? err.message : String(err)
+      if (err instanceof RangeError || /call stack/i.test(msg)) throw tooDeep(file, pos.line)
       throw new InputError(
         /alias/i.test(msg)
           ? `too many YAML aliases (over ${yamlLimits.maxAliasCount}); refusing a possible alias bomb`
@@ -75,9 +159,29 @@ export function loadYamlDocuments(text: string, file: string): LoadedDocument[] 
       )
     }
     const start = doc.contents.range?.[0] ?? 0
+    if (depthOver(value, maxDepth)) throw tooDeep(file, lineCounter.linePos(start).line)
     out.push({ value, line: lineCounter.linePos(start).line, doc, lineCounter })
   }
   return out
+}
+
+function tooDeep(file: string, line: number): InputError {
+  return new InputError(
+    `nested too deeply (more than ${maxDepth} levels of maps and lists); refusing to read it`,
+    { file, line }
+  )
+}
+
+/** Whether a value nests deeper than `limit` (iterative: a deep value must not overflow here). */
+function depthOver(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number]
+    if (v === null || typeof v !== 'object') continue
+    if (depth >= limit) return true
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1])
+  }
+  return false
 }
 
 /** Parses a file expected to hold exactly one mapping (a config file such as a cluster file). */

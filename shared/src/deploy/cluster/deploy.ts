@@ -48,6 +48,7 @@ import type {
 } from './types.js'
 import { readLiveObjects, type LiveLookup } from './live.js'
 import { waitForHealth, type WaitTarget } from './wait.js'
+import { plural } from '../../text/plural.js'
 
 /** Objects applied at once within a stage. */
 const applyConcurrency = 8
@@ -161,7 +162,7 @@ export async function deployWithClient(
     const stages = planStages(prepared, (o) => !o.metadata.namespace)
     if (options.wait) warnAboutProgressDeadlines(prepared, options.timeoutMs, log, label)
     log.info(
-      `${label}: ${options.dryRun ? 'dry run of' : 'applying'} ${prepared.length} objects in ${stages.length} stage${stages.length === 1 ? '' : 's'}`
+      `${label}: ${options.dryRun ? 'dry run of' : 'applying'} ${plural(prepared.length, 'object')} in ${plural(stages.length, 'stage')}`
     )
 
     // 2. Apply stage by stage.
@@ -215,7 +216,11 @@ export async function deployWithClient(
         (a) => a.prepared.desired.kind === 'CustomResourceDefinition'
       )
       if (stage.rank === KindRank.NamespacesAndCrds && crds.length > 0) {
-        const w = await waitForHealth(client, crds.map(waitTarget), { ...waitOptions, deadline })
+        const w = await waitForHealth(client, crds.map(waitTarget), {
+          ...waitOptions,
+          deadline,
+          since: started
+        })
         client.resetDiscovery()
         if (!w.ok) {
           failures = w.failures
@@ -231,7 +236,8 @@ export async function deployWithClient(
         )
         const w = await waitForHealth(client, sameDepth.map(waitTarget), {
           ...waitOptions,
-          deadline
+          deadline,
+          since: started
         })
         if (!w.ok) {
           failures = w.failures
@@ -250,9 +256,13 @@ export async function deployWithClient(
     // 3. Wait for everything this run changed.
     if (failures.length === 0 && options.wait && applied.length > 0) {
       log.info(
-        `${label}: waiting for ${applied.length} changed object${applied.length === 1 ? '' : 's'} to become healthy`
+        `${label}: waiting for ${plural(applied.length, 'changed object')} to become healthy`
       )
-      const w = await waitForHealth(client, applied.map(waitTarget), { ...waitOptions, deadline })
+      const w = await waitForHealth(client, applied.map(waitTarget), {
+        ...waitOptions,
+        deadline,
+        since: started
+      })
       if (!w.ok) {
         failures = w.failures
         failureReason = summarize(w.failures, w.timedOut)
@@ -293,9 +303,7 @@ export async function deployWithClient(
     return finish('failed', failures, failureReason)
 
   // 4. Roll back what this run changed.
-  log.warning(
-    `${label}: rolling back ${applied.length} object${applied.length === 1 ? '' : 's'} changed by this run`
-  )
+  log.warning(`${label}: rolling back ${plural(applied.length, 'object')} changed by this run`)
   try {
     const aborted = options.signal?.aborted ?? false
     // A client bound to the (now aborted) signal would refuse every request.

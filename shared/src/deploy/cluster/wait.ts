@@ -17,6 +17,7 @@ import { computeStatus, type Health, type StatusResult } from '../../k8s/status.
 import type { ClusterClient, KubeObject, ObjectRef } from '../../k8s/types.js'
 import { abortReason, mapLimit } from './clock.js'
 import type { Clock, DeployLog, Failure } from './types.js'
+import { plural } from '../../text/plural.js'
 
 /** One object to wait for. */
 export interface WaitTarget {
@@ -30,6 +31,11 @@ export interface WaitOptions {
   readonly log: DeployLog
   /** Epoch ms at which the wait gives up. */
   readonly deadline: number
+  /**
+   * Epoch ms the deadline counts from (the cluster's start), so "timed out after 30s" matches
+   * the configured timeout rather than the part of it spent in this wait.
+   */
+  readonly since?: number
   readonly pollMs: number
   readonly heartbeatMs: number
   readonly failFast: { graceMs: number; unschedulableMs: number; threshold: number }
@@ -153,7 +159,7 @@ export async function waitForHealth(
           if (result.status !== 'Degraded' && failing.length >= threshold)
             result = {
               status: 'Degraded',
-              message: `${failing.length} pod${failing.length === 1 ? '' : 's'} of the new revision failing: ${failing[0].reason}`
+              message: `${plural(failing.length, 'pod')} of the new revision failing: ${failing[0].reason}`
             }
         }
         if (
@@ -189,7 +195,7 @@ export async function waitForHealth(
       const pending = [...statuses.entries()].filter(([, s]) => s.status !== 'Healthy')
       o.log.info(
         o.scrub(
-          `${o.label}: waiting for ${pending.length} of ${targets.length} objects (${Math.round((after - started) / 1000)}s, worst: ${aggregateHealth(healths)}): ` +
+          `${o.label}: waiting for ${pending.length} of ${plural(targets.length, 'object')} (${Math.round((after - started) / 1000)}s, worst: ${aggregateHealth(healths)}): ` +
             pending
               .slice(0, 5)
               .map(([id, s]) => `${id} ${s.message}`)
@@ -201,7 +207,7 @@ export async function waitForHealth(
     if (o.signal?.aborted || after >= o.deadline) {
       const timedOut = !o.signal?.aborted
       const why = timedOut
-        ? `timed out after ${Math.round((after - started) / 1000)}s`
+        ? `timed out after ${Math.round((after - (o.since ?? started)) / 1000)}s`
         : abortReason(o.signal).message
       const out: Failure[] = []
       for (const [i, t] of targets.entries()) {

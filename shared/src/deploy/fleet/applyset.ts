@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto'
 import type { ClusterClient, KubeObject } from '../../k8s/types.js'
 import { kitSystemNamespace } from './lock.js'
+import { plural } from '../../text/plural.js'
 
 export const applySetParentName = 'kit-applyset'
 export const applySetIdLabel = 'applyset.kubernetes.io/id'
@@ -150,7 +151,7 @@ export function planPrune(
     return {
       delete: [],
       protected: kept,
-      refusal: `prune would delete ${toDelete.length} objects, more than prune-max ${settings.max}; nothing was pruned`
+      refusal: `prune would delete ${plural(toDelete.length, 'object')}, more than prune-max ${settings.max}; nothing was pruned`
     }
   }
   return { delete: toDelete, protected: kept }

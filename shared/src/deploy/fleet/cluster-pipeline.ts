@@ -37,6 +37,7 @@ import {
   recordDeployState,
   type VersionIntent
 } from './version-guard.js'
+import { plural } from '../../text/plural.js'
 
 /** The engine entry point the pipeline calls (deployWithClient, or a fake in tests). */
 export type Engine = (
@@ -189,7 +190,7 @@ export async function runClusterPipeline(
 
     if (plan.switched.length > 0) {
       log.info(
-        `switching ${plan.switched.length} Service(s) to ${plan.deployments.map((d) => d.name).join(', ')}`
+        `switching ${plural(plan.switched.length, 'Service')} to ${plan.deployments.map((d) => d.name).join(', ')}`
       )
       const second = await deps.engine(client, plan.switched, options)
       changes.push(...second.changes)

@@ -51,14 +51,20 @@ export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
 }
 
-/** Creates the kit-system namespace if it is missing (409 means another run just did). */
+/**
+ * Creates the kit-system namespace if it is missing (409 means another run, or our own
+ * interrupted first attempt, just did).
+ */
 export async function ensureKitNamespace(client: ClusterClient): Promise<void> {
   try {
-    await client.create({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: kitSystemNamespace, labels: { 'app.kubernetes.io/managed-by': 'kit' } }
-    })
+    await client.create(
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: kitSystemNamespace, labels: { 'app.kubernetes.io/managed-by': 'kit' } }
+      },
+      { retryInterrupted: true }
+    )
   } catch (err) {
     if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err
   }
@@ -133,14 +139,17 @@ export async function acquireLock(
   })
 
   // Created blind first: the usual case (nobody holds the lock) costs one request, and a
-  // missing kit-system namespace is created only when the create says so.
+  // missing kit-system namespace is created only when the create says so. A create cut off
+  // mid-request is retried: if the first one did land, the retry's 409 leads to reading the
+  // Lease, which names this run as holder, and the loop below takes it.
+  const createOptions = { retryInterrupted: true }
   const create = async (): Promise<KubeObject> => {
     try {
-      return await client.create(desired(undefined, 0))
+      return await client.create(desired(undefined, 0), createOptions)
     } catch (err) {
       if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err
       await ensureKitNamespace(client)
-      return client.create(desired(undefined, 0))
+      return client.create(desired(undefined, 0), createOptions)
     }
   }
   let held: KubeObject | undefined

@@ -369,8 +369,8 @@ function apiError(code: number, text: string, retryAfter: string | undefined): K
 /**
  * A ClusterClient for the current context of `kubeConfig`. Transient failures (429 with
  * Retry-After, 5xx, resets, timeouts) are retried with jittered backoff; a refused connection
- * a few times, then a ClusterUnreachableError. Writes that are not idempotent (create) are not
- * retried after an interrupted request.
+ * a few times, then a ClusterUnreachableError. A create is not idempotent: it is retried after an
+ * interrupted request only when its caller handles the 409 a repeated create may get.
  */
 export function createClusterClient(
   cluster: string,
@@ -527,7 +527,7 @@ function buildClient(
     async create(object, co = {}) {
       return call(
         `create ${object.kind}/${object.metadata.name}`,
-        false,
+        co.retryInterrupted === true,
         async (signal) =>
           (await send(
             'POST',
