@@ -23664,7 +23664,7 @@ var require_resolve_block_scalar = __commonJS({
       const end = start + header.length + scalar.source.length;
       return { value, type, comment: header.comment, range: [start, end, end] };
     }
-    function parseBlockScalarHeader({ offset, props }, strict, onError) {
+    function parseBlockScalarHeader({ offset, props }, strict2, onError) {
       if (props[0].type !== "block-scalar-header") {
         onError(props[0], "IMPOSSIBLE", "Block scalar header not found");
         return null;
@@ -23701,7 +23701,7 @@ var require_resolve_block_scalar = __commonJS({
             length += token.source.length;
             break;
           case "comment":
-            if (strict && !hasSpace) {
+            if (strict2 && !hasSpace) {
               const message = "Comments must be separated from other tokens by white space characters";
               onError(token, "MISSING_CHAR", message);
             }
@@ -23744,7 +23744,7 @@ var require_resolve_flow_scalar = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
-    function resolveFlowScalar(scalar, strict, onError) {
+    function resolveFlowScalar(scalar, strict2, onError) {
       const { offset, type, source, end } = scalar;
       let _type;
       let value;
@@ -23773,7 +23773,7 @@ var require_resolve_flow_scalar = __commonJS({
           };
       }
       const valueEnd = offset + source.length;
-      const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
+      const re = resolveEnd.resolveEnd(end, valueEnd, strict2, onError);
       return {
         value,
         type: _type,
@@ -24435,7 +24435,7 @@ var require_cst_scalar = __commonJS({
     var resolveFlowScalar = require_resolve_flow_scalar();
     var errors = require_errors2();
     var stringifyString = require_stringifyString();
-    function resolveAsScalar(token, strict = true, onError) {
+    function resolveAsScalar(token, strict2 = true, onError) {
       if (token) {
         const _onError = (pos, code, message) => {
           const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
@@ -24448,9 +24448,9 @@ var require_cst_scalar = __commonJS({
           case "scalar":
           case "single-quoted-scalar":
           case "double-quoted-scalar":
-            return resolveFlowScalar.resolveFlowScalar(token, strict, _onError);
+            return resolveFlowScalar.resolveFlowScalar(token, strict2, _onError);
           case "block-scalar":
-            return resolveBlockScalar.resolveBlockScalar({ options: { strict } }, token, _onError);
+            return resolveBlockScalar.resolveBlockScalar({ options: { strict: strict2 } }, token, _onError);
         }
       }
       return null;
@@ -34021,28 +34021,23 @@ var Redactor = class _Redactor {
 
 // shared/src/yaml/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-var yamlLimits = {
-  /** Bytes per file. Manifests are small; a multi-megabyte file is a mistake or an attack. */
-  maxFileBytes: 4 * 1024 * 1024,
-  /** Alias dereferences per document: a "billion laughs" file expands exponentially through aliases. */
-  maxAliasCount: 1e3
-};
-function decodeUtf8(bytes, file) {
+
+// shared/src/text/utf8.ts
+var strict = new TextDecoder("utf-8", { fatal: true });
+function decodeStrictUtf8(bytes) {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return { text: strict.decode(bytes) };
   } catch {
-    const at = firstInvalidUtf8(bytes);
+    const offset = firstInvalidUtf8(bytes);
     let line = 1;
     let lineStart = 0;
-    for (let i = 0; i < at; i++)
+    for (let i = 0; i < offset; i++)
       if (bytes[i] === 10) {
         line++;
         lineStart = i + 1;
       }
-    throw new InputError(
-      `not valid UTF-8: byte 0x${bytes[at].toString(16).padStart(2, "0")} cannot start or continue a character (save the file as UTF-8)`,
-      { file, line, column: new TextDecoder().decode(bytes.subarray(lineStart, at)).length + 1 }
-    );
+    const column = strict.decode(bytes.subarray(lineStart, offset)).length + 1;
+    return { invalid: { offset, byte: bytes[offset], line, column } };
   }
 }
 function firstInvalidUtf8(bytes) {
@@ -34050,15 +34045,37 @@ function firstInvalidUtf8(bytes) {
   while (i < bytes.length) {
     const b = bytes[i];
     const length = b < 128 ? 1 : b >= 194 && b <= 223 ? 2 : b >= 224 && b <= 239 ? 3 : b >= 240 && b <= 244 ? 4 : 0;
-    if (length === 0) return i;
-    for (let k = 1; k < length; k++)
-      if (i + k >= bytes.length || (bytes[i + k] & 192) !== 128) return i;
-    const second = bytes[i + 1];
-    if (b === 224 && second < 160 || b === 237 && second > 159 || b === 240 && second < 144 || b === 244 && second > 143)
-      return i;
+    if (length === 0 || i + length > bytes.length) return i;
+    if (length > 1) {
+      const second = bytes[i + 1];
+      const low = b === 224 ? 160 : b === 240 ? 144 : 128;
+      const high = b === 237 ? 159 : b === 244 ? 143 : 191;
+      if (second < low || second > high) return i;
+      for (let k = 2; k < length; k++) if ((bytes[i + k] & 192) !== 128) return i;
+    }
     i += length;
   }
-  return Math.max(0, bytes.length - 1);
+  return bytes.length;
+}
+function hexByte(byte) {
+  return `0x${byte.toString(16).padStart(2, "0")}`;
+}
+
+// shared/src/yaml/load.ts
+var yamlLimits = {
+  /** Bytes per file. Manifests are small; a multi-megabyte file is a mistake or an attack. */
+  maxFileBytes: 4 * 1024 * 1024,
+  /** Alias dereferences per document: a "billion laughs" file expands exponentially through aliases. */
+  maxAliasCount: 1e3
+};
+function decodeUtf8(bytes, file) {
+  const decoded = decodeStrictUtf8(bytes);
+  if ("text" in decoded) return decoded.text;
+  const { byte, line, column } = decoded.invalid;
+  throw new InputError(
+    `not valid UTF-8: byte ${hexByte(byte)} cannot start or continue a character (save the file as UTF-8)`,
+    { file, line, column }
+  );
 }
 var forbiddenControl = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 var maxDepth = 256;
@@ -38583,9 +38600,6 @@ var defaultCommitMessage = [
 // shared/src/bump/validate.ts
 var maxMessageTemplateLength = 16 * 1024;
 var maxTokenLength = 16 * 1024;
-
-// shared/src/bump/text.ts
-var strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 // shared/src/k8s/diff.ts
 var import_yaml7 = __toESM(require_dist(), 1);

@@ -23664,7 +23664,7 @@ var require_resolve_block_scalar = __commonJS({
       const end = start + header.length + scalar.source.length;
       return { value, type, comment: header.comment, range: [start, end, end] };
     }
-    function parseBlockScalarHeader({ offset, props }, strict, onError) {
+    function parseBlockScalarHeader({ offset, props }, strict2, onError) {
       if (props[0].type !== "block-scalar-header") {
         onError(props[0], "IMPOSSIBLE", "Block scalar header not found");
         return null;
@@ -23701,7 +23701,7 @@ var require_resolve_block_scalar = __commonJS({
             length += token.source.length;
             break;
           case "comment":
-            if (strict && !hasSpace) {
+            if (strict2 && !hasSpace) {
               const message = "Comments must be separated from other tokens by white space characters";
               onError(token, "MISSING_CHAR", message);
             }
@@ -23744,7 +23744,7 @@ var require_resolve_flow_scalar = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
-    function resolveFlowScalar(scalar, strict, onError) {
+    function resolveFlowScalar(scalar, strict2, onError) {
       const { offset, type, source, end } = scalar;
       let _type;
       let value;
@@ -23773,7 +23773,7 @@ var require_resolve_flow_scalar = __commonJS({
           };
       }
       const valueEnd = offset + source.length;
-      const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
+      const re = resolveEnd.resolveEnd(end, valueEnd, strict2, onError);
       return {
         value,
         type: _type,
@@ -24435,7 +24435,7 @@ var require_cst_scalar = __commonJS({
     var resolveFlowScalar = require_resolve_flow_scalar();
     var errors = require_errors2();
     var stringifyString = require_stringifyString();
-    function resolveAsScalar(token, strict = true, onError) {
+    function resolveAsScalar(token, strict2 = true, onError) {
       if (token) {
         const _onError = (pos, code, message) => {
           const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
@@ -24448,9 +24448,9 @@ var require_cst_scalar = __commonJS({
           case "scalar":
           case "single-quoted-scalar":
           case "double-quoted-scalar":
-            return resolveFlowScalar.resolveFlowScalar(token, strict, _onError);
+            return resolveFlowScalar.resolveFlowScalar(token, strict2, _onError);
           case "block-scalar":
-            return resolveBlockScalar.resolveBlockScalar({ options: { strict } }, token, _onError);
+            return resolveBlockScalar.resolveBlockScalar({ options: { strict: strict2 } }, token, _onError);
         }
       }
       return null;
@@ -27038,6 +27038,47 @@ var Redactor = class _Redactor {
 
 // shared/src/yaml/load.ts
 var import_yaml = __toESM(require_dist(), 1);
+
+// shared/src/text/utf8.ts
+var strict = new TextDecoder("utf-8", { fatal: true });
+function decodeStrictUtf8(bytes) {
+  try {
+    return { text: strict.decode(bytes) };
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < offset; i++)
+      if (bytes[i] === 10) {
+        line++;
+        lineStart = i + 1;
+      }
+    const column = strict.decode(bytes.subarray(lineStart, offset)).length + 1;
+    return { invalid: { offset, byte: bytes[offset], line, column } };
+  }
+}
+function firstInvalidUtf8(bytes) {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    const length = b < 128 ? 1 : b >= 194 && b <= 223 ? 2 : b >= 224 && b <= 239 ? 3 : b >= 240 && b <= 244 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    if (length > 1) {
+      const second = bytes[i + 1];
+      const low = b === 224 ? 160 : b === 240 ? 144 : 128;
+      const high = b === 237 ? 159 : b === 244 ? 143 : 191;
+      if (second < low || second > high) return i;
+      for (let k = 2; k < length; k++) if ((bytes[i + k] & 192) !== 128) return i;
+    }
+    i += length;
+  }
+  return bytes.length;
+}
+function hexByte(byte) {
+  return `0x${byte.toString(16).padStart(2, "0")}`;
+}
+
+// shared/src/yaml/load.ts
 var yamlLimits = {
   /** Bytes per file. Manifests are small; a multi-megabyte file is a mistake or an attack. */
   maxFileBytes: 4 * 1024 * 1024,
@@ -30111,14 +30152,17 @@ async function runBump(target, request, options) {
     };
     return { plan, base };
   };
+  const landedEarlier = (head) => {
+    const lost = sent.get(head);
+    if (!lost) return void 0;
+    log(`the push of ${head.slice(0, 7)} landed although its reply was lost`);
+    return { ...lost, outcome: "committed", commit: head };
+  };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const began = Date.now();
     const snapshot = await target.open();
-    const lost = sent.get(snapshot.head);
-    if (lost) {
-      log(`the push of ${snapshot.head.slice(0, 7)} landed although its reply was lost`);
-      return { ...lost, outcome: "committed", commit: snapshot.head };
-    }
+    const landed = landedEarlier(snapshot.head);
+    if (landed) return landed;
     const { plan, base } = await planOn(snapshot, attempt);
     if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
     if (options.dryRun) return { ...base, outcome: "dry-run" };
@@ -30137,11 +30181,8 @@ async function runBump(target, request, options) {
   }
   if (sent.size > 0) {
     const snapshot = await target.open();
-    const lost = sent.get(snapshot.head);
-    if (lost) {
-      log(`the push of ${snapshot.head.slice(0, 7)} landed although its reply was lost`);
-      return { ...lost, outcome: "committed", commit: snapshot.head };
-    }
+    const landed = landedEarlier(snapshot.head);
+    if (landed) return landed;
     const { plan, base } = await planOn(snapshot, maxAttempts);
     if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
   }
@@ -30165,36 +30206,14 @@ function parseValueEdit(line, create, what = "values") {
 }
 
 // shared/src/bump/text.ts
-var strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 function decodeText(bytes, file) {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    const at = firstInvalidUtf8(bytes);
-    let line = 1;
-    for (let i = 0; i < at; i++) if (bytes[i] === 10) line++;
-    throw new InputError(
-      `is not valid UTF-8 (byte 0x${bytes[at].toString(16).padStart(2, "0")} at offset ${at}); kit edits only UTF-8 text`,
-      { file, line }
-    );
-  }
-}
-function firstInvalidUtf8(bytes) {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i];
-    const length = b < 128 ? 1 : b >= 194 && b <= 223 ? 2 : b >= 224 && b <= 239 ? 3 : b >= 240 && b <= 244 ? 4 : 0;
-    if (length === 0 || i + length > bytes.length) return i;
-    if (length > 1) {
-      const second = bytes[i + 1];
-      const low = b === 224 ? 160 : b === 240 ? 144 : 128;
-      const high = b === 237 ? 159 : b === 244 ? 143 : 191;
-      if (second < low || second > high) return i;
-      for (let k = 2; k < length; k++) if ((bytes[i + k] & 192) !== 128) return i;
-    }
-    i += length;
-  }
-  return bytes.length;
+  const decoded = decodeStrictUtf8(bytes);
+  if ("text" in decoded) return decoded.text;
+  const { byte, offset, line } = decoded.invalid;
+  throw new InputError(
+    `is not valid UTF-8 (byte ${hexByte(byte)} at offset ${offset}); kit edits only UTF-8 text`,
+    { file, line }
+  );
 }
 
 // shared/src/k8s/diff.ts

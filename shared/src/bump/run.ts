@@ -135,14 +135,18 @@ export async function runBump(
     }
     return { plan, base }
   }
+  /** A push whose reply was lost may have landed: the branch head then is that commit. */
+  const landedEarlier = (head: string): BumpResult | undefined => {
+    const lost = sent.get(head)
+    if (!lost) return undefined
+    log(`the push of ${head.slice(0, 7)} landed although its reply was lost`)
+    return { ...lost, outcome: 'committed', commit: head }
+  }
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const began = Date.now()
     const snapshot = await target.open()
-    const lost = sent.get(snapshot.head)
-    if (lost) {
-      log(`the push of ${snapshot.head.slice(0, 7)} landed although its reply was lost`)
-      return { ...lost, outcome: 'committed', commit: snapshot.head }
-    }
+    const landed = landedEarlier(snapshot.head)
+    if (landed) return landed
     const { plan, base } = await planOn(snapshot, attempt)
     if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
     if (options.dryRun) return { ...base, outcome: 'dry-run' }
@@ -165,11 +169,8 @@ export async function runBump(
   // so a failure is only reported when the branch does not record this bump.
   if (sent.size > 0) {
     const snapshot = await target.open()
-    const lost = sent.get(snapshot.head)
-    if (lost) {
-      log(`the push of ${snapshot.head.slice(0, 7)} landed although its reply was lost`)
-      return { ...lost, outcome: 'committed', commit: snapshot.head }
-    }
+    const landed = landedEarlier(snapshot.head)
+    if (landed) return landed
     const { plan, base } = await planOn(snapshot, maxAttempts)
     if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
   }

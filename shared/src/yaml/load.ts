@@ -9,6 +9,7 @@ import {
   type Node
 } from 'yaml'
 import { InputError } from '../errors.js'
+import { decodeStrictUtf8, hexByte } from '../text/utf8.js'
 
 /** Limits that keep a hostile or broken file from exhausting memory before it is rejected. */
 export const yamlLimits = {
@@ -24,54 +25,13 @@ export const yamlLimits = {
  * The error names the line and column of the first bad byte. A leading BOM is dropped.
  */
 export function decodeUtf8(bytes: Uint8Array, file: string): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-  } catch {
-    const at = firstInvalidUtf8(bytes)
-    let line = 1
-    let lineStart = 0
-    for (let i = 0; i < at; i++)
-      if (bytes[i] === 0x0a) {
-        line++
-        lineStart = i + 1
-      }
-    throw new InputError(
-      `not valid UTF-8: byte 0x${bytes[at].toString(16).padStart(2, '0')} cannot start or continue a character (save the file as UTF-8)`,
-      { file, line, column: new TextDecoder().decode(bytes.subarray(lineStart, at)).length + 1 }
-    )
-  }
-}
-
-/** Offset of the first byte that breaks UTF-8 (the decoder said there is one). */
-function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0
-  while (i < bytes.length) {
-    const b = bytes[i]
-    const length =
-      b < 0x80
-        ? 1
-        : b >= 0xc2 && b <= 0xdf
-          ? 2
-          : b >= 0xe0 && b <= 0xef
-            ? 3
-            : b >= 0xf0 && b <= 0xf4
-              ? 4
-              : 0
-    if (length === 0) return i
-    for (let k = 1; k < length; k++)
-      if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80) return i
-    // Overlong forms, surrogates and code points past U+10FFFF.
-    const second = bytes[i + 1]
-    if (
-      (b === 0xe0 && second < 0xa0) ||
-      (b === 0xed && second > 0x9f) ||
-      (b === 0xf0 && second < 0x90) ||
-      (b === 0xf4 && second > 0x8f)
-    )
-      return i
-    i += length
-  }
-  return Math.max(0, bytes.length - 1)
+  const decoded = decodeStrictUtf8(bytes)
+  if ('text' in decoded) return decoded.text
+  const { byte, line, column } = decoded.invalid
+  throw new InputError(
+    `not valid UTF-8: byte ${hexByte(byte)} cannot start or continue a character (save the file as UTF-8)`,
+    { file, line, column }
+  )
 }
 
 /**
