@@ -10,9 +10,12 @@
 //   unchanged        kit deploy again (same namespace) vs kubectl apply again
 // kit runs as the bundled CLI in a child process (what a user runs; wall time includes Node's
 // start-up) and in-process (the core alone); the deployer's peak RSS comes from the child.
+// Every measurement starts on a machine back at rest (see settle), the apply phase's contenders
+// take turns going first, and each figure is the median of the set's rounds.
 //
-// Environment: BENCH_OBJECTS (100), BENCH_SETS ("3,10"), KUBECTL (default: the control-plane
-// cache's kubectl), BENCH_KEEP=1 (keep the 10-cluster set running).
+// Environment: BENCH_OBJECTS (100), BENCH_SETS ("3,10"), BENCH_REPEAT (rounds per set: 3 for
+// 3 clusters, 1 for more), KUBECTL (default: the control-plane cache's kubectl), BENCH_KEEP=1
+// (keep the 10-cluster set running).
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:https'
@@ -28,6 +31,7 @@ import {
   type DeployRequest
 } from '../shared/src/deploy/fleet/index.js'
 import { Redactor } from '../shared/src/secrets/redact.js'
+import { emitYaml } from '../shared/src/yaml/emit.js'
 import {
   downClusters,
   ensureBinaries,
@@ -40,6 +44,9 @@ const root = process.cwd()
 void dirname(fileURLToPath(import.meta.url))
 const objectsPerCluster = Number(process.env.BENCH_OBJECTS ?? 100)
 const sets = (process.env.BENCH_SETS ?? '3,10').split(',').map(Number)
+/** Rounds per set: 3 for the 3-cluster set, 1 for larger ones (a round of 10 takes ~15 min). */
+const repeatsFor = (clusters: number): number =>
+  Number(process.env.BENCH_REPEAT ?? (clusters <= 3 ? 3 : 1))
 const kitCli = join(root, 'cli', 'dist', 'kit.js')
 const applyConcurrency = 8 // the engine's per-cluster apply concurrency (shared/src/deploy/cluster/deploy.ts)
 const log = (line: string): void => void process.stderr.write(`${line}\n`)
@@ -91,7 +98,7 @@ function objectsFor(ns: string): Obj[] {
   return out
 }
 
-/** Writes <dir>/<cluster>/00-namespace.yaml and one file per object (JSON is valid YAML). */
+/** Writes <dir>/<cluster>/000-namespace-<ns>.yaml and one file per object, as the deploymentizer writes them. */
 function writeManifests(dir: string, clusters: readonly string[], ns: string): void {
   for (const c of clusters) {
     mkdirSync(join(dir, c), { recursive: true })
@@ -102,7 +109,7 @@ function writeManifests(dir: string, clusters: readonly string[], ns: string): v
           c,
           `${String(i).padStart(3, '0')}-${o.kind.toLowerCase()}-${o.metadata.name}.yaml`
         ),
-        JSON.stringify(o)
+        emitYaml(o)
       )
     )
   }
@@ -337,6 +344,7 @@ async function floorAll(set: ClusterSet, ns: string): Promise<Timed> {
 
 interface SetResult {
   clusters: number
+  repeats: number
   kitApplyCli: Timed
   kitApplyInProcess: Timed
   kubectlApply: Timed
@@ -355,75 +363,150 @@ function shown(label: string, t: Timed): Timed {
   return t
 }
 
-async function benchSet(set: ClusterSet, kubectl: string): Promise<SetResult> {
+// --- a quiet machine before every measurement -------------------------------------------------
+//
+// Each apply creates 30 Deployments per cluster, and the controllers, the scheduler and kwok
+// keep the two cores busy for tens of seconds afterwards. Measured straight after another
+// contender (or after the clusters start), a run pays for the previous one's pods. So every
+// measurement waits until the machine's CPU use is back near the level it has at rest.
+
+/** The machine's CPU busy fraction over `ms` (from /proc/stat), or undefined off Linux. */
+async function cpuBusy(ms: number): Promise<number | undefined> {
+  const read = (): { idle: number; total: number } | undefined => {
+    try {
+      const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9)
+      const n = f.map(Number)
+      return { idle: n[3] + n[4], total: n.reduce((a, b) => a + b, 0) }
+    } catch {
+      return undefined
+    }
+  }
+  const a = read()
+  await new Promise((r) => setTimeout(r, ms))
+  const b = read()
+  if (!a || !b || b.total === a.total) return undefined
+  return 1 - (b.idle - a.idle) / (b.total - a.total)
+}
+
+/** The busy fraction at rest: the median of the first 5 steady one-second windows (at most 90 s). */
+async function restingBusy(): Promise<number | undefined> {
+  const windows: number[] = []
+  for (let i = 0; i < 90; i++) {
+    const busy = await cpuBusy(1000)
+    if (busy === undefined) return undefined
+    windows.push(busy)
+    const last = windows.slice(-5)
+    if (last.length === 5 && Math.max(...last) - Math.min(...last) <= 0.08)
+      return [...last].sort((x, y) => x - y)[2]
+  }
+  return [...windows.slice(-5)].sort((x, y) => x - y)[2]
+}
+
+/** Waits until two one-second windows in a row are within 8 points of the resting level (at most 120 s). */
+async function settle(resting: number | undefined): Promise<void> {
+  if (resting === undefined) return
+  const started = performance.now()
+  let quiet = 0
+  let busy = 1
+  while (quiet < 2 && performance.now() - started < 120_000) {
+    busy = (await cpuBusy(1000)) ?? 0
+    quiet = busy <= resting + 0.08 ? quiet + 1 : 0
+  }
+  log(
+    `  (settled in ${((performance.now() - started) / 1000).toFixed(0)} s: CPU ${(busy * 100).toFixed(0)}% busy, ${(resting * 100).toFixed(0)}% at rest)`
+  )
+}
+
+/** The run with the median time (its memory and request counts come with it). */
+function median(runs: Timed[]): Timed {
+  const sorted = [...runs].sort((a, b) => a.ms - b.ms)
+  return sorted[Math.floor((sorted.length - 1) / 2)]
+}
+
+type Contender = 'kitApplyCli' | 'kitApplyInProcess' | 'kubectlApply' | 'floor'
+
+async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Promise<SetResult> {
   const names = set.clusters.map((c) => c.name)
+  const n = names.length
   const id = Math.random().toString(16).slice(2, 8)
   const work = mkdtempSync(join(tmpdir(), 'kit-bench-deploy-'))
-  const dirs = Object.fromEntries(
-    ['kit', 'kitip', 'kubectl', 'floor', 'full'].map((k) => {
-      const dir = join(work, k)
-      writeManifests(dir, names, `bench-${id}-${k}`)
-      return [k, dir]
-    })
-  )
-  const n = names.length
-  log(`[${n} clusters] apply phase: kit (CLI, --no-wait)`)
-  const kitApplyCli = shown(
-    'kitApplyCli',
-    await kitCliDeploy(dirs.kit, set.kubeconfigPath, false, n)
-  )
-  log(`[${n} clusters] apply phase: kit (in-process, no wait)`)
-  const kitApplyInProcess = shown(
-    'kitApplyInProcess',
-    await kitInProcess(dirs.kitip, set.kubeconfigPath, false, n)
-  )
-  log(`[${n} clusters] apply phase: kubectl apply --server-side, one per cluster in parallel`)
-  const kubectlApply = shown('kubectlApply', await kubectlAll(kubectl, dirs.kubectl, set))
-  log(`[${n} clusters] apply phase: floor (direct SSA requests)`)
-  const floor = shown('floor', await floorAll(set, `bench-${id}-floor`))
-  log(`[${n} clusters] full deploy with wait: kit (CLI)`)
-  const kitFull = shown('kitFull', await kitCliDeploy(dirs.full, set.kubeconfigPath, true, n))
-  log(`[${n} clusters] unchanged redeploy: kit (CLI, with wait)`)
-  // The namespace of the apply phase is certainly complete; the full deploy's may have been
-  // rolled back if a rollout failed on these busy clusters.
-  const kitUnchanged = shown(
-    'kitUnchanged',
-    await kitCliDeploy(dirs.kit, set.kubeconfigPath, true, n)
-  )
-  log(`[${n} clusters] unchanged redeploy: kit (in-process, no wait; counts requests)`)
-  const kitUnchangedInProcess = shown(
-    'kitUnchangedInProcess',
-    await kitInProcess(dirs.kitip, set.kubeconfigPath, false, n)
-  )
-  log(`[${n} clusters] unchanged redeploy: kubectl apply --server-side`)
-  const kubectlUnchanged = shown('kubectlUnchanged', await kubectlAll(kubectl, dirs.kubectl, set))
-  // Namespaces go away with their contents; the clusters stay as they were.
-  for (const c of set.clusters)
-    for (const k of Object.keys(dirs))
-      execFileSync(
-        kubectl,
-        [
-          '--kubeconfig',
-          c.kubeconfigPath,
-          'delete',
-          'namespace',
-          `bench-${id}-${k}`,
-          '--wait=false',
-          '--ignore-not-found'
-        ],
-        { stdio: 'ignore' }
-      )
+  log(`[${n} clusters] waiting for the machine to be at rest`)
+  const resting = await restingBusy()
+  const runs: Record<keyof Omit<SetResult, 'clusters' | 'repeats'>, Timed[]> = {
+    kitApplyCli: [],
+    kitApplyInProcess: [],
+    kubectlApply: [],
+    floor: [],
+    kitFull: [],
+    kitUnchanged: [],
+    kitUnchangedInProcess: [],
+    kubectlUnchanged: []
+  }
+  const measure = async (label: keyof typeof runs, run: () => Promise<Timed>): Promise<void> => {
+    await settle(resting)
+    log(`[${n} clusters] ${label}`)
+    runs[label].push(shown(label, await run()))
+  }
+  for (let rep = 0; rep < repeats; rep++) {
+    log(`[${n} clusters] round ${rep + 1} of ${repeats}`)
+    const ns = (k: string): string => `bench-${id}-${rep}-${k}`
+    const dirs = Object.fromEntries(
+      ['kit', 'kitip', 'kubectl', 'full'].map((k) => {
+        const dir = join(work, `${rep}-${k}`)
+        writeManifests(dir, names, ns(k))
+        return [k, dir]
+      })
+    )
+    const apply: Record<Contender, () => Promise<Timed>> = {
+      kitApplyCli: () => kitCliDeploy(dirs.kit, set.kubeconfigPath, false, n),
+      kitApplyInProcess: () => kitInProcess(dirs.kitip, set.kubeconfigPath, false, n),
+      kubectlApply: () => kubectlAll(kubectl, dirs.kubectl, set),
+      floor: () => floorAll(set, ns('floor'))
+    }
+    // The apply phase in a different order each round, so no contender always goes first.
+    const order = Object.keys(apply) as Contender[]
+    for (let i = 0; i < order.length; i++) {
+      const who = order[(i + rep) % order.length]
+      await measure(who, apply[who])
+    }
+    await measure('kitFull', () => kitCliDeploy(dirs.full, set.kubeconfigPath, true, n))
+    // The apply phase's namespace is certainly complete; the full deploy's may have been rolled
+    // back if a rollout failed on these busy clusters.
+    await measure('kitUnchanged', () => kitCliDeploy(dirs.kit, set.kubeconfigPath, true, n))
+    await measure('kitUnchangedInProcess', () =>
+      kitInProcess(dirs.kitip, set.kubeconfigPath, false, n)
+    )
+    await measure('kubectlUnchanged', () => kubectlAll(kubectl, dirs.kubectl, set))
+    // Namespaces go away with their contents; the clusters stay as they were.
+    for (const c of set.clusters)
+      for (const k of [...Object.keys(dirs), 'floor'])
+        execFileSync(
+          kubectl,
+          [
+            '--kubeconfig',
+            c.kubeconfigPath,
+            'delete',
+            'namespace',
+            ns(k),
+            '--wait=false',
+            '--ignore-not-found'
+          ],
+          { stdio: 'ignore' }
+        )
+  }
   rmSync(work, { recursive: true, force: true })
+  const pick = (k: keyof typeof runs): Timed => median(runs[k])
   return {
     clusters: n,
-    kitApplyCli,
-    kitApplyInProcess,
-    kubectlApply,
-    floor,
-    kitFull,
-    kitUnchanged,
-    kitUnchangedInProcess,
-    kubectlUnchanged
+    repeats,
+    kitApplyCli: pick('kitApplyCli'),
+    kitApplyInProcess: pick('kitApplyInProcess'),
+    kubectlApply: pick('kubectlApply'),
+    floor: pick('floor'),
+    kitFull: pick('kitFull'),
+    kitUnchanged: pick('kitUnchanged'),
+    kitUnchangedInProcess: pick('kitUnchangedInProcess'),
+    kubectlUnchanged: pick('kubectlUnchanged')
   }
 }
 
@@ -432,7 +515,9 @@ const ratio = (a: Timed, b: Timed): string => `${(a.ms / b.ms).toFixed(2)}×`
 
 function print(r: SetResult): void {
   const total = r.clusters * objectsPerCluster
-  console.log(`\n${r.clusters} clusters × ${objectsPerCluster} objects (${total} objects)`)
+  console.log(
+    `\n${r.clusters} clusters × ${objectsPerCluster} objects (${total} objects), median of ${r.repeats} ${r.repeats === 1 ? 'run' : 'runs'}`
+  )
   console.log(
     `  apply phase   kit CLI ${s(r.kitApplyCli)} | kit in-process ${s(r.kitApplyInProcess)} | kubectl ${s(r.kubectlApply)} | floor ${s(r.floor)}`
   )
@@ -467,14 +552,14 @@ for (const count of sets) {
       basePort: testBasePort,
       log
     })
-    results.push(await benchSet(set, kubectl))
+    results.push(await benchSet(set, kubectl, repeatsFor(count)))
   } else {
     const benchRoot = join(tmpdir(), `kit-bench-clusters-${count}`)
     const names = Array.from({ length: count }, (_, i) => `bench-${i + 1}`)
     log(`starting ${count} clusters for the benchmark (ports ${19000}+)`)
     const set = await upClusters({ names, root: benchRoot, basePort: 19000, log })
     try {
-      results.push(await benchSet(set, kubectl))
+      results.push(await benchSet(set, kubectl, repeatsFor(count)))
     } finally {
       if (!process.env.BENCH_KEEP) await downClusters({ root: benchRoot, log })
     }

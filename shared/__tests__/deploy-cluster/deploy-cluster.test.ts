@@ -60,7 +60,7 @@ describe('deployWithClient', () => {
       'ConfigMap:configured',
       'Deployment:unchanged'
     ])
-    expect(third.changes[0].diff).toContain('+   value: "2"')
+    expect(third.changes[0].diff).toContain("+   value: '2'")
   })
 
   it('defaults the namespace and adds the run labels and annotations', async () => {
@@ -245,7 +245,7 @@ describe('deployWithClient', () => {
     )
     expect(result.outcome).toBe('changed')
     expect(result.changes.find((c) => c.kind === 'ConfigMap')?.diff).toContain(
-      '-   value: "1"\n+   value: "2"'
+      "-   value: '1'\n+   value: '2'"
     )
     expect(cluster.writes).toEqual([])
   })
@@ -428,7 +428,7 @@ metadata: { name: b, namespace: fresh }
       'ConfigMap:configured',
       'Deployment:configured'
     ])
-    expect(result.changes[0].diff).toContain('-   value: edited\n+   value: "1"')
+    expect(result.changes[0].diff).toContain("-   value: edited\n+   value: '1'")
     expect(result.changes[1].diff).toContain('-           image: web:hotfix')
     expect(JSON.stringify(cluster.objects.get('apps|Deployment|app|web'))).toContain('"web:1"')
     expect(cluster.objects.get('|ConfigMap|app|cfg')?.data).toEqual({ value: '1' })
@@ -446,7 +446,7 @@ metadata: { name: b, namespace: fresh }
     const result = await deployWithClient(cluster, after, fastOptions({ clock: fakeClock() }))
     // Every field the new manifest sets is already live: only the hash tells it changed.
     expect(result.changes[0]).toMatchObject({ action: 'configured' })
-    expect(result.changes[0].diff).toContain('-   b: "2"')
+    expect(result.changes[0].diff).toContain("-   b: '2'")
     expect(result.changes[0].diff).toContain('-     note: keep-me')
     expect(result.changes[0].diff).not.toContain(appliedHashAnnotation)
     const stored = cluster.objects.get('|ConfigMap|app|c') as KubeObject

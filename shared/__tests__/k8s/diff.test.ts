@@ -50,9 +50,9 @@ describe('renderDiff', () => {
       '{ apiVersion: v1, kind: ConfigMap, metadata: { name: a }, data: { one: "1", two: "3" } }'
     )
     const diff = renderDiff(a, b)
-    expect(diff).toContain('-   two: "2"')
-    expect(diff).toContain('+   two: "3"')
-    expect(diff).toContain('    one: "1"')
+    expect(diff).toContain("-   two: '2'")
+    expect(diff).toContain("+   two: '3'")
+    expect(diff).toContain("    one: '1'")
   })
 
   it('shows only what changed when the server orders keys differently from the manifest', () => {
@@ -65,7 +65,7 @@ describe('renderDiff', () => {
     const changed = renderDiff(live, desired)
       .split('\n')
       .filter((l) => l.startsWith('-') || l.startsWith('+'))
-    expect(changed).toEqual(['-   two: "2"', '+   two: "3"', '+   three: "3"'])
+    expect(changed).toEqual(["-   two: '2'", "+   two: '3'", "+   three: '3'"])
   })
 
   it('never shows Secret values, and marks which keys change', () => {

@@ -91,6 +91,31 @@ describe('loadManifestsDir', () => {
     await expect(loadManifestsDir(dir)).rejects.toThrow(/c1\/a\.yaml:4:15: not valid UTF-8/)
   })
 
+  it('gives clusters sharing a file byte for byte objects of their own, each from its own file', async () => {
+    const shared = cm('a') + '---\n' + cm('b')
+    const dir = tree('same-files', { 'east/a.yaml': shared, 'west/a.yaml': shared })
+    const result = await loadManifestsDir(dir)
+    const [east, west] = [result.get('east') ?? [], result.get('west') ?? []]
+    expect(west.map((m) => m.object)).toEqual(east.map((m) => m.object))
+    expect(west[0].object).not.toBe(east[0].object)
+    expect(west[1].source).toEqual({ file: join(dir, 'west/a.yaml'), line: 7 })
+    east[0].object.metadata.name = 'changed in east'
+    expect(west[0].object.metadata.name).toBe('a')
+  })
+
+  it("names a cluster's own copy of a shared file in its errors", async () => {
+    const dir = tree('same-file-duplicate', {
+      'east/a.yaml': cm('a'),
+      'west/a.yaml': cm('a'),
+      'west/b.yaml': cm('a')
+    })
+    const error = await loadManifestsDir(dir).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InputError)
+    expect(String(error)).toContain(join(dir, 'west/a.yaml'))
+    expect(String(error)).toContain(join(dir, 'west/b.yaml'))
+    expect(String(error)).not.toContain(join(dir, 'east'))
+  })
+
   it('refuses a missing directory clearly', async () => {
     await expect(loadManifestsDir(join(root, 'nope'))).rejects.toThrow(
       /manifests directory does not exist/

@@ -2,9 +2,10 @@
  * Comparing and showing objects: what counts as a change (live vs server-side dry-run result),
  * and a readable line diff with Secret values and last-applied annotations redacted. Pure.
  */
-import { stringify } from 'yaml'
 import { withoutAppliedHash } from './change.js'
+import { cloneObject } from './identity.js'
 import type { KubeObject } from './types.js'
+import { emitYaml } from '../yaml/emit.js'
 
 /** Annotations whose values are never shown: kubectl's copy of the whole object (with Secret data). */
 export const redactedAnnotations = ['kubectl.kubernetes.io/last-applied-configuration']
@@ -15,7 +16,7 @@ export const redactedAnnotations = ['kubectl.kubernetes.io/last-applied-configur
  * comparable forms are equal need no write.
  */
 export function comparable(object: KubeObject): KubeObject {
-  const copy = structuredClone(object)
+  const copy = cloneObject(object)
   delete copy.status
   const meta = copy.metadata
   for (const k of [
@@ -57,7 +58,7 @@ export function isChanged(live: KubeObject | undefined, desired: KubeObject): bo
  * says which keys change), and the last-applied annotation replaced likewise.
  */
 export function redactForDisplay(object: KubeObject, other?: KubeObject): KubeObject {
-  const copy = structuredClone(object)
+  const copy = cloneObject(object)
   if (copy.kind === 'Secret' && (copy.apiVersion === 'v1' || copy.apiVersion === '')) {
     for (const field of ['data', 'stringData']) {
       const values = copy[field]
@@ -123,8 +124,9 @@ function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
+/** The object as YAML lines, written the way rendered manifests are (and as cheaply: every created object gets one). */
 function toLines(object: KubeObject): string[] {
-  return stringify(object, { lineWidth: 0, sortMapEntries: false }).trimEnd().split('\n')
+  return emitYaml(object).trimEnd().split('\n')
 }
 
 /** Line diff (LCS over lines; objects are small) rendered with ` `, `-`, `+` prefixes and `@@` hunks. */

@@ -59,7 +59,25 @@ export function objectNameProblem(kind: string, name: string): string | undefine
   return undefined
 }
 
-/** Deep copy of plain JSON data. */
+/**
+ * Deep copy of plain JSON data (maps, lists, scalars). Written out rather than structuredClone:
+ * it is several times faster on the small objects a deploy copies by the thousand, and the
+ * copy is made of plain objects of this realm, which the YAML emitter asks for. A `__proto__`
+ * key stays a key.
+ */
 export function cloneObject<T>(value: T): T {
-  return structuredClone(value)
+  if (value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map((v: unknown) => cloneObject(v)) as T
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === '__proto__')
+      Object.defineProperty(out, k, {
+        value: cloneObject(v),
+        enumerable: true,
+        writable: true,
+        configurable: true
+      })
+    else out[k] = cloneObject(v)
+  }
+  return out as T
 }

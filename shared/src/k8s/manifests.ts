@@ -12,7 +12,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError, quoteValue } from '../errors.js'
 import { decodeUtf8, lineOf, loadYamlDocuments, type LoadedDocument } from '../yaml/load.js'
-import { describeRef, dnsLabelPattern, keyOf, objectNameProblem } from './identity.js'
+import { cloneObject, describeRef, dnsLabelPattern, keyOf, objectNameProblem } from './identity.js'
 import { planStages } from './order.js'
 import type { KubeObject, LoadManifestsOptions, Manifest } from './types.js'
 
@@ -77,11 +77,14 @@ export async function loadManifestsDir(
     })
   )
   const result = new Map<string, Manifest[]>()
+  // Clusters rendered from one set of templates share most files byte for byte: each distinct
+  // text is parsed once (parsing is most of a pre-flight) and later files get a copy.
+  const parsed = new Map<string, LoadedDocument[]>()
   for (const cluster of [...filesByCluster.keys()].sort()) {
     const manifests: Manifest[] = []
     for (const file of filesByCluster.get(cluster) ?? []) {
       const text = decodeUtf8(texts.get(file) ?? Buffer.alloc(0), file)
-      manifests.push(...parseManifests(text, file))
+      manifests.push(...parseManifests(text, file, parsed))
     }
     checkDuplicates(manifests, cluster)
     // Dependency annotations are checked here too (unknown references, cycles), so a bad one
@@ -94,11 +97,22 @@ export async function loadManifestsDir(
 
 /**
  * Parses one file's documents into validated manifests (`kind: List` documents are expanded).
- * Exported for callers holding YAML text rather than a directory.
+ * Exported for callers holding YAML text rather than a directory. With `parsed`, a text parsed
+ * before is not parsed again: its documents are reused with copies of their values (each
+ * manifest is its own object, whatever a caller does with it).
  */
-export function parseManifests(text: string, file: string): Manifest[] {
+export function parseManifests(
+  text: string,
+  file: string,
+  parsed?: Map<string, LoadedDocument[]>
+): Manifest[] {
+  const known = parsed?.get(text)
+  const docs = known
+    ? known.map((d) => ({ ...d, value: cloneObject(d.value) }))
+    : loadYamlDocuments(text, file)
+  if (!known) parsed?.set(text, docs)
   const out: Manifest[] = []
-  for (const doc of loadYamlDocuments(text, file)) {
+  for (const doc of docs) {
     const value = doc.value
     if (isListDocument(value)) {
       const items = (value as { items: unknown[] }).items

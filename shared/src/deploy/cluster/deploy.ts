@@ -28,7 +28,7 @@
  */
 import { isUnchanged, withAppliedHash, withoutAppliedHash } from '../../k8s/change.js'
 import { comparable, isChanged, renderDiff } from '../../k8s/diff.js'
-import { describeRef, groupOf, keyOf, refOf } from '../../k8s/identity.js'
+import { cloneObject, describeRef, groupOf, keyOf, refOf } from '../../k8s/identity.js'
 import { indexByKindName, planStages, KindRank } from '../../k8s/order.js'
 import {
   ClusterUnreachableError,
@@ -389,7 +389,7 @@ async function prepare(
   }
   return Promise.all(
     manifests.map(async (m) => {
-      const desired = structuredClone(m.object)
+      const desired = cloneObject(m.object)
       const meta = desired.metadata
       if (await namespaced(desired)) meta.namespace ??= client.defaultNamespace ?? 'default'
       else delete meta.namespace
