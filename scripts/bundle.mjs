@@ -131,10 +131,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (const b of bundles) mkdirSync(join(root, dirname(b.out)), { recursive: true })
     await bundleInto(root)
     console.log(
-      `bundled ${bundles
-        .flatMap((b) => [b.out, b.launcher ?? []])
-        .flat()
-        .join(', ')}`
+      `bundled ${bundles.flatMap((b) => (b.launcher ? [b.out, b.launcher] : [b.out])).join(', ')}`
     )
   }
 }

@@ -36252,6 +36252,18 @@ function imageReference(record) {
 // shared/src/render/render.ts
 import { createHash } from "node:crypto";
 
+// shared/src/data/set-key.ts
+function setKey(target, key, value) {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    });
+  } else target[key] = value;
+}
+
 // shared/src/render/merge.ts
 function isPlainMap(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -36336,16 +36348,6 @@ function withoutNulls(value) {
     if (value[key] !== null) setKey(out, key, withoutNulls(value[key]));
   }
   return out;
-}
-function setKey(target, key, value) {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true
-    });
-  } else target[key] = value;
 }
 function formatPath(path, root = "values") {
   let out = root;

@@ -2,6 +2,7 @@
  * Comparing and showing objects: what counts as a change (live vs server-side dry-run result),
  * and a readable line diff with Secret values and last-applied annotations redacted. Pure.
  */
+import { setKey } from '../data/set-key.js'
 import { withoutAppliedHash } from './change.js'
 import { cloneObject } from './identity.js'
 import type { KubeObject } from './types.js'
@@ -106,14 +107,7 @@ export function inKeyOrderOf<T>(value: T, reference: unknown): T {
   if (!isMap(value)) return value
   const ref = isMap(reference) ? reference : {}
   const ordered: Record<string, unknown> = {}
-  // defineProperty: a `__proto__` key in a manifest stays a key instead of a prototype.
-  const put = (k: string, v: unknown) =>
-    Object.defineProperty(ordered, k, {
-      value: v,
-      enumerable: true,
-      writable: true,
-      configurable: true
-    })
+  const put = (k: string, v: unknown) => setKey(ordered, k, v)
   for (const k of Object.keys(ref))
     if (Object.hasOwn(value, k)) put(k, inKeyOrderOf(value[k], ref[k]))
   for (const [k, v] of Object.entries(value)) if (!Object.hasOwn(ordered, k)) put(k, v)

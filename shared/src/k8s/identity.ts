@@ -1,6 +1,7 @@
 /**
  * Object identity: how kit names, keys and compares Kubernetes objects. Pure.
  */
+import { setKey } from '../data/set-key.js'
 import type { KubeObject, ObjectRef } from './types.js'
 
 /** The API group of an apiVersion ('' for the core group: `v1`). */
@@ -69,15 +70,7 @@ export function cloneObject<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value
   if (Array.isArray(value)) return value.map((v: unknown) => cloneObject(v)) as T
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (k === '__proto__')
-      Object.defineProperty(out, k, {
-        value: cloneObject(v),
-        enumerable: true,
-        writable: true,
-        configurable: true
-      })
-    else out[k] = cloneObject(v)
-  }
+  for (const [k, v] of Object.entries(value as Record<string, unknown>))
+    setKey(out, k, cloneObject(v))
   return out as T
 }

@@ -11,6 +11,9 @@
  *
  * Inputs are never mutated; the result shares only scalars with them.
  */
+import { setKey } from '../data/set-key.js'
+
+export { setKey }
 
 /** A plain YAML/JSON map. */
 export type PlainMap = Record<string, unknown>
@@ -132,20 +135,6 @@ function withoutNulls(value: unknown): unknown {
     if (value[key] !== null) setKey(out, key, withoutNulls(value[key]))
   }
   return out
-}
-
-/**
- * Sets an own key, even `__proto__`: a YAML key must never reach an object's prototype.
- */
-export function setKey(target: PlainMap, key: string, value: unknown): void {
-  if (key === '__proto__') {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true
-    })
-  } else target[key] = value
 }
 
 /** `values.env[2].name` style, for messages. */
