@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { deployCluster } from '../../src/deploy/cluster/deploy.js'
 import { FakeCluster, fakeClock } from './fake-cluster.js'
 import { expectOutcome, fastOptions, manifestsFrom } from './helpers.js'
+import type { Manifest } from '../../src/deploy/cluster/types.js'
 
 const healthyDeployment = (o: KubeObject): KubeObject =>
   o.kind === 'Deployment'
@@ -44,6 +45,23 @@ spec:
     metadata: { labels: { app: web } }
     spec: { containers: [{ name: web, image: "${image}" }] }
 `)
+
+/** A Namespace and two ConfigMaps in it: two dependency depths. */
+function namespaceAndTwoConfigMaps(): Manifest[] {
+  return manifestsFrom(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: fresh }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: a, namespace: fresh }
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: b, namespace: fresh }
+`)
+}
 
 describe('deployWithClient', () => {
   it('writes changed objects only: a second identical run makes no write', async () => {
@@ -382,32 +400,96 @@ spec:
     expect(cluster.writes).toEqual([])
   })
 
-  it('asks nothing about the contents of a namespace it creates', async () => {
+  it('asks nothing about the contents of a namespace it creates once it has created it', async () => {
     const cluster = new FakeCluster()
-    const manifests = manifestsFrom(`
-apiVersion: v1
-kind: Namespace
-metadata: { name: fresh }
----
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: a, namespace: fresh }
----
-apiVersion: v1
-kind: ConfigMap
-metadata: { name: b, namespace: fresh }
-`)
     const result = await deployWithClient(
       cluster,
-      manifests,
+      namespaceAndTwoConfigMaps(),
       fastOptions({ clock: fakeClock(), wait: false })
     )
     expect(result.changes.map((c) => c.action)).toEqual(['created', 'created', 'created'])
+    // One list per kind goes out with the Namespace's read (see the next test), nothing after.
     expect(cluster.requests).toEqual([
       'get |Namespace||fresh',
+      'list ConfigMap fresh',
       'apply |Namespace||fresh',
       'apply |ConfigMap|fresh|a',
       'apply |ConfigMap|fresh|b'
+    ])
+  })
+
+  it('reads an unchanged Namespace and its contents in one round, not one round per depth', async () => {
+    const cluster = new FakeCluster()
+    const options = fastOptions({ clock: fakeClock(), wait: false })
+    await deployWithClient(cluster, namespaceAndTwoConfigMaps(), options)
+    const events: string[] = []
+    const get = cluster.get.bind(cluster)
+    cluster.get = async (ref) => {
+      events.push(`get ${ref.name}`)
+      const live = await get(ref)
+      events.push(`got ${ref.name}`)
+      return live
+    }
+    const list = cluster.list.bind(cluster)
+    cluster.list = async (apiVersion, kind, opts) => {
+      events.push(`list ${kind}`)
+      return list(apiVersion, kind, opts)
+    }
+    cluster.requests = []
+    const again = await deployWithClient(cluster, namespaceAndTwoConfigMaps(), options)
+    expect(again.outcome).toBe('unchanged')
+    // The ConfigMaps' list is sent before the Namespace's answer is in.
+    expect(events).toEqual(['get fresh', 'list ConfigMap', 'got fresh'])
+    expect(cluster.requests).toEqual(['get |Namespace||fresh', 'list ConfigMap fresh'])
+  })
+
+  it('reads the contents of a Namespace again when the run changed the Namespace', async () => {
+    const cluster = new FakeCluster()
+    const options = fastOptions({ clock: fakeClock(), wait: false })
+    await deployWithClient(cluster, namespaceAndTwoConfigMaps(), options)
+    cluster.requests = []
+    const relabelled = namespaceAndTwoConfigMaps().map((m) =>
+      m.object.kind === 'Namespace'
+        ? {
+            ...m,
+            object: { ...m.object, metadata: { ...m.object.metadata, labels: { tier: 'gold' } } }
+          }
+        : m
+    )
+    const result = await deployWithClient(cluster, relabelled, options)
+    expect(result.changes.map((c) => c.action)).toEqual(['configured', 'unchanged', 'unchanged'])
+    expect(cluster.requests).toEqual([
+      'get |Namespace||fresh',
+      'list ConfigMap fresh',
+      'apply |Namespace||fresh',
+      'list ConfigMap fresh'
+    ])
+  })
+
+  it('warns once per cluster about progress deadlines longer than its timeout', async () => {
+    const deployment = (name: string, deadline?: number) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}, namespace: app }
+spec:
+  ${deadline ? `progressDeadlineSeconds: ${deadline}` : 'replicas: 1'}
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata: { labels: { app: ${name} } }
+    spec: { containers: [{ name: c, image: 'web:1' }] }
+`
+    const manifests = manifestsFrom(
+      ['a', 'b', 'c', 'd', 'e'].map((n) => deployment(n)).join('---') +
+        '---' +
+        deployment('quick', 30)
+    )
+    const cluster = new FakeCluster()
+    cluster.controller = healthyDeployment
+    const options = fastOptions({ clock: fakeClock(), timeoutMs: 120_000 })
+    expectOutcome(await deployWithClient(cluster, manifests, options), options, 'changed')
+    const warnings = options.log.lines.filter((l) => l.startsWith('warning:'))
+    expect(warnings).toEqual([
+      'warning: fake: progressDeadlineSeconds longer than the cluster timeout (120s) on 5 Deployments: Deployment/app/a (600s), Deployment/app/b (600s), Deployment/app/c (600s) and 2 more; a stalled rollout there will be reported as a timeout'
     ])
   })
 

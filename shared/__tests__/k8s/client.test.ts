@@ -54,6 +54,12 @@ beforeAll(async () => {
           groupVersion: 'v1',
           resources: [{ name: 'configmaps', namespaced: true, kind: 'ConfigMap', verbs: [] }]
         })
+      if (path === '/apis/example.com/v1')
+        return json(res, 200, {
+          kind: 'APIResourceList',
+          groupVersion: 'example.com/v1',
+          resources: [{ name: 'widgets', namespaced: true, kind: 'Widget', verbs: [] }]
+        })
       const next = scripts.get(`${req.method} ${path}`)?.shift()
       if (next) return next(req, body, res)
       json(res, 404, status(404, 'NotFound', `configmaps "${path.split('/').pop()}" not found`))
@@ -279,14 +285,40 @@ describe('createClusterClient', () => {
     const before = requests.length
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: `n${i}` })
+        client.get({
+          apiVersion: 'example.com/v1',
+          kind: 'Widget',
+          namespace: 'default',
+          name: `w${i}`
+        })
       )
     )
     const seen = requests.slice(before).map((r) => r.url.split('?')[0])
-    expect(seen.filter((u) => u === '/api/v1')).toHaveLength(1)
-    expect(seen.filter((u) => u.startsWith('/api/v1/namespaces/default/configmaps/'))).toHaveLength(
-      10
-    )
+    expect(seen.filter((u) => u === '/apis/example.com/v1')).toHaveLength(1)
+    expect(
+      seen.filter((u) => u.startsWith('/apis/example.com/v1/namespaces/default/widgets/'))
+    ).toHaveLength(10)
+  })
+
+  it('knows where stable built-in kinds live without asking discovery', async () => {
+    const client = createClusterClient('stub', kubeConfig(`http://127.0.0.1:${port}`), {
+      retry: fast
+    })
+    const before = requests.length
+    await client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'c' })
+    await client.get({ apiVersion: 'v1', kind: 'Namespace', name: 'team-a' })
+    await client.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', name: 'l' })
+    expect(requests.slice(before).map((r) => r.url.split('?')[0])).toEqual([
+      '/api/v1/namespaces/default/configmaps/c',
+      '/api/v1/namespaces/team-a',
+      // No namespace given: the context's.
+      '/apis/coordination.k8s.io/v1/namespaces/team/leases/l'
+    ])
+    // A kind the table does not hold is still looked up.
+    await client
+      .get({ apiVersion: 'v1', kind: 'Gadget', namespace: 'default', name: 'g' })
+      .catch(() => undefined)
+    expect(requests.at(-1)?.url.split('?')[0]).toBe('/api/v1')
   })
 
   it('sends delete preconditions, so only that very object is deleted', async () => {

@@ -178,20 +178,37 @@ export async function deployWithClient(
     }
     let live = new Map<string, LiveLookup>()
     let liveDepth = -1
+    // Live state is read once per dependency depth, for all its stages at once: within a depth
+    // nothing one stage applies changes what another reads (objects in a namespace this run
+    // creates, and custom resources of a CRD it creates, sit one depth deeper). Without CRDs in
+    // the run, every depth is read at once up front, and a deeper depth keeps that reading as
+    // long as nothing before it changed — the common redeploy (an unchanged Namespace, then its
+    // contents) then costs one round of reads instead of one per depth.
+    const speculative =
+      stages.length > 1 &&
+      stages.at(-1)!.depth > 0 &&
+      !prepared.some((p) => p.desired.kind === 'CustomResourceDefinition')
+        ? await readLiveObjects(
+            client,
+            prepared.map((p) => p.desired),
+            context.absentNamespaces
+          )
+        : undefined
     for (const [index, stage] of stages.entries()) {
       if (options.signal?.aborted) throw abortReason(options.signal)
-      // Live state is read once per dependency depth, for all its stages at once: within a
-      // depth nothing one stage applies changes what another reads (objects in a namespace
-      // this run creates, and custom resources of a CRD it creates, sit one depth deeper).
       if (stage.depth !== liveDepth) {
         liveDepth = stage.depth
-        live = await readLiveObjects(
-          client,
-          stages
-            .filter((s) => s.depth === stage.depth)
-            .flatMap((s) => s.manifests.map((p) => p.desired)),
-          context.absentNamespaces
-        )
+        const unchangedSoFar = changes.every((c) => c.action === 'unchanged')
+        live =
+          speculative && unchangedSoFar
+            ? speculative
+            : await readLiveObjects(
+                client,
+                stages
+                  .filter((s) => s.depth === stage.depth)
+                  .flatMap((s) => s.manifests.map((p) => p.desired)),
+                context.absentNamespaces
+              )
       }
       const results = await mapLimit(stage.manifests, applyConcurrency, (p) =>
         applyOne(p, live.get(keyOf(p.desired)) ?? { live: undefined }, context)
@@ -342,22 +359,28 @@ export async function deployWithClient(
  * longer than the cluster's timeout, a stuck rollout that no pod rule catches ends as a timeout
  * instead of ProgressDeadlineExceeded: say so up front (PEERS.md §5.6).
  */
+/** One warning per cluster, naming a few: a fleet of 30 Deployments must not print 30 lines. */
 function warnAboutProgressDeadlines(
   prepared: Prepared[],
   timeoutMs: number,
   log: { warning(m: string): void },
   label: string
 ): void {
+  const timeoutSeconds = Math.round(timeoutMs / 1000)
+  const over: string[] = []
   for (const p of prepared) {
     if (p.desired.kind !== 'Deployment') continue
     const seconds =
       (p.desired.spec as { progressDeadlineSeconds?: number } | undefined)
         ?.progressDeadlineSeconds ?? 600
-    if (seconds * 1000 > timeoutMs)
-      log.warning(
-        `${label}: ${describeRef(p.desired)}: progressDeadlineSeconds is ${seconds}s, longer than the cluster timeout (${Math.round(timeoutMs / 1000)}s); a stalled rollout will be reported as a timeout`
-      )
+    if (seconds * 1000 > timeoutMs) over.push(`${describeRef(p.desired)} (${seconds}s)`)
   }
+  if (over.length === 0) return
+  const named =
+    over.length > 3 ? `${over.slice(0, 3).join(', ')} and ${over.length - 3} more` : over.join(', ')
+  log.warning(
+    `${label}: progressDeadlineSeconds longer than the cluster timeout (${timeoutSeconds}s) on ${plural(over.length, 'Deployment')}: ${named}; a stalled rollout there will be reported as a timeout`
+  )
 }
 
 function waitTarget(a: Applied): WaitTarget {

@@ -16,6 +16,7 @@ import {
 import { createSecureContext, type SecureContext } from 'node:tls'
 import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node'
 import type { Redactor } from '../../secrets/redact.js'
+import { builtinResource } from './builtin-resources.js'
 import {
   ClusterUnreachableError,
   KubeApiError,
@@ -103,15 +104,17 @@ class RawObjectApi extends KubernetesObjectApi {
   }
 
   /**
-   * The resource of a kind from its group/version's discovery document, fetched once and
-   * shared. A kind missing from a cached document is looked up again once (its CRD may be
-   * newer than the document).
+   * The resource of a kind: from the table of stable built-ins, or else from its group/version's
+   * discovery document, fetched once and shared. A kind missing from a cached document is
+   * looked up again once (its CRD may be newer than the document).
    */
   private async discover(
     apiVersion: string,
     kind: string,
     signal?: AbortSignal
   ): Promise<DiscoveredResource> {
+    const builtin = builtinResource(apiVersion, kind)
+    if (builtin) return builtin
     const find = (list: DiscoveredResource[]) =>
       list.find((r) => r.kind === kind && !r.name.includes('/'))
     const cached = this.discovered.get(apiVersion)
