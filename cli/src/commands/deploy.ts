@@ -174,12 +174,15 @@ export function requestFromArgs(
   const strategy = values.strategy ?? 'rolling-update'
   if (strategy !== 'rolling-update' && strategy !== 'fast-rollback')
     throw new UsageError(`--strategy must be rolling-update or fast-rollback, got '${strategy}'`)
-  const commit = values.commit ?? gitHead(manifests)
+  const head = values.commit ? undefined : gitHead(manifests)
+  const commit = values.commit ?? head?.commit
   const commitTime = values['commit-time']
     ? parseCommitTime(values['commit-time'], '--commit-time')
-    : commit
-      ? gitCommitTime(manifests, commit)
-      : undefined
+    : head
+      ? head.commitTime
+      : commit
+        ? gitCommitTime(manifests, commit)
+        : undefined
   if (values['webhook-url']) mask(values['webhook-url'])
   const inventoryProblem = values.inventory ? inventoryNameProblem(values.inventory) : undefined
   if (inventoryProblem) throw new UsageError(`--inventory ${inventoryProblem}`)

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { InputError } from '../../errors.js'
 
 /** ISO commit time of `commit` in the repository around `dir`, or undefined. */
@@ -28,16 +28,33 @@ export function gitCommitTime(dir: string, commit: string): string | undefined {
   }
 }
 
-/** HEAD of the repository around `dir`, or undefined outside git. */
-export function gitHead(dir: string): string | undefined {
+/**
+ * HEAD of the repository around `dir` and its commit time, from one `git log`; undefined
+ * outside git. A folder with no `.git` above it is known not to be a checkout without
+ * starting git (unless GIT_DIR points elsewhere).
+ */
+export function gitHead(dir: string): { commit: string; commitTime?: string } | undefined {
+  if (!insideCheckout(dir)) return undefined
   try {
-    return execFileSync('git', ['-C', resolve(dir), 'rev-parse', 'HEAD'], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 10_000
-    }).trim()
+    const [commit = '', time = ''] = execFileSync(
+      'git',
+      ['-C', resolve(dir), 'log', '-1', '--format=%H%n%cI', 'HEAD', '--'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }
+    )
+      .trim()
+      .split('\n')
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) return undefined
+    return time ? { commit, commitTime: new Date(time).toISOString() } : { commit }
   } catch {
     return undefined
+  }
+}
+
+function insideCheckout(dir: string): boolean {
+  if (process.env.GIT_DIR) return true
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    if (existsSync(join(at, '.git'))) return true
+    if (dirname(at) === at) return false
   }
 }
 
