@@ -357,9 +357,9 @@ export async function deployWithClient(
 /**
  * A Deployment's own failure signal is its progress deadline (API default 600 s). When that is
  * longer than the cluster's timeout, a stuck rollout that no pod rule catches ends as a timeout
- * instead of ProgressDeadlineExceeded: say so up front (PEERS.md §5.6).
+ * instead of ProgressDeadlineExceeded: say so up front (PEERS.md §5.6). One warning per cluster,
+ * naming a few: a fleet of 30 Deployments must not print 30 lines.
  */
-/** One warning per cluster, naming a few: a fleet of 30 Deployments must not print 30 lines. */
 function warnAboutProgressDeadlines(
   prepared: Prepared[],
   timeoutMs: number,
