@@ -80,6 +80,38 @@ const builtinsByRequire = {
   }
 }
 
+// @kubernetes/client-node imports undici (fetch, Agent, ProxyAgent) for its own HTTP layer, and
+// @actions/http-client (ProxyAgent) for proxies: kit uses neither path on a run (it sends its
+// Kubernetes requests over node:https and takes only kubeconfig handling from client-node), yet
+// initialising undici's 150-odd modules cost about 50 ms of every start. These two packages get
+// undici through a stand-in that loads their own copy on first use.
+const undiciImporter =
+  /^(.*[\\/]node_modules[\\/](?:@kubernetes[\\/]client-node|@actions[\\/]http-client))[\\/]/
+const undiciOnFirstUse = {
+  name: 'undici-on-first-use',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, (args) => {
+      const packageRoot = undiciImporter.exec(args.importer)?.[1]
+      // A path relative to the repository, so the bundle does not depend on where the clone lives.
+      return packageRoot
+        ? { path: relative(root, packageRoot), namespace: 'undici-on-first-use' }
+        : undefined
+    })
+    b.onLoad({ filter: /.*/, namespace: 'undici-on-first-use' }, (args) => ({
+      // Resolved from the importing package, so each gets the undici version it depends on.
+      resolveDir: join(root, args.path),
+      loader: 'js',
+      contents: [
+        'let undici',
+        "const load = () => (undici ??= require('undici'))",
+        'export function fetch(...args) { return load().fetch(...args) }',
+        'export class Agent { constructor(options) { return new (load().Agent)(options) } }',
+        'export class ProxyAgent { constructor(options) { return new (load().ProxyAgent)(options) } }'
+      ].join('\n')
+    }))
+  }
+}
+
 // esbuild escapes non-ASCII in code but keeps comments as written, and a few dependency
 // comments carry typographic quotes. One such character makes Node decode the whole file into
 // a two-byte string: about 40 ms of every start for a 4 MB bundle. Only comments can hold one
@@ -98,7 +130,7 @@ async function bundleInto(outRoot) {
       target: 'node24',
       format: 'esm',
       banner: { js: banner },
-      plugins: [builtinsByRequire],
+      plugins: [builtinsByRequire, undiciOnFirstUse],
       legalComments: 'none',
       sourcemap: false,
       logLevel: 'warning',
