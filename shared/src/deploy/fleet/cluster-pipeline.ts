@@ -119,12 +119,10 @@ export async function runClusterPipeline(
       `fast-rollback Deployments (${plan.deployments.map((d) => d.baseName).join(', ')}) need wait: traffic switches only to a healthy Deployment`
     )
 
-  // Every discovery document this cluster will need, fetched at once rather than one by one
-  // as the lock, the records and the engine first ask (failures surface where they matter).
-  const kinds = new Map<string, string>([
-    ['coordination.k8s.io/v1', 'Lease'],
-    ['v1', 'ConfigMap']
-  ])
+  // Every discovery document the engine will need, fetched at once rather than one by one as it
+  // first asks (failures surface where they matter). The lock's Lease and the records'
+  // ConfigMaps are stable built-ins that need none (k8s/client/builtin-resources.ts).
+  const kinds = new Map<string, string>()
   for (const m of manifests)
     if (!kinds.has(m.object.apiVersion)) kinds.set(m.object.apiVersion, m.object.kind)
   for (const [apiVersion, kind] of kinds)
