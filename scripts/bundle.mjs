@@ -81,34 +81,78 @@ const builtinsByRequire = {
 }
 
 // @kubernetes/client-node imports undici (fetch, Agent, ProxyAgent) for its own HTTP layer, and
-// @actions/http-client (ProxyAgent) for proxies: kit uses neither path on a run (it sends its
-// Kubernetes requests over node:https and takes only kubeconfig handling from client-node), yet
-// initialising undici's 150-odd modules cost about 50 ms of every start. These two packages get
-// undici through a stand-in that loads their own copy on first use.
+// @actions/http-client (ProxyAgent) for proxies; initialising undici's 150-odd modules cost
+// about 50 ms of every start.
+// - client-node reaches undici only from its generated API's request path, which kit never
+//   takes (it sends Kubernetes requests over node:https and takes only KubeConfig), so its copy
+//   (1.3 MB) is not bundled at all: a stand-in fails loudly should that ever change.
+// - @actions/http-client needs its copy behind an HTTP proxy (self-hosted runners), so that one
+//   is bundled and loaded on first use.
 const undiciImporter =
-  /^(.*[\\/]node_modules[\\/](?:@kubernetes[\\/]client-node|@actions[\\/]http-client))[\\/]/
-const undiciOnFirstUse = {
-  name: 'undici-on-first-use',
+  /^(.*[\\/]node_modules[\\/](@kubernetes[\\/]client-node|@actions[\\/]http-client))[\\/]/
+const undiciStandIn = {
+  name: 'undici-stand-in',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, (args) => {
-      const packageRoot = undiciImporter.exec(args.importer)?.[1]
+      const match = undiciImporter.exec(args.importer)
+      if (!match) return undefined
       // A path relative to the repository, so the bundle does not depend on where the clone lives.
-      return packageRoot
-        ? { path: relative(root, packageRoot), namespace: 'undici-on-first-use' }
-        : undefined
+      const packageRoot = relative(root, match[1])
+      return /client-node$/.test(match[2])
+        ? { path: packageRoot, namespace: 'undici-not-bundled' }
+        : { path: packageRoot, namespace: 'undici-on-first-use' }
     })
     b.onLoad({ filter: /.*/, namespace: 'undici-on-first-use' }, (args) => ({
-      // Resolved from the importing package, so each gets the undici version it depends on.
+      // Resolved from the importing package, so it gets the undici version it depends on.
       resolveDir: join(root, args.path),
       loader: 'js',
-      contents: [
-        'let undici',
-        "const load = () => (undici ??= require('undici'))",
-        'export function fetch(...args) { return load().fetch(...args) }',
-        'export class Agent { constructor(options) { return new (load().Agent)(options) } }',
-        'export class ProxyAgent { constructor(options) { return new (load().ProxyAgent)(options) } }'
-      ].join('\n')
+      contents: standIn("(undici ??= require('undici'))")
     }))
+    b.onLoad({ filter: /.*/, namespace: 'undici-not-bundled' }, (args) => ({
+      loader: 'js',
+      contents: standIn(
+        `(() => { throw new Error(${JSON.stringify(`kit's bundle leaves out the undici of ${args.path}: kit sends its requests over node:https`)}) })()`
+      )
+    }))
+  }
+}
+const standIn = (load) =>
+  [
+    'let undici',
+    `const load = () => ${load}`,
+    'export function fetch(...args) { return load().fetch(...args) }',
+    'export class Agent { constructor(options) { return new (load().Agent)(options) } }',
+    'export class ProxyAgent { constructor(options) { return new (load().ProxyAgent)(options) } }'
+  ].join('\n')
+
+// kit takes only KubeConfig from @kubernetes/client-node, but its index re-exports everything,
+// and esbuild keeps a module it cannot prove free of side effects even when nothing of it is
+// used: the generated API and its 900-odd model classes (static fields), ws, tar, informers.
+// Its modules declare classes and functions only, apart from polyfill.js (a global File for
+// undici on Node 18, which Node 24 has), so unused ones are marked free of side effects and
+// dropped: about 2 MB less to read and compile at every start. A module that is used is kept
+// whole, side effects and all.
+const clientNodeModule = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]/
+const clientNodeUnusedDropped = {
+  name: 'client-node-unused-dropped',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      const fromClientNode = clientNodeModule.test(args.importer)
+      if (
+        args.pluginData === 'resolving' ||
+        !(fromClientNode || /^@kubernetes\/client-node$/.test(args.path))
+      )
+        return undefined
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'resolving'
+      })
+      return clientNodeModule.test(resolved.path) && !resolved.path.endsWith('polyfill.js')
+        ? { ...resolved, sideEffects: false }
+        : resolved
+    })
   }
 }
 
@@ -130,7 +174,7 @@ async function bundleInto(outRoot) {
       target: 'node24',
       format: 'esm',
       banner: { js: banner },
-      plugins: [builtinsByRequire, undiciOnFirstUse],
+      plugins: [builtinsByRequire, undiciStandIn, clientNodeUnusedDropped],
       legalComments: 'none',
       sourcemap: false,
       logLevel: 'warning',

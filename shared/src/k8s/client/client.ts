@@ -14,7 +14,7 @@ import {
   type RequestOptions as HttpsRequestOptions
 } from 'node:https'
 import { createSecureContext, type SecureContext } from 'node:tls'
-import { KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node'
+import type { KubeConfig } from '@kubernetes/client-node'
 import type { Redactor } from '../../secrets/redact.js'
 import { builtinResource } from './builtin-resources.js'
 import {
@@ -64,20 +64,24 @@ interface DiscoveredResource {
 }
 
 /**
- * KubernetesObjectApi with JSON in, JSON out, one reused connection pool, and discovery of its
- * own: one request per group/version even when many objects ask at once (client-node caches
- * only finished answers, so concurrent first requests each fetched the document, each on a
- * new connection).
+ * The requests of one cluster: JSON in, JSON out, one reused connection pool, and discovery of
+ * its own, one request per group/version even when many objects ask at once. It takes nothing
+ * from client-node's generated API, so bundles leave that (most of client-node) out.
  */
-class RawObjectApi extends KubernetesObjectApi {
+class RawObjectApi {
   private transportReady: Promise<Transport> | undefined
-  /** The kubeconfig this api was made from (set by createClusterClient). */
-  kubeConfig!: KubeConfig
+  /** Where objects without a namespace go: the context's namespace, else "default" (kubectl's rule). */
+  readonly defaultNamespace: string
   private readonly discovered = new Map<string, Promise<DiscoveredResource[]>>()
   /** Where exec-plugin tokens are registered (set by the client that owns this api). */
   redactor: Redactor | undefined
   /** Told of every request sent. */
   onRequest: ((method: string, path: string) => void) | undefined
+
+  constructor(readonly kubeConfig: KubeConfig) {
+    const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext())
+    this.defaultNamespace = context?.namespace || 'default'
+  }
 
   /** The URL path of an object (or of its collection for create/list); discovery is cached. */
   async pathOf(
@@ -150,9 +154,9 @@ class RawObjectApi extends KubernetesObjectApi {
     }
   }
 
-  /** Objects without a namespace go to the context's namespace (kubectl's behaviour). */
-  useContextNamespace(kc: KubeConfig): string {
-    return this.setDefaultNamespace(kc)
+  /** The discovery path of a group/version: /api/v1 for the core group, /apis/<group>/<version> else. */
+  private apiVersionPath(apiVersion: string): string {
+    return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`
   }
 
   resetDiscovery(): void {
@@ -391,11 +395,10 @@ export function createClusterClient(
   kubeConfig: KubeConfig,
   options: ClusterClientOptions = {}
 ): ClusterClient & { close(): Promise<void> } {
-  const api = kubeConfig.makeApiClient(RawObjectApi)
-  api.kubeConfig = kubeConfig
+  const api = new RawObjectApi(kubeConfig)
   api.redactor = options.redactor
   api.onRequest = options.onRequest
-  const defaultNamespace = api.useContextNamespace(kubeConfig)
+  const defaultNamespace = api.defaultNamespace
   return buildClient(
     cluster,
     api,
