@@ -59,6 +59,28 @@ describe('kubeConfigsFromInputs (parsing)', () => {
     expect(creds.clusters.get('east')?.getContextObject('east')?.namespace).toBe('team')
   })
 
+  it('gives each cluster only its own context, cluster and user', async () => {
+    const creds = await kubeConfigsFromInputs(
+      {
+        kubeconfig: kubeconfig(
+          '- name: u\n  user: { token: abcdef123456 }\n- name: w\n  user: { token: ghijkl789012 }',
+          '- name: east\n  context: { cluster: east, user: u }\n- name: west\n  context: { cluster: west, user: w }',
+          'current-context: east'
+        ).replace(
+          'clusters:\n',
+          'clusters:\n- name: west\n  cluster: { server: "https://west.example.com" }\n'
+        )
+      },
+      new Redactor()
+    )
+    const west = creds.clusters.get('west')
+    expect(west?.getContexts().map((c) => c.name)).toEqual(['west'])
+    expect(west?.getClusters().map((c) => c.server)).toEqual(['https://west.example.com'])
+    expect(west?.getUsers().map((u) => u.token)).toEqual(['ghijkl789012'])
+    expect(west?.getCurrentContext()).toBe('west')
+    expect(creds.clusters.get('east')?.getCurrentUser()?.token).toBe('abcdef123456')
+  })
+
   it.each([
     [
       'a non-Config kind',

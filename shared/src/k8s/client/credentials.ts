@@ -188,9 +188,22 @@ function toKubeConfig(
 ): KubeConfig {
   const kc = new KubeConfig()
   try {
+    // Only this context, its cluster and its user: a kubeconfig of N clusters is then parsed
+    // N times in all, not N² (and no KubeConfig holds another cluster's credentials).
+    const ctx = raw.contexts?.find((c) => c.name === context)
+    const cluster = raw.clusters?.filter((c) => c.name === ctx?.context?.cluster)
+    const user = raw.users?.filter((u) => u.name === ctx?.context?.user)
+    const users = baseDir ? user?.map((u) => withExecCommandFrom(u, baseDir)) : user
     // JSON is YAML: hand client-node the already checked structure, not the original text.
-    const users = baseDir ? raw.users?.map((u) => withExecCommandFrom(u, baseDir)) : raw.users
-    kc.loadFromString(JSON.stringify({ ...raw, users, 'current-context': context }))
+    kc.loadFromString(
+      JSON.stringify({
+        ...raw,
+        clusters: cluster,
+        contexts: ctx ? [ctx] : [],
+        users,
+        'current-context': context
+      })
+    )
     if (baseDir) kc.makePathsAbsolute(baseDir)
   } catch (err) {
     throw new InputError(
