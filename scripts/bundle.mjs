@@ -58,13 +58,14 @@ const launcher = (bundleFile) =>
     ''
   ].join('\n')
 
-// node:http and node:https are loaded with require() rather than imported. An ESM import of a
-// built-in builds a module facade that reads every export, and node:http's exports include
-// lazy getters (WebSocket and friends) that load Node's internal fetch stack: about 40 ms of
-// every start, for nothing kit uses. (Other built-ins stay imports: their facades are cheap,
-// and esbuild's CommonJS interop copies every export at each importing module.) The banner's
-// require is a real CommonJS require.
-const builtinPattern = /^(node:)?https?$/
+// node:http, node:https and node:tls are loaded with require() rather than imported. An ESM
+// import of a built-in builds a module facade that reads every export, and some exports are
+// lazy getters that do real work: node:http's (WebSocket and friends) load Node's internal
+// fetch stack, about 40 ms of every start; node:tls's rootCertificates parses the 150-odd
+// bundled CA certificates, about 20 ms, which kit never needs (a kubeconfig names its CA).
+// Other built-ins stay imports: their facades are cheap, and esbuild's CommonJS interop copies
+// every export at each importing module. The banner's require is a real CommonJS require.
+const builtinPattern = /^(node:)?(https?|tls)$/
 const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(b) {

@@ -50,12 +50,19 @@ var require_https = __commonJS({
   }
 });
 
+// builtin-by-require:tls
+var require_tls = __commonJS({
+  "builtin-by-require:tls"(exports, module) {
+    module.exports = __require("tls");
+  }
+});
+
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
   "node_modules/tunnel/lib/tunnel.js"(exports) {
     "use strict";
     var net = __require("net");
-    var tls = __require("tls");
+    var tls = require_tls();
     var http2 = require_http();
     var https2 = require_https();
     var events = __require("events");

