@@ -398,21 +398,13 @@ export function createClusterClient(
   const api = new RawObjectApi(kubeConfig)
   api.redactor = options.redactor
   api.onRequest = options.onRequest
-  const defaultNamespace = api.defaultNamespace
-  return buildClient(
-    cluster,
-    api,
-    defaultNamespace,
-    options,
-    kubeConfig.getCurrentCluster()?.server
-  )
+  return buildClient(cluster, api, options, kubeConfig.getCurrentCluster()?.server)
 }
 
 /** The client over one RawObjectApi; `detached()` builds a sibling without the abort signal. */
 function buildClient(
   cluster: string,
   api: RawObjectApi,
-  defaultNamespace: string,
   options: ClusterClientOptions,
   server: string | undefined
 ): ClusterClient & { close(): Promise<void> } {
@@ -467,7 +459,7 @@ function buildClient(
 
   return {
     cluster,
-    defaultNamespace,
+    defaultNamespace: api.defaultNamespace,
     async get(ref) {
       return call(`get ${ref.kind}/${ref.name}`, true, async (signal) => {
         try {
@@ -617,7 +609,7 @@ function buildClient(
       api.resetDiscovery()
     },
     detached() {
-      return buildClient(cluster, api, defaultNamespace, { ...options, signal: undefined }, server)
+      return buildClient(cluster, api, { ...options, signal: undefined }, server)
     },
     close: () => api.close()
   }
