@@ -30,6 +30,14 @@ import {
   fleetDefaults,
   type DeployRequest
 } from '../shared/src/deploy/fleet/index.js'
+import {
+  applySetIdFor,
+  applySetParentNameFor,
+  applySetPartOfLabel
+} from '../shared/src/deploy/fleet/applyset.js'
+import { stateNameFor } from '../shared/src/deploy/fleet/version-guard.js'
+import { withAppliedHash } from '../shared/src/k8s/change.js'
+import type { KubeObject } from '../shared/src/k8s/types.js'
 import { Redactor } from '../shared/src/secrets/redact.js'
 import { emitYaml } from '../shared/src/yaml/emit.js'
 import {
@@ -157,7 +165,8 @@ async function kitCliDeploy(
   dir: string,
   kubeconfig: string,
   wait: boolean,
-  concurrency: number
+  concurrency: number,
+  inventory: string
 ): Promise<Timed> {
   const args = [
     kitCli,
@@ -170,7 +179,7 @@ async function kitCliDeploy(
     '--timeout',
     '3m',
     '--inventory',
-    'bench'
+    inventory
   ]
   if (!wait) args.push('--no-wait')
   const r = await runChild(process.execPath, args)
@@ -190,7 +199,8 @@ async function kitInProcess(
   dir: string,
   kubeconfig: string,
   wait: boolean,
-  concurrency: number
+  concurrency: number,
+  inventory: string
 ): Promise<Timed> {
   const req: DeployRequest = {
     manifests: dir,
@@ -211,7 +221,7 @@ async function kitInProcess(
     redeploy: false,
     failFast: { graceMs: 30_000, unschedulableMs: 120_000, threshold: 0 },
     waitForLoadBalancers: false,
-    inventory: 'bench',
+    inventory,
     labels: {},
     annotations: {},
     githubDeployments: false,
@@ -283,7 +293,11 @@ async function kubectlAll(kubectl: string, dir: string, set: ClusterSet): Promis
   }
 }
 
-/** The floor: the same SSA PATCHes over keep-alive HTTPS, same staging and concurrency, nothing else. */
+/**
+ * The floor: kit's own server-side-apply requests — the same bodies (with the ApplySet label and
+ * applied-hash annotation kit adds), the same query (strict field validation) — sent over
+ * keep-alive HTTPS with the same staging and concurrency, and nothing else.
+ */
 async function floorAll(set: ClusterSet, ns: string): Promise<Timed> {
   const started = performance.now()
   await Promise.all(
@@ -299,7 +313,7 @@ async function floorAll(set: ClusterSet, ns: string): Promise<Timed> {
         new Promise((resolve, reject) => {
           const plural = `${o.kind.toLowerCase()}s`
           const base = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`
-          const path = `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}?fieldManager=floor&force=true`
+          const path = `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}?fieldManager=floor&force=true&fieldValidation=Strict`
           const req = request(
             {
               host: url.hostname,
@@ -323,7 +337,7 @@ async function floorAll(set: ClusterSet, ns: string): Promise<Timed> {
             }
           )
           req.on('error', reject)
-          req.end(JSON.stringify(o))
+          req.end(JSON.stringify(asKitSendsIt(o, ns)))
         })
       const objects = objectsFor(ns)
       for (const kind of ['Namespace', 'ConfigMap', 'Service', 'Deployment']) {
@@ -339,6 +353,16 @@ async function floorAll(set: ClusterSet, ns: string): Promise<Timed> {
     })
   )
   return { ms: performance.now() - started }
+}
+
+/** An object as kit's engine sends it for an inventory of that name. */
+function asKitSendsIt(o: Obj, inventory: string): Obj {
+  const part = applySetIdFor(inventory)
+  const labelled = {
+    ...o,
+    metadata: { ...o.metadata, labels: { ...o.metadata.labels, [applySetPartOfLabel]: part } }
+  }
+  return withAppliedHash(labelled as unknown as KubeObject) as unknown as Obj
 }
 
 // --- the run ---------------------------------------------------------------------------------
@@ -459,8 +483,8 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
       })
     )
     const apply: Record<Contender, () => Promise<Timed>> = {
-      kitApplyCli: () => kitCliDeploy(dirs.kit, set.kubeconfigPath, false, n),
-      kitApplyInProcess: () => kitInProcess(dirs.kitip, set.kubeconfigPath, false, n),
+      kitApplyCli: () => kitCliDeploy(dirs.kit, set.kubeconfigPath, false, n, ns('kit')),
+      kitApplyInProcess: () => kitInProcess(dirs.kitip, set.kubeconfigPath, false, n, ns('kitip')),
       kubectlApply: () => kubectlAll(kubectl, dirs.kubectl, set),
       floor: () => floorAll(set, ns('floor'))
     }
@@ -470,30 +494,36 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
       const who = order[(i + rep) % order.length]
       await measure(who, apply[who])
     }
-    await measure('kitFull', () => kitCliDeploy(dirs.full, set.kubeconfigPath, true, n))
+    await measure('kitFull', () => kitCliDeploy(dirs.full, set.kubeconfigPath, true, n, ns('full')))
     // The apply phase's namespace is certainly complete; the full deploy's may have been rolled
     // back if a rollout failed on these busy clusters.
-    await measure('kitUnchanged', () => kitCliDeploy(dirs.kit, set.kubeconfigPath, true, n))
+    await measure('kitUnchanged', () =>
+      kitCliDeploy(dirs.kit, set.kubeconfigPath, true, n, ns('kit'))
+    )
     await measure('kitUnchangedInProcess', () =>
-      kitInProcess(dirs.kitip, set.kubeconfigPath, false, n)
+      kitInProcess(dirs.kitip, set.kubeconfigPath, false, n, ns('kitip'))
     )
     await measure('kubectlUnchanged', () => kubectlAll(kubectl, dirs.kubectl, set))
-    // Namespaces go away with their contents; the clusters stay as they were.
+    // Namespaces go away with their contents, and each inventory's records with them (one
+    // inventory per namespace, as one per app: a shared one would grow by every round's
+    // objects and tax each later run); the clusters stay as they were.
     for (const c of set.clusters)
-      for (const k of [...Object.keys(dirs), 'floor'])
-        execFileSync(
-          kubectl,
-          [
-            '--kubeconfig',
-            c.kubeconfigPath,
-            'delete',
-            'namespace',
-            ns(k),
-            '--wait=false',
-            '--ignore-not-found'
-          ],
-          { stdio: 'ignore' }
+      for (const k of [...Object.keys(dirs), 'floor']) {
+        const drop = (...what: string[]): void =>
+          void execFileSync(
+            kubectl,
+            ['--kubeconfig', c.kubeconfigPath, 'delete', ...what, '--ignore-not-found'],
+            { stdio: 'ignore' }
+          )
+        drop('namespace', ns(k), '--wait=false')
+        drop(
+          'configmap',
+          '--namespace',
+          'kit-system',
+          applySetParentNameFor(ns(k)),
+          stateNameFor(ns(k))
         )
+      }
   }
   rmSync(work, { recursive: true, force: true })
   const pick = (k: keyof typeof runs): Timed => median(runs[k])

@@ -81,6 +81,38 @@ describe('deployWithClient', () => {
     expect(third.changes[0].diff).toContain("+   value: '2'")
   })
 
+  it('reads before its write gate opens, and writes nothing when it stays shut', async () => {
+    for (const dryRun of [false, true]) {
+      const cluster = new FakeCluster()
+      const seen: string[][] = []
+      const result = await deployWithClient(
+        cluster,
+        app('1'),
+        fastOptions({
+          clock: fakeClock(),
+          dryRun,
+          writeGate: async () => {
+            seen.push([...cluster.requests])
+            return false
+          }
+        })
+      )
+      expect(result.outcome).toBe('skipped')
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toEqual(['get |ConfigMap|app|cfg', 'get apps|Deployment|app|web'])
+      expect(cluster.requests.filter((r) => /^(apply|dry-run|delete) /.test(r))).toEqual([])
+      expect(cluster.writes).toEqual([])
+    }
+    const cluster = new FakeCluster()
+    const opened = await deployWithClient(
+      cluster,
+      app('1'),
+      fastOptions({ clock: fakeClock(), wait: false, writeGate: async () => true })
+    )
+    expect(opened.outcome).toBe('changed')
+    expect(cluster.writes).toHaveLength(2)
+  })
+
   it('defaults the namespace and adds the run labels and annotations', async () => {
     const cluster = new FakeCluster()
     await deployWithClient(

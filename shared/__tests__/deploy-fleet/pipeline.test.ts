@@ -62,6 +62,7 @@ function fakeEngine(calls: { names: string[]; options: DeployClusterOptions }[])
     })
     const changes: ClusterResult['changes'] = []
     const created: KubeObject[] = []
+    const writes: KubeObject[] = []
     for (const { object } of manifests) {
       const desired = structuredClone(object)
       desired.metadata.labels = { ...(desired.metadata.labels ?? {}), ...(options.labels ?? {}) }
@@ -81,7 +82,7 @@ function fakeEngine(calls: { names: string[]; options: DeployClusterOptions }[])
           }
         })
       const action = !live ? 'created' : strip(live) === strip(desired) ? 'unchanged' : 'configured'
-      if (action !== 'unchanged' && !options.dryRun) await client.apply(desired)
+      if (action !== 'unchanged' && !options.dryRun) writes.push(desired)
       if (action === 'created') created.push(desired)
       changes.push({
         kind: object.kind,
@@ -90,6 +91,16 @@ function fakeEngine(calls: { names: string[]; options: DeployClusterOptions }[])
         action
       })
     }
+    // Like the engine: every read first, then nothing written unless the gate opens.
+    if (options.writeGate && !(await options.writeGate()))
+      return {
+        cluster: client.cluster,
+        outcome: 'skipped',
+        changes: [],
+        failures: [],
+        durationMs: 1
+      }
+    for (const desired of writes) await client.apply(desired)
     const bad = manifests.find((x) => JSON.stringify(x.object).includes('.invalid/'))
     if (bad && !options.dryRun) {
       for (const o of created)
@@ -209,8 +220,33 @@ describe('runClusterPipeline', () => {
     ])
   })
 
+  it('reads live state while the records are read, and applies nothing before the parent lists it', async () => {
+    const { calls, deps } = setup()
+    // Slow records: the engine's reads must not wait for them, its writes must.
+    const client = new (class extends FakeClusterClient {
+      override async get(ref: Parameters<FakeClusterClient['get']>[0]) {
+        if (ref.namespace === 'kit-system') await new Promise((r) => setTimeout(r, 20))
+        return super.get(ref)
+      }
+    })('c1')
+    const r = await runClusterPipeline(
+      client,
+      [m(configMap('a')), m(service('web'))],
+      settings(),
+      deps
+    )
+    expect(r.outcome).toBe('changed')
+    expect(calls).toHaveLength(1)
+    const at = (line: string): number => client.calls.indexOf(line)
+    const parentWritten = at('apply ConfigMap kit-system/kit-applyset')
+    expect(parentWritten).toBeGreaterThan(0)
+    expect(at('get ConfigMap shop/a')).toBeLessThan(at('get ConfigMap kit-system/kit-applyset'))
+    expect(at('apply ConfigMap shop/a')).toBeGreaterThan(parentWritten)
+    expect(at('apply Service shop/web')).toBeGreaterThan(parentWritten)
+  })
+
   it('skips a cluster whose recorded commit is newer, touching nothing', async () => {
-    const { client, calls, deps } = setup()
+    const { client, deps } = setup()
     await runClusterPipeline(client, [m(configMap('a'))], settings(), deps)
     const older = settings({
       version: {
@@ -220,10 +256,15 @@ describe('runClusterPipeline', () => {
         redeploy: false
       }
     })
+    client.writes.length = 0
     const r = await runClusterPipeline(client, [m(configMap('b'))], older, deps)
     expect(r.outcome).toBe('skipped')
     expect(r.reason).toMatch(/^refused: commit c0/)
-    expect(calls).toHaveLength(1)
+    // The engine read while the guard was checked, and wrote nothing.
+    expect(client.writes).toEqual([
+      'create Lease kit-system/kit-deploy-lock',
+      'delete Lease kit-system/kit-deploy-lock'
+    ])
     const allowed = await runClusterPipeline(
       client,
       [m(configMap('b'))],

@@ -161,9 +161,6 @@ export async function deployWithClient(
     // Prepared objects carry their defaulted namespace: no namespace now means cluster-scoped.
     const stages = planStages(prepared, (o) => !o.metadata.namespace)
     if (options.wait) warnAboutProgressDeadlines(prepared, options.timeoutMs, log, label)
-    log.info(
-      `${label}: ${options.dryRun ? 'dry run of' : 'applying'} ${plural(prepared.length, 'object')} in ${plural(stages.length, 'stage')}`
-    )
 
     // 2. Apply stage by stage.
     const context: ApplyContext = {
@@ -209,6 +206,14 @@ export async function deployWithClient(
                   .flatMap((s) => s.manifests.map((p) => p.desired)),
                 context.absentNamespaces
               )
+      }
+      if (index === 0) {
+        // The caller's checks ran beside the reads above; nothing is written unless they pass.
+        if (options.writeGate && !(await options.writeGate()))
+          return finish('skipped', [], 'stopped before writing anything')
+        log.info(
+          `${label}: ${options.dryRun ? 'dry run of' : 'applying'} ${plural(prepared.length, 'object')} in ${plural(stages.length, 'stage')}`
+        )
       }
       const results = await mapLimit(stage.manifests, applyConcurrency, (p) =>
         applyOne(p, live.get(keyOf(p.desired)) ?? { live: undefined }, context)

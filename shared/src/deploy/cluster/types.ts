@@ -88,6 +88,12 @@ export interface DeployClusterOptions {
   /** Treat Services of type LoadBalancer as healthy only once they have an ingress address. */
   readonly waitForLoadBalancers?: boolean
   readonly clock?: Clock
+  /**
+   * Awaited once, after the engine's reads and before its first write (dry-run writes included):
+   * false stops the deploy there, with nothing written, as `skipped`. It lets a caller's own
+   * checks (the fleet's version guard and ApplySet parent) run while the engine reads live state.
+   */
+  readonly writeGate?: () => Promise<boolean>
 }
 
 /** What happened to one object (flux ChangeSet style). */

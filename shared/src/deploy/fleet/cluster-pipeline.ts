@@ -143,27 +143,13 @@ export async function runClusterPipeline(
   }
   try {
     const inv = settings.inventory || undefined
-    // Both records at once: one round trip instead of two.
-    const [recorded, parentRead] = await Promise.all([
-      readDeployState(client, inv),
-      readApplySetParent(client, inv)
-    ])
-    const decision = checkVersion(recorded, settings.version)
-    if (!decision.allowed)
-      return finish({ outcome: 'skipped', changes: [], failures: [], reason: decision.reason })
-    if (decision.note) log.info(decision.note)
-
-    const current = inventoryOf([...plan.first, ...plan.switched].map((m) => m.object))
-    // The spec wants the parent to cover every member before members are applied, so a
-    // crash mid-apply never leaves an object labelled part-of a set that does not list it.
-    const widened = unionInventory(parentRead.inventory, current)
-    let parent = parentRead
-    if (!settings.dryRun && (await writeApplySetParent(client, parentRead, widened, inv)))
-      parent = { ...parentRead, exists: true }
-    // What the parent holds now (under the lock, nobody else writes it): no need to read it again.
-    const parentNow: ApplySetParent = settings.dryRun
-      ? parentRead
-      : { ...parent, inventory: widened }
+    // The fleet's checks run while the engine reads live state: one round trip less per
+    // cluster. The engine writes nothing until they pass (its write gate).
+    const checks = checkAndWiden(client, plan, settings, inv, log)
+    const passed = checks.then(
+      (c) => !('refusal' in c),
+      () => false
+    )
 
     const signals = [deps.signal, lock?.lost].filter((s): s is AbortSignal => s !== undefined)
     const options: DeployClusterOptions = {
@@ -181,7 +167,13 @@ export async function runClusterPipeline(
       waitForLoadBalancers: settings.waitForLoadBalancers,
       clock
     }
-    const first = await deps.engine(client, plan.first, options)
+    const first = await deps.engine(client, plan.first, { ...options, writeGate: () => passed })
+    // A failed check is this cluster's error (thrown), a refusal its skip, whatever the engine did
+    // meanwhile: it wrote nothing without them.
+    const checked = await checks
+    if ('refusal' in checked)
+      return finish({ outcome: 'skipped', changes: [], failures: [], reason: checked.refusal })
+    const { recorded, parent, parentNow, current } = checked
     if (first.outcome !== 'changed' && first.outcome !== 'unchanged')
       return finish({ ...first, reason: first.reason ?? `${first.outcome}` })
     const changes: ChangeEntry[] = [...first.changes]
@@ -241,19 +233,24 @@ export async function runClusterPipeline(
       )
     }
     if (!settings.dryRun) {
-      await writeApplySetParent(client, parentNow, inventory, inv)
-      if (settings.version.commit)
-        await recordDeployState(
-          client,
-          recorded,
-          {
-            commit: settings.version.commit,
-            commitTime: settings.version.commitTime,
-            runUrl: settings.version.runUrl,
-            deployedAt: new Date(clock.now()).toISOString()
-          },
-          inv
-        )
+      const commit = settings.version.commit
+      // Two independent objects, written at once; both settle before the lock is released.
+      const written = await Promise.allSettled([
+        writeApplySetParent(client, parentNow, inventory, inv),
+        commit &&
+          recordDeployState(
+            client,
+            recorded,
+            {
+              commit,
+              commitTime: settings.version.commitTime,
+              runUrl: settings.version.runUrl,
+              deployedAt: new Date(clock.now()).toISOString()
+            },
+            inv
+          )
+      ])
+      for (const w of written) if (w.status === 'rejected') throw w.reason
     }
     const changed = countChanged(changes) > 0
     if (pruneRefusal)
@@ -268,4 +265,45 @@ export async function runClusterPipeline(
         )
       )
   }
+}
+
+/** What the checks before the first write found: the records as read, and the parent now. */
+interface Checked {
+  readonly recorded: Awaited<ReturnType<typeof readDeployState>>
+  /** The parent as read (with `exists` set once this run wrote it). */
+  readonly parent: ApplySetParent
+  /** What the parent holds now (under the lock, nobody else writes it): no need to read it again. */
+  readonly parentNow: ApplySetParent
+  /** The inventory of this run's manifests. */
+  readonly current: InventoryEntry[]
+}
+
+/**
+ * The version guard, then the ApplySet parent widened to cover every member before any member is
+ * applied (the spec: a crash mid-apply never leaves an object labelled part-of a set that does
+ * not list it).
+ */
+async function checkAndWiden(
+  client: ClusterClient,
+  plan: ReturnType<typeof planFastRollback>,
+  settings: PipelineSettings,
+  inv: string | undefined,
+  log: DeployLog
+): Promise<Checked | { refusal: string }> {
+  // Both records at once: one round trip instead of two.
+  const [recorded, parentRead] = await Promise.all([
+    readDeployState(client, inv),
+    readApplySetParent(client, inv)
+  ])
+  const decision = checkVersion(recorded, settings.version)
+  if (!decision.allowed) return { refusal: decision.reason }
+  if (decision.note) log.info(decision.note)
+
+  const current = inventoryOf([...plan.first, ...plan.switched].map((m) => m.object))
+  const widened = unionInventory(parentRead.inventory, current)
+  let parent = parentRead
+  if (!settings.dryRun && (await writeApplySetParent(client, parentRead, widened, inv)))
+    parent = { ...parentRead, exists: true }
+  const parentNow = settings.dryRun ? parentRead : { ...parent, inventory: widened }
+  return { recorded, parent, parentNow, current }
 }
