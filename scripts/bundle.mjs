@@ -157,6 +157,40 @@ const clientNodeUnusedDropped = {
   }
 }
 
+// esbuild runs an imported CommonJS package's module code when the bundle starts. ajv's builds
+// its code generator and meta-schemas: about 20 ms of every CLI start, though only the render
+// (and the deploymentizer) validates anything. kit's code takes `Ajv` alone from it, so the
+// import gets a stand-in whose `Ajv` requires the package on first use.
+const onFirstUse = { ajv: ['Ajv'] }
+const packagesOnFirstUse = {
+  name: 'packages-on-first-use',
+  setup(b) {
+    const names = Object.keys(onFirstUse).join('|')
+    // Only kit's own imports: a dependency importing the package gets all of it.
+    b.onResolve({ filter: new RegExp(`^(${names})$`) }, (args) =>
+      args.namespace === 'on-first-use' || /[\\/]node_modules[\\/]/.test(args.importer)
+        ? undefined
+        : // Free of side effects, as the packages say they are: a bundle that never imports
+          // the importing module leaves both out.
+          {
+            path: args.path,
+            namespace: 'on-first-use',
+            pluginData: args.resolveDir,
+            sideEffects: false
+          }
+    )
+    b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({
+      resolveDir: args.pluginData,
+      loader: 'js',
+      contents: [
+        'let loaded',
+        `const load = () => (loaded ??= require(${JSON.stringify(args.path)}))`,
+        `module.exports = { ${onFirstUse[args.path].map((n) => `get ${n}() { return load().${n} }`).join(', ')} }`
+      ].join('\n')
+    }))
+  }
+}
+
 // esbuild escapes non-ASCII in code but keeps comments as written, and a few dependency
 // comments carry typographic quotes. One such character makes Node decode the whole file into
 // a two-byte string: about 40 ms of every start for a 4 MB bundle. Only comments can hold one
@@ -175,7 +209,7 @@ async function bundleInto(outRoot) {
       target: 'node24',
       format: 'esm',
       banner: { js: banner },
-      plugins: [builtinsByRequire, undiciStandIn, clientNodeUnusedDropped],
+      plugins: [builtinsByRequire, undiciStandIn, clientNodeUnusedDropped, packagesOnFirstUse],
       legalComments: 'none',
       sourcemap: false,
       logLevel: 'warning',

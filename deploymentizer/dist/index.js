@@ -14529,6 +14529,17 @@ var require_ajv = __commonJS({
   }
 });
 
+// on-first-use:ajv
+var require_ajv2 = __commonJS({
+  "on-first-use:ajv"(exports, module) {
+    var loaded;
+    var load = () => loaded ??= require_ajv();
+    module.exports = { get Ajv() {
+      return load().Ajv;
+    } };
+  }
+});
+
 // deploymentizer/src/main.ts
 import { posix, relative as relative2, sep as sep3 } from "node:path";
 
@@ -17792,7 +17803,7 @@ var RenderFailedError = class extends Error {
 };
 
 // shared/src/render/schema.ts
-var import_ajv = __toESM(require_ajv(), 1);
+var import_ajv = __toESM(require_ajv2(), 1);
 
 // shared/src/render/schemas/cluster.schema.json
 var cluster_schema_default = {
