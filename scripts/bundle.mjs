@@ -107,23 +107,31 @@ const undiciStandIn = {
       // Resolved from the importing package, so it gets the undici version it depends on.
       resolveDir: join(root, args.path),
       loader: 'js',
-      contents: standIn("(undici ??= require('undici'))")
+      contents: standIn("(loaded ??= require('undici'))", undiciExports)
     }))
     b.onLoad({ filter: /.*/, namespace: 'undici-not-bundled' }, (args) => ({
       loader: 'js',
       contents: standIn(
-        `(() => { throw new Error(${JSON.stringify(`kit's bundle leaves out the undici of ${args.path}: kit sends its requests over node:https`)}) })()`
+        `(() => { throw new Error(${JSON.stringify(`kit's bundle leaves out the undici of ${args.path}: kit sends its requests over node:https`)}) })()`,
+        undiciExports
       )
     }))
   }
 }
-const standIn = (load) =>
+const undiciExports = { functions: ['fetch'], classes: ['Agent', 'ProxyAgent'] }
+
+/**
+ * A module standing in for a package: `load` (an expression) is evaluated on the first call of
+ * one of its functions or construction of one of its classes, which go through to the package's.
+ */
+const standIn = (load, { functions = [], classes = [] }) =>
   [
-    'let undici',
+    'let loaded',
     `const load = () => ${load}`,
-    'export function fetch(...args) { return load().fetch(...args) }',
-    'export class Agent { constructor(options) { return new (load().Agent)(options) } }',
-    'export class ProxyAgent { constructor(options) { return new (load().ProxyAgent)(options) } }'
+    ...functions.map((n) => `export function ${n}(...args) { return load().${n}(...args) }`),
+    ...classes.map(
+      (n) => `export class ${n} { constructor(...args) { return new (load().${n})(...args) } }`
+    )
   ].join('\n')
 
 // kit takes only KubeConfig from @kubernetes/client-node, but its index re-exports everything,
@@ -159,34 +167,22 @@ const clientNodeUnusedDropped = {
 
 // esbuild runs an imported CommonJS package's module code when the bundle starts. ajv's builds
 // its code generator and meta-schemas: about 20 ms of every CLI start, though only the render
-// (and the deploymentizer) validates anything. kit's code takes `Ajv` alone from it, so the
-// import gets a stand-in whose `Ajv` requires the package on first use.
-const onFirstUse = { ajv: ['Ajv'] }
+// (and the deploymentizer) validates anything. kit's own imports of it get a stand-in that
+// requires the package on first use; a dependency importing it gets all of it.
+const onFirstUse = { ajv: { classes: ['Ajv'] } }
 const packagesOnFirstUse = {
   name: 'packages-on-first-use',
   setup(b) {
     const names = Object.keys(onFirstUse).join('|')
-    // Only kit's own imports: a dependency importing the package gets all of it.
     b.onResolve({ filter: new RegExp(`^(${names})$`) }, (args) =>
       args.namespace === 'on-first-use' || /[\\/]node_modules[\\/]/.test(args.importer)
         ? undefined
-        : // Free of side effects, as the packages say they are: a bundle that never imports
-          // the importing module leaves both out.
-          {
-            path: args.path,
-            namespace: 'on-first-use',
-            pluginData: args.resolveDir,
-            sideEffects: false
-          }
+        : { path: args.path, namespace: 'on-first-use', pluginData: args.resolveDir }
     )
     b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({
       resolveDir: args.pluginData,
       loader: 'js',
-      contents: [
-        'let loaded',
-        `const load = () => (loaded ??= require(${JSON.stringify(args.path)}))`,
-        `module.exports = { ${onFirstUse[args.path].map((n) => `get ${n}() { return load().${n} }`).join(', ')} }`
-      ].join('\n')
+      contents: standIn(`(loaded ??= require(${JSON.stringify(args.path)}))`, onFirstUse[args.path])
     }))
   }
 }

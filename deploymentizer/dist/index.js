@@ -14529,17 +14529,6 @@ var require_ajv = __commonJS({
   }
 });
 
-// on-first-use:ajv
-var require_ajv2 = __commonJS({
-  "on-first-use:ajv"(exports, module) {
-    var loaded;
-    var load = () => loaded ??= require_ajv();
-    module.exports = { get Ajv() {
-      return load().Ajv;
-    } };
-  }
-});
-
 // deploymentizer/src/main.ts
 import { posix, relative as relative2, sep as sep3 } from "node:path";
 
@@ -17802,8 +17791,14 @@ var RenderFailedError = class extends Error {
   total;
 };
 
-// shared/src/render/schema.ts
-var import_ajv = __toESM(require_ajv2(), 1);
+// on-first-use:ajv
+var loaded;
+var load = () => loaded ??= require_ajv();
+var Ajv = class {
+  constructor(...args) {
+    return new (load()).Ajv(...args);
+  }
+};
 
 // shared/src/render/schemas/cluster.schema.json
 var cluster_schema_default = {
@@ -18131,7 +18126,7 @@ var validators = /* @__PURE__ */ new Map();
 function compiled(name) {
   let validate = validators.get(name);
   if (!validate) {
-    ajv ??= new import_ajv.Ajv(ajvOptions);
+    ajv ??= new Ajv(ajvOptions);
     validate = ajv.compile(schemas[name]);
     validators.set(name, validate);
   }
@@ -18362,33 +18357,33 @@ function loadService(root, dir, name, problems) {
   let valuesDoc;
   if (existsSync2(join2(root, dir, "values.yaml"))) {
     valuesFile = toRepoPath(join2(dir, "values.yaml"));
-    const loaded = loadYamlMapping(
+    const loaded2 = loadYamlMapping(
       decodeUtf8(readFileSync(join2(root, dir, "values.yaml")), valuesFile),
       valuesFile
     );
-    values = loaded.value;
-    valuesDoc = loaded.doc;
+    values = loaded2.value;
+    valuesDoc = loaded2.doc;
   }
   const templates = [];
   for (const rel of listTemplateFiles(root, dir, problems)) {
     const file = toRepoPath(rel);
     try {
-      for (const loaded of loadYamlDocuments(
+      for (const loaded2 of loadYamlDocuments(
         decodeUtf8(readFileSync(join2(root, rel)), file),
         file
       )) {
-        if (loaded.value === null || typeof loaded.value !== "object" || Array.isArray(loaded.value)) {
+        if (loaded2.value === null || typeof loaded2.value !== "object" || Array.isArray(loaded2.value)) {
           throw new InputError("a manifest document must be a mapping (a Kubernetes object)", {
             file,
-            line: loaded.line
+            line: loaded2.line
           });
         }
         try {
-          const compiled2 = compileTemplate(loaded.value, (path) => lineOf(loaded, path));
-          templates.push({ file, line: loaded.line, compiled: compiled2 });
+          const compiled2 = compileTemplate(loaded2.value, (path) => lineOf(loaded2, path));
+          templates.push({ file, line: loaded2.line, compiled: compiled2 });
         } catch (err) {
           if (err instanceof PlaceholderError) {
-            throw new InputError(err.message, { file, line: err.line ?? loaded.line });
+            throw new InputError(err.message, { file, line: err.line ?? loaded2.line });
           }
           throw err;
         }
@@ -18691,19 +18686,19 @@ function resolveImages(repo, service, resolved) {
       continue;
     }
     if (source === void 0) continue;
-    const loaded = repo.readImage(source, resolved.branch);
-    if (!loaded) {
+    const loaded2 = repo.readImage(source, resolved.branch);
+    if (!loaded2) {
       const expected = imageFilePath(repo.paths.images, source, resolved.branch).split("\\").join("/");
       const reason = `no image file for ${source} on branch '${resolved.branch}' (${expected})`;
       if (resolved.missingImage === "skip") return reason;
       throw new Error(`${reason}; pin an image, follow another branch, or set missingImage: skip`);
     }
     out[key] = {
-      ref: imageReference(loaded.record),
+      ref: imageReference(loaded2.record),
       pinned: false,
       sourceName: source,
-      file: loaded.file,
-      provenance: loaded.record.source
+      file: loaded2.file,
+      provenance: loaded2.record.source
     };
   }
   for (const [key, ref] of Object.entries(resolved.pins.images)) {

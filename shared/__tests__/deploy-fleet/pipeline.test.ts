@@ -165,6 +165,12 @@ function setup() {
   return { client, calls, deps }
 }
 
+/** The writes of a run that changes nothing: the lock's Lease, taken and released. */
+const lockOnly = [
+  'create Lease kit-system/kit-deploy-lock',
+  'delete Lease kit-system/kit-deploy-lock'
+]
+
 describe('runClusterPipeline', () => {
   it('labels every object part-of kit, records the commit and releases the lock', async () => {
     const { client, calls, deps } = setup()
@@ -207,10 +213,7 @@ describe('runClusterPipeline', () => {
     client.calls.length = 0
     const again = await runClusterPipeline(client, manifests, settings(), deps)
     expect(again.outcome).toBe('unchanged')
-    expect(client.writes).toEqual([
-      'create Lease kit-system/kit-deploy-lock',
-      'delete Lease kit-system/kit-deploy-lock'
-    ])
+    expect(client.writes).toEqual(lockOnly)
     // The fleet's own bookkeeping costs four requests: lock, two records read at once, unlock.
     expect(client.calls.filter((c) => c.includes('kit-system/'))).toEqual([
       'create Lease kit-system/kit-deploy-lock',
@@ -261,10 +264,7 @@ describe('runClusterPipeline', () => {
     expect(r.outcome).toBe('skipped')
     expect(r.reason).toMatch(/^refused: commit c0/)
     // The engine read while the guard was checked, and wrote nothing.
-    expect(client.writes).toEqual([
-      'create Lease kit-system/kit-deploy-lock',
-      'delete Lease kit-system/kit-deploy-lock'
-    ])
+    expect(client.writes).toEqual(lockOnly)
     const allowed = await runClusterPipeline(
       client,
       [m(configMap('b'))],

@@ -191,14 +191,14 @@ function toKubeConfig(
     // Only this context, its cluster and its user: a kubeconfig of N clusters is then parsed
     // N times in all, not N² (and no KubeConfig holds another cluster's credentials).
     const ctx = raw.contexts?.find((c) => c.name === context)
-    const cluster = raw.clusters?.filter((c) => c.name === ctx?.context?.cluster)
-    const user = raw.users?.filter((u) => u.name === ctx?.context?.user)
-    const users = baseDir ? user?.map((u) => withExecCommandFrom(u, baseDir)) : user
+    const clusters = raw.clusters?.filter((c) => c.name === ctx?.context?.cluster)
+    const ownUsers = raw.users?.filter((u) => u.name === ctx?.context?.user)
+    const users = baseDir ? ownUsers?.map((u) => withExecCommandFrom(u, baseDir)) : ownUsers
     // JSON is YAML: hand client-node the already checked structure, not the original text.
     kc.loadFromString(
       JSON.stringify({
         ...raw,
-        clusters: cluster,
+        clusters,
         contexts: ctx ? [ctx] : [],
         users,
         'current-context': context
