@@ -1,6 +1,7 @@
 // npm run bench:deploy — how fast and how lean the deployer is on real local clusters,
 // against `kubectl apply --server-side` and against the floor (the same server-side-apply
-// requests sent directly, same concurrency, no other logic), all measured in this run.
+// requests sent directly, same concurrency, no other logic), all measured in this run. The
+// floor is also sent over HTTP/2, kubectl's transport, as a reference (no target uses it).
 //
 // For 3 clusters (the test set, started or reused) and 10 clusters (a separate set started
 // on ports 19000+ and stopped at the end; the test set is paused meanwhile), with BENCH_OBJECTS objects per cluster
@@ -18,6 +19,7 @@
 // (keep the 10-cluster set running).
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect as http2Connect } from 'node:http2'
 import { Agent, request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -295,50 +297,72 @@ async function kubectlAll(kubectl: string, dir: string, set: ClusterSet): Promis
 
 /**
  * The floor: kit's own server-side-apply requests — the same bodies (with the ApplySet label and
- * applied-hash annotation kit adds), the same query (strict field validation) — sent over
- * keep-alive HTTPS with the same staging and concurrency, and nothing else.
+ * applied-hash annotation kit adds), the same query (strict field validation) — sent with the
+ * same staging and concurrency, and nothing else. Over keep-alive HTTP/1.1, kit's own transport
+ * (the floor the targets use); or over one HTTP/2 connection per cluster, kubectl's transport,
+ * shown for reference: how much room a different transport would leave.
  */
-async function floorAll(set: ClusterSet, ns: string): Promise<Timed> {
+async function floorAll(set: ClusterSet, ns: string, transport: 'http1' | 'h2'): Promise<Timed> {
   const started = performance.now()
   await Promise.all(
     set.clusters.map(async (c) => {
       const kc = new KubeConfig()
       kc.loadFromFile(c.kubeconfigPath)
       const cluster = kc.getCurrentCluster()!
-      const user = kc.getCurrentUser()!
       const ca = Buffer.from(cluster.caData ?? '', 'base64')
-      const agent = new Agent({ keepAlive: true, maxSockets: applyConcurrency, ca })
-      const url = new URL(cluster.server)
-      const send = (o: Obj): Promise<void> =>
-        new Promise((resolve, reject) => {
-          const plural = `${o.kind.toLowerCase()}s`
-          const base = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`
-          const path = `${base}${o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''}/${plural}/${o.metadata.name}?fieldManager=floor&force=true&fieldValidation=Strict`
-          const req = request(
-            {
-              host: url.hostname,
-              port: url.port,
-              path,
-              method: 'PATCH',
-              agent,
-              headers: {
-                authorization: `Bearer ${user.token}`,
-                'content-type': 'application/apply-patch+yaml',
-                accept: 'application/json'
+      const headers = {
+        authorization: `Bearer ${kc.getCurrentUser()!.token}`,
+        'content-type': 'application/apply-patch+yaml',
+        accept: 'application/json'
+      }
+      const pathOf = (o: Obj): string => {
+        const base = o.apiVersion === 'v1' ? '/api/v1' : `/apis/${o.apiVersion}`
+        const where = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : ''
+        return `${base}${where}/${o.kind.toLowerCase()}s/${o.metadata.name}?fieldManager=floor&force=true&fieldValidation=Strict`
+      }
+      const failure = (o: Obj, status: number | undefined): Error =>
+        new Error(`floor (${transport}) ${o.kind} ${o.metadata.name}: HTTP ${status}`)
+      let send: (o: Obj) => Promise<void>
+      let close: () => void
+      if (transport === 'http1') {
+        const agent = new Agent({ keepAlive: true, maxSockets: applyConcurrency, ca })
+        const url = new URL(cluster.server)
+        send = (o) =>
+          new Promise((resolve, reject) => {
+            const req = request(
+              {
+                host: url.hostname,
+                port: url.port,
+                path: pathOf(o),
+                method: 'PATCH',
+                agent,
+                headers
+              },
+              (res) => {
+                res.resume()
+                res.on('end', () =>
+                  (res.statusCode ?? 0) < 300 ? resolve() : reject(failure(o, res.statusCode))
+                )
               }
-            },
-            (res) => {
-              res.resume()
-              res.on('end', () =>
-                (res.statusCode ?? 0) < 300
-                  ? resolve()
-                  : reject(new Error(`floor ${o.kind} ${o.metadata.name}: HTTP ${res.statusCode}`))
-              )
-            }
-          )
-          req.on('error', reject)
-          req.end(JSON.stringify(asKitSendsIt(o, ns)))
-        })
+            )
+            req.on('error', reject)
+            req.end(JSON.stringify(asKitSendsIt(o, ns)))
+          })
+        close = () => agent.destroy()
+      } else {
+        const session = http2Connect(cluster.server, { ca })
+        send = (o) =>
+          new Promise((resolve, reject) => {
+            const req = session.request({ ':method': 'PATCH', ':path': pathOf(o), ...headers })
+            let status: number | undefined
+            req.on('response', (h) => (status = Number(h[':status'])))
+            req.resume()
+            req.on('end', () => ((status ?? 0) < 300 ? resolve() : reject(failure(o, status))))
+            req.on('error', reject)
+            req.end(JSON.stringify(asKitSendsIt(o, ns)))
+          })
+        close = () => session.close()
+      }
       const objects = objectsFor(ns)
       for (const kind of ['Namespace', 'ConfigMap', 'Service', 'Deployment']) {
         const stage = objects.filter((o) => o.kind === kind)
@@ -349,7 +373,7 @@ async function floorAll(set: ClusterSet, ns: string): Promise<Timed> {
           })
         )
       }
-      agent.destroy()
+      close()
     })
   )
   return { ms: performance.now() - started }
@@ -374,6 +398,7 @@ interface SetResult {
   kitApplyInProcess: Timed
   kubectlApply: Timed
   floor: Timed
+  floorH2: Timed
   kitFull: Timed
   kitUnchanged: Timed
   kitUnchangedInProcess: Timed
@@ -448,7 +473,7 @@ function median(runs: Timed[]): Timed {
   return sorted[Math.floor((sorted.length - 1) / 2)]
 }
 
-type Contender = 'kitApplyCli' | 'kitApplyInProcess' | 'kubectlApply' | 'floor'
+type Contender = 'kitApplyCli' | 'kitApplyInProcess' | 'kubectlApply' | 'floor' | 'floorH2'
 
 async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Promise<SetResult> {
   const names = set.clusters.map((c) => c.name)
@@ -462,6 +487,7 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
     kitApplyInProcess: [],
     kubectlApply: [],
     floor: [],
+    floorH2: [],
     kitFull: [],
     kitUnchanged: [],
     kitUnchangedInProcess: [],
@@ -486,7 +512,8 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
       kitApplyCli: () => kitCliDeploy(dirs.kit, set.kubeconfigPath, false, n, ns('kit')),
       kitApplyInProcess: () => kitInProcess(dirs.kitip, set.kubeconfigPath, false, n, ns('kitip')),
       kubectlApply: () => kubectlAll(kubectl, dirs.kubectl, set),
-      floor: () => floorAll(set, ns('floor'))
+      floor: () => floorAll(set, ns('floor'), 'http1'),
+      floorH2: () => floorAll(set, ns('floorh2'), 'h2')
     }
     // The apply phase in a different order each round, so no contender always goes first.
     const order = Object.keys(apply) as Contender[]
@@ -508,7 +535,7 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
     // inventory per namespace, as one per app: a shared one would grow by every round's
     // objects and tax each later run); the clusters stay as they were.
     for (const c of set.clusters)
-      for (const k of [...Object.keys(dirs), 'floor']) {
+      for (const k of [...Object.keys(dirs), 'floor', 'floorh2']) {
         const drop = (...what: string[]): void =>
           void execFileSync(
             kubectl,
@@ -534,6 +561,7 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
     kitApplyInProcess: pick('kitApplyInProcess'),
     kubectlApply: pick('kubectlApply'),
     floor: pick('floor'),
+    floorH2: pick('floorH2'),
     kitFull: pick('kitFull'),
     kitUnchanged: pick('kitUnchanged'),
     kitUnchangedInProcess: pick('kitUnchangedInProcess'),
@@ -554,6 +582,9 @@ function print(r: SetResult): void {
   )
   console.log(
     `                kubectl / kit CLI = ${ratio(r.kubectlApply, r.kitApplyCli)}   kit CLI / floor = ${ratio(r.kitApplyCli, r.floor)}   kit in-process / floor = ${ratio(r.kitApplyInProcess, r.floor)}`
+  )
+  console.log(
+    `                for reference, the floor over HTTP/2 (kubectl's transport) ${s(r.floorH2)}: kubectl / that floor = ${ratio(r.kubectlApply, r.floorH2)}`
   )
   console.log(
     `  full deploy   kit CLI with health wait ${s(r.kitFull)}${r.kitFull.failed ? `: ${r.kitFull.failed}` : ''}`
