@@ -15133,6 +15133,8 @@ async function runAction(main) {
 // shared/src/secrets/redact.ts
 var Redactor = class _Redactor {
   secrets = /* @__PURE__ */ new Set();
+  /** The values longest first, kept until the next add: scrub runs on every log line and diff. */
+  sorted;
   /** Values shorter than this are not masked: masking "1" or "on" would shred every log line. */
   static minLength = 4;
   /** Registers a secret (and each of its lines, since multi-line values are logged line by line). */
@@ -15140,7 +15142,7 @@ var Redactor = class _Redactor {
     if (value === void 0) return;
     for (const part of [value, ...value.split(/\r?\n/)]) {
       const p = part.trim();
-      if (p.length >= _Redactor.minLength) this.secrets.add(p);
+      if (p.length >= _Redactor.minLength) this.remember(p);
     }
   }
   /**
@@ -15150,16 +15152,25 @@ var Redactor = class _Redactor {
    */
   addWhole(value) {
     const v = value?.trim();
-    if (v !== void 0 && v.length >= _Redactor.minLength) this.secrets.add(v);
+    if (v !== void 0 && v.length >= _Redactor.minLength) this.remember(v);
+  }
+  remember(value) {
+    if (this.secrets.has(value)) return;
+    this.secrets.add(value);
+    this.sorted = void 0;
   }
   /** Every registered value, longest first so an overlapping shorter one cannot leave a tail. */
   values() {
-    return [...this.secrets].sort((a, b) => b.length - a.length);
+    return [...this.longestFirst()];
+  }
+  longestFirst() {
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    return this.sorted;
   }
   /** Replaces every registered secret in `text` with `***`. */
   scrub(text) {
     let out = text;
-    for (const s of this.values()) out = out.split(s).join("***");
+    for (const s of this.longestFirst()) if (out.includes(s)) out = out.split(s).join("***");
     return out;
   }
 };

@@ -25,4 +25,13 @@ describe('Redactor', () => {
     r.addWhole('1')
     expect(r.scrub('on 1')).toBe('on 1')
   })
+
+  it('masks a value registered after earlier scrubs, the longer of two overlapping ones whole', () => {
+    const r = new Redactor()
+    r.add('token-abc')
+    expect(r.scrub('x token-abc-extended y')).toBe('x ***-extended y')
+    r.add('token-abc-extended')
+    expect(r.scrub('x token-abc-extended y')).toBe('x *** y')
+    expect(r.values()).toEqual(['token-abc-extended', 'token-abc'])
+  })
 })

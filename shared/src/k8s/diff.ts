@@ -59,7 +59,11 @@ export function isChanged(live: KubeObject | undefined, desired: KubeObject): bo
  * says which keys change), and the last-applied annotation replaced likewise.
  */
 export function redactForDisplay(object: KubeObject, other?: KubeObject): KubeObject {
-  const copy = cloneObject(object)
+  return redactInPlace(cloneObject(object), other)
+}
+
+/** redactForDisplay on a copy the caller owns (every diff would otherwise copy each side twice). */
+function redactInPlace(copy: KubeObject, other: KubeObject | undefined): KubeObject {
   if (copy.kind === 'Secret' && (copy.apiVersion === 'v1' || copy.apiVersion === '')) {
     for (const field of ['data', 'stringData']) {
       const values = copy[field]
@@ -84,11 +88,14 @@ export function redactForDisplay(object: KubeObject, other?: KubeObject): KubeOb
  * a new object every line is an addition.
  */
 export function renderDiff(live: KubeObject | undefined, desired: KubeObject, context = 3): string {
+  // Fresh copies (comparable copies), redacted in place: the new side first, since it compares
+  // its Secret values with the live ones before those are redacted.
   const shown = (o: KubeObject) => comparable(withoutAppliedHash(o))
-  const desiredShown = live ? inKeyOrderOf(shown(desired), shown(live)) : shown(desired)
-  const after = toLines(redactForDisplay(desiredShown, live && shown(live)))
+  const liveShown = live && shown(live)
+  const desiredShown = liveShown ? inKeyOrderOf(shown(desired), liveShown) : shown(desired)
   // Old side says "<redacted>", new side "<redacted, changed>" for keys whose value changes.
-  const before = live ? toLines(redactForDisplay(shown(live))) : []
+  const after = toLines(redactInPlace(desiredShown, liveShown))
+  const before = liveShown ? toLines(redactInPlace(liveShown, undefined)) : []
   return unifiedDiff(before, after, context)
 }
 

@@ -5,6 +5,8 @@
  */
 export class Redactor {
   private readonly secrets = new Set<string>()
+  /** The values longest first, kept until the next add: scrub runs on every log line and diff. */
+  private sorted: string[] | undefined
 
   /** Values shorter than this are not masked: masking "1" or "on" would shred every log line. */
   static readonly minLength = 4
@@ -14,7 +16,7 @@ export class Redactor {
     if (value === undefined) return
     for (const part of [value, ...value.split(/\r?\n/)]) {
       const p = part.trim()
-      if (p.length >= Redactor.minLength) this.secrets.add(p)
+      if (p.length >= Redactor.minLength) this.remember(p)
     }
   }
 
@@ -25,18 +27,30 @@ export class Redactor {
    */
   addWhole(value: string | undefined): void {
     const v = value?.trim()
-    if (v !== undefined && v.length >= Redactor.minLength) this.secrets.add(v)
+    if (v !== undefined && v.length >= Redactor.minLength) this.remember(v)
+  }
+
+  private remember(value: string): void {
+    if (this.secrets.has(value)) return
+    this.secrets.add(value)
+    this.sorted = undefined
   }
 
   /** Every registered value, longest first so an overlapping shorter one cannot leave a tail. */
   values(): string[] {
-    return [...this.secrets].sort((a, b) => b.length - a.length)
+    return [...this.longestFirst()]
+  }
+
+  private longestFirst(): readonly string[] {
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length)
+    return this.sorted
   }
 
   /** Replaces every registered secret in `text` with `***`. */
   scrub(text: string): string {
     let out = text
-    for (const s of this.values()) out = out.split(s).join('***')
+    // Most texts hold no secret: a search is cheaper than splitting and joining every time.
+    for (const s of this.longestFirst()) if (out.includes(s)) out = out.split(s).join('***')
     return out
   }
 }
