@@ -281,23 +281,28 @@ function perCluster(requests: Record<string, number> | undefined, clusters: numb
   return `${(total / clusters).toFixed(0)} (${parts.join(', ')})`
 }
 
+/** One kubectl per cluster of the set, in parallel, with the arguments `argsFor` gives it. */
+function kubectlOnEach(
+  kubectl: string,
+  set: ClusterSet,
+  argsFor: (c: ClusterSet['clusters'][number]) => string[]
+): Promise<Awaited<ReturnType<typeof runChild>>[]> {
+  return Promise.all(
+    set.clusters.map((c) => runChild(kubectl, ['--kubeconfig', c.kubeconfigPath, ...argsFor(c)]))
+  )
+}
+
 async function kubectlAll(kubectl: string, dir: string, set: ClusterSet): Promise<Timed> {
   const started = performance.now()
-  const runs = await Promise.all(
-    set.clusters.map((c) =>
-      runChild(kubectl, [
-        '--kubeconfig',
-        c.kubeconfigPath,
-        'apply',
-        '--server-side',
-        '--field-manager',
-        'kubectl-bench',
-        '-R',
-        '-f',
-        join(dir, c.name)
-      ])
-    )
-  )
+  const runs = await kubectlOnEach(kubectl, set, (c) => [
+    'apply',
+    '--server-side',
+    '--field-manager',
+    'kubectl-bench',
+    '-R',
+    '-f',
+    join(dir, c.name)
+  ])
   const bad = runs.find((r) => r.code !== 0)
   if (bad) throw new Error(`kubectl apply failed: ${bad.stderr.slice(-1000)}`)
   return {
@@ -486,7 +491,12 @@ async function settle(resting: number | undefined): Promise<void> {
 
 /** The run with the median time (its memory and request counts come with it). */
 function median(runs: Timed[]): Timed {
-  const sorted = [...runs].sort((a, b) => a.ms - b.ms)
+  return middleBy(runs, (r) => r.ms)
+}
+
+/** The middle item by `value` (the lower of the two middle ones for an even count). */
+function middleBy<T>(items: readonly T[], value: (item: T) => number): T {
+  const sorted = [...items].sort((a, b) => value(a) - value(b))
   return sorted[Math.floor((sorted.length - 1) / 2)]
 }
 
@@ -551,8 +561,9 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
     // Namespaces go away with their contents, and each inventory's records with them (one
     // inventory per namespace, as one per app: a shared one would grow by every round's
     // objects and tax each later run); the clusters stay as they were.
+    const roundKeys = [...Object.keys(dirs), 'floor', 'floorh2']
     for (const c of set.clusters)
-      for (const k of [...Object.keys(dirs), 'floor', 'floorh2']) {
+      for (const k of roundKeys) {
         const drop = (...what: string[]): void =>
           void execFileSync(
             kubectl,
@@ -571,18 +582,12 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
     // The next round starts once they are gone: the namespace controller deletes their contents
     // in bursts seconds apart, which a quiet moment of the settle check can miss, and the next
     // round's first contender then paid for this round's clean-up.
-    const gone = await Promise.all(
-      set.clusters.map((c) =>
-        runChild(kubectl, [
-          '--kubeconfig',
-          c.kubeconfigPath,
-          'wait',
-          '--for=delete',
-          '--timeout=300s',
-          ...[...Object.keys(dirs), 'floor', 'floorh2'].map((k) => `namespace/${ns(k)}`)
-        ])
-      )
-    )
+    const gone = await kubectlOnEach(kubectl, set, () => [
+      'wait',
+      '--for=delete',
+      '--timeout=300s',
+      ...roundKeys.map((k) => `namespace/${ns(k)}`)
+    ])
     const stuck = gone.find((g) => g.code !== 0)
     if (stuck)
       log(`  (some of this round's namespaces are still being deleted: ${stuck.stderr.trim()})`)
@@ -614,8 +619,7 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
 
 const s = (t: Timed): string => `${(t.ms / 1000).toFixed(2)}s${t.failed ? ' (FAILED)' : ''}`
 const ratio = (a: Timed, b: Timed): string => `${(a.ms / b.ms).toFixed(2)}×`
-const middle = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
+const middle = (xs: number[]): number => middleBy(xs, (x) => x)
 /** `1.42× (1.31–1.60×)`: the median of the rounds' ratios and their range. */
 const pairedText = (xs: number[]): string =>
   xs.length === 1
