@@ -81,6 +81,41 @@ describe('deployWithClient', () => {
     expect(third.changes[0].diff).toContain("+   value: '2'")
   })
 
+  it('shows a created object whole as its diff, rendered when first read, Secret values masked', async () => {
+    const cluster = new FakeCluster()
+    const options = fastOptions({ clock: fakeClock() })
+    const result = await deployWithClient(
+      cluster,
+      manifestsFrom(`
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: settings, namespace: app }
+data: { mode: fast }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: creds, namespace: app }
+stringData: { token: created-secret-value }
+`),
+      options
+    )
+    expect(result.changes.map((c) => `${c.kind}:${c.action}`)).toEqual([
+      'ConfigMap:created',
+      'Secret:created'
+    ])
+    // Not rendered by the deploy: only a reader (the step summary) pays for it.
+    for (const c of result.changes)
+      expect(typeof Object.getOwnPropertyDescriptor(c, 'diff')?.get).toBe('function')
+    const [config, secret] = result.changes
+    expect(config.diff).toContain('+ kind: ConfigMap')
+    expect(config.diff).toContain('+   mode: fast')
+    expect(config.diff).toBe(config.diff)
+    expect(secret.diff).toContain('+ kind: Secret')
+    expect(secret.diff).not.toContain('created-secret-value')
+    expect(JSON.stringify(result.changes)).not.toContain('created-secret-value')
+    expect(JSON.parse(JSON.stringify(result.changes))[0].diff).toBe(config.diff)
+  })
+
   it('reads before its write gate opens, and writes nothing when it stays shut', async () => {
     for (const dryRun of [false, true]) {
       const cluster = new FakeCluster()

@@ -39,6 +39,7 @@ import {
 } from '../../k8s/types.js'
 import { createClusterClient } from '../../k8s/client/client.js'
 import { abortReason, mapLimit, systemClock } from './clock.js'
+import { mapEntryText, withDiffWhenRead } from './change-entry.js'
 import type {
   ChangeEntry,
   ClusterResult,
@@ -123,11 +124,7 @@ export async function deployWithClient(
     cluster: client.cluster,
     outcome,
     // Every text that leaves the engine is scrubbed once more: API errors may echo values.
-    changes: changes.map((c) => ({
-      ...c,
-      ...(c.diff !== undefined ? { diff: scrub(c.diff) } : {}),
-      ...(c.message !== undefined ? { message: scrub(c.message) } : {})
-    })),
+    changes: changes.map((c) => mapEntryText(c, scrub)),
     failures: failures.map((f) => ({
       ...f,
       message: scrub(f.message),
@@ -482,7 +479,10 @@ async function applyOne(p: Prepared, lookup: LiveLookup, ctx: ApplyContext): Pro
       const result = await client.apply(desired)
       log.debug(`${label}: ${id} created`)
       return {
-        entry: { ...base, action: 'created', diff: renderDiff(undefined, desired) },
+        // Read only by the step summary: rendered if it is.
+        entry: withDiffWhenRead({ ...base, action: 'created' }, () =>
+          renderDiff(undefined, desired)
+        ),
         applied: { prepared: p, previous: undefined, appliedGeneration: result.metadata.generation }
       }
     } catch (err) {
