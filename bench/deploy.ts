@@ -24,11 +24,10 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect as http2Connect } from 'node:http2'
-import { Agent, request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { KubeConfig } from '@kubernetes/client-node'
 import {
   runDeploy,
@@ -355,63 +354,48 @@ function floorPlans(set: ClusterSet, ns: string): FloorPlan[] {
   })
 }
 
+/** bench/floor-send.mjs: the floor's requests, the same code in this process and its own. */
+interface FloorSend {
+  floorHeaders(token: string): Record<string, string>
+  sendStages(
+    stages: FloorPlan['stages'],
+    send: (r: FloorPlan['stages'][number][number]) => Promise<void>,
+    concurrency: number
+  ): Promise<void>
+  sendPlanHttp1(plan: FloorPlan, token: string, concurrency: number): Promise<void>
+}
+const floorSend = (await import(
+  pathToFileURL(join(root, 'bench', 'floor-send.mjs')).href
+)) as FloorSend
+
 async function floorAll(set: ClusterSet, ns: string, transport: 'http1' | 'h2'): Promise<Timed> {
   const plans = floorPlans(set, ns)
   const started = performance.now()
   const cpu = process.cpuUsage()
   await Promise.all(
     plans.map(async (plan) => {
-      const ca = Buffer.from(plan.ca, 'base64')
-      const headers = {
-        authorization: `Bearer ${plan.token}`,
-        'content-type': 'application/apply-patch+yaml',
-        accept: 'application/json'
+      if (transport === 'http1') return floorSend.sendPlanHttp1(plan, plan.token, applyConcurrency)
+      const session = http2Connect(plan.server, { ca: Buffer.from(plan.ca, 'base64') })
+      const headers = floorSend.floorHeaders(plan.token)
+      const send = ({ path, body }: { path: string; body: string }): Promise<void> =>
+        new Promise((resolve, reject) => {
+          const req = session.request({ ':method': 'PATCH', ':path': path, ...headers })
+          let status: number | undefined
+          req.on('response', (h) => (status = Number(h[':status'])))
+          req.resume()
+          req.on('end', () =>
+            (status ?? 0) < 300
+              ? resolve()
+              : reject(new Error(`floor (h2) ${path}: HTTP ${status}`))
+          )
+          req.on('error', reject)
+          req.end(body)
+        })
+      try {
+        await floorSend.sendStages(plan.stages, send, applyConcurrency)
+      } finally {
+        session.close()
       }
-      const failure = (path: string, status: number | undefined): Error =>
-        new Error(`floor (${transport}) ${path}: HTTP ${status}`)
-      let send: (r: { path: string; body: string }) => Promise<void>
-      let close: () => void
-      if (transport === 'http1') {
-        const agent = new Agent({ keepAlive: true, maxSockets: applyConcurrency, ca })
-        const url = new URL(plan.server)
-        send = ({ path, body }) =>
-          new Promise((resolve, reject) => {
-            const req = request(
-              { host: url.hostname, port: url.port, path, method: 'PATCH', agent, headers },
-              (res) => {
-                res.resume()
-                res.on('end', () =>
-                  (res.statusCode ?? 0) < 300 ? resolve() : reject(failure(path, res.statusCode))
-                )
-              }
-            )
-            req.on('error', reject)
-            req.end(body)
-          })
-        close = () => agent.destroy()
-      } else {
-        const session = http2Connect(plan.server, { ca })
-        send = ({ path, body }) =>
-          new Promise((resolve, reject) => {
-            const req = session.request({ ':method': 'PATCH', ':path': path, ...headers })
-            let status: number | undefined
-            req.on('response', (h) => (status = Number(h[':status'])))
-            req.resume()
-            req.on('end', () => ((status ?? 0) < 300 ? resolve() : reject(failure(path, status))))
-            req.on('error', reject)
-            req.end(body)
-          })
-        close = () => session.close()
-      }
-      for (const stage of plan.stages) {
-        let next = 0
-        await Promise.all(
-          Array.from({ length: Math.min(applyConcurrency, stage.length) }, async () => {
-            while (next < stage.length) await send(stage[next++])
-          })
-        )
-      }
-      close()
     })
   )
   return { ms: performance.now() - started, cpuMs: cpuSince(cpu) }
