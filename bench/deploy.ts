@@ -140,6 +140,61 @@ interface Timed {
   requests?: Record<string, number>
   /** In-process runs and the floor: CPU time of this process meanwhile (user + system). */
   cpuMs?: number
+  /** Runs in a process of their own: where its time went (bench/request-timeline.mjs). */
+  segments?: Segments
+}
+
+// --- where a fresh process's time goes ---------------------------------------------------------
+//
+// The kit CLI and the floor's process run with bench/request-timeline.mjs loaded, which records
+// every request's phase, start and end. Averaged over the clusters, a run splits into: the
+// process's start (Node, the bundle, the pre-flight) up to its first request; what comes before
+// the first object write (kit: the lock, the records, the live reads, the ApplySet parent's
+// widening; the floor: nothing); the object writes; what follows them (kit: the deploy record
+// and the lock's release); and the process's exit.
+
+interface Segments {
+  start: number
+  beforeWrites: number
+  writes: number
+  afterWrites: number
+  exit: number
+}
+
+interface TimelineRequest {
+  server: string
+  phase: string
+  started: number
+  ended: number
+}
+
+const timelineModule = join(root, 'bench', 'request-timeline.mjs')
+
+/** The segments of one timed run, from the file bench/request-timeline.mjs wrote. */
+function segmentsOf(file: string): Segments | undefined {
+  let timeline: { exited: number; requests: TimelineRequest[] }
+  try {
+    timeline = JSON.parse(readFileSync(file, 'utf8')) as typeof timeline
+  } catch {
+    return undefined
+  } finally {
+    rmSync(file, { force: true })
+  }
+  const servers = [...new Set(timeline.requests.map((r) => r.server))]
+  if (servers.length === 0) return undefined
+  const mean = (f: (mine: TimelineRequest[]) => number): number =>
+    servers.reduce((sum, s) => sum + f(timeline.requests.filter((r) => r.server === s)), 0) /
+    servers.length
+  const first = (rs: TimelineRequest[]): number => Math.min(...rs.map((r) => r.started))
+  const last = (rs: TimelineRequest[]): number => Math.max(...rs.map((r) => r.ended))
+  const writes = (rs: TimelineRequest[]) => rs.filter((r) => r.phase === 'writes')
+  return {
+    start: mean(first),
+    beforeWrites: mean((rs) => first(writes(rs)) - first(rs)),
+    writes: mean((rs) => last(writes(rs)) - first(writes(rs))),
+    afterWrites: mean((rs) => last(rs) - last(writes(rs))),
+    exit: timeline.exited - mean(last)
+  }
 }
 
 /** CPU time (user + system) of this process since `since`, in ms. */
@@ -195,8 +250,13 @@ async function kitCliDeploy(
     inventory
   ]
   if (!wait) args.push('--no-wait')
-  const r = await runChild(process.execPath, args)
-  if (r.code === 0) return r
+  const timeline = join(tmpdir(), `kit-bench-timeline-${process.pid}-${inventory}.json`)
+  const r = await runChild(process.execPath, ['--import', timelineModule, ...args], {
+    ...process.env,
+    KIT_TIMELINE_JSON: timeline
+  })
+  const segments = segmentsOf(timeline)
+  if (r.code === 0) return { ...r, segments }
   // A failed rollout on these shared test clusters is reported, not fatal: the figure is the
   // time to the failure and the reason is printed with it.
   const reasons = r.stdout
@@ -409,14 +469,25 @@ async function floorProcess(set: ClusterSet, ns: string, work: string): Promise<
   const plans = floorPlans(set, ns)
   const planFile = join(work, `${ns}-plan.json`)
   writeFileSync(planFile, JSON.stringify(plans.map((p) => ({ ...p, token: undefined }))))
+  const timeline = join(work, `${ns}-timeline.json`)
   const r = await runChild(
     process.execPath,
-    [join(root, 'bench', 'floor-process.mjs'), planFile, String(applyConcurrency)],
-    { ...process.env, KIT_FLOOR_TOKENS: JSON.stringify(plans.map((p) => p.token)) }
+    [
+      '--import',
+      timelineModule,
+      join(root, 'bench', 'floor-process.mjs'),
+      planFile,
+      String(applyConcurrency)
+    ],
+    {
+      ...process.env,
+      KIT_FLOOR_TOKENS: JSON.stringify(plans.map((p) => p.token)),
+      KIT_TIMELINE_JSON: timeline
+    }
   )
   rmSync(planFile, { force: true })
   if (r.code !== 0) throw new Error(`the floor process failed: ${r.stderr.slice(-1000)}`)
-  return { ms: r.ms, peakRssMiB: r.peakRssMiB }
+  return { ms: r.ms, peakRssMiB: r.peakRssMiB, segments: segmentsOf(timeline) }
 }
 
 /** An object as kit's engine sends it for an inventory of that name. */
@@ -444,6 +515,15 @@ interface SetResult {
   kitUnchanged: Timed
   kitUnchangedInProcess: Timed
   kubectlUnchanged: Timed
+  /** Where the CLI's and the floor process's apply-phase time went: each segment's median of the rounds. */
+  cliSegments?: Segments
+  floorProcessSegments?: Segments
+  /**
+   * Per round, for "2× faster than kubectl": the time the CLI may take beyond the floor process
+   * (half kubectl's time, less the floor's), and what kit's start, guarantees and exit take
+   * beyond the floor's own start and exit.
+   */
+  twiceKubectl: { allowance: number[]; fixedCosts: number[] }
   /** Ratios taken within each round (the two contenders ran minutes apart, on the same machine state). */
   paired: Record<
     | 'kubectlOverCli'
@@ -538,7 +618,13 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
   const work = mkdtempSync(join(tmpdir(), 'kit-bench-deploy-'))
   log(`[${n} clusters] waiting for the machine to be at rest`)
   const resting = await restingBusy()
-  const runs: Record<keyof Omit<SetResult, 'clusters' | 'repeats' | 'paired'>, Timed[]> = {
+  const runs: Record<
+    keyof Omit<
+      SetResult,
+      'clusters' | 'repeats' | 'paired' | 'cliSegments' | 'floorProcessSegments' | 'twiceKubectl'
+    >,
+    Timed[]
+  > = {
     kitApplyCli: [],
     kitApplyInProcess: [],
     kubectlApply: [],
@@ -640,6 +726,15 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
     kitUnchanged: pick('kitUnchanged'),
     kitUnchangedInProcess: pick('kitUnchangedInProcess'),
     kubectlUnchanged: pick('kubectlUnchanged'),
+    cliSegments: segmentMedians(runs.kitApplyCli),
+    floorProcessSegments: segmentMedians(runs.floorProcess),
+    twiceKubectl: {
+      allowance: runs.kubectlApply.map((k, i) => k.ms / 2 - runs.floorProcess[i].ms),
+      fixedCosts: runs.kitApplyCli.flatMap((c, i) => {
+        const floor = runs.floorProcess[i].segments
+        return c.segments && floor ? [fixedCostsOver(c.segments, floor)] : []
+      })
+    },
     paired: {
       kubectlOverCli: perRound('kubectlApply', 'kitApplyCli'),
       cliOverFloorProcess: perRound('kitApplyCli', 'floorProcess'),
@@ -650,7 +745,26 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
   }
 }
 
+/** Each segment's median over the runs that have a timeline. */
+function segmentMedians(runs: Timed[]): Segments | undefined {
+  const all = runs.flatMap((r) => (r.segments ? [r.segments] : []))
+  if (all.length === 0) return undefined
+  const m = (k: keyof Segments): number => middleBy(all, (x) => x[k])[k]
+  return {
+    start: m('start'),
+    beforeWrites: m('beforeWrites'),
+    writes: m('writes'),
+    afterWrites: m('afterWrites'),
+    exit: m('exit')
+  }
+}
+
+/** What a kit run spends outside its object writes beyond what the floor's process does. */
+const fixedCostsOver = (kit: Segments, floor: Segments): number =>
+  kit.start - floor.start + kit.beforeWrites + kit.afterWrites + (kit.exit - floor.exit)
+
 const s = (t: Timed): string => `${(t.ms / 1000).toFixed(2)}s${t.failed ? ' (FAILED)' : ''}`
+const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 const ratio = (a: Timed, b: Timed): string => `${(a.ms / b.ms).toFixed(2)}×`
 const middle = (xs: number[]): number => middleBy(xs, (x) => x)
 /** `1.42× (1.31–1.60×)`: the median of the rounds' ratios and their range. */
@@ -682,6 +796,23 @@ function print(r: SetResult): void {
   console.log(
     `                for reference, the floor over HTTP/2 (kubectl's transport) ${s(r.floorH2)}: kubectl / that floor = ${ratio(r.kubectlApply, r.floorH2)}`
   )
+  const cs = r.cliSegments
+  const fs = r.floorProcessSegments
+  if (cs && fs) {
+    console.log(
+      `  where it goes per cluster, median of the rounds (bench/request-timeline.mjs): kit CLI: start ${sec(cs.start)} (Node, bundle, pre-flight), before the first object write ${sec(cs.beforeWrites)} (lock, records, live reads, ApplySet parent), object writes ${sec(cs.writes)}, after them ${sec(cs.afterWrites)} (deploy record, lock release), exit ${sec(cs.exit)}`
+    )
+    console.log(
+      `                the floor's process: start ${sec(fs.start)}, object writes ${sec(fs.writes)}, exit ${sec(fs.exit)}`
+    )
+  }
+  const twice = r.twiceKubectl
+  if (twice.fixedCosts.length > 0) {
+    const allowance = middle(twice.allowance)
+    console.log(
+      `                2× faster than kubectl ${allowance >= 0 ? `leaves the CLI ${sec(allowance)} beyond the floor process` : `needs the CLI to beat the floor process by ${sec(-allowance)}`} (half kubectl's time less the floor's; median of the rounds); kit's start, guarantees and exit beyond the floor's take ${sec(middle(twice.fixedCosts))}`
+    )
+  }
   console.log(
     `  full deploy   kit CLI with health wait ${s(r.kitFull)}${r.kitFull.failed ? `: ${r.kitFull.failed}` : ''}`
   )
