@@ -622,10 +622,7 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
   log(`[${n} clusters] waiting for the machine to be at rest`)
   const resting = await restingBusy()
   const runs: Record<
-    keyof Omit<
-      SetResult,
-      'clusters' | 'repeats' | 'paired' | 'cliSegments' | 'floorProcessSegments' | 'twiceKubectl'
-    >,
+    Contender | 'kitFull' | 'kitUnchanged' | 'kitUnchangedInProcess' | 'kubectlUnchanged',
     Timed[]
   > = {
     kitApplyCli: [],

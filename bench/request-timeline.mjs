@@ -1,6 +1,6 @@
-// Where a deploy's wall time goes, request by request: load this into the kit CLI (or any Node
-// process that talks HTTPS to clusters) and, when the process exits, it prints one timeline per
-// API server on stderr:
+// Where a deploy's wall time goes, request by request: load this into the kit CLI (or the
+// benchmark's floor process) and, when the process exits, it prints one timeline per API server
+// on stderr:
 //
 //   node --import ./bench/request-timeline.mjs cli/dist/kit.js deploy <dir> --kubeconfig <file>
 //
@@ -14,7 +14,7 @@
 // or body, so nothing secret) for other tools.
 //
 // It wraps node:https's request() as the bundle loads it (by require), so it sees every request
-// kit sends and changes none of them.
+// kit and the floor send (both call request(options, callback)) and changes none of them.
 import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { performance } from 'node:perf_hooks'
@@ -24,7 +24,7 @@ const original = https.request
 const requests = []
 
 /** The phase a request belongs to, from its method and path. */
-export function phaseOf(method, path) {
+function phaseOf(method, path) {
   if (/\/leases(\/|\?|$)/.test(path)) return method === 'DELETE' ? 'release' : 'lock'
   if (/\/namespaces\/kit-system\/configmaps(\/|\?|$)/.test(path)) return 'records'
   return method === 'GET' ? 'reads' : 'writes'
