@@ -1,6 +1,7 @@
 /**
  * What `kit deploy` / `kit diff` print: progress stops at a cluster's result, the final report
- * says each failure once, diffs group identical clusters, colour only when asked.
+ * says each failure once, diffs group identical clusters, a deploy names every object it
+ * deleted, colour only when asked.
  */
 import { describe, expect, it } from '@jest/globals'
 import {
@@ -10,7 +11,10 @@ import {
   secretValue,
   successReport
 } from '../../shared/__tests__/deploy-fleet/report-fixtures.js'
-import { ClusterProgress, reportLines } from '../src/commands/deploy-output.js'
+import type { ChangeEntry } from '../../shared/src/deploy/cluster/types.js'
+import type { FleetReport, FleetRow } from '../../shared/src/deploy/fleet/types.js'
+import { Redactor } from '../../shared/src/secrets/redact.js'
+import { ClusterProgress, maxDeletionsListed, reportLines } from '../src/commands/deploy-output.js'
 import { painter } from '../src/term.js'
 
 const plain = painter(false)
@@ -96,5 +100,154 @@ describe('reportLines', () => {
     const coloured = reportLines(rolledBackReport(), 'deploy', painter(true))
     expect(coloured.join('\n')).toContain('\u001b[33m↩ rolled back')
     expect(coloured.at(-1)).toBe('\u001b[31m✘\u001b[0m 1 of 3 clusters rolled back')
+  })
+})
+
+describe('reportLines names what a deploy deleted', () => {
+  const pruned = 'pruned: no longer in the manifests'
+  const oldVersion = 'removed: older than the 2 kept fast-rollback versions of web'
+  const deletion = (kind: string, name: string, message = pruned): ChangeEntry => ({
+    kind,
+    namespace: 'shop',
+    name,
+    action: 'deleted',
+    message
+  })
+  const protectedNamespace: ChangeEntry = {
+    kind: 'Namespace',
+    name: 'legacy',
+    action: 'skipped',
+    message: 'not pruned: Namespace is protected (allow it with prune-allow-kinds)'
+  }
+  const alreadyGone: ChangeEntry = {
+    ...deletion('ConfigMap', 'gone'),
+    action: 'skipped',
+    message: 'already gone'
+  }
+  const redactor = new Redactor()
+  redactor.add(secretValue)
+  const report = (rows: FleetRow[], dryRun = false): FleetReport => ({
+    result: rows.every((r) => r.outcome === 'changed' || r.outcome === 'unchanged')
+      ? 'success'
+      : 'failure',
+    dryRun,
+    durationMs: 30_000,
+    rows
+  })
+  const workerGone = [deletion('ConfigMap', 'worker-config'), deletion('Deployment', 'worker')]
+  const many = Array.from({ length: maxDeletionsListed + 3 }, (_, i) =>
+    deletion('ConfigMap', `old-${String(i).padStart(2, '0')}`)
+  )
+
+  it.each([
+    {
+      name: 'a prune that deleted 2 objects on 2 clusters names both, alike clusters together',
+      report: report([
+        row('prod-eu-1', 'changed', { changes: workerGone }),
+        row('prod-us-1', 'changed', { changes: workerGone }),
+        row('staging', 'changed', { changes: [deletion('Service', 'worker')] })
+      ]),
+      shown: [
+        [
+          'prod-eu-1, prod-us-1: 2 deleted',
+          `  - deleted    ConfigMap shop/worker-config — ${pruned}`,
+          `  - deleted    Deployment shop/worker — ${pruned}`,
+          '',
+          'staging: 1 deleted',
+          `  - deleted    Service shop/worker — ${pruned}`,
+          ''
+        ]
+      ],
+      hidden: []
+    },
+    {
+      name: 'a dry run says what would be deleted',
+      report: report(
+        [
+          row('prod-eu-1', 'changed', {
+            changes: [deletion('Deployment', 'worker', 'would be pruned (dry run)')]
+          })
+        ],
+        true
+      ),
+      shown: [
+        [
+          'prod-eu-1: 1 would be deleted',
+          '  - would be deleted Deployment shop/worker — would be pruned (dry run)'
+        ]
+      ],
+      hidden: []
+    },
+    {
+      name: 'a protected kind prune left in place is named with its reason',
+      report: report([
+        row('prod-eu-1', 'changed', {
+          changes: [protectedNamespace, deletion('Deployment', 'worker'), alreadyGone]
+        })
+      ]),
+      shown: [
+        [
+          'prod-eu-1: 1 deleted, 1 not pruned',
+          `  - deleted    Deployment shop/worker — ${pruned}`,
+          '  ! not pruned Namespace legacy — Namespace is protected (allow it with prune-allow-kinds)',
+          ''
+        ]
+      ],
+      hidden: ['already gone', 'ConfigMap shop/gone']
+    },
+    {
+      name: 'a cluster that failed after deleting still names what it deleted',
+      report: report([
+        row('prod-eu-1', 'failed', {
+          changes: [deletion('Deployment', 'web-v1', oldVersion)],
+          reason: 'prune would delete 12 objects, more than prune-max 10; nothing was pruned'
+        })
+      ]),
+      shown: [['prod-eu-1: 1 deleted', `  - deleted    Deployment shop/web-v1 — ${oldVersion}`]],
+      hidden: []
+    },
+    {
+      name: 'a registered secret value is never shown',
+      report: report([
+        row('prod-eu-1', 'changed', {
+          changes: [deletion('Secret', `db-${secretValue}`, `pruned: held ${secretValue}`)]
+        })
+      ]),
+      shown: [['prod-eu-1: 1 deleted', '  - deleted    Secret shop/db-*** — pruned: held ***']],
+      hidden: [secretValue]
+    },
+    {
+      name: `at most ${maxDeletionsListed} objects are named per group, the rest counted`,
+      report: report([row('prod-eu-1', 'changed', { changes: many })]),
+      shown: [
+        [`prod-eu-1: ${many.length} deleted`, `  - deleted    ConfigMap shop/old-00 — ${pruned}`],
+        [
+          `  - deleted    ConfigMap shop/old-${maxDeletionsListed - 1} — ${pruned}`,
+          '  … and 3 more',
+          ''
+        ]
+      ],
+      hidden: [`ConfigMap shop/old-${maxDeletionsListed}`]
+    }
+  ])('$name', ({ report, shown, hidden }) => {
+    const text = reportLines(report, 'deploy', plain, (s) => redactor.scrub(s)).join('\n')
+    for (const block of shown) expect(text).toContain(`\n${block.join('\n')}`)
+    for (const absent of hidden) expect(text).not.toContain(absent)
+  })
+
+  it('paints the deletion mark red, as a diff does', () => {
+    const coloured = reportLines(
+      report([row('prod-eu-1', 'changed', { changes: workerGone })]),
+      'deploy',
+      painter(true)
+    )
+    expect(coloured).toContain(
+      `  \u001b[31m- deleted   \u001b[0m Deployment shop/worker\u001b[2m — ${pruned}\u001b[0m`
+    )
+  })
+
+  it('adds nothing when nothing was deleted', () => {
+    const lines = reportLines(successReport(), 'deploy', plain)
+    expect(lines.slice(4)).toEqual(['', '✔ 3 clusters deployed (2 changed, 1 unchanged)'])
   })
 })

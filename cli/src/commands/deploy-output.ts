@@ -1,8 +1,9 @@
 /**
  * What `kit deploy` and `kit diff` print: live progress per cluster on stderr (silenced once a
  * cluster has its result) and, at the end, the result on stdout: one table (failures first),
- * each failure's detail once, and for a diff what would change, clusters with identical
- * changes together. Pure apart from the `write` function it is given, so tests drive it.
+ * each failure's detail once, for a diff what would change and for a deploy what was deleted,
+ * clusters with identical changes together. Pure apart from the `write` function it is given,
+ * so tests drive it.
  */
 import type { DeployLog } from '../../../shared/src/deploy/cluster/types.js'
 import {
@@ -11,6 +12,7 @@ import {
   failureDetail,
   formatDuration,
   groupChanges,
+  groupDeletions,
   headline,
   objectName,
   outcomeLabel,
@@ -97,10 +99,55 @@ function pad(text: string, width: number): string {
   return text + ' '.repeat(Math.max(0, width - [...text].length))
 }
 
+/** Objects named per group of clusters in a deploy's deletions; the rest are counted. */
+export const maxDeletionsListed = 50
+
+/** Prune says why it left an object in place (a protected kind, an adopted object) this way. */
+const notPrunedPrefix = /^not pruned\b:?\s*/
+
+/** A deploy's deletions by name: the table only counts them. */
+function deletionLines(
+  rows: readonly FleetRow[],
+  dryRun: boolean,
+  paint: Paint,
+  clean: (s: string) => string
+): string[] {
+  const deletedLabel = dryRun ? 'would be deleted' : 'deleted'
+  const lines: string[] = []
+  for (const g of groupDeletions(rows)) {
+    const deleted = g.entries.filter((c) => c.action === 'deleted').length
+    const kept = g.entries.length - deleted
+    const counts = [
+      deleted > 0 ? `${deleted} ${deletedLabel}` : '',
+      kept > 0 ? `${kept} not pruned` : ''
+    ].filter(Boolean)
+    lines.push('', paint.bold(clean(`${g.clusters.join(', ')}: ${counts.join(', ')}`)))
+    const labelled = g.entries.slice(0, maxDeletionsListed).map((c) =>
+      c.action === 'deleted'
+        ? { c, label: `- ${deletedLabel}`, paint: paint.red, message: c.message }
+        : {
+            c,
+            label: '! not pruned',
+            paint: paint.yellow,
+            message: c.message?.replace(notPrunedPrefix, '')
+          }
+    )
+    const width = Math.max(12, ...labelled.map((l) => l.label.length))
+    for (const l of labelled) {
+      const message = l.message ? paint.dim(` — ${clean(l.message)}`) : ''
+      lines.push(`  ${l.paint(pad(l.label, width))} ${clean(objectName(l.c))}${message}`)
+    }
+    if (g.entries.length > maxDeletionsListed)
+      lines.push(paint.dim(`  … and ${g.entries.length - maxDeletionsListed} more`))
+  }
+  return lines
+}
+
 /**
  * The final report: a table (failures first), each failed cluster's detail, in a diff the
- * changes (configured objects with their diff, created and deleted ones by name), and the
- * headline. `clean` scrubs every line (the redactor).
+ * changes (configured objects with their diff, created and deleted ones by name), in a deploy
+ * every deleted object by name (and what prune left in place, and why), and the headline.
+ * `clean` scrubs every line (the redactor).
  */
 export function reportLines(
   report: FleetReport,
@@ -155,6 +202,7 @@ export function reportLines(
     if (detail.more > 0) lines.push(paint.dim(`  … and ${detail.more} more`))
     if (detail.note) lines.push(`  ${clean(detail.note)}`)
   }
+  if (mode === 'deploy') lines.push(...deletionLines(rows, dry, paint, clean))
   if (mode === 'diff') {
     const shownOn = new Map<string, readonly string[]>()
     for (const g of groupChanges(rows, dry)) {
@@ -168,7 +216,7 @@ export function reportLines(
         const note = earlier ? paint.dim(` (same diff as on ${earlier.join(', ')})`) : ''
         const message = c.message ? paint.dim(` — ${clean(c.message)}`) : ''
         lines.push(
-          `  ${actionPaint(pad(`${mark} ${c.action}`, 12))} ${objectName(c)}${message}${note}`
+          `  ${actionPaint(pad(`${mark} ${c.action}`, 12))} ${clean(objectName(c))}${message}${note}`
         )
         if (c.action !== 'configured' || !c.diff || earlier) continue
         shownOn.set(key, g.clusters)

@@ -13,6 +13,7 @@ import {
   shouldFail,
   withoutClusterPrefix
 } from '../../src/deploy/fleet/report.js'
+import type { ChangeEntry } from '../../src/deploy/cluster/types.js'
 import type { FleetReport } from '../../src/deploy/fleet/types.js'
 import {
   bigFleetReport,
@@ -255,6 +256,145 @@ describe('renderClusterLog', () => {
     expect(lines).toContain('      +           image: registry.invalid/shop/web:2.0.0')
     expect(lines.filter((l) => l.includes('ImagePullBackOff'))).toHaveLength(1)
     expect(renderClusterLog(rolled, { failures: false }).join('\n')).not.toContain('ImagePull')
+  })
+})
+
+describe('deleted objects, named in the summary and the log', () => {
+  const pruned = 'pruned: no longer in the manifests'
+  const deletions: ChangeEntry[] = [
+    {
+      kind: 'ConfigMap',
+      namespace: 'shop',
+      name: 'worker-config',
+      action: 'deleted',
+      message: pruned
+    },
+    { kind: 'Deployment', namespace: 'shop', name: 'worker', action: 'deleted', message: pruned },
+    { kind: 'ClusterRole', name: 'worker-reader', action: 'deleted', message: pruned }
+  ]
+  const rows = ['prod-eu-1', 'prod-us-1'].map((c) => row(c, 'changed', { changes: deletions }))
+
+  it.each([false, true])(
+    'dry run %s: the summary names each by kind, namespace and name',
+    (dryRun) => {
+      const md = renderSummary({ result: 'success', dryRun, durationMs: 1_000, rows })
+      expect(md).toContain('<b>prod-eu-1</b>, <b>prod-us-1</b>: 3 deleted')
+      for (const name of [
+        'ConfigMap shop/worker-config',
+        'Deployment shop/worker',
+        'ClusterRole worker-reader'
+      ])
+        expect(md).toContain(`➖ deleted \`${name}\` — _${pruned}_`)
+    }
+  )
+
+  it("the log names each in its cluster's group", () => {
+    expect(renderClusterLog(rows[0])).toEqual([
+      `  deleted    ConfigMap shop/worker-config — ${pruned}`,
+      `  deleted    Deployment shop/worker — ${pruned}`,
+      `  deleted    ClusterRole worker-reader — ${pruned}`
+    ])
+  })
+})
+
+describe('deletions: a section of their own, whatever the outcome and however many changes', () => {
+  const pruned = 'pruned: no longer in the manifests'
+  const protectedNs = 'not pruned: Namespace is protected (allow it with prune-allow-kinds)'
+  const entry = (
+    kind: string,
+    name: string,
+    action: ChangeEntry['action'],
+    message?: string
+  ): ChangeEntry => ({ kind, namespace: 'shop', name, action, ...(message ? { message } : {}) })
+  const deletedSection = (md: string): string => {
+    const at = md.search(/^#### What (was|would be) deleted$/m)
+    const end = md.indexOf('\n#### ', at + 1)
+    return at < 0 ? '' : md.slice(at, end < 0 ? undefined : end)
+  }
+
+  it('names both deletions after more than 60 other changes', () => {
+    const created = Array.from({ length: 70 }, (_, i) => entry('ConfigMap', `cm-${i}`, 'created'))
+    const changes = [
+      ...created,
+      entry('ConfigMap', 'old-a', 'deleted', pruned),
+      entry('Service', 'old-b', 'deleted', pruned)
+    ]
+    const md = renderSummary({
+      result: 'success',
+      dryRun: false,
+      durationMs: 1,
+      rows: [row('prod-eu-1', 'changed', { changes })]
+    })
+    // The changes section still stops at 60; the deletions are named in their own.
+    expect(md).toContain('… and 12 more objects (in the log)')
+    const section = deletedSection(md)
+    expect(section).toContain('<details><summary><b>prod-eu-1</b>: 2 deleted</summary>')
+    expect(section).toContain(`➖ deleted \`ConfigMap shop/old-a\` — _${pruned}_`)
+    expect(section).toContain(`➖ deleted \`Service shop/old-b\` — _${pruned}_`)
+    expect(section).not.toContain('cm-0')
+  })
+
+  it('names what a failed cluster deleted before it failed', () => {
+    const removed = 'removed: older than the 2 kept fast-rollback versions of web'
+    const failed = row('prod-us-1', 'failed', {
+      changes: [entry('Deployment', 'web-v1', 'deleted', removed)],
+      reason: 'prune refused: 120 objects to delete, more than prune-max (50)'
+    })
+    const md = renderSummary({ result: 'failure', dryRun: false, durationMs: 1, rows: [failed] })
+    expect(tableRows(md)[0][2]).toBe('1 deleted')
+    expect(deletedSection(md)).toContain(`➖ deleted \`Deployment shop/web-v1\` — _${removed}_`)
+  })
+
+  it('names an object prune left in place, with its reason, in the summary and the log', () => {
+    const r = row('prod-eu-1', 'changed', {
+      changes: [
+        entry('ConfigMap', 'old', 'deleted', pruned),
+        { kind: 'Namespace', name: 'legacy', action: 'skipped', message: protectedNs },
+        entry('ConfigMap', 'adopted', 'skipped', 'not pruned: no longer carries a_label')
+      ]
+    })
+    const md = renderSummary({ result: 'success', dryRun: false, durationMs: 1, rows: [r] })
+    const section = deletedSection(md)
+    expect(section).toContain('<b>prod-eu-1</b>: 1 deleted, 2 not pruned</summary>')
+    expect(section).toContain(
+      '⚠️ not pruned `Namespace legacy` — _Namespace is protected (allow it with prune-allow-kinds)_'
+    )
+    // Through the summary's escaping, as every other message.
+    expect(section).toContain(
+      '⚠️ not pruned `ConfigMap shop/adopted` — _no longer carries a\\_label_'
+    )
+    expect(renderClusterLog(r)).toEqual([
+      `  deleted    ConfigMap shop/old — ${pruned}`,
+      '  not pruned Namespace legacy — Namespace is protected (allow it with prune-allow-kinds)',
+      '  not pruned ConfigMap shop/adopted — no longer carries a_label'
+    ])
+  })
+
+  it('groups clusters that deleted alike, says "would be deleted" in a dry run, and caps at 200', () => {
+    const many = Array.from({ length: 205 }, (_, i) =>
+      entry('ConfigMap', `old-${i}`, 'deleted', 'would be pruned (dry run)')
+    )
+    const rows = [
+      row('prod-eu-1', 'changed', { changes: many }),
+      row('prod-us-1', 'changed', { changes: [entry('Secret', 'x', 'configured'), ...many] })
+    ]
+    const md = renderSummary({ result: 'success', dryRun: true, durationMs: 1, rows })
+    const section = deletedSection(md)
+    expect(section.split('\n')[0]).toBe('#### What would be deleted')
+    expect(section).toContain(
+      '<details><summary><b>prod-eu-1</b>, <b>prod-us-1</b>: 205 would be deleted</summary>'
+    )
+    expect(section).toContain(
+      '➖ would be deleted `ConfigMap shop/old-199` — _would be pruned (dry run)_'
+    )
+    expect(section).not.toContain('old-200`')
+    expect(section).toContain('… and 5 more (in the log)')
+    expect(md).not.toContain('#### What was deleted')
+  })
+
+  it('has no deletions section when nothing was deleted or left in place', () => {
+    expect(deletedSection(renderSummary(successReport()))).toBe('')
+    expect(deletedSection(renderSummary(dryRunReport()))).toBe('')
   })
 })
 

@@ -3,10 +3,11 @@
  * Pure functions of the report, so the action, the CLI and the tests show the same thing.
  *
  * The summary is written for a person scanning a run page: one table (failures first, a short
- * reason per row), then each failed cluster's detail once, then what changed, collapsed, with
- * clusters whose changes are identical shown together once. Created objects are one line (with
- * a short collapsed preview), changed objects only their changed hunks, and the whole summary
- * stays far below GitHub's 1 MiB step-summary limit, saying so when it had to stop.
+ * reason per row), then each failed cluster's detail once, then every deleted object by name
+ * (and what prune left in place, and why), then what changed, collapsed, with clusters whose
+ * changes are identical shown together once. Created objects are one line (with a short
+ * collapsed preview), changed objects only their changed hunks, and the whole summary stays
+ * far below GitHub's 1 MiB step-summary limit, saying so when it had to stop.
  */
 import { plural } from '../../text/plural.js'
 import type { ChangeEntry, ClusterOutcome, Failure } from '../cluster/types.js'
@@ -272,6 +273,49 @@ export function groupChanges(rows: readonly FleetRow[], dryRun = false): ChangeG
   return [...groups.values()]
 }
 
+/** Prune says why it left an object in place (a protected kind, an adopted object) this way. */
+const notPrunedPrefix = /^not pruned\b:?\s*/
+
+/** Whether an entry is an object prune left in place (a `skipped` entry saying why). */
+function isNotPruned(c: ChangeEntry): boolean {
+  return c.action === 'skipped' && notPrunedPrefix.test(c.message ?? '')
+}
+
+/** Why prune left an object in place, without the `not pruned: ` its label already says. */
+function notPrunedReason(c: ChangeEntry): string {
+  return (c.message ?? '').replace(notPrunedPrefix, '')
+}
+
+/** Clusters whose deletions (and objects prune left in place) are identical, shown once. */
+export interface DeletionGroup {
+  readonly clusters: readonly string[]
+  /** Deleted entries first, then those prune left in place. */
+  readonly entries: readonly ChangeEntry[]
+}
+
+/**
+ * Every cluster's deletions, grouped like groupChanges but whatever the outcome: a deploy that
+ * failed after pruning (or after deleting old fast-rollback versions) has still deleted, and
+ * clusters that deleted alike group even when their other changes differ.
+ */
+export function groupDeletions(rows: readonly FleetRow[]): DeletionGroup[] {
+  const groups = new Map<string, { clusters: string[]; entries: ChangeEntry[] }>()
+  for (const r of sortRows(rows)) {
+    const entries = [
+      ...r.changes.filter((c) => c.action === 'deleted'),
+      ...r.changes.filter(isNotPruned)
+    ]
+    if (entries.length === 0) continue
+    const key = JSON.stringify(
+      entries.map((c) => [c.action, c.kind, c.namespace ?? '', c.name, c.message ?? ''])
+    )
+    const g = groups.get(key)
+    if (g) g.clusters.push(r.cluster)
+    else groups.set(key, { clusters: [r.cluster], entries })
+  }
+  return [...groups.values()]
+}
+
 /**
  * A line of a cluster's own log without the engine's `<cluster>: ` prefix, for loggers that
  * already name the cluster (`[prod-eu-1] …`, or a group titled with it).
@@ -312,6 +356,8 @@ const previewLines = 25
 const diffLines = 40
 /** Objects listed per change group. */
 const maxObjectsPerGroup = 60
+/** Objects named per deletion group; the log names them all. */
+const maxDeletionsPerGroup = 200
 /** Cluster names in a change group's heading before `and N more`. */
 const maxGroupNames = 6
 
@@ -468,6 +514,30 @@ function changeGroupMarkdown(g: ChangeGroup, shownOn: Map<string, readonly strin
   return lines
 }
 
+/** A group's deleted objects and those prune left in place (with why), each by name. */
+function deletionGroupMarkdown(g: DeletionGroup, dryRun: boolean): string[] {
+  const deletedLabel = dryRun ? 'would be deleted' : 'deleted'
+  const deleted = g.entries.filter((c) => c.action === 'deleted').length
+  const kept = g.entries.length - deleted
+  const counts = [
+    deleted > 0 ? `${deleted} ${deletedLabel}` : '',
+    kept > 0 ? `${kept} not pruned` : ''
+  ].filter(Boolean)
+  const lines = [
+    `<details><summary>${clusterNames(g.clusters, (c) => `<b>${escapeHtml(c)}</b>`)}: ${counts.join(', ')}</summary>`,
+    ''
+  ]
+  for (const c of g.entries.slice(0, maxDeletionsPerGroup)) {
+    const label = c.action === 'deleted' ? `➖ ${deletedLabel}` : '⚠️ not pruned'
+    const why = c.action === 'deleted' ? (c.message ?? '') : notPrunedReason(c)
+    lines.push(`${label} ${code(objectName(c))}${why ? ` — _${text(why)}_` : ''}`, '')
+  }
+  if (g.entries.length > maxDeletionsPerGroup)
+    lines.push(`… and ${g.entries.length - maxDeletionsPerGroup} more (in the log)`, '')
+  lines.push('</details>', '')
+  return lines
+}
+
 /** Adds blocks while they fit in a byte budget; once one does not, every later one is left out. */
 class SizedMarkdown {
   private readonly lines: string[] = []
@@ -493,13 +563,28 @@ class SizedMarkdown {
   }
 }
 
+/** Adds a section's heading and then its groups while they fit; returns the clusters left out. */
+function addGroups<G extends { readonly clusters: readonly string[] }>(
+  md: SizedMarkdown,
+  heading: string,
+  groups: readonly G[],
+  render: (g: G) => string[]
+): number {
+  if (groups.length === 0) return 0
+  md.add([heading, ''])
+  let left = 0
+  for (const g of groups) if (!md.add(render(g))) left += g.clusters.length
+  return left
+}
+
 /** Room kept for the truncation note. */
 const noteReserve = 1024
 
 /**
  * The job summary: a headline, one table (failures first), each failed cluster's detail once,
- * then what changed (collapsed, identical clusters together). At most `limitBytes`; past that,
- * a note says what was left out and that the step log has it.
+ * every deleted object (and what prune left in place), then what changed (collapsed, identical
+ * clusters together). At most `limitBytes`; past that, a note says what was left out and that
+ * the step log has it.
  */
 export function renderSummary(
   report: FleetReport,
@@ -526,18 +611,24 @@ export function renderSummary(
     const detail = failureDetail(r)
     if (detail && !md.add(failureMarkdown(r, detail))) failuresLeft++
   }
-  const groups = groupChanges(rows, report.dryRun)
-  let changesLeft = 0
-  if (groups.length > 0) {
-    md.add([report.dryRun ? '#### What would change' : '#### What changed', ''])
-    const shownOn = new Map<string, readonly string[]>()
-    for (const g of groups)
-      if (!md.add(changeGroupMarkdown(g, shownOn))) changesLeft += g.clusters.length
-  }
+  const deletionsLeft = addGroups(
+    md,
+    report.dryRun ? '#### What would be deleted' : '#### What was deleted',
+    groupDeletions(rows),
+    (g) => deletionGroupMarkdown(g, report.dryRun)
+  )
+  const shownOn = new Map<string, readonly string[]>()
+  const changesLeft = addGroups(
+    md,
+    report.dryRun ? '#### What would change' : '#### What changed',
+    groupChanges(rows, report.dryRun),
+    (g) => changeGroupMarkdown(g, shownOn)
+  )
   let out = md.text()
   const left = [
     rowsLeft > 0 ? `the table rows of ${plural(rowsLeft, 'cluster')}` : '',
     failuresLeft > 0 ? `the failure detail of ${plural(failuresLeft, 'cluster')}` : '',
+    deletionsLeft > 0 ? `the deleted objects of ${plural(deletionsLeft, 'cluster')}` : '',
     changesLeft > 0 ? `the changes of ${plural(changesLeft, 'cluster')}` : ''
   ].filter(Boolean)
   if (left.length > 0) {
@@ -606,8 +697,9 @@ export function clusterResultLine(row: FleetRow, dryRun = false): string {
 
 /**
  * Log lines for one finished cluster (inside its log group, under its result line): every
- * changed object, every configured object's whole diff (the summary shows only the start), and,
- * unless `failures` is false, each failure's detail with its recent events.
+ * changed object, every configured object's whole diff (the summary shows only the start),
+ * every object prune left in place and why, and, unless `failures` is false, each failure's
+ * detail with its recent events.
  */
 export function renderClusterLog(row: FleetRow, options: { failures?: boolean } = {}): string[] {
   const lines: string[] = []
@@ -615,6 +707,10 @@ export function renderClusterLog(row: FleetRow, options: { failures?: boolean } 
     lines.push(`  ${c.action.padEnd(10)} ${objectName(c)}${c.message ? ` — ${c.message}` : ''}`)
     if (c.action === 'configured' && c.diff)
       for (const l of c.diff.split('\n')) lines.push(`      ${l}`)
+  }
+  for (const c of row.changes.filter(isNotPruned)) {
+    const why = notPrunedReason(c)
+    lines.push(`  not pruned ${objectName(c)}${why ? ` — ${why}` : ''}`)
   }
   if (options.failures !== false) {
     const detail = failureDetail(row)
