@@ -3,7 +3,7 @@
  * kwok nodes). Each test works in a namespace of its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node'
+import { AppsV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node'
 import { testClusters, uniqueName, type TestCluster } from '../../../testinfra/jest/clusters.js'
 import { createClusterClient } from '../../src/k8s/client/client.js'
 import { deployCluster } from '../../src/deploy/cluster/deploy.js'
@@ -659,4 +659,66 @@ describe('deployCluster against an endpoint it cannot trust', () => {
     )
     expect(result.failures[0]).toMatchObject({ reason: 'Unreachable' })
   })
+})
+
+describe('deployCluster with a HorizontalPodAutoscaler on a real cluster', () => {
+  it('leaves the replica count to the HPA: a redeploy neither resets it nor writes', async () => {
+    const ns = ownNamespace('dc-hpa')
+    const manifests = (image: string) =>
+      manifestsFrom(
+        deploymentYaml(ns, 'web', image).replace('replicas: 2', 'replicas: 1') +
+          `---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: web, namespace: ${ns} }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  minReplicas: 3
+  maxReplicas: 5
+  metrics:
+    - type: Resource
+      resource: { name: cpu, target: { type: Utilization, averageUtilization: 80 } }
+`
+      )
+    const firstOptions = fastOptions()
+    expectOutcome(
+      await deployCluster(cluster, manifests('example.com/web:1.0'), firstOptions),
+      firstOptions,
+      'changed'
+    )
+    // Read without kit's client: what the cluster stores, not what kit thinks it stores.
+    const apps = cluster.kubeConfig.makeApiClient(AppsV1Api)
+    const read = () => apps.readNamespacedDeployment({ name: 'web', namespace: ns })
+    // The autoscaler enforces minReplicas before it looks at metrics (there is no metrics API).
+    let scaled = await read()
+    for (let i = 0; i < 90 && scaled.spec?.replicas !== 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      scaled = await read()
+    }
+    expect(scaled.spec?.replicas).toBe(3)
+
+    const againOptions = fastOptions()
+    const again = await deployCluster(cluster, manifests('example.com/web:1.0'), againOptions)
+    expectOutcome(again, againOptions, 'unchanged')
+    expect(againOptions.log.text()).toContain(
+      `for 1 workload: Deployment/${ns}/web; remove spec.replicas from the manifest to silence this`
+    )
+    const after = await read()
+    expect(after.spec?.replicas).toBe(3)
+    expect(after.metadata?.generation).toBe(scaled.metadata?.generation)
+
+    // A changed manifest is applied with the autoscaler's count, not the manifest's.
+    const changedOptions = fastOptions()
+    const changed = await deployCluster(cluster, manifests('example.com/web:2.0'), changedOptions)
+    expectOutcome(changed, changedOptions, 'changed')
+    expect(changed.changes.map((c) => `${c.kind}:${c.action}`).sort()).toEqual([
+      'Deployment:configured',
+      'HorizontalPodAutoscaler:unchanged',
+      'Namespace:unchanged'
+    ])
+    expect(changed.changes.find((c) => c.kind === 'Deployment')?.diff).not.toContain('replicas')
+    const rolled = await read()
+    expect(rolled.spec?.replicas).toBe(3)
+    expect(rolled.spec?.template.spec?.containers[0].image).toBe('example.com/web:2.0')
+  }, 240_000)
 })

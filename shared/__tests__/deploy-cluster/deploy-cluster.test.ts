@@ -726,3 +726,154 @@ spec:
     ])
   })
 })
+
+describe('deployWithClient with a HorizontalPodAutoscaler in the manifests', () => {
+  const scaled = (image: string, withHpa = true) =>
+    manifestsFrom(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: app }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: "${image}" }] }
+${
+  withHpa
+    ? `---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: { name: web, namespace: app }
+spec:
+  scaleTargetRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  minReplicas: 2
+  maxReplicas: 10
+`
+    : ''
+}`)
+  const key = 'apps|Deployment|app|web'
+  /** A Deployment healthy at whatever count it has. */
+  const healthyAtScale = (o: KubeObject): KubeObject => {
+    if (o.kind !== 'Deployment') return o
+    const n = (o.spec as { replicas?: number }).replicas ?? 1
+    const healthy = healthyDeployment(o)
+    const status = healthy.status as Record<string, unknown>
+    return {
+      ...healthy,
+      status: { ...status, replicas: n, updatedReplicas: n, availableReplicas: n }
+    }
+  }
+  const replicas = (cluster: FakeCluster) =>
+    (cluster.objects.get(key)?.spec as { replicas?: number }).replicas
+  /** The autoscaler scales the Deployment (through its scale subresource). */
+  const autoscale = (cluster: FakeCluster, to: number) => {
+    const live = structuredClone(cluster.objects.get(key)!)
+    ;(live.spec as { replicas: number }).replicas = to
+    cluster.seed(live)
+  }
+  /** A cluster where the Deployment was created by kit and then scaled to 5 by its HPA. */
+  async function scaledToFive(): Promise<FakeCluster> {
+    const cluster = new FakeCluster()
+    cluster.controller = healthyAtScale
+    await deployWithClient(cluster, scaled('web:1'), fastOptions({ clock: fakeClock() }))
+    autoscale(cluster, 5)
+    cluster.writes = []
+    cluster.requests = []
+    return cluster
+  }
+
+  it('creates the workload with the manifest count, and says who owns it from then on', async () => {
+    const cluster = new FakeCluster()
+    cluster.controller = healthyAtScale
+    const options = fastOptions({ clock: fakeClock() })
+    const result = await deployWithClient(cluster, scaled('web:1'), options)
+    expect(result.changes.map((c) => `${c.kind}:${c.action}`)).toEqual([
+      'Deployment:created',
+      'HorizontalPodAutoscaler:created'
+    ])
+    expect(replicas(cluster)).toBe(2)
+    const notices = options.log.lines.filter((l) => l.includes('replica count'))
+    expect(notices).toEqual([
+      "info: fake: replica count left to a HorizontalPodAutoscaler of this deploy (the manifest's spec.replicas is used only on create) for 1 workload: Deployment/app/web; remove spec.replicas from the manifest to silence this"
+    ])
+  })
+
+  it('writes nothing on an unchanged redeploy: the autoscaled count is not drift', async () => {
+    const cluster = await scaledToFive()
+    const result = await deployWithClient(
+      cluster,
+      scaled('web:1'),
+      fastOptions({ clock: fakeClock() })
+    )
+    expect(result.outcome).toBe('unchanged')
+    expect(cluster.writes).toEqual([])
+    expect(cluster.requests.filter((r) => !r.startsWith('list ') && !r.startsWith('get '))).toEqual(
+      []
+    )
+    expect(replicas(cluster)).toBe(5)
+  })
+
+  it('keeps the live count when the manifest changes, and the next redeploy writes nothing', async () => {
+    const cluster = await scaledToFive()
+    const hashBefore = cluster.objects.get(key)?.metadata.annotations?.[appliedHashAnnotation]
+    const result = await deployWithClient(
+      cluster,
+      scaled('web:2'),
+      fastOptions({ clock: fakeClock() })
+    )
+    expect(result.changes.map((c) => `${c.kind}:${c.action}`)).toEqual([
+      'Deployment:configured',
+      'HorizontalPodAutoscaler:unchanged'
+    ])
+    expect(cluster.writes).toEqual([`apply ${key}`])
+    expect(replicas(cluster)).toBe(5)
+    const diff = result.changes[0].diff ?? ''
+    expect(diff).toContain('web:2')
+    expect(diff).not.toContain('replicas')
+    // The hash is the manifest's as written (replicas 2), not of what was sent.
+    const hashAfter = cluster.objects.get(key)?.metadata.annotations?.[appliedHashAnnotation]
+    expect(hashAfter).not.toBe(hashBefore)
+    cluster.writes = []
+    autoscale(cluster, 7)
+    const again = await deployWithClient(
+      cluster,
+      scaled('web:2'),
+      fastOptions({ clock: fakeClock() })
+    )
+    expect(again.outcome).toBe('unchanged')
+    expect(cluster.writes).toEqual([])
+    expect(replicas(cluster)).toBe(7)
+  })
+
+  it('dry-runs with the live count: nothing to show when only the count differs', async () => {
+    const cluster = await scaledToFive()
+    const same = await deployWithClient(
+      cluster,
+      scaled('web:1'),
+      fastOptions({ clock: fakeClock(), dryRun: true })
+    )
+    expect(same.outcome).toBe('unchanged')
+    expect(cluster.requests.filter((r) => r.startsWith('dry-run '))).toEqual([])
+    const changed = await deployWithClient(
+      cluster,
+      scaled('web:2'),
+      fastOptions({ clock: fakeClock(), dryRun: true })
+    )
+    expect(changed.changes[0]).toMatchObject({ kind: 'Deployment', action: 'configured' })
+    expect(changed.changes[0].diff).toContain('web:2')
+    expect(changed.changes[0].diff).not.toContain('replicas')
+    expect(cluster.writes).toEqual([])
+  })
+
+  it('sets the manifest count back when no HPA of the run targets the workload', async () => {
+    const cluster = await scaledToFive()
+    const result = await deployWithClient(
+      cluster,
+      scaled('web:1', false),
+      fastOptions({ clock: fakeClock() })
+    )
+    expect(result.changes.map((c) => `${c.kind}:${c.action}`)).toEqual(['Deployment:configured'])
+    expect(replicas(cluster)).toBe(2)
+  })
+})

@@ -23,7 +23,8 @@ const knownKinds = new Set([
   'ClusterRole',
   'Pod',
   'ReplicaSet',
-  'Event'
+  'Event',
+  'HorizontalPodAutoscaler'
 ])
 
 export class FakeCluster implements ClusterClient {

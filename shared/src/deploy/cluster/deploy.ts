@@ -48,6 +48,7 @@ import type {
   Failure
 } from './types.js'
 import { readLiveObjects, type LiveLookup } from './live.js'
+import { autoscaledNotice, autoscaledWorkloads, withAutoscaledReplicas } from './autoscaled.js'
 import { waitForHealth, type WaitTarget } from './wait.js'
 import { plural } from '../../text/plural.js'
 
@@ -155,6 +156,8 @@ export async function deployWithClient(
   try {
     // 1. Prepare: scope and namespace defaults from discovery, run labels and annotations.
     const prepared = await prepare(client, manifests, options)
+    const autoscaled = autoscaledWorkloads(prepared.map((p) => p.desired))
+    if (autoscaled.size > 0) log.info(`${label}: ${autoscaledNotice(autoscaled.values())}`)
     // Prepared objects carry their defaulted namespace: no namespace now means cluster-scoped.
     const stages = planStages(prepared, (o) => !o.metadata.namespace)
     if (options.wait) warnAboutProgressDeadlines(prepared, options.timeoutMs, log, label)
@@ -168,7 +171,8 @@ export async function deployWithClient(
       log,
       label,
       clock,
-      signal: options.signal
+      signal: options.signal,
+      autoscaled
     }
     let live = new Map<string, LiveLookup>()
     let liveDepth = -1
@@ -444,6 +448,8 @@ interface ApplyContext {
   readonly label: string
   readonly clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> }
   readonly signal: AbortSignal | undefined
+  /** Workloads whose replica count an HPA of this run owns: the live count is applied. */
+  readonly autoscaled: ReadonlyMap<string, KubeObject>
 }
 
 const hashOnlyMessage =
@@ -457,7 +463,7 @@ const hashOnlyMessage =
  */
 async function applyOne(p: Prepared, lookup: LiveLookup, ctx: ApplyContext): Promise<ApplyOutcome> {
   const { client, log, label } = ctx
-  const desired = p.desired
+  const desired = withAutoscaledReplicas(p.desired, lookup.live, ctx.autoscaled)
   const id = describeRef(desired)
   const base = {
     kind: desired.kind,
@@ -523,7 +529,7 @@ async function dryRunOne(
   base: Omit<ChangeEntry, 'action'>,
   id: string
 ): Promise<ApplyOutcome> {
-  const desired = p.desired
+  const desired = withAutoscaledReplicas(p.desired, live, ctx.autoscaled)
   const ns = desired.metadata.namespace
   if (!live && ns !== undefined && ctx.absentNamespaces.has(ns)) return comesLater(base, desired)
   let predicted: KubeObject
