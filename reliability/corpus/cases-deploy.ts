@@ -225,6 +225,36 @@ export function deployCases(): DeployCase[] {
       kitArgs: null,
       where: /\/nonexistent\/kubeconfigs/
     },
+    // The same object twice once namespaces are defaulted, and strategies that need wait.
+    {
+      name: 'one object with an implicit and an explicit default namespace',
+      prepare: (dir) =>
+        put(
+          dir,
+          'kit-e2e-2/twice.yaml',
+          'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: twice}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: twice, namespace: default}\n'
+        ),
+      where:
+        /kit-e2e-2\/twice\.yaml:\d+(:\d+)?: duplicate object ConfigMap\/default\/twice.*context's namespace "default"/
+    },
+    {
+      name: 'fast-rollback without wait',
+      inputs: { strategy: 'fast-rollback', wait: 'false' },
+      kitArgs: ['--strategy', 'fast-rollback', '--no-wait'],
+      where: /fast-rollback strategy needs wait/
+    },
+    {
+      name: 'a fast-rollback Deployment without wait',
+      prepare: (dir) =>
+        put(
+          dir,
+          'kit-e2e-2/fr.yaml',
+          'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: fr\n  namespace: default\n  annotations: {kit.dev/strategy: fast-rollback}\nspec:\n  selector: {matchLabels: {app: fr}}\n  template:\n    metadata: {labels: {app: fr}}\n    spec: {containers: [{name: fr, image: registry.example/fr:1}]}\n'
+        ),
+      inputs: { wait: 'false' },
+      kitArgs: ['--no-wait'],
+      where: /fast-rollback Deployments \(fr\) need wait/
+    },
     {
       name: 'kubeconfigs naming an unset variable',
       inputs: { kubeconfigs: 'kit-e2e-1=KIT_CORPUS_UNSET', kubeconfig: '' },

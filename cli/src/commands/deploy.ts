@@ -34,7 +34,8 @@ const sharedOptions = `Credentials (one or more; default: $KUBECONFIG, else ~/.k
 
 Selection:
   --clusters <a,b,glob*>     clusters to deploy (default: every cluster with manifests)
-  --selector <sel>           only manifests whose labels match (kubectl -l grammar)
+  --selector <sel>           only manifests whose labels match (kubectl -l grammar);
+                             prune deletes only live objects that match
   --concurrency <n>          clusters at once (default ${fleetDefaults.concurrency})
   --timeout <dur>            per-cluster apply+wait limit (default 10m)
   --strategy <s>             rolling-update (default) or fast-rollback

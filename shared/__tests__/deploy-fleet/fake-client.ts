@@ -10,6 +10,7 @@ import {
   type KubeObject,
   type ObjectRef
 } from '../../src/k8s/types.js'
+import { matchesSelector, parseSelector } from '../../src/deploy/fleet/selector.js'
 
 function key(ref: ObjectRef): string {
   const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : ''
@@ -25,6 +26,10 @@ function refOf(o: KubeObject): ObjectRef {
   }
 }
 
+function namespacedKind(kind: string): boolean {
+  return !['Namespace', 'CustomResourceDefinition', 'ClusterRole'].includes(kind)
+}
+
 export class FakeClusterClient implements ClusterClient {
   readonly objects = new Map<string, KubeObject>()
   /** Every mutating call, in order, e.g. `create Lease kit-system/kit-deploy-lock`. */
@@ -35,6 +40,27 @@ export class FakeClusterClient implements ClusterClient {
   requireNamespaces = false
   /** Every call, reads included, e.g. `get Lease kit-system/kit-deploy-lock`. */
   readonly calls: string[] = []
+  /**
+   * The context's namespace, as the real client has it. When set, a ref or object of a
+   * namespaced kind without a namespace is read and written there, as the real client does;
+   * unset, the fake keeps such objects under an empty namespace (what the older tests expect).
+   */
+  defaultNamespace: string | undefined
+  /**
+   * Kinds the API server does not serve (no CRD): every call about them fails with the real
+   * client's 404 UnknownKind, discovery included.
+   */
+  readonly unknownKinds = new Set<string>()
+  /**
+   * The API server's validation: an error returned here rejects the apply (dry runs too) or
+   * create, as a 422 Invalid from the server would.
+   */
+  rejectApply: ((object: KubeObject) => KubeApiError | undefined) | undefined
+  /**
+   * Label selectors in the full grammar (set-based and `!=` too) instead of `k=v` pairs only;
+   * off by default so the older tests see the fake they were written against.
+   */
+  fullSelectors = false
 
   constructor(readonly cluster = 'fake') {}
 
@@ -58,7 +84,33 @@ export class FakeClusterClient implements ClusterClient {
     this.calls.push(line)
   }
 
+  /** The real client's answer for a kind the cluster does not serve. */
+  private checkKind(apiVersion: string, kind: string): void {
+    if (this.unknownKinds.has(kind))
+      throw new KubeApiError(
+        `the cluster does not know kind ${kind} in ${apiVersion} (is its CRD installed?)`,
+        404,
+        'UnknownKind'
+      )
+  }
+
+  /** A ref with the context's namespace filled in, where the real client would fill it in. */
+  private resolve(ref: ObjectRef): ObjectRef {
+    this.checkKind(ref.apiVersion, ref.kind)
+    if (this.defaultNamespace === undefined || ref.namespace || !namespacedKind(ref.kind))
+      return ref
+    return { ...ref, namespace: this.defaultNamespace }
+  }
+
+  /** An object with the context's namespace filled in, as the API server stores it. */
+  private resolveObject(object: KubeObject): KubeObject {
+    const ns = this.resolve(refOf(object)).namespace
+    if (ns === object.metadata.namespace) return object
+    return { ...object, metadata: { ...object.metadata, namespace: ns } }
+  }
+
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
+    ref = this.resolve(ref)
     this.calls.push(`get ${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`)
     const o = this.objects.get(key(ref))
     return o && structuredClone(o)
@@ -69,19 +121,29 @@ export class FakeClusterClient implements ClusterClient {
     kind: string,
     options: { namespace?: string; labelSelector?: string } = {}
   ): Promise<KubeObject[]> {
+    this.checkKind(apiVersion, kind)
     this.calls.push(`list ${kind}${options.namespace ? ` ${options.namespace}` : ''}`)
     const wanted = (options.labelSelector ?? '')
       .split(',')
       .filter(Boolean)
       .map((p) => p.split('='))
+    const requirements =
+      this.fullSelectors && options.labelSelector ? parseSelector(options.labelSelector) : undefined
+    const selected = (o: KubeObject): boolean =>
+      requirements
+        ? matchesSelector(o.metadata.labels ?? {}, requirements)
+        : wanted.every(([k, v]) => o.metadata.labels?.[k] === v)
     return [...this.objects.values()]
       .filter((o) => o.kind === kind && o.apiVersion === apiVersion)
       .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace)
-      .filter((o) => wanted.every(([k, v]) => o.metadata.labels?.[k] === v))
+      .filter(selected)
       .map((o) => structuredClone(o))
   }
 
   async apply(object: KubeObject, options: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    object = this.resolveObject(object)
+    const rejected = this.rejectApply?.(object)
+    if (rejected) throw rejected
     const existing = this.objects.get(key(refOf(object)))
     const merged: KubeObject = structuredClone({
       ...object,
@@ -96,6 +158,9 @@ export class FakeClusterClient implements ClusterClient {
   }
 
   async create(object: KubeObject): Promise<KubeObject> {
+    object = this.resolveObject(object)
+    const rejected = this.rejectApply?.(object)
+    if (rejected) throw rejected
     const ns = object.metadata.namespace
     if (
       this.requireNamespaces &&
@@ -114,6 +179,7 @@ export class FakeClusterClient implements ClusterClient {
   }
 
   async replace(object: KubeObject): Promise<KubeObject> {
+    object = this.resolveObject(object)
     const existing = this.objects.get(key(refOf(object)))
     if (!existing) throw new KubeApiError('not found', 404, 'NotFound')
     if (
@@ -129,6 +195,7 @@ export class FakeClusterClient implements ClusterClient {
     ref: ObjectRef,
     options: { preconditions?: { uid?: string; resourceVersion?: string } } = {}
   ): Promise<boolean> {
+    ref = this.resolve(ref)
     const live = this.objects.get(key(ref))
     const p = options.preconditions
     if (
@@ -147,8 +214,9 @@ export class FakeClusterClient implements ClusterClient {
     return []
   }
 
-  async isNamespaced(_apiVersion: string, kind: string): Promise<boolean> {
-    return !['Namespace', 'CustomResourceDefinition', 'ClusterRole'].includes(kind)
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    this.checkKind(apiVersion, kind)
+    return namespacedKind(kind)
   }
 
   resetDiscovery(): void {}

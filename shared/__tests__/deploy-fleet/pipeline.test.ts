@@ -11,6 +11,7 @@ import {
 } from '../../src/deploy/fleet/cluster-pipeline.js'
 import { deployIdOf, planFastRollback } from '../../src/deploy/fleet/fast-rollback.js'
 import { kitApplySetId } from '../../src/deploy/fleet/applyset.js'
+import { parseSelector } from '../../src/deploy/fleet/selector.js'
 import { Redactor } from '../../src/secrets/redact.js'
 import { FakeClusterClient, fakeClock, quietLog } from './fake-client.js'
 
@@ -512,5 +513,307 @@ describe('fast-rollback', () => {
     expect(() => planFastRollback([m(reserved)], 'rolling-update')).toThrow(
       /label kit.dev\/deploy-id is reserved/
     )
+  })
+})
+
+describe('prune and the inventory never lose what is wanted', () => {
+  const prune = { enabled: true, max: 10, allowKinds: [] }
+  const labelled = (name: string, tier: string, namespace?: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, ...(namespace ? { namespace } : {}), labels: { tier } },
+    data: { k: 'v' }
+  })
+  const cm = (client: FakeClusterClient, name: string, namespace = 'shop') =>
+    client.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace, name })
+  const parent = async (client: FakeClusterClient) => {
+    const p = await client.get({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'kit-system',
+      name: 'kit-applyset'
+    })
+    return p
+      ? {
+          inventory: JSON.parse((p.data as { inventory: string }).inventory) as {
+            kind: string
+            namespace?: string
+            name: string
+          }[],
+          groupKinds: p.metadata.annotations?.['applyset.kubernetes.io/contains-group-kinds'],
+          namespaces: p.metadata.annotations?.['applyset.kubernetes.io/additional-namespaces']
+        }
+      : undefined
+  }
+  const names = (inv: { kind: string; namespace?: string; name: string }[] | undefined) =>
+    (inv ?? []).map((e) => `${e.kind}/${e.namespace ?? ''}/${e.name}`)
+
+  it('with a selector, prunes only live objects inside it, and never one the manifests hold', async () => {
+    const { client, deps } = setup()
+    const a = labelled('a', 'a', 'shop')
+    const b = labelled('b', 'b', 'shop')
+    await runClusterPipeline(client, [m(a), m(b)], settings({ prune }), deps)
+    const tierA = parseSelector('tier=a')
+    // b is in the manifests but outside the selection: not a candidate, in a dry run or not.
+    for (const dryRun of [true, false]) {
+      const r = await runClusterPipeline(
+        client,
+        [m(a), m(b)],
+        settings({ prune, selector: tierA, dryRun }),
+        deps
+      )
+      expect(r.changes.filter((c) => c.action === 'deleted')).toEqual([])
+    }
+    expect(await cm(client, 'b')).toBeDefined()
+    // b leaves the manifests: a tier=a run still leaves it (outside its selection) and keeps
+    // it in the inventory; a tier=b run prunes it.
+    const onlyA = await runClusterPipeline(
+      client,
+      [m(a)],
+      settings({ prune, selector: tierA }),
+      deps
+    )
+    expect(onlyA.changes.filter((c) => c.action === 'deleted')).toEqual([])
+    expect(await cm(client, 'b')).toBeDefined()
+    expect(names((await parent(client))?.inventory)).toContain('ConfigMap/shop/b')
+    const asB = await runClusterPipeline(
+      client,
+      [m(a)],
+      settings({ prune, selector: parseSelector('tier=b') }),
+      deps
+    )
+    expect(asB.changes.filter((c) => c.action === 'deleted').map((c) => c.name)).toEqual(['b'])
+    expect(await cm(client, 'b')).toBeUndefined()
+    expect(await cm(client, 'a')).toBeDefined()
+    expect(names((await parent(client))?.inventory)).toEqual(['ConfigMap/shop/a'])
+  })
+
+  it('a run refused for a kind the cluster does not serve leaves the inventory as it was', async () => {
+    const { client, calls, deps } = setup()
+    client.unknownKinds.add('Widget')
+    await runClusterPipeline(client, [m(configMap('keep'))], settings({ prune }), deps)
+    const before = await parent(client)
+    const widget: KubeObject = {
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'shop' }
+    }
+    const r = await runClusterPipeline(
+      client,
+      [m(configMap('keep')), m(widget)],
+      settings({ prune }),
+      deps
+    )
+    expect(r.outcome).toBe('failed')
+    expect(r.reason).toMatch(/does not know kind Widget/)
+    expect(calls).toHaveLength(1)
+    expect(await parent(client)).toEqual(before)
+  })
+
+  it('a parent that lists a kind no longer served heals on the next good run, with a warning', async () => {
+    const { client, deps } = setup()
+    const warnings: string[] = []
+    const log = { ...quietLog, warning: (m: string) => void warnings.push(m) }
+    await runClusterPipeline(
+      client,
+      [
+        m(configMap('keep')),
+        m({ ...configMap('w'), apiVersion: 'example.com/v1', kind: 'Widget' })
+      ],
+      settings(),
+      { ...deps, log }
+    )
+    expect((await parent(client))?.groupKinds).toBe('ConfigMap,Widget.example.com')
+    client.unknownKinds.add('Widget')
+    const r = await runClusterPipeline(client, [m(configMap('keep'))], settings({ prune }), {
+      ...deps,
+      log
+    })
+    expect(r.outcome).toBe('unchanged')
+    expect(warnings.join('\n')).toMatch(
+      /the inventory lists Widget shop\/w, but the cluster no longer serves Widget/
+    )
+    expect(await parent(client)).toMatchObject({
+      inventory: [{ kind: 'ConfigMap', namespace: 'shop', name: 'keep' }],
+      groupKinds: 'ConfigMap'
+    })
+  })
+
+  it('after a failed deploy, the inventory lists only what exists', async () => {
+    const { client, deps } = setup()
+    await runClusterPipeline(client, [m(configMap('old'))], settings(), deps)
+    const r = await runClusterPipeline(
+      client,
+      [m(configMap('old')), m(configMap('new')), m(deployment('web', 'bad.invalid/web:2'))],
+      settings(),
+      deps
+    )
+    expect(r.outcome).toBe('rolled-back')
+    expect(await cm(client, 'new')).toBeUndefined()
+    expect(names((await parent(client))?.inventory)).toEqual(['ConfigMap/shop/old'])
+  })
+
+  it("records members in the context's namespace, and lists it among the parent's namespaces", async () => {
+    const { client, deps } = setup()
+    client.defaultNamespace = 'team'
+    const r = await runClusterPipeline(client, [m(labelled('x', 'a'))], settings(), deps)
+    expect(r.outcome).toBe('changed')
+    expect(await cm(client, 'x', 'team')).toBeDefined()
+    expect(await parent(client)).toMatchObject({
+      inventory: [{ kind: 'ConfigMap', namespace: 'team', name: 'x' }],
+      namespaces: 'team'
+    })
+  })
+
+  it('treats an implicit and an explicit default namespace as one object: a duplicate', async () => {
+    const { client, calls, deps } = setup()
+    const r = await runClusterPipeline(
+      client,
+      [m(labelled('x', 'a')), m(labelled('x', 'a', 'default'))],
+      settings(),
+      deps
+    )
+    expect(r.outcome).toBe('failed')
+    expect(r.reason).toMatch(/duplicate object ConfigMap\/default\/x/)
+    expect(calls).toHaveLength(0)
+    expect(client.writes.filter((w) => !w.includes('Lease'))).toEqual([])
+  })
+
+  it('heals members an older kit recorded without their namespace, so prune still finds them', async () => {
+    const { client, deps } = setup()
+    client.defaultNamespace = 'team'
+    client.seed(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'kit-applyset',
+          namespace: 'kit-system',
+          labels: { 'applyset.kubernetes.io/id': kitApplySetId }
+        },
+        data: {
+          inventory: JSON.stringify([
+            { apiVersion: 'v1', kind: 'ConfigMap', name: 'old' },
+            { apiVersion: 'v1', kind: 'ConfigMap', name: 'x' }
+          ])
+        }
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'old',
+          namespace: 'team',
+          labels: { 'applyset.kubernetes.io/part-of': kitApplySetId }
+        }
+      }
+    )
+    const r = await runClusterPipeline(client, [m(labelled('x', 'a'))], settings({ prune }), deps)
+    expect(r.changes.filter((c) => c.action === 'deleted')).toEqual([
+      expect.objectContaining({ kind: 'ConfigMap', namespace: 'team', name: 'old' })
+    ])
+    expect(names((await parent(client))?.inventory)).toEqual(['ConfigMap/team/x'])
+  })
+})
+
+describe('fast-rollback transitions and kept versions', () => {
+  const fr = { 'kit.dev/strategy': 'fast-rollback' }
+  const at = (n: number) =>
+    settings({
+      version: {
+        commit: `c${n}`,
+        commitTime: `2026-11-${10 + n}T00:00:00Z`,
+        rollback: true,
+        redeploy: false
+      }
+    })
+  const selector = async (client: FakeClusterClient) =>
+    (
+      (await client.get({ apiVersion: 'v1', kind: 'Service', namespace: 'shop', name: 'web' }))
+        ?.spec as { selector: Record<string, string> }
+    ).selector
+  const deploymentsOf = async (client: FakeClusterClient) =>
+    (await client.list('apps/v1', 'Deployment', { namespace: 'shop' }))
+      .map((o) => o.metadata.name)
+      .sort()
+
+  it('keeps the versions that served most recently, so a rollback keeps the one it replaced', async () => {
+    const { client, deps } = setup()
+    const [v1, v2, v3] = [1, 2, 3].map((v) => deployment('web', `r.example/web:${v}`, fr))
+    const id = (d: KubeObject) => `web-${deployIdOf(d)}`
+    let n = 0
+    for (const d of [v1, v2, v1, v3]) {
+      deps.clock.advance(60_000)
+      const r = await runClusterPipeline(
+        client,
+        [m(d), m(service('web'))],
+        { ...at(++n), fastRollbackKeep: 1 },
+        deps
+      )
+      expect(r.outcome).toBe('changed')
+    }
+    // v1 served just before v3 (the rollback made it the newest to serve): it is the one kept.
+    expect(await deploymentsOf(client)).toEqual([id(v1), id(v3)].sort())
+    expect(await selector(client)).toEqual({ app: 'web', 'kit.dev/deploy-id': deployIdOf(v3) })
+  })
+
+  it('refuses fast-rollback without wait as bad input', async () => {
+    const { client, deps } = setup()
+    await expect(
+      runClusterPipeline(
+        client,
+        [m(deployment('web', 'r/web:1', fr))],
+        settings({ wait: false }),
+        deps
+      )
+    ).rejects.toThrow(/fast-rollback Deployments \(web\) need wait/)
+    expect(client.writes).toEqual([])
+  })
+
+  it('leaving fast-rollback: the plain Deployment first, then the Service, then every version goes', async () => {
+    const { client, calls, deps } = setup()
+    const [v1, v2] = [1, 2].map((v) => deployment('web', `r.example/web:${v}`, fr))
+    await runClusterPipeline(client, [m(v1), m(service('web'))], at(1), deps)
+    await runClusterPipeline(client, [m(v2), m(service('web'))], at(2), deps)
+    // Roll back to v1: v2 becomes a standby the user rolled back from.
+    await runClusterPipeline(client, [m(v1), m(service('web'))], at(3), deps)
+    expect(await deploymentsOf(client)).toHaveLength(2)
+    calls.length = 0
+    const plain = deployment('web', 'r.example/web:3')
+    for (const dryRun of [true, false]) {
+      const r = await runClusterPipeline(
+        client,
+        [m(plain), m(service('web'))],
+        { ...at(4), dryRun },
+        deps
+      )
+      expect(r.outcome).toBe('changed')
+      expect(
+        r.changes.filter((c) => c.action === 'deleted').map((c) => `${c.name}: ${c.message}`)
+      ).toEqual([
+        `web-${deployIdOf(v2)}: ${dryRun ? 'would be removed' : 'removed'}: web left fast-rollback (a standby version)`,
+        `web-${deployIdOf(v1)}: ${dryRun ? 'would be removed' : 'removed'}: web left fast-rollback (served until its Services switched to the new Deployment)`
+      ])
+    }
+    // The real run: the plain Deployment alone first (the Service still on v1), then the Service.
+    expect(calls.slice(-2).map((c) => c.names)).toEqual([['Deployment/web'], ['Service/web']])
+    expect(await deploymentsOf(client)).toEqual(['web'])
+    expect(await selector(client)).toEqual({ app: 'web' })
+  })
+
+  it('entering fast-rollback removes the plain Deployment once its Service has switched', async () => {
+    const { client, deps } = setup()
+    await runClusterPipeline(
+      client,
+      [m(deployment('web', 'r.example/web:1')), m(service('web'))],
+      at(1),
+      deps
+    )
+    const v2 = deployment('web', 'r.example/web:2', fr)
+    const r = await runClusterPipeline(client, [m(v2), m(service('web'))], at(2), deps)
+    expect(r.changes.filter((c) => c.action === 'deleted').map((c) => c.message)).toEqual([
+      `removed: web moved to fast-rollback (now served by web-${deployIdOf(v2)})`
+    ])
+    expect(await deploymentsOf(client)).toEqual([`web-${deployIdOf(v2)}`])
   })
 })

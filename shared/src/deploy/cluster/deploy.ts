@@ -29,6 +29,7 @@
 import { isUnchanged, withAppliedHash, withoutAppliedHash } from '../../k8s/change.js'
 import { comparable, isChanged, renderDiff } from '../../k8s/diff.js'
 import { cloneObject, describeRef, groupOf, keyOf, refOf } from '../../k8s/identity.js'
+import { resolveNamespaces } from '../../k8s/namespace.js'
 import { indexByKindName, planStages, KindRank } from '../../k8s/order.js'
 import {
   ClusterUnreachableError,
@@ -393,42 +394,22 @@ function waitTarget(a: Applied): WaitTarget {
   return { ref: refOf(a.prepared.desired), appliedGeneration: a.appliedGeneration }
 }
 
-/** Defaults the namespace of namespaced objects and adds the run's labels and annotations. */
+/** Resolves every namespace (../../k8s/namespace.ts) and adds the run's labels and annotations. */
 async function prepare(
   client: ClusterClient,
   manifests: Manifest[],
   options: DeployClusterOptions
 ): Promise<Prepared[]> {
-  const lookup = indexByKindName(manifests)
-  const scopeCache = new Map<string, Promise<boolean>>()
-  const namespaced = (o: KubeObject) => {
-    const k = `${o.apiVersion}|${o.kind}`
-    let p = scopeCache.get(k)
-    if (!p) {
-      p = client.isNamespaced(o.apiVersion, o.kind).catch((err: unknown) => {
-        // A custom resource whose CRD comes in this same run: take the scope from the CRD.
-        const crd = lookup.crdFor(groupOf(o.apiVersion), o.kind)
-        if (err instanceof KubeApiError && err.reason === 'UnknownKind' && crd)
-          return (crd.object.spec as { scope?: string } | undefined)?.scope !== 'Cluster'
-        throw err
-      })
-      scopeCache.set(k, p)
-    }
-    return p
-  }
-  return Promise.all(
-    manifests.map(async (m) => {
-      const desired = cloneObject(m.object)
-      const meta = desired.metadata
-      if (await namespaced(desired)) meta.namespace ??= client.defaultNamespace ?? 'default'
-      else delete meta.namespace
-      if (options.labels) meta.labels = { ...meta.labels, ...options.labels }
-      if (options.annotations) meta.annotations = { ...meta.annotations, ...options.annotations }
-      // The hash of exactly what is applied, so the next run can tell "unchanged" without asking.
-      const stamped = withAppliedHash(desired)
-      return { object: stamped, desired: stamped, source: m.source }
-    })
-  )
+  const resolved = await resolveNamespaces(client, manifests)
+  return resolved.map((m) => {
+    const desired = cloneObject(m.object)
+    const meta = desired.metadata
+    if (options.labels) meta.labels = { ...meta.labels, ...options.labels }
+    if (options.annotations) meta.annotations = { ...meta.annotations, ...options.annotations }
+    // The hash of exactly what is applied, so the next run can tell "unchanged" without asking.
+    const stamped = withAppliedHash(desired)
+    return { object: stamped, desired: stamped, source: m.source }
+  })
 }
 
 interface ApplyOutcome {

@@ -4,12 +4,17 @@
  * carries `applyset.kubernetes.io/part-of: <id>`, and the parent lists the group-kinds and
  * namespaces its members live in. kit additionally keeps the exact member list (the
  * inventory) in the parent's data, and prunes only objects that are in the previous
- * inventory, not in the new manifests, and still carry our part-of label — an object someone
- * else created, even one copying our labels, is never touched (PEERS.md §4.5).
+ * inventory, not in the manifests, inside the run's selection, and still carry our part-of
+ * label — an object someone else created, even one copying our labels, is never touched, and
+ * neither is anything the manifests still hold, selected or not.
  */
 import { createHash } from 'node:crypto'
-import type { ClusterClient, KubeObject } from '../../k8s/types.js'
+import { groupOf, keyOf } from '../../k8s/identity.js'
+import { defaultNamespaceOf } from '../../k8s/namespace.js'
+import { KubeApiError, type ClusterClient, type KubeObject } from '../../k8s/types.js'
+import { mapLimit } from '../cluster/clock.js'
 import { kitSystemNamespace } from './lock.js'
+import { matchesSelector, type Requirement } from './selector.js'
 import { plural } from '../../text/plural.js'
 
 export const applySetParentName = 'kit-applyset'
@@ -79,20 +84,15 @@ export interface InventoryEntry {
   readonly name: string
 }
 
-/** `apps/v1` → `apps`; `v1` → `` (the core group). */
-export function groupOf(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.split('/')[0] : ''
-}
-
 /** `Deployment.apps`, or just `ConfigMap` for the core group (the annotation's format). */
 export function groupKind(e: Pick<InventoryEntry, 'apiVersion' | 'kind'>): string {
   const g = groupOf(e.apiVersion)
   return g ? `${e.kind}.${g}` : e.kind
 }
 
-/** Identity regardless of API version: group, kind, namespace, name. */
+/** Identity regardless of API version: group, kind, namespace, name (the one object key). */
 export function entryKey(e: InventoryEntry): string {
-  return `${groupKind(e)}/${e.namespace ?? ''}/${e.name}`
+  return keyOf(e)
 }
 
 /** The inventory of a set of objects: unique, sorted by identity. */
@@ -117,15 +117,8 @@ export function unionInventory(...lists: readonly (readonly InventoryEntry[])[])
   return [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, e]) => e)
 }
 
-/** What a prune would do, decided before touching anything. */
-export interface PrunePlan {
-  /** Objects to delete (if they still exist and still carry our part-of label). */
-  readonly delete: InventoryEntry[]
-  /** Removed from the manifests but of a protected kind: kept, and reported. */
-  readonly protected: InventoryEntry[]
-  /** Set when the plan must not run at all (cap exceeded). */
-  readonly refusal?: string
-}
+/** Reads of the cluster at most this many at once while a prune or a settle inspects it. */
+const inspectConcurrency = 8
 
 export interface PruneSettings {
   /** At most this many deletions per cluster; above it nothing is pruned and the cluster fails. */
@@ -134,27 +127,176 @@ export interface PruneSettings {
   readonly allowKinds: readonly string[]
 }
 
-/** Plans a prune from the previous inventory and the new one (pure). */
-export function planPrune(
+/** What a prune needs to know about the run besides the inventory. */
+export interface PruneScope extends PruneSettings {
+  /** The run's label selection: only live objects whose labels match are ever deleted. */
+  readonly selector?: readonly Requirement[]
+  /** The inventory name (whose part-of label marks kit's objects). */
+  readonly inventoryName?: string
+  /**
+   * Live objects another part of the run manages (fast-rollback's kept versions and strategy
+   * transitions): never prune candidates.
+   */
+  readonly managedElsewhere?: (live: KubeObject) => boolean
+}
+
+/** What happened, or would happen, to one inventory entry that left the manifests. */
+export interface PruneOutcome {
+  readonly entry: InventoryEntry
+  readonly action: 'deleted' | 'skipped'
+  readonly message: string
+  /** Whether the entry leaves the inventory (deleted, already gone, or no longer kit's). */
+  readonly forget: boolean
+}
+
+/** What a prune will do, decided from live reads before anything is deleted. */
+export interface PrunePlan {
+  /** Live, kit's, inside the selection, not protected: deleted when the plan runs. */
+  readonly delete: InventoryEntry[]
+  /** Reported without deleting (gone, no longer kit's, protected). */
+  readonly skipped: PruneOutcome[]
+  /** Set when the plan must not run at all (cap exceeded): nothing is deleted. */
+  readonly refusal?: string
+}
+
+/** The entries of `previous` that the run does not want (pure). */
+export function pruneCandidates(
   previous: readonly InventoryEntry[],
-  current: readonly InventoryEntry[],
-  settings: PruneSettings
-): PrunePlan {
-  const keep = new Set(current.map(entryKey))
-  const gone = previous.filter((e) => !keep.has(entryKey(e)))
-  const isProtected = (e: InventoryEntry): boolean =>
-    protectedKinds.includes(e.kind) &&
-    !settings.allowKinds.some((k) => k === e.kind || k === groupKind(e))
-  const toDelete = gone.filter((e) => !isProtected(e))
-  const kept = gone.filter(isProtected)
-  if (toDelete.length > settings.max) {
+  wanted: ReadonlySet<string>
+): InventoryEntry[] {
+  return previous.filter((e) => !wanted.has(entryKey(e)))
+}
+
+function isProtected(e: InventoryEntry, allowKinds: readonly string[]): boolean {
+  return (
+    protectedKinds.includes(e.kind) && !allowKinds.some((k) => k === e.kind || k === groupKind(e))
+  )
+}
+
+/**
+ * Plans a prune (reads only): each candidate's live object must exist, still carry this
+ * inventory's part-of label, and match the run's selection, as `kubectl apply --prune -l`
+ * judges the live labels. A candidate outside the selection is not this run's to delete: it
+ * stays in the inventory, unreported. The cap counts only what would really be deleted.
+ */
+export async function planPrune(
+  client: ClusterClient,
+  candidates: readonly InventoryEntry[],
+  scope: PruneScope
+): Promise<PrunePlan> {
+  const id = applySetIdFor(scope.inventoryName)
+  const verdicts = await mapLimit(
+    candidates,
+    inspectConcurrency,
+    async (entry): Promise<PruneOutcome | 'delete' | 'outside'> => {
+      const live = await client.get(entry)
+      if (!live) return { entry, action: 'skipped', message: 'already gone', forget: true }
+      const labels = live.metadata.labels ?? {}
+      if (labels[applySetPartOfLabel] !== id)
+        return {
+          entry,
+          action: 'skipped',
+          message: `not pruned: no longer carries ${applySetPartOfLabel}`,
+          forget: true
+        }
+      if (scope.selector && !matchesSelector(labels, scope.selector)) return 'outside'
+      if (scope.managedElsewhere?.(live)) return 'outside'
+      if (isProtected(entry, scope.allowKinds))
+        return {
+          entry,
+          action: 'skipped',
+          message: `not pruned: ${entry.kind} is protected (allow it with prune-allow-kinds)`,
+          forget: false
+        }
+      return 'delete'
+    }
+  )
+  const toDelete = candidates.filter((_, i) => verdicts[i] === 'delete')
+  const skipped = verdicts.filter((v): v is PruneOutcome => typeof v === 'object')
+  if (toDelete.length > scope.max)
     return {
       delete: [],
-      protected: kept,
-      refusal: `prune would delete ${plural(toDelete.length, 'object')}, more than prune-max ${settings.max}; nothing was pruned`
+      skipped: skipped.filter((o) => !o.forget),
+      refusal: `prune would delete ${plural(toDelete.length, 'object')}, more than prune-max ${scope.max}; nothing was pruned`
     }
+  return { delete: toDelete, skipped }
+}
+
+/** Deletes what the plan confirmed; in a dry run each entry says what would happen. */
+export async function executePrune(
+  client: ClusterClient,
+  plan: PrunePlan,
+  dryRun: boolean
+): Promise<PruneOutcome[]> {
+  const out: PruneOutcome[] = []
+  for (const entry of plan.delete) {
+    if (dryRun) {
+      out.push({ entry, action: 'deleted', message: 'would be pruned (dry run)', forget: true })
+      continue
+    }
+    const existed = await client.delete(entry, { propagationPolicy: 'Background' })
+    out.push(
+      existed
+        ? { entry, action: 'deleted', message: 'pruned: no longer in the manifests', forget: true }
+        : { entry, action: 'skipped', message: 'already gone', forget: true }
+    )
   }
-  return { delete: toDelete, protected: kept }
+  return [...out, ...plan.skipped]
+}
+
+/** An inventory as read, made comparable: every namespaced member with its namespace. */
+export interface NormalizedInventory {
+  readonly entries: InventoryEntry[]
+  /** Members of kinds the cluster no longer serves (a CRD removed since): nothing to delete. */
+  readonly unserved: InventoryEntry[]
+}
+
+/**
+ * Gives every namespaced member without a namespace the one it was applied to (the context's:
+ * kit once recorded such members without it), and sets apart members of kinds the cluster no
+ * longer serves, which hold nothing left to delete. Discovery is cached by the client.
+ */
+export async function normalizeInventory(
+  client: ClusterClient,
+  entries: readonly InventoryEntry[]
+): Promise<NormalizedInventory> {
+  const served: InventoryEntry[] = []
+  const unserved: InventoryEntry[] = []
+  const scopes = await Promise.all(
+    entries.map((e) =>
+      client.isNamespaced(e.apiVersion, e.kind).catch((err: unknown) => {
+        if (err instanceof KubeApiError && err.reason === 'UnknownKind') return 'unserved' as const
+        throw err
+      })
+    )
+  )
+  for (const [i, e] of entries.entries()) {
+    const scope = scopes[i]
+    if (scope === 'unserved') unserved.push(e)
+    else if (scope && !e.namespace) served.push({ ...e, namespace: defaultNamespaceOf(client) })
+    else if (!scope && e.namespace) {
+      const { namespace, ...clusterScoped } = e
+      void namespace
+      served.push(clusterScoped)
+    } else served.push(e)
+  }
+  return { entries: unionInventory(served), unserved }
+}
+
+/** The entries whose objects exist now (reads only; a kind no longer served holds nothing). */
+export async function existingEntries(
+  client: ClusterClient,
+  entries: readonly InventoryEntry[]
+): Promise<InventoryEntry[]> {
+  const found = await mapLimit(entries, inspectConcurrency, async (e) => {
+    try {
+      return (await client.get(e)) !== undefined
+    } catch (err) {
+      if (err instanceof KubeApiError && err.reason === 'UnknownKind') return false
+      throw err
+    }
+  })
+  return entries.filter((_, i) => found[i])
 }
 
 /** The ApplySet parent as kit reads it. */
@@ -248,64 +390,4 @@ export async function writeApplySetParent(
     return false
   await client.apply(applySetParentObject(inventory, inventoryName))
   return true
-}
-
-/** What happened to one planned deletion. */
-export interface PruneOutcome {
-  readonly entry: InventoryEntry
-  readonly action: 'deleted' | 'skipped'
-  readonly message: string
-  /** Whether the entry leaves the inventory (deleted, already gone, or no longer kit's). */
-  readonly forget: boolean
-}
-
-/**
- * Deletes the plan's objects, re-checking each live object first: it must still exist and
- * still carry our part-of label (someone may have adopted it since). In a dry run nothing is
- * deleted and each entry says what would happen.
- */
-export async function executePrune(
-  client: ClusterClient,
-  plan: PrunePlan,
-  dryRun: boolean,
-  inventoryName?: string
-): Promise<PruneOutcome[]> {
-  const id = applySetIdFor(inventoryName)
-  const out: PruneOutcome[] = []
-  for (const entry of plan.delete) {
-    const live = await client.get(entry)
-    if (!live) {
-      out.push({ entry, action: 'skipped', message: 'already gone', forget: true })
-      continue
-    }
-    if (live.metadata.labels?.[applySetPartOfLabel] !== id) {
-      out.push({
-        entry,
-        action: 'skipped',
-        message: `not pruned: no longer carries ${applySetPartOfLabel}`,
-        forget: true
-      })
-      continue
-    }
-    if (dryRun) {
-      out.push({ entry, action: 'deleted', message: 'would be pruned (dry run)', forget: true })
-      continue
-    }
-    await client.delete(entry, { propagationPolicy: 'Background' })
-    out.push({
-      entry,
-      action: 'deleted',
-      message: 'pruned: no longer in the manifests',
-      forget: true
-    })
-  }
-  for (const entry of plan.protected) {
-    out.push({
-      entry,
-      action: 'skipped',
-      message: `not pruned: ${entry.kind} is protected (allow it with prune-allow-kinds)`,
-      forget: false
-    })
-  }
-  return out
 }

@@ -1,11 +1,14 @@
 /**
- * Everything the fleet does around the engine for one cluster, in order: take the lock,
- * check the version guard, mark ownership (ApplySet), deploy (with the fast-rollback switch
- * when asked), prune, record the deployed commit, release the lock. Nothing after a failed
- * deploy runs: no prune, no state record.
+ * Everything the fleet does around the engine for one cluster, in order: resolve where every
+ * object lives, take the lock, check the version guard, widen the ApplySet parent, deploy (with
+ * the fast-rollback switch or a strategy transition when asked), prune, record the deployed
+ * commit and the inventory, release the lock. After a failed deploy nothing is pruned and no
+ * commit is recorded; the inventory is settled to what exists.
  */
 import { InputError } from '../../errors.js'
-import type { ClusterClient } from '../../k8s/types.js'
+import { keyOf } from '../../k8s/identity.js'
+import { defaultNamespaceOf, resolveNamespaces } from '../../k8s/namespace.js'
+import { KubeApiError, type ClusterClient } from '../../k8s/types.js'
 import type { Redactor } from '../../secrets/redact.js'
 import type {
   ChangeEntry,
@@ -16,20 +19,37 @@ import type {
   Manifest
 } from '../cluster/types.js'
 import {
-  applySetPartOfLabel,
-  executePrune,
-  inventoryOf,
   applySetIdFor,
+  applySetPartOfLabel,
+  entryKey,
+  executePrune,
+  existingEntries,
+  inventoryOf,
+  normalizeInventory,
   planPrune,
+  pruneCandidates,
   readApplySetParent,
   unionInventory,
   writeApplySetParent,
-  entryKey,
   type ApplySetParent,
-  type InventoryEntry
+  type InventoryEntry,
+  type PruneOutcome
 } from './applyset.js'
-import { cleanUpFastRollback, planFastRollback, type Strategy } from './fast-rollback.js'
+import {
+  checkFastRollbackWait,
+  cleanUpFastRollback,
+  findLeavingFastRollback,
+  fastRollbackOfLabel,
+  holdBackLeavingServices,
+  isFastRollbackDeployment,
+  leavingCandidates,
+  planFastRollback,
+  removeLeftVersions,
+  type FastRollbackPlan,
+  type Strategy
+} from './fast-rollback.js'
 import { acquireLock, type LockHandle } from './lock.js'
+import { filterBySelector, type Requirement } from './selector.js'
 import { countChanged } from './types.js'
 import {
   checkVersion,
@@ -54,6 +74,12 @@ export interface PipelineSettings {
   readonly rollbackOnFailure: boolean
   readonly waitForLoadBalancers?: boolean
   readonly heartbeatMs?: number
+  /**
+   * The run's label selection: only matching manifests are deployed, and prune only ever
+   * deletes live objects whose labels match. The pipeline is given every manifest of the
+   * cluster, so nothing the manifests hold is ever a prune candidate, selected or not.
+   */
+  readonly selector?: readonly Requirement[]
   readonly prune: {
     readonly enabled: boolean
     readonly max: number
@@ -84,6 +110,8 @@ export interface PipelineDeps {
   readonly signal?: AbortSignal
 }
 
+type Finish = (r: Omit<ClusterResult, 'cluster' | 'durationMs'>) => ClusterResult
+
 /** Deploys one cluster with everything the fleet adds around the engine. */
 export async function runClusterPipeline(
   client: ClusterClient,
@@ -91,16 +119,14 @@ export async function runClusterPipeline(
   settings: PipelineSettings,
   deps: PipelineDeps
 ): Promise<ClusterResult> {
-  const { clock, log } = deps
-  const started = clock.now()
-  const cluster = client.cluster
-  const finish = (r: Omit<ClusterResult, 'cluster' | 'durationMs'>): ClusterResult => ({
-    cluster,
-    durationMs: clock.now() - started,
+  const started = deps.clock.now()
+  const finish: Finish = (r) => ({
+    cluster: client.cluster,
+    durationMs: deps.clock.now() - started,
     ...r,
     ...(r.reason ? { reason: deps.redactor.scrub(r.reason) } : {})
   })
-  if (settings.prune.enabled && manifests.length === 0) {
+  if (settings.prune.enabled && manifests.length === 0)
     return finish({
       outcome: 'failed',
       changes: [],
@@ -108,202 +134,339 @@ export async function runClusterPipeline(
       reason:
         'refusing to prune: the manifest set for this cluster is empty (that would delete everything kit deployed)'
     })
-  }
-  if (settings.strategy === 'fast-rollback' && !settings.wait && !settings.dryRun)
-    throw new InputError(
-      'the fast-rollback strategy needs wait: traffic switches only to a healthy Deployment'
-    )
-  const plan = planFastRollback(manifests, settings.strategy)
-  if (plan.deployments.length > 0 && !settings.wait && !settings.dryRun)
-    throw new InputError(
-      `fast-rollback Deployments (${plan.deployments.map((d) => d.baseName).join(', ')}) need wait: traffic switches only to a healthy Deployment`
-    )
+  const selected = settings.selector ? filterBySelector(manifests, settings.selector) : manifests
+  checkFastRollbackWait(planFastRollback(selected, settings.strategy), settings)
 
-  // Every discovery document the engine will need, fetched at once rather than one by one as it
-  // first asks (failures surface where they matter). The lock's Lease and the records'
-  // ConfigMaps are stable built-ins that need none (k8s/client/builtin-resources.ts).
-  const kinds = new Map<string, string>()
-  for (const m of manifests)
-    if (!kinds.has(m.object.apiVersion)) kinds.set(m.object.apiVersion, m.object.kind)
-  for (const [apiVersion, kind] of kinds)
-    void client.isNamespaced(apiVersion, kind).catch(() => undefined)
-
+  // Where every object lives, from discovery, while the lock is taken: identities, the
+  // inventory and prune all compare resolved objects.
+  const resolving = resolveNamespaces(client, selected)
+  resolving.catch(() => undefined)
   let lock: LockHandle | undefined
   if (!settings.dryRun) {
     // Creates kit-system too when it is missing.
     lock = await acquireLock(client, {
-      identity: settings.lock.identity,
-      description: settings.lock.description,
-      waitMs: settings.lock.waitMs,
-      leaseSeconds: settings.lock.leaseSeconds,
-      clock,
-      log,
+      ...settings.lock,
+      clock: deps.clock,
+      log: deps.log,
       signal: deps.signal
     })
   }
   try {
-    const inv = settings.inventory || undefined
-    // The fleet's checks run while the engine reads live state: one round trip less per
-    // cluster. The engine writes nothing until they pass (its write gate).
-    const checks = checkAndWiden(client, plan, settings, inv, log)
-    const passed = checks.then(
-      (c) => !('refusal' in c),
-      () => false
-    )
-
-    const signals = [deps.signal, lock?.lost].filter((s): s is AbortSignal => s !== undefined)
-    const options: DeployClusterOptions = {
-      dryRun: settings.dryRun,
-      wait: settings.wait,
-      timeoutMs: settings.timeoutMs,
-      failFast: settings.failFast,
-      rollbackOnFailure: settings.rollbackOnFailure,
-      labels: { ...(settings.labels ?? {}), [applySetPartOfLabel]: applySetIdFor(inv) },
-      annotations: settings.annotations ? { ...settings.annotations } : undefined,
-      log,
-      redactor: deps.redactor,
-      signal: signals.length ? AbortSignal.any(signals) : undefined,
-      heartbeatMs: settings.heartbeatMs,
-      waitForLoadBalancers: settings.waitForLoadBalancers,
-      clock
+    let resolved: Manifest[]
+    try {
+      resolved = await resolving
+    } catch (err) {
+      if (!(err instanceof InputError || isUnknownKind(err))) throw err
+      // Refused before anything was written: the inventory is left as it was.
+      return finish({ outcome: 'failed', changes: [], failures: [], reason: errorText(err) })
     }
-    const first = await deps.engine(client, plan.first, { ...options, writeGate: () => passed })
-    // A failed check is this cluster's error (thrown), a refusal its skip, whatever the engine did
-    // meanwhile: it wrote nothing without them.
-    const checked = await checks
-    if ('refusal' in checked)
-      return finish({ outcome: 'skipped', changes: [], failures: [], reason: checked.refusal })
-    const { recorded, parent, parentNow, current } = checked
-    if (first.outcome !== 'changed' && first.outcome !== 'unchanged')
-      return finish({ ...first, reason: first.reason ?? `${first.outcome}` })
-    const changes: ChangeEntry[] = [...first.changes]
-
-    if (plan.switched.length > 0) {
-      log.info(
-        `switching ${plural(plan.switched.length, 'Service')} to ${plan.deployments.map((d) => d.name).join(', ')}`
-      )
-      const second = await deps.engine(client, plan.switched, options)
-      changes.push(...second.changes)
-      if (second.outcome !== 'changed' && second.outcome !== 'unchanged')
-        return finish({ ...second, changes, reason: second.reason ?? 'switching Services failed' })
-    }
-    const cleanup = await cleanUpFastRollback(
-      client,
-      plan.deployments,
-      settings.fastRollbackKeep,
-      settings.dryRun,
-      inv
-    )
-    changes.push(...cleanup.changes)
-    const removed = new Set(
-      cleanup.changes
-        .filter((c) => c.action === 'deleted')
-        .map((c) =>
-          entryKey({ apiVersion: 'apps/v1', kind: c.kind, namespace: c.namespace, name: c.name })
-        )
-    )
-    const desired = unionInventory(current, cleanup.retained)
-
-    let inventory: InventoryEntry[]
-    let pruneRefusal: string | undefined
-    if (settings.prune.enabled) {
-      const prunePlan = planPrune(
-        parent.inventory.filter((e) => !removed.has(entryKey(e))),
-        desired,
-        settings.prune
-      )
-      pruneRefusal = prunePlan.refusal
-      const outcomes = prunePlan.refusal
-        ? []
-        : await executePrune(client, prunePlan, settings.dryRun, inv)
-      for (const o of outcomes) changes.push({ ...o.entry, action: o.action, message: o.message })
-      const forgotten = new Set(outcomes.filter((o) => o.forget).map((o) => entryKey(o.entry)))
-      // Kept in the inventory: what is deployed now, and what prune left in place on purpose
-      // (protected kinds, or everything when the cap refused), so a later run can still prune it.
-      inventory = unionInventory(
-        parent.inventory.filter((e) => !forgotten.has(entryKey(e)) && !removed.has(entryKey(e))),
-        desired
-      )
-    } else {
-      // Without prune nothing is deleted, so everything kit ever applied stays in the inventory
-      // and a later run with prune enabled can remove what left the manifests meanwhile.
-      inventory = unionInventory(
-        parent.inventory.filter((e) => !removed.has(entryKey(e))),
-        desired
-      )
-    }
-    if (!settings.dryRun) {
-      const commit = settings.version.commit
-      // Two independent objects, written at once; both settle before the lock is released.
-      const written = await Promise.allSettled([
-        writeApplySetParent(client, parentNow, inventory, inv),
-        commit &&
-          recordDeployState(
-            client,
-            recorded,
-            {
-              commit,
-              commitTime: settings.version.commitTime,
-              runUrl: settings.version.runUrl,
-              deployedAt: new Date(clock.now()).toISOString()
-            },
-            inv
-          )
-      ])
-      for (const w of written) if (w.status === 'rejected') throw w.reason
-    }
-    const changed = countChanged(changes) > 0
-    if (pruneRefusal)
-      return finish({ outcome: 'failed', changes, failures: [], reason: pruneRefusal })
-    return finish({ outcome: changed ? 'changed' : 'unchanged', changes, failures: [] })
+    return await deployLocked(client, manifests, resolved, settings, deps, lock, finish)
   } finally {
     await lock
       ?.release()
       .catch((err: unknown) =>
-        log.warning(
-          `could not release the deploy lock: ${err instanceof Error ? err.message : String(err)}`
-        )
+        deps.log.warning(`could not release the deploy lock: ${errorText(err)}`)
       )
   }
 }
 
+/** The deploy under the lock, once every selected object's namespace is known. */
+async function deployLocked(
+  client: ClusterClient,
+  all: readonly Manifest[],
+  resolved: Manifest[],
+  settings: PipelineSettings,
+  deps: PipelineDeps,
+  lock: LockHandle | undefined,
+  finish: Finish
+): Promise<ClusterResult> {
+  const { log } = deps
+  const inv = settings.inventory || undefined
+  const plan = planFastRollback(resolved, settings.strategy)
+  const leaving = leavingCandidates(resolved, settings.strategy)
+  const records = readRecords(client, inv)
+  // Deployments leaving fast-rollback are found from the inventory (no request unless it lists
+  // their versions). The fleet's checks and this search run while the engine reads live state
+  // (one round trip less per cluster); the engine writes nothing until both are done (its
+  // write gate), and a transition found then restages the deploy with its Services held back.
+  const detected = records.then((r) =>
+    leaving.length > 0 ? findLeavingFastRollback(client, leaving, r.parent.inventory, inv) : []
+  )
+  detected.catch(() => undefined)
+  const checks = checkAndWiden(client, records, plan, settings, inv, log)
+  const passed = Promise.all([checks, detected]).then(
+    ([c, t]) => !('refusal' in c) && t.length === 0,
+    () => false
+  )
+  const signals = [deps.signal, lock?.lost].filter((s): s is AbortSignal => s !== undefined)
+  const options: DeployClusterOptions = {
+    dryRun: settings.dryRun,
+    wait: settings.wait,
+    timeoutMs: settings.timeoutMs,
+    failFast: settings.failFast,
+    rollbackOnFailure: settings.rollbackOnFailure,
+    labels: { ...(settings.labels ?? {}), [applySetPartOfLabel]: applySetIdFor(inv) },
+    annotations: settings.annotations ? { ...settings.annotations } : undefined,
+    log,
+    redactor: deps.redactor,
+    signal: signals.length ? AbortSignal.any(signals) : undefined,
+    heartbeatMs: settings.heartbeatMs,
+    waitForLoadBalancers: settings.waitForLoadBalancers,
+    clock: deps.clock
+  }
+  let first = await deps.engine(client, plan.first, { ...options, writeGate: () => passed })
+  // A failed check is this cluster's error (thrown), a refusal its skip, whatever the engine did
+  // meanwhile: it wrote nothing without them.
+  const checked = await checks
+  if ('refusal' in checked)
+    return finish({ outcome: 'skipped', changes: [], failures: [], reason: checked.refusal })
+  const transitions = await detected
+  const staged = holdBackLeavingServices(plan, transitions)
+  if (transitions.length > 0) {
+    log.info(
+      `leaving fast-rollback: ${transitions.map((t) => t.name).join(', ')}; their Services switch once the new Deployments are ready`
+    )
+    first = await deps.engine(client, staged.first, options)
+  }
+  if (first.outcome !== 'changed' && first.outcome !== 'unchanged') {
+    await settleInventory(client, checked, settings.dryRun, inv, log)
+    return finish({ ...first, reason: first.reason ?? `${first.outcome}` })
+  }
+  const changes: ChangeEntry[] = [...first.changes]
+
+  const removed: ChangeEntry[] = []
+  if (staged.switched.length > 0) {
+    const standby = await removeLeftVersions(client, transitions, 'standby', settings.dryRun)
+    removed.push(...standby)
+    changes.push(...standby)
+    const to = [...plan.deployments.map((d) => d.name), ...transitions.map((t) => t.name)]
+    log.info(`switching ${plural(staged.switched.length, 'Service')} to ${to.join(', ')}`)
+    const second = await deps.engine(client, staged.switched, options)
+    changes.push(...second.changes)
+    if (second.outcome !== 'changed' && second.outcome !== 'unchanged') {
+      await settleInventory(client, checked, settings.dryRun, inv, log, removed)
+      return finish({ ...second, changes, reason: second.reason ?? 'switching Services failed' })
+    }
+    const serving = await removeLeftVersions(client, transitions, 'serving', settings.dryRun)
+    removed.push(...serving)
+    changes.push(...serving)
+  }
+  const cleanup = await cleanUpFastRollback(
+    client,
+    plan.deployments,
+    settings.fastRollbackKeep,
+    settings.dryRun,
+    inv,
+    deps.clock
+  )
+  changes.push(...cleanup.changes)
+  removed.push(...cleanup.changes.filter((c) => c.action === 'deleted'))
+  const desired = unionInventory(checked.current, cleanup.retained)
+  const { inventory, pruned, refusal } = await pruneAndList(
+    client,
+    all,
+    checked,
+    desired,
+    removed,
+    settings,
+    log
+  )
+  changes.push(...pruned.map((o) => ({ ...o.entry, action: o.action, message: o.message })))
+
+  if (!settings.dryRun) {
+    const commit = settings.version.commit
+    // Two independent objects, written at once; both settle before the lock is released.
+    const written = await Promise.allSettled([
+      writeApplySetParent(client, checked.parentNow, inventory, inv),
+      commit &&
+        recordDeployState(
+          client,
+          checked.recorded,
+          {
+            commit,
+            commitTime: settings.version.commitTime,
+            runUrl: settings.version.runUrl,
+            deployedAt: new Date(deps.clock.now()).toISOString()
+          },
+          inv
+        )
+    ])
+    for (const w of written) if (w.status === 'rejected') throw w.reason
+  }
+  if (refusal) return finish({ outcome: 'failed', changes, failures: [], reason: refusal })
+  const outcome = countChanged(changes) > 0 ? 'changed' : 'unchanged'
+  return finish({ outcome, changes, failures: [] })
+}
+
+/** The records a deploy reads first: the deployed-commit record and the ApplySet parent. */
+interface Records {
+  readonly recorded: Awaited<ReturnType<typeof readDeployState>>
+  readonly parent: ApplySetParent
+}
+
+/** Both records at once: one round trip instead of two. */
+async function readRecords(client: ClusterClient, inv: string | undefined): Promise<Records> {
+  const [recorded, parent] = await Promise.all([
+    readDeployState(client, inv),
+    readApplySetParent(client, inv)
+  ])
+  return { recorded, parent }
+}
+
 /** What the checks before the first write found: the records as read, and the parent now. */
 interface Checked {
-  readonly recorded: Awaited<ReturnType<typeof readDeployState>>
-  /** The parent as read (with `exists` set once this run wrote it). */
-  readonly parent: ApplySetParent
+  readonly recorded: Records['recorded']
+  /** The inventory as read, normalized (namespaces resolved), without kinds no longer served. */
+  readonly previous: InventoryEntry[]
   /** What the parent holds now (under the lock, nobody else writes it): no need to read it again. */
   readonly parentNow: ApplySetParent
-  /** The inventory of this run's manifests. */
+  /** The inventory of this run's manifests, namespaces resolved. */
   readonly current: InventoryEntry[]
 }
 
 /**
  * The version guard, then the ApplySet parent widened to cover every member before any member is
- * applied (the spec: a crash mid-apply never leaves an object labelled part-of a set that does
- * not list it).
+ * applied (the ApplySet rule: a crash mid-apply never leaves an object labelled part-of a set
+ * that does not list it). Members of kinds the cluster no longer serves are dropped here: there
+ * is nothing of them left to delete.
  */
 async function checkAndWiden(
   client: ClusterClient,
-  plan: ReturnType<typeof planFastRollback>,
+  records: Promise<Records>,
+  plan: FastRollbackPlan,
   settings: PipelineSettings,
   inv: string | undefined,
   log: DeployLog
 ): Promise<Checked | { refusal: string }> {
-  // Both records at once: one round trip instead of two.
-  const [recorded, parentRead] = await Promise.all([
-    readDeployState(client, inv),
-    readApplySetParent(client, inv)
-  ])
+  const { recorded, parent } = await records
   const decision = checkVersion(recorded, settings.version)
   if (!decision.allowed) return { refusal: decision.reason }
   if (decision.note) log.info(decision.note)
 
+  const normalized = await normalizeInventory(client, parent.inventory)
+  for (const e of normalized.unserved)
+    log.warning(
+      `the inventory lists ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}, but the cluster no longer serves ${e.kind} (${e.apiVersion}): nothing of it is left to delete; it leaves the inventory`
+    )
   const current = inventoryOf([...plan.first, ...plan.switched].map((m) => m.object))
-  const widened = unionInventory(parentRead.inventory, current)
-  let parent = parentRead
-  if (!settings.dryRun && (await writeApplySetParent(client, parentRead, widened, inv)))
-    parent = { ...parentRead, exists: true }
-  const parentNow = settings.dryRun ? parentRead : { ...parent, inventory: widened }
-  return { recorded, parent, parentNow, current }
+  const widened = unionInventory(normalized.entries, current)
+  let parentNow = parent
+  if (!settings.dryRun && (await writeApplySetParent(client, parent, widened, inv)))
+    parentNow = { ...parent, inventory: widened, exists: true }
+  return { recorded, previous: normalized.entries, parentNow, current }
+}
+
+/**
+ * After a failed deploy, the parent lists what it held before plus what this run wrote and
+ * still exists (a rollback deletes what it created): never an object that was not created.
+ * A failure here is logged, not thrown: the deploy's own failure is the one to report.
+ */
+async function settleInventory(
+  client: ClusterClient,
+  checked: Checked,
+  dryRun: boolean,
+  inv: string | undefined,
+  log: DeployLog,
+  removed: readonly ChangeEntry[] = []
+): Promise<void> {
+  if (dryRun) return
+  try {
+    const reader = client.detached?.() ?? client
+    const before = new Set(checked.previous.map(entryKey))
+    const gone = removedKeys(removed)
+    const added = checked.current.filter((e) => !before.has(entryKey(e)))
+    const kept = await existingEntries(reader, added)
+    const inventory = unionInventory(
+      checked.previous.filter((e) => !gone.has(entryKey(e))),
+      kept
+    )
+    await writeApplySetParent(reader, checked.parentNow, inventory, inv)
+  } catch (err) {
+    log.warning(`could not settle the inventory after the failed deploy: ${errorText(err)}`)
+  }
+}
+
+/**
+ * Prunes (when enabled) and computes the inventory to record: what is deployed now, plus what
+ * prune left in place on purpose (outside the selection, protected kinds, or everything when
+ * the cap refused), so a later run can still prune it. Without prune nothing is deleted and
+ * everything kit applied stays listed, so a later run with prune removes what left meanwhile.
+ */
+async function pruneAndList(
+  client: ClusterClient,
+  all: readonly Manifest[],
+  checked: Checked,
+  desired: readonly InventoryEntry[],
+  removed: readonly ChangeEntry[],
+  settings: PipelineSettings,
+  log: DeployLog
+): Promise<{ inventory: InventoryEntry[]; pruned: PruneOutcome[]; refusal?: string }> {
+  const gone = removedKeys(removed)
+  const previous = checked.previous.filter((e) => !gone.has(entryKey(e)))
+  if (!settings.prune.enabled) return { inventory: unionInventory(previous, desired), pruned: [] }
+  const wanted = wantedKeys(all, desired, defaultNamespaceOf(client))
+  const fastRollbackBases = new Set(
+    all
+      .filter((m) => isFastRollbackDeployment(m.object, settings.strategy))
+      .map((m) => m.object.metadata.name)
+  )
+  const plan = await planPrune(client, pruneCandidates(previous, wanted), {
+    ...settings.prune,
+    selector: settings.selector,
+    inventoryName: settings.inventory || undefined,
+    // Kept fast-rollback versions belong to their Deployment's clean-up, not to prune.
+    managedElsewhere: (live) =>
+      live.kind === 'Deployment' &&
+      fastRollbackBases.has(live.metadata.labels?.[fastRollbackOfLabel] ?? '')
+  })
+  if (plan.refusal) log.warning(plan.refusal)
+  const pruned = plan.refusal ? plan.skipped : await executePrune(client, plan, settings.dryRun)
+  const forgotten = new Set(pruned.filter((o) => o.forget).map((o) => entryKey(o.entry)))
+  return {
+    inventory: unionInventory(
+      previous.filter((e) => !forgotten.has(entryKey(e))),
+      desired
+    ),
+    pruned,
+    refusal: plan.refusal
+  }
+}
+
+/**
+ * Every object the cluster's manifests hold, selected or not, by identity. A manifest outside
+ * the selection has not been resolved against discovery, so one without a namespace stands for
+ * both readings (namespaced in the default namespace, or cluster-scoped): neither is pruned.
+ */
+function wantedKeys(
+  all: readonly Manifest[],
+  desired: readonly InventoryEntry[],
+  defaultNamespace: string
+): Set<string> {
+  const keys = new Set(desired.map(entryKey))
+  for (const { object } of all) {
+    const ref = { apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name }
+    const ns = object.metadata.namespace
+    keys.add(keyOf({ ...ref, namespace: ns ?? defaultNamespace }))
+    if (ns === undefined) keys.add(keyOf(ref))
+  }
+  return keys
+}
+
+/** Identities of Deployments a strategy clean-up or transition removed. */
+function removedKeys(removed: readonly ChangeEntry[]): Set<string> {
+  return new Set(
+    removed
+      .filter((c) => c.action === 'deleted')
+      .map((c) =>
+        entryKey({ apiVersion: 'apps/v1', kind: c.kind, namespace: c.namespace, name: c.name })
+      )
+  )
+}
+
+function isUnknownKind(err: unknown): boolean {
+  return err instanceof KubeApiError && err.reason === 'UnknownKind'
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] : String(err)
 }

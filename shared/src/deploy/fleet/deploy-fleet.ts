@@ -8,10 +8,11 @@ import { InputError } from '../../errors.js'
 import type { ClusterClient } from '../../k8s/types.js'
 import type { Redactor } from '../../secrets/redact.js'
 import type { Clock, DeployLog, Manifest } from '../cluster/types.js'
+import { checkResolvedDuplicates, fallbackNamespace } from '../../k8s/namespace.js'
 import { runClusterPipeline, type Engine, type PipelineSettings } from './cluster-pipeline.js'
-import { planFastRollback } from './fast-rollback.js'
+import { checkFastRollbackWait, planFastRollback } from './fast-rollback.js'
 import { runFleet } from './runner.js'
-import { filterBySelector, parseSelector } from './selector.js'
+import { filterBySelector, parseSelector, type Requirement } from './selector.js'
 import type { FleetReport, FleetRow, Wave } from './types.js'
 import { planWaves, selectClusters, type WaveSpec } from './waves.js'
 
@@ -27,7 +28,7 @@ export interface FleetSettings {
   readonly waveLabel?: string
   /** Cluster labels (from the render index and the cluster-labels input). */
   readonly clusterLabels: ReadonlyMap<string, Readonly<Record<string, string>>>
-  readonly pipeline: PipelineSettings
+  readonly pipeline: Omit<PipelineSettings, 'selector'>
 }
 
 export interface FleetDeps {
@@ -35,6 +36,8 @@ export interface FleetDeps {
   readonly manifests: ReadonlyMap<string, Manifest[]>
   /** Clusters that have credentials, with where they came from (for messages). */
   readonly credentialSources: ReadonlyMap<string, string>
+  /** Each cluster's context namespace, where manifests without a namespace go (else `default`). */
+  readonly defaultNamespaces?: ReadonlyMap<string, string>
   /** Opens a client for a cluster (called once per cluster, when it starts). */
   connect(cluster: string, signal: AbortSignal): ClusterClient
   readonly engine: Engine
@@ -51,7 +54,9 @@ export interface FleetDeps {
 export interface FleetPlan {
   readonly waves: Wave[]
   readonly preReported: FleetRow[]
+  /** Every manifest of each deployable cluster (the pipeline selects; prune needs them all). */
   readonly manifests: ReadonlyMap<string, Manifest[]>
+  readonly selector?: Requirement[]
   /** Clusters with credentials but no manifests that no selection asked for (a warning only). */
   readonly unused: string[]
 }
@@ -64,7 +69,8 @@ export interface FleetPlan {
 export function planFleet(
   settings: FleetSettings,
   manifests: ReadonlyMap<string, Manifest[]>,
-  credentialSources: ReadonlyMap<string, string>
+  credentialSources: ReadonlyMap<string, string>,
+  defaultNamespaces: ReadonlyMap<string, string> = new Map()
 ): FleetPlan {
   const withManifests = [...manifests.keys()]
   const withCredentials = [...credentialSources.keys()]
@@ -95,17 +101,18 @@ export function planFleet(
     } else deployable.push(c)
   }
   const selector = settings.selector ? parseSelector(settings.selector) : undefined
-  const filtered = new Map<string, Manifest[]>()
+  const deploying = new Map<string, Manifest[]>()
   for (const c of deployable) {
     const list = manifests.get(c) ?? []
+    checkResolvedDuplicates(list, defaultNamespaces.get(c) ?? fallbackNamespace, c)
     const kept = selector ? filterBySelector(list, selector) : list
     try {
-      planFastRollback(kept, settings.pipeline.strategy)
+      checkFastRollbackWait(planFastRollback(kept, settings.pipeline.strategy), settings.pipeline)
     } catch (err) {
       if (err instanceof InputError) throw new InputError(`cluster ${c}: ${err.message}`)
       throw err
     }
-    filtered.set(c, kept)
+    deploying.set(c, list)
   }
   let spec: WaveSpec = { kind: 'none' }
   if (settings.waves.length > 0) spec = { kind: 'list', entries: settings.waves }
@@ -114,21 +121,22 @@ export function planFleet(
   return {
     waves: planWaves(deployable, spec),
     preReported,
-    manifests: filtered,
+    manifests: deploying,
+    selector,
     unused: explicit ? [] : withCredentials.filter((c) => !manifests.has(c)).sort()
   }
 }
 
 /** Deploys (or dry-runs) the fleet and returns the report. */
 export async function deployFleet(settings: FleetSettings, deps: FleetDeps): Promise<FleetReport> {
-  const plan = planFleet(settings, deps.manifests, deps.credentialSources)
+  const plan = planFleet(settings, deps.manifests, deps.credentialSources, deps.defaultNamespaces)
   if (plan.unused.length > 0)
     deps.log.warning(`credentials but no manifests (not deployed): ${plan.unused.join(', ')}`)
   if (plan.waves.length > 1)
     deps.log.info(
       `waves: ${plan.waves.map((w) => `${w.name}: ${w.clusters.join(', ')}`).join(' → ')}`
     )
-  const p = settings.pipeline
+  const p: PipelineSettings = { ...settings.pipeline, selector: plan.selector }
   return runFleet({
     waves: plan.waves,
     concurrency: settings.concurrency,

@@ -15,14 +15,19 @@
  */
 import { createHash } from 'node:crypto'
 import { InputError } from '../../errors.js'
-import type { ClusterClient, KubeObject } from '../../k8s/types.js'
-import type { ChangeEntry, Manifest } from '../cluster/types.js'
+import { KubeApiError, type ClusterClient, type KubeObject } from '../../k8s/types.js'
+import type { ChangeEntry, Clock, Manifest } from '../cluster/types.js'
 import { applySetIdFor, applySetPartOfLabel, type InventoryEntry } from './applyset.js'
 
 export const strategyAnnotation = 'kit.dev/strategy'
 export const deployIdLabel = 'kit.dev/deploy-id'
 export const fastRollbackOfLabel = 'kit.dev/fast-rollback-of'
 export const originalNameAnnotation = 'kit.dev/original-name'
+/**
+ * When a version last started serving (its Services switched to it). Written by kit with an
+ * update of its own, never by the apply, so it changes nothing an unchanged redeploy compares.
+ */
+export const lastServedAnnotation = 'kit.dev/last-served'
 
 export type Strategy = 'rolling-update' | 'fast-rollback'
 
@@ -66,6 +71,17 @@ function labelsMatch(selector: Record<string, string>, labels: Record<string, st
   return keys.length > 0 && keys.every((k) => labels[k] === selector[k])
 }
 
+/** Whether a manifest is a Deployment deployed the fast-rollback way (its annotation, else the run's strategy). */
+export function isFastRollbackDeployment(o: KubeObject, strategy: Strategy): boolean {
+  if (o.kind !== 'Deployment' || !o.apiVersion.startsWith('apps/')) return false
+  const a = o.metadata.annotations?.[strategyAnnotation]
+  if (a !== undefined && a !== 'fast-rollback' && a !== 'rolling-update')
+    throw new InputError(
+      `${o.kind} ${o.metadata.name}: annotation ${strategyAnnotation} must be fast-rollback or rolling-update, got '${a}'`
+    )
+  return a === 'fast-rollback' || (a === undefined && strategy === 'fast-rollback')
+}
+
 /**
  * Rewrites the manifests for fast-rollback (pure). Deployments not opted in, and everything
  * else, pass through unchanged.
@@ -76,17 +92,9 @@ export function planFastRollback(
 ): FastRollbackPlan {
   const first: Manifest[] = []
   const deployments: (FastRollbackDeployment & { templateLabels: Record<string, string> })[] = []
-  const optedIn = (o: KubeObject): boolean => {
-    const a = o.metadata.annotations?.[strategyAnnotation]
-    if (a !== undefined && a !== 'fast-rollback' && a !== 'rolling-update')
-      throw new InputError(
-        `${o.kind} ${o.metadata.name}: annotation ${strategyAnnotation} must be fast-rollback or rolling-update, got '${a}'`
-      )
-    return a === 'fast-rollback' || (a === undefined && strategy === 'fast-rollback')
-  }
   for (const m of manifests) {
     const o = m.object
-    if (o.kind !== 'Deployment' || !o.apiVersion.startsWith('apps/') || !optedIn(o)) {
+    if (!isFastRollbackDeployment(o, strategy)) {
       if (o.kind !== 'Service') first.push(m)
       continue
     }
@@ -175,75 +183,267 @@ export function planFastRollback(
   }
 }
 
+/** Refuses fast-rollback without wait (bad input, before anything is touched). */
+export function checkFastRollbackWait(
+  plan: Pick<FastRollbackPlan, 'deployments'>,
+  settings: { readonly strategy: Strategy; readonly wait: boolean; readonly dryRun: boolean }
+): void {
+  if (settings.wait || settings.dryRun) return
+  if (settings.strategy === 'fast-rollback')
+    throw new InputError(
+      'the fast-rollback strategy needs wait: traffic switches only to a healthy Deployment'
+    )
+  if (plan.deployments.length > 0)
+    throw new InputError(
+      `fast-rollback Deployments (${plan.deployments.map((d) => d.baseName).join(', ')}) need wait: traffic switches only to a healthy Deployment`
+    )
+}
+
 /** What the clean-up after a switch did: deletions, and the kept versions (still kit's). */
 export interface FastRollbackCleanup {
   readonly changes: ChangeEntry[]
   readonly retained: InventoryEntry[]
 }
 
+const deploymentRef = (namespace: string, name: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  namespace,
+  name
+})
+
 /**
- * After the Services switched: keeps the `keep` most recent previous versions of each
- * fast-rollback Deployment and deletes older ones, plus a plain rolling-update Deployment of
- * the same name that kit deployed before the strategy changed. Only objects carrying kit's
- * ApplySet label are ever deleted.
+ * Most recently serving first: by when each version last started serving, then (versions kit
+ * never saw serve) by creation. A rollback makes an older version the newest to serve, so the
+ * version it replaced is the one kept for the next instant rollback.
+ */
+export function byLastServed(a: KubeObject, b: KubeObject): number {
+  const served = (o: KubeObject) => o.metadata.annotations?.[lastServedAnnotation] ?? ''
+  return (
+    served(b).localeCompare(served(a)) ||
+    (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '')
+  )
+}
+
+/**
+ * After the Services switched: marks the serving version as the newest to serve (when it is
+ * not already), keeps the `keep` versions that served most recently before it and deletes the
+ * rest, plus a plain rolling-update Deployment of the same name that kit deployed before the
+ * strategy changed. Only objects carrying kit's ApplySet label are ever deleted.
  */
 export async function cleanUpFastRollback(
   client: ClusterClient,
   deployments: readonly FastRollbackDeployment[],
   keep: number,
   dryRun: boolean,
-  inventoryName?: string
+  inventoryName?: string,
+  clock?: Pick<Clock, 'now'>
 ): Promise<FastRollbackCleanup> {
   const kitApplySetId = applySetIdFor(inventoryName)
   const changes: ChangeEntry[] = []
   const retained: InventoryEntry[] = []
   for (const d of deployments) {
-    const versions = (
+    const all = (
       await client.list('apps/v1', 'Deployment', {
         namespace: d.namespace,
         labelSelector: `${fastRollbackOfLabel}=${d.baseName}`
       })
-    ).filter(
-      (o) =>
-        o.metadata.name !== d.name && o.metadata.labels?.[applySetPartOfLabel] === kitApplySetId
-    )
-    versions.sort((a, b) =>
-      (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '')
-    )
+    ).filter((o) => o.metadata.labels?.[applySetPartOfLabel] === kitApplySetId)
+    const current = all.find((o) => o.metadata.name === d.name)
+    const versions = all.filter((o) => o !== current).sort(byLastServed)
+    if (current && !dryRun && versions.some((v) => byLastServed(v, current) <= 0))
+      await markServing(client, current, clock?.now() ?? Date.now())
     const doomed = versions.slice(keep)
     for (const o of versions.slice(0, keep))
-      retained.push({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        namespace: d.namespace,
-        name: o.metadata.name
-      })
-    const plain = await client.get({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      namespace: d.namespace,
-      name: d.baseName
-    })
+      retained.push(deploymentRef(d.namespace, o.metadata.name))
+    const plain = await client.get(deploymentRef(d.namespace, d.baseName))
     if (plain && plain.metadata.labels?.[applySetPartOfLabel] === kitApplySetId) doomed.push(plain)
     for (const o of doomed) {
       if (!dryRun)
-        await client.delete(
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            namespace: d.namespace,
-            name: o.metadata.name
-          },
-          { propagationPolicy: 'Background' }
-        )
+        await client.delete(deploymentRef(d.namespace, o.metadata.name), {
+          propagationPolicy: 'Background'
+        })
       changes.push({
         kind: 'Deployment',
         namespace: d.namespace,
         name: o.metadata.name,
         action: 'deleted',
-        message: `${dryRun ? 'would be removed' : 'removed'}: older than the ${keep} kept fast-rollback versions of ${d.baseName}`
+        message:
+          o === plain
+            ? `${dryRun ? 'would be removed' : 'removed'}: ${d.baseName} moved to fast-rollback (now served by ${d.name})`
+            : `${dryRun ? 'would be removed' : 'removed'}: not among the ${keep} most recently serving fast-rollback versions of ${d.baseName}`
       })
     }
   }
   return { changes, retained }
+}
+
+/**
+ * Stamps when a version started serving, by an update (not kit's apply, so the apply never
+ * owns or removes it). The controllers write the Deployment's status meanwhile: a stale copy is
+ * read again, a few times.
+ */
+async function markServing(client: ClusterClient, version: KubeObject, now: number): Promise<void> {
+  let live: KubeObject | undefined = version
+  for (let attempt = 0; live && attempt < 5; attempt++) {
+    const stamped: KubeObject = {
+      ...live,
+      metadata: {
+        ...live.metadata,
+        annotations: {
+          ...(live.metadata.annotations ?? {}),
+          [lastServedAnnotation]: new Date(now).toISOString()
+        }
+      }
+    }
+    try {
+      await client.replace(stamped)
+      return
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err
+      live = await client.get(deploymentRef(live.metadata.namespace ?? '', live.metadata.name))
+    }
+  }
+}
+
+/** A plain (rolling-update) Deployment of the manifests, with the Services that select its pods. */
+export interface LeavingCandidate {
+  readonly namespace: string
+  readonly name: string
+  readonly services: readonly Manifest[]
+}
+
+/** A Deployment leaving fast-rollback: its versions still run, its Services still pick one. */
+export interface LeavingFastRollback extends LeavingCandidate {
+  /** kit's fast-rollback versions of it, as listed. */
+  readonly versions: readonly KubeObject[]
+  /** Deploy ids the live Services select now. */
+  readonly servingIds: ReadonlySet<string>
+}
+
+/** Plain Deployments of the (namespace-resolved) manifests and their Services (pure). */
+export function leavingCandidates(
+  manifests: readonly Manifest[],
+  strategy: Strategy
+): LeavingCandidate[] {
+  const services = manifests.filter((m) => m.object.kind === 'Service')
+  return manifests
+    .filter(
+      (m) =>
+        m.object.kind === 'Deployment' &&
+        m.object.apiVersion.startsWith('apps/') &&
+        !isFastRollbackDeployment(m.object, strategy)
+    )
+    .map(({ object }) => {
+      const namespace = object.metadata.namespace ?? 'default'
+      const spec = (object.spec ?? {}) as {
+        template?: { metadata?: { labels?: Record<string, string> } }
+      }
+      const labels = spec.template?.metadata?.labels ?? {}
+      return {
+        namespace,
+        name: object.metadata.name,
+        services: services.filter(
+          (s) =>
+            (s.object.metadata.namespace ?? 'default') === namespace &&
+            labelsMatch(
+              ((s.object.spec ?? {}) as { selector?: Record<string, string> }).selector ?? {},
+              labels
+            )
+        )
+      }
+    })
+}
+
+/**
+ * The candidates that really are leaving fast-rollback: the inventory lists versions of theirs
+ * (`<name>-<8 hex>`), confirmed by listing kit's versions on the cluster. No request at all
+ * unless the inventory lists such a name.
+ */
+export async function findLeavingFastRollback(
+  client: ClusterClient,
+  candidates: readonly LeavingCandidate[],
+  inventory: readonly InventoryEntry[],
+  inventoryName?: string
+): Promise<LeavingFastRollback[]> {
+  const id = applySetIdFor(inventoryName)
+  const out: LeavingFastRollback[] = []
+  for (const c of candidates) {
+    const version = new RegExp(`^${c.name.replace(/[.]/g, '\\.')}-[0-9a-f]{8}$`)
+    const listed = inventory.some(
+      (e) =>
+        e.kind === 'Deployment' &&
+        (e.namespace ?? c.namespace) === c.namespace &&
+        version.test(e.name)
+    )
+    if (!listed) continue
+    const versions = (
+      await client.list('apps/v1', 'Deployment', {
+        namespace: c.namespace,
+        labelSelector: `${fastRollbackOfLabel}=${c.name}`
+      })
+    ).filter((o) => o.metadata.labels?.[applySetPartOfLabel] === id && o.metadata.name !== c.name)
+    if (versions.length === 0) continue
+    const servingIds = new Set<string>()
+    for (const s of c.services) {
+      const live = await client.get({
+        apiVersion: s.object.apiVersion,
+        kind: 'Service',
+        namespace: c.namespace,
+        name: s.object.metadata.name
+      })
+      const selected = ((live?.spec ?? {}) as { selector?: Record<string, string> }).selector
+      if (selected?.[deployIdLabel]) servingIds.add(selected[deployIdLabel])
+    }
+    out.push({ ...c, versions, servingIds })
+  }
+  return out
+}
+
+/**
+ * The plan with the Services of Deployments leaving fast-rollback held back with the switched
+ * ones: they keep selecting the serving version until the plain Deployment is ready.
+ */
+export function holdBackLeavingServices(
+  plan: FastRollbackPlan,
+  leaving: readonly LeavingFastRollback[]
+): Pick<FastRollbackPlan, 'first' | 'switched'> {
+  const held = new Set(leaving.flatMap((l) => l.services))
+  if (held.size === 0) return plan
+  return {
+    first: plan.first.filter((m) => !held.has(m)),
+    switched: [...plan.switched, ...plan.first.filter((m) => held.has(m))]
+  }
+}
+
+/**
+ * Removes the fast-rollback versions of Deployments that left the strategy, whether or not
+ * prune is on: the standby versions before the Services switch (so the switch never sends
+ * traffic to a version the user had rolled back from), the serving one right after it.
+ */
+export async function removeLeftVersions(
+  client: ClusterClient,
+  leaving: readonly LeavingFastRollback[],
+  which: 'standby' | 'serving',
+  dryRun: boolean
+): Promise<ChangeEntry[]> {
+  const changes: ChangeEntry[] = []
+  for (const l of leaving) {
+    for (const v of l.versions) {
+      const serving = l.servingIds.has(v.metadata.labels?.[deployIdLabel] ?? '')
+      if (serving !== (which === 'serving')) continue
+      if (!dryRun)
+        await client.delete(deploymentRef(l.namespace, v.metadata.name), {
+          propagationPolicy: 'Background'
+        })
+      changes.push({
+        kind: 'Deployment',
+        namespace: l.namespace,
+        name: v.metadata.name,
+        action: 'deleted',
+        message: `${dryRun ? 'would be removed' : 'removed'}: ${l.name} left fast-rollback (${serving ? 'served until its Services switched to the new Deployment' : 'a standby version'})`
+      })
+    }
+  }
+  return changes
 }

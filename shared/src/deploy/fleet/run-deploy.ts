@@ -15,6 +15,7 @@ import {
   loadManifestsDir
 } from '../cluster/index.js'
 import type { Clock, DeployLog } from '../cluster/types.js'
+import { contextNamespaceOf } from '../../k8s/namespace.js'
 import { deployFleet, type FleetSettings } from './deploy-fleet.js'
 import type { DeployRequest, RunIdentity } from './settings.js'
 import type { FleetReport, FleetRow, Wave } from './types.js'
@@ -138,6 +139,9 @@ export async function runDeploy(
   return deployFleet(settings, {
     manifests,
     credentialSources: credentials.sources,
+    defaultNamespaces: new Map(
+      [...credentials.clusters].map(([c, kubeConfig]) => [c, contextNamespaceOf(kubeConfig)])
+    ),
     connect: (cluster, signal) => {
       const kubeConfig = credentials.clusters.get(cluster)
       if (!kubeConfig) throw new Error(`no credentials for cluster ${cluster}`)

@@ -17,6 +17,7 @@ import { createSecureContext, type SecureContext } from 'node:tls'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Redactor } from '../../secrets/redact.js'
 import { builtinResource } from './builtin-resources.js'
+import { contextNamespaceOf } from '../namespace.js'
 import {
   ClusterUnreachableError,
   KubeApiError,
@@ -79,8 +80,7 @@ class RawObjectApi {
   onRequest: ((method: string, path: string) => void) | undefined
 
   constructor(readonly kubeConfig: KubeConfig) {
-    const context = kubeConfig.getContextObject(kubeConfig.getCurrentContext())
-    this.defaultNamespace = context?.namespace || 'default'
+    this.defaultNamespace = contextNamespaceOf(kubeConfig)
   }
 
   /** The URL path of an object (or of its collection for create/list); discovery is cached. */
