@@ -235,6 +235,25 @@ describe('reportLines names what a deploy deleted', () => {
     for (const absent of hidden) expect(text).not.toContain(absent)
   })
 
+  it('in a diff (a dry run), says an object would be deleted, never that it was', () => {
+    const text = reportLines(
+      report(
+        [
+          row('prod-eu-1', 'changed', {
+            changes: [deletion('ConfigMap', 'worker-config', 'would be pruned (dry run)')]
+          })
+        ],
+        true
+      ),
+      'diff',
+      plain
+    ).join('\n')
+    expect(text).toContain(
+      '  - would be deleted ConfigMap shop/worker-config — would be pruned (dry run)'
+    )
+    expect(text).not.toMatch(/- deleted /)
+  })
+
   it('paints the deletion mark red, as a diff does', () => {
     const coloured = reportLines(
       report([row('prod-eu-1', 'changed', { changes: workerGone })]),
