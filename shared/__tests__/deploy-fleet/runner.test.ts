@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { ClusterResult } from '../../src/deploy/cluster/types.js'
-import { runFleet, runPool } from '../../src/deploy/fleet/runner.js'
+import { runFleet } from '../../src/deploy/fleet/runner.js'
 import { Redactor } from '../../src/secrets/redact.js'
 
 const ok = (cluster: string, outcome: ClusterResult['outcome'] = 'changed'): ClusterResult => ({
@@ -16,24 +16,6 @@ const ok = (cluster: string, outcome: ClusterResult['outcome'] = 'changed'): Clu
   ],
   failures: [],
   durationMs: 5
-})
-
-const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-describe('runPool', () => {
-  it('never runs more than the limit at once and keeps the order of results', async () => {
-    let running = 0
-    let peak = 0
-    const out = await runPool([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
-      running++
-      peak = Math.max(peak, running)
-      await wait(5 + (n % 3) * 3)
-      running--
-      return n * 10
-    })
-    expect(out).toEqual([10, 20, 30, 40, 50, 60, 70])
-    expect(peak).toBe(3)
-  })
 })
 
 describe('runFleet', () => {

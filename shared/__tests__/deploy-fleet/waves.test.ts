@@ -1,16 +1,18 @@
 import { describe, expect, it } from '@jest/globals'
-import { globToRegExp, planWaves, selectClusters } from '../../src/deploy/fleet/waves.js'
+import { matchesAny, planWaves, selectClusters } from '../../src/deploy/fleet/waves.js'
 
-describe('globToRegExp', () => {
+describe('cluster globs (text/glob.ts)', () => {
   it.each([
     ['prod-*', 'prod-eu-1', true],
     ['prod-*', 'staging-1', false],
     ['prod-?', 'prod-1', true],
     ['prod-?', 'prod-12', false],
     ['a.b', 'axb', false],
-    ['a.b', 'a.b', true]
+    ['a.b', 'a.b', true],
+    ['prod-[12]', 'prod-1', true],
+    ['prod-{eu,us}*', 'prod-us-2', true]
   ])('%s against %s is %s', (glob, name, expected) => {
-    expect(globToRegExp(glob).test(name)).toBe(expected)
+    expect(matchesAny(name, [glob])).toBe(expected)
   })
 })
 
@@ -22,6 +24,9 @@ describe('selectClusters', () => {
   it('selects by name and glob', () => {
     expect(selectClusters(all, ['staging', 'prod-2'])).toEqual(['prod-2', 'staging'])
     expect(selectClusters(all, ['prod-*'])).toEqual(['prod-1', 'prod-2'])
+  })
+  it('selects with sets and alternatives', () => {
+    expect(selectClusters(all, ['prod-[2]', '{staging,canary}'])).toEqual(['prod-2', 'staging'])
   })
   it('refuses a pattern that matches nothing, naming it and the clusters', () => {
     expect(() => selectClusters(all, ['prdo-*'])).toThrow(

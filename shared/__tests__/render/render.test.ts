@@ -456,7 +456,18 @@ describe('selection', () => {
     [{ labels: ['region=eu'] }, ['a', 'c'], []],
     [{ labels: ['region!=eu'] }, ['b'], ['off']],
     [{ labels: ['region'] }, ['a', 'b', 'c'], []],
-    [{ groups: ['prod'], labels: ['region=us'] }, ['b'], []]
+    [{ groups: ['prod'], labels: ['region=us'] }, ['b'], []],
+    // The Kubernetes grammar (k8s/selector.ts), as the deployer's `selector`.
+    [{ labels: ['region==eu'] }, ['a', 'c'], []],
+    [{ labels: ['region in (us,eu)', '!nothing'] }, ['a', 'b', 'c'], []],
+    [{ labels: ['region notin (eu)'] }, ['b'], ['off']],
+    [{ labels: ['region=eu,region!=us'] }, ['a', 'c'], []],
+    // A list input split at commas is put back together.
+    [{ labels: ['region in (us', 'eu)'] }, ['a', 'b', 'c'], []],
+    // Cluster names are globs (text/glob.ts), as the deployer's `clusters`.
+    [{ clusters: ['[ab]'] }, ['a', 'b'], []],
+    [{ clusters: ['*'], groups: ['prod'] }, ['a', 'b'], ['off']],
+    [{ clusters: ['{c,off}'] }, ['c'], ['off']]
   ])('%j selects %j (disabled %j)', (selection, clusters, disabled) => {
     const r = loadRepository(repo(files))
     const sel = selectTargets(r, selection)
@@ -470,7 +481,11 @@ describe('selection', () => {
     [{ groups: ['nope'] }, "unknown group 'nope'"],
     [{ labels: ['a=b=c'] }, "label selector 'a=b=c'"],
     [{ clusters: ['off'] }, 'every selected cluster is disabled (off)'],
-    [{ labels: ['region=mars'] }, 'no cluster matches the selection']
+    [{ labels: ['region=mars'] }, 'no cluster matches the selection'],
+    [{ clusters: ['x*'] }, "unknown cluster 'x*' (known: a, b, c, off)"],
+    [{ labels: ['a b'] }, "label selector 'a b': requirement 'a b' is not key, !key, key=value"],
+    [{ labels: ['a/b/c=x'] }, "has an invalid key 'a/b/c' (a key is [prefix/]name"],
+    [{ labels: ['region=eu', 'a=b=c'] }, "label selector 'region=eu,a=b=c': requirement 'a=b=c'"]
   ])('refuses %j', (selection, message) => {
     const r = loadRepository(repo(files))
     expect(() => selectTargets(r, selection)).toThrow(message)

@@ -12,22 +12,14 @@
  * Anything else is applied for real and judged by what the server returns.
  */
 import { createHash } from 'node:crypto'
+import { canonicalJson } from '../data/canonical-json.js'
 import type { KubeObject, ObjectMeta } from './types.js'
 
 /** The annotation holding the hash of the object as kit last applied it. */
 export const appliedHashAnnotation = 'kit.dev/applied-hash'
 
-/** JSON with object keys sorted at every level (undefined members dropped): equal data, equal text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(',')}]`
-  const record = value as Record<string, unknown>
-  const members = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`)
-  return `{${members.join(',')}}`
-}
+/** JSON with object keys sorted at every level: kit's one canonical JSON (data/). */
+export { canonicalJson }
 
 /** The object without kit's applied-hash annotation (an emptied annotations map is dropped). */
 export function withoutAppliedHash(object: KubeObject): KubeObject {

@@ -1,13 +1,16 @@
 /** Which clusters and services a render covers: by name, group, label; disabled ones listed. */
 import { InputError } from '../errors.js'
+import { matchesSelector, parseSelector, type Requirement } from '../k8s/selector.js'
+import { matchesAnyGlob, matchesGlob } from '../text/glob.js'
 import type { ClusterDefinition, ManifestRepository, ServiceDefinition } from './repository.js'
 
 /** What the user asked for. Empty lists mean "all". Within a list any entry matches (OR);
  * across lists every condition must hold (AND); every label requirement must hold. */
 export interface Selection {
+  /** Cluster names or globs (text/glob.ts), as the deployer's `clusters`. */
   readonly clusters?: readonly string[]
   readonly groups?: readonly string[]
-  /** `key=value`, `key!=value`, `key` (has the label) or `!key` (does not). */
+  /** A Kubernetes label selector, possibly split into several entries (see parseLabelSelection). */
   readonly labels?: readonly string[]
   readonly services?: readonly string[]
 }
@@ -25,53 +28,47 @@ export interface SelectedSet {
   readonly partialServices: boolean
 }
 
-type LabelRequirement = (labels: Readonly<Record<string, string>>) => boolean
-
-/** Parses one label requirement; throws InputError naming the bad text. */
-export function parseLabelRequirement(text: string): LabelRequirement {
-  const t = text.trim()
-  const key = '[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?'
-  const value = '[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?'
-  let m: RegExpExecArray | null
-  if ((m = new RegExp(`^(${key})\\s*(!=|==|=)\\s*(${value})?$`).exec(t))) {
-    const [k, op, v = ''] = [m[1], m[3], m[4]]
-    return op === '!=' ? (l) => l[k] !== v : (l) => l[k] === v
-  }
-  if ((m = new RegExp(`^(!)?\\s*(${key})$`).exec(t))) {
-    const [neg, k] = [m[1] === '!', m[2]]
-    return (l) => Object.hasOwn(l, k) !== neg
-  }
-  throw new InputError(`label selector '${text}' must look like key=value, key!=value, key or !key`)
+/**
+ * The label requirements of a selection: its entries joined with commas and read as one
+ * Kubernetes label selector (k8s/selector.ts; entries may themselves hold several
+ * requirements, and a list input split at commas is put back together, so `region in (eu,us)`
+ * survives). Throws an InputError naming the selector, the requirement and its expected form.
+ */
+export function parseLabelSelection(labels: readonly string[] | undefined): Requirement[] {
+  return labels && labels.length > 0 ? parseSelector(labels.join(','), 'label selector') : []
 }
 
 /**
- * Applies a selection. Names that do not exist are errors (a typo must not render nothing);
- * so is a selection that matches no enabled cluster.
+ * Applies a selection. Names that do not exist, and cluster globs that match no cluster, are
+ * errors (a typo must not render nothing); so is a selection that matches no enabled cluster.
  */
 export function selectTargets(repo: ManifestRepository, selection: Selection): SelectedSet {
   const unknown = (
     what: string,
     names: readonly string[] | undefined,
-    known: ReadonlyMap<string, unknown>
+    known: ReadonlyMap<string, unknown>,
+    matches: (name: string, known: string) => boolean = (n, k) => n === k
   ) => {
-    const missing = (names ?? []).filter((n) => !known.has(n))
+    const missing = (names ?? []).filter(
+      (n) => !known.has(n) && ![...known.keys()].some((k) => matches(n, k))
+    )
     if (missing.length > 0) {
       throw new InputError(
         `unknown ${what} ${missing.map((n) => `'${n}'`).join(', ')} (known: ${[...known.keys()].join(', ') || 'none'})`
       )
     }
   }
-  unknown('cluster', selection.clusters, repo.clusters)
+  unknown('cluster', selection.clusters, repo.clusters, (n, k) => matchesGlob(k, n))
   unknown('group', selection.groups, repo.groups)
   unknown('service', selection.services, repo.services)
-  const labelRequirements = (selection.labels ?? []).map(parseLabelRequirement)
-  const names = new Set(selection.clusters ?? [])
+  const labelRequirements = parseLabelSelection(selection.labels)
+  const names = selection.clusters ?? []
   const groups = new Set(selection.groups ?? [])
   const matched = [...repo.clusters.values()].filter(
     (c) =>
-      (names.size === 0 || names.has(c.name)) &&
+      (names.length === 0 || matchesAnyGlob(c.name, names)) &&
       (groups.size === 0 || c.groups.some((g) => groups.has(g))) &&
-      labelRequirements.every((req) => req(c.labels))
+      matchesSelector(c.labels, labelRequirements)
   )
   const clusters = matched.filter((c) => c.enabled).sort((a, b) => compare(a.name, b.name))
   const disabled = matched

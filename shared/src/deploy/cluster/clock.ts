@@ -24,20 +24,5 @@ export function abortReason(signal: AbortSignal | undefined): Error {
   return r instanceof Error ? r : new Error(typeof r === 'string' ? r : 'aborted')
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>
-): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await fn(items[i])
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
-}
+/** Bounded, order-preserving concurrency: kit's one helper (data/map-limit.ts), re-exported. */
+export { mapLimit } from '../../data/map-limit.js'

@@ -3,6 +3,7 @@
  * cluster a deadline, and turns every outcome (including thrown errors) into one report row.
  * Pure orchestration: the per-cluster work is injected, so tests drive it with fakes.
  */
+import { mapLimit } from '../../data/map-limit.js'
 import type { Redactor } from '../../secrets/redact.js'
 import type { ClusterResult } from '../cluster/types.js'
 import { countChanged, isSuccess, type FleetReport, type FleetRow, type Wave } from './types.js'
@@ -75,7 +76,7 @@ export async function runFleet(options: FleetRunOptions): Promise<FleetReport> {
       }
       continue
     }
-    const waveRows = await runPool(wave.clusters, Math.max(1, options.concurrency), (cluster) =>
+    const waveRows = await mapLimit(wave.clusters, Math.max(1, options.concurrency), (cluster) =>
       runOne(cluster, wave, options, now)
     )
     rows.push(...waveRows)
@@ -166,24 +167,6 @@ function settleOrGiveUp<T>(work: Promise<T>, signal: AbortSignal, graceMs: numbe
       }
     )
   })
-}
-
-/** Runs `work` over `items` with at most `limit` at once; results keep the items' order. */
-export async function runPool<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>
-): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await work(items[i])
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }
 
 function firstLine(s: string): string {

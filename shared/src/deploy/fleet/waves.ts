@@ -3,25 +3,18 @@
  * waves. Pure; the action and the CLI feed it names from the manifests and credentials.
  */
 import { InputError } from '../../errors.js'
+import { matchesAnyGlob, matchesGlob } from '../../text/glob.js'
 import type { Wave } from './types.js'
 
-/**
- * Turns a cluster-name glob (`*` any run of characters, `?` one character) into a RegExp.
- * Everything else is literal, so a name with dots or dashes matches only itself.
- */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-  return new RegExp(`^${escaped.replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
-}
-
-/** Whether `name` matches any of the globs. */
+/** Whether `name` matches any of the globs (kit's one dialect: text/glob.ts). */
 export function matchesAny(name: string, globs: readonly string[]): boolean {
-  return globs.some((g) => globToRegExp(g).test(name))
+  return matchesAnyGlob(name, globs)
 }
 
 /**
- * Selects clusters by name or glob. An empty selection means every cluster. A pattern that
- * matches nothing is an error: a typo must not turn into a green run that deployed nothing.
+ * Selects clusters by name or glob (docs/manifests-format.md, "Globs"). An empty selection
+ * means every cluster. A pattern that matches nothing is an error: a typo must not turn into a
+ * green run that deployed nothing.
  */
 export function selectClusters(
   available: readonly string[],
@@ -29,7 +22,7 @@ export function selectClusters(
 ): string[] {
   if (patterns.length === 0) return [...available].sort()
   for (const p of patterns) {
-    if (!available.some((c) => globToRegExp(p).test(c))) {
+    if (!available.some((c) => matchesGlob(c, p))) {
       throw new InputError(
         `cluster selection '${p}' matches none of the clusters (${available.join(', ') || 'none'})`
       )
