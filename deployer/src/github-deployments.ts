@@ -4,7 +4,7 @@
  * success / failure / error, so GitHub's environments page shows what runs where. Tested
  * against a local stand-in for the two REST endpoints it calls, not against live GitHub.
  */
-import { getOctokit } from '@actions/github'
+import { GitHubClient } from '../../shared/src/github/client.js'
 import type { DeployLog } from '../../shared/src/deploy/cluster/types.js'
 import type { FleetRow } from '../../shared/src/deploy/fleet/index.js'
 import type { Redactor } from '../../shared/src/secrets/redact.js'
@@ -43,7 +43,16 @@ export function deploymentState(outcome: FleetRow['outcome']): State {
  * deploy that already happened.
  */
 export function createGithubDeployments(options: GithubDeploymentsOptions): GithubDeployments {
-  const octokit = getOctokit(options.token, { baseUrl: options.apiUrl })
+  // kit's one GitHub client: rate limits are waited out briefly (reporting must not hold a
+  // deploy up), and creating a deployment or a status is never replayed after a 5xx.
+  const { octokit } = new GitHubClient({
+    apiUrl: options.apiUrl,
+    token: options.token,
+    redactor: options.redactor,
+    maxRateLimitWaitMs: 10_000,
+    userAgent: 'kit-deployer',
+    log: (line) => options.log.info(line)
+  })
   const [owner, repo] = options.repository.split('/')
   const ids = new Map<string, number>()
   const warn = (what: string, err: unknown): void =>

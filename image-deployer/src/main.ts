@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { formatImageRef, Redactor } from '../../shared/src/index.js'
 import { runAction, writeOutput, writeSummary } from '../../shared/src/action/index.js'
-import { deployImage, type ImageDeployResult } from '../../shared/src/github/index.js'
+import { deployImage, type ImageDeployResult } from '../../shared/src/image-deploy/index.js'
 import { Outputs } from './constants.js'
 import { readSettings } from './inputs.js'
 

@@ -21,7 +21,7 @@ const git = (cwd: string, ...args: string[]): string =>
   }).trim()
 
 describe('gitHead', () => {
-  it('gives the commit and commit time of HEAD from a folder inside a checkout', () => {
+  it('gives the commit and commit time of HEAD from a folder inside a checkout', async () => {
     const repo = mkdtempSync(join(tmpdir(), 'kit-commit-'))
     try {
       git(repo, 'init', '-q')
@@ -30,22 +30,22 @@ describe('gitHead', () => {
       git(repo, 'add', '.')
       git(repo, 'commit', '-q', '-m', 'first')
       const head = git(repo, 'rev-parse', 'HEAD')
-      expect(gitHead(join(repo, 'generated'))).toEqual({
+      expect(await gitHead(join(repo, 'generated'))).toEqual({
         commit: head,
         commitTime: '2026-11-20T10:00:00.000Z'
       })
-      expect(gitCommitTime(join(repo, 'generated'), head)).toBe('2026-11-20T10:00:00.000Z')
+      expect(await gitCommitTime(join(repo, 'generated'), head)).toBe('2026-11-20T10:00:00.000Z')
     } finally {
       rmSync(repo, { recursive: true, force: true })
     }
   })
 
-  it('gives nothing outside a checkout, or in one without commits', () => {
+  it('gives nothing outside a checkout, or in one without commits', async () => {
     const plain = mkdtempSync(join(tmpdir(), 'kit-commit-'))
     try {
-      expect(gitHead(plain)).toBeUndefined()
+      expect(await gitHead(plain)).toBeUndefined()
       git(plain, 'init', '-q')
-      expect(gitHead(plain)).toBeUndefined()
+      expect(await gitHead(plain)).toBeUndefined()
     } finally {
       rmSync(plain, { recursive: true, force: true })
     }

@@ -1,6 +1,5 @@
-export * from './backoff.js'
+export { backoffDelay, defaultBackoff, type BackoffPolicy } from '../retry/backoff.js'
 export * from './diff.js'
-export * from './image-file.js'
 export * from './message.js'
 export * from './plan.js'
 export * from './repository.js'

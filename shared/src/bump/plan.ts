@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js'
+import { matchesGlob } from '../text/glob.js'
 import {
   formatImageRef,
   imageVersion,
@@ -20,7 +21,7 @@ import {
   renderImageFile,
   updateImageFile,
   type Provenance
-} from './image-file.js'
+} from '../images/image-file.js'
 import { renderCommitMessage, type MessageValues } from './message.js'
 
 /** Which part of the image a value edit writes. */
@@ -125,43 +126,9 @@ export function planBump(
   const notes: string[] = []
   const working = new Map<string, string | undefined>(files)
   const touched = new Set<string>()
-  const imageText = formatImageRef(request.image)
 
-  const imageFile = imageFileOf(request)
-  if (imageFile) {
-    const existing = files.get(imageFile)
-    if (existing === undefined) {
-      working.set(imageFile, renderImageFile(request.image, request.provenance))
-      touched.add(imageFile)
-      notes.push(`${imageFile}: created with ${imageText}`)
-    } else {
-      const recorded = readImageFile(existing, imageFile)
-      const sameImage =
-        recorded.image === imageText && (recorded.digest ?? '') === (request.image.digest ?? '')
-      if (sameImage) {
-        notes.push(`${imageFile}: already records ${imageText}`)
-      } else {
-        const newer = newerRecorded(recorded.source, request.provenance)
-        if (newer && !request.force) {
-          return {
-            outcome: 'older',
-            changes: [],
-            message: '',
-            notes: [
-              `${imageFile} records a newer build (${recorded.image}, ${describeTime(recorded.source)}) than ${imageText} (${describeTime(request.provenance)}); not downgrading (set force to override)`
-            ]
-          }
-        }
-        if (newer) notes.push(`${imageFile}: replacing a newer build because force is set`)
-        working.set(
-          imageFile,
-          updateImageFile(existing, imageFile, request.image, request.provenance)
-        )
-        touched.add(imageFile)
-        notes.push(`${imageFile}: ${recorded.image} → ${imageText}`)
-      }
-    }
-  }
+  const older = planImageFile(files, request, working, touched, notes)
+  if (older) return older
 
   for (const edit of request.values) {
     const current = working.get(edit.file)
@@ -216,6 +183,49 @@ export function planBump(
     message: renderCommitMessage(request.messageTemplate, messageValues(request, changes)),
     notes
   }
+}
+
+/**
+ * planBump's image-file step: creates or moves the image file in `working` (noting it in
+ * `touched` and `notes`); returns the whole plan instead when the file records a newer build.
+ */
+function planImageFile(
+  files: ReadonlyMap<string, string | undefined>,
+  request: BumpRequest,
+  working: Map<string, string | undefined>,
+  touched: Set<string>,
+  notes: string[]
+): BumpPlan | undefined {
+  const imageFile = imageFileOf(request)
+  if (!imageFile) return undefined
+  const imageText = formatImageRef(request.image)
+  const existing = files.get(imageFile)
+  if (existing === undefined) {
+    working.set(imageFile, renderImageFile(request.image, request.provenance))
+    touched.add(imageFile)
+    notes.push(`${imageFile}: created with ${imageText}`)
+    return undefined
+  }
+  const recorded = readImageFile(existing, imageFile)
+  if (recorded.image === imageText && (recorded.digest ?? '') === (request.image.digest ?? '')) {
+    notes.push(`${imageFile}: already records ${imageText}`)
+    return undefined
+  }
+  const newer = newerRecorded(recorded.source, request.provenance)
+  if (newer && !request.force)
+    return {
+      outcome: 'older',
+      changes: [],
+      message: '',
+      notes: [
+        `${imageFile} records a newer build (${recorded.image}, ${describeTime(recorded.source)}) than ${imageText} (${describeTime(request.provenance)}); not downgrading (set force to override)`
+      ]
+    }
+  if (newer) notes.push(`${imageFile}: replacing a newer build because force is set`)
+  working.set(imageFile, updateImageFile(existing, imageFile, request.image, request.provenance))
+  touched.add(imageFile)
+  notes.push(`${imageFile}: ${recorded.image} → ${imageText}`)
+  return undefined
 }
 
 /**
@@ -329,27 +339,10 @@ export function expandManifests(
       continue
     }
     if (!listing) throw new Error(`internal: the glob ${pattern} needs the repository listing`)
-    const re = globToRegExp(pattern)
-    const hits = listing.filter((p) => re.test(p) && /\.ya?ml$/.test(p))
+    const hits = listing.filter((p) => matchesGlob(p, pattern) && /\.ya?ml$/.test(p))
     if (hits.length === 0)
       throw new InputError(`no YAML file in the manifests repository matches '${pattern}'`)
     for (const h of hits) out.add(h)
   }
   return [...out].sort()
-}
-
-/** `*` matches within a folder, `**` across folders, `?` one character. */
-export function globToRegExp(glob: string): RegExp {
-  let re = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]
-    if (c === '*' && glob[i + 1] === '*') {
-      const slash = glob[i + 2] === '/'
-      re += slash ? '(?:.*/)?' : '.*'
-      i += slash ? 2 : 1
-    } else if (c === '*') re += '[^/]*'
-    else if (c === '?') re += '[^/]'
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&')
-  }
-  return new RegExp(`^${re}$`)
 }

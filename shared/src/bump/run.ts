@@ -1,4 +1,4 @@
-import { defaultBackoff, backoffDelay, type BackoffPolicy } from './backoff.js'
+import { defaultBackoff, backoffDelay, type BackoffPolicy } from '../retry/backoff.js'
 import { lineDiff } from './diff.js'
 import { filesToRead, needsListing, planBump, type BumpRequest, type FileChange } from './plan.js'
 import { checkBumpRequest } from './validate.js'

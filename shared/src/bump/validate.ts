@@ -1,5 +1,6 @@
 import { InputError, quoteValue } from '../errors.js'
-import { assertBranchName, imageSourcePattern } from '../render/images.js'
+import { isoTime, maxBuildTimeAheadMs } from '../options/validate.js'
+import { checkBranchName, imageSourcePattern } from '../images/image-file.js'
 import type { BumpRequest } from './plan.js'
 
 /*
@@ -49,35 +50,6 @@ export function checkRepoPath(
   return path
 }
 
-/**
- * A branch name git accepts as a ref (git check-ref-format's rules): no `..`, `@{`, control
- * characters, space, `~^:?*[\`, no leading `-` or `/`, no trailing `/`, `.` or `.lock`, no
- * `//`, no segment starting with `.`, at most 255 characters. `main:refs/heads/x` (a refspec)
- * and `--upload-pack=...` (an option) are refused here, before they reach git.
- */
-export function checkBranchRef(what: string, branch: string): string {
-  const bad =
-    branch === '' ||
-    branch === '@' ||
-    branch.length > 255 ||
-    branch.startsWith('-') ||
-    branch.startsWith('/') ||
-    branch.endsWith('/') ||
-    branch.endsWith('.') ||
-    branch.endsWith('.lock') ||
-    branch.includes('..') ||
-    branch.includes('//') ||
-    branch.includes('@{') ||
-    branch.split('/').some((s) => s.startsWith('.')) ||
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u0020\u007f~^:?*[\\]/.test(branch)
-  if (bad)
-    throw new InputError(
-      `${what} ${quoteValue(branch)} is not a valid branch name (git refuses '..', spaces, ':', '~', '^', '?', '*', '[', '\\', a leading '-' or '/', and more)`
-    )
-  return branch
-}
-
 /** The token git or the API sends: never quoted, only described. */
 export function checkToken(what: string, token: string): void {
   if (token.length > maxTokenLength)
@@ -89,19 +61,12 @@ export function checkToken(what: string, token: string): void {
     throw new InputError(`${what} contains whitespace or a control character; check the secret`)
 }
 
-/** An ISO-8601 time, at most a day in the future (a time from the future would block every later bump). */
+/**
+ * An ISO 8601 time, at most a day in the future (a time from the future would block every later
+ * bump): the options' one time validator (shared/src/options/validate.ts).
+ */
 export function checkTime(what: string, value: string, now = Date.now()): string {
-  const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
-  const t = Date.parse(value)
-  if (!iso.test(value) || Number.isNaN(t))
-    throw new InputError(
-      `${what} must be an ISO-8601 time like 2026-11-26T07:00:00Z, got ${quoteValue(value)}`
-    )
-  if (t > now + 24 * 3_600_000)
-    throw new InputError(
-      `${what} ${quoteValue(value)} is in the future; a build time from the future would make every later build look older`
-    )
-  return value
+  return isoTime(value, what, { now, maxFutureMs: maxBuildTimeAheadMs })
 }
 
 /** Single-line text of bounded length (provenance recorded in the image file and the message). */
@@ -128,13 +93,7 @@ export function checkBumpRequest(
     throw new InputError(
       `${label('image-name')} ${quoteValue(name)} must be lowercase path segments like api or acme/api (letters, digits, '.', '_', '-'; at most 128 characters)`
     )
-  try {
-    assertBranchName(request.branch)
-  } catch {
-    throw new InputError(
-      `${label('branch')} ${quoteValue(request.branch)} is not a valid branch name for an image file (no '..', spaces, control characters or '~^:?*[\\', no leading '.', '-' or '/', at most 200 characters)`
-    )
-  }
+  checkBranchName(label('branch'), request.branch)
   // A leading '/' or './' is dropped, as imageFileFor does (the original kit wrote /images).
   const imagesDir = request.imagesDir.replace(/^(\.?\/)+/, '').replace(/\/+$/, '')
   if (imagesDir !== '' && imagesDir !== '.') checkRepoPath(label('images-dir'), imagesDir)

@@ -65,7 +65,64 @@ export function gitEnv(
   return env
 }
 
-/** Runs git with an argument array (never a shell string) in one repository. */
+export interface RunGitOptions {
+  /** The repository (`git -C <dir>`); the current folder when unset. */
+  readonly dir?: string
+  /** The whole environment git gets (see gitEnv); the process's own when unset. */
+  readonly env?: NodeJS.ProcessEnv
+  /** Bytes for git's stdin (fast-import, cat-file --batch); stdin is closed empty otherwise. */
+  readonly input?: string | Buffer
+  /** Kill git after this long (the call then resolves with code 124 and says so in stderr). */
+  readonly timeoutMs?: number
+  /** Scrubs stderr (a token echoed in an error must not reach a log). */
+  readonly redactor?: Redactor
+}
+
+/**
+ * kit's one way of running git: an argument array (never a shell string), stdout as bytes
+ * (blobs are sliced by their byte sizes), stderr as scrubbed text, the exit code returned
+ * rather than thrown (callers classify failures), and stdin written and closed even when git
+ * exits before reading it (a broken pipe is not a crash). `KIT_TRACE_GIT=1` prints each
+ * command's duration to stderr.
+ *
+ * Not @actions/exec: it leaves the child's stdin without an error handler, so git exiting
+ * before it read its input (a failed fast-import) raises an uncaught EPIPE that ends the whole
+ * process; it has no timeout; and it looks git up on PATH on every call. See README, "Design
+ * notes".
+ */
+export function runGit(args: readonly string[], options: RunGitOptions = {}): Promise<GitOutput> {
+  const started = Date.now()
+  const argv = options.dir === undefined ? [...args] : ['-C', options.dir, ...args]
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', argv, {
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs,
+      killSignal: 'SIGKILL'
+    })
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (d: Buffer) => out.push(d))
+    child.stderr.on('data', (d: Buffer) => err.push(d))
+    child.on('error', (e) => reject(new GitCommandError(`cannot run git: ${e.message}`, '')))
+    child.on('close', (code, signal) => {
+      if (process.env.KIT_TRACE_GIT)
+        process.stderr.write(`git ${args.join(' ').slice(0, 80)}: ${Date.now() - started} ms\n`)
+      let stderr = Buffer.concat(err).toString('utf8')
+      if (code === null && signal && options.timeoutMs !== undefined)
+        stderr += `\nkit: git ${args[0] ?? ''} was stopped after ${options.timeoutMs} ms`
+      resolve({
+        code: code ?? (signal && options.timeoutMs !== undefined ? 124 : 1),
+        stdout: Buffer.concat(out),
+        stderr: options.redactor ? options.redactor.scrub(stderr) : stderr
+      })
+    })
+    child.stdin.on('error', () => undefined)
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+/** runGit bound to one repository and one environment, counting its commands. */
 export class Git {
   /** Commands run so far, for benchmarks. */
   commands = 0
@@ -82,28 +139,11 @@ export class Git {
     options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}
   ): Promise<GitOutput> {
     this.commands++
-    const started = Date.now()
-    return new Promise((resolve, reject) => {
-      const child = spawn('git', ['-C', this.dir, ...args], {
-        env: { ...this.env, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe']
-      })
-      const out: Buffer[] = []
-      const err: Buffer[] = []
-      child.stdout.on('data', (d: Buffer) => out.push(d))
-      child.stderr.on('data', (d: Buffer) => err.push(d))
-      child.on('error', (e) => reject(new GitCommandError(`cannot run git: ${e.message}`, '')))
-      child.on('close', (code) => {
-        if (process.env.KIT_TRACE_GIT)
-          process.stderr.write(`git ${args.join(' ').slice(0, 80)}: ${Date.now() - started} ms\n`)
-        resolve({
-          code: code ?? 1,
-          stdout: Buffer.concat(out),
-          stderr: this.redactor.scrub(Buffer.concat(err).toString('utf8'))
-        })
-      })
-      child.stdin.on('error', () => undefined)
-      child.stdin.end(options.input ?? '')
+    return runGit(args, {
+      dir: this.dir,
+      env: options.env ? { ...this.env, ...options.env } : this.env,
+      input: options.input,
+      redactor: this.redactor
     })
   }
 

@@ -1,4 +1,29 @@
+/**
+ * kit's one GitHub client: Octokit as `@actions/github` builds it (its proxy-aware fetch, the
+ * `rest` endpoint methods), with one plugin of kit's own for retries and rate limits. The
+ * image-deployer's API transport and pull requests and the deployer's GitHub Deployments all
+ * use it.
+ *
+ * Retries follow one rule: a request is repeated only when repeating it cannot do something
+ * twice.
+ * - A rate-limit refusal (403/429 with `retry-after` or `x-ratelimit-remaining: 0`) was not
+ *   carried out, so any request is sent again after the wait GitHub names, within a bound
+ *   (60 s by default); a longer wait is reported instead.
+ * - A 5xx or a lost connection may come after the server acted. Only requests that are safe
+ *   to replay are sent again: GET and HEAD, and requests the caller marks `replaySafe`
+ *   (creating a tree or a commit is content-addressed: a second one changes nothing visible;
+ *   setting a pull request's title sets the same title). Creating a ref, moving a ref and
+ *   opening a pull request are never replayed here: the caller checks whether they happened
+ *   (the bump loop re-reads the branch, a pull request is looked up) instead.
+ * The waits come from kit's one backoff policy (../retry/backoff.ts).
+ *
+ * Why not @octokit/plugin-retry and plugin-throttling: plugin-retry replays any method on a
+ * 5xx, a ref create included, and plugin-throttling adds Bottleneck and a queue kit does not
+ * need for a handful of calls per run (README, "Design notes").
+ */
+import { getOctokit } from '@actions/github'
 import { InputError } from '../errors.js'
+import { backoffDelay, sleep as realSleep, type BackoffPolicy } from '../retry/backoff.js'
 import { Redactor } from '../secrets/index.js'
 
 /** A GitHub REST error that kit does not handle itself (the message says what and where). */
@@ -16,142 +41,213 @@ export class GitHubApiError extends Error {
 export interface GitHubResponse<T> {
   readonly status: number
   readonly data: T
-  readonly headers: Headers
+  readonly headers: Readonly<Record<string, string | number | undefined>>
 }
 
 export interface GitHubClientOptions {
   /** https://api.github.com, or GHES's https://host/api/v3 (GITHUB_API_URL). */
   readonly apiUrl: string
   readonly token: string
+  /** Replaces the proxy-aware fetch of @actions/github (tests). */
   readonly fetch?: typeof fetch
   readonly sleep?: (ms: number) => Promise<void>
+  readonly random?: () => number
   readonly log?: (line: string) => void
   /** Longest wait for a rate-limit reset before giving up; 60 s by default. */
   readonly maxRateLimitWaitMs?: number
   readonly redactor?: Redactor
+  /** Sent as User-Agent. */
+  readonly userAgent?: string
+}
+
+/** Waits between replays of a request after a 5xx or a lost connection (equal jitter). */
+export const githubRetryBackoff: BackoffPolicy = { baseMs: 500, capMs: 4_000, jitter: 'equal' }
+/** Attempts in all for a replay-safe request that meets a 5xx or a lost connection. */
+const serverErrorAttempts = 3
+/** Attempts in all for a request refused by the rate limit. */
+const rateLimitAttempts = 4
+
+type Octokit = ReturnType<typeof getOctokit>
+type OctokitPlugin = NonNullable<Parameters<typeof getOctokit>[2]>
+type PluginOctokit = Parameters<OctokitPlugin>[0]
+type RequestOptions = { method: string; url: string; request?: Record<string, unknown> }
+
+/** What an Octokit request failure carries (RequestError, matched by shape: no extra import). */
+interface HttpFailure {
+  readonly status: number
+  readonly message: string
+  readonly response?: { status: number; data: unknown; headers: Record<string, unknown> }
+}
+
+function httpFailure(e: unknown): HttpFailure | undefined {
+  if (e === null || typeof e !== 'object') return undefined
+  const f = e as Partial<HttpFailure> & { name?: unknown }
+  return typeof f.status === 'number' && typeof f.message === 'string'
+    ? (f as HttpFailure)
+    : undefined
 }
 
 /**
- * A small GitHub REST client over fetch: the token in the Authorization header only, the
- * documented API version header, and rate limits honoured (a 403/429 with
- * `x-ratelimit-remaining: 0` waits for `x-ratelimit-reset`, a `retry-after` is obeyed) within a
- * bounded wait. It counts calls, so benchmarks can report API calls per bump.
+ * The Octokit plugin: rate limits, replays of replay-safe requests, and a request count. It
+ * throws GitHubApiError when a rate limit lasts longer than allowed.
+ */
+function kitRequestPolicy(options: GitHubClientOptions, counter: { calls: number }): OctokitPlugin {
+  const sleep = options.sleep ?? realSleep
+  const random = options.random ?? Math.random
+  const maxWait = options.maxRateLimitWaitMs ?? 60_000
+  return (octokit: PluginOctokit) => {
+    octokit.hook.wrap('request', async (request, requestOptions) => {
+      const { method, url } = requestOptions as unknown as RequestOptions
+      const replaySafe =
+        method === 'GET' ||
+        method === 'HEAD' ||
+        (requestOptions as unknown as RequestOptions).request?.replaySafe === true
+      const path = url.replace(/^https?:\/\/[^/]+/, '')
+      for (let attempt = 1; ; attempt++) {
+        counter.calls++
+        try {
+          return await request(requestOptions)
+        } catch (e) {
+          const failure = httpFailure(e)
+          if (!failure) throw e
+          const wait = failure.response ? rateLimitWait(failure.response) : undefined
+          if (wait !== undefined && attempt < rateLimitAttempts) {
+            if (wait > maxWait)
+              throw new GitHubApiError(
+                `GitHub rate limit exhausted until ${new Date(Date.now() + wait).toISOString()} (${method} ${path}); retry later`,
+                failure.status,
+                path
+              )
+            options.log?.(
+              `GitHub rate limit hit on ${method} ${path}; waiting ${Math.ceil(wait / 1000)} s`
+            )
+            await sleep(wait)
+            continue
+          }
+          // No response (the connection failed) or a 5xx: the server may have acted.
+          const serverSide = !failure.response || failure.status >= 500
+          if (serverSide && replaySafe && attempt < serverErrorAttempts) {
+            await sleep(backoffDelay(attempt, githubRetryBackoff, random))
+            continue
+          }
+          throw e
+        }
+      }
+    })
+    return {}
+  }
+}
+
+/** Milliseconds to wait when a response is a rate-limit refusal; undefined otherwise. */
+function rateLimitWait(response: { status: number; headers: Record<string, unknown> }) {
+  if (response.status !== 403 && response.status !== 429) return undefined
+  const header = (name: string): string | undefined => {
+    const v = response.headers[name]
+    return v === undefined || v === null ? undefined : String(v)
+  }
+  const retryAfter = header('retry-after')
+  if (retryAfter !== undefined && /^\d+$/.test(retryAfter)) return Number(retryAfter) * 1000
+  if (header('x-ratelimit-remaining') === '0') {
+    const reset = Number(header('x-ratelimit-reset'))
+    return Number.isFinite(reset) ? Math.max(0, reset * 1000 - Date.now()) + 1000 : 60_000
+  }
+  return undefined
+}
+
+/**
+ * A GitHub connection: `octokit` for endpoint methods, and `request` for kit's transport,
+ * which reads some failure statuses as answers. It counts requests sent (retries included),
+ * so benchmarks can report API calls per bump.
  */
 export class GitHubClient {
-  /** Requests sent, retries included. */
-  calls = 0
-  private readonly fetch: typeof fetch
-  private readonly sleep: (ms: number) => Promise<void>
+  readonly octokit: Octokit
+  private readonly counter = { calls: 0 }
   private readonly redactor: Redactor
 
   constructor(private readonly options: GitHubClientOptions) {
-    this.fetch = options.fetch ?? globalThis.fetch
-    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)))
     this.redactor = options.redactor ?? new Redactor()
     this.redactor.add(options.token)
+    this.octokit = getOctokit(
+      options.token,
+      {
+        baseUrl: options.apiUrl.replace(/\/+$/, ''),
+        userAgent: options.userAgent ?? 'kit',
+        // Only when given: `request` replaces @actions/github's proxy-aware fetch as a whole.
+        ...(options.fetch ? { request: { fetch: options.fetch } } : {})
+      },
+      kitRequestPolicy(options, this.counter)
+    )
+  }
+
+  /** Requests sent, retries included. */
+  get calls(): number {
+    return this.counter.calls
   }
 
   /**
-   * Sends a request. Statuses in `accept` (besides 2xx) are returned for the caller to
-   * interpret (404 for "missing", 409/422 for conflicts); anything else throws.
+   * Sends `METHOD path` (path already encoded). Statuses in `accept` (besides 2xx) are
+   * returned for the caller to interpret (404 for "missing", 409/422 for conflicts); anything
+   * else throws: 401 and 403 as input errors (the token), others as GitHubApiError.
+   * `replaySafe` allows a non-GET to be sent again after a 5xx or a lost connection.
    */
   async request<T>(
     method: string,
     path: string,
-    body?: unknown,
-    accept: readonly number[] = []
+    body?: Record<string, unknown>,
+    accept: readonly number[] = [],
+    replaySafe = false
   ): Promise<GitHubResponse<T>> {
-    const url = this.options.apiUrl.replace(/\/+$/, '') + path
-    for (let attempt = 1; ; attempt++) {
-      this.calls++
-      let response: Response
-      try {
-        response = await this.fetch(url, {
-          method,
-          headers: {
-            Authorization: `Bearer ${this.options.token}`,
-            Accept: 'application/vnd.github+json',
-            'X-GitHub-Api-Version': '2022-11-28',
-            'User-Agent': 'kit-image-deployer',
-            ...(body === undefined ? {} : { 'Content-Type': 'application/json' })
-          },
-          body: body === undefined ? undefined : JSON.stringify(body)
-        })
-      } catch (e) {
-        if (attempt < 3) {
-          await this.sleep(500 * attempt)
-          continue
+    try {
+      const r = await this.octokit.request(`${method} ${path}`, {
+        ...(body === undefined ? {} : { data: body }),
+        headers: { 'x-github-api-version': '2022-11-28' },
+        request: { replaySafe }
+      })
+      return { status: r.status, data: r.data as T, headers: r.headers }
+    } catch (e) {
+      if (e instanceof GitHubApiError) throw e
+      const failure = httpFailure(e)
+      if (failure?.response && accept.includes(failure.status))
+        return {
+          status: failure.status,
+          data: failure.response.data as T,
+          headers: failure.response.headers as GitHubResponse<T>['headers']
         }
-        throw new GitHubApiError(
-          `${method} ${path}: cannot reach ${this.options.apiUrl}: ${this.redactor.scrub(e instanceof Error ? e.message : String(e))}`,
-          0,
-          path
-        )
-      }
-      const text = await response.text()
-      const data = (text === '' ? undefined : safeJson(text)) as T
-      const status = response.status
-      if ((status >= 200 && status < 300) || accept.includes(status))
-        return { status, data, headers: response.headers }
-      const message = this.redactor.scrub(messageOf(data) ?? response.statusText)
-      const wait = this.rateLimitWait(response)
-      if (wait !== undefined && attempt < 4) {
-        if (wait > (this.options.maxRateLimitWaitMs ?? 60_000)) {
-          throw new GitHubApiError(
-            `GitHub rate limit exhausted until ${new Date(Date.now() + wait).toISOString()} (${method} ${path}); retry later`,
-            status,
-            path
-          )
-        }
-        this.options.log?.(
-          `GitHub rate limit hit on ${method} ${path}; waiting ${Math.ceil(wait / 1000)} s`
-        )
-        await this.sleep(wait)
-        continue
-      }
-      if (status >= 500 && attempt < 3) {
-        await this.sleep(500 * attempt)
-        continue
-      }
-      if (status === 401)
-        throw new InputError(`GitHub refused the token (401 ${message}); check the token input`)
-      if (status === 403)
-        throw new InputError(
-          `GitHub denied ${method} ${path} (403 ${message}); the token needs contents: write (and pull-requests: write for pull-request mode)`
-        )
-      throw new GitHubApiError(
-        `GitHub ${method} ${path} failed: ${status} ${message}`,
-        status,
+      throw this.explain(method, path, e)
+    }
+  }
+
+  /** The error a caller sees: what failed, where, and what to check; secrets scrubbed. */
+  private explain(method: string, path: string, e: unknown): Error {
+    const failure = httpFailure(e)
+    if (!failure || !failure.response)
+      return new GitHubApiError(
+        `${method} ${path}: cannot reach ${this.options.apiUrl}: ${this.redactor.scrub(failure?.message ?? (e instanceof Error ? e.message : String(e)))}`,
+        0,
         path
       )
-    }
-  }
-
-  /** Milliseconds to wait when the response is a rate-limit refusal; undefined otherwise. */
-  private rateLimitWait(response: Response): number | undefined {
-    if (response.status !== 403 && response.status !== 429) return undefined
-    const retryAfter = response.headers.get('retry-after')
-    if (retryAfter !== null && /^\d+$/.test(retryAfter)) return Number(retryAfter) * 1000
-    if (response.headers.get('x-ratelimit-remaining') === '0') {
-      const reset = Number(response.headers.get('x-ratelimit-reset'))
-      return Number.isFinite(reset) ? Math.max(0, reset * 1000 - Date.now()) + 1000 : 60_000
-    }
-    return undefined
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return { message: text.slice(0, 200) }
+    const data = failure.response.data
+    const message = this.redactor.scrub(
+      data !== null && typeof data === 'object' && 'message' in data
+        ? String((data as { message: unknown }).message)
+        : typeof data === 'string' && data !== ''
+          ? data.slice(0, 200)
+          : failure.message
+    )
+    const status = failure.status
+    if (status === 401)
+      return new InputError(`GitHub refused the token (401 ${message}); check the token input`)
+    if (status === 403)
+      return new InputError(
+        `GitHub denied ${method} ${path} (403 ${message}); the token needs contents: write (and pull-requests: write for pull-request mode)`
+      )
+    return new GitHubApiError(`GitHub ${method} ${path} failed: ${status} ${message}`, status, path)
   }
 }
 
-function messageOf(data: unknown): string | undefined {
-  if (data !== null && typeof data === 'object' && 'message' in data)
-    return String((data as { message: unknown }).message)
-  return undefined
+/** True when an error from GitHubClient.request means the request may or may not have landed. */
+export function outcomeUnknown(e: unknown): boolean {
+  return e instanceof GitHubApiError && (e.status === 0 || e.status >= 500)
 }
 
 /** Encodes a repository path for a URL, keeping its `/` separators. */

@@ -6,7 +6,7 @@ import {
   type RepoTarget,
   type WriteOutcome
 } from '../bump/index.js'
-import { encodePath, GitHubApiError, type GitHubClient } from './client.js'
+import { encodePath, GitHubApiError, outcomeUnknown, type GitHubClient } from './client.js'
 
 export interface GitHubTargetOptions {
   readonly client: GitHubClient
@@ -172,27 +172,49 @@ class GitHubSnapshot implements RepoSnapshot {
 
   async write(changes: readonly FileChange[], message: string): Promise<WriteOutcome> {
     const { client, author, committer } = this.options
-    const tree = await client.request<{ sha: string }>('POST', `${this.base}/git/trees`, {
-      base_tree: this.tree,
-      tree: changes.map((c) => ({ path: c.path, mode: '100644', type: 'blob', content: c.after }))
-    })
-    const commit = await client.request<{ sha: string }>('POST', `${this.base}/git/commits`, {
-      message,
-      tree: tree.data.sha,
-      parents: [this.head],
-      ...(author ? { author } : {}),
-      ...(committer ? { committer } : author ? { committer: author } : {})
-    })
+    // Trees and commits are content-addressed: sending one twice changes nothing visible, so
+    // the client may replay them after a 5xx or a lost connection.
+    const tree = await client.request<{ sha: string }>(
+      'POST',
+      `${this.base}/git/trees`,
+      {
+        base_tree: this.tree,
+        tree: changes.map((c) => ({ path: c.path, mode: '100644', type: 'blob', content: c.after }))
+      },
+      [],
+      true
+    )
+    const commit = await client.request<{ sha: string }>(
+      'POST',
+      `${this.base}/git/commits`,
+      {
+        message,
+        tree: tree.data.sha,
+        parents: [this.head],
+        ...(author ? { author } : {}),
+        ...(committer ? { committer } : author ? { committer: author } : {})
+      },
+      [],
+      true
+    )
     const sha = commit.data.sha
     const ref = `refs/heads/${this.branch}`
-    const r = this.creating
-      ? await client.request('POST', `${this.base}/git/refs`, { ref, sha }, [409, 422])
-      : await client.request(
-          'PATCH',
-          `${this.base}/git/${encodePath(ref)}`,
-          { sha, force: false },
-          [409, 422]
-        )
+    let r
+    try {
+      // Never replayed: a ref create or move whose answer was lost is checked by the retry
+      // loop's next read of the branch (is it at `sha`?), not sent again.
+      r = this.creating
+        ? await client.request('POST', `${this.base}/git/refs`, { ref, sha }, [409, 422])
+        : await client.request(
+            'PATCH',
+            `${this.base}/git/${encodePath(ref)}`,
+            { sha, force: false },
+            [409, 422]
+          )
+    } catch (e) {
+      if (outcomeUnknown(e)) return { kind: 'failed', reason: (e as Error).message, commit: sha }
+      throw e
+    }
     if (r.status < 300) return { kind: 'written', commit: sha }
     const text = JSON.stringify(r.data ?? '')
     if (r.status === 409 || /fast forward|already exists|conflict/i.test(text))

@@ -1,1 +1,2 @@
 export * from './image-ref.js'
+export * from './image-file.js'

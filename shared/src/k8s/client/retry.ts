@@ -2,6 +2,7 @@
  * Which API failures are worth retrying, and how long to wait: bounded, jittered exponential
  * backoff that honours Retry-After. Kept apart from the client so it is table-testable.
  */
+import { backoffDelay, withRetryAfter } from '../../retry/backoff.js'
 import { KubeApiError } from '../types.js'
 
 export interface RetryOptions {
@@ -93,8 +94,10 @@ export function classifyFailure(err: unknown): FailureClass {
 }
 
 /**
- * The delay before retry number `attempt` (1-based): full jitter over an exponential ceiling
- * (AWS architecture blog "Exponential Backoff And Jitter"), but never less than Retry-After.
+ * The delay before retry number `attempt` (1-based): kit's one backoff policy
+ * (shared/src/retry/backoff.ts) with equal jitter, uniform in [ceiling/2, ceiling] under an
+ * exponential ceiling, so a cluster that answered 429 or 5xx always gets at least half the
+ * ceiling's pause; never less than Retry-After, within the cap.
  */
 export function retryDelay(
   attempt: number,
@@ -102,14 +105,16 @@ export function retryDelay(
   retryAfterSeconds?: number,
   random: () => number = Math.random
 ): number {
-  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1))
-  const jittered = Math.round(ceiling / 2 + random() * (ceiling / 2))
-  if (retryAfterSeconds !== undefined && retryAfterSeconds > 0)
-    return Math.min(
-      Math.max(jittered, retryAfterSeconds * 1000),
-      Math.max(options.maxDelayMs, 1000)
-    )
-  return jittered
+  const policy = {
+    baseMs: options.baseDelayMs,
+    capMs: options.maxDelayMs,
+    jitter: 'equal'
+  } as const
+  return withRetryAfter(
+    backoffDelay(attempt, policy, random),
+    retryAfterSeconds === undefined ? undefined : retryAfterSeconds * 1000,
+    options.maxDelayMs
+  )
 }
 
 /** Parses a Retry-After header (seconds; HTTP dates are converted against `now`). */
