@@ -30,6 +30,21 @@ export function keyOf(ref: ObjectRef | KubeObject): string {
   return `${groupOf(r.apiVersion)}|${r.kind}|${r.namespace ?? ''}|${r.name}`
 }
 
+/** The first item whose key an earlier item already had, with that earlier item. */
+export function firstDuplicate<T>(
+  items: readonly T[],
+  key: (item: T) => string
+): { first: T; again: T } | undefined {
+  const seen = new Map<string, T>()
+  for (const item of items) {
+    const k = key(item)
+    const first = seen.get(k)
+    if (first !== undefined) return { first, again: item }
+    seen.set(k, item)
+  }
+  return undefined
+}
+
 /** `Kind/name` or `Kind/namespace/name`, the form used in every message and report. */
 export function describeRef(ref: ObjectRef | KubeObject): string {
   const r = 'metadata' in ref ? refOf(ref) : ref

@@ -13,7 +13,14 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InputError, quoteValue } from '../errors.js'
 import { decodeUtf8, lineOf, loadYamlDocuments, type LoadedDocument } from '../yaml/load.js'
-import { cloneObject, describeRef, dnsLabelPattern, keyOf, objectNameProblem } from './identity.js'
+import {
+  cloneObject,
+  describeRef,
+  dnsLabelPattern,
+  firstDuplicate,
+  keyOf,
+  objectNameProblem
+} from './identity.js'
 import { planStages } from './order.js'
 import type { KubeObject, LoadManifestsOptions, Manifest } from './types.js'
 
@@ -203,17 +210,12 @@ function validateObject(
 
 /** Two manifests for the same object in one cluster would fight each other: refuse. */
 function checkDuplicates(manifests: Manifest[], cluster: string): void {
-  const seen = new Map<string, Manifest>()
-  for (const m of manifests) {
-    const key = keyOf(m.object)
-    const first = seen.get(key)
-    if (first)
-      throw new InputError(
-        `duplicate object ${describeRef(m.object)} in cluster "${cluster}" (first defined at ${first.source.file}:${first.source.line})`,
-        m.source
-      )
-    seen.set(key, m)
-  }
+  const dup = firstDuplicate(manifests, (m) => keyOf(m.object))
+  if (dup)
+    throw new InputError(
+      `duplicate object ${describeRef(dup.again.object)} in cluster "${cluster}" (first defined at ${dup.first.source.file}:${dup.first.source.line})`,
+      dup.again.source
+    )
 }
 
 async function listDir(dir: string) {

@@ -7,7 +7,7 @@
  */
 import { InputError } from '../errors.js'
 import type { KubeConfig } from './client/kubeconfig-type.js'
-import { describeRef, groupOf, keyOf } from './identity.js'
+import { describeRef, firstDuplicate, groupOf, keyOf } from './identity.js'
 import { indexByKindName } from './order.js'
 import { KubeApiError, type ClusterClient, type Manifest } from './types.js'
 
@@ -34,24 +34,21 @@ export function checkResolvedDuplicates(
   defaultNamespace: string,
   cluster: string
 ): void {
-  const seen = new Map<string, Manifest>()
-  for (const m of manifests) {
-    const ref = { ...m.object, metadata: { ...m.object.metadata } }
-    ref.metadata.namespace ??= defaultNamespace
-    const key = keyOf(ref)
-    const first = seen.get(key)
-    if (first) {
-      const implicit = [first, m].some((x) => x.object.metadata.namespace === undefined)
-      throw new InputError(
-        `duplicate object ${describeRef(ref)} in cluster "${cluster}" (first defined at ${first.source.file}:${first.source.line})` +
-          (implicit
-            ? `: a manifest without a namespace goes to the context's namespace "${defaultNamespace}"`
-            : ''),
-        m.source
-      )
-    }
-    seen.set(key, m)
-  }
+  const withNamespace = (m: Manifest) => ({
+    ...m.object,
+    metadata: { ...m.object.metadata, namespace: m.object.metadata.namespace ?? defaultNamespace }
+  })
+  const dup = firstDuplicate(manifests, (m) => keyOf(withNamespace(m)))
+  if (!dup) return
+  const { first, again } = dup
+  const implicit = [first, again].some((x) => x.object.metadata.namespace === undefined)
+  throw new InputError(
+    `duplicate object ${describeRef(withNamespace(again))} in cluster "${cluster}" (first defined at ${first.source.file}:${first.source.line})` +
+      (implicit
+        ? `: a manifest without a namespace goes to the context's namespace "${defaultNamespace}"`
+        : ''),
+    again.source
+  )
 }
 
 /**
@@ -93,16 +90,11 @@ export async function resolveNamespaces(
       return { ...m, object: { ...m.object, metadata } }
     })
   )
-  const seen = new Map<string, Manifest>()
-  for (const m of resolved) {
-    const key = keyOf(m.object)
-    const first = seen.get(key)
-    if (first)
-      throw new InputError(
-        `duplicate object ${describeRef(m.object)} in cluster "${client.cluster}" once namespaces are resolved (first defined at ${first.source.file}:${first.source.line})`,
-        m.source
-      )
-    seen.set(key, m)
-  }
+  const dup = firstDuplicate(resolved, (m) => keyOf(m.object))
+  if (dup)
+    throw new InputError(
+      `duplicate object ${describeRef(dup.again.object)} in cluster "${client.cluster}" once namespaces are resolved (first defined at ${dup.first.source.file}:${dup.first.source.line})`,
+      dup.again.source
+    )
   return resolved
 }

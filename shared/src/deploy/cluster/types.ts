@@ -1,26 +1,23 @@
 /**
- * The contract between the per-cluster deploy engine (this folder, engineer A) and the fleet
- * runner, action and CLI (shared/src/deploy/fleet, deployer/, cli/, engineer B).
+ * The contract between the per-cluster deploy engine (this folder) and its callers: the fleet
+ * runner (shared/src/deploy/fleet), the deployer action (deployer/) and the CLI (cli/). Callers
+ * import from ./index.ts, which exports these types with the functions below.
  *
- * Changes after the first version are additive only and listed here:
- * - 07:15 KubeApiError gained `retryAfterSeconds`; ClusterClient gained optional `defaultNamespace`;
- *   ChangeEntry gained optional `message`; DeployClusterOptions gained optional `pollMs` and
- *   `waitForLoadBalancers`; index.ts also exports systemClock, parseManifests, clusterNameProblem,
- *   describeRef/keyOf/refOf, fieldManager.
- * - 07:45 ClusterClient gained optional `detached()` (the engine rolls back through it after an
- *   abort, so a client created with `{ signal }` still rolls back). Pass `redactor` to
- *   createClusterClient so exec-plugin tokens are registered, and call `close()` when done.
- *
- * Functions (implemented in this folder and k8s/, exported from ./index.ts):
+ * Functions:
  *   deployCluster(target, manifests, options): Promise<ClusterResult>   — ./deploy.ts
  *   deployWithClient(client, manifests, options): Promise<ClusterResult> — same engine, any ClusterClient (fakes)
  *   loadManifestsDir(dir, options?): Promise<Map<cluster, Manifest[]>>   — ../../k8s/manifests.ts
  *   kubeConfigsFromInputs(inputs, redactor): Promise<ClusterCredentials> — ../../k8s/client/credentials.ts
  *   matchClusters(manifestClusters, credentialClusters): ClusterMatch    — ../../k8s/client/credentials.ts
  *   createClusterClient(name, kubeConfig, options?): ClusterClient       — ../../k8s/client/client.ts
+ *
+ * Pass `redactor` to createClusterClient so exec-plugin tokens are registered, and call
+ * `close()` when done. A client's optional `detached()` is a sibling without the abort
+ * signal: the engine rolls back through it after an abort.
  */
 import type { KubeConfig } from '../../k8s/client/kubeconfig-type.js'
 import type { Redactor } from '../../secrets/redact.js'
+import type { ClusterSection } from '../fleet/settings.js'
 
 export type { KubeConfig }
 export type {
@@ -57,21 +54,18 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
-export interface DeployClusterOptions {
-  /** Compute per-object diffs with a server-side dry run; change nothing. */
-  readonly dryRun: boolean
-  /** Wait for every applied object to become healthy (PEERS.md §5). */
-  readonly wait: boolean
-  /** Per-cluster overall budget for apply + wait (+ rollback wait). */
-  readonly timeoutMs: number
-  /**
-   * Pod fail-fast: a failing waiting reason must persist graceMs (or the container restart
-   * twice); an Unschedulable pod fails after unschedulableMs; the workload is Degraded when at
-   * least `threshold` pods of its new revision fail (0 means max(1, 25% of desired)).
-   */
-  readonly failFast: { graceMs: number; unschedulableMs: number; threshold: number }
-  /** On a failed apply or health wait, restore what ran before and wait for it. */
-  readonly rollbackOnFailure: boolean
+/**
+ * The engine's options: its view of the request's cluster section (a Pick of it, so nothing
+ * is reshaped on the way), and what the caller adds for one run.
+ */
+export type DeployClusterOptions = Pick<
+  ClusterSection,
+  'dryRun' | 'wait' | 'timeoutMs' | 'failFast' | 'rollbackOnFailure' | 'waitForLoadBalancers'
+> &
+  DeployClusterRun
+
+/** What the caller of the engine adds to the request's settings for one cluster. */
+export interface DeployClusterRun {
   /** Labels added to every applied object (the fleet runner's ApplySet part-of label). */
   readonly labels?: Record<string, string>
   /** Annotations added to every applied object (e.g. the deployed commit). */
@@ -85,8 +79,6 @@ export interface DeployClusterOptions {
   readonly heartbeatMs?: number
   /** How often to poll status while waiting; default 2_000. */
   readonly pollMs?: number
-  /** Treat Services of type LoadBalancer as healthy only once they have an ingress address. */
-  readonly waitForLoadBalancers?: boolean
   readonly clock?: Clock
   /**
    * Awaited once, after the engine's reads and before its first write (dry-run writes included):

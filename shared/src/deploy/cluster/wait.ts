@@ -68,8 +68,41 @@ const workloadKinds = new Set([
   'Job',
   'Pod'
 ])
-/** Kinds whose controllers never report failure themselves (PEERS.md §5.3, §5.6). */
+/**
+ * Kinds whose controllers never report failure themselves: only the no-progress timer can
+ * call them Degraded (see docs/health-rules.md).
+ */
 const noProgressKinds = new Set(['StatefulSet', 'DaemonSet'])
+
+/** What one wait remembers from poll to poll. */
+interface WaitState {
+  readonly started: number
+  lastBeat: number
+  /** The latest judgement of every target read so far, by describeRef. */
+  readonly statuses: Map<string, StatusResult>
+  /** When a pod's problem was first seen: a waiting reason must persist graceMs to fail. */
+  readonly firstSeen: (key: string) => number
+  /** When a target was first found missing (deleted by someone, or not created yet). */
+  readonly missingSince: Map<string, number>
+  /** A status-only controller's last status and since when it has not changed. */
+  readonly progress: Map<string, { fingerprint: string; since: number }>
+  /**
+   * Healthy is final for this wait (it is judged only on a status for the current
+   * generation), so settled objects are not read again: a wait over many objects costs reads
+   * only for the few still moving.
+   */
+  readonly settled: Set<string>
+}
+
+/** One poll's reading: the objects as read (undefined when settled or missing) and the verdicts. */
+interface Poll {
+  readonly objects: (KubeObject | undefined)[]
+  readonly healths: Health[]
+  readonly failures: Failure[]
+}
+
+/** Pods and ReplicaSets of a namespace, listed at most once per poll. */
+type PodsOf = (ns: string) => Promise<{ pods: KubeObject[]; replicaSets: KubeObject[] }>
 
 /** Waits until every target is healthy, or one fails, or time runs out. */
 export async function waitForHealth(
@@ -80,156 +113,241 @@ export async function waitForHealth(
   const statuses = new Map<string, StatusResult>()
   if (targets.length === 0)
     return { ok: true, timedOut: false, aborted: false, failures: [], statuses }
-  const started = o.clock.now()
-  let lastBeat = started
-  const firstSeenTimes = new Map<string, number>()
-  const missingSince = new Map<string, number>()
-  const progress = new Map<string, { fingerprint: string; since: number }>()
-  const firstSeen = (key: string) => {
-    const t = firstSeenTimes.get(key)
-    if (t !== undefined) return t
-    firstSeenTimes.set(key, o.clock.now())
-    return o.clock.now()
-  }
-
-  // Healthy is final for this wait (it is judged only on a status for the current generation),
-  // so settled objects are not read again: a wait over many objects costs reads only for the
-  // few still moving.
-  const settled = new Set<string>()
-
+  const state = newWaitState(o.clock, statuses)
   for (;;) {
-    const now = o.clock.now()
-    const objects = await mapLimit(targets, readConcurrency, (t) =>
-      settled.has(describeRef(t.ref)) ? Promise.resolve(undefined) : client.get(t.ref)
-    )
-    // Pods and ReplicaSets once per namespace per poll, only where a workload is still moving.
-    const podsByNs = new Map<string, Promise<{ pods: KubeObject[]; replicaSets: KubeObject[] }>>()
-    const podsOf = (ns: string) => {
-      let p = podsByNs.get(ns)
-      if (!p) {
-        p = Promise.all([
-          client.list('v1', 'Pod', { namespace: ns }),
-          client.list('apps/v1', 'ReplicaSet', { namespace: ns })
-        ]).then(([pods, replicaSets]) => ({ pods, replicaSets }))
-        podsByNs.set(ns, p)
-      }
-      return p
-    }
-
-    const failures: Failure[] = []
-    const healths: Health[] = []
-    await Promise.all(
-      targets.map(async (t, i) => {
-        const object = objects[i]
-        const id = describeRef(t.ref)
-        if (settled.has(id)) {
-          healths.push('Healthy')
-          return
-        }
-        if (!object && !missingSince.has(id)) missingSince.set(id, now)
-        let result = computeStatus(object, {
-          now,
-          appliedGeneration: t.appliedGeneration,
-          missingSince: missingSince.get(id),
-          waitForLoadBalancers: o.waitForLoadBalancers
-        })
-        let problems: PodProblem[] = []
-        if (
-          object &&
-          workloadKinds.has(object.kind) &&
-          result.status !== 'Healthy' &&
-          observedCurrent(object, t.appliedGeneration) &&
-          object.metadata.namespace
-        ) {
-          const { pods, replicaSets } = await podsOf(object.metadata.namespace)
-          problems = newRevisionPods(object, replicaSets, pods)
-            .map((p) =>
-              classifyPod(p, {
-                now,
-                graceMs: o.failFast.graceMs,
-                unschedulableMs: o.failFast.unschedulableMs,
-                firstSeen,
-                // A Job retries failed pods up to its backoffLimit; its Failed condition decides.
-                failedPhaseIsFailure: object.kind !== 'Job'
-              })
-            )
-            .filter((p): p is PodProblem => p !== undefined)
-          const failing = problems.filter((p) => p.failing)
-          const threshold = failureThreshold(o.failFast.threshold, desiredReplicas(object))
-          if (result.status !== 'Degraded' && failing.length >= threshold)
-            result = {
-              status: 'Degraded',
-              message: `${plural(failing.length, 'pod')} of the new revision failing: ${failing[0].reason}`
-            }
-        }
-        if (
-          object &&
-          result.status === 'Progressing' &&
-          (noProgressKinds.has(object.kind) || isCustom(object))
-        ) {
-          const fingerprint = JSON.stringify(object.status ?? {})
-          const seen = progress.get(id)
-          if (!seen || seen.fingerprint !== fingerprint)
-            progress.set(id, { fingerprint, since: now })
-          else if (now - seen.since >= o.noProgressMs)
-            result = {
-              status: 'Degraded',
-              message: `no progress for ${Math.round((now - seen.since) / 1000)}s: ${result.message}`
-            }
-        }
-        statuses.set(id, result)
-        healths.push(result.status)
-        if (result.status === 'Healthy') settled.add(id)
-        // A Suspended object (paused Deployment, suspended Job) fails the wait: say which.
-        if (result.status === 'Degraded' || result.status === 'Suspended')
-          failures.push(...(await describeFailure(client, t.ref, object, result, problems, o)))
-      })
-    )
-
-    const { done, failed } = waitDone(healths)
-    if (done) return { ok: !failed, timedOut: false, aborted: false, failures, statuses }
-
+    const poll = await pollOnce(client, targets, o, state)
+    const { done, failed } = waitDone(poll.healths)
+    if (done)
+      return { ok: !failed, timedOut: false, aborted: false, failures: poll.failures, statuses }
     const after = o.clock.now()
-    if (after - lastBeat >= o.heartbeatMs) {
-      lastBeat = after
-      const pending = [...statuses.entries()].filter(([, s]) => s.status !== 'Healthy')
-      o.log.info(
-        o.scrub(
-          `${o.label}: waiting for ${pending.length} of ${plural(targets.length, 'object')} (${Math.round((after - started) / 1000)}s, worst: ${aggregateHealth(healths)}): ` +
-            pending
-              .slice(0, 5)
-              .map(([id, s]) => `${id} ${s.message}`)
-              .join('; ') +
-            (pending.length > 5 ? `; and ${pending.length - 5} more` : '')
-        )
-      )
-    }
-    if (o.signal?.aborted || after >= o.deadline) {
-      const timedOut = !o.signal?.aborted
-      const why = timedOut
-        ? `timed out after ${Math.round((after - (o.since ?? started)) / 1000)}s`
-        : abortReason(o.signal).message
-      const out: Failure[] = []
-      for (const [i, t] of targets.entries()) {
-        const s = statuses.get(describeRef(t.ref))
-        if (!s || s.status === 'Healthy') continue
-        const f = await describeFailure(client, t.ref, objects[i], s, [], o)
-        out.push(
-          ...f.map((x) => ({
-            ...x,
-            reason: timedOut ? 'Timeout' : 'Aborted',
-            message: o.scrub(`${why}: ${x.message}`)
-          }))
-        )
-      }
-      return { ok: false, timedOut, aborted: !timedOut, failures: out, statuses }
-    }
+    heartbeat(o, state, targets.length, poll.healths, after)
+    if (o.signal?.aborted || after >= o.deadline)
+      return giveUp(client, targets, poll.objects, o, state, after)
     try {
       await o.clock.sleep(Math.min(o.pollMs, Math.max(0, o.deadline - after)), o.signal)
     } catch {
       // Aborted: the next round reports it.
     }
   }
+}
+
+function newWaitState(clock: Clock, statuses: Map<string, StatusResult>): WaitState {
+  const started = clock.now()
+  const firstSeenTimes = new Map<string, number>()
+  return {
+    started,
+    lastBeat: started,
+    statuses,
+    firstSeen: (key) => {
+      const t = firstSeenTimes.get(key)
+      if (t !== undefined) return t
+      firstSeenTimes.set(key, clock.now())
+      return clock.now()
+    },
+    missingSince: new Map(),
+    progress: new Map(),
+    settled: new Set()
+  }
+}
+
+/** Reads every target not yet settled and judges it. */
+async function pollOnce(
+  client: ClusterClient,
+  targets: readonly WaitTarget[],
+  o: WaitOptions,
+  state: WaitState
+): Promise<Poll> {
+  const now = o.clock.now()
+  const objects = await mapLimit(targets, readConcurrency, (t) =>
+    state.settled.has(describeRef(t.ref)) ? Promise.resolve(undefined) : client.get(t.ref)
+  )
+  const podsOf = podLister(client)
+  const failures: Failure[] = []
+  const healths: Health[] = []
+  await Promise.all(
+    targets.map(async (t, i) => {
+      const object = objects[i]
+      const id = describeRef(t.ref)
+      if (state.settled.has(id)) {
+        healths.push('Healthy')
+        return
+      }
+      const { result, problems } = await judge(t, object, now, o, state, podsOf)
+      state.statuses.set(id, result)
+      healths.push(result.status)
+      if (result.status === 'Healthy') state.settled.add(id)
+      // A Suspended object (paused Deployment, suspended Job) fails the wait: say which.
+      if (result.status === 'Degraded' || result.status === 'Suspended')
+        failures.push(...(await describeFailure(client, t.ref, object, result, problems, o)))
+    })
+  )
+  return { objects, healths, failures }
+}
+
+/** Pods and ReplicaSets once per namespace per poll, only where a workload is still moving. */
+function podLister(client: ClusterClient): PodsOf {
+  const podsByNs = new Map<string, ReturnType<PodsOf>>()
+  return (ns) => {
+    let p = podsByNs.get(ns)
+    if (!p) {
+      p = Promise.all([
+        client.list('v1', 'Pod', { namespace: ns }),
+        client.list('apps/v1', 'ReplicaSet', { namespace: ns })
+      ]).then(([pods, replicaSets]) => ({ pods, replicaSets }))
+      podsByNs.set(ns, p)
+    }
+    return p
+  }
+}
+
+/** One target's verdict: its own status, then its new revision's pods, then no progress. */
+async function judge(
+  t: WaitTarget,
+  object: KubeObject | undefined,
+  now: number,
+  o: WaitOptions,
+  state: WaitState,
+  podsOf: PodsOf
+): Promise<{ result: StatusResult; problems: PodProblem[] }> {
+  const id = describeRef(t.ref)
+  if (!object && !state.missingSince.has(id)) state.missingSince.set(id, now)
+  const status = computeStatus(object, {
+    now,
+    appliedGeneration: t.appliedGeneration,
+    missingSince: state.missingSince.get(id),
+    waitForLoadBalancers: o.waitForLoadBalancers
+  })
+  const { result, problems } = await judgePods(t, object, status, now, o, state, podsOf)
+  return { result: judgeProgress(id, object, result, now, o, state), problems }
+}
+
+/**
+ * A workload still moving is Degraded once at least the failure threshold of its new
+ * revision's pods are failing (the pod classifier, ../../k8s/pods.ts), without waiting for
+ * its controller to give up.
+ */
+async function judgePods(
+  t: WaitTarget,
+  object: KubeObject | undefined,
+  result: StatusResult,
+  now: number,
+  o: WaitOptions,
+  state: WaitState,
+  podsOf: PodsOf
+): Promise<{ result: StatusResult; problems: PodProblem[] }> {
+  if (
+    !object ||
+    !workloadKinds.has(object.kind) ||
+    result.status === 'Healthy' ||
+    !observedCurrent(object, t.appliedGeneration) ||
+    !object.metadata.namespace
+  )
+    return { result, problems: [] }
+  const { pods, replicaSets } = await podsOf(object.metadata.namespace)
+  const problems = newRevisionPods(object, replicaSets, pods)
+    .map((p) =>
+      classifyPod(p, {
+        now,
+        graceMs: o.failFast.graceMs,
+        unschedulableMs: o.failFast.unschedulableMs,
+        firstSeen: state.firstSeen,
+        // A Job retries failed pods up to its backoffLimit; its Failed condition decides.
+        failedPhaseIsFailure: object.kind !== 'Job'
+      })
+    )
+    .filter((p): p is PodProblem => p !== undefined)
+  const failing = problems.filter((p) => p.failing)
+  const threshold = failureThreshold(o.failFast.threshold, desiredReplicas(object))
+  if (result.status !== 'Degraded' && failing.length >= threshold)
+    return {
+      result: {
+        status: 'Degraded',
+        message: `${plural(failing.length, 'pod')} of the new revision failing: ${failing[0].reason}`
+      },
+      problems
+    }
+  return { result, problems }
+}
+
+/** A status-only controller whose status has not moved for noProgressMs is Degraded. */
+function judgeProgress(
+  id: string,
+  object: KubeObject | undefined,
+  result: StatusResult,
+  now: number,
+  o: WaitOptions,
+  state: WaitState
+): StatusResult {
+  if (
+    !object ||
+    result.status !== 'Progressing' ||
+    !(noProgressKinds.has(object.kind) || isCustom(object))
+  )
+    return result
+  const fingerprint = JSON.stringify(object.status ?? {})
+  const seen = state.progress.get(id)
+  if (!seen || seen.fingerprint !== fingerprint) {
+    state.progress.set(id, { fingerprint, since: now })
+    return result
+  }
+  if (now - seen.since >= o.noProgressMs)
+    return {
+      status: 'Degraded',
+      message: `no progress for ${Math.round((now - seen.since) / 1000)}s: ${result.message}`
+    }
+  return result
+}
+
+/** A progress line at least every heartbeatMs: what is still pending, the first five by name. */
+function heartbeat(
+  o: WaitOptions,
+  state: WaitState,
+  total: number,
+  healths: Health[],
+  after: number
+): void {
+  if (after - state.lastBeat < o.heartbeatMs) return
+  state.lastBeat = after
+  const pending = [...state.statuses.entries()].filter(([, s]) => s.status !== 'Healthy')
+  o.log.info(
+    o.scrub(
+      `${o.label}: waiting for ${pending.length} of ${plural(total, 'object')} (${Math.round((after - state.started) / 1000)}s, worst: ${aggregateHealth(healths)}): ` +
+        pending
+          .slice(0, 5)
+          .map(([id, s]) => `${id} ${s.message}`)
+          .join('; ') +
+        (pending.length > 5 ? `; and ${pending.length - 5} more` : '')
+    )
+  )
+}
+
+/** The deadline passed or the signal aborted: every target not healthy yet is a failure. */
+async function giveUp(
+  client: ClusterClient,
+  targets: readonly WaitTarget[],
+  objects: (KubeObject | undefined)[],
+  o: WaitOptions,
+  state: WaitState,
+  after: number
+): Promise<WaitResult> {
+  const timedOut = !o.signal?.aborted
+  const why = timedOut
+    ? `timed out after ${Math.round((after - (o.since ?? state.started)) / 1000)}s`
+    : abortReason(o.signal).message
+  const out: Failure[] = []
+  for (const [i, t] of targets.entries()) {
+    const s = state.statuses.get(describeRef(t.ref))
+    if (!s || s.status === 'Healthy') continue
+    const f = await describeFailure(client, t.ref, objects[i], s, [], o)
+    out.push(
+      ...f.map((x) => ({
+        ...x,
+        reason: timedOut ? 'Timeout' : 'Aborted',
+        message: o.scrub(`${why}: ${x.message}`)
+      }))
+    )
+  }
+  return { ok: false, timedOut, aborted: !timedOut, failures: out, statuses: state.statuses }
 }
 
 /**

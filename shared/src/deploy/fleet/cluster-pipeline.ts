@@ -10,6 +10,7 @@ import { keyOf } from '../../k8s/identity.js'
 import { defaultNamespaceOf, resolveNamespaces } from '../../k8s/namespace.js'
 import { KubeApiError, type ClusterClient } from '../../k8s/types.js'
 import type { Redactor } from '../../secrets/redact.js'
+import type { ClusterSection } from './settings.js'
 import type {
   ChangeEntry,
   Clock,
@@ -46,17 +47,13 @@ import {
   planFastRollback,
   removeLeftVersions,
   type FastRollbackPlan,
-  type Strategy
+  type LeavingCandidate,
+  type LeavingFastRollback
 } from './fast-rollback.js'
 import { acquireLock, type LockHandle } from './lock.js'
 import { filterBySelector, type Requirement } from './selector.js'
 import { countChanged } from './types.js'
-import {
-  checkVersion,
-  readDeployState,
-  recordDeployState,
-  type VersionIntent
-} from './version-guard.js'
+import { checkVersion, readDeployState, recordDeployState } from './version-guard.js'
 import { plural } from '../../text/plural.js'
 
 /** The engine entry point the pipeline calls (deployWithClient, or a fake in tests). */
@@ -66,13 +63,11 @@ export type Engine = (
   options: DeployClusterOptions
 ) => Promise<ClusterResult>
 
-export interface PipelineSettings {
-  readonly dryRun: boolean
-  readonly wait: boolean
-  readonly timeoutMs: number
-  readonly failFast: DeployClusterOptions['failFast']
-  readonly rollbackOnFailure: boolean
-  readonly waitForLoadBalancers?: boolean
+/**
+ * What one cluster's pipeline runs: the request's cluster section as it is, with who runs it
+ * (the lock identity, the run's URL) and the run's parsed label selection added.
+ */
+export type PipelineSettings = ClusterSection & {
   readonly heartbeatMs?: number
   /**
    * The run's label selection: only matching manifests are deployed, and prune only ever
@@ -80,26 +75,12 @@ export interface PipelineSettings {
    * cluster, so nothing the manifests hold is ever a prune candidate, selected or not.
    */
   readonly selector?: readonly Requirement[]
-  readonly prune: {
-    readonly enabled: boolean
-    readonly max: number
-    readonly allowKinds: readonly string[]
-  }
-  readonly strategy: Strategy
-  /** Previous fast-rollback versions kept per Deployment. */
-  readonly fastRollbackKeep: number
   readonly lock: {
     readonly identity: string
     readonly description: string
-    readonly waitMs: number
     readonly leaseSeconds?: number
   }
-  readonly version: VersionIntent & { readonly runUrl?: string }
-  /** Inventory name (ApplySet parent and version record); '' or undefined for kit's default. */
-  readonly inventory?: string
-  /** Extra labels / annotations on every applied object. */
-  readonly labels?: Readonly<Record<string, string>>
-  readonly annotations?: Readonly<Record<string, string>>
+  readonly version: { readonly runUrl?: string }
 }
 
 export interface PipelineDeps {
@@ -170,7 +151,45 @@ export async function runClusterPipeline(
   }
 }
 
-/** The deploy under the lock, once every selected object's namespace is known. */
+/**
+ * What this cluster's deploy will do, as far as the manifests alone decide it, computed before
+ * any request: the rollout the strategy asks for, the Deployments that may be leaving
+ * fast-rollback, and the inventory of this run's objects (what the ApplySet parent is widened
+ * by before the first apply).
+ */
+interface DeployPlan {
+  /** Inventory name (ApplySet parent and version record); undefined for kit's default. */
+  readonly inv: string | undefined
+  readonly rollout: FastRollbackPlan
+  readonly leaving: LeavingCandidate[]
+  /** The inventory of this run's manifests, namespaces resolved. */
+  readonly current: InventoryEntry[]
+}
+
+/** The checks that run beside the engine's first reads. */
+interface Checks {
+  /** The version guard and the widened parent (or why the deploy is refused). */
+  readonly checked: Promise<Checked | { refusal: string }>
+  /** Deployments leaving fast-rollback, confirmed from the inventory. */
+  readonly transitions: Promise<LeavingFastRollback[]>
+  /** The engine's write gate: true when the checks passed and no transition was found. */
+  readonly passed: Promise<boolean>
+}
+
+/** The first engine run, once the checks are known to have passed. */
+interface FirstDeploy {
+  readonly first: ClusterResult
+  readonly checked: Checked
+  readonly transitions: LeavingFastRollback[]
+  /** The rollout with the Services of leaving Deployments held back for the second run. */
+  readonly staged: Pick<FastRollbackPlan, 'first' | 'switched'>
+}
+
+/**
+ * The deploy under the lock, once every selected object's namespace is known: plan, check and
+ * widen beside the first apply, switch Services of a strategy transition, clean up old
+ * fast-rollback versions, prune, record.
+ */
 async function deployLocked(
   client: ClusterClient,
   all: readonly Manifest[],
@@ -181,82 +200,37 @@ async function deployLocked(
   finish: Finish
 ): Promise<ClusterResult> {
   const { log } = deps
-  const inv = settings.inventory || undefined
-  const plan = planFastRollback(resolved, settings.strategy)
-  const leaving = leavingCandidates(resolved, settings.strategy)
-  const records = readRecords(client, inv)
-  // Deployments leaving fast-rollback are found from the inventory (no request unless it lists
-  // their versions). The fleet's checks and this search run while the engine reads live state
-  // (one round trip less per cluster); the engine writes nothing until both are done (its
-  // write gate), and a transition found then restages the deploy with its Services held back.
-  const detected = records.then((r) =>
-    leaving.length > 0 ? findLeavingFastRollback(client, leaving, r.parent.inventory, inv) : []
-  )
-  detected.catch(() => undefined)
-  const checks = checkAndWiden(client, records, plan, settings, inv, log)
-  const passed = Promise.all([checks, detected]).then(
-    ([c, t]) => !('refusal' in c) && t.length === 0,
-    () => false
-  )
-  const signals = [deps.signal, lock?.lost].filter((s): s is AbortSignal => s !== undefined)
-  const options: DeployClusterOptions = {
-    dryRun: settings.dryRun,
-    wait: settings.wait,
-    timeoutMs: settings.timeoutMs,
-    failFast: settings.failFast,
-    rollbackOnFailure: settings.rollbackOnFailure,
-    labels: { ...(settings.labels ?? {}), [applySetPartOfLabel]: applySetIdFor(inv) },
-    annotations: settings.annotations ? { ...settings.annotations } : undefined,
-    log,
-    redactor: deps.redactor,
-    signal: signals.length ? AbortSignal.any(signals) : undefined,
-    heartbeatMs: settings.heartbeatMs,
-    waitForLoadBalancers: settings.waitForLoadBalancers,
-    clock: deps.clock
-  }
-  let first = await deps.engine(client, plan.first, { ...options, writeGate: () => passed })
-  // A failed check is this cluster's error (thrown), a refusal its skip, whatever the engine did
-  // meanwhile: it wrote nothing without them.
-  const checked = await checks
-  if ('refusal' in checked)
-    return finish({ outcome: 'skipped', changes: [], failures: [], reason: checked.refusal })
-  const transitions = await detected
-  const staged = holdBackLeavingServices(plan, transitions)
-  if (transitions.length > 0) {
-    log.info(
-      `leaving fast-rollback: ${transitions.map((t) => t.name).join(', ')}; their Services switch once the new Deployments are ready`
-    )
-    first = await deps.engine(client, staged.first, options)
-  }
-  if (first.outcome !== 'changed' && first.outcome !== 'unchanged') {
-    await settleInventory(client, checked, settings.dryRun, inv, log)
+  const plan = planDeploy(resolved, settings)
+  const options = engineOptions(settings, deps, lock, plan.inv)
+  const deployed = await deployFirst(client, plan, startChecks(client, plan, settings, log), {
+    engine: deps.engine,
+    options,
+    log
+  })
+  if ('refusal' in deployed)
+    return finish({ outcome: 'skipped', changes: [], failures: [], reason: deployed.refusal })
+  const { first, checked } = deployed
+  if (!succeeded(first)) {
+    await settleInventory(client, checked, settings.dryRun, plan.inv, log)
     return finish({ ...first, reason: first.reason ?? `${first.outcome}` })
   }
   const changes: ChangeEntry[] = [...first.changes]
-
   const removed: ChangeEntry[] = []
-  if (staged.switched.length > 0) {
-    const standby = await removeLeftVersions(client, transitions, 'standby', settings.dryRun)
-    removed.push(...standby)
-    changes.push(...standby)
-    const to = [...plan.deployments.map((d) => d.name), ...transitions.map((t) => t.name)]
-    log.info(`switching ${plural(staged.switched.length, 'Service')} to ${to.join(', ')}`)
-    const second = await deps.engine(client, staged.switched, options)
-    changes.push(...second.changes)
-    if (second.outcome !== 'changed' && second.outcome !== 'unchanged') {
-      await settleInventory(client, checked, settings.dryRun, inv, log, removed)
-      return finish({ ...second, changes, reason: second.reason ?? 'switching Services failed' })
-    }
-    const serving = await removeLeftVersions(client, transitions, 'serving', settings.dryRun)
-    removed.push(...serving)
-    changes.push(...serving)
+
+  const switched = await switchServices(client, plan, deployed, settings, deps.engine, options, log)
+  changes.push(...switched.changes)
+  removed.push(...switched.removed)
+  if (switched.failed) {
+    await settleInventory(client, checked, settings.dryRun, plan.inv, log, removed)
+    const reason = switched.failed.reason ?? 'switching Services failed'
+    return finish({ ...switched.failed, changes, reason })
   }
   const cleanup = await cleanUpFastRollback(
     client,
-    plan.deployments,
+    plan.rollout.deployments,
     settings.fastRollbackKeep,
     settings.dryRun,
-    inv,
+    plan.inv,
     deps.clock
   )
   changes.push(...cleanup.changes)
@@ -272,30 +246,169 @@ async function deployLocked(
     log
   )
   changes.push(...pruned.map((o) => ({ ...o.entry, action: o.action, message: o.message })))
-
-  if (!settings.dryRun) {
-    const commit = settings.version.commit
-    // Two independent objects, written at once; both settle before the lock is released.
-    const written = await Promise.allSettled([
-      writeApplySetParent(client, checked.parentNow, inventory, inv),
-      commit &&
-        recordDeployState(
-          client,
-          checked.recorded,
-          {
-            commit,
-            commitTime: settings.version.commitTime,
-            runUrl: settings.version.runUrl,
-            deployedAt: new Date(deps.clock.now()).toISOString()
-          },
-          inv
-        )
-    ])
-    for (const w of written) if (w.status === 'rejected') throw w.reason
-  }
+  if (!settings.dryRun)
+    await recordDeploy(client, checked, inventory, settings, deps.clock, plan.inv)
   if (refusal) return finish({ outcome: 'failed', changes, failures: [], reason: refusal })
   const outcome = countChanged(changes) > 0 ? 'changed' : 'unchanged'
   return finish({ outcome, changes, failures: [] })
+}
+
+/** The plan of the manifests alone: no request. */
+function planDeploy(resolved: Manifest[], settings: PipelineSettings): DeployPlan {
+  const rollout = planFastRollback(resolved, settings.strategy)
+  return {
+    inv: settings.inventory || undefined,
+    rollout,
+    leaving: leavingCandidates(resolved, settings.strategy),
+    current: inventoryOf([...rollout.first, ...rollout.switched].map((m) => m.object))
+  }
+}
+
+/** The engine's options for every run of this cluster; aborted by the caller or a lost lock. */
+function engineOptions(
+  settings: PipelineSettings,
+  deps: PipelineDeps,
+  lock: LockHandle | undefined,
+  inv: string | undefined
+): DeployClusterOptions {
+  const signals = [deps.signal, lock?.lost].filter((s): s is AbortSignal => s !== undefined)
+  return {
+    dryRun: settings.dryRun,
+    wait: settings.wait,
+    timeoutMs: settings.timeoutMs,
+    failFast: settings.failFast,
+    rollbackOnFailure: settings.rollbackOnFailure,
+    labels: { ...(settings.labels ?? {}), [applySetPartOfLabel]: applySetIdFor(inv) },
+    annotations: settings.annotations ? { ...settings.annotations } : undefined,
+    log: deps.log,
+    redactor: deps.redactor,
+    signal: signals.length ? AbortSignal.any(signals) : undefined,
+    heartbeatMs: settings.heartbeatMs,
+    waitForLoadBalancers: settings.waitForLoadBalancers,
+    clock: deps.clock
+  }
+}
+
+/**
+ * Starts the records' read, the version guard with the parent's widening, and the search for
+ * Deployments leaving fast-rollback (no request unless the inventory lists their versions).
+ * They run while the engine reads live state (one round trip less per cluster); the engine
+ * writes nothing until they are done (its write gate).
+ */
+function startChecks(
+  client: ClusterClient,
+  plan: DeployPlan,
+  settings: PipelineSettings,
+  log: DeployLog
+): Checks {
+  const records = readRecords(client, plan.inv)
+  const transitions = records.then((r) =>
+    plan.leaving.length > 0
+      ? findLeavingFastRollback(client, plan.leaving, r.parent.inventory, plan.inv)
+      : []
+  )
+  transitions.catch(() => undefined)
+  const checked = checkAndWiden(client, records, plan, settings, log)
+  const passed = Promise.all([checked, transitions]).then(
+    ([c, t]) => !('refusal' in c) && t.length === 0,
+    () => false
+  )
+  return { checked, transitions, passed }
+}
+
+/**
+ * The engine's first run, gated on the checks. A failed check is this cluster's error (thrown),
+ * a refusal its skip, whatever the engine did meanwhile: it wrote nothing without them. A
+ * transition found then restages the deploy with the leaving Deployments' Services held back.
+ */
+async function deployFirst(
+  client: ClusterClient,
+  plan: DeployPlan,
+  checks: Checks,
+  run: { engine: Engine; options: DeployClusterOptions; log: DeployLog }
+): Promise<FirstDeploy | { refusal: string }> {
+  let first = await run.engine(client, plan.rollout.first, {
+    ...run.options,
+    writeGate: () => checks.passed
+  })
+  const checked = await checks.checked
+  if ('refusal' in checked) return checked
+  const transitions = await checks.transitions
+  const staged = holdBackLeavingServices(plan.rollout, transitions)
+  if (transitions.length > 0) {
+    run.log.info(
+      `leaving fast-rollback: ${transitions.map((t) => t.name).join(', ')}; their Services switch once the new Deployments are ready`
+    )
+    first = await run.engine(client, staged.first, run.options)
+  }
+  return { first, checked, transitions, staged }
+}
+
+/**
+ * The second half of a strategy transition: once the new Deployments are ready, the standby
+ * versions go, the held-back Services switch to the new Deployments, then the versions that
+ * served until now go. `failed` is the engine's result when switching failed.
+ */
+async function switchServices(
+  client: ClusterClient,
+  plan: DeployPlan,
+  deployed: FirstDeploy,
+  settings: PipelineSettings,
+  engine: Engine,
+  options: DeployClusterOptions,
+  log: DeployLog
+): Promise<{ changes: ChangeEntry[]; removed: ChangeEntry[]; failed?: ClusterResult }> {
+  const { staged, transitions } = deployed
+  const changes: ChangeEntry[] = []
+  const removed: ChangeEntry[] = []
+  if (staged.switched.length === 0) return { changes, removed }
+  const standby = await removeLeftVersions(client, transitions, 'standby', settings.dryRun)
+  removed.push(...standby)
+  changes.push(...standby)
+  const to = [...plan.rollout.deployments.map((d) => d.name), ...transitions.map((t) => t.name)]
+  log.info(`switching ${plural(staged.switched.length, 'Service')} to ${to.join(', ')}`)
+  const second = await engine(client, staged.switched, options)
+  changes.push(...second.changes)
+  if (!succeeded(second)) return { changes, removed, failed: second }
+  const serving = await removeLeftVersions(client, transitions, 'serving', settings.dryRun)
+  removed.push(...serving)
+  changes.push(...serving)
+  return { changes, removed }
+}
+
+/**
+ * Records the inventory and the deployed commit: two independent objects, written at once;
+ * both settle before the lock is released.
+ */
+async function recordDeploy(
+  client: ClusterClient,
+  checked: Checked,
+  inventory: InventoryEntry[],
+  settings: PipelineSettings,
+  clock: Clock,
+  inv: string | undefined
+): Promise<void> {
+  const commit = settings.version.commit
+  const written = await Promise.allSettled([
+    writeApplySetParent(client, checked.parentNow, inventory, inv),
+    commit &&
+      recordDeployState(
+        client,
+        checked.recorded,
+        {
+          commit,
+          commitTime: settings.version.commitTime,
+          runUrl: settings.version.runUrl,
+          deployedAt: new Date(clock.now()).toISOString()
+        },
+        inv
+      )
+  ])
+  for (const w of written) if (w.status === 'rejected') throw w.reason
+}
+
+function succeeded(result: ClusterResult): boolean {
+  return result.outcome === 'changed' || result.outcome === 'unchanged'
 }
 
 /** The records a deploy reads first: the deployed-commit record and the ApplySet parent. */
@@ -333,9 +446,8 @@ interface Checked {
 async function checkAndWiden(
   client: ClusterClient,
   records: Promise<Records>,
-  plan: FastRollbackPlan,
+  plan: DeployPlan,
   settings: PipelineSettings,
-  inv: string | undefined,
   log: DeployLog
 ): Promise<Checked | { refusal: string }> {
   const { recorded, parent } = await records
@@ -348,12 +460,11 @@ async function checkAndWiden(
     log.warning(
       `the inventory lists ${e.kind} ${e.namespace ? `${e.namespace}/` : ''}${e.name}, but the cluster no longer serves ${e.kind} (${e.apiVersion}): nothing of it is left to delete; it leaves the inventory`
     )
-  const current = inventoryOf([...plan.first, ...plan.switched].map((m) => m.object))
-  const widened = unionInventory(normalized.entries, current)
+  const widened = unionInventory(normalized.entries, plan.current)
   let parentNow = parent
-  if (!settings.dryRun && (await writeApplySetParent(client, parent, widened, inv)))
+  if (!settings.dryRun && (await writeApplySetParent(client, parent, widened, plan.inv)))
     parentNow = { ...parent, inventory: widened, exists: true }
-  return { recorded, previous: normalized.entries, parentNow, current }
+  return { recorded, previous: normalized.entries, parentNow, current: plan.current }
 }
 
 /**

@@ -97,6 +97,17 @@ function describeHolder(lease: KubeObject): string {
   return `${spec.holderIdentity ?? '(none)'}${who && who !== spec.holderIdentity ? ` (${who})` : ''}`
 }
 
+/** The Lease's identity: one per cluster, in kit-system. */
+const leaseRef = {
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  namespace: kitSystemNamespace,
+  name: lockName
+}
+
+/** The Lease's renewal period and default duration: a crashed run's lock expires after this. */
+const defaultLeaseSeconds = 60
+
 /**
  * Takes the cluster's deploy lock, waiting up to `waitMs` while another run holds it, and
  * keeps it renewed until released. An expired lease (its holder crashed or was cancelled) is
@@ -106,20 +117,19 @@ export async function acquireLock(
   client: ClusterClient,
   options: LockOptions
 ): Promise<LockHandle> {
-  const leaseSeconds = options.leaseSeconds ?? 60
-  const pollMs = options.pollMs ?? 2000
-  const { clock, log } = options
-  const ref = {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    namespace: kitSystemNamespace,
-    name: lockName
-  }
-  const started = clock.now()
-  let announced = false
-  const desired = (base: KubeObject | undefined, transitions: number): KubeObject => ({
-    apiVersion: ref.apiVersion,
-    kind: ref.kind,
+  const held = await takeLease(client, options)
+  return keepRenewed(client, held, options)
+}
+
+/** The Lease as this run writes it: held by `options.identity`, over `base` when it exists. */
+function leaseBody(
+  options: LockOptions,
+  base: KubeObject | undefined,
+  transitions: number
+): KubeObject {
+  return {
+    apiVersion: leaseRef.apiVersion,
+    kind: leaseRef.kind,
     metadata: {
       ...(base?.metadata ?? {}),
       name: lockName,
@@ -131,71 +141,103 @@ export async function acquireLock(
     },
     spec: {
       holderIdentity: options.identity,
-      leaseDurationSeconds: leaseSeconds,
-      acquireTime: microTime(clock.now()),
-      renewTime: microTime(clock.now()),
+      leaseDurationSeconds: options.leaseSeconds ?? defaultLeaseSeconds,
+      acquireTime: microTime(options.clock.now()),
+      renewTime: microTime(options.clock.now()),
       leaseTransitions: transitions
     }
-  })
-
-  // Created blind first: the usual case (nobody holds the lock) costs one request, and a
-  // missing kit-system namespace is created only when the create says so. A create cut off
-  // mid-request is retried: if the first one did land, the retry's 409 leads to reading the
-  // Lease, which names this run as holder, and the loop below takes it.
-  const createOptions = { retryInterrupted: true }
-  const create = async (): Promise<KubeObject> => {
-    try {
-      return await client.create(desired(undefined, 0), createOptions)
-    } catch (err) {
-      if (!(err instanceof KubeApiError && err.statusCode === 404)) throw err
-      await ensureKitNamespace(client)
-      return client.create(desired(undefined, 0), createOptions)
-    }
   }
-  let held: KubeObject | undefined
+}
+
+/**
+ * Creates the Lease blind: the usual case (nobody holds the lock) costs one request, and a
+ * missing kit-system namespace is created only when the create says so. A create cut off
+ * mid-request is retried: if the first one did land, the retry's 409 leads to reading the
+ * Lease, which names this run as holder, and takeLease takes it.
+ */
+async function createLease(client: ClusterClient, options: LockOptions): Promise<KubeObject> {
+  const createOptions = { retryInterrupted: true }
+  try {
+    return await client.create(leaseBody(options, undefined, 0), createOptions)
+  } catch (err) {
+    if (!isStatus(err, 404)) throw err
+    await ensureKitNamespace(client)
+    return client.create(leaseBody(options, undefined, 0), createOptions)
+  }
+}
+
+/** Holds the Lease, waiting while another run does; fails with LockTimeoutError after waitMs. */
+async function takeLease(client: ClusterClient, options: LockOptions): Promise<KubeObject> {
+  const { clock, log } = options
+  const pollMs = options.pollMs ?? 2000
+  const started = clock.now()
+  let announced = false
   let tryCreate = true
-  while (!held) {
+  for (;;) {
     options.signal?.throwIfAborted()
     if (tryCreate) {
       try {
-        held = await create()
-        continue
+        return await createLease(client, options)
       } catch (err) {
         // It exists: see who holds it.
-        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err
+        if (!isStatus(err, 409)) throw err
       }
     }
-    const live = await client.get(ref)
+    const live = await client.get(leaseRef)
     tryCreate = !live
     if (!live) continue
-    try {
-      if (specOf(live).holderIdentity === options.identity || leaseExpired(live, clock.now())) {
-        if (specOf(live).holderIdentity && specOf(live).holderIdentity !== options.identity)
-          log.warning(`taking over the expired deploy lock of ${describeHolder(live)}`)
-        held = await client.replace(desired(live, (specOf(live).leaseTransitions ?? 0) + 1))
-      }
-    } catch (err) {
-      // Another run won the race between our read and our write: read again.
-      if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err
-    }
-    if (held || leaseExpired(live, clock.now())) continue
+    const held = await takeOverIfFree(client, live, options)
+    if (held) return held
+    if (leaseExpired(live, clock.now())) continue
     const waited = clock.now() - started
-    if (waited >= options.waitMs) {
-      const spec = specOf(live)
-      throw new LockTimeoutError(
-        `cluster ${client.cluster} is locked by another deploy: ${describeHolder(live)}, ` +
-          `holding it since ${spec.acquireTime ?? '?'} (last renewed ${spec.renewTime ?? '?'}); ` +
-          `waited ${Math.round(waited / 1000)}s (lock-timeout)`,
-        spec.holderIdentity ?? ''
-      )
-    }
+    if (waited >= options.waitMs) throw lockTimeout(client, live, waited)
     if (!announced) {
       log.info(`waiting for the deploy lock held by ${describeHolder(live)}`)
       announced = true
     }
     await clock.sleep(Math.min(pollMs, options.waitMs - waited), options.signal)
   }
+}
 
+/**
+ * Replaces the live Lease with this run's when this run holds it already or it has expired;
+ * undefined when another run holds it, or won the race between our read and our write.
+ */
+async function takeOverIfFree(
+  client: ClusterClient,
+  live: KubeObject,
+  options: LockOptions
+): Promise<KubeObject | undefined> {
+  const holder = specOf(live).holderIdentity
+  if (holder !== options.identity && !leaseExpired(live, options.clock.now())) return undefined
+  try {
+    if (holder && holder !== options.identity)
+      options.log.warning(`taking over the expired deploy lock of ${describeHolder(live)}`)
+    return await client.replace(leaseBody(options, live, (specOf(live).leaseTransitions ?? 0) + 1))
+  } catch (err) {
+    // Another run won the race between our read and our write: read again.
+    if (!isStatus(err, 409)) throw err
+    return undefined
+  }
+}
+
+function lockTimeout(client: ClusterClient, live: KubeObject, waited: number): LockTimeoutError {
+  const spec = specOf(live)
+  return new LockTimeoutError(
+    `cluster ${client.cluster} is locked by another deploy: ${describeHolder(live)}, ` +
+      `holding it since ${spec.acquireTime ?? '?'} (last renewed ${spec.renewTime ?? '?'}); ` +
+      `waited ${Math.round(waited / 1000)}s (lock-timeout)`,
+    spec.holderIdentity ?? ''
+  )
+}
+
+/**
+ * Renews the held Lease every third of its duration until released. `lost` aborts when the
+ * Lease was taken over, or renewals failed for longer than its duration.
+ */
+function keepRenewed(client: ClusterClient, held: KubeObject, options: LockOptions): LockHandle {
+  const { clock } = options
+  const leaseSeconds = options.leaseSeconds ?? defaultLeaseSeconds
   const lost = new AbortController()
   let current: KubeObject = held
   let lastRenewed = clock.now()
@@ -207,20 +249,13 @@ export async function acquireLock(
       current = await client.replace(next)
       lastRenewed = clock.now()
     } catch (err) {
-      if (err instanceof KubeApiError && err.statusCode === 409) {
-        const live = await client.get(ref).catch(() => undefined)
-        if (live && specOf(live).holderIdentity === options.identity) {
-          current = live
-          return
-        }
-        lost.abort(
-          new Error(
-            `lost the deploy lock of ${client.cluster} to ${live ? describeHolder(live) : 'nobody'}`
-          )
-        )
+      if (isStatus(err, 409)) {
+        const taken = await stillOurs(client, options.identity)
+        if (taken.ours) current = taken.live
+        else lost.abort(new Error(`lost the deploy lock of ${client.cluster} to ${taken.holder}`))
         return
       }
-      log.warning(
+      options.log.warning(
         `could not renew the deploy lock: ${err instanceof Error ? err.message : String(err)}`
       )
       if (clock.now() - lastRenewed > leaseSeconds * 1000)
@@ -243,18 +278,38 @@ export async function acquireLock(
       stopped = true
       clearInterval(timer)
       await renewing
-      // Deleted only if it is still the very Lease this run last wrote (one request; a 409
-      // means another run holds it now, and it is left alone).
-      try {
-        await client.delete(ref, {
-          preconditions: {
-            uid: current.metadata.uid,
-            resourceVersion: current.metadata.resourceVersion
-          }
-        })
-      } catch (err) {
-        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err
-      }
+      await deleteIfUnchanged(client, current)
     }
   }
+}
+
+/** After a renewal's 409: the Lease as it is now, and whether this run still holds it. */
+async function stillOurs(
+  client: ClusterClient,
+  identity: string
+): Promise<{ ours: true; live: KubeObject } | { ours: false; holder: string }> {
+  const live = await client.get(leaseRef).catch(() => undefined)
+  if (live && specOf(live).holderIdentity === identity) return { ours: true, live }
+  return { ours: false, holder: live ? describeHolder(live) : 'nobody' }
+}
+
+/**
+ * Deletes the Lease only if it is still the very one this run last wrote (one request; a 409
+ * means another run holds it now, and it is left alone).
+ */
+async function deleteIfUnchanged(client: ClusterClient, current: KubeObject): Promise<void> {
+  try {
+    await client.delete(leaseRef, {
+      preconditions: {
+        uid: current.metadata.uid,
+        resourceVersion: current.metadata.resourceVersion
+      }
+    })
+  } catch (err) {
+    if (!isStatus(err, 409)) throw err
+  }
+}
+
+function isStatus(err: unknown, statusCode: number): err is KubeApiError {
+  return err instanceof KubeApiError && err.statusCode === statusCode
 }

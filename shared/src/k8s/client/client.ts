@@ -409,6 +409,28 @@ export function createClusterClient(
   return buildClient(cluster, api, options, kubeConfig.getCurrentCluster()?.server)
 }
 
+/** Runs one request attempt after another until one succeeds or retrying is pointless. */
+type Call = <T>(
+  what: string,
+  idempotent: boolean,
+  fn: (signal: AbortSignal) => Promise<T>
+) => Promise<T>
+
+/** One HTTP request on the cluster's pool, with the attempt's signal. */
+type Send = (
+  method: Method,
+  path: string,
+  options?: Parameters<RawObjectApi['send']>[2],
+  signal?: AbortSignal
+) => Promise<unknown>
+
+/** What every request of one client goes through: the api (paths, discovery), retries, sending. */
+interface Requests {
+  readonly api: RawObjectApi
+  readonly call: Call
+  readonly send: Send
+}
+
 /** The client over one RawObjectApi; `detached()` builds a sibling without the abort signal. */
 function buildClient(
   cluster: string,
@@ -416,13 +438,70 @@ function buildClient(
   options: ClusterClientOptions,
   server: string | undefined
 ): ClusterClient & { close(): Promise<void> } {
-  const retry = { ...defaultRetry, ...options.retry }
+  const r: Requests = {
+    api,
+    call: retryingCall(cluster, options, server),
+    send: (method, path, o = {}, signal) =>
+      api.send(method, path, { ...o, signal, redactor: options.redactor })
+  }
+  return {
+    cluster,
+    defaultNamespace: api.defaultNamespace,
+    get: (ref) => getObject(r, ref),
+    list: (apiVersion, kind, lo: ListOptions = {}) => listObjects(r, apiVersion, kind, lo),
+    apply: (object, ao = {}) =>
+      writeObject(r, `apply ${object.kind}/${object.metadata.name}`, true, 'PATCH', object, {
+        query: {
+          fieldManager,
+          force: 'true',
+          dryRun: ao.dryRun ? 'All' : undefined,
+          fieldValidation: 'Strict'
+        },
+        body: object,
+        contentType: 'application/apply-patch+yaml'
+      }),
+    create: (object, co = {}) =>
+      writeObject(
+        r,
+        `create ${object.kind}/${object.metadata.name}`,
+        co.retryInterrupted === true,
+        'POST',
+        object,
+        { query: { fieldManager, dryRun: co.dryRun ? 'All' : undefined }, body: object }
+      ),
+    replace: (object) =>
+      writeObject(r, `replace ${object.kind}/${object.metadata.name}`, true, 'PUT', object, {
+        query: { fieldManager },
+        body: object
+      }),
+    delete: (ref, dopts = {}) => deleteObject(r, ref, dopts),
+    async listEvents(namespace, involved) {
+      const items = await this.list('v1', 'Event', {
+        namespace,
+        fieldSelector: involved ? eventSelector(involved) : undefined
+      })
+      return items.map(toEvent)
+    },
+    isNamespaced: (apiVersion, kind) =>
+      r.call(`discover ${kind}`, true, (signal) => api.namespaced(apiVersion, kind, signal)),
+    resetDiscovery: () => api.resetDiscovery(),
+    detached: () => buildClient(cluster, api, { ...options, signal: undefined }, server),
+    close: () => api.close()
+  }
+}
 
-  const call = async <T>(
-    what: string,
-    idempotent: boolean,
-    fn: (signal: AbortSignal) => Promise<T>
-  ): Promise<T> => {
+/**
+ * Retries with jittered backoff: a throttled request and an unreachable server always, an
+ * interrupted request only when repeating it is harmless. What is left after the attempts is
+ * a KubeApiError as the server sent it, or a ClusterUnreachableError naming the cluster.
+ */
+function retryingCall(
+  cluster: string,
+  options: ClusterClientOptions,
+  server: string | undefined
+): Call {
+  const retry = { ...defaultRetry, ...options.retry }
+  return async (what, idempotent, fn) => {
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted()
       const attemptSignal = signalWithTimeout(options.signal, retry.requestTimeoutMs)
@@ -434,18 +513,8 @@ function buildClient(
         const limit = kind === 'unreachable' ? retry.unreachableAttempts : retry.attempts
         const retriable =
           kind === 'throttled' || kind === 'unreachable' || (kind === 'interrupted' && idempotent)
-        if (!retriable || attempt >= limit) {
-          if (kind === 'unreachable' || kind === 'interrupted' || kind === 'fatal-connection')
-            throw new ClusterUnreachableError(
-              `cluster "${cluster}" is unreachable (${describeNetworkError(err, server, retry.requestTimeoutMs)}) after ${attempt} attempt${attempt === 1 ? '' : 's'}`,
-              cluster
-            )
-          if (err instanceof KubeApiError || err instanceof ClusterUnreachableError) throw err
-          throw new ClusterUnreachableError(
-            `cluster "${cluster}": ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
-            cluster
-          )
-        }
+        if (!retriable || attempt >= limit)
+          throw finalError(err, kind, cluster, server, attempt, retry.requestTimeoutMs)
         const delay = retryDelay(
           attempt,
           retry,
@@ -458,170 +527,155 @@ function buildClient(
       }
     }
   }
+}
 
-  const send = (
-    method: Method,
-    path: string,
-    o: Parameters<RawObjectApi['send']>[2] = {},
-    signal?: AbortSignal
-  ) => api.send(method, path, { ...o, signal, redactor: options.redactor })
+/** The error a request ends with once it is not retried (again). */
+function finalError(
+  err: unknown,
+  kind: ReturnType<typeof classifyFailure>,
+  cluster: string,
+  server: string | undefined,
+  attempt: number,
+  requestTimeoutMs: number
+): Error {
+  if (kind === 'unreachable' || kind === 'interrupted' || kind === 'fatal-connection')
+    return new ClusterUnreachableError(
+      `cluster "${cluster}" is unreachable (${describeNetworkError(err, server, requestTimeoutMs)}) after ${attempt} attempt${attempt === 1 ? '' : 's'}`,
+      cluster
+    )
+  if (err instanceof KubeApiError || err instanceof ClusterUnreachableError) return err
+  return new ClusterUnreachableError(
+    `cluster "${cluster}": ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    cluster
+  )
+}
 
-  return {
-    cluster,
-    defaultNamespace: api.defaultNamespace,
-    async get(ref) {
-      return call(`get ${ref.kind}/${ref.name}`, true, async (signal) => {
-        try {
-          return (await send(
-            'GET',
-            await api.pathOf(ref, 'read', signal),
-            {},
-            signal
-          )) as KubeObject
-        } catch (err) {
-          if (err instanceof KubeApiError && err.statusCode === 404 && err.reason !== 'UnknownKind')
-            return undefined
-          throw err
-        }
-      })
-    },
-    async list(apiVersion, kind, lo: ListOptions = {}) {
-      return call(`list ${kind}`, true, async (signal) => {
-        const path = await api.pathOf(
-          { apiVersion, kind, name: '', namespace: lo.namespace },
-          'list',
-          signal
-        )
-        const items: KubeObject[] = []
-        let cont: string | undefined
-        do {
-          const page = (await send(
-            'GET',
-            path,
-            {
-              query: {
-                labelSelector: lo.labelSelector,
-                fieldSelector: lo.fieldSelector,
-                limit: '500',
-                continue: cont
-              }
-            },
-            signal
-          )) as {
-            items?: Record<string, unknown>[]
-            metadata?: { continue?: string }
+/** GET of one object; undefined when it does not exist (but an unknown kind is an error). */
+function getObject(r: Requests, ref: ObjectRef): Promise<KubeObject | undefined> {
+  return r.call(`get ${ref.kind}/${ref.name}`, true, async (signal) => {
+    try {
+      return (await r.send(
+        'GET',
+        await r.api.pathOf(ref, 'read', signal),
+        {},
+        signal
+      )) as KubeObject
+    } catch (err) {
+      if (isNotFound(err)) return undefined
+      throw err
+    }
+  })
+}
+
+/** Every object of a kind, page by page (500 a page). */
+function listObjects(
+  r: Requests,
+  apiVersion: string,
+  kind: string,
+  lo: ListOptions
+): Promise<KubeObject[]> {
+  return r.call(`list ${kind}`, true, async (signal) => {
+    const path = await r.api.pathOf(
+      { apiVersion, kind, name: '', namespace: lo.namespace },
+      'list',
+      signal
+    )
+    const items: KubeObject[] = []
+    let cont: string | undefined
+    do {
+      const page = (await r.send(
+        'GET',
+        path,
+        {
+          query: {
+            labelSelector: lo.labelSelector,
+            fieldSelector: lo.fieldSelector,
+            limit: '500',
+            continue: cont
           }
-          // List items carry no apiVersion/kind; put them first, where a GET has them, so
-          // a diff against a listed object does not show them as moved.
-          for (const item of page.items ?? [])
-            items.push({ apiVersion, kind, ...item } as KubeObject)
-          cont = page.metadata?.continue || undefined
-        } while (cont)
-        return items
-      })
-    },
-    async apply(object, ao = {}) {
-      return call(
-        `apply ${object.kind}/${object.metadata.name}`,
-        true,
-        async (signal) =>
-          (await send(
-            'PATCH',
-            await api.pathOf(refFor(object), 'read', signal),
-            {
-              query: {
-                fieldManager,
-                force: 'true',
-                dryRun: ao.dryRun ? 'All' : undefined,
-                fieldValidation: 'Strict'
-              },
-              body: object,
-              contentType: 'application/apply-patch+yaml'
-            },
-            signal
-          )) as KubeObject
-      )
-    },
-    async create(object, co = {}) {
-      return call(
-        `create ${object.kind}/${object.metadata.name}`,
-        co.retryInterrupted === true,
-        async (signal) =>
-          (await send(
-            'POST',
-            await api.pathOf(refFor(object), 'create', signal),
-            { query: { fieldManager, dryRun: co.dryRun ? 'All' : undefined }, body: object },
-            signal
-          )) as KubeObject
-      )
-    },
-    async replace(object) {
-      return call(
-        `replace ${object.kind}/${object.metadata.name}`,
-        true,
-        async (signal) =>
-          (await send(
-            'PUT',
-            await api.pathOf(refFor(object), 'read', signal),
-            { query: { fieldManager }, body: object },
-            signal
-          )) as KubeObject
-      )
-    },
-    async delete(
-      ref,
-      dopts: {
-        propagationPolicy?: PropagationPolicy
-        dryRun?: boolean
-        preconditions?: DeletePreconditions
-      } = {}
-    ) {
-      return call(`delete ${ref.kind}/${ref.name}`, true, async (signal) => {
-        try {
-          await send(
-            'DELETE',
-            await api.pathOf(ref, 'read', signal),
-            {
-              query: { dryRun: dopts.dryRun ? 'All' : undefined },
-              body: {
-                kind: 'DeleteOptions',
-                apiVersion: 'v1',
-                propagationPolicy: dopts.propagationPolicy ?? 'Background',
-                ...(dopts.preconditions ? { preconditions: dopts.preconditions } : {})
-              }
-            },
-            signal
-          )
-          return true
-        } catch (err) {
-          if (err instanceof KubeApiError && err.statusCode === 404 && err.reason !== 'UnknownKind')
-            return false
-          throw err
-        }
-      })
-    },
-    async listEvents(namespace, involved) {
-      const selector = involved
-        ? [
-            `involvedObject.kind=${involved.kind}`,
-            `involvedObject.name=${involved.name}`,
-            ...(involved.uid ? [`involvedObject.uid=${involved.uid}`] : [])
-          ].join(',')
-        : undefined
-      const items = await this.list('v1', 'Event', { namespace, fieldSelector: selector })
-      return items.map(toEvent)
-    },
-    async isNamespaced(apiVersion, kind) {
-      return call(`discover ${kind}`, true, (signal) => api.namespaced(apiVersion, kind, signal))
-    },
-    resetDiscovery() {
-      api.resetDiscovery()
-    },
-    detached() {
-      return buildClient(cluster, api, { ...options, signal: undefined }, server)
-    },
-    close: () => api.close()
+        },
+        signal
+      )) as {
+        items?: Record<string, unknown>[]
+        metadata?: { continue?: string }
+      }
+      // List items carry no apiVersion/kind; put them first, where a GET has them, so
+      // a diff against a listed object does not show them as moved.
+      for (const item of page.items ?? []) items.push({ apiVersion, kind, ...item } as KubeObject)
+      cont = page.metadata?.continue || undefined
+    } while (cont)
+    return items
+  })
+}
+
+/** A write of `object` (apply, create, replace): the server's object back. */
+function writeObject(
+  r: Requests,
+  what: string,
+  idempotent: boolean,
+  method: Method,
+  object: KubeObject,
+  request: Parameters<RawObjectApi['send']>[2]
+): Promise<KubeObject> {
+  return r.call(
+    what,
+    idempotent,
+    async (signal) =>
+      (await r.send(
+        method,
+        await r.api.pathOf(refFor(object), method === 'POST' ? 'create' : 'read', signal),
+        request,
+        signal
+      )) as KubeObject
+  )
+}
+
+/** DELETE of one object: false when it was already gone. */
+function deleteObject(
+  r: Requests,
+  ref: ObjectRef,
+  dopts: {
+    propagationPolicy?: PropagationPolicy
+    dryRun?: boolean
+    preconditions?: DeletePreconditions
   }
+): Promise<boolean> {
+  return r.call(`delete ${ref.kind}/${ref.name}`, true, async (signal) => {
+    try {
+      await r.send(
+        'DELETE',
+        await r.api.pathOf(ref, 'read', signal),
+        {
+          query: { dryRun: dopts.dryRun ? 'All' : undefined },
+          body: {
+            kind: 'DeleteOptions',
+            apiVersion: 'v1',
+            propagationPolicy: dopts.propagationPolicy ?? 'Background',
+            ...(dopts.preconditions ? { preconditions: dopts.preconditions } : {})
+          }
+        },
+        signal
+      )
+      return true
+    } catch (err) {
+      if (isNotFound(err)) return false
+      throw err
+    }
+  })
+}
+
+/** A 404 for the object itself, not for its kind (an unknown kind stays an error). */
+function isNotFound(err: unknown): boolean {
+  return err instanceof KubeApiError && err.statusCode === 404 && err.reason !== 'UnknownKind'
+}
+
+/** The field selector of the events about one object. */
+function eventSelector(involved: { kind: string; name: string; uid?: string }): string {
+  return [
+    `involvedObject.kind=${involved.kind}`,
+    `involvedObject.name=${involved.name}`,
+    ...(involved.uid ? [`involvedObject.uid=${involved.uid}`] : [])
+  ].join(',')
 }
 
 function refFor(object: KubeObject): ObjectRef {
