@@ -1,6 +1,7 @@
-// Runs a TypeScript benchmark script: bundles it with esbuild (the project's bundler) into a
-// temp file and imports it, so benchmarks use the same sources as the actions without a
-// separate TypeScript runner.   node bench/run-ts.mjs bench/bump.ts [args]
+// Runs a TypeScript script (the benchmarks, `npm run clusters`): bundles it with esbuild (the
+// project's bundler) into a temp file and imports it, so they use the same sources as the
+// actions without a separate TypeScript runner or a build step.
+//   node bench/run-ts.mjs bench/bump.ts [args]
 import { build } from 'esbuild'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,6 +1,6 @@
 // The reliability suite writes down what it observed, case by case, and docs/reliability.md is
-// generated from those records (scripts/reliability.mjs): the figures in that document are the
-// suite's own, never typed by hand.
+// generated from a full run's records by `npm run reliability:report` (scripts/reliability.mjs):
+// the figures in that document are the suite's own, never typed by hand.
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 

@@ -68,7 +68,7 @@ const { startGitServer } = await importTs('testinfra/git-server/server.ts')
 heading('Local clusters: real kube-apiserver, controller-manager, scheduler and kwok per cluster')
 execFileSync(
   process.execPath,
-  ['cli/dist/kit.js', 'clusters', 'up', '--names', clusterNames.join(',')],
+  ['bench/run-ts.mjs', 'testinfra/clusters/cli.ts', 'up', '--names', clusterNames.join(',')],
   { stdio: 'inherit' }
 )
 const { readClusterSet, downClusters } = await importTs('testinfra/clusters/local-clusters.ts')

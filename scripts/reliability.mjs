@@ -1,59 +1,53 @@
-// npm run test:reliability — runs the reliability suite (reliability/jest.config.js), then writes
-// docs/reliability.md from what the suite recorded (reliability/record.ts). The document's
-// figures are the suite's own. Extra arguments go to Jest (e.g. a path pattern); with
-// --report-only, the document is regenerated from the last run's records without running tests.
+// The reliability suite (reliability/jest.config.js) and its report, docs/reliability.md.
+//
+//   npm run test:reliability            run the suite; after a full run, fail if
+//                                       docs/reliability.md is not current (see below).
+//                                       Writes nothing in the work tree. Extra arguments go to
+//                                       Jest (a path pattern makes a partial run: no check)
+//   npm run reliability:report          run the whole suite, then write docs/reliability.md from
+//                                       what it recorded (reliability/record.ts)
+//   npm run reliability:report -- --from-last-run
+//                                       write it from the last full run's records, without
+//                                       running the suite again (e.g. right after `npm test`)
+//   node scripts/reliability.mjs --check [--doc <file>] [--records <file>]
+//                                       no run: check the document's own consistency, and with
+//                                       --records its cases against those records
+//
+// "Current" means: the document lists exactly the cases the suite ran, section by section,
+// each with the outcome the run observed (as expected or not). Its figures and observed text
+// (timings, retry counts, temporary paths) are those of the run that wrote it, dated in its
+// header: they differ on every run, so they are not compared. Records stay in .cache/
+// (gitignored), or KIT_RELIABILITY_RESULTS.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = join(dirname(new URL(import.meta.url).pathname), '..')
-const results =
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const defaultDoc = join(root, 'docs', 'reliability.md')
+const defaultResults =
   process.env.KIT_RELIABILITY_RESULTS ?? join(root, '.cache', 'reliability', 'results.jsonl')
-const docPath = join(root, 'docs', 'reliability.md')
-const args = process.argv.slice(2)
-const reportOnly = args.includes('--report-only')
-const jestArgs = args.filter((a) => a !== '--report-only')
 
-let code = 0
-if (!reportOnly) {
-  rmSync(results, { force: true })
-  mkdirSync(dirname(results), { recursive: true })
-  const run = spawnSync(
-    join(root, 'node_modules', '.bin', 'jest'),
-    ['--config', 'reliability/jest.config.js', ...jestArgs],
-    {
-      cwd: root,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        KIT_RELIABILITY_RESULTS: results,
-        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim()
-      }
-    }
-  )
-  code = run.status ?? 1
+/** The document's sections: record section, heading, and whether rows name a target. */
+export const sections = [
+  { key: 'faults', heading: 'Faults', withTarget: true },
+  { key: 'bad-input', heading: 'Hostile and bad input', withTarget: true },
+  { key: 'secrets', heading: 'Secret leakage', withTarget: true },
+  { key: 'properties', heading: 'Properties', withTarget: false },
+  { key: 'load', heading: 'Load', withTarget: false }
+]
+
+const cell = (s) => String(s).replaceAll('|', '\\|').replaceAll('\n', ' ')
+const mark = (ok) => (ok ? 'yes' : '**NO**')
+
+export function readRecords(path) {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 }
 
-if (!existsSync(results)) {
-  process.stderr.write(`no reliability records at ${results}; docs/reliability.md left as it is\n`)
-  process.exit(code || 1)
-}
-const records = readFileSync(results, 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l))
-// A partial run (a path pattern) must not overwrite the full report.
-if (jestArgs.some((a) => !a.startsWith('-')) && !reportOnly) {
-  process.stderr.write(
-    `partial run: ${records.length} record(s) in ${results}; docs/reliability.md not rewritten\n`
-  )
-  process.exit(code)
-}
-writeFileSync(docPath, renderReport(records))
-process.stderr.write(`docs/reliability.md written from ${records.length} record(s)\n`)
-process.exit(code)
-
-function renderReport(records) {
+export function renderReport(records) {
   const by = (section) => records.filter((r) => r.section === section)
   const ok = (rs) => rs.filter((r) => r.ok).length
   const faults = by('faults')
@@ -64,8 +58,6 @@ function renderReport(records) {
   const leaks = secrets.reduce((n, r) => n + Number(r.figures?.leaks ?? 0), 0)
   const scanned = secrets.reduce((n, r) => n + Number(r.figures?.filesScanned ?? 0), 0)
   const runs = props.reduce((n, r) => n + Number(r.figures?.runs ?? 0), 0)
-  const cell = (s) => String(s).replaceAll('|', '\\|').replaceAll('\n', ' ')
-  const mark = (r) => (r.ok ? 'yes' : '**NO**')
   const figures = (r) =>
     Object.entries(r.figures ?? {})
       .map(([k, v]) => `${k} ${v}`)
@@ -77,8 +69,8 @@ function renderReport(records) {
     withTarget ? '| --- | --- | --- | --- | --- |' : '| --- | --- | --- | --- |',
     ...rs.map((r) =>
       withTarget
-        ? `| ${cell(r.name)} | ${cell(r.target ?? '')} | ${cell(r.observed)} | ${mark(r)} | ${cell(figures(r))} |`
-        : `| ${cell(r.name)} | ${cell(r.observed)} | ${mark(r)} | ${cell(figures(r))} |`
+        ? `| ${cell(r.name)} | ${cell(r.target ?? '')} | ${cell(r.observed)} | ${mark(r.ok)} | ${cell(figures(r))} |`
+        : `| ${cell(r.name)} | ${cell(r.observed)} | ${mark(r.ok)} | ${cell(figures(r))} |`
     ),
     ''
   ]
@@ -90,12 +82,18 @@ function renderReport(records) {
   return [
     '# Reliability',
     '',
-    '<!-- Generated by `npm run test:reliability` (scripts/reliability.mjs) from the records the',
-    '     suite writes (reliability/record.ts). Do not edit by hand: run the suite. -->',
+    '<!-- Generated by `npm run reliability:report` (scripts/reliability.mjs) from the records',
+    '     of a full run of the suite (reliability/record.ts). Do not edit by hand. -->',
     '',
     'What kit does when things go wrong, as observed by the reliability suite (`reliability/`) on',
     'real local clusters (etcd, kube-apiserver, controller-manager, scheduler, kwok) and a real git',
     'server over smart HTTP. Every row below is a test that asserted the outcome it shows.',
+    '',
+    'This page is written only by `npm run reliability:report`; `npm test` runs the suite and',
+    'fails when the page is not current: when its cases, section by section, or their outcomes',
+    '(the "As expected" column) differ from what the run observed. The figures and observed text',
+    'are those of the run below and vary from run to run (timings, retries, temporary paths), so',
+    'they are not compared.',
     '',
     `Last run: ${last.slice(0, 16).replace('T', ' ')} UTC.`,
     '',
@@ -127,3 +125,215 @@ function renderReport(records) {
     ...table(load, false)
   ].join('\n')
 }
+
+/** A table row's cells (split at `|` not escaped as `\|`). */
+const cellsOf = (line) =>
+  line
+    .slice(1, -1)
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim())
+
+/**
+ * The document's cases: per section key, the sorted list of "case name → mark" as rendered.
+ * Throws when a section is missing.
+ */
+export function documentCases(text) {
+  const lines = text.split('\n')
+  const out = {}
+  for (const s of sections) {
+    const start = lines.indexOf(`## ${s.heading}`)
+    if (start < 0) throw new Error(`no section "## ${s.heading}"`)
+    const rows = []
+    for (let i = start + 1; i < lines.length && !lines[i].startsWith('## '); i++) {
+      const line = lines[i]
+      if (!line.startsWith('| ') || line.startsWith('| Case |') || line.startsWith('| --- |'))
+        continue
+      const cells = cellsOf(line)
+      rows.push(`${cells[0]} → ${cells[s.withTarget ? 3 : 2]}`)
+    }
+    out[s.key] = rows.sort()
+  }
+  return out
+}
+
+/** The cases of a run's records, in the same form as documentCases. */
+export function recordCases(records) {
+  const out = {}
+  for (const s of sections)
+    out[s.key] = records
+      .filter((r) => r.section === s.key)
+      .map((r) => `${cell(r.name)} → ${mark(r.ok)}`)
+      .sort()
+  return out
+}
+
+/** Where the document and a run disagree, as lines for a person; empty when current. */
+export function compareCases(docText, records) {
+  const doc = documentCases(docText)
+  const run = recordCases(records)
+  const problems = []
+  for (const s of sections) {
+    const left = [...doc[s.key]]
+    for (const c of run[s.key]) {
+      const i = left.indexOf(c)
+      if (i >= 0) left.splice(i, 1)
+      else problems.push(`${s.heading}: the run has "${c}", the document does not`)
+    }
+    for (const c of left) problems.push(`${s.heading}: the document has "${c}", the run does not`)
+  }
+  const unknown = records.filter((r) => !sections.some((s) => s.key === r.section))
+  for (const r of unknown) problems.push(`a record of unknown section "${r.section}": ${r.name}`)
+  return problems
+}
+
+/** The document's summary table agrees with its own rows (catches a hand edit). */
+export function checkConsistency(docText) {
+  const problems = []
+  const lines = docText.split('\n')
+  const value = (label) => {
+    const line = lines.find((l) => l.startsWith(`| ${label} |`))
+    if (!line) problems.push(`no summary row "${label}"`)
+    return line ? cellsOf(line)[1] : ''
+  }
+  let cases
+  try {
+    cases = documentCases(docText)
+  } catch (e) {
+    return [e.message]
+  }
+  const n = (key) => cases[key].length
+  const yes = (key) => cases[key].filter((c) => c.endsWith('→ yes')).length
+  const expect = (label, wanted) => {
+    const got = value(label)
+    if (!got.startsWith(wanted))
+      problems.push(`summary "${label}" says "${got}", its rows give "${wanted}"`)
+  }
+  expect('Faults survived (reported clearly or converged)', `${yes('faults')} of ${n('faults')}`)
+  expect(
+    'Bad inputs tried / refused clearly, nothing half done',
+    `${n('bad-input')} / ${yes('bad-input')}`
+  )
+  expect('Property-based checks / generated cases', `${n('properties')} / `)
+  expect('Load cases', `${n('load')} (${yes('load')} as expected)`)
+  for (const s of sections)
+    for (const c of cases[s.key])
+      if (!/→ (yes|\*\*NO\*\*)$/.test(c)) problems.push(`${s.heading}: row without a mark: ${c}`)
+  if (!docText.includes('Generated by `npm run reliability:report`'))
+    problems.push('the header does not say the page is generated')
+  return problems
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function option(args, name) {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+
+/** Runs the suite; records go to `results`, a marker beside them says whether it was full. */
+function runSuite(results, jestArgs) {
+  rmSync(results, { force: true })
+  rmSync(`${results}.run.json`, { force: true })
+  mkdirSync(dirname(results), { recursive: true })
+  const run = spawnSync(
+    join(root, 'node_modules', '.bin', 'jest'),
+    ['--config', 'reliability/jest.config.js', ...jestArgs],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        KIT_RELIABILITY_RESULTS: results,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim()
+      }
+    }
+  )
+  const full = !jestArgs.some((a) => !a.startsWith('-'))
+  const status = run.status ?? 1
+  writeFileSync(
+    `${results}.run.json`,
+    `${JSON.stringify({ full, status, at: new Date().toISOString() })}\n`
+  )
+  return { full, status }
+}
+
+function lastRun(results) {
+  const marker = `${results}.run.json`
+  if (!existsSync(results) || !existsSync(marker)) return undefined
+  return JSON.parse(readFileSync(marker, 'utf8'))
+}
+
+function main(args) {
+  const say = (line) => process.stderr.write(`${line}\n`)
+  const docPath = option(args, '--doc') ?? defaultDoc
+  const shown = relative(process.cwd(), docPath) || docPath
+
+  if (args.includes('--check')) {
+    const text = readFileSync(docPath, 'utf8')
+    const problems = checkConsistency(text)
+    if (problems.length > 0) {
+      say(`${shown} is not consistent:\n  ${problems.join('\n  ')}`)
+      return 1
+    }
+    const recordsPath = option(args, '--records')
+    const differences = recordsPath ? compareCases(text, readRecords(recordsPath)) : []
+    if (differences.length > 0) {
+      say(`${shown} is not current against ${recordsPath}:\n  ${differences.join('\n  ')}`)
+      return 1
+    }
+    say(`${shown} is consistent${recordsPath ? ` and current against ${recordsPath}` : ''}`)
+    return 0
+  }
+
+  if (args.includes('--report')) {
+    const out = option(args, '--out') ?? docPath
+    let status = 0
+    let results = option(args, '--records')
+    if (!results) {
+      results = defaultResults
+      if (args.includes('--from-last-run')) {
+        const last = lastRun(results)
+        if (!last?.full) {
+          say(
+            `no full run of the reliability suite recorded at ${results}: run npm run reliability:report`
+          )
+          return 1
+        }
+        status = last.status
+      } else {
+        // The document covers the whole suite: a report always runs all of it.
+        status = runSuite(results, []).status
+      }
+    }
+    const records = readRecords(results)
+    writeFileSync(out, renderReport(records))
+    say(`${relative(process.cwd(), out) || out} written from ${records.length} record(s)`)
+    return status
+  }
+
+  // npm run test:reliability: run, then check the document against a full run. Writes nothing
+  // in the work tree.
+  const { full, status } = runSuite(defaultResults, args)
+  if (!existsSync(defaultResults)) {
+    say(`no reliability records at ${defaultResults}`)
+    return status || 1
+  }
+  const records = readRecords(defaultResults)
+  if (!full) {
+    say(`partial run: ${records.length} record(s) in ${defaultResults}; ${shown} not checked`)
+    return status
+  }
+  const problems = compareCases(readFileSync(docPath, 'utf8'), records)
+  if (problems.length > 0) {
+    say(
+      `${shown} is not current: its cases differ from this run's\n  ${problems.slice(0, 20).join('\n  ')}` +
+        (problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '') +
+        `\nRun \`npm run reliability:report -- --from-last-run\` to write it from this run.`
+    )
+    return status || 1
+  }
+  say(`${shown} is current: the same ${records.length} cases and outcomes as this run`)
+  return status
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) process.exit(main(process.argv.slice(2)))

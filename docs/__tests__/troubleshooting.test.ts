@@ -3,8 +3,11 @@
  * message must still be in kit's source, so a reworded error cannot leave the page stale.
  */
 import { describe, expect, it } from '@jest/globals'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import * as deployerConstants from '../../deployer/src/constants.js'
+import * as deploymentizerConstants from '../../deploymentizer/src/constants.js'
+import * as imageDeployerConstants from '../../image-deployer/src/constants.js'
 
 const root = process.cwd()
 const page = readFileSync(join(root, 'docs', 'troubleshooting.md'), 'utf8')
@@ -21,12 +24,9 @@ function sources(): string {
   // Join literals split over lines with `+`, and put the input names of the actions'
   // constants.ts in place of `${Inputs.X}`, so a message reads as it does at run time.
   const inputs = new Map<string, string>()
-  for (const action of ['image-deployer', 'deploymentizer', 'deployer']) {
-    const file = join(root, action, 'src', 'constants.ts')
-    if (!existsSync(file)) continue
-    const text = readFileSync(file, 'utf8')
-    const block = /export const Inputs = \{([\s\S]*?)\}/.exec(text)?.[1] ?? ''
-    for (const m of block.matchAll(/(\w+): '([^']+)'/g)) inputs.set(m[1], m[2])
+  for (const constants of [imageDeployerConstants, deploymentizerConstants, deployerConstants]) {
+    const names = (constants as { Inputs?: Readonly<Record<string, string>> }).Inputs ?? {}
+    for (const [key, name] of Object.entries(names)) inputs.set(key, name)
   }
   return texts
     .join('\n')

@@ -1,10 +1,11 @@
 /**
- * Fault injection on real local clusters (issue 7, "faults"): a set of three clusters of its own
- * (ports 20000+, never the shared test clusters), deployed to as users deploy — `kit deploy` and
- * the deployer action, both from their bundles — while one API server is killed, a proxy in
- * front of another injects 5xx, 429, resets and latency, the shared etcd restarts, and a cluster
- * answers but never makes its pods Ready. Each case records what the product did, with figures,
- * before asserting the behaviour the docs promise (docs/deployer.md).
+ * Fault injection on real local clusters (docs/reliability.md, "Faults"): a set of three
+ * clusters of its own (ports 20000+, never the shared test clusters), deployed to as users
+ * deploy — `kit deploy` and the deployer action, both from their bundles — while one API
+ * server is killed, a proxy in front of another injects 5xx, 429, resets and latency, the
+ * shared etcd restarts, and a cluster answers but never makes its pods Ready. Each case
+ * records what the product did, with figures, before asserting the behaviour the docs promise
+ * (docs/deployer.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'

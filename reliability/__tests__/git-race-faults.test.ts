@@ -1,5 +1,5 @@
 /**
- * Issue 7, "faults": the git server failing pushes intermittently during a 20-way
+ * Faults: the git server failing pushes intermittently during a 20-way
  * image-deployer race. Twenty runs of the bundled action (as the runner starts them) bump the
  * same manifests repository at once over real git smart HTTP while the server fails a share of
  * the pushes — HTTP 500 and 503, connection resets before the push, resets after the push was

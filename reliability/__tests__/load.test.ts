@@ -1,5 +1,5 @@
 /**
- * Load (issue 7): kit at fleet size, measured and checked for correctness.
+ * Load: kit at fleet size, measured and checked for correctness.
  *
  * 1. Ten real local clusters (a set of this suite's own, ports 21000+) each get a Namespace and
  *    300 objects (ConfigMaps, Secrets, Services, Deployments, StatefulSets, Jobs) in one
@@ -362,7 +362,7 @@ describe(`render: ${renderServices} services × ${renderSizes.join(' / ')} clust
       // --- kit render (CLI bundle), twice into the same folder ------------------------------
       const cliOut = join(base, 'out-cli')
       const cliRender = () =>
-        runNode([kitCli, 'render', join(base, 'repo'), '--out', cliOut, '--json'], {
+        runNode([kitCli, 'render', join(base, 'repo'), '--output', cliOut, '--json'], {
           env: secretEnv
         })
       const cli1 = await cliRender()

@@ -1,5 +1,5 @@
 /**
- * Property-based tests (issue 7) of the pure cores: the merge rules (shared/src/render/merge.ts,
+ * Property-based tests of the pure cores: the merge rules (shared/src/render/merge.ts,
  * docs/manifests-format.md "Layering"), the placeholder engine (placeholders.ts through the real
  * renderCluster, which serialises), the render as a whole (runRender on generated
  * repositories), and the byte-preserving YAML editor (shared/src/yaml-edit/edit.ts).

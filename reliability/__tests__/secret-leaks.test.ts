@@ -1,5 +1,5 @@
 /**
- * Issue 7, "secrets": the end-to-end flow run with KNOWN secret values, then everything it
+ * Secret leakage: the end-to-end flow run with KNOWN secret values, then everything it
  * produced searched for them. The flow is the main job of docs (scripts/demo.mjs's shape), each
  * action from its bundle as the runner runs it, against the real git server and the shared test
  * clusters:
@@ -369,7 +369,7 @@ describe('secret leakage: the end-to-end flow with known secrets, everything it 
   it('kit render, kit diff (Secret changed) and kit deploy from the CLI', async () => {
     const begin = mark()
     const out = join(checkout, 'cli-out')
-    const render = await runKit(repoRoot, ['render', '.', '--out', out, '--json'], {
+    const render = await runKit(repoRoot, ['render', '.', '--output', out, '--json'], {
       cwd: checkout,
       env: renderEnv(envB)
     })

@@ -1,6 +1,7 @@
 /**
- * `kit clusters up / status / down` from the CLI bundle: a set starts, reports itself, and
- * stops without leaving a process behind.
+ * `npm run clusters -- up / status / down` (testinfra/clusters/cli.ts, run from TypeScript as
+ * the npm script runs it): a set starts, reports itself, and stops without leaving a process
+ * behind.
  */
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
@@ -11,8 +12,8 @@ import { join } from 'node:path'
 const root = join(mkdtempSync(join(tmpdir(), 'kit-cli-clusters-')), 'state')
 const env = { ...process.env, KIT_CLUSTERS_DIR: root, KIT_CLUSTERS_BASE_PORT: '19500', CI: 'true' }
 
-function kit(...args: string[]) {
-  return spawnSync(process.execPath, ['cli/dist/kit.js', 'clusters', ...args], {
+function clusters(...args: string[]) {
+  return spawnSync(process.execPath, ['bench/run-ts.mjs', 'testinfra/clusters/cli.ts', ...args], {
     encoding: 'utf8',
     env,
     timeout: 180_000
@@ -28,14 +29,14 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('kit clusters', () => {
+describe('npm run clusters', () => {
   afterAll(() => {
-    kit('down')
+    clusters('down')
     rmSync(join(root, '..'), { recursive: true, force: true })
   })
 
   it('starts a cluster, reports it ready with its memory, and stops every process', () => {
-    const up = kit('up', '--names', 'solo', '--nodes', '1')
+    const up = clusters('up', '--names', 'solo', '--nodes', '1')
     expect(up.stderr).toMatch(/1 cluster\(s\) ready/)
     expect(up.status).toBe(0)
     expect(up.stdout).toMatch(/solo\s+https:\/\/127\.0\.0\.1:19510/)
@@ -52,20 +53,26 @@ describe('kit clusters', () => {
     ])
     for (const p of state.processes) expect(alive(p.pid)).toBe(true)
 
-    const status = kit('status')
+    const status = clusters('status')
     expect(status.status).toBe(0)
     expect(status.stdout).toMatch(/ready\s+solo\s+https:\/\/127\.0\.0\.1:19510\s+\d+ MiB/)
 
-    const down = kit('down')
+    const down = clusters('down')
     expect(down.status).toBe(0)
     for (const p of state.processes) expect(alive(p.pid)).toBe(false)
     expect(existsSync(root)).toBe(false)
-    expect(kit('status').stdout).toMatch(/no clusters are running/)
+    expect(clusters('status').stdout).toMatch(/no clusters are running/)
   })
 
   it('rejects a bad count with a usage error (exit 2)', () => {
-    const res = kit('up', 'zero')
+    const res = clusters('up', 'zero')
     expect(res.status).toBe(2)
     expect(res.stderr).toMatch(/cluster count must be a whole number from 1 to 20, got 'zero'/)
+  })
+
+  it('prints its help', () => {
+    const res = clusters('--help')
+    expect(res.status).toBe(0)
+    expect(res.stdout).toMatch(/npm run clusters -- up \[N\]/)
   })
 })

@@ -4,7 +4,7 @@
  * really get scheduled, become Ready, complete or fail). Everything binds to 127.0.0.1 and
  * nothing is ever told about a non-loopback address: these machines forbid such traffic.
  *
- * The processes are detached, so `kit clusters up` can return and a later `down` (or a
+ * The processes are detached, so `npm run clusters -- up` can return and a later `down` (or a
  * test's teardown) stops them. The set's state (ports, pids, kubeconfigs) lives in one
  * directory outside the repository.
  */
@@ -108,7 +108,8 @@ export function ensureBinaries(log: (line: string) => void = () => {}): string {
 }
 
 function repoRoot(): string {
-  // This file sits at testinfra/clusters/ in the source tree; the CLI bundle sits at cli/dist/.
+  // This file sits at testinfra/clusters/ in the source tree; bundled (npm run clusters, Jest's
+  // global setup) it runs from a temporary folder, and the working directory is the clone's root.
   for (const candidate of [join(here, '..', '..'), join(here, '..', '..', '..'), process.cwd()]) {
     if (existsSync(join(candidate, 'testinfra', 'controlplane', 'build.sh'))) return candidate
   }
@@ -145,7 +146,7 @@ export async function upClusters(options: UpOptions = {}): Promise<ClusterSet> {
     if (alive) {
       throw new Error(
         `another set of clusters is running (${existing.set.clusters.map((c) => c.name).join(', ')}) in ${root}; ` +
-          `stop it first with 'kit clusters down'`
+          `stop it first with 'npm run clusters -- down'`
       )
     }
     log('found a stale cluster set (some processes are gone); cleaning it up')
@@ -562,7 +563,7 @@ async function assertPortsFree(ports: readonly { port: number; what: string }[])
   if (taken.length > 0) {
     throw new Error(
       `port already in use: ${taken.join(', ')}. Another program or cluster set holds it; ` +
-        `check 'kit clusters status', or choose another range with KIT_CLUSTERS_BASE_PORT`
+        `check 'npm run clusters -- status', or choose another range with KIT_CLUSTERS_BASE_PORT`
     )
   }
 }

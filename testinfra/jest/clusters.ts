@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node'
 import { readClusterSet } from '../clusters/local-clusters.js'
 
 export const testClusterNames = ['kit-e2e-1', 'kit-e2e-2', 'kit-e2e-3']
-/** A port range apart from `kit clusters up`'s default, so the demo and the tests can both run. */
+/** A port range apart from `npm run clusters -- up`'s default, so the demo and the tests can both run. */
 export const testBasePort = 18000
 
 export function testClustersDir(): string {

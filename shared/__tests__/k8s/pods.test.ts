@@ -1,4 +1,4 @@
-/** The fail-fast pod classifier (PEERS.md §5.5) and new-revision pod attribution, one row per rule. */
+/** The fail-fast pod classifier (docs/health-rules.md) and new-revision pod attribution, one row per rule. */
 import { describe, expect, it } from '@jest/globals'
 import { parse } from 'yaml'
 import {

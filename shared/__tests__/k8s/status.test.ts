@@ -1,5 +1,5 @@
 /**
- * computeStatus, one row per rule of /shared/PEERS.md §5 (kstatus-style: inline YAML in,
+ * computeStatus, one row per rule of docs/health-rules.md (kstatus-style: inline YAML in,
  * status and message out).
  */
 import { describe, expect, it } from '@jest/globals'
@@ -40,7 +40,7 @@ status: ${status}
 const completeConditions = `[{ type: Progressing, status: "True", reason: NewReplicaSetAvailable }, { type: Available, status: "True" }]`
 
 const rows: Row[] = [
-  // §5.2 generic preamble
+  // Rules for every object, before the per-kind ones
   {
     name: 'status written for an older generation than this apply → Progressing',
     yaml: deployment(
@@ -503,7 +503,7 @@ status: ${status}`
     status: 'Degraded',
     message: /terminating/
   },
-  // §5.4 custom resources
+  // Custom resources
   {
     name: 'custom resource Ready=True → Healthy',
     yaml: `{ apiVersion: example.com/v1, kind: Thing, metadata: { name: t, generation: 2 }, status: { conditions: [{ type: Ready, status: "True", observedGeneration: 2 }] } }`,

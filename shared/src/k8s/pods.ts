@@ -1,5 +1,5 @@
 /**
- * Fail-fast pod classification (/shared/PEERS.md §5.5) and which pods belong to a workload's
+ * Fail-fast pod classification (docs/health-rules.md, "Fail fast") and which pods belong to a workload's
  * new revision. Pure: time comes in through `now` and a first-seen lookup the caller keeps.
  */
 import { containerStatuses, terminatedText } from './status.js'

@@ -1,7 +1,7 @@
 /**
  * Readiness as a pure function of one object (kstatus style): `computeStatus` never fetches;
- * the object must carry its status. The rules are those of /shared/PEERS.md §5 ("Rollout
- * health rules"), reconciled from kubectl rollout status, Argo CD gitops-engine, kstatus and kapp.
+ * the object must carry its status. The rules are described in docs/health-rules.md; they
+ * follow kubectl rollout status, Argo CD gitops-engine, kstatus and kapp where those agree.
  */
 import { groupOf } from './identity.js'
 import type { KubeObject } from './types.js'
@@ -40,7 +40,7 @@ export interface StatusContext {
   readonly pvcWaitForFirstConsumer?: boolean
 }
 
-/** Grace periods of §5 (ms). */
+/** Grace periods (ms), listed in docs/health-rules.md. */
 export const statusGrace = {
   /** A 404 right after apply may be a cache lag; after this it is Degraded. */
   missingMs: 30_000,
@@ -61,7 +61,7 @@ interface Condition {
 
 /** Computes the health of `object` (undefined: not found after apply). */
 export function computeStatus(object: KubeObject | undefined, ctx: StatusContext): StatusResult {
-  // §5.2.3: 404 after apply.
+  // Not found after apply: Missing, then Degraded after the grace period.
   if (!object) {
     const missingFor = ctx.missingSince === undefined ? 0 : ctx.now - ctx.missingSince
     return missingFor >= statusGrace.missingMs
@@ -79,7 +79,7 @@ export function computeStatus(object: KubeObject | undefined, ctx: StatusContext
     return result('Healthy', 'active')
   }
 
-  // §5.2.1: read-after-write; never judge a status the controller wrote for an older spec.
+  // Read-after-write: never judge a status the controller wrote for an older spec.
   const observed = num(status.observedGeneration)
   const generation = num(object.metadata.generation)
   if (observed !== undefined) {
@@ -87,10 +87,10 @@ export function computeStatus(object: KubeObject | undefined, ctx: StatusContext
     if (observed < wanted)
       return result('Progressing', `controller has not observed generation ${wanted} yet`)
   }
-  // §5.2.2
+  // Being deleted.
   if (object.metadata.deletionTimestamp) return result('Progressing', 'terminating')
 
-  // §5.2.4: kstatus standard conditions, usable for many custom resources.
+  // kstatus standard conditions, usable for many custom resources.
   const conditions = conditionsOf(object)
   const stalled = find(conditions, 'Stalled')
   if (stalled?.status === 'True') return result('Degraded', conditionText(stalled, 'stalled'))
@@ -380,7 +380,7 @@ function hpaStatus(
     : result('Healthy', 'applied')
 }
 
-/** §5.4: Ready condition when present; otherwise healthy by existence, marked not assessed. */
+/** Custom resources: Ready condition when present; otherwise healthy by existence, marked not assessed. */
 function customResourceStatus(object: KubeObject, conditions: Condition[]): StatusResult {
   const ready = find(conditions, 'Ready')
   if (!ready)

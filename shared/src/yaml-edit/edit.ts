@@ -19,7 +19,7 @@ import { formatYamlPath, type YamlPath } from './path.js'
  * Byte-preserving YAML edits. The `yaml` package gives every node its source range; an edit
  * replaces only the bytes of the value it changes (or inserts one new line for a new key), so
  * comments, key order, quoting, anchors, indentation and CRLF line endings stay as they were —
- * the complaint users of kustomize and image updaters raise most (PEERS.md §4.3).
+ * the complaint users of kustomize and image updaters raise most.
  *
  * Every edit is checked before it is returned: the new text is parsed again and must equal the
  * old document with exactly the intended change. An edit that cannot be done surgically is an
