@@ -281,27 +281,24 @@ async function kitInProcess(
   const req: DeployRequest = {
     manifests: dir,
     credentials: { kubeconfig: readFileSync(kubeconfig, 'utf8') },
-    clusters: [],
-    dryRun: false,
-    wait,
-    timeoutMs: 300_000,
-    concurrency,
-    waves: [],
-    clusterLabels: new Map(),
-    prune: { enabled: false, max: fleetDefaults.pruneMax, allowKinds: [] },
-    rollbackOnFailure: true,
-    strategy: 'rolling-update',
-    fastRollbackKeep: 2,
-    lockTimeoutMs: 60_000,
-    rollback: false,
-    redeploy: false,
-    failFast: { graceMs: 30_000, unschedulableMs: 120_000, threshold: 0 },
-    waitForLoadBalancers: false,
-    inventory,
-    labels: {},
-    annotations: {},
-    githubDeployments: false,
-    environmentPrefix: ''
+    fleet: { clusters: [], concurrency, waves: [], clusterLabels: new Map() },
+    cluster: {
+      dryRun: false,
+      wait,
+      timeoutMs: 300_000,
+      failFast: { graceMs: 30_000, unschedulableMs: 120_000, threshold: 0 },
+      rollbackOnFailure: true,
+      waitForLoadBalancers: false,
+      prune: { enabled: false, max: fleetDefaults.pruneMax, allowKinds: [] },
+      strategy: 'rolling-update',
+      fastRollbackKeep: 2,
+      lock: { waitMs: 60_000 },
+      version: { rollback: false, redeploy: false },
+      inventory,
+      labels: {},
+      annotations: {}
+    },
+    notify: { githubDeployments: false, environmentPrefix: '' }
   }
   const quiet = { info: () => {}, warning: () => {}, debug: () => {} }
   const requests: Record<string, number> = {}

@@ -283,20 +283,20 @@ try {
     `  render + validate, no writes (--dry-run): ${fmt(dry.ms)} in-process, ${fmt(dry.totalMs)} with node start; peak RSS ${mib(dry.maxRssKiB)}; ${cpuOf(dry)}`
   )
   rmSync(join(work, 'out'), { recursive: true, force: true })
-  const disk = runKit(repo, ['--out', join(work, 'out')])
+  const disk = runKit(repo, ['--output', join(work, 'out')])
   const files = countFiles(join(work, 'out')) - 1
   console.log(
     `  render + write ${files} files to ${work} (new folder): ${fmt(disk.ms)} in-process, ${fmt(disk.totalMs)} with node start; peak RSS ${mib(disk.maxRssKiB)}; ${cpuOf(disk)}`
   )
   // The same render again into the folder it made: every file is compared, none rewritten.
-  const again = runKit(repo, ['--out', join(work, 'out')])
+  const again = runKit(repo, ['--output', join(work, 'out')])
   console.log(
     `  the same render again into that folder (nothing changed): ${fmt(again.ms)} in-process, ${fmt(again.totalMs)} with node start; ${cpuOf(again)}`
   )
   if (existsSync('/dev/shm')) {
     const shm = mkdtempSync('/dev/shm/kit-bench-')
     try {
-      const mem = runKit(repo, ['--out', join(shm, 'out')])
+      const mem = runKit(repo, ['--output', join(shm, 'out')])
       console.log(
         `  render + write to tmpfs (/dev/shm, no disk latency): ${fmt(mem.ms)} in-process, ${fmt(mem.totalMs)} with node start; ${cpuOf(mem)}`
       )
@@ -321,9 +321,9 @@ try {
   const cap = ['--max-old-space-size=48']
   for (const [label, args] of [
     ['render only (--dry-run)', ['--dry-run']],
-    ['render + write', ['--out']]
+    ['render + write', ['--output']]
   ]) {
-    const outArgs = (name) => (args[0] === '--out' ? ['--out', join(work, name)] : args)
+    const outArgs = (name) => (args[0] === '--output' ? ['--output', join(work, name)] : args)
     const a = runKit(repo, outArgs('out-m1'), cap)
     const b = runKit(join(work, 'kit-big'), outArgs('out-m2'), cap)
     console.log(

@@ -39,7 +39,7 @@ describe('kit bump', () => {
   it('prints its help', async () => {
     const r = await kit(['bump', '--help'])
     expect(r.code).toBe(0)
-    expect(r.stdout).toContain('kit bump --repo <owner/name|git URL|dir> --image <ref>')
+    expect(r.stdout).toContain('kit bump --repository <owner/name|git URL|dir> --image <ref>')
   })
 
   it('commits to a remote over git with the token from the environment', async () => {
@@ -47,7 +47,7 @@ describe('kit bump', () => {
     const r = await kit(
       [
         'bump',
-        '--repo',
+        '--repository',
         url,
         '--image',
         'ghcr.io/acme/api:7',
@@ -77,7 +77,7 @@ describe('kit bump', () => {
     await writeFile(join(dir, 'k8s', 'api.yaml'), manifest)
     const r = await kit([
       'bump',
-      '--repo',
+      '--repository',
       dir,
       '--image',
       'ghcr.io/acme/api:2',
@@ -98,7 +98,7 @@ describe('kit bump', () => {
   it('exits 2 with a clear message on bad input', async () => {
     const r = await kit([
       'bump',
-      '--repo',
+      '--repository',
       'acme/m',
       '--image',
       'ghcr.io/acme/API:1',
@@ -109,6 +109,14 @@ describe('kit bump', () => {
     expect(r.stderr).toContain("--image 'ghcr.io/acme/API:1' is not a valid image reference")
     const usage = await kit(['bump', '--image', 'x:1'])
     expect(usage.code).toBe(2)
-    expect(usage.stderr).toContain('--repo is required')
+    expect(usage.stderr).toContain('--repository is required')
+    for (const [old, now] of [
+      ['--repo', '--repository'],
+      ['--message', '--commit-message']
+    ]) {
+      const renamed = await kit(['bump', old, 'x', '--image', 'x:1'])
+      expect(renamed.code).toBe(2)
+      expect(renamed.stderr).toContain(`${old} is now ${now}`)
+    }
   })
 })

@@ -1,5 +1,5 @@
 /**
- * The eleven acceptance scenarios of the deployer (issue 4) on the three real local clusters.
+ * The deployer's eleven acceptance scenarios on the three real local clusters.
  * Scenarios 1-3 and 5 run the action from its bundle exactly as the runner does; the others
  * call the same core in-process (runDeploy) so they can inspect logs and race two runs.
  * Each scenario works in namespaces and an inventory of its own, so suites sharing the
@@ -81,32 +81,50 @@ beforeAll(() => {
   kubeconfig = readFileSync(testKubeconfigPath(), 'utf8')
 })
 
+/** What scenarios override, by the deploy option names they test. */
+interface Over {
+  readonly manifests: string
+  readonly credentials?: DeployRequest['credentials']
+  readonly waves?: string[]
+  readonly timeoutMs?: number
+  readonly prune?: DeployRequest['cluster']['prune']
+  readonly strategy?: DeployRequest['cluster']['strategy']
+  readonly lockTimeoutMs?: number
+  readonly commit?: string
+  readonly commitTime?: string
+  readonly rollback?: boolean
+  readonly redeploy?: boolean
+  readonly inventory?: string
+}
+
 /** A request with fast test timings; scenarios override what they test. */
-function request(over: Partial<DeployRequest> & { manifests: string }): DeployRequest {
+function request(over: Over): DeployRequest {
   return {
-    credentials: { kubeconfig },
-    clusters: [],
-    dryRun: false,
-    wait: true,
-    timeoutMs: 90_000,
-    concurrency: 3,
-    waves: [],
-    clusterLabels: new Map(),
-    prune: { enabled: false, max: fleetDefaults.pruneMax, allowKinds: [] },
-    rollbackOnFailure: true,
-    strategy: 'rolling-update',
-    fastRollbackKeep: 2,
-    lockTimeoutMs: 60_000,
-    rollback: false,
-    redeploy: false,
-    failFast: { graceMs: 3_000, unschedulableMs: 30_000, threshold: 0 },
-    waitForLoadBalancers: false,
-    inventory: uniqueName('inv'),
-    labels: {},
-    annotations: {},
-    githubDeployments: false,
-    environmentPrefix: '',
-    ...over
+    manifests: over.manifests,
+    credentials: over.credentials ?? { kubeconfig },
+    fleet: { clusters: [], concurrency: 3, waves: over.waves ?? [], clusterLabels: new Map() },
+    cluster: {
+      dryRun: false,
+      wait: true,
+      timeoutMs: over.timeoutMs ?? 90_000,
+      failFast: { graceMs: 3_000, unschedulableMs: 30_000, threshold: 0 },
+      rollbackOnFailure: true,
+      waitForLoadBalancers: false,
+      prune: over.prune ?? { enabled: false, max: fleetDefaults.pruneMax, allowKinds: [] },
+      strategy: over.strategy ?? 'rolling-update',
+      fastRollbackKeep: 2,
+      lock: { waitMs: over.lockTimeoutMs ?? 60_000 },
+      version: {
+        commit: over.commit,
+        commitTime: over.commitTime,
+        rollback: over.rollback ?? false,
+        redeploy: over.redeploy ?? false
+      },
+      inventory: over.inventory ?? uniqueName('inv'),
+      labels: {},
+      annotations: {}
+    },
+    notify: { githubDeployments: false, environmentPrefix: '' }
   }
 }
 

@@ -12,40 +12,39 @@ function withInputs(inputs: Record<string, string>): void {
 }
 
 describe('readInputs', () => {
-  it('reads every setting with the documented defaults and masks each credential', () => {
+  it('reads every setting with the documented defaults and masks each credential', async () => {
     withInputs({
       kubeconfig: 'apiVersion: v1\nusers:\n- name: u\n  user: {token: abcdef123456}\n',
       kubeconfigs: 'prod=KC_PROD'
     })
     const masked: string[] = []
-    const r = readInputs(
+    const r = await readInputs(
       { KC_PROD: 'kubeconfig-of-prod', GITHUB_SHA: 'f'.repeat(40) },
       (v) => void masked.push(v)
     )
     expect(r).toMatchObject({
       manifests: 'generated',
-      clusters: [],
-      dryRun: false,
-      wait: true,
-      timeoutMs: 600_000,
-      concurrency: 5,
-      prune: { enabled: false, max: 50, allowKinds: [] },
-      rollbackOnFailure: true,
-      strategy: 'rolling-update',
-      fastRollbackKeep: 2,
-      lockTimeoutMs: 300_000,
-      commit: 'f'.repeat(40),
-      rollback: false,
-      redeploy: false,
-      failFast: { graceMs: 30_000, unschedulableMs: 120_000, threshold: 0 },
-      inventory: '',
+      fleet: { clusters: [], concurrency: 5 },
+      cluster: {
+        dryRun: false,
+        wait: true,
+        timeoutMs: 600_000,
+        prune: { enabled: false, max: 50, allowKinds: [] },
+        rollbackOnFailure: true,
+        strategy: 'rolling-update',
+        fastRollbackKeep: 2,
+        lock: { waitMs: 300_000 },
+        version: { commit: 'f'.repeat(40), rollback: false, redeploy: false },
+        failFast: { graceMs: 30_000, unschedulableMs: 120_000, threshold: 0 },
+        inventory: ''
+      },
       credentials: { perCluster: { prod: 'kubeconfig-of-prod' } }
     })
     expect(masked).toEqual(expect.arrayContaining(['kubeconfig-of-prod', 'prod=KC_PROD']))
     expect(masked.some((m) => m.includes('abcdef123456'))).toBe(true)
   })
 
-  it('parses waves, durations, lists and the fast-rollback strategy', () => {
+  it('parses waves, durations, lists and the fast-rollback strategy', async () => {
     withInputs({
       'kubeconfig-dir': '/tmp/kc',
       waves: 'staging\nprod-eu-1, prod-us-1\nprod-*',
@@ -56,13 +55,13 @@ describe('readInputs', () => {
       'commit-time': '2026-11-26T07:00:00+01:00',
       commit: 'abc'
     })
-    const r = readInputs({}, () => {})
-    expect(r.waves).toEqual(['staging', 'prod-eu-1, prod-us-1', 'prod-*'])
-    expect(r.timeoutMs).toBe(150_000)
-    expect(r.clusters).toEqual(['a', 'b'])
-    expect(r.prune.allowKinds).toEqual(['Namespace'])
-    expect(r.strategy).toBe('fast-rollback')
-    expect(r.commitTime).toBe('2026-11-26T06:00:00.000Z')
+    const r = await readInputs({}, () => {})
+    expect(r.fleet.waves).toEqual(['staging', 'prod-eu-1, prod-us-1', 'prod-*'])
+    expect(r.cluster.timeoutMs).toBe(150_000)
+    expect(r.fleet.clusters).toEqual(['a', 'b'])
+    expect(r.cluster.prune.allowKinds).toEqual(['Namespace'])
+    expect(r.cluster.strategy).toBe('fast-rollback')
+    expect(r.cluster.version.commitTime).toBe('2026-11-26T06:00:00.000Z')
   })
 
   it.each([
@@ -95,8 +94,8 @@ describe('readInputs', () => {
       { 'kubeconfig-dir': 'd', 'webhook-url': 'ftp://x' },
       "Input 'webhook-url' must be an http(s) URL"
     ]
-  ])('refuses %j naming the input', (inputs, message) => {
+  ])('refuses %j naming the input', async (inputs, message) => {
     withInputs(inputs)
-    expect(() => readInputs({}, () => {})).toThrow(message)
+    await expect(readInputs({}, () => {})).rejects.toThrow(message)
   })
 })

@@ -8,6 +8,7 @@
  * 3. a manifest without a namespace and one in `default` are one object: refused before any
  *    cluster is touched;
  * 4. a context's namespace is where namespace-less objects land and how the inventory lists them;
+ * 5. a workload its HPA scales keeps the autoscaler's replica count, and a redeploy is unchanged;
  * 6. every deleted object is named (CLI, diff, step summary);
  * 7. leaving fast-rollback removes its versions without prune, switching the Service only once
  *    the plain Deployment is ready;
@@ -811,6 +812,70 @@ describe('prune safety on real clusters (action bundle and kit CLI)', () => {
     ])
     // Last, so every other check above has run: `kit diff --prune` says "would be deleted".
     expect(diff.stdout).toMatch(new RegExp(`would be deleted +ConfigMap ${space}/c2\\b`))
+  })
+
+  it("5: a workload its HPA scales keeps the autoscaler's count; a redeploy is unchanged", async () => {
+    const target = names[2]
+    const k = kc(target)
+    const space = ns('hpa')
+    const inv = inventory()
+    const objects = [
+      doc({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: space } }),
+      doc({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'api', namespace: space },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'api' } },
+          template: {
+            metadata: { labels: { app: 'api' } },
+            spec: { containers: [{ name: 'api', image: 'registry.example/api:1' }] }
+          }
+        }
+      }),
+      doc({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'api', namespace: space },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
+          minReplicas: 3,
+          maxReplicas: 5,
+          metrics: [
+            {
+              type: 'Resource',
+              resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } }
+            }
+          ]
+        }
+      })
+    ]
+    const dir = manifests({ [`${target}/api.yaml`]: objects })
+    expectCode(await action(dir, inv), 0)
+    // The autoscaler enforces minReplicas even without a metrics server.
+    const scaled = await eventually(
+      () => readObject(k, 'apps/v1', 'Deployment', 'api', space),
+      (d) => (d?.spec as { replicas?: number } | undefined)?.replicas === 3
+    )
+    expect((scaled?.spec as { replicas: number }).replicas).toBe(3)
+    const generation = scaled?.metadata?.generation
+    await snapshot('5.1 after the first deploy, once the HPA scaled api to 3', target, space, inv)
+
+    const diff = await cli('diff', dir, inv)
+    expectCode(diff, 0)
+    expect(diff.stdout).toMatch(/no changes|unchanged/)
+    const again = await cli('deploy', dir, inv)
+    expectCode(again, 0)
+    expect(again.stdout).toMatch(/unchanged/)
+    expect(again.stdout).not.toMatch(/configured/)
+    const viaAction = await action(dir, inv)
+    expectCode(viaAction, 0)
+    expect(clustersOf(viaAction)[0]?.result).toBe('unchanged')
+    const after = await readObject(k, 'apps/v1', 'Deployment', 'api', space)
+    expect((after?.spec as { replicas: number }).replicas).toBe(3)
+    expect(after?.metadata?.generation).toBe(generation)
+    await snapshot('5.2 after kit diff, kit deploy and the action again', target, space, inv)
   })
 
   it('6: deleted objects are named by the CLI (deploy and diff) and in the action’s step summary', async () => {

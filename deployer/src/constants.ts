@@ -1,44 +1,22 @@
+import { actionOptions } from '../../shared/src/options/table.js'
+import { deployOptions } from '../../shared/src/options/deploy.js'
+
 /**
- * Every input and output name of the deployer action, once (mirrors action.yml; a test
- * checks that the two agree).
+ * The deployer's input names, from the deploy option table (shared/src/options/deploy.ts),
+ * which action.yml's inputs are generated from.
  */
 export const Inputs = {
-  Manifests: 'manifests',
-  Kubeconfig: 'kubeconfig',
-  Kubeconfigs: 'kubeconfigs',
-  KubeconfigDir: 'kubeconfig-dir',
-  Clusters: 'clusters',
-  Selector: 'selector',
-  DryRun: 'dry-run',
-  Wait: 'wait',
-  Timeout: 'timeout',
-  Concurrency: 'concurrency',
-  Waves: 'waves',
-  WaveLabel: 'wave-label',
-  ClusterLabels: 'cluster-labels',
-  Prune: 'prune',
-  PruneMax: 'prune-max',
-  PruneAllowKinds: 'prune-allow-kinds',
-  RollbackOnFailure: 'rollback-on-failure',
-  Strategy: 'strategy',
-  FastRollbackKeep: 'fast-rollback-keep',
-  LockTimeout: 'lock-timeout',
-  Commit: 'commit',
-  CommitTime: 'commit-time',
-  Rollback: 'rollback',
-  Redeploy: 'redeploy',
-  FailFastGrace: 'fail-fast-grace',
-  FailFastThreshold: 'fail-fast-threshold',
-  UnschedulableTimeout: 'unschedulable-timeout',
-  WaitForLoadBalancers: 'wait-for-load-balancers',
-  Inventory: 'inventory',
-  Labels: 'labels',
-  Annotations: 'annotations',
-  GithubDeployments: 'github-deployments',
-  Token: 'token',
-  EnvironmentPrefix: 'environment-prefix',
-  WebhookUrl: 'webhook-url'
+  Manifests: deployOptions.manifests.name,
+  Kubeconfig: deployOptions.kubeconfig.name,
+  Kubeconfigs: deployOptions.kubeconfigs.name,
+  KubeconfigDir: deployOptions.kubeconfigDir.name,
+  Commit: deployOptions.commit.name,
+  GithubDeployments: deployOptions.githubDeployments.name,
+  Token: deployOptions.token.name
 } as const
+
+/** Every input name, in action.yml's order. */
+export const inputNames: readonly string[] = actionOptions(deployOptions).map((o) => o.name)
 
 export const Outputs = {
   Result: 'result',

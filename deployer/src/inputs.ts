@@ -1,126 +1,51 @@
 /**
- * Reads the deployer's inputs once, validates every one, and returns typed settings. Errors
- * name the input, the value (never a credential) and the expected form.
+ * Reads the deployer's inputs once, from the deploy option table (shared/src/options/deploy.ts),
+ * and returns the request. Errors name the input, the value (never a credential) and the
+ * expected form.
  */
+import { readOptions } from '../../shared/src/action/index.js'
 import {
-  readBoolean,
-  readDuration,
-  readInteger,
-  readLines,
-  readList,
-  readString
-} from '../../shared/src/action/index.js'
-import {
-  fleetDefaults,
   gitCommitTime,
-  inventoryNameProblem,
-  parseClusterLabels,
-  parseCommitTime,
-  parseKeyValues,
   parseKubeconfigsInput,
   type DeployRequest
 } from '../../shared/src/deploy/fleet/index.js'
 import { InputError } from '../../shared/src/errors.js'
+import { deployOptions, deployRequest } from '../../shared/src/options/deploy.js'
 import { Inputs } from './constants.js'
 
 /** Registers a secret with the runner's log masking and kit's own redactor. */
 export type MaskSecret = (value: string) => void
 
 /** Reads and validates the inputs; credentials are masked as soon as they are read. */
-export function readInputs(
+export async function readInputs(
   env: Readonly<Record<string, string | undefined>>,
   mask: MaskSecret
-): DeployRequest {
-  // Whole documents: a kubeconfig with many clusters and embedded certificates is large.
-  const kubeconfig = readString(Inputs.Kubeconfig, { maxChars: Infinity })
-  if (kubeconfig) mask(kubeconfig)
-  const kubeconfigsRaw = readString(Inputs.Kubeconfigs, { maxChars: Infinity })
-  if (kubeconfigsRaw) mask(kubeconfigsRaw)
-  const perCluster = parseKubeconfigsInput(kubeconfigsRaw, env, Inputs.Kubeconfigs)
+): Promise<DeployRequest> {
+  const v = readOptions(deployOptions)
+  // Mask before anything else can fail and print.
+  for (const secret of [v.kubeconfig, v.kubeconfigs, v.token, v.webhookUrl])
+    if (secret) mask(secret)
+  const perCluster = parseKubeconfigsInput(v.kubeconfigs, env, Inputs.Kubeconfigs)
   for (const text of Object.values(perCluster)) mask(text)
-  const kubeconfigDir = readString(Inputs.KubeconfigDir)
-  if (!kubeconfig && Object.keys(perCluster).length === 0 && !kubeconfigDir)
+  if (!v.kubeconfig && Object.keys(perCluster).length === 0 && !v.kubeconfigDir)
     throw new InputError(
       `no cluster credentials: set one of the inputs ${Inputs.Kubeconfig}, ${Inputs.Kubeconfigs} or ${Inputs.KubeconfigDir}`
     )
-  const token = readString(Inputs.Token)
-  if (token) mask(token)
-  const webhookUrl = readString(Inputs.WebhookUrl)
-  if (webhookUrl) {
-    mask(webhookUrl)
-    if (!/^https?:\/\//.test(webhookUrl))
-      throw new InputError(`Input '${Inputs.WebhookUrl}' must be an http(s) URL`)
-  }
-
-  const strategy = readString(Inputs.Strategy, { fallback: 'rolling-update' })
-  if (strategy !== 'rolling-update' && strategy !== 'fast-rollback')
-    throw new InputError(
-      `Input '${Inputs.Strategy}' must be rolling-update or fast-rollback, got '${strategy}'`
-    )
-  const manifests = readString(Inputs.Manifests, { fallback: fleetDefaults.manifests })
-  const commit = readString(Inputs.Commit) || env.GITHUB_SHA || undefined
-  const commitTimeRaw = readString(Inputs.CommitTime)
-  const commitTime = commitTimeRaw
-    ? parseCommitTime(commitTimeRaw, `Input '${Inputs.CommitTime}'`)
-    : commit
-      ? gitCommitTime(manifests, commit)
-      : undefined
-  const rollback = readBoolean(Inputs.Rollback, false)
-  const redeploy = readBoolean(Inputs.Redeploy, false)
-  const githubDeployments = readBoolean(Inputs.GithubDeployments, false)
-  if (githubDeployments && !token)
+  const commit = v.commit || env.GITHUB_SHA || undefined
+  if (v.githubDeployments && !v.token)
     throw new InputError(`Input '${Inputs.GithubDeployments}' needs '${Inputs.Token}'`)
-  if (githubDeployments && !commit)
+  if (v.githubDeployments && !commit)
     throw new InputError(
       `Input '${Inputs.GithubDeployments}' needs a commit (input '${Inputs.Commit}' or GITHUB_SHA)`
     )
-
-  const inventory = readString(Inputs.Inventory)
-  const inventoryProblem = inventory ? inventoryNameProblem(inventory) : undefined
-  if (inventoryProblem)
-    throw new InputError(`Input '${Inputs.Inventory}' ${inventoryProblem}, got '${inventory}'`)
-
-  return {
-    manifests,
-    inventory,
+  return deployRequest(v, {
     credentials: {
-      ...(kubeconfig ? { kubeconfig } : {}),
+      ...(v.kubeconfig ? { kubeconfig: v.kubeconfig } : {}),
       ...(Object.keys(perCluster).length ? { perCluster } : {}),
-      ...(kubeconfigDir ? { directory: kubeconfigDir } : {})
+      ...(v.kubeconfigDir ? { directory: v.kubeconfigDir } : {})
     },
-    clusters: readList(Inputs.Clusters),
-    selector: readString(Inputs.Selector) || undefined,
-    dryRun: readBoolean(Inputs.DryRun, false),
-    wait: readBoolean(Inputs.Wait, true),
-    timeoutMs: readDuration(Inputs.Timeout, fleetDefaults.timeoutMs),
-    concurrency: readInteger(Inputs.Concurrency, fleetDefaults.concurrency, 1, 100),
-    waves: readLines(Inputs.Waves),
-    waveLabel: readString(Inputs.WaveLabel) || undefined,
-    clusterLabels: parseClusterLabels(readString(Inputs.ClusterLabels), Inputs.ClusterLabels),
-    prune: {
-      enabled: readBoolean(Inputs.Prune, false),
-      max: readInteger(Inputs.PruneMax, fleetDefaults.pruneMax, 0),
-      allowKinds: readList(Inputs.PruneAllowKinds)
-    },
-    rollbackOnFailure: readBoolean(Inputs.RollbackOnFailure, true),
-    strategy,
-    fastRollbackKeep: readInteger(Inputs.FastRollbackKeep, fleetDefaults.fastRollbackKeep, 0, 20),
-    lockTimeoutMs: readDuration(Inputs.LockTimeout, fleetDefaults.lockTimeoutMs),
     commit,
-    commitTime,
-    rollback,
-    redeploy,
-    failFast: {
-      graceMs: readDuration(Inputs.FailFastGrace, fleetDefaults.failFastGraceMs),
-      unschedulableMs: readDuration(Inputs.UnschedulableTimeout, fleetDefaults.unschedulableMs),
-      threshold: readInteger(Inputs.FailFastThreshold, fleetDefaults.failFastThreshold, 0)
-    },
-    waitForLoadBalancers: readBoolean(Inputs.WaitForLoadBalancers, false),
-    labels: parseKeyValues(readString(Inputs.Labels), Inputs.Labels),
-    annotations: parseKeyValues(readString(Inputs.Annotations), Inputs.Annotations),
-    githubDeployments,
-    token: token || undefined,
-    environmentPrefix: readString(Inputs.EnvironmentPrefix),
-    webhookUrl: webhookUrl || undefined
-  }
+    commitTime: v.commitTime ?? (commit ? await gitCommitTime(v.manifests, commit) : undefined),
+    dryRun: v.dryRun
+  })
 }

@@ -37,19 +37,19 @@ describe('kit render', () => {
   })
 
   it('writes the same bytes as the action and the golden output', () => {
-    const r = kitRender(['manifests', '--out', 'out'])
+    const r = kitRender(['manifests', '--output', 'out'])
     expect(r.status).toBe(0)
     expect(readTree(join(ws, 'out'))).toEqual(readTree(goldenDir))
-    expect(kitRender(['manifests', '--out', 'out', '--check']).status).toBe(0)
+    expect(kitRender(['manifests', '--output', 'out', '--check']).status).toBe(0)
   })
 
   it('selects by group and label, and prints JSON for scripts', () => {
     const r = kitRender([
       'manifests',
       '--dry-run',
-      '--group',
+      '--groups',
       'production',
-      '--label',
+      '--labels',
       'region!=us-west-2',
       '--json'
     ])
@@ -67,9 +67,21 @@ describe('kit render', () => {
   it('exits 2 for bad usage and unknown names', () => {
     expect(kitRender(['manifests', '--bogus']).status).toBe(2)
     expect(kitRender(['manifests', '--dry-run', '--check']).status).toBe(2)
-    const r = kitRender(['manifests', '--dry-run', '--cluster', 'prod-mars-1'])
+    const r = kitRender(['manifests', '--dry-run', '--clusters', 'prod-mars-1'])
     expect(r.status).toBe(2)
     expect(r.stderr).toContain("unknown cluster 'prod-mars-1'")
+  })
+
+  it.each([
+    ['--out', 'out', '--output'],
+    ['--cluster', 'prod-eu-1', '--clusters'],
+    ['--group', 'production', '--groups'],
+    ['--label', 'region=eu', '--labels'],
+    ['--service', 'web', '--services']
+  ])('refuses the earlier spelling %s, naming the action input name', (old, value, now) => {
+    const r = kitRender(['manifests', '--dry-run', old, value])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toContain(`${old} is now ${now}`)
   })
 
   it('exits 1 with every problem when the render fails', () => {
@@ -84,7 +96,7 @@ describe('kit render', () => {
   it('check exits 1 and lists differences when the output is stale', () => {
     const file = join(ws, 'out/dev-us-1/web/deployment-acme-web.yaml')
     writeFileSync(file, readFileSync(file, 'utf8') + '# edited\n')
-    const r = kitRender(['manifests', '--out', 'out', '--check'])
+    const r = kitRender(['manifests', '--output', 'out', '--check'])
     expect(r.status).toBe(1)
     expect(r.stderr).toContain('changed dev-us-1/web/deployment-acme-web.yaml')
   })

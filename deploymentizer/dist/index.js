@@ -653,7 +653,7 @@ var require_directives = __commonJS({
         return tag[0] === "!" ? tag : `!<${tag}>`;
       }
       toString(doc) {
-        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
+        const lines2 = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
         const tagEntries = Object.entries(this.tags);
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
@@ -669,9 +669,9 @@ var require_directives = __commonJS({
           if (handle === "!!" && prefix === "tag:yaml.org,2002:")
             continue;
           if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
-            lines.push(`%TAG ${handle} ${prefix}`);
+            lines2.push(`%TAG ${handle} ${prefix}`);
         }
-        return lines.join("\n");
+        return lines2.join("\n");
       }
     };
     Directives.defaultYaml = { explicit: false, version: "1.2" };
@@ -1261,14 +1261,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text;
+        return text2;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text.length <= endStep)
-        return text;
+      if (text2.length <= endStep)
+        return text2;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -1285,14 +1285,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
+        i = consumeMoreIndentedLines(text2, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text[i += 1]; ) {
+      for (let ch; ch = text2[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text[i + 1]) {
+          switch (text2[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -1309,12 +1309,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text, i, indent.length);
+            i = consumeMoreIndentedLines(text2, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i + 1];
+            const next = text2[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -1326,12 +1326,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i += 1];
+                ch = text2[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text;
+                return text2;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -1346,39 +1346,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text;
+        return text2;
       if (onFold)
         onFold();
-      let res = text.slice(0, folds[0]);
+      let res = text2.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text.length;
+        const end2 = folds[i2 + 1] || text2.length;
         if (fold === 0)
           res = `
-${indent}${text.slice(0, end2)}`;
+${indent}${text2.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+            res += `${text2[fold]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text2.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i, indent) {
+    function consumeMoreIndentedLines(text2, i, indent) {
       let end = i;
       let start = i + 1;
-      let ch = text[start];
+      let ch = text2[start];
       while (ch === " " || ch === "	") {
         if (i < start + indent) {
-          ch = text[++i];
+          ch = text2[++i];
         } else {
           do {
-            ch = text[++i];
+            ch = text2[++i];
           } while (ch && ch !== "\n");
           end = i;
           start = i + 1;
-          ch = text[start];
+          ch = text2[start];
         }
       }
       return end;
@@ -2128,26 +2128,26 @@ var require_stringifyCollection = __commonJS({
       const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
       return stringify2(collection, ctx, options);
     }
-    function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
+    function stringifyBlockCollection({ comment, items: items2 }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
-      const lines = [];
-      for (let i = 0; i < items.length; ++i) {
-        const item = items[i];
+      const lines2 = [];
+      for (let i = 0; i < items2.length; ++i) {
+        const item = items2[i];
         let comment2 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, chompKeep);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -2156,15 +2156,15 @@ var require_stringifyCollection = __commonJS({
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str2);
+        lines2.push(blockItemPrefix + str2);
       }
       let str;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         str = flowChars.start + flowChars.end;
       } else {
-        str = lines[0];
-        for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
+        str = lines2[0];
+        for (let i = 1; i < lines2.length; ++i) {
+          const line = lines2[i];
           str += line ? `
 ${indent}${line}` : "\n";
         }
@@ -2177,7 +2177,7 @@ ${indent}${line}` : "\n";
         onChompKeep();
       return str;
     }
-    function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
+    function stringifyFlowCollection({ items: items2 }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
       itemIndent += indentStep;
       const itemCtx = Object.assign({}, ctx, {
@@ -2187,22 +2187,22 @@ ${indent}${line}` : "\n";
       });
       let reqNewline = false;
       let linesAtValue = 0;
-      const lines = [];
-      for (let i = 0; i < items.length; ++i) {
-        const item = items[i];
+      const lines2 = [];
+      for (let i = 0; i < items2.length; ++i) {
+        const item = items2[i];
         let comment = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, false);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, false);
           if (item.comment)
             comment = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, false);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -2219,12 +2219,12 @@ ${indent}${line}` : "\n";
         if (comment)
           reqNewline = true;
         let str = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str.includes("\n"));
-        if (i < items.length - 1) {
+        reqNewline || (reqNewline = lines2.length > linesAtValue || str.includes("\n"));
+        if (i < items2.length - 1) {
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines2.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -2232,35 +2232,35 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           str += stringifyComment.lineComment(str, itemIndent, commentString(comment));
-        lines.push(str);
-        linesAtValue = lines.length;
+        lines2.push(str);
+        linesAtValue = lines2.length;
       }
       const { start, end } = flowChars;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines2.reduce((sum, line) => sum + line.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
-          for (const line of lines)
+          for (const line of lines2)
             str += line ? `
 ${indentStep}${indent}${line}` : "\n";
           return `${str}
 ${indent}${end}`;
         } else {
-          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
+          return `${start}${fcPadding}${lines2.join(" ")}${fcPadding}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
+    function addCommentBefore({ indent, options: { commentString } }, lines2, comment, chompKeep) {
       if (comment && chompKeep)
         comment = comment.replace(/^\n+/, "");
       if (comment) {
         const ic = stringifyComment.indentComment(commentString(comment), indent);
-        lines.push(ic.trimStart());
+        lines2.push(ic.trimStart());
       }
     }
     exports.stringifyCollection = stringifyCollection;
@@ -2277,9 +2277,9 @@ var require_YAMLMap = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    function findPair(items, key) {
+    function findPair(items2, key) {
       const k = identity.isScalar(key) ? key.value : key;
-      for (const it of items) {
+      for (const it of items2) {
         if (identity.isPair(it)) {
           if (it.key === key || it.key === k)
             return it;
@@ -2898,11 +2898,11 @@ var require_binary = __commonJS({
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str.length / lineWidth);
-          const lines = new Array(n);
+          const lines2 = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str.substr(o, lineWidth);
+            lines2[i] = str.substr(o, lineWidth);
           }
-          str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str = lines2.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
       }
@@ -3582,35 +3582,35 @@ var require_stringifyDocument = __commonJS({
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
-      const lines = [];
+      const lines2 = [];
       let hasDirectives = options.directives === true;
       if (options.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
-          lines.push(dir);
+          lines2.push(dir);
           hasDirectives = true;
         } else if (doc.directives.docStart)
           hasDirectives = true;
       }
       if (hasDirectives)
-        lines.push("---");
+        lines2.push("---");
       const ctx = stringify.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
-        if (lines.length !== 1)
-          lines.unshift("");
+        if (lines2.length !== 1)
+          lines2.unshift("");
         const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ""));
+        lines2.unshift(stringifyComment.indentComment(cs, ""));
       }
       let chompKeep = false;
       let contentComment = null;
       if (doc.contents) {
         if (identity.isNode(doc.contents)) {
           if (doc.contents.spaceBefore && hasDirectives)
-            lines.push("");
+            lines2.push("");
           if (doc.contents.commentBefore) {
             const cs = commentString(doc.contents.commentBefore);
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push(stringifyComment.indentComment(cs, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -3619,36 +3619,36 @@ var require_stringifyDocument = __commonJS({
         let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
-        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
-          lines[lines.length - 1] = `--- ${body}`;
+        if ((body[0] === "|" || body[0] === ">") && lines2[lines2.length - 1] === "---") {
+          lines2[lines2.length - 1] = `--- ${body}`;
         } else
-          lines.push(body);
+          lines2.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines2.push(stringify.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
           const cs = commentString(doc.comment);
           if (cs.includes("\n")) {
-            lines.push("...");
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push("...");
+            lines2.push(stringifyComment.indentComment(cs, ""));
           } else {
-            lines.push(`... ${cs}`);
+            lines2.push(`... ${cs}`);
           }
         } else {
-          lines.push("...");
+          lines2.push("...");
         }
       } else {
         let dc = doc.comment;
         if (dc && chompKeep)
           dc = dc.replace(/^\n+/, "");
         if (dc) {
-          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
-            lines.push("");
-          lines.push(stringifyComment.indentComment(commentString(dc), ""));
+          if ((!chompKeep || contentComment) && lines2[lines2.length - 1] !== "")
+            lines2.push("");
+          lines2.push(stringifyComment.indentComment(commentString(dc), ""));
         }
       }
-      return lines.join("\n") + "\n";
+      return lines2.join("\n") + "\n";
     }
     exports.stringifyDocument = stringifyDocument;
   }
@@ -4227,12 +4227,12 @@ var require_util_map_includes = __commonJS({
   "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
-    function mapIncludes(ctx, items, search) {
+    function mapIncludes(ctx, items2, search) {
       const { uniqueKeys } = ctx.options;
       if (uniqueKeys === false)
         return false;
       const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a, b) => a === b || identity.isScalar(a) && identity.isScalar(b) && a.value === b.value;
-      return items.some((pair) => isEqual(pair.key, search));
+      return items2.some((pair) => isEqual(pair.key, search));
     }
     exports.mapIncludes = mapIncludes;
   }
@@ -4710,17 +4710,17 @@ var require_resolve_block_scalar = __commonJS({
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
-      let chompStart = lines.length;
-      for (let i = lines.length - 1; i >= 0; --i) {
-        const content = lines[i][1];
+      const lines2 = scalar.source ? splitLines(scalar.source) : [];
+      let chompStart = lines2.length;
+      for (let i = lines2.length - 1; i >= 0; --i) {
+        const content = lines2[i][1];
         if (content === "" || content === "\r")
           chompStart = i;
         else
           break;
       }
       if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        const value2 = header.chomp === "+" && lines2.length > 0 ? "\n".repeat(Math.max(1, lines2.length - 1)) : "";
         let end2 = start + header.length;
         if (scalar.source)
           end2 += scalar.source.length;
@@ -4730,7 +4730,7 @@ var require_resolve_block_scalar = __commonJS({
       let offset = scalar.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
+        const [indent, content] = lines2[i];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -4750,17 +4750,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i = lines.length - 1; i >= chompStart; --i) {
-        if (lines[i][0].length > trimIndent)
+      for (let i = lines2.length - 1; i >= chompStart; --i) {
+        if (lines2[i][0].length > trimIndent)
           chompStart = i + 1;
       }
       let value = "";
       let sep4 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
-        value += lines[i][0].slice(trimIndent) + "\n";
+        value += lines2[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
+        let [indent, content] = lines2[i];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -4797,8 +4797,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i = chompStart; i < lines.length; ++i)
-            value += "\n" + lines[i][0].slice(trimIndent);
+          for (let i = chompStart; i < lines2.length; ++i)
+            value += "\n" + lines2[i][0].slice(trimIndent);
           if (value[value.length - 1] !== "\n")
             value += "\n";
           break;
@@ -4873,10 +4873,10 @@ var require_resolve_block_scalar = __commonJS({
       const first = split[0];
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
-      const lines = [line0];
+      const lines2 = [line0];
       for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
-      return lines;
+        lines2.push([split[i], split[i + 1]]);
+      return lines2;
     }
     exports.resolveBlockScalar = resolveBlockScalar;
   }
@@ -6608,15 +6608,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type) {
-      for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type)
+    function includesToken(list2, type) {
+      for (let i = 0; i < list2.length; ++i)
+        if (list2[i].type === type)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i = 0; i < list2.length; ++i) {
+        switch (list2[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -8596,14 +8596,14 @@ var require_codegen = __commonJS({
         return replaceName(expr);
       if (!canOptimize(expr))
         return expr;
-      return new code_1._Code(expr._items.reduce((items, c) => {
+      return new code_1._Code(expr._items.reduce((items2, c) => {
         if (c instanceof code_1.Name)
           c = replaceName(c);
         if (c instanceof code_1._Code)
-          items.push(...c._items);
+          items2.push(...c._items);
         else
-          items.push(c);
-        return items;
+          items2.push(c);
+        return items2;
       }, []));
       function replaceName(n) {
         const c = constants3[n.str];
@@ -8761,7 +8761,7 @@ var require_util = __commonJS({
         mergeNames: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true && ${from} !== undefined`, () => gen.assign(to, (0, codegen_1._)`${from} === true ? true : ${to} > ${from} ? ${to} : ${from}`)),
         mergeToName: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true`, () => gen.assign(to, from === true ? true : (0, codegen_1._)`${to} > ${from} ? ${to} : ${from}`)),
         mergeValues: (from, to) => from === true ? true : Math.max(from, to),
-        resultToName: (gen, items) => gen.var("items", items)
+        resultToName: (gen, items2) => gen.var("items", items2)
       })
     };
     function evaluatedPropsToName(gen, ps) {
@@ -9269,13 +9269,13 @@ var require_defaults = __commonJS({
     var codegen_1 = require_codegen();
     var util_1 = require_util();
     function assignDefaults(it, ty) {
-      const { properties, items } = it.schema;
+      const { properties, items: items2 } = it.schema;
       if (ty === "object" && properties) {
         for (const key in properties) {
           assignDefault(it, key, properties[key].default);
         }
-      } else if (ty === "array" && Array.isArray(items)) {
-        items.forEach((sch, i) => assignDefault(it, i, sch.default));
+      } else if (ty === "array" && Array.isArray(items2)) {
+        items2.forEach((sch, i) => assignDefault(it, i, sch.default));
       }
     }
     exports.assignDefaults = assignDefaults;
@@ -10079,11 +10079,11 @@ var require_validate = __commonJS({
         gen.return((0, codegen_1._)`${names_1.default.errors} === 0`);
       }
     }
-    function assignEvaluated({ gen, evaluated, props, items }) {
+    function assignEvaluated({ gen, evaluated, props, items: items2 }) {
       if (props instanceof codegen_1.Name)
         gen.assign((0, codegen_1._)`${evaluated}.props`, props);
-      if (items instanceof codegen_1.Name)
-        gen.assign((0, codegen_1._)`${evaluated}.items`, items);
+      if (items2 instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._)`${evaluated}.items`, items2);
     }
     function schemaKeywords(it, types, typeErrors, errsCount) {
       const { gen, schema, data, allErrors, opts, self } = it;
@@ -10488,9 +10488,9 @@ var require_compile = __commonJS({
       if (_sch)
         return _sch;
       const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId);
-      const { es5, lines } = this.opts.code;
+      const { es5, lines: lines2 } = this.opts.code;
       const { ownProperties } = this.opts;
-      const gen = new codegen_1.CodeGen(this.scope, { es5, lines, ownProperties });
+      const gen = new codegen_1.CodeGen(this.scope, { es5, lines: lines2, ownProperties });
       let _ValidationError;
       if (sch.$async) {
         _ValidationError = gen.scopeValue("Error", {
@@ -10546,12 +10546,12 @@ var require_compile = __commonJS({
           validate.source = { validateName, validateCode, scopeValues: gen._values };
         }
         if (this.opts.unevaluated) {
-          const { props, items } = schemaCxt;
+          const { props, items: items2 } = schemaCxt;
           validate.evaluated = {
             props: props instanceof codegen_1.Name ? void 0 : props,
-            items: items instanceof codegen_1.Name ? void 0 : items,
+            items: items2 instanceof codegen_1.Name ? void 0 : items2,
             dynamicProps: props instanceof codegen_1.Name,
-            dynamicItems: items instanceof codegen_1.Name
+            dynamicItems: items2 instanceof codegen_1.Name
           };
           if (validate.source)
             validate.source.evaluated = (0, codegen_1.stringify)(validate.evaluated);
@@ -11997,8 +11997,8 @@ var require_core = __commonJS({
         this._loading = {};
         this._cache = /* @__PURE__ */ new Map();
         opts = this.opts = { ...opts, ...requiredOptions(opts) };
-        const { es5, lines } = this.opts.code;
-        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
+        const { es5, lines: lines2 } = this.opts.code;
+        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines: lines2 });
         this.logger = getLogger(opts.logger);
         const formatOpt = opts.validateFormats;
         opts.validateFormats = false;
@@ -12272,7 +12272,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -12617,8 +12617,8 @@ var require_ref = __commonJS({
               it.items = util_1.mergeEvaluated.items(gen, schEvaluated.items, it.items);
             }
           } else {
-            const items = gen.var("items", (0, codegen_1._)`${source}.evaluated.items`);
-            it.items = util_1.mergeEvaluated.items(gen, items, it.items, codegen_1.Name);
+            const items2 = gen.var("items", (0, codegen_1._)`${source}.evaluated.items`);
+            it.items = util_1.mergeEvaluated.items(gen, items2, it.items, codegen_1.Name);
           }
         }
       }
@@ -13158,28 +13158,28 @@ var require_additionalItems = __commonJS({
       error: error2,
       code(cxt) {
         const { parentSchema, it } = cxt;
-        const { items } = parentSchema;
-        if (!Array.isArray(items)) {
+        const { items: items2 } = parentSchema;
+        if (!Array.isArray(items2)) {
           (0, util_1.checkStrictMode)(it, '"additionalItems" is ignored when "items" is not an array of schemas');
           return;
         }
-        validateAdditionalItems(cxt, items);
+        validateAdditionalItems(cxt, items2);
       }
     };
-    function validateAdditionalItems(cxt, items) {
+    function validateAdditionalItems(cxt, items2) {
       const { gen, schema, data, keyword, it } = cxt;
       it.items = true;
       const len = gen.const("len", (0, codegen_1._)`${data}.length`);
       if (schema === false) {
-        cxt.setParams({ len: items.length });
-        cxt.pass((0, codegen_1._)`${len} <= ${items.length}`);
+        cxt.setParams({ len: items2.length });
+        cxt.pass((0, codegen_1._)`${len} <= ${items2.length}`);
       } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
-        const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items.length}`);
+        const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items2.length}`);
         gen.if((0, codegen_1.not)(valid), () => validateItems(valid));
         cxt.ok(valid);
       }
       function validateItems(valid) {
-        gen.forRange("i", items.length, len, (i) => {
+        gen.forRange("i", items2.length, len, (i) => {
           cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
           if (!it.allErrors)
             gen.if((0, codegen_1.not)(valid), () => gen.break());
@@ -14530,7 +14530,7 @@ var require_ajv = __commonJS({
 });
 
 // deploymentizer/src/main.ts
-import { posix, relative as relative2, sep as sep3 } from "node:path";
+import { posix as posix2, relative as relative2, sep as sep3 } from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -14825,8 +14825,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -14858,9 +14858,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addList(items, ordered = false) {
+  addList(items2, ordered = false) {
     const tag = ordered ? "ol" : "ul";
-    const listItems = items.map((item) => this.wrap("li", item)).join("");
+    const listItems = items2.map((item) => this.wrap("li", item)).join("");
     const element = this.wrap(tag, listItems);
     return this.addRaw(element).addEOL();
   }
@@ -14922,10 +14922,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -14954,9 +14954,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -14967,8 +14967,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -15058,7 +15058,10 @@ function quoteValue(value, max = maxQuotedLength) {
   return `'${escapeControl(value.slice(0, max))}\u2026' (${value.length} characters)`;
 }
 
-// shared/src/action/inputs.ts
+// shared/src/text/duration.ts
+var maxDurationMs = 7 * 24 * 36e5;
+
+// shared/src/options/validate.ts
 var inputLimits = {
   /** Characters in one string input. */
   maxChars: 8 * 1024,
@@ -15067,49 +15070,46 @@ var inputLimits = {
   /** Characters in one item of a list input. */
   maxItemChars: 512
 };
-function readString(name, options = {}) {
-  const value = getInput(name, { required: options.required ?? false });
-  const max = options.maxChars ?? inputLimits.maxChars;
-  if (value.length > max)
-    throw new Error(
-      `Input '${name}' is ${value.length} characters long; at most ${max} are accepted`
-    );
-  return value === "" ? options.fallback ?? "" : value;
+function checkLength(raw, label, max = inputLimits.maxChars) {
+  if (raw.length > max)
+    throw new InputError(`${label} is ${raw.length} characters long; at most ${max} are accepted`);
 }
-function readBoolean(name, fallback2) {
-  const raw = getInput(name);
-  if (raw === "") return fallback2;
+var text = (raw) => raw;
+var boolean = (raw, label) => {
   if (["true", "True", "TRUE"].includes(raw)) return true;
   if (["false", "False", "FALSE"].includes(raw)) return false;
-  throw new Error(`Input '${name}' must be true or false, got ${quoteValue(raw)}`);
+  throw new InputError(`${label} must be true or false, got ${quoteValue(raw)}`);
+};
+function integer(min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return (raw, label) => {
+    if (!/^-?\d+$/.test(raw))
+      throw new InputError(`${label} must be a whole number, got ${quoteValue(raw)}`);
+    const n = Number(raw);
+    if (n < min || n > max)
+      throw new InputError(
+        max === Number.MAX_SAFE_INTEGER ? `${label} must be at least ${min}, got ${n}` : `${label} must be between ${min} and ${max}, got ${n}`
+      );
+    return n;
+  };
 }
-function readList(name) {
-  return checkedItems(name, getInput(name).split(/[\n,]/));
+var maxBuildTimeAheadMs = 24 * 36e5;
+function items(separator) {
+  return (raw, label) => {
+    const out = raw.split(separator).map((s) => s.trim()).filter((s) => s !== "");
+    if (out.length > inputLimits.maxItems)
+      throw new InputError(
+        `${label} lists ${out.length} items; at most ${inputLimits.maxItems} are accepted`
+      );
+    const long = out.find((item) => item.length > inputLimits.maxItemChars);
+    if (long !== void 0)
+      throw new InputError(
+        `${label} has an item of ${long.length} characters; at most ${inputLimits.maxItemChars} are accepted`
+      );
+    return out;
+  };
 }
-function checkedItems(name, raw) {
-  const items = raw.map((s) => s.trim()).filter((s) => s !== "");
-  if (items.length > inputLimits.maxItems)
-    throw new Error(
-      `Input '${name}' lists ${items.length} items; at most ${inputLimits.maxItems} are accepted`
-    );
-  const long = items.find((item) => item.length > inputLimits.maxItemChars);
-  if (long !== void 0)
-    throw new Error(
-      `Input '${name}' has an item of ${long.length} characters; at most ${inputLimits.maxItemChars} are accepted`
-    );
-  return items;
-}
-function readInteger(name, fallback2, min = 0, max = Number.MAX_SAFE_INTEGER) {
-  const raw = getInput(name);
-  if (raw === "") return fallback2;
-  if (!/^-?\d+$/.test(raw))
-    throw new Error(`Input '${name}' must be a whole number, got ${quoteValue(raw)}`);
-  const n = Number(raw);
-  if (n < min || n > max)
-    throw new Error(`Input '${name}' must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-var maxDurationMs = 7 * 24 * 36e5;
+var list = items(/[\n,]/);
+var lines = items(/\n/);
 
 // shared/src/action/report.ts
 function writeOutput(name, value) {
@@ -15128,6 +15128,44 @@ async function runAction(main) {
   } catch (err) {
     setFailed(err instanceof Error ? err.message : String(err));
   }
+}
+
+// shared/src/options/table.ts
+function kebab(key) {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+function defineTable(drafts) {
+  const out = {};
+  for (const [key, d] of Object.entries(drafts))
+    out[key] = {
+      ...d,
+      name: kebab(key),
+      action: d.action ?? true,
+      cli: d.cli ?? {},
+      flag: d.flag ?? d.type === "boolean"
+    };
+  return out;
+}
+var actionLabel = (name) => `Input '${name}'`;
+function actionOptions(table) {
+  return Object.values(table).filter((o) => o.action);
+}
+
+// shared/src/action/options.ts
+function readOptions(table, getInput2 = (name) => getInput(name)) {
+  const out = {};
+  for (const [key, o] of Object.entries(table)) {
+    if (!o.action) {
+      out[key] = o.default;
+      continue;
+    }
+    const raw = getInput2(o.name);
+    checkLength(raw, actionLabel(o.name), o.maxChars);
+    if (raw === "" && o.required && o.default === void 0)
+      throw new InputError(`Input required and not supplied: ${o.name}`);
+    out[key] = raw === "" ? o.default : o.parse(raw, actionLabel(o.name));
+  }
+  return out;
 }
 
 // shared/src/secrets/redact.ts
@@ -15168,8 +15206,8 @@ var Redactor = class _Redactor {
     return this.sorted;
   }
   /** Replaces every registered secret in `text` with `***`. */
-  scrub(text) {
-    let out = text;
+  scrub(text2) {
+    let out = text2;
     for (const s of this.longestFirst()) if (out.includes(s)) out = out.split(s).join("***");
     return out;
   }
@@ -15235,16 +15273,16 @@ function decodeUtf8(bytes, file) {
 }
 var forbiddenControl = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 var maxDepth = 256;
-function loadYamlDocuments(text, file) {
-  if (Buffer.byteLength(text, "utf8") > yamlLimits.maxFileBytes) {
+function loadYamlDocuments(text2, file) {
+  if (Buffer.byteLength(text2, "utf8") > yamlLimits.maxFileBytes) {
     throw new InputError(
       `file is larger than ${yamlLimits.maxFileBytes} bytes; refusing to parse it`,
       { file }
     );
   }
-  const control = forbiddenControl.exec(text);
+  const control = forbiddenControl.exec(text2);
   if (control) {
-    const before = text.slice(0, control.index);
+    const before = text2.slice(0, control.index);
     const line = before.split("\n").length;
     throw new InputError(
       `contains the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}, which YAML does not allow (a binary or corrupt file?)`,
@@ -15254,7 +15292,7 @@ function loadYamlDocuments(text, file) {
   const lineCounter = new import_yaml.LineCounter();
   let docs;
   try {
-    docs = (0, import_yaml.parseAllDocuments)(text, {
+    docs = (0, import_yaml.parseAllDocuments)(text2, {
       lineCounter,
       uniqueKeys: true,
       prettyErrors: false,
@@ -15264,9 +15302,9 @@ function loadYamlDocuments(text, file) {
     if (err instanceof RangeError) throw tooDeep(file, 1);
     throw err;
   }
-  const list = Array.isArray(docs) ? docs : [docs];
+  const list2 = Array.isArray(docs) ? docs : [docs];
   const out = [];
-  for (const doc of list) {
+  for (const doc of list2) {
     const problem = doc.errors[0];
     if (problem) {
       const pos = lineCounter.linePos(problem.pos[0]);
@@ -15312,8 +15350,8 @@ function depthOver(value, limit) {
   }
   return false;
 }
-function loadYamlMapping(text, file) {
-  const docs = loadYamlDocuments(text, file);
+function loadYamlMapping(text2, file) {
+  const docs = loadYamlDocuments(text2, file);
   if (docs.length === 0) return { value: {} };
   if (docs.length > 1)
     throw new InputError(`expected one YAML document, found ${docs.length}`, {
@@ -17079,7 +17117,7 @@ function writeNode(state, level, node2, parent, ctx) {
   if ((node2.kind === "mapping" || node2.kind === "sequence") && !useBlockCollection) state.openEnded = false;
   if (useBlockCollection && compact && level > 0 && state.indent > 2) body = `${" ".repeat(state.indent - 2)}${body}`;
   const noBody = body === "";
-  let text = body;
+  let text2 = body;
   if (shouldPrintTag || hasAnchor) {
     const props = [];
     const tag = shouldPrintTag ? nodeTagShort(node2) : null;
@@ -17092,10 +17130,10 @@ function writeNode(state, level, node2, parent, ctx) {
       if (tag !== null) props.push(tag);
     }
     const sep4 = body === "" || body.charCodeAt(0) === CHAR_LINE_FEED ? "" : " ";
-    text = `${props.join(" ")}${sep4}${body}`;
+    text2 = `${props.join(" ")}${sep4}${body}`;
   }
   return {
-    text,
+    text: text2,
     noBody
   };
 }
@@ -17215,17 +17253,17 @@ var valueTexts = /* @__PURE__ */ new Map();
 var keyTexts = /* @__PURE__ */ new Map();
 var numberTexts = /* @__PURE__ */ new Map();
 function askValue(value) {
-  const text = dump({ a: value }, yamlDumpOptions);
-  if (!text.startsWith("a: ") || text.indexOf("\n") !== text.length - 1) throw fallback;
-  return text.slice(3, -1);
+  const text2 = dump({ a: value }, yamlDumpOptions);
+  if (!text2.startsWith("a: ") || text2.indexOf("\n") !== text2.length - 1) throw fallback;
+  return text2.slice(3, -1);
 }
 var nullText = askValue(null);
 var trueText = askValue(true);
 var falseText = askValue(false);
-function remember(cache, key, text) {
+function remember(cache, key, text2) {
   if (cache.size >= maxCachedScalars) cache.clear();
-  cache.set(key, text);
-  return text;
+  cache.set(key, text2);
+  return text2;
 }
 var numberLike = /^(?:[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN))$/;
 function holdsPlainNumberLike(value) {
@@ -17243,8 +17281,8 @@ function stringText(value) {
   const cached = valueTexts.get(value);
   if (cached !== void 0) return cached;
   if (value.includes("\n")) throw fallback;
-  const text = askValue(value);
-  return remember(valueTexts, value, text === value && numberLike.test(value) ? `'${value}'` : text);
+  const text2 = askValue(value);
+  return remember(valueTexts, value, text2 === value && numberLike.test(value) ? `'${value}'` : text2);
 }
 function numberText(value) {
   if (Object.is(value, -0)) return askValue(value);
@@ -17255,10 +17293,10 @@ function keyText(key) {
   const cached = keyTexts.get(key);
   if (cached !== void 0) return cached;
   if (key.includes("\n")) throw fallback;
-  const text = dump({ [key]: 0 }, yamlDumpOptions);
-  if (!text.endsWith(": 0\n") || text.startsWith("?") || text.indexOf("\n") !== text.length - 1)
+  const text2 = dump({ [key]: 0 }, yamlDumpOptions);
+  if (!text2.endsWith(": 0\n") || text2.startsWith("?") || text2.indexOf("\n") !== text2.length - 1)
     throw fallback;
-  const keyPart = text.slice(0, -4);
+  const keyPart = text2.slice(0, -4);
   return remember(keyTexts, key, keyPart === key && numberLike.test(key) ? `'${key}'` : keyPart);
 }
 var indents = ["\n"];
@@ -17287,8 +17325,8 @@ function node(value, level, compact) {
 }
 var documentMarker = /^(?:---|\.\.\.)[ \t]/;
 function topLevelKeyText(key) {
-  const text = keyText(key);
-  return documentMarker.test(text) ? `'${text.replace(/'/g, "''")}'` : text;
+  const text2 = keyText(key);
+  return documentMarker.test(text2) ? `'${text2.replace(/'/g, "''")}'` : text2;
 }
 function mapping(map, level, compact) {
   const keys = Object.keys(map);
@@ -17299,16 +17337,16 @@ function mapping(map, level, compact) {
     const value = map[key];
     if (value === void 0) throw fallback;
     if (!compact || out !== "") out += nl;
-    const text = node(value, level + 1, false);
-    out += keyText(key) + (text.charCodeAt(0) === 10 ? ":" : ": ") + text;
+    const text2 = node(value, level + 1, false);
+    out += keyText(key) + (text2.charCodeAt(0) === 10 ? ":" : ": ") + text2;
   }
   return out;
 }
-function sequence(list, level, compact) {
+function sequence(list2, level, compact) {
   const nl = newline(level);
   let out = "";
-  for (let i = 0; i < list.length; i++) {
-    const item = list[i];
+  for (let i = 0; i < list2.length; i++) {
+    const item = list2[i];
     if (item === void 0) throw fallback;
     if (!compact || out !== "") out += nl;
     out += `- ${node(item, level + 1, true)}`;
@@ -17345,8 +17383,8 @@ function emitYaml(value) {
   let openEnded = false;
   for (const key of keys) {
     try {
-      const text = node(map[key], 1, false);
-      out += `${topLevelKeyText(key)}${text.charCodeAt(0) === 10 ? ":" : ": "}${text}
+      const text2 = node(map[key], 1, false);
+      out += `${topLevelKeyText(key)}${text2.charCodeAt(0) === 10 ? ":" : ": "}${text2}
 `;
       openEnded = false;
     } catch (err) {
@@ -17361,24 +17399,103 @@ function emitYaml(value) {
 }
 
 // shared/src/render/git-tracked.ts
-import { execFile } from "node:child_process";
 import { dirname } from "node:path";
-function isTrackedByGit(dir) {
-  return new Promise((resolvePromise) => {
-    execFile(
-      "git",
-      ["-C", dirname(dir), "ls-files", "--", dir],
-      { timeout: 1e4, maxBuffer: 1024 * 1024 },
-      (error2, stdout) => resolvePromise(!error2 && stdout.trim() !== "")
-    );
+
+// shared/src/git/git.ts
+import { spawn } from "node:child_process";
+var GitCommandError = class extends Error {
+  constructor(message, stderr) {
+    super(message);
+    this.stderr = stderr;
+    this.name = "GitCommandError";
+  }
+  stderr;
+};
+function runGit(args, options = {}) {
+  const started = Date.now();
+  const argv = options.dir === void 0 ? [...args] : ["-C", options.dir, ...args];
+  return new Promise((resolve3, reject) => {
+    const child = spawn("git", argv, {
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: options.timeoutMs,
+      killSignal: "SIGKILL"
+    });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(new GitCommandError(`cannot run git: ${e.message}`, "")));
+    child.on("close", (code, signal) => {
+      if (process.env.KIT_TRACE_GIT)
+        process.stderr.write(`git ${args.join(" ").slice(0, 80)}: ${Date.now() - started} ms
+`);
+      let stderr = Buffer.concat(err).toString("utf8");
+      if (code === null && signal && options.timeoutMs !== void 0)
+        stderr += `
+kit: git ${args[0] ?? ""} was stopped after ${options.timeoutMs} ms`;
+      resolve3({
+        code: code ?? (signal && options.timeoutMs !== void 0 ? 124 : 1),
+        stdout: Buffer.concat(out),
+        stderr: options.redactor ? options.redactor.scrub(stderr) : stderr
+      });
+    });
+    child.stdin.on("error", () => void 0);
+    child.stdin.end(options.input ?? "");
   });
 }
 
-// shared/src/render/images.ts
+// shared/src/render/git-tracked.ts
+async function isTrackedByGit(dir) {
+  try {
+    const r = await runGit(["ls-files", "--", dir], { dir: dirname(dir), timeoutMs: 1e4 });
+    return r.code === 0 && r.stdout.toString("utf8").trim() !== "";
+  } catch {
+    return false;
+  }
+}
+
+// shared/src/images/image-file.ts
 import { join } from "node:path";
+
+// shared/src/yaml-edit/edit.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+
+// shared/src/images/image-file.ts
 var imageSourcePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+var maxFileNameBytes = 255;
+var imageFileSuffix = ".yaml";
+function branchNameProblem(branch) {
+  if (branch === "") return "it is empty";
+  if (branch === "@") return "'@' alone is not a branch";
+  const bad = /[\u0000-\u0020\u007f~^:?*[\\]/.exec(branch)?.[0];
+  if (bad !== void 0) {
+    const code = bad.charCodeAt(0);
+    const what = bad === " " ? "a space" : code < 32 || code === 127 ? "a control character" : `'${bad}'`;
+    return `it contains ${what}`;
+  }
+  if (branch.startsWith("-")) return "it starts with '-'";
+  if (branch.startsWith("/") || branch.endsWith("/") || branch.includes("//"))
+    return "it has an empty folder (a leading, trailing or doubled '/')";
+  if (branch.includes("..")) return "it contains '..'";
+  if (branch.includes("@{")) return "it contains '@{'";
+  if (branch.endsWith(".") || branch.split("/").some((s) => s.endsWith(".lock")))
+    return "it ends with '.' or '.lock'";
+  if (branch.split("/").some((s) => s.startsWith("."))) return "a part of it starts with '.'";
+  const fileName = encodeName(branch).length + imageFileSuffix.length;
+  if (fileName > maxFileNameBytes)
+    return `its image file name would be ${fileName} bytes long; a file name holds at most ${maxFileNameBytes} (every byte outside A-Z, a-z, 0-9, '.', '_' and '-' takes three)`;
+  return void 0;
+}
+function assertBranchName(branch) {
+  const problem = branchNameProblem(branch);
+  if (problem) throw new Error(`${quoteValue(branch)} is not a valid branch name: ${problem}`);
+}
 function encodeBranchFileName(branch) {
   assertBranchName(branch);
+  return encodeName(branch);
+}
+function encodeName(branch) {
   let out = "";
   for (const byte of Buffer.from(branch, "utf8")) {
     const ch = String.fromCharCode(byte);
@@ -17386,19 +17503,13 @@ function encodeBranchFileName(branch) {
   }
   return out;
 }
-function assertBranchName(branch) {
-  const bad = /[\s\u0000-\u001f\u007f~^:?*[\\]/;
-  if (branch === "" || branch.length > 200 || branch.startsWith(".") || branch.startsWith("-") || branch.startsWith("/") || branch.endsWith("/") || branch.includes("..") || bad.test(branch)) {
-    throw new Error(`'${branch}' is not a valid branch name for an image file`);
-  }
-}
 function imageFilePath(imagesDir, image, branch) {
   if (!imageSourcePattern.test(image)) {
     throw new Error(
       `'${image}' is not a valid image source name (lowercase segments like acme/api)`
     );
   }
-  return join(imagesDir, ...image.split("/"), `${encodeBranchFileName(branch)}.yaml`);
+  return join(imagesDir, ...image.split("/"), `${encodeBranchFileName(branch)}${imageFileSuffix}`);
 }
 function imageReference(record) {
   if (record.digest && !record.image.includes("@")) return `${record.image}@${record.digest}`;
@@ -17456,8 +17567,8 @@ function mergeMaps(base, overlay, path) {
   }
   return out;
 }
-function isNamedList(list) {
-  return list.length > 0 && list.every((item) => isPlainMap(item) && typeof item.name === "string");
+function isNamedList(list2) {
+  return list2.length > 0 && list2.every((item) => isPlainMap(item) && typeof item.name === "string");
 }
 function mergeNamedLists(base, overlay, path) {
   const overlayByName = indexByName(overlay, path);
@@ -17482,9 +17593,9 @@ function mergeNamedLists(base, overlay, path) {
   }
   return out;
 }
-function indexByName(list, path) {
+function indexByName(list2, path) {
   const byName2 = /* @__PURE__ */ new Map();
-  list.forEach((item, i) => {
+  list2.forEach((item, i) => {
     const name = item.name;
     if (byName2.has(name)) {
       throw new MergeError(
@@ -17526,29 +17637,29 @@ var PlaceholderError = class extends Error {
 };
 var open2 = "${{";
 var close = "}}";
-function parseTemplateString(text) {
-  let at = text.indexOf(open2);
+function parseTemplateString(text2) {
+  let at = text2.indexOf(open2);
   if (at === -1) return void 0;
   const parts = [];
   let literal = "";
   let from = 0;
   while (at !== -1) {
-    if (at > 0 && text[at - 1] === "$") {
-      literal += text.slice(from, at - 1) + open2;
+    if (at > 0 && text2[at - 1] === "$") {
+      literal += text2.slice(from, at - 1) + open2;
       from = at + open2.length;
     } else {
-      const end = text.indexOf(close, at + open2.length);
+      const end = text2.indexOf(close, at + open2.length);
       if (end === -1)
         throw new PlaceholderError(`unterminated placeholder: '${open2}' without '${close}'`);
-      literal += text.slice(from, at);
+      literal += text2.slice(from, at);
       if (literal !== "") parts.push(literal);
       literal = "";
-      parts.push(parseExpression(text.slice(at + open2.length, end)));
+      parts.push(parseExpression(text2.slice(at + open2.length, end)));
       from = end + close.length;
     }
-    at = text.indexOf(open2, from);
+    at = text2.indexOf(open2, from);
   }
-  literal += text.slice(from);
+  literal += text2.slice(from);
   if (literal !== "") parts.push(literal);
   return parts;
 }
@@ -17671,8 +17782,8 @@ function applyFilter(filter, value, expr) {
           `'${expr.source}': ${filter} needs a scalar, got ${describe(value)}`
         );
       }
-      const text = String(value);
-      return filter === "string" ? text : Buffer.from(text, "utf8").toString("base64");
+      const text2 = String(value);
+      return filter === "string" ? text2 : Buffer.from(text2, "utf8").toString("base64");
     }
   }
 }
@@ -17698,13 +17809,13 @@ function compileTemplate(value, lineAt, path = []) {
     return { t: "text", parts, line };
   }
   if (Array.isArray(value)) {
-    const items = value.map((item, i) => {
+    const items2 = value.map((item, i) => {
       path.push(i);
       const node2 = compileTemplate(item, lineAt, path);
       path.pop();
       return node2;
     });
-    return items.every((n) => n.t === "literal") ? { t: "literal", value } : { t: "list", items };
+    return items2.every((n) => n.t === "literal") ? { t: "literal", value } : { t: "list", items: items2 };
   }
   if (isPlainMap(value)) {
     const entries = [];
@@ -17772,7 +17883,7 @@ function withLine(err, line) {
 }
 
 // shared/src/render/repository.ts
-var import_yaml3 = __toESM(require_dist(), 1);
+var import_yaml4 = __toESM(require_dist(), 1);
 import { existsSync as existsSync2, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join as join2, normalize, sep } from "node:path";
 
@@ -17836,7 +17947,7 @@ var cluster_schema_default = {
       uniqueItems: true
     },
     labels: {
-      description: "Labels for selection (--label key=value) and for ${{ cluster.labels.<key> }}.",
+      description: "Labels for selection (--labels key=value) and for ${{ cluster.labels.<key> }}.",
       type: "object",
       propertyNames: {
         pattern: "^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
@@ -18149,9 +18260,9 @@ function validateAgainstSchema(name, value, file, doc) {
   const problems = (validate.errors ?? []).map((e) => describeError(e, doc));
   problems.sort((a, b) => a.line - b.line);
   const first = problems[0];
-  const text = problems.length === 1 ? first.message : `${problems.length} problems:
+  const text2 = problems.length === 1 ? first.message : `${problems.length} problems:
 ` + problems.map((p) => `  line ${p.line}: ${p.message}`).join("\n");
-  throw new InputError(text, { file, line: first?.line });
+  throw new InputError(text2, { file, line: first?.line });
 }
 function describeError(e, doc) {
   const path = e.instancePath.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
@@ -18462,26 +18573,26 @@ function nameFromFile(file, what) {
 }
 function loadImage(root, path) {
   const file = toRepoPath(path);
-  let text;
+  let text2;
   try {
-    text = decodeUtf8(readFileSync(join2(root, path)), file);
+    text2 = decodeUtf8(readFileSync(join2(root, path)), file);
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
   }
-  const { value, doc } = loadYamlMapping(text, file);
+  const { value, doc } = loadYamlMapping(text2, file);
   validateAgainstSchema("image", value, file, doc);
   return { file, record: value };
 }
 function keyLineOf(doc, parent, key) {
   let node2 = doc.doc.contents;
   for (const part of parent) {
-    if (!(0, import_yaml3.isMap)(node2)) break;
+    if (!(0, import_yaml4.isMap)(node2)) break;
     node2 = node2.get(part, true);
   }
-  if ((0, import_yaml3.isMap)(node2)) {
-    const pair = node2.items.find((p) => (0, import_yaml3.isScalar)(p.key) && String(p.key.value) === key);
-    const range = pair && (0, import_yaml3.isScalar)(pair.key) ? pair.key.range : void 0;
+  if ((0, import_yaml4.isMap)(node2)) {
+    const pair = node2.items.find((p) => (0, import_yaml4.isScalar)(p.key) && String(p.key.value) === key);
+    const range = pair && (0, import_yaml4.isScalar)(pair.key) ? pair.key.range : void 0;
     if (range) return doc.lineCounter.linePos(range[0]).line;
   }
   return lineOf(doc, [...parent, key]);
@@ -18752,8 +18863,8 @@ function toFile(object, service, template) {
 function safePart(part) {
   return part.toLowerCase().replace(/[^a-z0-9.-]/g, "-");
 }
-function sha256(text) {
-  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+function sha256(text2) {
+  return `sha256:${createHash("sha256").update(text2).digest("hex")}`;
 }
 function hashFiles(files) {
   const h = createHash("sha256");
@@ -18761,39 +18872,100 @@ function hashFiles(files) {
   return `sha256:${h.digest("hex")}`;
 }
 
+// shared/src/k8s/selector.ts
+var keyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+var valuePattern = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+var keyForm = "a key is [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, after an optional lowercase DNS prefix";
+var valueForm = "a value is empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+function splitTop(text2) {
+  const parts = [];
+  let depth = 0;
+  let current = "";
+  for (const ch of text2) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      parts.push(current);
+      current = "";
+    } else current += ch;
+  }
+  parts.push(current);
+  return parts.map((p) => p.trim());
+}
+function parseSelector(text2, what = "selector") {
+  const bad = (part, why) => new InputError(`${what} '${text2}': requirement '${part}' ${why}`);
+  const out = [];
+  for (const part of splitTop(text2)) {
+    if (part === "") throw bad(part, "is empty");
+    let m;
+    let req;
+    if (m = part.match(/^(\S+?)\s+(in|notin)\s*\((.*)\)$/)) {
+      const values = m[3].split(",").map((v) => v.trim());
+      for (const v of values)
+        if (!valuePattern.test(v)) throw bad(part, `has an invalid value '${v}' (${valueForm})`);
+      req = { key: m[1], op: m[2], values };
+    } else if (m = part.match(/^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/)) {
+      if (!valuePattern.test(m[3])) throw bad(part, `has an invalid value '${m[3]}' (${valueForm})`);
+      req = { key: m[1], op: m[2] === "!=" ? "notin" : "in", values: [m[3]] };
+    } else if (m = part.match(/^!\s*(\S+)$/)) {
+      req = { key: m[1], op: "notexists" };
+    } else if (/^\S+$/.test(part)) {
+      req = { key: part, op: "exists" };
+    } else
+      throw bad(part, "is not key, !key, key=value, key!=value, key in (...) or key notin (...)");
+    if (!keyPattern.test(req.key)) throw bad(part, `has an invalid key '${req.key}' (${keyForm})`);
+    out.push(req);
+  }
+  return out;
+}
+function matchesSelector(labels, requirements) {
+  return requirements.every((r) => {
+    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+    switch (r.op) {
+      case "exists":
+        return has;
+      case "notexists":
+        return !has;
+      case "in":
+        return has && r.values.includes(labels[r.key]);
+      case "notin":
+        return !has || !r.values.includes(labels[r.key]);
+    }
+  });
+}
+
+// shared/src/text/glob.ts
+import { posix } from "node:path";
+function matchesGlob(name, glob) {
+  return posix.matchesGlob(name, glob);
+}
+function matchesAnyGlob(name, globs) {
+  return globs.some((g) => posix.matchesGlob(name, g));
+}
+
 // shared/src/render/select.ts
-function parseLabelRequirement(text) {
-  const t = text.trim();
-  const key = "[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?";
-  const value = "[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?";
-  let m;
-  if (m = new RegExp(`^(${key})\\s*(!=|==|=)\\s*(${value})?$`).exec(t)) {
-    const [k, op, v = ""] = [m[1], m[3], m[4]];
-    return op === "!=" ? (l) => l[k] !== v : (l) => l[k] === v;
-  }
-  if (m = new RegExp(`^(!)?\\s*(${key})$`).exec(t)) {
-    const [neg, k] = [m[1] === "!", m[2]];
-    return (l) => Object.hasOwn(l, k) !== neg;
-  }
-  throw new InputError(`label selector '${text}' must look like key=value, key!=value, key or !key`);
+function parseLabelSelection(labels) {
+  return labels && labels.length > 0 ? parseSelector(labels.join(","), "label selector") : [];
 }
 function selectTargets(repo, selection) {
-  const unknown = (what, names2, known) => {
-    const missing = (names2 ?? []).filter((n) => !known.has(n));
+  const unknown = (what, names2, known, matches = (n, k) => n === k) => {
+    const missing = (names2 ?? []).filter(
+      (n) => !known.has(n) && ![...known.keys()].some((k) => matches(n, k))
+    );
     if (missing.length > 0) {
       throw new InputError(
         `unknown ${what} ${missing.map((n) => `'${n}'`).join(", ")} (known: ${[...known.keys()].join(", ") || "none"})`
       );
     }
   };
-  unknown("cluster", selection.clusters, repo.clusters);
+  unknown("cluster", selection.clusters, repo.clusters, (n, k) => matchesGlob(k, n));
   unknown("group", selection.groups, repo.groups);
   unknown("service", selection.services, repo.services);
-  const labelRequirements = (selection.labels ?? []).map(parseLabelRequirement);
-  const names = new Set(selection.clusters ?? []);
+  const labelRequirements = parseLabelSelection(selection.labels);
+  const names = selection.clusters ?? [];
   const groups = new Set(selection.groups ?? []);
   const matched = [...repo.clusters.values()].filter(
-    (c) => (names.size === 0 || names.has(c.name)) && (groups.size === 0 || c.groups.some((g) => groups.has(g))) && labelRequirements.every((req) => req(c.labels))
+    (c) => (names.length === 0 || matchesAnyGlob(c.name, names)) && (groups.size === 0 || c.groups.some((g) => groups.has(g))) && matchesSelector(c.labels, labelRequirements)
   );
   const clusters = matched.filter((c) => c.enabled).sort((a, b) => compare(a.name, b.name));
   const disabled = matched.filter((c) => !c.enabled).map((c) => c.name).sort(compare);
@@ -18864,8 +19036,8 @@ function indexCluster(render, images) {
 function serializeEntry(entry) {
   return JSON.stringify(entry, null, 2).replace(/\n/g, "\n    ");
 }
-function entryFiles(text) {
-  const entry = JSON.parse(text);
+function entryFiles(text2) {
+  const entry = JSON.parse(text2);
   return Object.values(entry.services).flatMap((s) => s.files);
 }
 function mergePreviousIndex(parts, previous, scope) {
@@ -19449,12 +19621,12 @@ var SpillFile = class {
   fd;
   size = 0;
   /** Appends a text; returns where to read it back. */
-  put(text) {
+  put(text2) {
     if (this.fd === void 0) {
       this.dir = mkdtempSync(join4(tmpdir(), "kit-render-"));
       this.fd = openSync2(join4(this.dir, "spill"), "w+", 384);
     }
-    const bytes = Buffer.from(text, "utf8");
+    const bytes = Buffer.from(text2, "utf8");
     let done = 0;
     while (done < bytes.length)
       done += writeSync2(this.fd, bytes, done, bytes.length - done, this.size + done);
@@ -19610,11 +19782,11 @@ async function runRender(options) {
 // shared/src/render/report.ts
 var maxSummaryChars = 9e5;
 var maxNamesInCell = 8;
-function escapeHtml(text) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+function escapeHtml(text2) {
+  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
-function cell(text) {
-  return escapeHtml(text).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+function cell(text2) {
+  return escapeHtml(text2).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 function parseImage(line) {
   const m = /^(.+?): `([^`]*)`( \(pinned\))?$/.exec(line);
@@ -19628,10 +19800,10 @@ function clustersCell(names, total) {
   const shown = names.slice(0, maxNamesInCell).map(cell);
   return names.length > maxNamesInCell ? `${shown.join(", ")} and ${names.length - maxNamesInCell} more` : shown.join(", ");
 }
-function groupBy(clusters, items, key) {
+function groupBy(clusters, items2, key) {
   const groups = /* @__PURE__ */ new Map();
   for (const c of clusters) {
-    for (const item of items(c)) {
+    for (const item of items2(c)) {
       const k = key(item);
       const g = groups.get(k);
       if (g) {
@@ -19645,20 +19817,20 @@ function renderSummaryMarkdown(result) {
   const { counts } = result;
   const stale = result.mode === "check" && result.differences.length > 0;
   const verb = result.mode === "write" ? "rendered" : result.mode === "check" ? "checked" : "rendered (dry run)";
-  const lines = [
+  const lines2 = [
     `### ${stale ? "\u274C" : "\u2705"} kit deploymentizer: ${plural(counts.services, "service")} ${verb} on ${plural(counts.clusters, "cluster")} (${plural(counts.files, "file")})`,
     ""
   ];
-  if (result.mode === "dry-run") lines.push("Nothing was written.", "");
+  if (result.mode === "dry-run") lines2.push("Nothing was written.", "");
   if (result.mode === "check") {
-    lines.push(
+    lines2.push(
       stale ? `The output folder is **not** up to date (${plural(result.differences.length, "difference")}); render and commit it.` : "The output folder is up to date.",
       ""
     );
   }
   if (result.disabled.length > 0)
-    lines.push(`Disabled (no output): ${result.disabled.map(cell).join(", ")}.`, "");
-  let size = lines.join("\n").length;
+    lines2.push(`Disabled (no output): ${result.disabled.map(cell).join(", ")}.`, "");
+  let size = lines2.join("\n").length;
   const fits = (row) => {
     if (size + row.length + 1 > maxSummaryChars) return false;
     size += row.length + 1;
@@ -19670,19 +19842,19 @@ function renderSummaryMarkdown(result) {
       `| ${header.map((h) => h.endsWith(":") ? "---:" : "---").join(" | ")} |`
     ];
     size += head.join("\n").length + 1;
-    lines.push(...head);
+    lines2.push(...head);
     let shown = 0;
     for (const row of rows) {
       if (!fits(row)) break;
-      lines.push(row);
+      lines2.push(row);
       shown++;
     }
     if (shown < rows.length)
-      lines.push(
+      lines2.push(
         "",
         `${plural(rows.length - shown, `more ${noun}`)} not listed here (summary size limit); see the index.`
       );
-    lines.push("");
+    lines2.push("");
   };
   const total = result.clusters.length;
   table(
@@ -19701,7 +19873,7 @@ function renderSummaryMarkdown(result) {
     (a, b) => (a.item.service < b.item.service ? -1 : a.item.service > b.item.service ? 1 : 0) || b.clusters.length - a.clusters.length
   );
   if (images.length > 0) {
-    lines.push("#### Images", "");
+    lines2.push("#### Images", "");
     table(
       ["Service", "Image", "Clusters"],
       images.map(
@@ -19712,7 +19884,7 @@ function renderSummaryMarkdown(result) {
   }
   const skipped = skippedServices(result.clusters);
   if (skipped.length > 0) {
-    lines.push("#### Skipped services", "");
+    lines2.push("#### Skipped services", "");
     table(
       ["Service", "Why", "Clusters"],
       skipped.map(
@@ -19721,7 +19893,7 @@ function renderSummaryMarkdown(result) {
       "skipped service"
     );
   }
-  return lines.join("\n");
+  return lines2.join("\n");
 }
 function skippedServices(clusters) {
   return groupBy(
@@ -19749,9 +19921,6 @@ function renderFailureMarkdown(problems) {
   ].join("\n");
 }
 
-// shared/src/yaml-edit/edit.ts
-var import_yaml6 = __toESM(require_dist(), 1);
-
 // shared/src/bump/message.ts
 var defaultCommitMessage = [
   "Bump {image-name} ({branch}) to {version}",
@@ -19765,18 +19934,104 @@ var defaultCommitMessage = [
 var maxMessageTemplateLength = 16 * 1024;
 var maxTokenLength = 16 * 1024;
 
+// shared/src/options/render.ts
+import { resolve as resolve2 } from "node:path";
+
+// shared/src/options/kinds.ts
+function textOption(fallback2, c) {
+  return { ...c, type: "text", default: fallback2, parse: c.parse ?? text };
+}
+function booleanOption(fallback2, c) {
+  return { ...c, type: "boolean", default: fallback2, parse: boolean };
+}
+function integerOption(fallback2, range, c) {
+  return { ...c, type: "integer", default: fallback2, parse: integer(range.min, range.max) };
+}
+function listOption(c) {
+  return {
+    ...c,
+    type: c.lines ? "lines" : "list",
+    default: [],
+    // Bounded per item and in count (the validator), not as one text.
+    maxChars: Infinity,
+    parse: c.separator ? items(c.separator) : c.lines ? lines : list
+  };
+}
+
+// shared/src/options/render.ts
+var renderOptions = defineTable({
+  path: textOption(".", {
+    doc: "The manifests repository root, relative to the workspace.",
+    cli: {
+      positional: true,
+      arg: "<dir>",
+      doc: "The manifests repository root, relative to the current directory (the argument, or this flag)."
+    }
+  }),
+  output: textOption("", {
+    doc: "The output folder, relative to the workspace. Empty means kit.yaml's paths.output inside the repository (default generated). A full render replaces the folder; a filtered render replaces only the selected clusters' (or services') folders.",
+    cli: {
+      arg: "<dir>",
+      renamedFrom: ["out"],
+      doc: "The output folder, relative to the current directory. Empty means kit.yaml's paths.output inside the repository (default generated). A full render replaces the folder; a filtered render replaces only the selected clusters' (or services') folders."
+    }
+  }),
+  clusters: listOption({
+    doc: "Only these clusters (comma- or newline-separated). Empty means all.",
+    cli: { arg: "<a,b>", renamedFrom: ["cluster"] }
+  }),
+  groups: listOption({
+    doc: "Only clusters in any of these groups (comma- or newline-separated).",
+    cli: { arg: "<g,..>", renamedFrom: ["group"] }
+  }),
+  labels: listOption({
+    doc: "Only clusters whose labels match every requirement (comma- or newline-separated): key=value, key!=value, key (has the label) or !key.",
+    cli: { arg: "<k=v,..>", renamedFrom: ["label"] }
+  }),
+  services: listOption({
+    doc: "Only these services (comma- or newline-separated). Other services' output is kept.",
+    cli: { arg: "<s,..>", renamedFrom: ["service"] }
+  }),
+  shardSize: integerOption(
+    0,
+    { min: 0, max: 1e4 },
+    {
+      doc: "Group clusters into shards of this many for the matrix output (one job per shard). 0 means one job per cluster (at most 256, GitHub's matrix limit).",
+      cli: { arg: "<n>" }
+    }
+  ),
+  dryRun: booleanOption(false, { doc: "Render and validate everything but write nothing." }),
+  check: booleanOption(false, {
+    doc: "Render and compare with the output folder; fail when it differs (for repositories that commit the rendered output)."
+  }),
+  json: booleanOption(false, {
+    doc: "Print the result (clusters, matrix, index, counts, hash, differences) as JSON.",
+    action: false
+  })
+});
+function renderSettings(v, base, label) {
+  if (v.dryRun && v.check)
+    throw new InputError(
+      `${label(renderOptions.dryRun.name)} and ${label(renderOptions.check.name)} cannot both be set`
+    );
+  return {
+    root: resolve2(base, v.path),
+    path: v.path,
+    output: v.output === "" ? void 0 : resolve2(base, v.output),
+    selection: {
+      clusters: v.clusters,
+      groups: v.groups,
+      labels: v.labels,
+      services: v.services
+    },
+    mode: v.dryRun ? "dry-run" : v.check ? "check" : "write",
+    shardSize: v.shardSize,
+    json: v.json
+  };
+}
+
 // deploymentizer/src/constants.ts
-var Inputs = {
-  path: "path",
-  output: "output",
-  clusters: "clusters",
-  groups: "groups",
-  labels: "labels",
-  services: "services",
-  shardSize: "shard-size",
-  dryRun: "dry-run",
-  check: "check"
-};
+var inputNames = actionOptions(renderOptions).map((o) => o.name);
 var Outputs = {
   clusters: "clusters",
   matrix: "matrix",
@@ -19787,28 +20042,8 @@ var Outputs = {
 };
 
 // deploymentizer/src/inputs.ts
-import { isAbsolute as isAbsolute3, resolve as resolve2 } from "node:path";
 function readSettings(workspace = process.cwd()) {
-  const path = readString(Inputs.path, { fallback: "." });
-  const output = readString(Inputs.output);
-  const dryRun = readBoolean(Inputs.dryRun, false);
-  const check = readBoolean(Inputs.check, false);
-  if (dryRun && check) {
-    throw new Error(`Inputs '${Inputs.dryRun}' and '${Inputs.check}' cannot both be true`);
-  }
-  return {
-    root: resolve2(workspace, path),
-    path,
-    output: output === "" ? void 0 : isAbsolute3(output) ? output : resolve2(workspace, output),
-    selection: {
-      clusters: readList(Inputs.clusters),
-      groups: readList(Inputs.groups),
-      labels: readList(Inputs.labels),
-      services: readList(Inputs.services)
-    },
-    mode: dryRun ? "dry-run" : check ? "check" : "write",
-    shardSize: readInteger(Inputs.shardSize, 0, 0, 1e4)
-  };
+  return renderSettings(readOptions(renderOptions), workspace, actionLabel);
 }
 
 // deploymentizer/src/main.ts
@@ -19867,7 +20102,7 @@ async function run() {
   });
 }
 function workspacePath(repoPath, file) {
-  return posix.normalize(posix.join(repoPath.split(sep3).join("/"), file));
+  return posix2.normalize(posix2.join(repoPath.split(sep3).join("/"), file));
 }
 function displayPath(abs) {
   const r = relative2(process.cwd(), abs);

@@ -1,15 +1,11 @@
-/** Input and output names, exactly as in action.yml (a test keeps the two equal). */
-export const Inputs = {
-  path: 'path',
-  output: 'output',
-  clusters: 'clusters',
-  groups: 'groups',
-  labels: 'labels',
-  services: 'services',
-  shardSize: 'shard-size',
-  dryRun: 'dry-run',
-  check: 'check'
-} as const
+import { renderOptions } from '../../shared/src/options/render.js'
+import { actionOptions } from '../../shared/src/options/table.js'
+
+/**
+ * Input names: the render option table's (shared/src/options/render.ts), which action.yml's
+ * inputs are generated from.
+ */
+export const inputNames: readonly string[] = actionOptions(renderOptions).map((o) => o.name)
 
 export const Outputs = {
   clusters: 'clusters',

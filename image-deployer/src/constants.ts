@@ -1,36 +1,14 @@
-/** Input names, exactly as in action.yml (a test checks they match). */
-export const Inputs = {
-  repository: 'repository',
-  token: 'token',
-  image: 'image',
-  registry: 'registry',
-  imageRepository: 'image-repository',
-  tag: 'tag',
-  digest: 'digest',
-  imageName: 'image-name',
-  imagesDir: 'images-dir',
-  imageFile: 'image-file',
-  branch: 'branch',
-  targetBranch: 'target-branch',
-  mode: 'mode',
-  transport: 'transport',
-  values: 'values',
-  manifests: 'manifests',
-  create: 'create',
-  commitMessage: 'commit-message',
-  author: 'author',
-  committer: 'committer',
-  force: 'force',
-  dryRun: 'dry-run',
-  maxAttempts: 'max-attempts',
-  apiUrl: 'api-url',
-  sourceRepository: 'source-repository',
-  sourceCommit: 'source-commit',
-  sourceRef: 'source-ref',
-  runUrl: 'run-url',
-  builtAt: 'built-at',
-  committedAt: 'committed-at'
-} as const
+import { imageDeployOptions } from '../../shared/src/options/image-deploy.js'
+import { actionOptions, inputNamesOf } from '../../shared/src/options/table.js'
+
+/**
+ * Input names: the image deploy option table's (shared/src/options/image-deploy.ts), which
+ * action.yml's inputs are generated from.
+ */
+export const inputNames: readonly string[] = actionOptions(imageDeployOptions).map((o) => o.name)
+
+/** Table key → input name (`imageRepository` → `image-repository`). */
+export const Inputs = inputNamesOf(imageDeployOptions)
 
 /** Output names, exactly as in action.yml. */
 export const Outputs = {

@@ -1,5 +1,5 @@
 /**
- * The hostile and bad input corpus (issue 7), run through the shipped artefacts: the three
+ * The hostile and bad input corpus, run through the shipped artefacts: the three
  * actions from their bundles as the runner calls them, and `kit` where a case has a CLI form.
  * Every case must end with a clear error naming what and where (the input, or file and line),
  * a non-zero exit, no secret in anything visible, and nothing half done: the deploymentizer's

@@ -126,12 +126,14 @@ describe('prune and the inventory over random deploy sequences (in memory, deplo
 
   function settings(step: Step): FleetSettings {
     return {
-      clusters: [],
-      ...(step.selector ? { selector: step.selector } : {}),
-      concurrency: 1,
-      waves: [],
-      clusterLabels: new Map(),
-      pipeline: {
+      fleet: {
+        clusters: [],
+        ...(step.selector ? { selector: step.selector } : {}),
+        concurrency: 1,
+        waves: [],
+        clusterLabels: new Map()
+      },
+      cluster: {
         dryRun: false,
         // The in-memory cluster runs no controllers: nothing would ever become healthy.
         wait: false,
@@ -373,29 +375,31 @@ const noClusters = process.env.KIT_NO_CLUSTERS === '1'
       return {
         manifests,
         credentials: { kubeconfig: kubeconfigWithNamespace(sequenceNamespaces(i).a) },
-        clusters: [target.name],
-        ...(step.selector ? { selector: step.selector } : {}),
-        dryRun: false,
-        // kwok nodes run no containers worth waiting for; the invariants are about objects.
-        wait: false,
-        timeoutMs: 60_000,
-        concurrency: 1,
-        waves: [],
-        clusterLabels: new Map(),
-        prune: { enabled: step.prune, max: 100, allowKinds: [] },
-        rollbackOnFailure: true,
-        strategy: 'rolling-update',
-        fastRollbackKeep: 2,
-        lockTimeoutMs: 60_000,
-        rollback: false,
-        redeploy: false,
-        failFast: { graceMs: 3_000, unschedulableMs: 30_000, threshold: 0 },
-        waitForLoadBalancers: false,
-        inventory: inventoryName(i),
-        labels: {},
-        annotations: {},
-        githubDeployments: false,
-        environmentPrefix: ''
+        fleet: {
+          clusters: [target.name],
+          ...(step.selector ? { selector: step.selector } : {}),
+          concurrency: 1,
+          waves: [],
+          clusterLabels: new Map()
+        },
+        cluster: {
+          dryRun: false,
+          // kwok nodes run no containers worth waiting for; the invariants are about objects.
+          wait: false,
+          timeoutMs: 60_000,
+          failFast: { graceMs: 3_000, unschedulableMs: 30_000, threshold: 0 },
+          rollbackOnFailure: true,
+          waitForLoadBalancers: false,
+          prune: { enabled: step.prune, max: 100, allowKinds: [] },
+          strategy: 'rolling-update',
+          fastRollbackKeep: 2,
+          lock: { waitMs: 60_000 },
+          version: { rollback: false, redeploy: false },
+          inventory: inventoryName(i),
+          labels: {},
+          annotations: {}
+        },
+        notify: { githubDeployments: false, environmentPrefix: '' }
       }
     }
 

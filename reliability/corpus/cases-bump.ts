@@ -14,7 +14,7 @@ export interface BumpCase {
   readonly inputs: Readonly<Record<string, string>>
   /** Files of the manifests repository over the seed: path → file under corpus/image-deployer/, or content. */
   readonly seed?: Readonly<Record<string, { corpus: string } | { content: string }>>
-  /** `kit bump` arguments after --repo (KIT_TOKEN is set); null when the case has no CLI form. */
+  /** `kit bump` arguments after --repository (KIT_TOKEN is set); null when the case has no CLI form. */
   readonly kitArgs?: readonly string[] | null
   readonly where: RegExp
   /**

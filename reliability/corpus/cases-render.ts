@@ -431,49 +431,49 @@ export function renderCases(
     {
       name: "clusters input '../prod-1'",
       inputs: { clusters: '../prod-1' },
-      kitArgs: ['--cluster', '../prod-1'],
+      kitArgs: ['--clusters', '../prod-1'],
       where: /'\.\.\/prod-1'/
     },
     {
       name: "clusters input '/etc/passwd'",
       inputs: { clusters: '/etc/passwd' },
-      kitArgs: ['--cluster', '/etc/passwd'],
+      kitArgs: ['--clusters', '/etc/passwd'],
       where: /'\/etc\/passwd'/
     },
     {
       name: "clusters input '%2e%2e'",
       inputs: { clusters: '%2e%2e' },
-      kitArgs: ['--cluster', '%2e%2e'],
+      kitArgs: ['--clusters', '%2e%2e'],
       where: /'%2e%2e'/
     },
     {
       name: 'clusters input with a newline and ../../x',
       inputs: { clusters: 'prod-1\n../../x' },
-      kitArgs: ['--cluster', 'prod-1', '--cluster', '../../x'],
+      kitArgs: ['--clusters', 'prod-1', '--clusters', '../../x'],
       where: /'\.\.\/\.\.\/x'/
     },
     {
       name: 'clusters input of 300 characters',
       inputs: { clusters: 'p'.repeat(300) },
-      kitArgs: ['--cluster', 'p'.repeat(300)],
+      kitArgs: ['--clusters', 'p'.repeat(300)],
       where: /cluster/
     },
     {
       name: "services input '../api'",
       inputs: { services: '../api' },
-      kitArgs: ['--service', '../api'],
+      kitArgs: ['--services', '../api'],
       where: /'\.\.\/api'/
     },
     {
       name: "groups input '../production'",
       inputs: { groups: '../production' },
-      kitArgs: ['--group', '../production'],
+      kitArgs: ['--groups', '../production'],
       where: /'\.\.\/production'/
     },
     {
       name: "labels input 'region=../../x'",
       inputs: { labels: 'region=../../x' },
-      kitArgs: ['--label', 'region=../../x'],
+      kitArgs: ['--labels', 'region=../../x'],
       where: /region=\.\.\/\.\.\/x/
     },
     {
@@ -485,21 +485,21 @@ export function renderCases(
     {
       name: "output input '/' (contains the repository)",
       inputs: { output: '/' },
-      kitArgs: ['--out', '/'],
+      kitArgs: ['--output', '/'],
       where: /'\/'/
     },
     {
       name: 'output input: a folder kit did not write',
       prepare: (repo) => put(repo, '../foreign/keep-me.txt', 'not kit output\n'),
       inputs: { output: '../foreign' },
-      kitArgs: ['--out', '../foreign'],
+      kitArgs: ['--output', '../foreign'],
       guarded: (repo) => join(repo, '../foreign'),
       where: /foreign.*(kit|refus)/
     },
     {
       name: 'output input inside services/',
       inputs: { output: 'services/api' },
-      kitArgs: ['--out', 'services/api'],
+      kitArgs: ['--output', 'services/api'],
       guarded: (repo) => join(repo, 'services'),
       where: /services/
     },

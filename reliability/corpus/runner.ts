@@ -350,7 +350,7 @@ export class CorpusRun {
     }
     let kit: ArtefactRun | undefined
     if (c.kitArgs !== null && !c.commits) {
-      kit = await runKit(['bump', '--repo', url, ...(c.kitArgs ?? [])], {
+      kit = await runKit(['bump', '--repository', url, ...(c.kitArgs ?? [])], {
         env: { KIT_TOKEN: this.gitToken }
       })
       problems.push(...expectCleanFailure(kit, c.where, secrets).map((p) => `kit: ${p}`))

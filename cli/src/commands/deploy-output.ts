@@ -12,6 +12,7 @@ import {
   failureDetail,
   formatDuration,
   groupChanges,
+  deletionCounts,
   groupDeletions,
   headline,
   objectName,
@@ -115,13 +116,7 @@ function deletionLines(
   const deletedLabel = dryRun ? 'would be deleted' : 'deleted'
   const lines: string[] = []
   for (const g of groupDeletions(rows)) {
-    const deleted = g.entries.filter((c) => c.action === 'deleted').length
-    const kept = g.entries.length - deleted
-    const counts = [
-      deleted > 0 ? `${deleted} ${deletedLabel}` : '',
-      kept > 0 ? `${kept} not pruned` : ''
-    ].filter(Boolean)
-    lines.push('', paint.bold(clean(`${g.clusters.join(', ')}: ${counts.join(', ')}`)))
+    lines.push('', paint.bold(clean(`${g.clusters.join(', ')}: ${deletionCounts(g, dryRun)}`)))
     const labelled = g.entries.slice(0, maxDeletionsListed).map((c) =>
       c.action === 'deleted'
         ? { c, label: `- ${deletedLabel}`, paint: paint.red, message: c.message }

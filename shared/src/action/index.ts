@@ -1,2 +1,3 @@
 export * from './inputs.js'
 export * from './report.js'
+export * from './options.js'

@@ -1,25 +1,17 @@
 import * as core from '@actions/core'
 import { quoteValue } from '../errors.js'
+import { inputLimits } from '../options/validate.js'
+import { maxDurationMs, parseDuration } from '../text/duration.js'
+
+export { maxDurationMs, parseDuration }
 
 /**
  * Thin, typed readers over @actions/core inputs. Every error names the input, the value
  * it got and the form it expected, so a workflow author can fix the YAML without reading code.
  */
 
-/**
- * Size limits for inputs. A path, a name, a selector or a URL is far below them; a value over
- * them is a pasted file or a broken expression, and refused naming the input before it can
- * reach a file system call, an API request or an error message (which would echo it whole).
- * Inputs that carry whole documents (kubeconfigs) pass their own, larger limit.
- */
-export const inputLimits = {
-  /** Characters in one string input. */
-  maxChars: 8 * 1024,
-  /** Items in one list input. */
-  maxItems: 2_000,
-  /** Characters in one item of a list input. */
-  maxItemChars: 512
-} as const
+/** Size limits for inputs (shared with the CLI's flags: see shared/src/options/validate.ts). */
+export { inputLimits }
 
 /** A string input; '' when unset unless `required`. Trimmed like the runner's own getInput. */
 export function readString(
@@ -90,13 +82,6 @@ export function readInteger(
 }
 
 /**
- * The longest duration an input may give: a week. Anything longer is a typo, and past 2^31 ms
- * (about 24.8 days) Node's timers fire at once instead of waiting, so `999999999h` would turn
- * a time limit into an immediate timeout.
- */
-export const maxDurationMs = 7 * 24 * 3_600_000
-
-/**
  * A duration input such as `90s`, `10m`, `1h30m` or a bare number of seconds; returns
  * milliseconds. Refuses malformed text and anything over `maxMs` (a week by default).
  */
@@ -115,20 +100,4 @@ export function readDuration(name: string, fallbackMs: number, maxMs = maxDurati
 
 function formatHours(ms: number): string {
   return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 1000)}s`
-}
-
-/** Parses `1h30m`, `90s`, `500ms`, `10m` or bare seconds; undefined when malformed. */
-export function parseDuration(raw: string): number | undefined {
-  const s = raw.trim()
-  if (/^\d+$/.test(s)) return Number(s) * 1000
-  const re = /(\d+)(ms|h|m|s)/g
-  let total = 0
-  let consumed = 0
-  for (const m of s.matchAll(re)) {
-    if (m.index !== consumed) return undefined
-    consumed += m[0].length
-    const n = Number(m[1])
-    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n
-  }
-  return consumed === s.length && s.length > 0 ? total : undefined
 }

@@ -13,22 +13,17 @@ import { runClusterPipeline, type Engine, type PipelineSettings } from './cluste
 import { checkFastRollbackWait, planFastRollback } from './fast-rollback.js'
 import { runFleet } from './runner.js'
 import { filterBySelector, parseSelector, type Requirement } from './selector.js'
+import type { FleetSection } from './settings.js'
 import type { FleetReport, FleetRow, Wave } from './types.js'
 import { planWaves, selectClusters, type WaveSpec } from './waves.js'
 
+/**
+ * What deployFleet runs: the request's fleet section, and its cluster section with who runs it
+ * (passed to every cluster's pipeline as it is, with the run's parsed selection added).
+ */
 export interface FleetSettings {
-  /** Cluster names or globs; empty means every cluster that has manifests. */
-  readonly clusters: readonly string[]
-  /** A Kubernetes label selector: only manifests whose labels match are deployed. */
-  readonly selector?: string
-  readonly concurrency: number
-  /** Ordered wave entries (names/globs), or empty. */
-  readonly waves: readonly string[]
-  /** Cluster label that orders waves (used when `waves` is empty). */
-  readonly waveLabel?: string
-  /** Cluster labels (from the render index and the cluster-labels input). */
-  readonly clusterLabels: ReadonlyMap<string, Readonly<Record<string, string>>>
-  readonly pipeline: Omit<PipelineSettings, 'selector'>
+  readonly fleet: FleetSection
+  readonly cluster: Omit<PipelineSettings, 'selector'>
 }
 
 export interface FleetDeps {
@@ -74,10 +69,10 @@ export function planFleet(
 ): FleetPlan {
   const withManifests = [...manifests.keys()]
   const withCredentials = [...credentialSources.keys()]
-  const explicit = settings.clusters.length > 0
+  const explicit = settings.fleet.clusters.length > 0
   const universe = [...new Set([...withManifests, ...withCredentials])]
   const selected = explicit
-    ? selectClusters(universe, settings.clusters)
+    ? selectClusters(universe, settings.fleet.clusters)
     : [...withManifests].sort()
   const preReported: FleetRow[] = []
   const empty = { objectsChanged: 0, durationMs: 0, failures: [], changes: [] }
@@ -100,14 +95,14 @@ export function planFleet(
       })
     } else deployable.push(c)
   }
-  const selector = settings.selector ? parseSelector(settings.selector) : undefined
+  const selector = settings.fleet.selector ? parseSelector(settings.fleet.selector) : undefined
   const deploying = new Map<string, Manifest[]>()
   for (const c of deployable) {
     const list = manifests.get(c) ?? []
     checkResolvedDuplicates(list, defaultNamespaces.get(c) ?? fallbackNamespace, c)
     const kept = selector ? filterBySelector(list, selector) : list
     try {
-      checkFastRollbackWait(planFastRollback(kept, settings.pipeline.strategy), settings.pipeline)
+      checkFastRollbackWait(planFastRollback(kept, settings.cluster.strategy), settings.cluster)
     } catch (err) {
       if (err instanceof InputError) throw new InputError(`cluster ${c}: ${err.message}`)
       throw err
@@ -115,9 +110,9 @@ export function planFleet(
     deploying.set(c, list)
   }
   let spec: WaveSpec = { kind: 'none' }
-  if (settings.waves.length > 0) spec = { kind: 'list', entries: settings.waves }
-  else if (settings.waveLabel)
-    spec = { kind: 'label', label: settings.waveLabel, labels: settings.clusterLabels }
+  if (settings.fleet.waves.length > 0) spec = { kind: 'list', entries: settings.fleet.waves }
+  else if (settings.fleet.waveLabel)
+    spec = { kind: 'label', label: settings.fleet.waveLabel, labels: settings.fleet.clusterLabels }
   return {
     waves: planWaves(deployable, spec),
     preReported,
@@ -136,10 +131,10 @@ export async function deployFleet(settings: FleetSettings, deps: FleetDeps): Pro
     deps.log.info(
       `waves: ${plan.waves.map((w) => `${w.name}: ${w.clusters.join(', ')}`).join(' → ')}`
     )
-  const p: PipelineSettings = { ...settings.pipeline, selector: plan.selector }
+  const p: PipelineSettings = { ...settings.cluster, selector: plan.selector }
   return runFleet({
     waves: plan.waves,
-    concurrency: settings.concurrency,
+    concurrency: settings.fleet.concurrency,
     // The engine enforces the apply+wait timeout itself; the backstop adds the lock wait and
     // room for a rollback (which waits for the previous version again) and the prune.
     clusterDeadlineMs: p.lock.waitMs + 2 * p.timeoutMs + 60_000,

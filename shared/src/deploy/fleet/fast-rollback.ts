@@ -14,6 +14,7 @@
  * standbys, like kit's), so a rollback is a Service selector switch, not a scale-up.
  */
 import { createHash } from 'node:crypto'
+import { canonicalJson } from '../../data/canonical-json.js'
 import { InputError } from '../../errors.js'
 import { KubeApiError, type ClusterClient, type KubeObject } from '../../k8s/types.js'
 import type { ChangeEntry, Clock, Manifest } from '../cluster/types.js'
@@ -31,17 +32,8 @@ export const lastServedAnnotation = 'kit.dev/last-served'
 
 export type Strategy = 'rolling-update' | 'fast-rollback'
 
-/** JSON with object keys sorted, so a hash depends on content, never on key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
-}
+/** JSON with object keys sorted, so a hash depends on content: kit's one canonical JSON. */
+export { canonicalJson }
 
 /** The deploy id of a Deployment: 8 hex characters of the hash of its manifest. */
 export function deployIdOf(deployment: KubeObject): string {
@@ -258,24 +250,33 @@ export async function cleanUpFastRollback(
       retained.push(deploymentRef(d.namespace, o.metadata.name))
     const plain = await client.get(deploymentRef(d.namespace, d.baseName))
     if (plain && plain.metadata.labels?.[applySetPartOfLabel] === kitApplySetId) doomed.push(plain)
-    for (const o of doomed) {
-      if (!dryRun)
-        await client.delete(deploymentRef(d.namespace, o.metadata.name), {
-          propagationPolicy: 'Background'
-        })
-      changes.push({
-        kind: 'Deployment',
-        namespace: d.namespace,
-        name: o.metadata.name,
-        action: 'deleted',
-        message:
+    for (const o of doomed)
+      changes.push(
+        await removeVersion(
+          client,
+          d.namespace,
+          o.metadata.name,
+          dryRun,
           o === plain
             ? `${dryRun ? 'would be removed' : 'removed'}: ${d.baseName} moved to fast-rollback (now served by ${d.name})`
             : `${dryRun ? 'would be removed' : 'removed'}: not among the ${keep} most recently serving fast-rollback versions of ${d.baseName}`
-      })
-    }
+        )
+      )
   }
   return { changes, retained }
+}
+
+/** Deletes one fast-rollback Deployment (not in a dry run) and reports it with `message`. */
+async function removeVersion(
+  client: ClusterClient,
+  namespace: string,
+  name: string,
+  dryRun: boolean,
+  message: string
+): Promise<ChangeEntry> {
+  if (!dryRun)
+    await client.delete(deploymentRef(namespace, name), { propagationPolicy: 'Background' })
+  return { kind: 'Deployment', namespace, name, action: 'deleted', message }
 }
 
 /**
@@ -432,17 +433,15 @@ export async function removeLeftVersions(
     for (const v of l.versions) {
       const serving = l.servingIds.has(v.metadata.labels?.[deployIdLabel] ?? '')
       if (serving !== (which === 'serving')) continue
-      if (!dryRun)
-        await client.delete(deploymentRef(l.namespace, v.metadata.name), {
-          propagationPolicy: 'Background'
-        })
-      changes.push({
-        kind: 'Deployment',
-        namespace: l.namespace,
-        name: v.metadata.name,
-        action: 'deleted',
-        message: `${dryRun ? 'would be removed' : 'removed'}: ${l.name} left fast-rollback (${serving ? 'served until its Services switched to the new Deployment' : 'a standby version'})`
-      })
+      changes.push(
+        await removeVersion(
+          client,
+          l.namespace,
+          v.metadata.name,
+          dryRun,
+          `${dryRun ? 'would be removed' : 'removed'}: ${l.name} left fast-rollback (${serving ? 'served until its Services switched to the new Deployment' : 'a standby version'})`
+        )
+      )
     }
   }
   return changes

@@ -514,17 +514,23 @@ function changeGroupMarkdown(g: ChangeGroup, shownOn: Map<string, readonly strin
   return lines
 }
 
+/** `2 deleted, 1 not pruned` (or `would be deleted` in a dry run): a deletion group's counts. */
+export function deletionCounts(g: DeletionGroup, dryRun: boolean): string {
+  const deleted = g.entries.filter((c) => c.action === 'deleted').length
+  const kept = g.entries.length - deleted
+  return [
+    deleted > 0 ? `${deleted} ${dryRun ? 'would be deleted' : 'deleted'}` : '',
+    kept > 0 ? `${kept} not pruned` : ''
+  ]
+    .filter(Boolean)
+    .join(', ')
+}
+
 /** A group's deleted objects and those prune left in place (with why), each by name. */
 function deletionGroupMarkdown(g: DeletionGroup, dryRun: boolean): string[] {
   const deletedLabel = dryRun ? 'would be deleted' : 'deleted'
-  const deleted = g.entries.filter((c) => c.action === 'deleted').length
-  const kept = g.entries.length - deleted
-  const counts = [
-    deleted > 0 ? `${deleted} ${deletedLabel}` : '',
-    kept > 0 ? `${kept} not pruned` : ''
-  ].filter(Boolean)
   const lines = [
-    `<details><summary>${clusterNames(g.clusters, (c) => `<b>${escapeHtml(c)}</b>`)}: ${counts.join(', ')}</summary>`,
+    `<details><summary>${clusterNames(g.clusters, (c) => `<b>${escapeHtml(c)}</b>`)}: ${deletionCounts(g, dryRun)}</summary>`,
     ''
   ]
   for (const c of g.entries.slice(0, maxDeletionsPerGroup)) {

@@ -68,53 +68,33 @@ export async function readIndexLabels(dir: string): Promise<Map<string, Record<s
   return out
 }
 
-/** Turns a request into fleet settings (pure). */
+/**
+ * The request's sections as deployFleet runs them (pure): the fleet section with the render
+ * index's cluster labels under the request's own, and the cluster section with who runs it.
+ */
 export function fleetSettingsOf(
-  request: DeployRequest,
+  request: Pick<DeployRequest, 'fleet' | 'cluster'>,
   identity: RunIdentity,
   indexLabels: ReadonlyMap<string, Record<string, string>>,
   heartbeatMs?: number
 ): FleetSettings {
   const clusterLabels = new Map(indexLabels)
-  for (const [c, labels] of request.clusterLabels)
+  for (const [c, labels] of request.fleet.clusterLabels)
     clusterLabels.set(c, { ...(clusterLabels.get(c) ?? {}), ...labels })
   // No per-object commit annotation: it would rewrite every object on every commit, so an
   // unchanged object could never be skipped. The commit is recorded once per cluster instead
   // (kit-system/kit-deploy-state, data and annotations).
-  const annotations: Record<string, string> = { ...request.annotations }
   return {
-    clusters: request.clusters,
-    selector: request.selector,
-    concurrency: request.concurrency,
-    waves: request.waves,
-    waveLabel: request.waveLabel,
-    clusterLabels,
-    pipeline: {
-      dryRun: request.dryRun,
-      wait: request.wait,
-      timeoutMs: request.timeoutMs,
-      failFast: request.failFast,
-      rollbackOnFailure: request.rollbackOnFailure,
-      waitForLoadBalancers: request.waitForLoadBalancers,
+    fleet: { ...request.fleet, clusterLabels },
+    cluster: {
+      ...request.cluster,
       heartbeatMs,
-      prune: request.prune,
-      strategy: request.strategy,
-      fastRollbackKeep: request.fastRollbackKeep,
       lock: {
+        ...request.cluster.lock,
         identity: identity.identity,
-        description: identity.description,
-        waitMs: request.lockTimeoutMs
+        description: identity.description
       },
-      version: {
-        commit: request.commit,
-        commitTime: request.commitTime,
-        rollback: request.rollback,
-        redeploy: request.redeploy,
-        runUrl: identity.runUrl
-      },
-      inventory: request.inventory,
-      labels: request.labels,
-      annotations
+      version: { ...request.cluster.version, runUrl: identity.runUrl }
     }
   }
 }

@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os'
 import { InputError } from '../../errors.js'
 import type { CredentialInputs } from '../cluster/types.js'
 import type { Strategy } from './fast-rollback.js'
+import type { VersionIntent } from './version-guard.js'
 import { loadYamlDocuments } from '../../yaml/load.js'
 import { Redactor } from '../../secrets/redact.js'
 
@@ -216,36 +217,73 @@ export function runIdentity(env: Readonly<Record<string, string | undefined>>): 
   }
 }
 
-/** Everything one deploy run is asked to do: what the action inputs and the CLI flags parse into. */
-export interface DeployRequest {
-  readonly manifests: string
-  readonly credentials: CredentialInputs
-  readonly clusters: string[]
+/** Which clusters a run deploys, and in what order: the fleet's section of a request. */
+export interface FleetSection {
+  /** Cluster names or globs; empty means every cluster that has manifests. */
+  readonly clusters: readonly string[]
+  /** A Kubernetes label selector: only manifests whose labels match are deployed. */
   readonly selector?: string
+  readonly concurrency: number
+  /** Ordered wave entries (names/globs), or empty. */
+  readonly waves: readonly string[]
+  /** Cluster label that orders waves (used when `waves` is empty). */
+  readonly waveLabel?: string
+  /** Cluster labels (from the render index and the cluster-labels input). */
+  readonly clusterLabels: ReadonlyMap<string, Readonly<Record<string, string>>>
+}
+
+/**
+ * What each cluster's pipeline does: the cluster pipeline runs this section as it is (plus who
+ * runs it), and the engine's options are a Pick of it.
+ */
+export interface ClusterSection {
   readonly dryRun: boolean
   readonly wait: boolean
   readonly timeoutMs: number
-  readonly concurrency: number
-  readonly waves: string[]
-  readonly waveLabel?: string
-  readonly clusterLabels: Map<string, Record<string, string>>
-  readonly prune: { enabled: boolean; max: number; allowKinds: string[] }
-  readonly rollbackOnFailure: boolean
-  readonly strategy: Strategy
-  readonly fastRollbackKeep: number
-  readonly lockTimeoutMs: number
-  readonly commit?: string
-  readonly commitTime?: string
-  readonly rollback: boolean
-  readonly redeploy: boolean
+  /**
+   * Pod fail-fast: a failing waiting reason must persist graceMs (or the container restart
+   * twice); an Unschedulable pod fails after unschedulableMs; the workload is Degraded when at
+   * least `threshold` pods of its new revision fail (0 means max(1, 25% of desired)).
+   */
   readonly failFast: { graceMs: number; unschedulableMs: number; threshold: number }
-  readonly waitForLoadBalancers: boolean
-  /** Inventory name (separate pipelines on the same clusters); '' for the default. */
-  readonly inventory: string
-  readonly labels: Record<string, string>
-  readonly annotations: Record<string, string>
+  readonly rollbackOnFailure: boolean
+  readonly waitForLoadBalancers?: boolean
+  readonly prune: {
+    readonly enabled: boolean
+    readonly max: number
+    readonly allowKinds: readonly string[]
+  }
+  readonly strategy: Strategy
+  /** Previous fast-rollback versions kept per Deployment. */
+  readonly fastRollbackKeep: number
+  /** How long to wait for another run's lock on the cluster. */
+  readonly lock: { readonly waitMs: number }
+  /** The commit deployed, for the version guard and the cluster's version record. */
+  readonly version: VersionIntent
+  /** Inventory name (ApplySet parent and version record); '' or undefined for kit's default. */
+  readonly inventory?: string
+  /** Extra labels / annotations on every applied object. */
+  readonly labels?: Readonly<Record<string, string>>
+  readonly annotations?: Readonly<Record<string, string>>
+}
+
+/** What the front-end does around the run: GitHub Deployments and the webhook. */
+export interface NotifySection {
   readonly githubDeployments: boolean
   readonly token?: string
   readonly environmentPrefix: string
   readonly webhookUrl?: string
+}
+
+/**
+ * Everything one deploy run is asked to do: what the action inputs and the CLI flags parse into
+ * (shared/src/options/deploy.ts), in sections passed down as they are: `fleet` to the fleet
+ * runner, `cluster` to each cluster's pipeline (the engine takes a Pick of it).
+ */
+export interface DeployRequest {
+  readonly manifests: string
+  readonly credentials: CredentialInputs
+  readonly fleet: FleetSection
+  readonly cluster: ClusterSection
+  readonly notify: NotifySection
 }

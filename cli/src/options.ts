@@ -1,0 +1,124 @@
+/**
+ * The CLI side of the option tables (shared/src/options): parses a command's flags into the
+ * same typed values the actions read, with the same validators and defaults, and writes the
+ * options part of its --help. A flag is the action input's name; booleans also take `--no-x`;
+ * an earlier spelling is refused naming the new one.
+ */
+import { parseArgs } from 'node:util'
+import {
+  cliLabel,
+  cliOptions,
+  defaultText,
+  type Option,
+  type Table,
+  type Values
+} from '../../shared/src/options/table.js'
+import { checkLength } from '../../shared/src/options/validate.js'
+import { UsageError } from './command.js'
+
+/** Refuses the earlier spelling of a renamed flag, naming the flag to use instead. */
+function refuseRenamed(table: Table, args: readonly string[]): void {
+  for (const arg of args) {
+    if (arg === '--') return
+    if (!arg.startsWith('--')) continue
+    const given = arg.slice(2).split('=')[0]
+    for (const o of cliOptions(table)) {
+      const old = o.cli === false ? undefined : o.cli.renamedFrom?.find((r) => r === given)
+      if (old === undefined) continue
+      const now = old.startsWith('no-') && o.flag ? `--no-${o.name}` : `--${o.name}`
+      throw new UsageError(`--${old} is now ${now} (the same name as the action input)`)
+    }
+  }
+}
+
+/** Parses `args` into the table's values; at most one positional, for the positional option. */
+export function parseFlags<T extends Table>(table: T, args: string[]): Values<T> {
+  refuseRenamed(table, args)
+  const options: Record<
+    string,
+    { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
+  > = {}
+  for (const o of cliOptions(table)) {
+    const cli = o.cli === false ? {} : o.cli
+    options[o.name] = {
+      type: o.flag ? 'boolean' : 'string',
+      ...(o.type === 'list' || o.type === 'lines' ? { multiple: true } : {}),
+      ...(cli.short ? { short: cli.short } : {})
+    }
+  }
+  const { values, positionals } = parseArgs({
+    args,
+    options,
+    allowPositionals: true,
+    allowNegative: true
+  })
+  const positional = cliOptions(table).find((o) => o.cli !== false && o.cli.positional)
+  if (positionals.length > (positional ? 1 : 0))
+    throw new UsageError(
+      positional
+        ? `expected at most one ${positional.name} argument, got ${positionals.join(' ')}`
+        : `unexpected argument ${positionals.join(' ')}`
+    )
+  const out: Record<string, unknown> = {}
+  for (const [key, o] of Object.entries(table)) {
+    if (o.cli === false) {
+      out[key] = o.default
+      continue
+    }
+    let raw = values[o.name] as string | string[] | boolean | undefined
+    if (o.cli.positional && positionals.length > 0) {
+      if (raw !== undefined)
+        throw new UsageError(
+          `give the ${o.name} either as the argument or as --${o.name}, not both`
+        )
+      raw = positionals[0]
+    }
+    if (typeof raw === 'boolean') out[key] = raw
+    else {
+      const text = Array.isArray(raw) ? raw.join('\n') : (raw ?? '')
+      checkLength(text, cliLabel(o.name), o.maxChars)
+      out[key] = text === '' ? o.default : o.parse(text, cliLabel(o.name))
+    }
+  }
+  return out as Values<T>
+}
+
+const flagColumn = 30
+
+/** The --help lines of `options` (a table's options with a CLI flag), doc lines wrapped. */
+export function helpLines(options: readonly Option<unknown>[], width = 100): string[] {
+  const lines: string[] = []
+  for (const o of options) {
+    if (o.cli === false) continue
+    const flag = o.flag
+      ? o.default === true
+        ? `--[no-]${o.name}`
+        : `--${o.name}`
+      : `--${o.name} ${o.cli.arg ?? '<value>'}`
+    const fallback = o.flag ? (o.default === true ? 'on' : '') : defaultText(o)
+    const doc = `${o.cli.doc ?? o.doc}${fallback && !/\bdefault/i.test(o.cli.doc ?? o.doc) ? ` (default ${fallback})` : ''}`
+    const words = doc.split(/\s+/)
+    let line = `  ${flag}`.padEnd(flagColumn)
+    if (line.length > flagColumn - 2 && line.trimEnd().length > flagColumn - 2) {
+      lines.push(line.trimEnd())
+      line = ' '.repeat(flagColumn)
+    }
+    let empty = true
+    for (const w of words) {
+      if (!empty && line.length + 1 + w.length > width) {
+        lines.push(line)
+        line = ' '.repeat(flagColumn) + w
+      } else {
+        line += (empty ? '' : ' ') + w
+      }
+      empty = false
+    }
+    lines.push(line)
+  }
+  return lines
+}
+
+/** The options of `table` named in `names`, in that order (for a help section). */
+export function pick(table: Table, names: readonly (keyof Table)[]): Option<unknown>[] {
+  return names.map((n) => table[n])
+}
