@@ -18336,26 +18336,53 @@ function loadRepository(root) {
     const c = attempt(() => loadCluster(root, file));
     if (c) clusters.set(c.name, c);
   }
-  const services = /* @__PURE__ */ new Map();
-  const servicesDir = join2(root, paths.services);
-  if (existsSync2(servicesDir)) {
-    for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
-      if (entry.isSymbolicLink()) {
-        problems.push({
-          message: "symbolic links are not followed",
-          file: toRepoPath(join2(paths.services, entry.name))
-        });
-        brokenServices.add(entry.name);
-        continue;
+  const services = loadServices(root, paths.services, problems, brokenServices, attempt);
+  checkReferences({ groups, clusters, services, brokenGroups, brokenServices }, problems);
+  if (problems.length > 0) throw new RenderFailedError(problems);
+  const imageCache = /* @__PURE__ */ new Map();
+  return {
+    root,
+    paths,
+    defaults: {
+      branch: kit.defaults.branch ?? "main",
+      missingImage: kit.defaults.missingImage ?? "error"
+    },
+    services,
+    groups,
+    clusters,
+    readImage(source, branch) {
+      const key = `${source}\0${branch}`;
+      let hit = imageCache.get(key);
+      if (hit === void 0) {
+        hit = loadImage(root, imageFilePath(paths.images, source, branch)) ?? null;
+        imageCache.set(key, hit);
       }
-      if (!entry.isDirectory()) continue;
-      const s = attempt(
-        () => loadService(root, join2(paths.services, entry.name), entry.name, problems)
-      );
-      if (s) services.set(s.name, s);
-      else brokenServices.add(entry.name);
+      return hit ?? void 0;
     }
+  };
+}
+function loadServices(root, servicesPath, problems, brokenServices, attempt) {
+  const services = /* @__PURE__ */ new Map();
+  const servicesDir = join2(root, servicesPath);
+  if (!existsSync2(servicesDir)) return services;
+  for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
+    if (entry.isSymbolicLink()) {
+      problems.push({
+        message: "symbolic links are not followed",
+        file: toRepoPath(join2(servicesPath, entry.name))
+      });
+      brokenServices.add(entry.name);
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
+    const s = attempt(() => loadService(root, join2(servicesPath, entry.name), entry.name, problems));
+    if (s) services.set(s.name, s);
+    else brokenServices.add(entry.name);
   }
+  return services;
+}
+function checkReferences(loaded2, problems) {
+  const { groups, clusters, services, brokenGroups, brokenServices } = loaded2;
   for (const layer of [...groups.values(), ...clusters.values()]) {
     for (const name of Object.keys(layer.services ?? {})) {
       if (!services.has(name) && !brokenServices.has(name)) {
@@ -18379,28 +18406,6 @@ function loadRepository(root) {
       }
     });
   }
-  if (problems.length > 0) throw new RenderFailedError(problems);
-  const imageCache = /* @__PURE__ */ new Map();
-  return {
-    root,
-    paths,
-    defaults: {
-      branch: kit.defaults.branch ?? "main",
-      missingImage: kit.defaults.missingImage ?? "error"
-    },
-    services,
-    groups,
-    clusters,
-    readImage(source, branch) {
-      const key = `${source}\0${branch}`;
-      let hit = imageCache.get(key);
-      if (hit === void 0) {
-        hit = loadImage(root, imageFilePath(paths.images, source, branch)) ?? null;
-        imageCache.set(key, hit);
-      }
-      return hit ?? void 0;
-    }
-  };
 }
 function loadKitFile(root) {
   const file = "kit.yaml";
@@ -18704,40 +18709,10 @@ function renderCluster(repo, cluster, services, options) {
         env: options.env,
         secrets: options.secrets
       };
-      const files = [];
       const before = problems.length;
-      for (const template of service.templates) {
-        try {
-          const object = renderTemplate(template.compiled, ctx);
-          files.push(toFile(object, service.name, template));
-        } catch (err) {
-          if (err instanceof PlaceholderError) {
-            problems.push({
-              message: err.message,
-              file: template.file,
-              line: err.line ?? template.line,
-              ...scope
-            });
-          } else problems.push({ ...problemFrom(err), ...scope });
-        }
-      }
+      const files = renderTemplates(service, ctx, scope, problems);
       if (problems.length > before) continue;
-      const byPath = /* @__PURE__ */ new Map();
-      for (const f of files) {
-        const key = `${f.kind}/${f.namespace ?? ""}/${f.name}`;
-        const twin = identities.get(key) ?? byPath.get(f.path);
-        if (twin) {
-          problems.push({
-            message: `duplicate object ${f.kind} ${f.namespace ? `${f.namespace}/` : ""}${f.name}: also rendered from ${twin.source.file}:${twin.source.line}`,
-            file: f.source.file,
-            line: f.source.line,
-            ...scope
-          });
-          continue;
-        }
-        identities.set(key, f);
-        byPath.set(f.path, f);
-      }
+      checkIdentities(files, identities, scope, problems);
       files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
       rendered.push({
         name: service.name,
@@ -18765,6 +18740,43 @@ function renderCluster(repo, cluster, services, options) {
     problems,
     hash
   };
+}
+function renderTemplates(service, ctx, scope, problems) {
+  const files = [];
+  for (const template of service.templates) {
+    try {
+      const object = renderTemplate(template.compiled, ctx);
+      files.push(toFile(object, service.name, template));
+    } catch (err) {
+      if (err instanceof PlaceholderError) {
+        problems.push({
+          message: err.message,
+          file: template.file,
+          line: err.line ?? template.line,
+          ...scope
+        });
+      } else problems.push({ ...problemFrom(err), ...scope });
+    }
+  }
+  return files;
+}
+function checkIdentities(files, identities, scope, problems) {
+  const byPath = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const key = `${f.kind}/${f.namespace ?? ""}/${f.name}`;
+    const twin = identities.get(key) ?? byPath.get(f.path);
+    if (twin) {
+      problems.push({
+        message: `duplicate object ${f.kind} ${f.namespace ? `${f.namespace}/` : ""}${f.name}: also rendered from ${twin.source.file}:${twin.source.line}`,
+        file: f.source.file,
+        line: f.source.line,
+        ...scope
+      });
+      continue;
+    }
+    identities.set(key, f);
+    byPath.set(f.path, f);
+  }
 }
 function clusterBranch(repo, cluster) {
   let branch = repo.defaults.branch;
@@ -19676,98 +19688,45 @@ async function runRender(options) {
   const comparer = options.mode === "check" ? new OutputComparer(outputDir, scope) : void 0;
   const spill = new SpillFile();
   try {
-    const problems = [];
-    let problemCount = 0;
-    const secrets = /* @__PURE__ */ new Set();
-    const summaries = [];
-    const indexed = /* @__PURE__ */ new Map();
-    const images = /* @__PURE__ */ new Map();
-    const imageLines = /* @__PURE__ */ new Map();
+    const tally = {
+      problems: [],
+      problemCount: 0,
+      secrets: /* @__PURE__ */ new Set(),
+      summaries: [],
+      indexed: /* @__PURE__ */ new Map(),
+      images: /* @__PURE__ */ new Map(),
+      imageLines: /* @__PURE__ */ new Map()
+    };
     for (const cluster of selected.clusters) {
-      const render = renderCluster(repo, cluster, selected.services, { env: options.env, secrets });
-      problemCount += render.problems.length;
-      for (const p of render.problems) if (problems.length < maxReportedProblems) problems.push(p);
-      if (render.problems.length > 0) continue;
-      if (problemCount === 0) {
-        await writer?.write(render);
-        comparer?.compare(render);
-      }
-      const ref = spill.put(serializeEntry(indexCluster(render, images)));
-      indexed.set(cluster.name, { hash: render.hash, read: () => spill.read(ref) });
-      const files = render.services.reduce((n, s) => n + s.files.length, 0);
-      summaries.push({
-        name: render.name,
-        files,
-        services: render.services.length,
-        images: render.services.flatMap(
-          (s) => Object.entries(s.images).map(([key, use]) => {
-            const line = `${s.name}${key === "image" ? "" : `/${key}`}: \`${use.ref}\`${use.pinned ? " (pinned)" : ""}`;
-            const known = imageLines.get(line);
-            if (known !== void 0) return known;
-            imageLines.set(line, line);
-            return line;
-          })
-        ),
-        skipped: render.skipped
+      const render = renderCluster(repo, cluster, selected.services, {
+        env: options.env,
+        secrets: tally.secrets
       });
-      options.log?.(
-        `${cluster.name}: ${plural(render.services.length, "service")}, ${plural(files, "file")}${render.skipped.length ? `, ${render.skipped.length} skipped` : ""}`
-      );
+      await takeCluster(render, tally, { writer, comparer, spill, log: options.log });
       await new Promise((resolve3) => setImmediate(resolve3));
     }
-    if (problemCount > 0) {
-      if (problemCount > problems.length) {
-        problems.push({
-          message: `... and ${plural(problemCount - problems.length, "more problem", "more problems")}`
-        });
-      }
-      const redactor = new Redactor();
-      for (const s of secrets) redactor.add(s);
-      throw new RenderFailedError(
-        problems.map((p) => ({ ...p, message: redactor.scrub(p.message) })),
-        problemCount
-      );
-    }
+    if (tally.problemCount > 0) throwProblems(tally);
     const parts = mergePreviousIndex(
-      { clusters: indexed, images, disabled: selected.disabled },
+      { clusters: tally.indexed, images: tally.images, disabled: selected.disabled },
       scope.full ? void 0 : readIndex(outputDir),
       scope
     );
-    let differences = [];
-    if (comparer) {
-      comparer.compareAbsent(selected.disabled);
-      if (scope.full && existsSync4(outputDir)) {
-        const extra = readdirSync3(outputDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith(".") && !indexed.has(d.name)).map((d) => d.name);
-        comparer.compareAbsent(extra);
-      }
-      comparer.compareIndex(indexChunks(parts));
-      differences = comparer.result();
-    }
-    if (writer) {
-      await writer.commit(
-        [...indexed.keys()],
-        (name) => entryFiles(indexed.get(name).read()),
-        indexChunks(parts)
-      );
-      const { written, unchanged } = writer.stats;
-      options.log?.(
-        `${plural(written, "file")} written${unchanged > 0 ? `, ${unchanged} already up to date` : ""}`
-      );
-    }
-    const counts = {
-      clusters: summaries.length,
-      services: summaries.reduce((n, c) => n + c.services, 0),
-      files: summaries.reduce((n, c) => n + c.files, 0),
-      skipped: summaries.reduce((n, c) => n + c.skipped.length, 0)
-    };
+    const differences = comparer ? checkAgainstDisk(comparer, outputDir, scope, selected.disabled, tally.indexed, parts) : [];
+    if (writer) await commitOutput(writer, tally.indexed, parts, options.log);
+    const summaries = tally.summaries;
     return {
       mode: options.mode,
       outputDir,
       indexPath: join5(outputDir, indexFileName),
       clusters: summaries,
       disabled: selected.disabled,
-      counts,
-      secrets: [...secrets].filter((s) => s !== "").sort(),
+      counts: {
+        clusters: summaries.length,
+        services: summaries.reduce((n, c) => n + c.services, 0),
+        files: summaries.reduce((n, c) => n + c.files, 0),
+        skipped: summaries.reduce((n, c) => n + c.skipped.length, 0)
+      },
+      secrets: [...tally.secrets].filter((s) => s !== "").sort(),
       hash: indexHash(parts),
       differences
     };
@@ -19777,6 +19736,70 @@ async function runRender(options) {
   } finally {
     spill.dispose();
   }
+}
+async function takeCluster(render, tally, out) {
+  tally.problemCount += render.problems.length;
+  for (const p of render.problems)
+    if (tally.problems.length < maxReportedProblems) tally.problems.push(p);
+  if (render.problems.length > 0) return;
+  if (tally.problemCount === 0) {
+    await out.writer?.write(render);
+    out.comparer?.compare(render);
+  }
+  const ref = out.spill.put(serializeEntry(indexCluster(render, tally.images)));
+  tally.indexed.set(render.name, { hash: render.hash, read: () => out.spill.read(ref) });
+  const files = render.services.reduce((n, s) => n + s.files.length, 0);
+  tally.summaries.push({
+    name: render.name,
+    files,
+    services: render.services.length,
+    images: render.services.flatMap(
+      (s) => Object.entries(s.images).map(([key, use]) => {
+        const line = `${s.name}${key === "image" ? "" : `/${key}`}: \`${use.ref}\`${use.pinned ? " (pinned)" : ""}`;
+        const known = tally.imageLines.get(line);
+        if (known !== void 0) return known;
+        tally.imageLines.set(line, line);
+        return line;
+      })
+    ),
+    skipped: render.skipped
+  });
+  out.log?.(
+    `${render.name}: ${plural(render.services.length, "service")}, ${plural(files, "file")}${render.skipped.length ? `, ${render.skipped.length} skipped` : ""}`
+  );
+}
+function throwProblems(tally) {
+  const problems = [...tally.problems];
+  if (tally.problemCount > problems.length)
+    problems.push({
+      message: `... and ${plural(tally.problemCount - problems.length, "more problem", "more problems")}`
+    });
+  const redactor = new Redactor();
+  for (const s of tally.secrets) redactor.add(s);
+  throw new RenderFailedError(
+    problems.map((p) => ({ ...p, message: redactor.scrub(p.message) })),
+    tally.problemCount
+  );
+}
+function checkAgainstDisk(comparer, outputDir, scope, disabled, indexed, parts) {
+  comparer.compareAbsent(disabled);
+  if (scope.full && existsSync4(outputDir)) {
+    const extra = readdirSync3(outputDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith(".") && !indexed.has(d.name)).map((d) => d.name);
+    comparer.compareAbsent(extra);
+  }
+  comparer.compareIndex(indexChunks(parts));
+  return comparer.result();
+}
+async function commitOutput(writer, indexed, parts, log) {
+  await writer.commit(
+    [...indexed.keys()],
+    (name) => entryFiles(indexed.get(name).read()),
+    indexChunks(parts)
+  );
+  const { written, unchanged } = writer.stats;
+  log?.(
+    `${plural(written, "file")} written${unchanged > 0 ? `, ${unchanged} already up to date` : ""}`
+  );
 }
 
 // shared/src/render/report.ts

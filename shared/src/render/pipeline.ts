@@ -85,6 +85,18 @@ export interface RenderRunResult {
 /** How many problems are reported before the rest are summarised as a count. */
 export const maxReportedProblems = 50
 
+/** What a run gathers cluster by cluster. */
+interface RenderTally {
+  readonly problems: RenderProblem[]
+  problemCount: number
+  readonly secrets: Set<string>
+  readonly summaries: ClusterSummary[]
+  readonly indexed: Map<string, IndexEntryRef>
+  readonly images: Map<string, IndexImageFile>
+  /** The same image line repeats on every cluster that runs the image: keep one copy. */
+  readonly imageLines: Map<string, string>
+}
+
 /**
  * Runs a render. Throws RenderFailedError (every problem, with file, line, cluster and
  * service) or InputError; in either case nothing has been written.
@@ -108,104 +120,48 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
   // Each cluster's index entry goes to disk as soon as it is made; memory keeps its hash.
   const spill = new SpillFile()
   try {
-    const problems: RenderProblem[] = []
-    let problemCount = 0
-    const secrets = new Set<string>()
-    const summaries: ClusterSummary[] = []
-    const indexed = new Map<string, IndexEntryRef>()
-    const images = new Map<string, IndexImageFile>()
-    // The same image line repeats on every cluster that runs the image: keep one copy.
-    const imageLines = new Map<string, string>()
+    const tally: RenderTally = {
+      problems: [],
+      problemCount: 0,
+      secrets: new Set<string>(),
+      summaries: [],
+      indexed: new Map(),
+      images: new Map(),
+      imageLines: new Map()
+    }
     for (const cluster of selected.clusters) {
-      const render = renderCluster(repo, cluster, selected.services, { env: options.env, secrets })
-      problemCount += render.problems.length
-      for (const p of render.problems) if (problems.length < maxReportedProblems) problems.push(p)
-      if (render.problems.length > 0) continue
-      // Once a cluster failed nothing will be written: keep rendering only to find problems.
-      if (problemCount === 0) {
-        await writer?.write(render)
-        comparer?.compare(render)
-      }
-      const ref = spill.put(serializeEntry(indexCluster(render, images)))
-      indexed.set(cluster.name, { hash: render.hash, read: () => spill.read(ref) })
-      const files = render.services.reduce((n, s) => n + s.files.length, 0)
-      summaries.push({
-        name: render.name,
-        files,
-        services: render.services.length,
-        images: render.services.flatMap((s) =>
-          Object.entries(s.images).map(([key, use]) => {
-            const line = `${s.name}${key === 'image' ? '' : `/${key}`}: \`${use.ref}\`${use.pinned ? ' (pinned)' : ''}`
-            const known = imageLines.get(line)
-            if (known !== undefined) return known
-            imageLines.set(line, line)
-            return line
-          })
-        ),
-        skipped: render.skipped
+      const render = renderCluster(repo, cluster, selected.services, {
+        env: options.env,
+        secrets: tally.secrets
       })
-      options.log?.(
-        `${cluster.name}: ${plural(render.services.length, 'service')}, ${plural(files, 'file')}${render.skipped.length ? `, ${render.skipped.length} skipped` : ''}`
-      )
+      await takeCluster(render, tally, { writer, comparer, spill, log: options.log })
       // Let the event loop breathe between clusters (signals, progress output, writer threads).
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
-    if (problemCount > 0) {
-      if (problemCount > problems.length) {
-        problems.push({
-          message: `... and ${plural(problemCount - problems.length, 'more problem', 'more problems')}`
-        })
-      }
-      // A message may quote a rendered value (a bad name, say); env values never leave here.
-      const redactor = new Redactor()
-      for (const s of secrets) redactor.add(s)
-      throw new RenderFailedError(
-        problems.map((p) => ({ ...p, message: redactor.scrub(p.message) })),
-        problemCount
-      )
-    }
+    if (tally.problemCount > 0) throwProblems(tally)
     const parts: IndexParts = mergePreviousIndex(
-      { clusters: indexed, images, disabled: selected.disabled },
+      { clusters: tally.indexed, images: tally.images, disabled: selected.disabled },
       scope.full ? undefined : readIndex(outputDir),
       scope
     )
-    let differences: string[] = []
-    if (comparer) {
-      comparer.compareAbsent(selected.disabled)
-      if (scope.full && existsSync(outputDir)) {
-        const extra = readdirSync(outputDir, { withFileTypes: true })
-          .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !indexed.has(d.name))
-          .map((d) => d.name)
-        comparer.compareAbsent(extra)
-      }
-      comparer.compareIndex(indexChunks(parts))
-      differences = comparer.result()
-    }
-    if (writer) {
-      await writer.commit(
-        [...indexed.keys()],
-        (name) => entryFiles(indexed.get(name)!.read()),
-        indexChunks(parts)
-      )
-      const { written, unchanged } = writer.stats
-      options.log?.(
-        `${plural(written, 'file')} written${unchanged > 0 ? `, ${unchanged} already up to date` : ''}`
-      )
-    }
-    const counts = {
-      clusters: summaries.length,
-      services: summaries.reduce((n, c) => n + c.services, 0),
-      files: summaries.reduce((n, c) => n + c.files, 0),
-      skipped: summaries.reduce((n, c) => n + c.skipped.length, 0)
-    }
+    const differences = comparer
+      ? checkAgainstDisk(comparer, outputDir, scope, selected.disabled, tally.indexed, parts)
+      : []
+    if (writer) await commitOutput(writer, tally.indexed, parts, options.log)
+    const summaries = tally.summaries
     return {
       mode: options.mode,
       outputDir,
       indexPath: join(outputDir, indexFileName),
       clusters: summaries,
       disabled: selected.disabled,
-      counts,
-      secrets: [...secrets].filter((s) => s !== '').sort(),
+      counts: {
+        clusters: summaries.length,
+        services: summaries.reduce((n, c) => n + c.services, 0),
+        files: summaries.reduce((n, c) => n + c.files, 0),
+        skipped: summaries.reduce((n, c) => n + c.skipped.length, 0)
+      },
+      secrets: [...tally.secrets].filter((s) => s !== '').sort(),
       hash: indexHash(parts),
       differences
     }
@@ -215,4 +171,104 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
   } finally {
     spill.dispose()
   }
+}
+
+/**
+ * Takes one cluster's render into the tally: its problems, or (while no cluster failed) its
+ * files written or compared, its index entry spilled to disk and its summary line.
+ */
+async function takeCluster(
+  render: ReturnType<typeof renderCluster>,
+  tally: RenderTally,
+  out: {
+    writer?: OutputWriter
+    comparer?: OutputComparer
+    spill: SpillFile
+    log?: RenderRunOptions['log']
+  }
+): Promise<void> {
+  tally.problemCount += render.problems.length
+  for (const p of render.problems)
+    if (tally.problems.length < maxReportedProblems) tally.problems.push(p)
+  if (render.problems.length > 0) return
+  // Once a cluster failed nothing will be written: keep rendering only to find problems.
+  if (tally.problemCount === 0) {
+    await out.writer?.write(render)
+    out.comparer?.compare(render)
+  }
+  const ref = out.spill.put(serializeEntry(indexCluster(render, tally.images)))
+  tally.indexed.set(render.name, { hash: render.hash, read: () => out.spill.read(ref) })
+  const files = render.services.reduce((n, s) => n + s.files.length, 0)
+  tally.summaries.push({
+    name: render.name,
+    files,
+    services: render.services.length,
+    images: render.services.flatMap((s) =>
+      Object.entries(s.images).map(([key, use]) => {
+        const line = `${s.name}${key === 'image' ? '' : `/${key}`}: \`${use.ref}\`${use.pinned ? ' (pinned)' : ''}`
+        const known = tally.imageLines.get(line)
+        if (known !== undefined) return known
+        tally.imageLines.set(line, line)
+        return line
+      })
+    ),
+    skipped: render.skipped
+  })
+  out.log?.(
+    `${render.name}: ${plural(render.services.length, 'service')}, ${plural(files, 'file')}${render.skipped.length ? `, ${render.skipped.length} skipped` : ''}`
+  )
+}
+
+/** Every problem of the run (capped, with a count of the rest), env values scrubbed. */
+function throwProblems(tally: RenderTally): never {
+  const problems = [...tally.problems]
+  if (tally.problemCount > problems.length)
+    problems.push({
+      message: `... and ${plural(tally.problemCount - problems.length, 'more problem', 'more problems')}`
+    })
+  // A message may quote a rendered value (a bad name, say); env values never leave here.
+  const redactor = new Redactor()
+  for (const s of tally.secrets) redactor.add(s)
+  throw new RenderFailedError(
+    problems.map((p) => ({ ...p, message: redactor.scrub(p.message) })),
+    tally.problemCount
+  )
+}
+
+/** Check mode: what differs between the render and the output on disk. */
+function checkAgainstDisk(
+  comparer: OutputComparer,
+  outputDir: string,
+  scope: OutputScope,
+  disabled: readonly string[],
+  indexed: ReadonlyMap<string, IndexEntryRef>,
+  parts: IndexParts
+): string[] {
+  comparer.compareAbsent(disabled)
+  if (scope.full && existsSync(outputDir)) {
+    const extra = readdirSync(outputDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && !indexed.has(d.name))
+      .map((d) => d.name)
+    comparer.compareAbsent(extra)
+  }
+  comparer.compareIndex(indexChunks(parts))
+  return comparer.result()
+}
+
+/** Write mode: the rendered clusters and the index replace the output, all at once. */
+async function commitOutput(
+  writer: OutputWriter,
+  indexed: ReadonlyMap<string, IndexEntryRef>,
+  parts: IndexParts,
+  log: RenderRunOptions['log']
+): Promise<void> {
+  await writer.commit(
+    [...indexed.keys()],
+    (name) => entryFiles(indexed.get(name)!.read()),
+    indexChunks(parts)
+  )
+  const { written, unchanged } = writer.stats
+  log?.(
+    `${plural(written, 'file')} written${unchanged > 0 ? `, ${unchanged} already up to date` : ''}`
+  )
 }

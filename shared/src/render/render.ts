@@ -201,40 +201,10 @@ export function renderCluster(
         env: options.env,
         secrets: options.secrets
       }
-      const files: RenderedFile[] = []
       const before = problems.length
-      for (const template of service.templates) {
-        try {
-          const object = renderTemplate(template.compiled, ctx)
-          files.push(toFile(object, service.name, template))
-        } catch (err) {
-          if (err instanceof PlaceholderError) {
-            problems.push({
-              message: err.message,
-              file: template.file,
-              line: err.line ?? template.line,
-              ...scope
-            })
-          } else problems.push({ ...problemFrom(err), ...scope })
-        }
-      }
+      const files = renderTemplates(service, ctx, scope, problems)
       if (problems.length > before) continue
-      const byPath = new Map<string, RenderedFile>()
-      for (const f of files) {
-        const key = `${f.kind}/${f.namespace ?? ''}/${f.name}`
-        const twin = identities.get(key) ?? byPath.get(f.path)
-        if (twin) {
-          problems.push({
-            message: `duplicate object ${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}: also rendered from ${twin.source.file}:${twin.source.line}`,
-            file: f.source.file,
-            line: f.source.line,
-            ...scope
-          })
-          continue
-        }
-        identities.set(key, f)
-        byPath.set(f.path, f)
-      }
+      checkIdentities(files, identities, scope, problems)
       files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
       rendered.push({
         name: service.name,
@@ -260,6 +230,60 @@ export function renderCluster(
     skipped,
     problems,
     hash
+  }
+}
+
+/** Every template of a service rendered to a file; each failure is a problem with its line. */
+function renderTemplates(
+  service: ServiceDefinition,
+  ctx: RenderContext,
+  scope: { cluster: string; service: string },
+  problems: RenderProblem[]
+): RenderedFile[] {
+  const files: RenderedFile[] = []
+  for (const template of service.templates) {
+    try {
+      const object = renderTemplate(template.compiled, ctx)
+      files.push(toFile(object, service.name, template))
+    } catch (err) {
+      if (err instanceof PlaceholderError) {
+        problems.push({
+          message: err.message,
+          file: template.file,
+          line: err.line ?? template.line,
+          ...scope
+        })
+      } else problems.push({ ...problemFrom(err), ...scope })
+    }
+  }
+  return files
+}
+
+/**
+ * Two files of one cluster for the same object (or the same output path) would fight: each
+ * later one is a problem naming the first. `identities` spans the cluster's services.
+ */
+function checkIdentities(
+  files: readonly RenderedFile[],
+  identities: Map<string, RenderedFile>,
+  scope: { cluster: string; service: string },
+  problems: RenderProblem[]
+): void {
+  const byPath = new Map<string, RenderedFile>()
+  for (const f of files) {
+    const key = `${f.kind}/${f.namespace ?? ''}/${f.name}`
+    const twin = identities.get(key) ?? byPath.get(f.path)
+    if (twin) {
+      problems.push({
+        message: `duplicate object ${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}: also rendered from ${twin.source.file}:${twin.source.line}`,
+        file: f.source.file,
+        line: f.source.line,
+        ...scope
+      })
+      continue
+    }
+    identities.set(key, f)
+    byPath.set(f.path, f)
   }
 }
 

@@ -155,50 +155,8 @@ export function loadRepository(root: string): ManifestRepository {
     const c = attempt(() => loadCluster(root, file))
     if (c) clusters.set(c.name, c)
   }
-  const services = new Map<string, ServiceDefinition>()
-  const servicesDir = join(root, paths.services)
-  if (existsSync(servicesDir)) {
-    for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
-      if (entry.isSymbolicLink()) {
-        problems.push({
-          message: 'symbolic links are not followed',
-          file: toRepoPath(join(paths.services, entry.name))
-        })
-        brokenServices.add(entry.name)
-        continue
-      }
-      if (!entry.isDirectory()) continue
-      const s = attempt(() =>
-        loadService(root, join(paths.services, entry.name), entry.name, problems)
-      )
-      if (s) services.set(s.name, s)
-      else brokenServices.add(entry.name)
-    }
-  }
-  // Cross-references: unknown groups and services are typos that would silently do nothing.
-  for (const layer of [...groups.values(), ...clusters.values()]) {
-    for (const name of Object.keys(layer.services ?? {})) {
-      if (!services.has(name) && !brokenServices.has(name)) {
-        problems.push({
-          message: `unknown service '${name}' (services: ${[...services.keys()].join(', ') || 'none'})`,
-          file: layer.file,
-          line: layer.doc ? keyLineOf(layer.doc, ['services'], name) : undefined
-        })
-      }
-    }
-  }
-  for (const cluster of clusters.values()) {
-    cluster.groups.forEach((g, i) => {
-      if (!groups.has(g) && !brokenGroups.has(g)) {
-        problems.push({
-          message: `unknown group '${g}' (groups: ${[...groups.keys()].join(', ') || 'none'})`,
-          file: cluster.file,
-          line: cluster.doc ? lineOf(cluster.doc, ['groups', i]) : undefined,
-          cluster: cluster.name
-        })
-      }
-    })
-  }
+  const services = loadServices(root, paths.services, problems, brokenServices, attempt)
+  checkReferences({ groups, clusters, services, brokenGroups, brokenServices }, problems)
   if (problems.length > 0) throw new RenderFailedError(problems)
 
   const imageCache = new Map<string, LoadedImage | null>()
@@ -221,6 +179,74 @@ export function loadRepository(root: string): ManifestRepository {
       }
       return hit ?? undefined
     }
+  }
+}
+
+/** Every service folder; a symbolic link or a folder that fails to load is a broken name. */
+function loadServices(
+  root: string,
+  servicesPath: string,
+  problems: RenderProblem[],
+  brokenServices: Set<string>,
+  attempt: <T>(fn: () => T) => T | undefined
+): Map<string, ServiceDefinition> {
+  const services = new Map<string, ServiceDefinition>()
+  const servicesDir = join(root, servicesPath)
+  if (!existsSync(servicesDir)) return services
+  for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
+    if (entry.isSymbolicLink()) {
+      problems.push({
+        message: 'symbolic links are not followed',
+        file: toRepoPath(join(servicesPath, entry.name))
+      })
+      brokenServices.add(entry.name)
+      continue
+    }
+    if (!entry.isDirectory()) continue
+    const s = attempt(() => loadService(root, join(servicesPath, entry.name), entry.name, problems))
+    if (s) services.set(s.name, s)
+    else brokenServices.add(entry.name)
+  }
+  return services
+}
+
+/**
+ * Cross-references: unknown groups and services are typos that would silently do nothing. A
+ * name whose own file is broken was reported already and is not reported again.
+ */
+function checkReferences(
+  loaded: {
+    groups: ReadonlyMap<string, GroupDefinition>
+    clusters: ReadonlyMap<string, ClusterDefinition>
+    services: ReadonlyMap<string, ServiceDefinition>
+    brokenGroups: ReadonlySet<string>
+    brokenServices: ReadonlySet<string>
+  },
+  problems: RenderProblem[]
+): void {
+  const { groups, clusters, services, brokenGroups, brokenServices } = loaded
+  for (const layer of [...groups.values(), ...clusters.values()]) {
+    for (const name of Object.keys(layer.services ?? {})) {
+      if (!services.has(name) && !brokenServices.has(name)) {
+        problems.push({
+          message: `unknown service '${name}' (services: ${[...services.keys()].join(', ') || 'none'})`,
+          file: layer.file,
+          line: layer.doc ? keyLineOf(layer.doc, ['services'], name) : undefined
+        })
+      }
+    }
+  }
+  for (const cluster of clusters.values()) {
+    cluster.groups.forEach((g, i) => {
+      if (!groups.has(g) && !brokenGroups.has(g)) {
+        problems.push({
+          message: `unknown group '${g}' (groups: ${[...groups.keys()].join(', ') || 'none'})`,
+          file: cluster.file,
+          line: cluster.doc ? lineOf(cluster.doc, ['groups', i]) : undefined,
+          cluster: cluster.name
+        })
+      }
+    })
   }
 }
 
