@@ -311,6 +311,18 @@ function main(args) {
     return status
   }
 
+  // The report's own options would reach Jest below, and a run starts by clearing the last
+  // run's records: refuse them here rather than lose those records.
+  const reportOnly = ['--from-last-run', '--out', '--records', '--doc'].filter((o) =>
+    args.includes(o)
+  )
+  if (reportOnly.length > 0) {
+    say(
+      `${reportOnly.join(', ')} go with --report (npm run reliability:report -- ${reportOnly[0]})`
+    )
+    return 2
+  }
+
   // npm run test:reliability: run, then check the document against a full run. Writes nothing
   // in the work tree.
   const { full, status } = runSuite(defaultResults, args)
