@@ -165,20 +165,32 @@ const clientNodeUnusedDropped = {
   }
 }
 
-// esbuild runs an imported CommonJS package's module code when the bundle starts. ajv's builds
-// its code generator and meta-schemas: about 20 ms of every CLI start, though only the render
-// (and the deploymentizer) validates anything. kit's own imports of it get a stand-in that
-// requires the package on first use; a dependency importing it gets all of it.
-const onFirstUse = { ajv: { classes: ['Ajv'] } }
+// esbuild runs an imported package's module code when the bundle starts.
+// - ajv's builds its code generator and meta-schemas: about 20 ms of every CLI start, though
+//   only the render (and the deploymentizer) validates anything.
+// - @actions/github's brings in Octokit, its endpoint table and plugins (about 1 MB of bundle),
+//   though only GitHub Deployments and the image-deployer's API transport talk to GitHub.
+// kit's own imports of them get a stand-in that requires the package on first use (esbuild
+// still bundles it, initialised lazily); a dependency importing one gets all of it.
+const onFirstUse = { ajv: { classes: ['Ajv'] }, '@actions/github': { functions: ['getOctokit'] } }
 const packagesOnFirstUse = {
   name: 'packages-on-first-use',
   setup(b) {
     const names = Object.keys(onFirstUse).join('|')
-    b.onResolve({ filter: new RegExp(`^(${names})$`) }, (args) =>
-      args.namespace === 'on-first-use' || /[\\/]node_modules[\\/]/.test(args.importer)
-        ? undefined
-        : { path: args.path, namespace: 'on-first-use', pluginData: args.resolveDir }
-    )
+    b.onResolve({ filter: new RegExp(`^(${names})$`) }, (args) => {
+      // The stand-in's require() of an ESM-only package (@actions/github exports only under
+      // the "import" condition) is resolved as an import would be; esbuild initialises an ESM
+      // module that is required lazily, on that first call.
+      if (args.namespace === 'on-first-use')
+        return b.resolve(args.path, {
+          kind: 'import-statement',
+          resolveDir: args.resolveDir,
+          pluginData: 'resolving'
+        })
+      if (args.pluginData === 'resolving' || /[\\/]node_modules[\\/]/.test(args.importer))
+        return undefined
+      return { path: args.path, namespace: 'on-first-use', pluginData: args.resolveDir }
+    })
     b.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({
       resolveDir: args.pluginData,
       loader: 'js',
