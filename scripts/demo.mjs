@@ -9,12 +9,15 @@
 //      previous version with the pod's reason, and production is never touched
 //
 // Each action runs as the GitHub runner runs it: node <action>/dist/index.js with INPUT_*
-// variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
+// variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files. The terminal gets what the runner's
+// log shows with its groups folded (each cluster's progress once, then its result line), and
+// the head of each step summary (the headline, the table, each failure); the full summaries,
+// with every change, are written to files outside the repository, named at the end.
 //
 //   npm run demo              (add -- --keep to leave the clusters running afterwards)
 import { execFile, execFileSync } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -54,6 +57,19 @@ function filesOf(dir) {
   return out
 }
 
+/** A step summary up to its sections of changes and deletions: headline, table, failures. */
+function summaryHead(summary) {
+  const lines = summary.trimEnd().split('\n')
+  const end = lines.findIndex((l) =>
+    /^#### What (changed|would change|was deleted|would be deleted)/.test(l)
+  )
+  return (end < 0 ? lines : lines.slice(0, end)).join('\n')
+}
+
+/** The message of a workflow command (`::error ...::message`), unescaped as the runner does. */
+const unescapeCommand = (text) =>
+  text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+
 function git(cwd, ...args) {
   return execFileSync('git', args, {
     cwd,
@@ -76,6 +92,8 @@ const set = readClusterSet()
 const kubeconfig = readFileSync(set.kubeconfigPath, 'utf8')
 
 const work = mkdtempSync(join(tmpdir(), 'kit-demo-'))
+// Kept after the demo (work is removed): the full step summaries.
+const summaries = mkdtempSync(join(tmpdir(), 'kit-demo-summaries-'))
 const token = randomBytes(20).toString('hex')
 const server = await startGitServer({ token })
 let exitCode = 0
@@ -103,12 +121,24 @@ try {
     GITHUB_RUN_ID: String(Date.now()),
     GITHUB_WORKSPACE: work
   })
+  // A step's log as the runner's page shows it with its groups folded: a group's title (the
+  // deployer's result line for a cluster), not its body (that cluster's lines again, which
+  // were shown live). Annotations read as what they are.
+  let inGroup = false
   const show = (line) => {
     if (/^::(debug|add-mask|set-output)/.test(line)) return
-    if (/^::(group|endgroup)::/.test(line))
-      return console.log(
-        dim(`    ${line.replace(/^::group::/, '▸ ').replace(/^::endgroup::/, '')}`)
-      )
+    if (line.startsWith('::group::')) {
+      inGroup = true
+      return console.log(`    ${line.slice('::group::'.length)}`)
+    }
+    if (line.startsWith('::endgroup::')) {
+      inGroup = false
+      return
+    }
+    if (inGroup) return
+    const annotation = /^::(error|warning|notice)[^:]*::(.*)$/.exec(line)
+    if (annotation)
+      return console.log(dim(`    ${annotation[1]} annotation: ${unescapeCommand(annotation[2])}`))
     console.log(`    ${line}`)
   }
 
@@ -168,7 +198,9 @@ try {
         manifests: join(checkout, 'generated'),
         kubeconfig,
         waves: 'staging-us\nprod-eu,prod-us',
-        timeout: '2m',
+        // As examples/manifests-repo's deploy workflow: longer than the Deployments' progress
+        // deadline, so a stalled rollout is reported as Kubernetes sees it.
+        timeout: '10m',
         commit,
         'commit-time': commitTime
       },
@@ -181,8 +213,13 @@ try {
       cwd: checkout,
       onLine: show
     })
+    const file = join(summaries, `step-${step}-summary.md`)
+    writeFileSync(file, deploy.summary)
+    const head = summaryHead(deploy.summary)
     console.log(`\n  ${bold('Step summary')} ${dim('(what GitHub shows on the run page)')}`)
-    console.log(indent(deploy.summary))
+    console.log(indent(head))
+    const rest = deploy.summary.trimEnd().split('\n').length - head.trimEnd().split('\n').length
+    if (rest > 0) console.log(dim(`    … ${rest} more lines (what changed, per cluster): ${file}`))
     return deploy
   }
 
@@ -228,6 +265,12 @@ try {
       )
     )
   else await downClusters({ log: (l) => console.log(dim(l)) })
+  const written = readdirSync(summaries)
+  if (written.length > 0)
+    console.log(
+      `\nfull step summaries (markdown): ${written.map((f) => join(summaries, f)).join('  ')}`
+    )
+  else rmSync(summaries, { recursive: true, force: true })
   console.log(dim(`demo finished in ${((Date.now() - started) / 1000).toFixed(0)}s`))
 }
 process.exitCode = exitCode
