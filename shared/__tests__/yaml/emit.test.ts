@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dump, load } from 'js-yaml'
 import { parse } from 'yaml'
-import { emitYaml, yamlDumpOptions } from '../../src/yaml/index.js'
+import { emitYaml, ownDocument, yamlDumpOptions } from '../../src/yaml/index.js'
 
 const reference = (value: unknown) => dump(value, yamlDumpOptions)
 
@@ -264,6 +264,91 @@ describe('emitYaml', () => {
     for (const file of files) {
       const text = readFileSync(file, 'utf8')
       expect([file, emitYaml(load(text))]).toEqual([file, text])
+    }
+  })
+})
+
+/**
+ * Values js-yaml cannot write: its style checks run out of V8's backtracking stack on strings
+ * of about 2 MiB (RangeError, "Maximum call stack size exceeded"). Every value the loader
+ * accepts (files up to 4 MiB) must still render, and read back as the same value.
+ */
+describe('emitYaml on values too large for js-yaml', () => {
+  const MiB = 1024 * 1024
+  const line = 'x'.repeat(3 * MiB)
+  const lines = 'line of text\n'.repeat(250_000)
+  const indented = `  starts with spaces\n${lines}`
+  const tabbed = 'a\tb\n'.repeat(300_000)
+  const digits = '7'.repeat(3 * MiB)
+
+  /** Reads back to the same value with js-yaml and with YAML 1.2 and 1.1 rules. */
+  function expectReadsBack(value: unknown): string {
+    const text = emitYaml(value)
+    expect(load(text)).toEqual(value)
+    expect(parse(text, { version: '1.2' })).toEqual(value)
+    expect(parse(text, { version: '1.1' })).toEqual(value)
+    return text
+  }
+
+  it('is a value js-yaml fails on (so these tests exercise the fallback)', () => {
+    for (const v of [line, lines, digits]) expect(() => reference({ a: v })).toThrow(RangeError)
+  })
+
+  it.each([
+    ['a one-line string', line],
+    ['a one-line string of digits (stays a string)', digits],
+    ['a multi-line string', lines],
+    ['a multi-line string starting with spaces', indented],
+    ['a multi-line string with tabs', tabbed]
+  ])('writes %s as a value, a list item and beside other pairs', (_name, v) => {
+    const value = { before: 'a\nb', data: { big: v }, list: ['small', v], after: ['x\ny'] }
+    expectReadsBack(value)
+    // The writer emitYaml falls back on, used for everything it can write.
+    expect(load(ownDocument(value))).toEqual(value)
+  })
+
+  it('writes a multi-line string as a literal block and a one-line string in double quotes', () => {
+    const text = expectReadsBack({ data: { config: lines, token: line } })
+    expect(text.startsWith('data:\n  config: |\n    line of text\n    line of text\n')).toBe(true)
+    expect(text).toContain(`\n  token: "${'x'.repeat(100)}`)
+  })
+
+  it('writes a key too large for js-yaml (explicit form over 1024 characters)', () => {
+    const key = 'k'.repeat(3 * MiB)
+    const text = expectReadsBack({ data: { [key]: 'v', [`${key}\n2`]: lines } })
+    expect(text.startsWith('data:\n  ? "kkk')).toBe(true)
+  })
+
+  it('writes large lists and maps (the loader reads 4 MiB files of them)', () => {
+    const list = Array.from({ length: 10_000 }, (_, i) => ({ name: `V${i}`, value: String(i) }))
+    const map = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, `v${i}`]))
+    // js-yaml writes these itself; beside a string it cannot write, the fallback writes them.
+    expect(emitYaml({ env: list, data: map })).toBe(reference({ env: list, data: map }))
+    const text = emitYaml({ all: { env: list, data: map, big: line } })
+    expect(JSON.stringify(load(text))).toBe(
+      JSON.stringify({ all: { env: list, data: map, big: line } })
+    )
+  })
+
+  it('writes multi-line strings exactly as js-yaml where js-yaml can (generated)', () => {
+    // The writer used when js-yaml cannot, run on small values: byte for byte js-yaml's text,
+    // except for strings ending in blank lines, which it double-quotes (js-yaml's `|+` would
+    // need a document end marker).
+    const chars = ['a', ' ', '\n', '\t', ':', '#', '-', 'é', '\u2028', '"', "'", '\r', '|']
+    const text = fc
+      .array(fc.constantFrom(...chars, '---', '...', '😀', '\u0007', '\u0085'), { maxLength: 12 })
+      .map((parts) => `${parts.join('')}\nend`)
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 3 }), (s, shape) => {
+        const value = [{ a: s }, { a: [s] }, { a: { b: s } }, [s, { c: s }]][shape]
+        expect(ownDocument(value)).toBe(reference(value))
+      }),
+      { numRuns: 2000 }
+    )
+    for (const keep of ['blank lines\n\n', '\n', 'x\n\n\n']) {
+      const text = ownDocument({ a: { b: keep } })
+      expect(parse(text)).toEqual({ a: { b: keep } })
+      expect(text).toBe(`a:\n  b: ${JSON.stringify(keep)}\n`)
     }
   })
 })

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util'
 import {
   isAlias,
   isMap,
+  isPair,
   isScalar,
   isSeq,
   parseDocument,
@@ -9,10 +10,20 @@ import {
   type Node,
   type Pair,
   type Scalar,
-  type YAMLMap
+  YAMLMap
 } from 'yaml'
 import { InputError } from '../errors.js'
-import { loadYamlDocuments, type LoadedDocument } from '../yaml/load.js'
+import {
+  effectivePair,
+  effectivePairs,
+  isMergePair,
+  keyName,
+  loadYamlDocuments,
+  mergeSources,
+  yamlParseOptions,
+  type LoadedDocument
+} from '../yaml/load.js'
+import { isContainerImageKey } from '../images/container-images.js'
 import { formatYamlPath, type YamlPath } from './path.js'
 
 /*
@@ -104,7 +115,7 @@ export function setYamlValue(
     if (!options.create)
       throw new InputError(`path '${where}' does not exist (the file is empty)`, { file })
     if (index !== 0) throw new InputError(`document ${index} does not exist`, { file })
-    const lines = renderNewKeys(path, value, 0, indentStep(text), eol, file)
+    const lines = renderNewKeys(path, renderValue(value), 0, indentStep(text), eol, file)
     const prefix = text === '' || text.endsWith('\n') ? text : text + eol
     const out = prefix + lines
     verify(out, file, () => [nestedValue(path, value)])
@@ -114,7 +125,7 @@ export function setYamlValue(
   if (!loaded)
     throw new InputError(`document ${index} does not exist (the file has ${docs.length})`, { file })
 
-  const found = walk(loaded.doc, path, file)
+  const found = walk(loaded, path, file)
   if (found.kind === 'found') {
     const scalar = found.node
     const rendered = renderScalar(value, scalar, found.inFlow, file, loaded)
@@ -124,8 +135,25 @@ export function setYamlValue(
     const replacement = start === end ? ` ${rendered.text}` : rendered.text
     const out = splice(text, [{ start, end, text: replacement }])
     scalar.value = rendered.parsed
-    verify(out, file, () => docs.map((d) => d.doc.toJS()))
+    verify(out, file, () => docs.map((d) => d.doc.toJS()), { index, path, value: rendered.parsed })
     return { text: out, changed: true, previous }
+  }
+
+  if (found.kind === 'merged') {
+    // The key is there through a merge key: the change is written as the map's own key, which
+    // wins over the merged one, so every other map merging the same source keeps its value.
+    const merged = found.node
+    const flow = found.inFlow || !!found.map.flow
+    const rendered = renderScalar(value, merged, flow, file, loaded)
+    if (Object.is(rendered.parsed, merged.value))
+      return { text, changed: false, previous: merged.value }
+    const out = insertKeys(text, found.map, [path[path.length - 1] as string], rendered.text, file)
+    found.map.set(
+      keyNode(loaded.doc, String(path[path.length - 1]), file),
+      loaded.doc.createNode(rendered.parsed)
+    )
+    verify(out, file, () => docs.map((d) => d.doc.toJS()), { index, path, value: rendered.parsed })
+    return { text: out, changed: true, previous: merged.value }
   }
 
   if (!options.create)
@@ -139,9 +167,33 @@ export function setYamlValue(
       file
     })
   const map = found.map
+  const leaf = map.flow ? renderFlowValue(value) : renderValue(value)
+  const out = insertKeys(text, map, remaining as string[], leaf, file)
+  let created = loaded.doc.createNode(value) as Node
+  for (const key of remaining.slice(1).reverse()) {
+    const inner = new YAMLMap()
+    inner.set(keyNode(loaded.doc, String(key), file), created)
+    created = inner
+  }
+  map.set(keyNode(loaded.doc, String(remaining[0]), file), created)
+  verify(out, file, () => docs.map((d) => d.doc.toJS()), { index, path, value })
+  return { text: out, changed: true }
+}
+
+/**
+ * `text` with `keys` (nested, the last holding `leaf`, already written as YAML) added at the
+ * end of `map`: one more entry of a flow map, or new lines indented like the map's keys.
+ */
+function insertKeys(
+  text: string,
+  map: YAMLMap,
+  keys: readonly string[],
+  leaf: string,
+  file: string
+): string {
   let insertion: Splice
   if (map.flow) {
-    const inner = renderFlowKeys(remaining as string[], value, file)
+    const inner = renderFlowKeys(keys, leaf, file)
     if (map.items.length > 0) {
       const last = map.items[map.items.length - 1]
       const at = nodeEnd(last)
@@ -156,14 +208,14 @@ export function setYamlValue(
     const column = keyStart - lineStartOf(text, keyStart)
     const at = endOfBlockPair(text, map.items[map.items.length - 1])
     const step = column > 0 ? parentStep(text, keyStart, column) : indentStep(text)
-    const body = renderNewKeys(remaining as string[], value, column, step, eol, file)
-    insertion = { start: at, end: at, text: (at > 0 && text[at - 1] !== '\n' ? eol : '') + body }
+    const body = renderNewKeys(keys, leaf, column, step, lineEnding(text), file)
+    insertion = {
+      start: at,
+      end: at,
+      text: (at > 0 && text[at - 1] !== '\n' ? lineEnding(text) : '') + body
+    }
   }
-  const out = splice(text, [insertion])
-  const created = loaded.doc.createNode(nestedValue(remaining.slice(1), value)) as Node
-  map.set(loaded.doc.createNode(remaining[0]), created)
-  verify(out, file, () => docs.map((d) => d.doc.toJS()))
-  return { text: out, changed: true }
+  return splice(text, [insertion])
 }
 
 /**
@@ -183,18 +235,33 @@ export function deleteYamlKey(
   if (!loaded) return { text, changed: false }
   const parentPath = path.slice(0, -1)
   const key = path[path.length - 1]
+  const where = formatYamlPath(path)
+  // A key a merge key (<<) gives cannot be removed here, and removing the map's own key would
+  // bring the merged one back: refused rather than leaving the value in place.
+  const refuseMerged = (map: YAMLMap, seg: string | number): void => {
+    const merged = fromMergeSources(loaded.doc, map, String(seg))
+    if (merged)
+      throw new InputError(
+        `cannot remove '${where}': the merge key (<<) at line ${lineOf(loaded, merged.key as Node)} gives '${formatYamlPath(path.slice(0, parentPath.length + 1))}' a value too; remove it from the merged mapping, or write the key out in this mapping`,
+        { file, line: lineOf(loaded, merged.key as Node) }
+      )
+  }
   let parent: Node | null = loaded.doc.contents as Node | null
   for (const seg of parentPath) {
     parent = resolve(loaded.doc, parent)
-    if (isMap(parent)) parent = (findPair(parent, seg)?.value as Node | null) ?? null
-    else if (isSeq(parent) && typeof seg === 'number') parent = (parent.items[seg] as Node) ?? null
+    if (isMap(parent)) {
+      const own = findPair(parent, seg)
+      if (!own) refuseMerged(parent, seg)
+      parent = (own?.value as Node | null) ?? null
+    } else if (isSeq(parent) && typeof seg === 'number')
+      parent = (parent.items[seg] as Node) ?? null
     else return { text, changed: false }
   }
   parent = resolve(loaded.doc, parent)
   if (!isMap(parent)) return { text, changed: false }
+  refuseMerged(parent, key)
   const pair = findPair(parent, key)
   if (!pair) return { text, changed: false }
-  const where = formatYamlPath(path)
   if (parent.flow || parent.items.length < 2)
     throw new InputError(
       `cannot remove '${where}' without reformatting (it is in a flow mapping or is the only key)`,
@@ -215,15 +282,16 @@ export function deleteYamlKey(
   return { text: out, changed: true, previous }
 }
 
-const containerListKeys = new Set(['containers', 'initContainers', 'ephemeralContainers'])
-
 /**
  * Replaces the tag and digest of every container image (containers, initContainers,
  * ephemeralContainers, at any depth: Pods, workload templates, CronJob job templates) whose
  * repository is `target`'s, in every document of the file — what `kustomize edit set image`
  * does, without touching anything else. The name keeps its spelling; values that are not image
- * references (placeholders) are left alone. An image shared through an anchor is edited once,
- * at the anchor.
+ * references (placeholders) are left alone. The file is read as the loader reads it: aliases
+ * are followed and merge keys (`<<`) applied, so a container whose `image` comes from an
+ * anchor or a merged map is found, and the image it runs is the one edited (a key written in
+ * the container wins over a merged one). An image shared through an anchor is edited once, at
+ * the anchor.
  */
 export function setContainerImages(
   text: string,
@@ -236,49 +304,34 @@ export function setContainerImages(
   const splices: Splice[] = []
   const replacements: ImageReplacement[] = []
   docs.forEach((loaded, document) => {
-    const visit = (node: Node | null, path: (string | number)[], inFlow: boolean): void => {
+    const inFlow = scalarsInFlow(loaded.doc)
+    const retag = (value: Node | null, path: (string | number)[]): void => {
+      const scalar = resolve(loaded.doc, value)
+      if (!isScalar(scalar) || typeof scalar.value !== 'string' || seen.has(scalar)) return
+      const before = scalar.value
+      if (!target.matches(before)) return
+      const after = target.retag(before)
+      seen.add(scalar)
+      if (after === before) return
+      const rendered = renderScalar(after, scalar, inFlow.has(scalar), file, loaded)
+      const [start, end] = scalarRange(scalar)
+      splices.push({ start, end, text: start === end ? ` ${rendered.text}` : rendered.text })
+      scalar.value = rendered.parsed
+      replacements.push({ document, path: formatYamlPath(path), before, after })
+    }
+    // The document as loaded: aliases followed, merge keys applied (effectivePairs).
+    const visit = (at: Node | null, path: (string | number)[]): void => {
+      const node = resolve(loaded.doc, at)
       if (isMap(node)) {
-        for (const pair of node.items) {
-          const key = isScalar(pair.key) ? String(pair.key.value) : undefined
-          if (key === undefined) continue
-          const childPath = [...path, key]
-          const parentKey = path[path.length - 2]
-          if (
-            key === 'image' &&
-            typeof path[path.length - 1] === 'number' &&
-            typeof parentKey === 'string' &&
-            containerListKeys.has(parentKey)
-          ) {
-            const scalar = resolve(loaded.doc, pair.value as Node | null)
-            if (isScalar(scalar) && typeof scalar.value === 'string' && !seen.has(scalar)) {
-              const before = scalar.value
-              if (target.matches(before)) {
-                const after = target.retag(before)
-                seen.add(scalar)
-                if (after !== before) {
-                  const rendered = renderScalar(after, scalar, inFlow || !!node.flow, file, loaded)
-                  const [start, end] = scalarRange(scalar)
-                  splices.push({
-                    start,
-                    end,
-                    text: start === end ? ` ${rendered.text}` : rendered.text
-                  })
-                  scalar.value = rendered.parsed
-                  replacements.push({ document, path: formatYamlPath(childPath), before, after })
-                }
-              }
-            }
-            continue
-          }
-          visit(pair.value as Node | null, childPath, inFlow || !!node.flow)
+        for (const { key, pair } of effectivePairs(loaded.doc, node)) {
+          if (isContainerImageKey(path, key)) retag(pair.value as Node | null, [...path, key])
+          else visit(pair.value as Node | null, [...path, key])
         }
       } else if (isSeq(node)) {
-        node.items.forEach((item, i) =>
-          visit(item as Node | null, [...path, i], inFlow || !!node.flow)
-        )
+        node.items.forEach((item, i) => visit(item as Node | null, [...path, i]))
       }
     }
-    visit(loaded.doc.contents as Node | null, [], false)
+    visit(loaded.doc.contents as Node | null, [])
   })
   if (splices.length === 0) return { text, replacements }
   const out = splice(text, splices)
@@ -286,26 +339,64 @@ export function setContainerImages(
   return { text: out, replacements }
 }
 
+/**
+ * The scalars written inside a flow collection (`[…]`, `{…}`), where a plain value may not
+ * hold `,[]{}`: where a scalar is written decides how it may be rewritten, wherever an alias
+ * or a merge key uses it.
+ */
+function scalarsInFlow(doc: Document.Parsed): Set<Scalar> {
+  const out = new Set<Scalar>()
+  const stack: [unknown, boolean][] = [[doc.contents, false]]
+  while (stack.length > 0) {
+    const [node, flow] = stack.pop() as [unknown, boolean]
+    if (isPair(node)) stack.push([node.key, flow], [node.value, flow])
+    else if (isScalar(node)) {
+      if (flow) out.add(node)
+    } else if (isMap(node) || isSeq(node))
+      for (const item of node.items) stack.push([item, flow || !!node.flow])
+  }
+  return out
+}
+
 // ---------------------------------------------------------------------------------------------
 
 type WalkResult =
   | { kind: 'found'; node: Scalar; inFlow: boolean }
   | { kind: 'missing'; map: YAMLMap; depth: number }
+  /** The last key is not in `map` itself but comes from one of its merge keys (`<<`). */
+  | { kind: 'merged'; map: YAMLMap; node: Scalar; inFlow: boolean }
 
-function walk(doc: Document.Parsed, path: YamlPath, file: string): WalkResult {
+/**
+ * Follows `path` the way the loader reads the document (aliases followed, merge keys applied).
+ * A key that only a merge key gives is reachable as the last step (the edit then writes the
+ * map's own key), never as a step on the way: editing inside a merged map would change every
+ * map that merges it.
+ */
+function walk(loaded: LoadedDocument, path: YamlPath, file: string): WalkResult {
+  const doc = loaded.doc
   let node: Node | null = doc.contents as Node | null
-  let inFlow = false
   for (let depth = 0; depth < path.length; depth++) {
     const seg = path[depth]
     node = resolve(doc, node)
     const here = formatYamlPath(path.slice(0, depth)) || 'the document'
     if (isMap(node)) {
-      inFlow ||= !!node.flow
       const pair = findPair(node, seg)
-      if (!pair) return { kind: 'missing', map: node, depth }
+      if (!pair) {
+        const merged = effectivePair(doc, node, String(seg))
+        if (!merged?.via) return { kind: 'missing', map: node, depth }
+        const through = formatYamlPath(path.slice(0, depth + 1))
+        if (depth < path.length - 1)
+          throw new InputError(
+            `cannot reach '${formatYamlPath(path)}': '${through}' comes from the merge key (<<) at line ${lineOf(loaded, merged.via.key as Node)}, and editing inside the merged map would change every map that merges it; write '${String(seg)}' out in this mapping`,
+            { file, line: lineOf(loaded, merged.via.key as Node) }
+          )
+        const value = resolve(doc, merged.pair.value as Node | null)
+        if (!isScalar(value))
+          throw new InputError(`'${through}' is ${describe(value)}, not a single value`, { file })
+        return { kind: 'merged', map: node, node: value, inFlow: !!node.flow }
+      }
       node = pair.value as Node | null
     } else if (isSeq(node)) {
-      inFlow ||= !!node.flow
       if (typeof seg !== 'number')
         throw new InputError(`'${here}' is a list; index it with [n] instead of '.${seg}'`, {
           file
@@ -330,12 +421,26 @@ function walk(doc: Document.Parsed, path: YamlPath, file: string): WalkResult {
     throw new InputError(`'${formatYamlPath(path)}' is ${describe(node)}, not a single value`, {
       file
     })
-  return { kind: 'found', node, inFlow }
+  // Where the scalar is written decides its style, wherever the path reached it from.
+  return { kind: 'found', node, inFlow: scalarsInFlow(doc).has(node) }
 }
 
+/**
+ * The merge key (`<<`) of `map` through which one of its merge sources gives `key` a value,
+ * whether or not `map` has the key itself.
+ */
+function fromMergeSources(doc: Document.Parsed, map: YAMLMap, key: string): Pair | undefined {
+  for (const pair of map.items) {
+    if (!isMergePair(pair)) continue
+    for (const source of mergeSources(doc, pair.value as Node | null))
+      if (isMap(source.resolved) && effectivePair(doc, source.resolved, key)) return pair
+  }
+  return undefined
+}
+
+/** The map's own pair for `key` (by the name the loaded object has; never a merge key). */
 function findPair(map: YAMLMap, key: string | number): Pair | undefined {
-  return map.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key)) as
-    Pair | undefined
+  return map.items.find((p) => keyName(p.key) === String(key)) as Pair | undefined
 }
 
 function resolve(doc: Document.Parsed, node: Node | null): Node | null {
@@ -394,7 +499,8 @@ function renderScalar(
 function readPlain(value: string, inFlow: boolean): { ok: boolean; value?: unknown } {
   if (value === '' || !isPrintableLine(value) || value !== value.trim()) return { ok: false }
   const probe = inFlow ? `[${value}]` : `k: ${value}`
-  const doc = parseDocument(probe, { version: '1.2' })
+  // Read as kit's loader reads it (YAML 1.2, merge keys, the tags it accepts).
+  const doc = parseDocument(probe, yamlParseOptions)
   if (doc.errors.length > 0 || doc.warnings.length > 0) return { ok: false }
   let js: unknown
   try {
@@ -427,9 +533,10 @@ function renderValue(value: string): string {
   return plain.ok && plain.value === value ? value : JSON.stringify(value)
 }
 
+/** New block lines for nested `keys`, the last holding `leaf` (already written as YAML). */
 function renderNewKeys(
   keys: readonly (string | number)[],
-  value: string,
+  leaf: string,
   column: number,
   step: number,
   eol: string,
@@ -439,21 +546,31 @@ function renderNewKeys(
   keys.forEach((key, i) => {
     const pad = ' '.repeat(column + i * step)
     const last = i === keys.length - 1
-    out += `${pad}${renderKey(String(key), file)}:${last ? ` ${renderValue(value)}` : ''}${eol}`
+    out += `${pad}${renderKey(String(key), file)}:${last ? ` ${leaf}` : ''}${eol}`
   })
   return out
 }
 
-function renderFlowKeys(keys: readonly string[], value: string, file: string): string {
+/** A flow entry for nested `keys`, the last holding `leaf` (already written as YAML). */
+function renderFlowKeys(keys: readonly string[], leaf: string, file: string): string {
   const [first, ...rest] = keys
-  const inner =
-    rest.length === 0 ? renderFlowValue(value) : `{${renderFlowKeys(rest, value, file)}}`
+  const inner = rest.length === 0 ? leaf : `{${renderFlowKeys(rest, leaf, file)}}`
   return `${renderKey(first, file)}: ${inner}`
 }
 
 function renderFlowValue(value: string): string {
   const plain = readPlain(value, true)
   return plain.ok && plain.value === value ? value : JSON.stringify(value)
+}
+
+/**
+ * A new key's node, quoted when renderKey writes it quoted: the check that follows an edit
+ * must read it as the file will (a plain `<<` would be a merge key).
+ */
+function keyNode(doc: Document.Parsed, key: string, file: string): Node {
+  const node = doc.createNode(key) as Scalar
+  if (renderKey(key, file).startsWith('"')) node.type = 'QUOTE_DOUBLE'
+  return node
 }
 
 function nestedValue(keys: readonly (string | number)[], leaf: unknown): unknown {
@@ -531,11 +648,28 @@ function splice(text: string, splices: readonly Splice[]): string {
  * Parses the edited text and checks it equals the intended documents. A mismatch is a bug in
  * the edit (never the user's fault), so it is refused instead of committing a wrong file.
  */
-function verify(out: string, file: string, expected: () => unknown[]): void {
-  const actual = loadYamlDocuments(out, file).map((d) => d.doc.toJS() as unknown)
-  if (!isDeepStrictEqual(actual, expected())) {
+function verify(
+  out: string,
+  file: string,
+  expected: () => unknown[],
+  set?: { index: number; path: YamlPath; value: unknown }
+): void {
+  const actual = loadYamlDocuments(out, file).map((d) => d.value)
+  let ok = isDeepStrictEqual(actual, expected())
+  // And, read as the loader reads it (merge keys applied), the path holds the new value.
+  if (ok && set) ok = Object.is(valueAt(actual[set.index], set.path), set.value)
+  if (!ok) {
     throw new Error(
       `${file}: the surgical edit did not produce the intended document; refusing to write it (please report this file)`
     )
   }
+}
+
+function valueAt(value: unknown, path: YamlPath): unknown {
+  let v = value
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<string | number, unknown>)[seg]
+  }
+  return v
 }

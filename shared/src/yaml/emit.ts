@@ -17,6 +17,13 @@
  * or an array. One deliberate difference: a top-level key that would read as a document marker
  * is quoted (see topLevelKeyText). shared/__tests__/yaml/emit.test.ts checks all of this on
  * tricky scalars, on generated data and on the golden fixture output.
+ *
+ * Large strings: js-yaml picks a scalar's style with regular expressions that run out of V8's
+ * backtracking stack on strings of about 2 MiB (a RangeError, "Maximum call stack size
+ * exceeded"). A string js-yaml cannot write is written here (see ownStringText), and a
+ * top-level pair js-yaml cannot write is written by the fast path with those rules (see
+ * ownPair). Every value the loader accepts renders; the output differs from js-yaml's only
+ * where js-yaml has none.
  */
 import { dump } from 'js-yaml'
 
@@ -78,13 +85,99 @@ function jsYaml(value: unknown): string {
   )
 }
 
-function stringText(value: string): string {
+/** True when js-yaml gave up on a value too large for its style checks (see the header). */
+function tooLargeForJsYaml(err: unknown): boolean {
+  return err instanceof RangeError
+}
+
+/**
+ * While set, the fast path writes what it would otherwise leave to js-yaml: multi-line
+ * strings and keys js-yaml writes in the explicit form. Set only by ownPair and ownDocument,
+ * for a value js-yaml could not write.
+ */
+let ownScalars = false
+
+function stringText(value: string, level: number): string {
   const cached = valueTexts.get(value)
   if (cached !== undefined) return cached
   // A multi-line string becomes a literal block indented for its depth: js-yaml decides.
-  if (value.includes('\n')) throw fallback
-  const text = askValue(value)
+  if (value.includes('\n')) {
+    if (ownScalars) return ownStringText(value, level)
+    throw fallback
+  }
+  let text: string
+  try {
+    text = askValue(value)
+  } catch (err) {
+    if (!tooLargeForJsYaml(err)) throw err
+    text = doubleQuoted(value)
+  }
   return remember(valueTexts, value, text === value && numberLike.test(value) ? `'${value}'` : text)
+}
+
+/** What js-yaml escapes inside double quotes (its own list, so both write the same text). */
+// eslint-disable-next-line no-control-regex
+const escaped = /["\\\x00-\x1F\x7F-\xA0\u2028\u2029\uD800-\uDFFF\uFEFF\uFFFE\uFFFF]/gu
+const namedEscapes: Readonly<Record<string, string>> = {
+  '\0': '\\0',
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\v': '\\v',
+  '\f': '\\f',
+  '\r': '\\r',
+  '\x1B': '\\e',
+  '"': '\\"',
+  '\\': '\\\\',
+  '\x85': '\\N',
+  '\xA0': '\\_',
+  '\u2028': '\\L',
+  '\u2029': '\\P'
+}
+
+/** A string in double quotes, every character YAML cannot hold as is escaped. */
+function doubleQuoted(value: string): string {
+  return `"${value.replace(escaped, (c) => {
+    const named = namedEscapes[c]
+    if (named !== undefined) return named
+    const code = c.charCodeAt(0)
+    return code <= 0xff
+      ? `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`
+      : `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`
+  })}"`
+}
+
+/** Characters js-yaml double-quotes a multi-line string for (tabs, invisibles). */
+const invisible = /[\t\x7F-\xA0\u2028\u2029\uFEFF\uFFFE\uFFFF]/
+/** Characters a literal block cannot hold (a block keeps text as it is, without escapes). */
+// eslint-disable-next-line no-control-regex
+const notBlockText = /[\x00-\x09\x0B-\x1F\x7F-\xA0\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDFFF]/u
+
+/**
+ * A multi-line string js-yaml did not write, at `level` (its content indented 2 × level): a
+ * literal block as js-yaml writes one (`|` or `|-`, an indentation indicator when the text
+ * starts with a space), or double quotes when a block cannot hold it exactly (tabs, invisible
+ * or control characters, only white space, trailing blank lines, the top level).
+ */
+function ownStringText(value: string, level: number): string {
+  if (
+    level < 1 ||
+    invisible.test(value) ||
+    notBlockText.test(value) ||
+    value.trim() === '' ||
+    value.endsWith('\n\n')
+  )
+    return doubleQuoted(value)
+  const indent = ' '.repeat(2 * level)
+  const indicator = /^\n* /.test(value) ? '2' : ''
+  const chomp = value.endsWith('\n') ? '' : '-'
+  const body = value.endsWith('\n') ? value.slice(0, -1) : value
+  // Empty lines stay empty (no trailing spaces), as js-yaml writes them.
+  return `|${indicator}${chomp}\n${body
+    .split('\n')
+    .map((line) => (line === '' ? '' : indent + line))
+    .join('\n')}`
 }
 
 function numberText(value: number): string {
@@ -98,7 +191,13 @@ function keyText(key: string): string {
   const cached = keyTexts.get(key)
   if (cached !== undefined) return cached
   if (key.includes('\n')) throw fallback
-  const text = dump({ [key]: 0 }, yamlDumpOptions)
+  let text: string
+  try {
+    text = dump({ [key]: 0 }, yamlDumpOptions)
+  } catch (err) {
+    if (tooLargeForJsYaml(err)) throw fallback
+    throw err
+  }
   // An explicit key (`? ...`, for a key over 1024 characters) is left to js-yaml.
   if (!text.endsWith(': 0\n') || text.startsWith('?') || text.indexOf('\n') !== text.length - 1)
     throw fallback
@@ -121,7 +220,7 @@ function isPlainObject(value: object): boolean {
 function node(value: unknown, level: number, compact: boolean): string {
   switch (typeof value) {
     case 'string':
-      return stringText(value)
+      return stringText(value, level)
     case 'number':
       return numberText(value)
     case 'boolean':
@@ -153,20 +252,51 @@ function mapping(map: Record<string, unknown>, level: number, compact: boolean):
   let out = ''
   for (const key of keys) {
     const value = map[key]
-    if (value === undefined) throw fallback
+    if (value === undefined) {
+      // js-yaml drops the pair (and writes {} when none is left).
+      if (ownScalars) continue
+      throw fallback
+    }
     if (!compact || out !== '') out += nl
-    const text = node(value, level + 1, false)
-    out += keyText(key) + (text.charCodeAt(0) === 10 ? ':' : ': ') + text
+    out += pairText(ownScalars ? ownKeyText(key) : keyText(key), node(value, level + 1, false), nl)
   }
-  return out
+  return out === '' ? '{}' : out
+}
+
+/**
+ * `key: value`, or `key:` and a value that starts on its own line; a key written in the
+ * explicit form (`? "…"`, see ownKeyText) puts the value on the next line after `: `.
+ */
+function pairText(key: string, text: string, nl: string): string {
+  if (key.startsWith('? ')) return `${key}${nl}:${text.charCodeAt(0) === 10 ? '' : ' '}${text}`
+  return key + (text.charCodeAt(0) === 10 ? ':' : ': ') + text
+}
+
+/**
+ * A key as js-yaml writes it, or, when js-yaml cannot (a line break, a key too large for its
+ * checks), in double quotes: in the explicit form `? "…"` when over YAML's 1024-character
+ * limit for an implicit key.
+ */
+function ownKeyText(key: string): string {
+  try {
+    return keyText(key)
+  } catch (err) {
+    if (err !== fallback) throw err
+  }
+  const quoted = doubleQuoted(key)
+  return quoted.length > 1024 ? `? ${quoted}` : quoted
 }
 
 function sequence(list: readonly unknown[], level: number, compact: boolean): string {
   const nl = newline(level)
   let out = ''
   for (let i = 0; i < list.length; i++) {
-    const item = list[i]
-    if (item === undefined) throw fallback
+    let item = list[i]
+    if (item === undefined) {
+      // js-yaml writes null for a hole in a list.
+      if (!ownScalars) throw fallback
+      item = null
+    }
     if (!compact || out !== '') out += nl
     out += `- ${node(item, level + 1, true)}`
   }
@@ -179,19 +309,70 @@ function sequence(list: readonly unknown[], level: number, compact: boolean): st
  * the key written by topLevelKeyText.
  */
 function slowPair(key: string, value: unknown): string {
-  let keyPart: string
   try {
-    keyPart = topLevelKeyText(key)
+    let keyPart: string
+    try {
+      keyPart = topLevelKeyText(key)
+    } catch (err) {
+      if (err !== fallback) throw err
+      return jsYaml({ [key]: value })
+    }
+    // `a:` then the value as it follows any key (`a: x`, `a: |-`, `a:\n  b: 1`).
+    return keyPart + jsYaml({ a: value }).slice(1)
   } catch (err) {
-    if (err !== fallback) throw err
-    return jsYaml({ [key]: value })
+    if (!tooLargeForJsYaml(err)) throw err
+    return ownPair(key, value)
   }
-  // `a:` then the value as it follows any key (`a: x`, `a: |-`, `a:\n  b: 1`).
-  return keyPart + jsYaml({ a: value }).slice(1)
+}
+
+/** Runs `write` with ownScalars set: the fast path writes everything itself. */
+function withOwnScalars(write: () => string): string {
+  ownScalars = true
+  try {
+    return write()
+  } finally {
+    ownScalars = false
+  }
+}
+
+/** A top-level pair js-yaml could not write, written by the fast path alone (see the header). */
+function ownPair(key: string, value: unknown): string {
+  return withOwnScalars(() => {
+    let keyPart = ownKeyText(key)
+    if (!keyPart.startsWith('? ') && documentMarker.test(keyPart))
+      keyPart = `'${keyPart.replace(/'/g, "''")}'`
+    return `${pairText(keyPart, node(value, 1, false), '\n')}\n`
+  })
+}
+
+/**
+ * The document for `value` as emitYaml writes it when js-yaml cannot: multi-line strings and
+ * keys written here, never by js-yaml. Exported for the tests, which hold it to js-yaml's text
+ * wherever js-yaml writes one.
+ */
+export function ownDocument(value: unknown): string {
+  if (value !== null && typeof value === 'object' && isPlainObject(value)) {
+    const pairs = Object.entries(value).filter(([, v]) => v !== undefined)
+    return pairs.length === 0 ? '{}\n' : pairs.map(([k, v]) => ownPair(k, v)).join('')
+  }
+  return withOwnScalars(() => {
+    if (Array.isArray(value) && value.length > 0) return `${sequence(value, 0, true)}\n`
+    return `${node(value, 0, false)}\n`
+  })
 }
 
 /** js-yaml ends a document with `...` when its last scalar is a block that keeps trailing blank lines. */
 const documentEnd = '\n...\n'
+
+/** js-yaml's text for a whole document, or the fast path's own when js-yaml cannot write it. */
+function wholeDocument(value: unknown): string {
+  try {
+    return jsYaml(value)
+  } catch (err) {
+    if (!tooLargeForJsYaml(err)) throw err
+    return ownDocument(value)
+  }
+}
 
 /**
  * The YAML document for `value`, as `dump(value, yamlDumpOptions)` from js-yaml would write it.
@@ -207,12 +388,12 @@ export function emitYaml(value: unknown): string {
         if (err !== fallback) throw err
       }
     }
-    return jsYaml(value)
+    return wholeDocument(value)
   }
   const map = value as Record<string, unknown>
   const keys = Object.keys(map)
   // js-yaml drops a pair whose value is undefined (and writes {} when none is left).
-  if (keys.length === 0 || keys.some((k) => map[k] === undefined)) return jsYaml(value)
+  if (keys.length === 0 || keys.some((k) => map[k] === undefined)) return wholeDocument(value)
   let out = ''
   let openEnded = false
   for (const key of keys) {
