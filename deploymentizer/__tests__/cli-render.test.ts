@@ -88,7 +88,7 @@ describe('kit render', () => {
     const r = kitRender(['manifests', '--dry-run'], {})
     expect(r.status).toBe(1)
     expect(r.stderr).toContain(
-      "error: services/app-secrets/secret.yaml:10: cluster dev-eu-1, service app-secrets: 'env.DB_PASSWORD | base64': environment variable DB_PASSWORD is not set"
+      "error: services/app-secrets/secret.yaml:10: clusters dev-eu-1, dev-us-1, prod-eu-1, prod-us-1, prod-us-2 and 1 more, service app-secrets: 'env.DB_PASSWORD | base64': environment variable DB_PASSWORD is not set"
     )
     expect(r.stderr).toContain('nothing was written')
   })

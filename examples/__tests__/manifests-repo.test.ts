@@ -168,13 +168,13 @@ describe('the two renders per cluster set that the example workflows run', () =>
 })
 
 describe('a render without the secret in its environment', () => {
-  it('fails, names the file, line, cluster and variable, and writes nothing', async () => {
+  it('fails, names the file, line, clusters and variable once, and writes nothing', async () => {
     const dir = checkout()
     const run = await render(dir, {}, { API_DATABASE_URL: undefined })
     expect(run.exitCode).not.toBe(0)
     const errors = run.annotations.filter((a) => a.level === 'error').map((a) => a.message)
     expect(errors).toContain(
-      "cluster prod-eu, service api: 'env.API_DATABASE_URL | base64': environment variable API_DATABASE_URL is not set in the render's environment"
+      "clusters prod-eu, prod-us, staging-us, service api: 'env.API_DATABASE_URL | base64': environment variable API_DATABASE_URL is not set in the render's environment"
     )
     expect(run.annotations.find((a) => a.level === 'error')?.properties).toContain(
       'file=services/api/secret.yaml,line=13'

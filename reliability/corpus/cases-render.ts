@@ -5,7 +5,7 @@
  * Small hostile files are committed under corpus/deploymentizer/; huge or unportable ones
  * (50 MB, 10,000 levels, alias bombs, names with newlines) are generated here at run time.
  */
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 
@@ -32,6 +32,11 @@ export interface RenderCase {
   readonly renders?: (repo: string) => string[]
   /** What a correct render shows, for the report. */
   readonly renderedNote?: string
+  /**
+   * Each must match somewhere in what the run printed (log, summary): a render reports every
+   * problem at once, not only the first (`where` checks the first).
+   */
+  readonly alsoReports?: readonly RegExp[]
 }
 
 const cluster1 = 'clusters/prod-1.yaml'
@@ -515,6 +520,452 @@ export function renderCases(
     injection('unicode line separators', 'a\u2028b\u2029c\u0085d ü 😀'),
     injection('a placeholder (never evaluated twice)', '${{ env.KIT_CORPUS_SECRET }}'),
     injection('a YAML boolean and number (stay strings)', 'yes'),
-    injection('leading and trailing spaces', '  padded  ')
+    injection('leading and trailing spaces', '  padded  '),
+    ...emptyRenderCases(),
+    ...imageReferenceCases(),
+    ...manyProblemsCases(),
+    ...yamlClassCases(baseOutputDigest, digest)
+  ]
+}
+
+/**
+ * Renders of nothing: no services (an empty or missing services folder, a misspelt
+ * `paths.services`), a selection that selects nothing, a cluster left with no files. Each must
+ * fail, naming the folder or setting, and leave the previous output as it was: a render of
+ * nothing would otherwise delete it with exit 0.
+ */
+function emptyRenderCases(): RenderCase[] {
+  const empty = (repo: string): void => {
+    rmSync(join(repo, 'services'), { recursive: true })
+    mkdirSync(join(repo, 'services'))
+  }
+  return [
+    {
+      name: 'zero services: an empty services folder',
+      prepare: empty,
+      where: /^no services in 'services\/'/
+    },
+    {
+      name: 'zero services: no services folder',
+      prepare: (repo) => rmSync(join(repo, 'services'), { recursive: true }),
+      where: /^no services folder: 'services\/' does not exist/
+    },
+    {
+      name: 'zero services: paths.services misspelt',
+      prepare: (repo) => put(repo, 'kit.yaml', 'paths:\n  services: servics\n'),
+      where: at('kit.yaml', 2, /paths\.services: folder 'servics\/' does not exist/)
+    },
+    {
+      name: 'zero services: paths.groups misspelt',
+      prepare: (repo) => put(repo, 'kit.yaml', 'paths:\n  groups: grups\n'),
+      where: at('kit.yaml', 2, /paths\.groups: folder 'grups\/' does not exist/)
+    },
+    {
+      name: 'empty selection: a group no cluster is in',
+      prepare: (repo) => put(repo, 'groups/lonely.yaml', 'branch: main\n'),
+      inputs: { groups: 'lonely' },
+      kitArgs: ['--groups', 'lonely'],
+      where: /group 'lonely' has no clusters/
+    },
+    {
+      name: 'empty selection: a service disabled on every selected cluster',
+      prepare: (repo) =>
+        put(
+          repo,
+          'groups/production.yaml',
+          'branch: main\nvalues:\n  replicas: 3\nservices:\n  web:\n    enabled: false\n'
+        ),
+      inputs: { services: 'web' },
+      kitArgs: ['--services', 'web'],
+      where:
+        /the selected service web renders no files on any selected cluster: web: disabled by groups\/production\.yaml/
+    },
+    {
+      name: 'a cluster left with no files (every service disabled)',
+      prepare: (repo) =>
+        put(
+          repo,
+          'clusters/prod-2.yaml',
+          'groups: [production]\nservices:\n  api: {enabled: false}\n  web: {enabled: false}\n'
+        ),
+      where: at(
+        'clusters/prod-2.yaml',
+        undefined,
+        /cluster prod-2: renders no files .*enabled: false/
+      )
+    }
+  ]
+}
+
+/**
+ * Image references `kit bump` refuses (shell metacharacters, upper case, whitespace), in every
+ * place the render reads one: an image file, a cluster's or group's pin, a container image in a
+ * template, and one a placeholder fills in from values.
+ */
+function imageReferenceCases(): RenderCase[] {
+  const imageFile = (why: string, ref: string): RenderCase => ({
+    name: `image reference the bump refuses, in an image file: ${why}`,
+    prepare: (repo) =>
+      put(repo, 'images/acme/api/main.yaml', `# hand-edited\nimage: ${JSON.stringify(ref)}\n`),
+    where: at('images/acme/api/main.yaml', 2, /image .* is not a valid image reference/)
+  })
+  const sidecar = (image: string) =>
+    [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: web, namespace: acme}',
+      'spec:',
+      '  template:',
+      '    spec:',
+      '      containers:',
+      '        - name: web',
+      `          image: ${image}`,
+      ''
+    ].join('\n')
+  return [
+    imageFile("';'", 'ghcr.io/acme/api:1;reboot'),
+    imageFile("'$(…)'", 'ghcr.io/acme/api:$(id)'),
+    imageFile('backticks', 'ghcr.io/acme/api:`id`'),
+    imageFile("'|'", 'ghcr.io/acme/api:1|sh'),
+    imageFile("'&&'", 'ghcr.io/acme/api:1&&curl'),
+    imageFile('a space', 'ghcr.io/acme/api:1 --privileged'),
+    imageFile('upper case', 'ghcr.io/Acme/API:1.0.0'),
+    {
+      name: "image reference the bump refuses, in a cluster's pin: upper case",
+      prepare: (repo) =>
+        put(
+          repo,
+          cluster1,
+          "groups: [production]\nservices:\n  api:\n    image: 'Ghcr.io/acme/API:1'\n"
+        ),
+      where: at(
+        cluster1,
+        4,
+        /services\.api\.image 'Ghcr\.io\/acme\/API:1' is not a valid image reference/
+      )
+    },
+    {
+      name: "image reference the bump refuses, in a group's pin: '$(…)'",
+      prepare: (repo) =>
+        put(
+          repo,
+          'groups/production.yaml',
+          "branch: main\nservices:\n  api:\n    images:\n      proxy: 'r.example/proxy:$(id)'\n"
+        ),
+      where: at(
+        'groups/production.yaml',
+        5,
+        /services\.api\.images\.proxy .* is not a valid image reference/
+      )
+    },
+    {
+      name: 'image reference the bump refuses, written in a template: upper case',
+      prepare: (repo) => put(repo, 'services/web/deployment.yaml', sidecar("'r.example/Web:1'")),
+      where: at(
+        'services/web/deployment.yaml',
+        9,
+        /containers\[0\]\.image 'r\.example\/Web:1' is not a valid/
+      )
+    },
+    {
+      name: "image reference the bump refuses, from values through a placeholder: ';'",
+      prepare: (repo) => {
+        put(repo, 'services/web/deployment.yaml', sidecar('${{ values.image }}'))
+        put(repo, webValues, "message: plain\nimage: 'r.example/web:1;reboot'\n")
+      },
+      where: at(
+        'services/web/deployment.yaml',
+        9,
+        /'values\.image': spec\.template\.spec\.containers\[0\]\.image .* is not a valid image reference/
+      )
+    }
+  ]
+}
+
+/**
+ * A render with several problems reports them all in one run: every missing environment
+ * variable and failing placeholder of one object, problems in other files, each once with the
+ * clusters it was found on; past 50, a count of the rest.
+ */
+function manyProblemsCases(): RenderCase[] {
+  const secret = (keys: readonly string[]) =>
+    [
+      'apiVersion: v1',
+      'kind: Secret',
+      'metadata: {name: many, namespace: acme}',
+      'stringData:',
+      ...keys.map((k, i) => `  K${i}: \${{ ${k} }}`),
+      ''
+    ].join('\n')
+  return [
+    {
+      name: 'many problems in one render: missing env variables, a missing value, a bad image file',
+      prepare: (repo) => {
+        put(
+          repo,
+          'services/web/secret.yaml',
+          secret([
+            'env.KIT_CORPUS_MISSING_A',
+            'env.KIT_CORPUS_SECRET',
+            'env.KIT_CORPUS_MISSING_B',
+            'values.nope'
+          ])
+        )
+        put(repo, 'images/acme/api/main.yaml', 'image: ghcr.io/acme/API:1\n')
+      },
+      // api comes first; its image file is broken on both clusters: one problem, both named.
+      where: at(
+        'images/acme/api/main.yaml',
+        1,
+        /clusters prod-1, prod-2, service api: image .*not a valid image reference/
+      ),
+      alsoReports: [
+        /services\/web\/secret\.yaml:5\b.*KIT_CORPUS_MISSING_A is not set/,
+        /services\/web\/secret\.yaml:7\b.*KIT_CORPUS_MISSING_B is not set/,
+        /services\/web\/secret\.yaml:8\b.*'values\.nope': no value 'nope'/,
+        /4 problems/
+      ]
+    },
+    {
+      name: 'many problems in one render: 60 missing env variables (50 listed, the rest counted)',
+      prepare: (repo) =>
+        put(
+          repo,
+          'services/web/secret.yaml',
+          secret(Array.from({ length: 60 }, (_, i) => `env.KIT_CORPUS_MISSING_${i}`))
+        ),
+      where: at('services/web/secret.yaml', 5, /KIT_CORPUS_MISSING_0 is not set/),
+      alsoReports: [
+        /KIT_CORPUS_MISSING_49 is not set/,
+        /\.\.\. and 10 more problems/,
+        /60 problems/
+      ]
+    }
+  ]
+}
+
+/** The first document of a rendered file, as plain data. */
+function renderedObject(repo: string, path: string): Record<string, unknown> {
+  const docs = parseAllDocuments(readFileSync(join(repo, 'generated', path), 'utf8'))
+  return (Array.isArray(docs) ? docs[0] : docs).toJS() as Record<string, unknown>
+}
+
+/** The value at a path of plain data. */
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value)
+}
+
+/**
+ * Problems with a rendered value: each path of `file` must hold its expected value, and no
+ * output file may hold a literal merge key (`'<<':`), which means a merge key went unapplied.
+ */
+function expectRendered(
+  checks: Readonly<Record<string, readonly [readonly (string | number)[], unknown][]>>
+) {
+  return (repo: string): string[] => {
+    const problems: string[] = []
+    for (const [file, pairs] of Object.entries(checks)) {
+      const object = renderedObject(repo, file)
+      for (const [path, want] of pairs) {
+        const got = valueAt(object, path)
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          problems.push(
+            `${file} ${path.join('.')} is ${JSON.stringify(got)?.slice(0, 80)}, expected ${JSON.stringify(want)?.slice(0, 80)}`
+          )
+      }
+    }
+    const out = join(repo, 'generated')
+    for (const f of readdirSync(out, { recursive: true, encoding: 'utf8' }))
+      if (f.endsWith('.yaml') && /^\s*'?<<'?:/m.test(readFileSync(join(out, f), 'utf8')))
+        problems.push(`${f} holds a literal '<<' key`)
+    return problems
+  }
+}
+
+/**
+ * YAML merge keys (valid: merged as kubectl and Helm merge them, in every kind of file),
+ * tags kit does not know (refused with file and line), and large values (a legal one renders;
+ * one past the loader's limits is refused with file, line and the limit).
+ */
+function yamlClassCases(
+  baseOutputDigest: () => string,
+  digest: (dir: string) => string
+): RenderCase[] {
+  const api = 'prod-1/api/deployment-acme-api.yaml'
+  const web = 'prod-1/web/configmap-acme-web.yaml'
+  const container = ['spec', 'template', 'spec', 'containers', 0]
+  const merge = (
+    kind: string,
+    files: Record<string, string>,
+    renders: (repo: string) => string[],
+    note: string
+  ): RenderCase => ({
+    name: `YAML merge key (valid), in ${kind}`,
+    prepare: (repo) => {
+      for (const [path, text] of Object.entries(files)) put(repo, path, text)
+    },
+    renders,
+    renderedNote: note
+  })
+  const tag = (
+    kind: string,
+    file: string,
+    text: string,
+    line: number,
+    shown: string
+  ): RenderCase => ({
+    name: `unknown YAML tag ${shown}, in ${kind}`,
+    prepare: (repo) => put(repo, file, text),
+    where: at(file, line, new RegExp(`YAML tag ${escapeRe(shown)} is not accepted`))
+  })
+  const big = 3 * 1024 * 1024
+  const line = 'x'.repeat(big)
+  const text = 'line of a large text\n'.repeat(big / 21)
+  const env = Array.from({ length: 60_000 }, (_, i) => ({ name: `V${i}`, value: String(i) }))
+  return [
+    merge(
+      'values (an anchor merged into the file, a key of its own winning)',
+      {
+        'services/api/values.yaml':
+          'defaults: &defaults\n  replicas: 2\n  port: 8080\n  message: hello\n<<: *defaults\nport: 9090\nenv:\n  - name: LOG_FORMAT\n    value: json\n'
+      },
+      expectRendered({ [api]: [[[...container, 'ports', 0, 'containerPort'], 9090]] }),
+      'containerPort 9090 (the own key), the rest merged'
+    ),
+    merge(
+      'a group (a list of sources: the first wins)',
+      {
+        'groups/production.yaml':
+          'description: Production follows main.\nbranch: main\nvalues:\n  <<: [{replicas: 4}, {replicas: 40}]\n'
+      },
+      expectRendered({ [api]: [[['spec', 'replicas'], 4]] }),
+      'replicas 4 from the first source'
+    ),
+    merge(
+      'a cluster file',
+      {
+        [cluster1]:
+          'groups: [production]\nlabels: &labels\n  region: eu\nvalues:\n  <<: {replicas: 5}\n'
+      },
+      expectRendered({ [api]: [[['spec', 'replicas'], 5]] }),
+      'replicas 5 on prod-1'
+    ),
+    merge(
+      'kit.yaml',
+      { 'kit.yaml': 'defaults:\n  <<: {branch: main, missingImage: error}\n' },
+      sameAsBase(baseOutputDigest, digest),
+      'output identical to the render with the keys written out'
+    ),
+    merge(
+      "a service's kit.yaml",
+      { 'services/api/kit.yaml': '<<: {image: acme/api}\n' },
+      sameAsBase(baseOutputDigest, digest),
+      'output identical to the render with the key written out'
+    ),
+    merge(
+      'a template (an anchor of the same file, a key of its own winning)',
+      {
+        'services/web/merged.yaml':
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: merged\n  namespace: acme\n  labels: &labels {app: web, tier: front}\ndata:\n  <<: *labels\n  tier: own\n'
+      },
+      expectRendered({
+        'prod-1/web/configmap-acme-merged.yaml': [[['data'], { app: 'web', tier: 'own' }]]
+      }),
+      'data {app: web, tier: own}'
+    ),
+    merge(
+      'an image file',
+      {
+        'images/acme/api/main.yaml':
+          'x-build: &build\n  image: ghcr.io/acme/api:2.0.0\n  source: {repository: acme/api}\n<<: *build\n'
+      },
+      expectRendered({ [api]: [[[...container, 'image'], 'ghcr.io/acme/api:2.0.0']] }),
+      'the merged image ghcr.io/acme/api:2.0.0'
+    ),
+    tag(
+      'values',
+      'services/api/values.yaml',
+      'replicas: 2\nport: !!js/function "function () {}"\n',
+      2,
+      '!!js/function'
+    ),
+    tag(
+      'a group',
+      'groups/production.yaml',
+      'branch: main\nvalues:\n  replicas: !!python/object:os.system [id]\n',
+      3,
+      '!!python/object:os.system'
+    ),
+    tag('a cluster file', cluster1, 'groups: [production]\nlabels: !Ref Labels\n', 2, '!Ref'),
+    tag('kit.yaml', 'kit.yaml', 'defaults:\n  branch: !vault secret/branch\n', 2, '!vault'),
+    tag(
+      "a service's kit.yaml",
+      'services/api/kit.yaml',
+      'image: !!binary YWNtZS9hcGk=\n',
+      1,
+      '!!binary'
+    ),
+    tag(
+      'a template',
+      template,
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: acme}\nspec: !!set {a, b}\n',
+      4,
+      '!!set'
+    ),
+    tag(
+      'an image file',
+      'images/acme/api/main.yaml',
+      'image: ghcr.io/acme/api:1.0.0\nsource:\n  builtAt: !!timestamp 2026-01-01\n',
+      3,
+      '!!timestamp'
+    ),
+    {
+      name: 'large legal value: a 3 MiB string in values (renders)',
+      prepare: (repo) => put(repo, webValues, `message: ${line}\n`),
+      renders: expectRendered({
+        [web]: [
+          [['data', 'whole'], line],
+          [['data', 'embedded'], `before ${line} after`]
+        ]
+      }),
+      renderedNote: 'the 3 MiB string, whole and embedded'
+    },
+    {
+      name: 'large legal value: a 3 MiB multi-line text in values (renders)',
+      prepare: (repo) => put(repo, webValues, `message: |\n${text.replace(/^(?=.)/gm, '  ')}`),
+      renders: (repo) => [
+        ...expectRendered({ [web]: [[['data', 'whole'], text]] })(repo),
+        ...(readFileSync(join(repo, 'generated', web), 'utf8').includes('\n  whole: |\n')
+          ? []
+          : ['data.whole is not written as a literal block'])
+      ],
+      renderedNote: 'the 3 MiB text, as a literal block'
+    },
+    {
+      name: 'large legal value: a list of 60,000 items in values (renders)',
+      prepare: (repo) =>
+        put(
+          repo,
+          'services/api/values.yaml',
+          `replicas: 2\nport: 8080\nmessage: hello\nenv:\n${env.map((e) => `  - {name: ${e.name}, value: "${e.value}"}\n`).join('')}`
+        ),
+      renders: expectRendered({ [api]: [[[...container, 'env'], env]] }),
+      renderedNote: 'all 60,000 items'
+    },
+    {
+      name: 'a values file just over the 4 MiB limit',
+      prepare: (repo) => put(repo, webValues, `message: ${'x'.repeat(4 * 1024 * 1024)}\n`),
+      where: at(webValues, 1, /larger than the 4 MiB limit/)
+    },
+    {
+      name: 'values whose aliases expand past 16 MiB',
+      prepare: (repo) =>
+        put(
+          repo,
+          webValues,
+          `message: &m "${'x'.repeat(2 * 1024 * 1024)}"\ncopies: [${Array(8).fill('*m').join(', ')}]\n`
+        ),
+      where: at(webValues, 1, /expands to more than 16 MiB/)
+    }
   ]
 }

@@ -66,6 +66,9 @@ describe('parseImageRef', () => {
     [`ghcr.io/acme/api@sha512:${'a'.repeat(64)}`, /a sha512 digest has 128 lowercase hex/],
     ['ghcr.io//api:1', /empty path component/],
     ['ghcr.io/acme/api :1', /whitespace/],
+    // Leading and trailing too: the render writes a reference as it reads it.
+    [' ghcr.io/acme/api:1', /whitespace/],
+    ['ghcr.io/acme/api:1\n', /whitespace/],
     ['ghcr.io/acme/api:' + 'x'.repeat(129), /at most 128/]
   ])('refuses %s', (text, why) => {
     expect(() => parseImageRef(text)).toThrow(InputError)

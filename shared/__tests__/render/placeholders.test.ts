@@ -197,3 +197,30 @@ describe('placeholders', () => {
     expect(parseTemplateString('no placeholders here')).toBeUndefined()
   })
 })
+
+describe('every failing placeholder of a template', () => {
+  const template = {
+    a: '${{ values.missing }}',
+    b: ['ok ${{ values.name }}', 'x ${{ env.NOT_SET }} ${{ values.resources }}'],
+    c: { d: '${{ env.EMPTY }}', e: '${{ values.replicas }}' }
+  }
+  const lines = { a: 2, b: 4, c: 6 }
+  const compiled = compileTemplate(template, (path) => lines[path[0] as keyof typeof lines])
+
+  it('is collected, in document order, each with its line, when a list is passed', () => {
+    const errors: PlaceholderError[] = []
+    const out = renderTemplate(compiled, context(), errors) as Record<string, unknown>
+    expect(errors.map((e) => [e.line, e.message.slice(0, 30)])).toEqual([
+      [2, "'values.missing': no value 'mi"],
+      [4, "'env.NOT_SET': environment var"],
+      [4, "'values.resources' is a map in"],
+      [6, "'env.EMPTY': environment varia"]
+    ])
+    // What did render is rendered; what failed is null.
+    expect(out).toEqual({ a: null, b: ['ok api', null], c: { d: null, e: 3 } })
+  })
+
+  it('throws the first without a list', () => {
+    expect(() => renderTemplate(compiled, context())).toThrow("'values.missing'")
+  })
+})

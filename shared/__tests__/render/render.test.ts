@@ -117,6 +117,7 @@ describe('settings and images', () => {
     expect(out.services[0].images.image).toEqual({
       ref: 'r/api:pinned',
       pinned: true,
+      pinnedBy: { file: 'clusters/a.yaml', key: 'services.api.image' },
       sourceName: 'acme/api'
     })
     expect(out.services[0].files[0].content).toContain('image: r/api:pinned')
@@ -174,7 +175,7 @@ describe('settings and images', () => {
 })
 
 describe('validation and errors', () => {
-  it('names file, line, cluster and service for a missing value', async () => {
+  it('names file, line, clusters and service for a missing value, once for every cluster', async () => {
     const root = repo({
       'services/api/deployment.yaml': baseRepo['services/api/deployment.yaml'].replace(
         'values.replicas',
@@ -182,15 +183,17 @@ describe('validation and errors', () => {
       )
     })
     const problems = await problemsOf(root)
-    expect(problems).toHaveLength(2)
+    expect(problems).toHaveLength(1)
     expect(problems[0]).toMatchObject({
       file: 'services/api/deployment.yaml',
       line: 7,
-      cluster: 'a',
+      clusters: ['a', 'b'],
       service: 'api'
     })
     expect(problems[0].message).toContain("no value 'replica' in values (it has: replicas)")
-    expect(problems[1].cluster).toBe('b')
+    expect(formatProblem(problems[0])).toMatch(
+      /^services\/api\/deployment\.yaml:7: clusters a, b, service api: /
+    )
   })
 
   it.each([
@@ -224,7 +227,7 @@ describe('validation and errors', () => {
     expect(problems[0]).toMatchObject({
       file: 'services/web/deployment.yaml',
       line: 1,
-      cluster: 'a',
+      clusters: ['a', 'b'],
       service: 'web'
     })
     expect(problems[0].message).toBe(
@@ -363,9 +366,8 @@ describe('problems reported once, where they are', () => {
     }
     expect(caught).toBeInstanceOf(RenderFailedError)
     const problems = (caught as RenderFailedError).problems
-    expect(problems.map((p) => [p.file, p.line, p.cluster, p.service])).toEqual([
-      ['services/api/secret.yaml', 7, 'a', 'api'],
-      ['services/api/secret.yaml', 7, 'b', 'api']
+    expect(problems.map((p) => [p.file, p.line, p.clusters, p.service])).toEqual([
+      ['services/api/secret.yaml', 7, ['a', 'b'], 'api']
     ])
     expect(problems[0].message).toBe(
       "'env.TOKEN': environment variable TOKEN is empty (GitHub passes a secret that does not exist as an empty string); if an empty value is intended, add | allow-empty"
@@ -421,17 +423,27 @@ describe('problems reported once, where they are', () => {
   })
 
   it('counts problems in plain English and says how many were left out', async () => {
-    const clusters: Record<string, string> = {}
-    for (let i = 0; i < 49; i++)
-      clusters[`clusters/c${String(i).padStart(2, '0')}.yaml`] = 'groups: [prod]\n'
-    const root = repo({ ...clusters, ...secret })
+    // 51 clusters (a, b and 49 more) each miss a different value: 51 distinct problems.
+    const clusters: Record<string, string> = {
+      'clusters/a.yaml': 'groups: [prod]\nvalues: {only-a: 1}\n',
+      'clusters/b.yaml': 'groups: [prod]\nvalues: {only-b: 1}\n'
+    }
+    for (let i = 0; i < 49; i++) {
+      const n = `c${String(i).padStart(2, '0')}`
+      clusters[`clusters/${n}.yaml`] = `groups: [prod]\nvalues: {only-${n}: 1}\n`
+    }
+    const root = repo({
+      ...clusters,
+      'services/api/cm.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata:\n  x: ${{ values.missing }}\n'
+    })
     let caught: RenderFailedError | undefined
     try {
       await runRender({ root, mode: 'dry-run', env: {} })
     } catch (err) {
       caught = err as RenderFailedError
     }
-    // 51 clusters (a, b and 49 more) fail: 50 listed, then one line for the rest.
+    // 50 listed, then one line for the rest.
     expect(caught?.total).toBe(51)
     expect(caught?.problems).toHaveLength(51)
     expect(caught?.problems[50].message).toBe('... and 1 more problem')

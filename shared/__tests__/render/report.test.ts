@@ -6,6 +6,7 @@ import {
   skippedServices,
   skipWarnings,
   type ClusterSummary,
+  type ImageChoice,
   type RenderRunResult
 } from '../../src/render/index.js'
 
@@ -32,18 +33,37 @@ function result(
   }
 }
 
-/** A fleet where every cluster runs the same api image, and one cluster a pinned worker. */
+const fromGroup = 'branch main from groups/production.yaml (branch)'
+
+/** An image chosen through an image file for the branch `chosenBy` names. */
+function image(service: string, ref: string, chosenBy = fromGroup): ImageChoice {
+  return { service, ref, pinned: false, chosenBy }
+}
+
+/**
+ * A fleet where every cluster runs the same api image (prod-us-1 through a branch its own file
+ * sets), and one cluster a pinned worker.
+ */
 function fleet(): ClusterSummary[] {
   return ['prod-eu-1', 'prod-us-1', 'staging'].map((name) => ({
     name,
     services: 2,
     files: 4,
     images: [
-      'api: `ghcr.io/acme/api:main-a1b2c3d`',
+      image(
+        'api',
+        'ghcr.io/acme/api:main-a1b2c3d',
+        name === 'prod-us-1' ? 'branch main from clusters/prod-us-1.yaml (branch)' : fromGroup
+      ),
       name === 'staging'
-        ? 'worker: `ghcr.io/acme/worker:main-1111111` (pinned)'
-        : 'worker: `ghcr.io/acme/worker:main-2222222`',
-      'worker/proxy: `nginx:1.27`'
+        ? {
+            service: 'worker',
+            ref: 'ghcr.io/acme/worker:main-1111111',
+            pinned: true,
+            chosenBy: 'pinned by clusters/staging.yaml (services.worker.image)'
+          }
+        : image('worker', 'ghcr.io/acme/worker:main-2222222'),
+      image('worker/proxy', 'nginx:1.27')
     ],
     skipped:
       name === 'staging'
@@ -63,19 +83,39 @@ const count = (text: string, needle: string): number => text.split(needle).lengt
 describe('deploymentizer step summary', () => {
   const md = renderSummaryMarkdown(result(fleet(), { disabled: ['legacy'] }))
 
-  it('lists each distinct image once, with the clusters that get it', () => {
+  it('lists each distinct image once, with the clusters that get it and what chose it', () => {
     expect(count(md, 'ghcr.io/acme/api:main-a1b2c3d')).toBe(1)
-    expect(md).toContain('| api | `ghcr.io/acme/api:main-a1b2c3d` | all 3 clusters |')
-    expect(md).toContain('| worker | `ghcr.io/acme/worker:main-2222222` | prod-eu-1, prod-us-1 |')
-    expect(md).toContain('| worker | `ghcr.io/acme/worker:main-1111111` (pinned) | staging |')
-    expect(md).toContain('| worker/proxy | `nginx:1.27` | all 3 clusters |')
+    expect(md).toContain('| Service | Image | Clusters | Chosen by |')
+    expect(md).toContain(
+      '| api | `ghcr.io/acme/api:main-a1b2c3d` | all 3 clusters | branch main from groups/production.yaml (branch); branch main from clusters/prod-us-1.yaml (branch) |'
+    )
+    expect(md).toContain(
+      `| worker | \`ghcr.io/acme/worker:main-2222222\` | prod-eu-1, prod-us-1 | ${fromGroup} |`
+    )
+    expect(md).toContain(
+      '| worker | `ghcr.io/acme/worker:main-1111111` (pinned) | staging | pinned by clusters/staging.yaml (services.worker.image) |'
+    )
+    expect(md).toContain(`| worker/proxy | \`nginx:1.27\` | all 3 clusters | ${fromGroup} |`)
+  })
+
+  it('names at most three settings in a cell, then counts the rest', () => {
+    const many = ['a', 'b', 'c', 'd', 'e'].map((name) => ({
+      name,
+      services: 1,
+      files: 1,
+      images: [image('api', 'r/api:1', `branch main from clusters/${name}.yaml (branch)`)],
+      skipped: []
+    }))
+    expect(renderSummaryMarkdown(result(many))).toContain(
+      '| api | `r/api:1` | all 5 clusters | branch main from clusters/a.yaml (branch); branch main from clusters/b.yaml (branch); branch main from clusters/c.yaml (branch) and 2 more |'
+    )
   })
 
   it('shortens an image digest for reading', () => {
     const digest = `sha256:${'ab12'.repeat(16)}`
     const one = renderSummaryMarkdown(
       result([
-        { name: 'a', services: 1, files: 1, images: [`web: \`nginx@${digest}\``], skipped: [] }
+        { name: 'a', services: 1, files: 1, images: [image('web', `nginx@${digest}`)], skipped: [] }
       ])
     )
     expect(one).toContain('| web | `nginx@sha256:ab12ab12ab12…` | a |')
@@ -129,7 +169,7 @@ describe('deploymentizer step summary', () => {
       name: `cluster-${i}-${'x'.repeat(200)}`,
       services: 200,
       files: 400,
-      images: Array.from({ length: 30 }, (_, j) => `svc-${j}: \`r/svc-${j}:${i}\``),
+      images: Array.from({ length: 30 }, (_, j) => image(`svc-${j}`, `r/svc-${j}:${i}`)),
       skipped: []
     }))
     const md = renderSummaryMarkdown(result(big))

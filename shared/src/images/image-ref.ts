@@ -31,16 +31,17 @@ const dockerHub = 'docker.io'
  * the original kit's bug with `feature/x`).
  */
 export function parseImageRef(text: string, what = 'image'): ImageRef {
-  const raw = text.trim()
   const fail = (why: string): never => {
     throw new InputError(
       `${what} ${quoteValue(text)} is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
     )
   }
-  if (raw === '') fail('it is empty')
-  if (/\s/.test(raw)) fail('it contains whitespace')
+  if (text === '') fail('it is empty')
+  // Anywhere, leading and trailing included: a reference is written where it was read (a
+  // manifest, an image file), so a space trimmed here would still reach the kubelet.
+  if (/\s/.test(text)) fail('it contains whitespace')
 
-  let rest = raw
+  let rest = text
   let digest: string | undefined
   const at = rest.indexOf('@')
   if (at >= 0) {

@@ -1,2 +1,3 @@
 export * from './image-ref.js'
 export * from './image-file.js'
+export * from './container-images.js'

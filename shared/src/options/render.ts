@@ -57,7 +57,7 @@ export const renderOptions = defineTable({
     doc: 'Render and compare with the output folder; fail when it differs (for repositories that commit the rendered output).'
   }),
   json: booleanOption(false, {
-    doc: 'Print the result (clusters, matrix, index, counts, hash, differences) as JSON.',
+    doc: "Print the action's outputs (result, clusters, matrix, index, rendered, hash, up-to-date) and the differences as JSON.",
     action: false
   })
 })

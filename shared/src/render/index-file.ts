@@ -8,18 +8,26 @@
  * file (spill.ts), so a render over hundreds of clusters holds a hash per cluster in memory.
  */
 import { sha256, type ClusterRender, type ImageUse } from './render.js'
+import type { SettingOrigin } from './repository.js'
 import { compare } from './select.js'
 
 /** How a service's image was chosen: from an image file (see `images`) or pinned. */
 export interface IndexImage {
   readonly ref: string
   readonly pinned?: true
-  /** The image file read, a key of RenderIndex.images. */
+  /** For a pin: the setting that pinned it (`clusters/a.yaml`, `services.api.image`). */
+  readonly pinnedBy?: SettingOrigin
+  /** The image file read, a key of RenderIndex.images (chosen by the service's branch). */
   readonly file?: string
 }
 
 export interface IndexService {
   readonly branch: string
+  /**
+   * The setting that chose the branch (`groups/eu.yaml`, `services.api.branch`); absent when
+   * nothing set one and kit's default, `main`, applies.
+   */
+  readonly branchFrom?: SettingOrigin
   readonly hash: string
   /** Paths relative to the output folder. */
   readonly files: readonly string[]
@@ -90,10 +98,16 @@ export function indexCluster(
           })
         }
         used[key] = { ref: use.ref, file: use.file }
-      } else used[key] = { ref: use.ref, pinned: true }
+      } else
+        used[key] = {
+          ref: use.ref,
+          pinned: true,
+          ...(use.pinnedBy ? { pinnedBy: use.pinnedBy } : {})
+        }
     }
     services[s.name] = {
       branch: s.branch,
+      ...(s.branchFrom ? { branchFrom: s.branchFrom } : {}),
       hash: s.hash,
       files: s.files.map((f) => `${render.name}/${f.path}`),
       images: used

@@ -17,7 +17,8 @@ import {
   serializeEntry,
   type IndexEntryRef,
   type IndexImageFile,
-  type IndexParts
+  type IndexParts,
+  type RenderIndex
 } from './index-file.js'
 import {
   checkOutputLocation,
@@ -27,9 +28,9 @@ import {
   readIndex,
   type OutputScope
 } from './output.js'
-import { RenderFailedError, type RenderProblem } from './problems.js'
-import { renderCluster, type SkippedService } from './render.js'
-import { loadRepository } from './repository.js'
+import { ProblemList, type RenderProblem } from './problems.js'
+import { renderCluster, type ClusterRender, type SkippedService } from './render.js'
+import { loadRepository, type SettingOrigin } from './repository.js'
 import { selectTargets, type Selection } from './select.js'
 import { SpillFile } from './spill.js'
 
@@ -54,9 +55,22 @@ export interface ClusterSummary {
   /** Services rendered. */
   readonly services: number
   readonly files: number
-  /** One markdown line per image: ``api: `ghcr.io/acme/api:1` `` (plus ` (pinned)`). */
-  readonly images: readonly string[]
+  /** Each image the cluster's services got, and what chose it. */
+  readonly images: readonly ImageChoice[]
   readonly skipped: readonly SkippedService[]
+}
+
+/**
+ * One image a service got on a cluster, and the setting that chose it. Clusters that got the
+ * same image the same way share one object, so a run over many clusters stays small.
+ */
+export interface ImageChoice {
+  /** `api`, or `api/proxy` for a service's named image. */
+  readonly service: string
+  readonly ref: string
+  readonly pinned: boolean
+  /** `pinned by clusters/a.yaml (services.api.image)`, `branch main from groups/eu.yaml (branch)`. */
+  readonly chosenBy: string
 }
 
 export interface RenderRunResult {
@@ -82,19 +96,15 @@ export interface RenderRunResult {
   readonly differences: readonly string[]
 }
 
-/** How many problems are reported before the rest are summarised as a count. */
-export const maxReportedProblems = 50
-
 /** What a run gathers cluster by cluster. */
 interface RenderTally {
-  readonly problems: RenderProblem[]
-  problemCount: number
+  readonly problems: ProblemList
   readonly secrets: Set<string>
   readonly summaries: ClusterSummary[]
   readonly indexed: Map<string, IndexEntryRef>
   readonly images: Map<string, IndexImageFile>
-  /** The same image line repeats on every cluster that runs the image: keep one copy. */
-  readonly imageLines: Map<string, string>
+  /** The same image choice repeats on every cluster that runs the image: keep one copy. */
+  readonly imageChoices: Map<string, ImageChoice>
 }
 
 /**
@@ -121,27 +131,36 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
   const spill = new SpillFile()
   try {
     const tally: RenderTally = {
-      problems: [],
-      problemCount: 0,
+      problems: new ProblemList(),
       secrets: new Set<string>(),
       summaries: [],
       indexed: new Map(),
       images: new Map(),
-      imageLines: new Map()
+      imageChoices: new Map()
     }
+    // A render of some services keeps the others' output: what a cluster keeps is in the index.
+    const previous = scope.full ? undefined : readIndex(outputDir)
     for (const cluster of selected.clusters) {
       const render = renderCluster(repo, cluster, selected.services, {
         env: options.env,
         secrets: tally.secrets
       })
-      await takeCluster(render, tally, { writer, comparer, spill, log: options.log })
+      const empty = emptyClusterProblem(render, cluster.file, scope, previous)
+      await takeCluster(empty ? { ...render, problems: [empty] } : render, tally, {
+        writer,
+        comparer,
+        spill,
+        log: options.log
+      })
       // Let the event loop breathe between clusters (signals, progress output, writer threads).
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
-    if (tally.problemCount > 0) throwProblems(tally)
+    if (tally.problems.total === 0 && scope.services && tally.summaries.every((c) => c.files === 0))
+      tally.problems.add(nothingSelectedProblem(tally.summaries, scope.services))
+    if (tally.problems.total > 0) throwProblems(tally)
     const parts: IndexParts = mergePreviousIndex(
       { clusters: tally.indexed, images: tally.images, disabled: selected.disabled },
-      scope.full ? undefined : readIndex(outputDir),
+      previous,
       scope
     )
     const differences = comparer
@@ -173,6 +192,64 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
   }
 }
 
+/** Reasons listed in a "renders no files" problem before `and N more`. */
+const maxReasons = 5
+
+/** `api: disabled by groups/x.yaml; web: no templates`, the first few. */
+function whyNothing(render: ClusterRender): string {
+  const reasons = [
+    ...render.skipped.map((s) => `${s.name}: ${s.reason}`),
+    ...render.services.filter((s) => s.files.length === 0).map((s) => `${s.name}: no templates`)
+  ]
+  if (reasons.length === 0) return 'no service is selected'
+  const shown = reasons.slice(0, maxReasons).join('; ')
+  return reasons.length > maxReasons ? `${shown}; and ${reasons.length - maxReasons} more` : shown
+}
+
+/**
+ * An enabled cluster must keep at least one file: a cluster whose services are all disabled
+ * or skipped would have its whole output deleted (and the deployer refuses to prune down to
+ * nothing). Disabling the cluster says that on purpose. In a render of some services, the
+ * other services' files it keeps (from the previous index) count.
+ */
+function emptyClusterProblem(
+  render: ClusterRender,
+  file: string,
+  scope: OutputScope,
+  previous: RenderIndex | undefined
+): RenderProblem | undefined {
+  if (render.problems.length > 0 || render.services.some((s) => s.files.length > 0)) return
+  if (scope.services) {
+    const others = new Set(scope.services)
+    const kept = Object.entries(previous?.clusters[render.name]?.services ?? {}).some(
+      ([name, s]) => !others.has(name) && s.files.length > 0
+    )
+    if (kept) return
+  }
+  return {
+    message: `renders no files (${whyNothing(render)}); its output would be deleted. To render nothing for a cluster on purpose, set enabled: false in its file`,
+    file,
+    cluster: render.name
+  }
+}
+
+/** A render of some services that renders none of them anywhere. */
+function nothingSelectedProblem(
+  summaries: readonly ClusterSummary[],
+  services: readonly string[]
+): RenderProblem {
+  const skips = new Map<string, string[]>()
+  for (const c of summaries)
+    for (const s of c.skipped) {
+      const why = `${s.name}: ${s.reason}`
+      skips.set(why, [...(skips.get(why) ?? []), c.name])
+    }
+  const reasons = [...skips].map(([why, on]) => `${why} (${on.join(', ')})`)
+  return {
+    message: `the selected ${services.length === 1 ? 'service' : 'services'} ${services.join(', ')} ${services.length === 1 ? 'renders' : 'render'} no files on any selected cluster${reasons.length > 0 ? `: ${reasons.slice(0, maxReasons).join('; ')}${reasons.length > maxReasons ? `; and ${reasons.length - maxReasons} more` : ''}` : ''}`
+  }
+}
+
 /**
  * Takes one cluster's render into the tally: its problems, or (while no cluster failed) its
  * files written or compared, its index entry spilled to disk and its summary line.
@@ -187,12 +264,10 @@ async function takeCluster(
     log?: RenderRunOptions['log']
   }
 ): Promise<void> {
-  tally.problemCount += render.problems.length
-  for (const p of render.problems)
-    if (tally.problems.length < maxReportedProblems) tally.problems.push(p)
+  for (const p of render.problems) tally.problems.add(p)
   if (render.problems.length > 0) return
   // Once a cluster failed nothing will be written: keep rendering only to find problems.
-  if (tally.problemCount === 0) {
+  if (tally.problems.total === 0) {
     await out.writer?.write(render)
     out.comparer?.compare(render)
   }
@@ -205,11 +280,19 @@ async function takeCluster(
     services: render.services.length,
     images: render.services.flatMap((s) =>
       Object.entries(s.images).map(([key, use]) => {
-        const line = `${s.name}${key === 'image' ? '' : `/${key}`}: \`${use.ref}\`${use.pinned ? ' (pinned)' : ''}`
-        const known = tally.imageLines.get(line)
+        const choice: ImageChoice = {
+          service: `${s.name}${key === 'image' ? '' : `/${key}`}`,
+          ref: use.ref,
+          pinned: use.pinned,
+          chosenBy: use.pinned
+            ? `pinned by ${origin(use.pinnedBy)}`
+            : `branch ${s.branch} from ${origin(s.branchFrom)}`
+        }
+        const id = JSON.stringify([choice.service, choice.ref, choice.pinned, choice.chosenBy])
+        const known = tally.imageChoices.get(id)
         if (known !== undefined) return known
-        tally.imageLines.set(line, line)
-        return line
+        tally.imageChoices.set(id, choice)
+        return choice
       })
     ),
     skipped: render.skipped
@@ -219,20 +302,17 @@ async function takeCluster(
   )
 }
 
+/** A setting as summaries show it: `groups/eu.yaml (services.api.branch)`. */
+function origin(from: SettingOrigin | undefined): string {
+  return from ? `${from.file} (${from.key})` : "kit's default"
+}
+
 /** Every problem of the run (capped, with a count of the rest), env values scrubbed. */
 function throwProblems(tally: RenderTally): never {
-  const problems = [...tally.problems]
-  if (tally.problemCount > problems.length)
-    problems.push({
-      message: `... and ${plural(tally.problemCount - problems.length, 'more problem', 'more problems')}`
-    })
   // A message may quote a rendered value (a bad name, say); env values never leave here.
   const redactor = new Redactor()
   for (const s of tally.secrets) redactor.add(s)
-  throw new RenderFailedError(
-    problems.map((p) => ({ ...p, message: redactor.scrub(p.message) })),
-    tally.problemCount
-  )
+  throw tally.problems.failure((m) => redactor.scrub(m))
 }
 
 /** Check mode: what differs between the render and the output on disk. */

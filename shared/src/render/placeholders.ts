@@ -304,26 +304,42 @@ export function compileTemplate(
   return { t: 'literal', value }
 }
 
-/** Renders a compiled template against one context. Errors carry the placeholder's line. */
-export function renderTemplate(node: CompiledNode, ctx: RenderContext): unknown {
+/**
+ * Renders a compiled template against one context. Errors carry the placeholder's line. With
+ * `errors`, every failing placeholder is added there and rendering goes on (a failed one
+ * renders as null), so one run reports all of an object's problems; without it, the first
+ * one is thrown.
+ */
+export function renderTemplate(
+  node: CompiledNode,
+  ctx: RenderContext,
+  errors?: PlaceholderError[]
+): unknown {
+  const failed = (err: unknown, line: number): null => {
+    const e = withLine(err, line)
+    if (!errors) throw e
+    errors.push(e)
+    return null
+  }
   switch (node.t) {
     case 'literal':
       return node.value
     case 'map': {
       const out: PlainMap = {}
-      for (const [key, child] of node.entries) setKey(out, key, renderTemplate(child, ctx))
+      for (const [key, child] of node.entries) setKey(out, key, renderTemplate(child, ctx, errors))
       return out
     }
     case 'list':
-      return node.items.map((child) => renderTemplate(child, ctx))
+      return node.items.map((child) => renderTemplate(child, ctx, errors))
     case 'whole':
       try {
         return evaluateExpression(node.expr, ctx)
       } catch (err) {
-        throw withLine(err, node.line)
+        return failed(err, node.line)
       }
     case 'text': {
       let out = ''
+      let ok = true
       for (const part of node.parts) {
         if (typeof part === 'string') {
           out += part
@@ -333,18 +349,23 @@ export function renderTemplate(node: CompiledNode, ctx: RenderContext): unknown 
         try {
           value = evaluateExpression(part, ctx)
         } catch (err) {
-          throw withLine(err, node.line)
+          failed(err, node.line)
+          ok = false
+          continue
         }
         if (typeof value === 'string') out += value
         else if (typeof value === 'number' || typeof value === 'boolean') out += String(value)
         else {
-          throw new PlaceholderError(
-            `'${part.source}' is ${describe(value)} inside a longer string; only strings, numbers and booleans can be embedded (make the placeholder the whole value, or use | json)`,
+          ok = false
+          failed(
+            new PlaceholderError(
+              `'${part.source}' is ${describe(value)} inside a longer string; only strings, numbers and booleans can be embedded (make the placeholder the whole value, or use | json)`
+            ),
             node.line
           )
         }
       }
-      return out
+      return ok ? out : null
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { emitYaml, lineOf, type LoadedDocument } from '../yaml/index.js'
+import { placeholderImageProblems, placeholderImageSites } from './image-refs.js'
 import { imageFilePath, imageReference, type ImageRecord } from './images.js'
 import { isPlainMap, mergeValues, MergeError, type PlainMap } from './merge.js'
 import { PlaceholderError, renderTemplate, type RenderContext } from './placeholders.js'
@@ -14,7 +15,8 @@ import {
   type Layer,
   type ManifestRepository,
   type MissingImagePolicy,
-  type ServiceDefinition
+  type ServiceDefinition,
+  type SettingOrigin
 } from './repository.js'
 import type { RenderProblem } from './problems.js'
 
@@ -37,6 +39,8 @@ export interface ImageUse {
   readonly ref: string
   /** True when a group, cluster or override pinned it. */
   readonly pinned: boolean
+  /** The pin that decided it (the last layer's). */
+  readonly pinnedBy?: SettingOrigin
   /** The image source and the image file read (absent when pinned). */
   readonly sourceName?: string
   readonly file?: string
@@ -46,6 +50,8 @@ export interface ImageUse {
 export interface RenderedService {
   readonly name: string
   readonly branch: string
+  /** The setting that chose the branch; undefined for kit's own default, `main`. */
+  readonly branchFrom?: SettingOrigin
   /** Sorted by path. */
   readonly files: readonly RenderedFile[]
   /** `image` for the main image, and the names of the other images. */
@@ -79,8 +85,12 @@ export interface ResolvedService {
   /** The file that last set `enabled` (for "disabled by ..."). */
   readonly enabledBy: string
   readonly branch: string
+  /** The setting that chose the branch; undefined for kit's own default. */
+  readonly branchFrom?: SettingOrigin
   readonly missingImage: MissingImagePolicy
   readonly pins: { image?: string; images: Record<string, string> }
+  /** The setting behind each pin. */
+  readonly pinnedBy: { image?: SettingOrigin; images: Record<string, SettingOrigin> }
   /** Values layers lowest first, with the file each came from. */
   readonly valueLayers: readonly ValueLayer[]
 }
@@ -88,7 +98,9 @@ export interface ResolvedService {
 /**
  * Resolves a service's settings on a cluster. Order, lowest first: kit.yaml defaults, the
  * service's own kit.yaml and values.yaml, then each group in the cluster's order (its general
- * settings, then its per-service entry), then the cluster (general, then per-service).
+ * settings, then its per-service entry), then the cluster (general, then per-service). The
+ * order is by layer first: a cluster's general `branch` is later than, and so beats, a group's
+ * per-service one. Which setting won is kept (branchFrom, pinnedBy) for the index.
  */
 export function resolveService(
   repo: ManifestRepository,
@@ -98,8 +110,10 @@ export function resolveService(
   let enabled = service.enabled
   let enabledBy = `${service.dir}/kit.yaml`
   let branch = repo.defaults.branch
+  let branchFrom = repo.defaults.branchFrom
   let missingImage = repo.defaults.missingImage
   const pins: { image?: string; images: Record<string, string> } = { images: {} }
+  const pinnedBy: ResolvedService['pinnedBy'] = { images: {} }
   const valueLayers: ValueLayer[] = []
   if (service.valuesFile) {
     valueLayers.push({
@@ -111,7 +125,10 @@ export function resolveService(
   }
   const layers: Layer[] = [...cluster.groups.map((g) => repo.groups.get(g)!), cluster]
   for (const layer of layers) {
-    if (layer.branch !== undefined) branch = layer.branch
+    if (layer.branch !== undefined) {
+      branch = layer.branch
+      branchFrom = { file: layer.file, key: 'branch' }
+    }
     if (layer.missingImage !== undefined) missingImage = layer.missingImage
     if (layer.values)
       valueLayers.push({ file: layer.file, doc: layer.doc, values: layer.values, at: ['values'] })
@@ -121,10 +138,20 @@ export function resolveService(
       enabled = own.enabled
       enabledBy = layer.file
     }
-    if (own.branch !== undefined) branch = own.branch
+    const key = `services.${service.name}`
+    if (own.branch !== undefined) {
+      branch = own.branch
+      branchFrom = { file: layer.file, key: `${key}.branch` }
+    }
     if (own.missingImage !== undefined) missingImage = own.missingImage
-    if (own.image !== undefined) pins.image = own.image
-    if (own.images) Object.assign(pins.images, own.images)
+    if (own.image !== undefined) {
+      pins.image = own.image
+      pinnedBy.image = { file: layer.file, key: `${key}.image` }
+    }
+    for (const [name, ref] of Object.entries(own.images ?? {})) {
+      pins.images[name] = ref
+      pinnedBy.images[name] = { file: layer.file, key: `${key}.images.${name}` }
+    }
     if (own.values) {
       valueLayers.push({
         file: layer.file,
@@ -134,7 +161,7 @@ export function resolveService(
       })
     }
   }
-  return { enabled, enabledBy, branch, missingImage, pins, valueLayers }
+  return { enabled, enabledBy, branch, branchFrom, missingImage, pins, pinnedBy, valueLayers }
 }
 
 /** One layer of values and where it sits (file, and the path of `values` inside it). */
@@ -182,11 +209,16 @@ export function renderCluster(
     }
     const scope = { cluster: cluster.name, service: service.name }
     try {
-      const images = resolveImages(repo, service, resolved)
-      if (typeof images === 'string') {
-        skipped.push({ name: service.name, reason: images, warning: true })
+      const resolvedImages = resolveImages(repo, service, resolved)
+      if ('skip' in resolvedImages) {
+        skipped.push({ name: service.name, reason: resolvedImages.skip, warning: true })
         continue
       }
+      if ('missing' in resolvedImages) {
+        for (const message of resolvedImages.missing) problems.push({ message, ...scope })
+        continue
+      }
+      const { images } = resolvedImages
       const values = mergeServiceValues(resolved)
       const ctx: RenderContext = {
         values,
@@ -209,6 +241,7 @@ export function renderCluster(
       rendered.push({
         name: service.name,
         branch: resolved.branch,
+        ...(resolved.branchFrom ? { branchFrom: resolved.branchFrom } : {}),
         files,
         images,
         hash: hashFiles(files)
@@ -243,7 +276,22 @@ function renderTemplates(
   const files: RenderedFile[] = []
   for (const template of service.templates) {
     try {
-      const object = renderTemplate(template.compiled, ctx)
+      // Every failing placeholder of the object, then every bad image it got: all reported.
+      const errors: PlaceholderError[] = []
+      const object = renderTemplate(template.compiled, ctx, errors)
+      for (const e of errors)
+        problems.push({
+          message: e.message,
+          file: template.file,
+          line: e.line ?? template.line,
+          ...scope
+        })
+      if (errors.length > 0) continue
+      const sites = template.imageSites ?? placeholderImageSites(template.compiled)
+      const images = placeholderImageProblems(sites, object)
+      for (const { message, line } of images)
+        problems.push({ message, file: template.file, line, ...scope })
+      if (images.length > 0) continue
       files.push(toFile(object, service.name, template))
     } catch (err) {
       if (err instanceof PlaceholderError) {
@@ -323,14 +371,16 @@ function mergeServiceValues(resolved: ResolvedService): PlainMap {
 
 /**
  * The service's images on this cluster: pins first, then the image file for the branch.
- * Returns a reason string when the service is to be skipped (missing file, policy skip).
+ * Returns the reason to skip the service (a missing file under `missingImage: skip`), or
+ * every missing file (one problem each) under `missingImage: error`.
  */
 function resolveImages(
   repo: ManifestRepository,
   service: ServiceDefinition,
   resolved: ResolvedService
-): Record<string, ImageUse> | string {
+): { images: Record<string, ImageUse> } | { skip: string } | { missing: string[] } {
   const out: Record<string, ImageUse> = {}
+  const missing: string[] = []
   const wanted: [string, string | undefined][] = [
     ['image', service.image],
     ...Object.entries(service.images).map(([k, v]): [string, string] => [k, v])
@@ -338,7 +388,7 @@ function resolveImages(
   for (const [key, source] of wanted) {
     const pin = key === 'image' ? resolved.pins.image : resolved.pins.images[key]
     if (pin !== undefined) {
-      out[key] = { ref: pin, pinned: true, sourceName: source }
+      out[key] = { ref: pin, pinned: true, pinnedBy: pinOrigin(resolved, key), sourceName: source }
       continue
     }
     if (source === undefined) continue
@@ -348,8 +398,14 @@ function resolveImages(
         .split('\\')
         .join('/')
       const reason = `no image file for ${source} on branch '${resolved.branch}' (${expected})`
-      if (resolved.missingImage === 'skip') return reason
-      throw new Error(`${reason}; pin an image, follow another branch, or set missingImage: skip`)
+      if (resolved.missingImage === 'skip') return { skip: reason }
+      const from = resolved.branchFrom
+        ? `the branch is set by ${resolved.branchFrom.file} (${resolved.branchFrom.key})`
+        : `the branch is kit's default`
+      missing.push(
+        `${reason}; ${from}; pin an image, follow another branch, or set missingImage: skip`
+      )
+      continue
     }
     out[key] = {
       ref: imageReference(loaded.record),
@@ -359,11 +415,16 @@ function resolveImages(
       provenance: loaded.record.source
     }
   }
+  if (missing.length > 0) return { missing }
   // Pins for names the service does not declare are kept too: a pin is explicit intent.
   for (const [key, ref] of Object.entries(resolved.pins.images)) {
-    if (!out[key]) out[key] = { ref, pinned: true }
+    if (!out[key]) out[key] = { ref, pinned: true, pinnedBy: pinOrigin(resolved, key) }
   }
-  return out
+  return { images: out }
+}
+
+function pinOrigin(resolved: ResolvedService, key: string): SettingOrigin | undefined {
+  return key === 'image' ? resolved.pinnedBy.image : resolved.pinnedBy.images[key]
 }
 
 /** Validates one rendered object and serialises it into its output file. */

@@ -6,7 +6,7 @@
  * skipped services; the cluster table only counts.
  */
 import { plural } from '../text/plural.js'
-import type { ClusterSummary, RenderRunResult } from './pipeline.js'
+import type { ClusterSummary, ImageChoice, RenderRunResult } from './pipeline.js'
 import { formatProblem, type RenderProblem } from './problems.js'
 
 /** Characters of summary kept under GitHub's 1 MiB step-summary limit, with room to spare. */
@@ -24,20 +24,8 @@ function cell(text: string): string {
   return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 }
 
-/** One image a service uses, parsed from the pipeline's ``api: `ref` (pinned)`` line. */
-interface ImageUse {
-  /** `api`, or `api/sidecar` for a service's second image. */
-  readonly service: string
-  readonly ref: string
-  readonly pinned: boolean
-}
-
-function parseImage(line: string): ImageUse {
-  const m = /^(.+?): `([^`]*)`( \(pinned\))?$/.exec(line)
-  return m
-    ? { service: m[1], ref: m[2], pinned: m[3] !== undefined }
-    : { service: line, ref: '', pinned: false }
-}
+/** Settings listed in one "chosen by" cell before `and N more`. */
+const maxChoicesInCell = 3
 
 /** An image reference for reading: a digest shortened to its first 12 hex digits. */
 function displayRef(ref: string): string {
@@ -144,22 +132,14 @@ export function renderSummaryMarkdown(result: RenderRunResult): string {
     'cluster'
   )
 
-  const images = groupBy(
-    result.clusters,
-    (c) => c.images.map(parseImage),
-    (i) => JSON.stringify([i.service, i.ref, i.pinned])
-  ).sort(
-    (a, b) =>
-      (a.item.service < b.item.service ? -1 : a.item.service > b.item.service ? 1 : 0) ||
-      b.clusters.length - a.clusters.length
-  )
+  const images = imageRows(result.clusters)
   if (images.length > 0) {
     lines.push('#### Images', '')
     table(
-      ['Service', 'Image', 'Clusters'],
+      ['Service', 'Image', 'Clusters', 'Chosen by'],
       images.map(
-        ({ item, clusters }) =>
-          `| ${cell(item.service)} | ${item.ref ? `\`${displayRef(item.ref)}\`` : '–'}${item.pinned ? ' (pinned)' : ''} | ${clustersCell(clusters, total)} |`
+        ({ item, clusters, chosenBy }) =>
+          `| ${cell(item.service)} | ${item.ref ? `\`${displayRef(item.ref)}\`` : '–'}${item.pinned ? ' (pinned)' : ''} | ${clustersCell(clusters, total)} | ${choicesCell(chosenBy)} |`
       ),
       'image'
     )
@@ -178,6 +158,38 @@ export function renderSummaryMarkdown(result: RenderRunResult): string {
     )
   }
   return lines.join('\n')
+}
+
+/**
+ * One row per service and image, with every cluster that got it and every distinct setting
+ * that chose it there (so a cluster whose `branch:` overrides its group's shows as a second
+ * setting on the same image, or as a row of its own when the image differs).
+ */
+function imageRows(
+  clusters: readonly ClusterSummary[]
+): { item: ImageChoice; clusters: string[]; chosenBy: string[] }[] {
+  const rows = new Map<string, { item: ImageChoice; clusters: string[]; chosenBy: string[] }>()
+  for (const c of clusters) {
+    for (const choice of c.images) {
+      const key = JSON.stringify([choice.service, choice.ref, choice.pinned])
+      let row = rows.get(key)
+      if (!row) rows.set(key, (row = { item: choice, clusters: [], chosenBy: [] }))
+      if (!row.clusters.includes(c.name)) row.clusters.push(c.name)
+      if (!row.chosenBy.includes(choice.chosenBy)) row.chosenBy.push(choice.chosenBy)
+    }
+  }
+  return [...rows.values()].sort(
+    (a, b) =>
+      (a.item.service < b.item.service ? -1 : a.item.service > b.item.service ? 1 : 0) ||
+      b.clusters.length - a.clusters.length
+  )
+}
+
+function choicesCell(choices: readonly string[]): string {
+  const shown = choices.slice(0, maxChoicesInCell).map(cell).join('; ')
+  return choices.length > maxChoicesInCell
+    ? `${shown} and ${choices.length - maxChoicesInCell} more`
+    : shown
 }
 
 /** A skipped service with every cluster it was skipped on for the same reason. */

@@ -13,11 +13,24 @@ import {
   loadYamlMapping,
   type LoadedDocument
 } from '../yaml/index.js'
+import {
+  checkImageFile,
+  literalImageProblems,
+  pinProblems,
+  placeholderImageSites,
+  type ImageSite
+} from './image-refs.js'
 import { imageFilePath, type ImageRecord } from './images.js'
 import { type PlainMap } from './merge.js'
 import { compileTemplate, PlaceholderError, type CompiledNode } from './placeholders.js'
-import { RenderFailedError, type RenderProblem } from './problems.js'
+import { RenderFailedError, renderFailure, type RenderProblem } from './problems.js'
 import { validateAgainstSchema } from './schema.js'
+
+/** Where a setting was made: the repository file and the key in it (`services.api.branch`). */
+export interface SettingOrigin {
+  readonly file: string
+  readonly key: string
+}
 
 /** What to do when a service's image file for the tracked branch is missing. */
 export type MissingImagePolicy = 'error' | 'skip'
@@ -62,6 +75,11 @@ export interface TemplateDocument {
   /** 1-based line where the document starts. */
   readonly line: number
   readonly compiled: CompiledNode
+  /**
+   * Where its placeholders may put container images (checked in every rendered object); found
+   * from `compiled` when absent.
+   */
+  readonly imageSites?: readonly ImageSite[]
 }
 
 export interface ServiceDefinition {
@@ -98,7 +116,12 @@ export interface ManifestRepository {
   /** Absolute root folder. */
   readonly root: string
   readonly paths: RepositoryPaths
-  readonly defaults: { readonly branch: string; readonly missingImage: MissingImagePolicy }
+  readonly defaults: {
+    readonly branch: string
+    /** Where the default branch is set; undefined for kit's own default, `main`. */
+    readonly branchFrom?: SettingOrigin
+    readonly missingImage: MissingImagePolicy
+  }
   /** Sorted by name. */
   readonly services: ReadonlyMap<string, ServiceDefinition>
   readonly groups: ReadonlyMap<string, GroupDefinition>
@@ -138,8 +161,9 @@ export function loadRepository(root: string): ManifestRepository {
   // kit.yaml says where everything else is: when it is broken, that is the only problem worth
   // reporting (guessing default folders would bury it under a cascade of derived errors).
   const kit = attempt(() => loadKitFile(root))
-  if (!kit) throw new RenderFailedError(problems)
+  if (!kit) throw renderFailure(problems)
   const paths = kit.paths
+  checkFolders(root, kit, problems)
   // Names whose file exists but could not be loaded: a reference to one of them is not also
   // reported as unknown (one broken file is one problem, not one per cluster using it).
   const brokenGroups = new Set<string>()
@@ -156,8 +180,12 @@ export function loadRepository(root: string): ManifestRepository {
     if (c) clusters.set(c.name, c)
   }
   const services = loadServices(root, paths.services, problems, brokenServices, attempt)
+  if (services.size === 0 && brokenServices.size === 0 && isFolder(join(root, paths.services)))
+    problems.push(noServices(kit))
+  for (const layer of [...groups.values(), ...clusters.values()])
+    problems.push(...pinProblems(layer))
   checkReferences({ groups, clusters, services, brokenGroups, brokenServices }, problems)
-  if (problems.length > 0) throw new RenderFailedError(problems)
+  if (problems.length > 0) throw renderFailure(problems)
 
   const imageCache = new Map<string, LoadedImage | null>()
   return {
@@ -165,6 +193,10 @@ export function loadRepository(root: string): ManifestRepository {
     paths,
     defaults: {
       branch: kit.defaults.branch ?? 'main',
+      branchFrom:
+        kit.defaults.branch !== undefined
+          ? { file: 'kit.yaml', key: 'defaults.branch' }
+          : undefined,
       missingImage: kit.defaults.missingImage ?? 'error'
     },
     services,
@@ -192,7 +224,7 @@ function loadServices(
 ): Map<string, ServiceDefinition> {
   const services = new Map<string, ServiceDefinition>()
   const servicesDir = join(root, servicesPath)
-  if (!existsSync(servicesDir)) return services
+  if (!isFolder(servicesDir)) return services
   for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
     if (entry.isSymbolicLink()) {
       problems.push({
@@ -250,25 +282,79 @@ function checkReferences(
   }
 }
 
-function loadKitFile(root: string): {
-  paths: RepositoryPaths
-  defaults: { branch?: string; missingImage?: MissingImagePolicy }
-} {
+/** What kit.yaml says: the folders, which of them it names (with the line), the defaults. */
+interface KitFile {
+  readonly paths: RepositoryPaths
+  /** The `paths` kit.yaml sets, each with its line (a folder it names must exist). */
+  readonly named: Partial<Record<keyof RepositoryPaths, number | undefined>>
+  readonly defaults: { branch?: string; missingImage?: MissingImagePolicy }
+}
+
+function loadKitFile(root: string): KitFile {
   const file = 'kit.yaml'
   const abs = join(root, file)
-  if (!existsSync(abs)) return { paths: defaultPaths, defaults: {} }
+  if (!existsSync(abs)) return { paths: defaultPaths, named: {}, defaults: {} }
   const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(abs), file), file)
   validateAgainstSchema('kit', value, file, doc)
   const given = (value.paths ?? {}) as Partial<RepositoryPaths>
   const paths = { ...defaultPaths }
+  const named: KitFile['named'] = {}
   for (const key of Object.keys(defaultPaths) as (keyof RepositoryPaths)[]) {
     const p = given[key]
-    if (p !== undefined) paths[key] = safeRelative(p, file, doc, ['paths', key])
+    if (p === undefined) continue
+    paths[key] = safeRelative(p, file, doc, ['paths', key])
+    named[key] = doc ? lineOf(doc, ['paths', key]) : undefined
   }
+  return { paths, named, defaults: (value.defaults ?? {}) as KitFile['defaults'] }
+}
+
+/**
+ * The folders kit.yaml names must exist (a misspelt `paths.services` must not render nothing),
+ * and so must the services and clusters folders, named or not. Groups and images are optional
+ * unless named: a repository may have no groups, or pin every image.
+ */
+function checkFolders(root: string, kit: KitFile, problems: RenderProblem[]): void {
+  for (const key of ['clusters', 'services', 'groups', 'images'] as const) {
+    const dir = kit.paths[key]
+    const abs = join(root, dir)
+    const line = kit.named[key]
+    const where = key in kit.named ? { file: 'kit.yaml', line } : {}
+    const setting = `paths.${key}`
+    if (existsSync(abs)) {
+      if (!isFolder(abs))
+        problems.push({
+          message:
+            key in kit.named
+              ? `${setting} '${toRepoPath(dir)}' is not a folder`
+              : `'${toRepoPath(dir)}' is not a folder (the ${key} folder; set ${setting} in kit.yaml if it is elsewhere)`,
+          ...where
+        })
+    } else if (key in kit.named) {
+      problems.push({ message: `${setting}: folder '${shownDir(dir)}' does not exist`, ...where })
+    } else if (key === 'services' || key === 'clusters') {
+      problems.push({
+        message: `no ${key} folder: '${shownDir(dir)}' does not exist (a repository needs ${key === 'services' ? 'services/<service>/ folders with their templates' : 'clusters/<cluster>.yaml files'}; set ${setting} in kit.yaml if they are elsewhere)`
+      })
+    }
+  }
+}
+
+/** The problem of a services folder that holds no service. */
+function noServices(kit: KitFile): RenderProblem {
+  const dir = shownDir(kit.paths.services)
   return {
-    paths,
-    defaults: (value.defaults ?? {}) as { branch?: string; missingImage?: MissingImagePolicy }
+    message: `no services in '${dir}': a service is a folder ${dir}<service>/ holding its templates; a render of no services would only delete the previous output`,
+    ...('services' in kit.named ? { file: 'kit.yaml', line: kit.named.services } : {})
   }
+}
+
+/** A repository folder as messages show it: `services/`, `./` for the root. */
+function shownDir(dir: string): string {
+  return dir === '' ? './' : `${toRepoPath(dir)}/`
+}
+
+function isFolder(abs: string): boolean {
+  return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false
 }
 
 /** A kit.yaml path, normalised, refused when absolute or escaping the repository. */
@@ -371,8 +457,16 @@ function loadService(
           })
         }
         try {
-          const compiled = compileTemplate(loaded.value, (path) => lineOf(loaded, path))
-          templates.push({ file, line: loaded.line, compiled })
+          const lineAt = (path: readonly (string | number)[]) => lineOf(loaded, path)
+          const compiled = compileTemplate(loaded.value, lineAt)
+          templates.push({
+            file,
+            line: loaded.line,
+            compiled,
+            imageSites: placeholderImageSites(compiled)
+          })
+          for (const { message, line } of literalImageProblems(compiled, lineAt))
+            problems.push({ message, file, line, service: name })
         } catch (err) {
           if (err instanceof PlaceholderError) {
             throw new InputError(err.message, { file, line: err.line ?? loaded.line })
@@ -426,7 +520,7 @@ function listYamlFiles(
   refused: Set<string>
 ): string[] {
   const abs = join(root, dir)
-  if (!existsSync(abs)) return []
+  if (!isFolder(abs)) return []
   const out: string[] = []
   for (const entry of readdirSync(abs, { withFileTypes: true }).sort(byName)) {
     if (!/\.ya?ml$/.test(entry.name)) continue
@@ -471,7 +565,9 @@ function loadImage(root: string, path: string): LoadedImage | undefined {
   }
   const { value, doc } = loadYamlMapping(text, file)
   validateAgainstSchema('image', value, file, doc)
-  return { file, record: value as unknown as ImageRecord }
+  const record = value as unknown as ImageRecord
+  checkImageFile(record, file, doc)
+  return { file, record }
 }
 
 /** The line of a map key (not its value) under `parent`. */

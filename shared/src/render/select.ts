@@ -39,8 +39,9 @@ export function parseLabelSelection(labels: readonly string[] | undefined): Requ
 }
 
 /**
- * Applies a selection. Names that do not exist, and cluster globs that match no cluster, are
- * errors (a typo must not render nothing); so is a selection that matches no enabled cluster.
+ * Applies a selection. Names that do not exist, cluster globs that match no cluster and groups
+ * no cluster is in are errors (a typo must not render nothing); so is a selection that matches
+ * no enabled cluster.
  */
 export function selectTargets(repo: ManifestRepository, selection: Selection): SelectedSet {
   const unknown = (
@@ -60,6 +61,15 @@ export function selectTargets(repo: ManifestRepository, selection: Selection): S
   }
   unknown('cluster', selection.clusters, repo.clusters, (n, k) => matchesGlob(k, n))
   unknown('group', selection.groups, repo.groups)
+  // A group no cluster is in selects nothing, as a cluster glob that matches none would.
+  const empty = (selection.groups ?? []).filter(
+    (g) => ![...repo.clusters.values()].some((c) => c.groups.includes(g))
+  )
+  if (empty.length > 0) {
+    throw new InputError(
+      `${empty.length === 1 ? 'group' : 'groups'} ${empty.map((g) => `'${g}'`).join(', ')} ${empty.length === 1 ? 'has' : 'have'} no clusters (no cluster file lists ${empty.length === 1 ? 'it' : 'them'} under groups:)`
+    )
+  }
   unknown('service', selection.services, repo.services)
   const labelRequirements = parseLabelSelection(selection.labels)
   const names = selection.clusters ?? []
