@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
 import { readInputs } from '../src/inputs.js'
 
 const saved = { ...process.env }
@@ -65,7 +68,10 @@ describe('readInputs', () => {
   })
 
   it.each([
-    [{}, 'no cluster credentials: set one of the inputs kubeconfig, kubeconfigs or kubeconfig-dir'],
+    [
+      {},
+      'no cluster credentials: set one of the inputs kubeconfig, kubeconfigs or kubeconfig-dir, or the KUBECONFIG environment variable'
+    ],
     [
       { 'kubeconfig-dir': 'd', strategy: 'blue-green' },
       "Input 'strategy' must be rolling-update or fast-rollback, got 'blue-green'"
@@ -98,4 +104,53 @@ describe('readInputs', () => {
     withInputs(inputs)
     await expect(readInputs({}, () => {})).rejects.toThrow(message)
   })
+
+  it('uses the KUBECONFIG list when no credential input is set, masking every file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kit-inputs-'))
+    try {
+      const a = join(dir, 'a')
+      writeFileSync(a, 'apiVersion: v1\nusers:\n- name: u\n  user: {token: token-in-file-a-123}\n')
+      const missing = join(dir, 'missing')
+      const masked: string[] = []
+      const r = await readInputs(
+        { KUBECONFIG: `${a}${delimiter}${missing}`, HOME: dir },
+        (v) => void masked.push(v)
+      )
+      expect(r.credentials).toEqual({ files: { paths: [a, missing], from: '$KUBECONFIG' } })
+      expect(masked.some((m) => m.includes('token-in-file-a-123'))).toBe(true)
+      // A credential input wins over the environment.
+      withInputs({ 'kubeconfig-dir': dir })
+      const d = await readInputs({ KUBECONFIG: a }, () => {})
+      expect(d.credentials).toEqual({ directory: dir })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  const usePath =
+    "set the KUBECONFIG environment variable to its path (setup actions such as azure/k8s-set-context do), or give its folder as 'kubeconfig-dir'"
+  it.each([
+    ['/home/runner/.kube/config', `holds a file path, not a kubeconfig`, usePath],
+    ['$RUNNER_TEMP/kubeconfig', 'holds a file path', usePath],
+    [
+      Buffer.from('apiVersion: v1\nkind: Config\nclusters: []\n').toString('base64'),
+      'looks base64-encoded',
+      'store the decoded kubeconfig in the secret'
+    ]
+  ])(
+    'refuses %j in the kubeconfig input with what to use instead',
+    async (value, message, instead) => {
+      withInputs({ kubeconfig: value })
+      const masked: string[] = []
+      const err = await readInputs({}, (v) => void masked.push(v)).then(
+        () => undefined,
+        (e: unknown) => e as Error
+      )
+      expect(err?.message).toContain(`Input 'kubeconfig' ${message}`)
+      expect(err?.message).toContain(instead)
+      // Masked first, and never repeated.
+      expect(masked).toContain(value)
+      expect(err?.message).not.toContain(value)
+    }
+  )
 })

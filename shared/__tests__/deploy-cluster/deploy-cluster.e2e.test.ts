@@ -631,7 +631,7 @@ data: { mode: blue }
 })
 
 describe('deployCluster against an endpoint it cannot trust', () => {
-  it('names the TLS error and the address', async () => {
+  it('reports a TLS verification failure naming the address and what to check, not "unreachable"', async () => {
     // The real API server, but a kubeconfig without its CA: the certificate cannot be verified.
     const server = cluster.kubeConfig.getCurrentCluster()?.server as string
     const user = cluster.kubeConfig.getCurrentUser()
@@ -651,13 +651,13 @@ describe('deployCluster against an endpoint it cannot trust', () => {
       options
     )
     expect(result.outcome).toBe('failed')
-    const address = new URL(server).host
+    const origin = new URL(server).origin
     expect(result.reason).toMatch(
       new RegExp(
-        `^cluster "untrusted" is unreachable \\((SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY) ${address.replace(/\./g, '\\.')}: .+\\) after 1 attempt$`
+        `^TLS verification failed: the certificate of ${origin.replace(/\./g, '\\.')} is not signed by a CA this machine trusts, and cluster entry "untrusted" has no certificate-authority-data \\((SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)(: [^)]+)?\\); add the cluster's CA there$`
       )
     )
-    expect(result.failures[0]).toMatchObject({ reason: 'Unreachable' })
+    expect(result.failures[0]).toMatchObject({ reason: 'TLSVerificationFailed' })
   })
 })
 

@@ -2,7 +2,12 @@
 import { describe, expect, it } from '@jest/globals'
 import { deployWithClient } from '../../src/deploy/cluster/deploy.js'
 import { appliedHashAnnotation, withoutAppliedHash } from '../../src/k8s/change.js'
-import { KubeApiError, type KubeEvent, type KubeObject } from '../../src/k8s/types.js'
+import {
+  ClusterUnreachableError,
+  KubeApiError,
+  type KubeEvent,
+  type KubeObject
+} from '../../src/k8s/types.js'
 import { KubeConfig } from '@kubernetes/client-node'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -194,6 +199,76 @@ stringData: { token: created-secret-value }
     const gaps = times.slice(1).map((t, i) => t - times[i])
     expect(Math.max(...gaps)).toBeLessThanOrEqual(10_000 + 2_000)
     expect(options.log.text()).toContain('Deployment/app/web 0/1 updated')
+  })
+
+  it("ends the wait at the cluster's deadline when the caller gives one (time spent before the engine counts)", async () => {
+    const cluster = new FakeCluster()
+    const clock = fakeClock()
+    cluster.controller = (o) =>
+      o.kind === 'Deployment'
+        ? { ...o, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 0 } }
+        : o
+    // The cluster started 45 s ago (lock, discovery): 15 s of its 60 s are left.
+    const started = clock.now()
+    const options = fastOptions({
+      clock,
+      timeoutMs: 60_000,
+      deadlineAt: started + 15_000,
+      pollMs: 2_000,
+      rollbackOnFailure: false
+    })
+    const result = await deployWithClient(cluster, app('1'), options)
+    expect(result.outcome).toBe('failed')
+    expect(clock.now() - started).toBeGreaterThanOrEqual(15_000)
+    expect(clock.now() - started).toBeLessThan(20_000)
+    // Reported against the cluster's timeout, which is what ran out.
+    expect(result.failures[0].message).toMatch(/timed out after 60s: 0\/1 updated/)
+  })
+
+  it('a poll cut off by a client bounded by the same deadline is still a wait timeout, described', async () => {
+    const cluster = new FakeCluster()
+    const clock = fakeClock()
+    cluster.controller = (o) =>
+      o.kind === 'Deployment'
+        ? { ...o, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 0 } }
+        : o
+    const deadlineAt = clock.now() + 60_000
+    const reporterAt: (number | undefined)[] = []
+    // The client as the fleet makes it: no request once the deadline is reached; its detached
+    // sibling (the reporter, the rollback) has a budget of its own.
+    const bounded = new Proxy(cluster, {
+      get(target, key, receiver) {
+        if (key === 'detached')
+          return (at?: number) => {
+            reporterAt.push(at)
+            return cluster
+          }
+        const value = Reflect.get(target, key, receiver) as unknown
+        if ((key !== 'get' && key !== 'list') || typeof value !== 'function') return value
+        return (...args: unknown[]) =>
+          clock.now() >= deadlineAt
+            ? Promise.reject(
+                new ClusterUnreachableError(
+                  `cluster "fake": the cluster's timeout of 60s was reached before ${String(key)} was sent`,
+                  'fake',
+                  'DeadlineExceeded'
+                )
+              )
+            : (value as (...a: unknown[]) => unknown).apply(target, args)
+      }
+    })
+    const options = fastOptions({
+      clock,
+      timeoutMs: 60_000,
+      deadlineAt,
+      pollMs: 2_000,
+      rollbackOnFailure: false
+    })
+    const result = await deployWithClient(bounded, app('1'), options)
+    expect(result.failures[0]).toMatchObject({ object: 'Deployment/app/web', reason: 'Timeout' })
+    expect(result.failures[0].message).toMatch(/timed out after 60s: 0\/1 updated/)
+    // Described within the clean-up budget: one more timeout after the deadline at most.
+    expect(reporterAt[0]).toBe(deadlineAt + 60_000)
   })
 
   it('rolls back on failure: previous spec re-applied, objects created by the run deleted', async () => {

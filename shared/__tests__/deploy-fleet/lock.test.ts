@@ -6,6 +6,7 @@ import {
   LockTimeoutError,
   microTime
 } from '../../src/deploy/fleet/lock.js'
+import { ClusterDeadline } from '../../src/deploy/fleet/deadline.js'
 import { FakeClusterClient, fakeClock, quietLog } from './fake-client.js'
 
 const leaseRef = {
@@ -113,6 +114,39 @@ describe('acquireLock', () => {
     )
     expect(slept).toBe(2)
     await second.release()
+  })
+
+  it("moves the cluster's deadline by the time waited for another run's lock, and only by that", async () => {
+    const client = new FakeClusterClient()
+    const clock = fakeClock()
+    const first = await acquireLock(client, opts('run-1', clock))
+    const deadline = new ClusterDeadline(clock.now, 10_000)
+    const start = clock.now()
+    let seenWhileWaiting = 0
+    const waiterClock = {
+      now: clock.now,
+      sleep: async (ms: number) => {
+        // While waiting, the deadline covers the whole lock wait (10 s) plus the timeout.
+        seenWhileWaiting = deadline.at()
+        clock.advance(ms)
+        if (clock.now() - start >= 3_000) await first.release()
+      }
+    }
+    const second = await acquireLock(client, { ...opts('run-2'), clock: waiterClock, deadline })
+    expect(seenWhileWaiting).toBe(start + 10_000 + 10_000)
+    // Waited 3 s: the deadline is 3 s later than it was, no more.
+    expect(clock.now() - start).toBe(3_000)
+    expect(deadline.at()).toBe(start + 3_000 + 10_000)
+    expect(deadline.cleanUpAt()).toBe(start + 3_000 + 20_000)
+    await second.release()
+  })
+
+  it('leaves the deadline alone when nobody holds the lock', async () => {
+    const clock = fakeClock()
+    const deadline = new ClusterDeadline(clock.now, 10_000)
+    const lock = await acquireLock(new FakeClusterClient(), { ...opts('run-1', clock), deadline })
+    expect(deadline.at()).toBe(clock.now() + 10_000)
+    await lock.release()
   })
 
   it('takes over an expired lease (its holder crashed) and counts the transition', async () => {

@@ -9,6 +9,7 @@ import {
   runClusterPipeline,
   type PipelineSettings
 } from '../../src/deploy/fleet/cluster-pipeline.js'
+import { ClusterDeadline } from '../../src/deploy/fleet/deadline.js'
 import { deployIdOf, planFastRollback } from '../../src/deploy/fleet/fast-rollback.js'
 import { kitApplySetId } from '../../src/deploy/fleet/applyset.js'
 import { parseSelector } from '../../src/deploy/fleet/selector.js'
@@ -173,6 +174,30 @@ const lockOnly = [
 ]
 
 describe('runClusterPipeline', () => {
+  it("runs the engine to the cluster's deadline and cleans up within one more timeout", async () => {
+    const { calls, deps } = setup()
+    const detachedAt: (number | undefined)[] = []
+    class BoundedClient extends FakeClusterClient {
+      detached(deadlineAt?: number) {
+        detachedAt.push(deadlineAt)
+        return this
+      }
+    }
+    const client = new BoundedClient('c1')
+    const deadline = new ClusterDeadline(deps.clock.now, 60_000)
+    const started = deps.clock.now()
+    const r = await runClusterPipeline(client, [m(configMap('a'))], settings(), {
+      ...deps,
+      deadline
+    })
+    expect(r.outcome).toBe('changed')
+    // The engine's apply and wait end at the cluster's deadline, counted from its start.
+    expect(calls[0].options.deadlineAt).toBe(started + 60_000)
+    // The lock is released through a client bounded by the clean-up budget, not the deadline.
+    expect(detachedAt).toEqual([started + 120_000])
+    expect(client.writes.at(-1)).toBe('delete Lease kit-system/kit-deploy-lock')
+  })
+
   it('labels every object part-of kit, records the commit and releases the lock', async () => {
     const { client, calls, deps } = setup()
     const r = await runClusterPipeline(

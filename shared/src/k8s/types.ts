@@ -126,11 +126,24 @@ export interface ClusterClient {
   /** Forgets cached discovery (after CRDs were created). */
   resetDiscovery(): void
   /**
-   * The same client (same connections and discovery) without the abort signal it was created
-   * with, so a deploy that was aborted can still roll back. Optional: clients without a signal
-   * need not implement it.
+   * The same client (same connections and discovery) without the abort signal and the deadline
+   * it was created with, bounded instead by `deadlineAt` (epoch ms; none when omitted), so a
+   * deploy that was aborted or ran out of time can still roll back, settle its records and
+   * release its lock, within a budget of their own. Optional: clients without a signal or a
+   * deadline need not implement it.
    */
-  detached?(): ClusterClient
+  detached?(deadlineAt?: number): ClusterClient
+}
+
+/**
+ * When a cluster's work must be done. Read before every request attempt, since it may move:
+ * waiting for another run's deploy lock adds the time waited.
+ */
+export interface Deadline {
+  /** Epoch ms. */
+  at(): number
+  /** What the deadline is, for messages: "the cluster's timeout of 10s". */
+  readonly what: string
 }
 
 /** An answer from the API server that is an error (status code and the Status reason). */
@@ -150,16 +163,25 @@ export class KubeApiError extends Error {
   }
 }
 
-/** The cluster could not be reached after retries (connection refused, DNS, TLS, timeouts). */
+/**
+ * The cluster's work cannot go on, whatever object it concerns: the cluster could not be
+ * reached after retries (connection refused, DNS, timeouts), its certificate is not trusted,
+ * it refused the credentials (401), or the cluster's time ran out. `reason` says which.
+ */
 export class ClusterUnreachableError extends Error {
   constructor(
     message: string,
-    readonly cluster: string
+    readonly cluster: string,
+    readonly reason: ClusterFailureReason = 'Unreachable'
   ) {
     super(message)
     this.name = 'ClusterUnreachableError'
   }
 }
+
+/** Why a cluster's work stopped as a whole (a Failure's `reason` for the cluster). */
+export type ClusterFailureReason =
+  'Unreachable' | 'TLSVerificationFailed' | 'Unauthorized' | 'DeadlineExceeded'
 
 /** One object to apply, with where it came from (for error annotations). */
 export interface Manifest {
@@ -178,6 +200,13 @@ export interface CredentialInputs {
    * file is one cluster, named by its `metadata.name` or else by its file name without extension.
    */
   readonly directory?: string
+  /**
+   * Kubeconfig files merged the way kubectl merges a KUBECONFIG list (the first file to set a
+   * context, cluster or user by name wins; current-context from the first file that sets it),
+   * then read like `kubeconfig`: a context per cluster. A missing file is skipped with a
+   * warning; all of them missing is an error.
+   */
+  readonly files?: { readonly paths: readonly string[]; readonly from: string }
 }
 
 export interface ClusterCredentials {
@@ -185,6 +214,8 @@ export interface ClusterCredentials {
   readonly clusters: Map<string, KubeConfig>
   /** Cluster name → where its credentials came from (for messages; never the content). */
   readonly sources: Map<string, string>
+  /** What the caller should warn about (kubeconfig files of a list that do not exist). */
+  readonly warnings: readonly string[]
 }
 
 /** Clusters compared between the manifests and the credentials. */

@@ -275,7 +275,7 @@ function failed(
 
 export function errorReason(err: unknown): string {
   if (err instanceof KubeApiError) return err.reason || `HTTP${err.statusCode}`
-  if (err instanceof ClusterUnreachableError) return 'Unreachable'
+  if (err instanceof ClusterUnreachableError) return err.reason
   if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'))
     return 'Aborted'
   return 'Error'

@@ -41,6 +41,7 @@ export async function deployCluster(
 ): Promise<ClusterResult> {
   const client = createClusterClient(target.name, target.kubeConfig, {
     redactor: options.redactor,
+    progress: (m) => options.log.info(options.redactor.scrub(`${target.name}: ${m}`)),
     onRetry: (what, attempt, delay, err) =>
       options.log.debug(
         options.redactor.scrub(

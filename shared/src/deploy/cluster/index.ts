@@ -8,8 +8,10 @@ export { systemClock } from './clock.js'
 export { loadManifestsDir, parseManifests, clusterNameProblem } from '../../k8s/manifests.js'
 export { describeRef, keyOf, refOf } from '../../k8s/identity.js'
 export {
+  defaultKubeconfigFiles,
   kubeConfigsFromInputs,
   matchClusters,
+  notKubeconfigText,
   createClusterClient,
   fieldManager
 } from '../../k8s/client/index.js'

@@ -12,7 +12,14 @@ import { describeRef, refOf } from '../../k8s/identity.js'
 import type { ClusterClient, KubeObject } from '../../k8s/types.js'
 import { plural } from '../../text/plural.js'
 import type { Applied } from './apply-object.js'
-import { finishRun, firstLine, summarize, type EngineRun, type Stopped } from './run.js'
+import {
+  cleanUpDeadline,
+  finishRun,
+  firstLine,
+  summarize,
+  type EngineRun,
+  type Stopped
+} from './run.js'
 import type { ClusterResult } from './types.js'
 import { waitForHealth, type WaitTarget } from './wait.js'
 
@@ -23,16 +30,17 @@ export async function rollBack(run: EngineRun, stopped: Stopped): Promise<Cluste
   log.warning(`${label}: rolling back ${plural(applied.length, 'object')} changed by this run`)
   try {
     const aborted = options.signal?.aborted ?? false
-    // A client bound to the (now aborted) signal would refuse every request.
-    const rollbackClient = aborted && client.detached ? client.detached() : client
+    // The rollback gets a budget of its own: what ran before must come back even if the failed
+    // rollout used up the cluster's time. A client bound to the run's signal (aborted, maybe)
+    // and to the cluster's deadline (passed, maybe) would refuse every request.
+    const deadline = cleanUpDeadline(run)
+    const rollbackClient = client.detached?.(deadline) ?? client
     const restored = await restorePrevious(rollbackClient, applied, log, label)
     if (!aborted && options.wait && restored.length > 0) {
       const w = await waitForHealth(rollbackClient, restored, {
         ...run.waitSettings,
         signal: undefined,
-        // The rollback gets a budget of its own: what ran before must come back even if the
-        // failed rollout used up the cluster's time.
-        deadline: run.clock.now() + options.timeoutMs
+        deadline
       })
       if (!w.ok) {
         const why = summarize(w.failures, w.timedOut)

@@ -37,7 +37,10 @@ export interface EngineRun {
   readonly clock: Clock
   /** Epoch ms the cluster's deploy started; timeouts are reported from here. */
   readonly started: number
-  /** Epoch ms at which apply and wait give up (the cluster's budget). */
+  /**
+   * Epoch ms at which apply and wait give up: the cluster's deadline when the caller gives
+   * one (counted from the cluster's start), else `timeoutMs` after the engine's start.
+   */
   readonly deadline: number
   /** The cluster name, prefixed to every log line. */
   readonly label: string
@@ -67,7 +70,7 @@ export function startRun(client: ClusterClient, options: DeployClusterOptions): 
     options,
     clock,
     started,
-    deadline: started + options.timeoutMs,
+    deadline: options.deadlineAt ?? started + options.timeoutMs,
     label,
     scrub,
     log,
@@ -115,7 +118,10 @@ export function finishRun(
   }
 }
 
-/** A health wait within the cluster's budget, its timeout counted from the cluster's start. */
+/**
+ * A health wait within the cluster's budget, its timeout counted from the cluster's start.
+ * Once it has timed out, the failures are described (events, pods) within the clean-up budget.
+ */
 export function waitWithinBudget(
   run: EngineRun,
   targets: readonly WaitTarget[],
@@ -124,8 +130,18 @@ export function waitWithinBudget(
   return waitForHealth(client, targets, {
     ...run.waitSettings,
     deadline: run.deadline,
-    since: run.started
+    since: run.deadline - run.options.timeoutMs,
+    reporter: () => client.detached?.(cleanUpDeadline(run)) ?? client
   })
+}
+
+/**
+ * When the clean-up after the deploy must be done: rolling back (and waiting for what was
+ * restored) gets `timeoutMs` from its start, and everything after the cluster's deadline ends
+ * at most one `timeoutMs` after it.
+ */
+export function cleanUpDeadline(run: EngineRun): number {
+  return Math.min(run.clock.now() + run.options.timeoutMs, run.deadline + run.options.timeoutMs)
 }
 
 /** What a health wait failed with, as the reason the deploy stopped. */

@@ -12,8 +12,10 @@
  *   createClusterClient(name, kubeConfig, options?): ClusterClient       — ../../k8s/client/client.ts
  *
  * Pass `redactor` to createClusterClient so exec-plugin tokens are registered, and call
- * `close()` when done. A client's optional `detached()` is a sibling without the abort
- * signal: the engine rolls back through it after an abort.
+ * `close()` when done. A client's optional `detached(deadlineAt)` is a sibling without the
+ * abort signal and the cluster's deadline, bounded by a deadline of its own: the engine rolls
+ * back through it, and the fleet settles its records and releases the lock through it, after
+ * an abort or once the cluster's time is up.
  */
 import type { KubeConfig } from '../../k8s/client/kubeconfig-type.js'
 import type { Redactor } from '../../secrets/redact.js'
@@ -73,8 +75,14 @@ export interface DeployClusterRun {
   readonly log: DeployLog
   /** Everything the engine prints or returns goes through this scrubber. */
   readonly redactor: Redactor
-  /** Aborts the cluster's deploy (per-cluster timeout from the fleet runner). */
+  /** Aborts the cluster's deploy (the run was cancelled, the lock was lost, the backstop). */
   readonly signal?: AbortSignal
+  /**
+   * Epoch ms at which the cluster's time is up (the fleet's cluster deadline, counted from the
+   * cluster's start); default: `timeoutMs` after the engine starts. Apply and wait end there;
+   * a rollback has until `timeoutMs` after it (see ./rollback.ts).
+   */
+  readonly deadlineAt?: number
   /** A progress line at least this often while waiting; default 20_000. */
   readonly heartbeatMs?: number
   /** How often to poll status while waiting; default 2_000. */

@@ -14,7 +14,12 @@ import {
   type PodProblem
 } from '../../k8s/pods.js'
 import { computeStatus, type Health, type StatusResult } from '../../k8s/status.js'
-import type { ClusterClient, KubeObject, ObjectRef } from '../../k8s/types.js'
+import {
+  ClusterUnreachableError,
+  type ClusterClient,
+  type KubeObject,
+  type ObjectRef
+} from '../../k8s/types.js'
 import { abortReason, mapLimit } from './clock.js'
 import type { Clock, DeployLog, Failure } from './types.js'
 import { plural } from '../../text/plural.js'
@@ -47,6 +52,12 @@ export interface WaitOptions {
   readonly label: string
   /** Scrubs secrets from every message. */
   readonly scrub: (s: string) => string
+  /**
+   * The client that reads once the deadline has passed — the last poll, and what describes
+   * what did not become healthy — asked for then (the wait's own client may be bounded by that
+   * very deadline); default: the wait's client.
+   */
+  readonly reporter?: () => ClusterClient
 }
 
 export interface WaitResult {
@@ -114,8 +125,20 @@ export async function waitForHealth(
   if (targets.length === 0)
     return { ok: true, timedOut: false, aborted: false, failures: [], statuses }
   const state = newWaitState(o.clock, statuses)
+  let last: Poll | undefined
   for (;;) {
-    const poll = await pollOnce(client, targets, o, state)
+    let poll: Poll
+    try {
+      // The last poll, at the deadline, reads through the reporter: the wait's own client may
+      // be bounded by that very deadline.
+      const reader = o.clock.now() >= o.deadline ? (o.reporter?.() ?? client) : client
+      poll = await pollOnce(reader, targets, o, state)
+    } catch (err) {
+      // The cluster's time ran out while a poll was on the wire: that is this wait's timeout.
+      if (!last || !isDeadline(err)) throw err
+      return giveUp(client, targets, last.objects, o, state, o.clock.now())
+    }
+    last = poll
     const { done, failed } = waitDone(poll.healths)
     if (done)
       return { ok: !failed, timedOut: false, aborted: false, failures: poll.failures, statuses }
@@ -129,6 +152,10 @@ export async function waitForHealth(
       // Aborted: the next round reports it.
     }
   }
+}
+
+function isDeadline(err: unknown): boolean {
+  return err instanceof ClusterUnreachableError && err.reason === 'DeadlineExceeded'
 }
 
 function newWaitState(clock: Clock, statuses: Map<string, StatusResult>): WaitState {
@@ -331,6 +358,7 @@ async function giveUp(
   after: number
 ): Promise<WaitResult> {
   const timedOut = !o.signal?.aborted
+  const reader = o.reporter?.() ?? client
   const why = timedOut
     ? `timed out after ${Math.round((after - (o.since ?? state.started)) / 1000)}s`
     : abortReason(o.signal).message
@@ -338,7 +366,7 @@ async function giveUp(
   for (const [i, t] of targets.entries()) {
     const s = state.statuses.get(describeRef(t.ref))
     if (!s || s.status === 'Healthy') continue
-    const f = await describeFailure(client, t.ref, objects[i], s, [], o)
+    const f = await describeFailure(reader, t.ref, objects[i], s, [], o)
     out.push(
       ...f.map((x) => ({
         ...x,

@@ -50,6 +50,7 @@ import {
   type LeavingCandidate,
   type LeavingFastRollback
 } from './fast-rollback.js'
+import type { ClusterDeadline } from './deadline.js'
 import { acquireLock, type LockHandle } from './lock.js'
 import { filterBySelector, type Requirement } from './selector.js'
 import { countChanged } from './types.js'
@@ -89,6 +90,12 @@ export interface PipelineDeps {
   readonly redactor: Redactor
   readonly clock: Clock
   readonly signal?: AbortSignal
+  /**
+   * The cluster's deadline (the client's requests are bounded by it too): the engine's apply
+   * and wait end there, and the clean-up after it (rollback, settling the inventory,
+   * releasing the lock) has until `cleanUpAt()`.
+   */
+  readonly deadline?: ClusterDeadline
 }
 
 type Finish = (r: Omit<ClusterResult, 'cluster' | 'durationMs'>) => ClusterResult
@@ -129,7 +136,8 @@ export async function runClusterPipeline(
       ...settings.lock,
       clock: deps.clock,
       log: deps.log,
-      signal: deps.signal
+      signal: deps.signal,
+      deadline: deps.deadline
     })
   }
   try {
@@ -144,7 +152,7 @@ export async function runClusterPipeline(
     return await deployLocked(client, manifests, resolved, settings, deps, lock, finish)
   } finally {
     await lock
-      ?.release()
+      ?.release(cleanUpClient(client, deps.deadline))
       .catch((err: unknown) =>
         deps.log.warning(`could not release the deploy lock: ${errorText(err)}`)
       )
@@ -210,8 +218,9 @@ async function deployLocked(
   if ('refusal' in deployed)
     return finish({ outcome: 'skipped', changes: [], failures: [], reason: deployed.refusal })
   const { first, checked } = deployed
+  const cleanUp = () => cleanUpClient(client, deps.deadline) ?? client.detached?.() ?? client
   if (!succeeded(first)) {
-    await settleInventory(client, checked, settings.dryRun, plan.inv, log)
+    await settleInventory(cleanUp(), checked, settings.dryRun, plan.inv, log)
     return finish({ ...first, reason: first.reason ?? `${first.outcome}` })
   }
   const changes: ChangeEntry[] = [...first.changes]
@@ -221,7 +230,7 @@ async function deployLocked(
   changes.push(...switched.changes)
   removed.push(...switched.removed)
   if (switched.failed) {
-    await settleInventory(client, checked, settings.dryRun, plan.inv, log, removed)
+    await settleInventory(cleanUp(), checked, settings.dryRun, plan.inv, log, removed)
     const reason = switched.failed.reason ?? 'switching Services failed'
     return finish({ ...switched.failed, changes, reason })
   }
@@ -285,8 +294,22 @@ function engineOptions(
     signal: signals.length ? AbortSignal.any(signals) : undefined,
     heartbeatMs: settings.heartbeatMs,
     waitForLoadBalancers: settings.waitForLoadBalancers,
-    clock: deps.clock
+    clock: deps.clock,
+    // Fixed by now: only the lock wait moves the deadline, and the lock is held.
+    deadlineAt: deps.deadline?.at()
   }
+}
+
+/**
+ * The client for what runs after the deploy's outcome (settling the inventory, releasing the
+ * lock): without the run's signal, and bounded by the clean-up budget instead of the cluster's
+ * deadline, which may have passed. Undefined when the pipeline runs without a deadline.
+ */
+function cleanUpClient(
+  client: ClusterClient,
+  deadline: ClusterDeadline | undefined
+): ClusterClient | undefined {
+  return deadline ? client.detached?.(deadline.cleanUpAt()) : undefined
 }
 
 /**
@@ -470,7 +493,8 @@ async function checkAndWiden(
 /**
  * After a failed deploy, the parent lists what it held before plus what this run wrote and
  * still exists (a rollback deletes what it created): never an object that was not created.
- * A failure here is logged, not thrown: the deploy's own failure is the one to report.
+ * A failure here is logged, not thrown: the deploy's own failure is the one to report. `client`
+ * is the clean-up's (the run's signal may have aborted, its deadline passed).
  */
 async function settleInventory(
   client: ClusterClient,
@@ -482,16 +506,15 @@ async function settleInventory(
 ): Promise<void> {
   if (dryRun) return
   try {
-    const reader = client.detached?.() ?? client
     const before = new Set(checked.previous.map(entryKey))
     const gone = removedKeys(removed)
     const added = checked.current.filter((e) => !before.has(entryKey(e)))
-    const kept = await existingEntries(reader, added)
+    const kept = await existingEntries(client, added)
     const inventory = unionInventory(
       checked.previous.filter((e) => !gone.has(entryKey(e))),
       kept
     )
-    await writeApplySetParent(reader, checked.parentNow, inventory, inv)
+    await writeApplySetParent(client, checked.parentNow, inventory, inv)
   } catch (err) {
     log.warning(`could not settle the inventory after the failed deploy: ${errorText(err)}`)
   }

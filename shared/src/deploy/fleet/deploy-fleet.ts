@@ -10,6 +10,7 @@ import type { Redactor } from '../../secrets/redact.js'
 import type { Clock, DeployLog, Manifest } from '../cluster/types.js'
 import { checkResolvedDuplicates, fallbackNamespace } from '../../k8s/namespace.js'
 import { runClusterPipeline, type Engine, type PipelineSettings } from './cluster-pipeline.js'
+import { ClusterDeadline } from './deadline.js'
 import { checkFastRollbackWait, planFastRollback } from './fast-rollback.js'
 import { runFleet } from './runner.js'
 import { filterBySelector, parseSelector, type Requirement } from './selector.js'
@@ -33,8 +34,11 @@ export interface FleetDeps {
   readonly credentialSources: ReadonlyMap<string, string>
   /** Each cluster's context namespace, where manifests without a namespace go (else `default`). */
   readonly defaultNamespaces?: ReadonlyMap<string, string>
-  /** Opens a client for a cluster (called once per cluster, when it starts). */
-  connect(cluster: string, signal: AbortSignal): ClusterClient
+  /**
+   * Opens a client for a cluster (called once per cluster, when it starts), its requests
+   * bounded by the cluster's deadline.
+   */
+  connect(cluster: string, signal: AbortSignal, deadline: ClusterDeadline): ClusterClient
   readonly engine: Engine
   logFor(cluster: string): DeployLog
   readonly log: DeployLog
@@ -135,8 +139,9 @@ export async function deployFleet(settings: FleetSettings, deps: FleetDeps): Pro
   return runFleet({
     waves: plan.waves,
     concurrency: settings.fleet.concurrency,
-    // The engine enforces the apply+wait timeout itself; the backstop adds the lock wait and
-    // room for a rollback (which waits for the previous version again) and the prune.
+    // Each cluster's own deadline (its timeout, plus the time it waited for another run's
+    // lock) bounds every request and the health wait; the clean-up after it (rollback, records,
+    // lock release) has one more timeout. This backstop only catches work that ignores both.
     clusterDeadlineMs: p.lock.waitMs + 2 * p.timeoutMs + 60_000,
     dryRun: p.dryRun,
     redactor: deps.redactor,
@@ -145,13 +150,17 @@ export async function deployFleet(settings: FleetSettings, deps: FleetDeps): Pro
     onClusterStart: deps.onClusterStart,
     onClusterDone: deps.onClusterDone,
     now: () => deps.clock.now(),
-    deployOne: (cluster, signal) =>
-      runClusterPipeline(deps.connect(cluster, signal), plan.manifests.get(cluster) ?? [], p, {
+    deployOne: (cluster, signal) => {
+      const deadline = new ClusterDeadline(() => deps.clock.now(), p.timeoutMs)
+      const client = deps.connect(cluster, signal, deadline)
+      return runClusterPipeline(client, plan.manifests.get(cluster) ?? [], p, {
         engine: deps.engine,
         log: deps.logFor(cluster),
         redactor: deps.redactor,
         clock: deps.clock,
-        signal
+        signal,
+        deadline
       })
+    }
   })
 }

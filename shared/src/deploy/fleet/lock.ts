@@ -5,6 +5,7 @@
  * fails on a stale resourceVersion), so exactly one of two racing runs wins.
  */
 import { KubeApiError, type ClusterClient, type KubeObject } from '../../k8s/types.js'
+import type { ClusterDeadline } from './deadline.js'
 import type { Clock, DeployLog } from '../cluster/types.js'
 
 /** The namespace kit keeps its per-cluster bookkeeping in (lock, deploy state, ApplySet parent). */
@@ -37,13 +38,21 @@ export interface LockOptions {
   readonly clock: Clock
   readonly log: DeployLog
   readonly signal?: AbortSignal
+  /**
+   * The cluster's deadline, moved by the time this run waits for another run's lock (the
+   * wait has its own limit, `waitMs`).
+   */
+  readonly deadline?: ClusterDeadline
 }
 
 export interface LockHandle {
   /** Aborts when the lock is lost (renewal impossible, or taken over): the deploy must stop. */
   readonly lost: AbortSignal
-  /** Stops renewing and deletes the Lease if this run still holds it. */
-  release(): Promise<void>
+  /**
+   * Stops renewing and deletes the Lease if this run still holds it, through `via` when given
+   * (a client with a budget of its own, once the cluster's deadline may have passed).
+   */
+  release(via?: ClusterClient): Promise<void>
 }
 
 /** MicroTime as the API wants it: RFC 3339 with exactly six fractional digits. */
@@ -166,8 +175,27 @@ async function createLease(client: ClusterClient, options: LockOptions): Promise
   }
 }
 
-/** Holds the Lease, waiting while another run does; fails with LockTimeoutError after waitMs. */
+/**
+ * Holds the Lease, waiting while another run does; fails with LockTimeoutError after waitMs.
+ * The time spent waiting moves the cluster's deadline (and only that time).
+ */
 async function takeLease(client: ClusterClient, options: LockOptions): Promise<KubeObject> {
+  let waited: (() => void) | undefined
+  try {
+    return await pollLease(client, options, () => {
+      waited ??= options.deadline?.waiting(options.waitMs)
+    })
+  } finally {
+    waited?.()
+  }
+}
+
+/** The loop of takeLease; `waiting()` is called when another run is found holding the lock. */
+async function pollLease(
+  client: ClusterClient,
+  options: LockOptions,
+  waiting: () => void
+): Promise<KubeObject> {
   const { clock, log } = options
   const pollMs = options.pollMs ?? 2000
   const started = clock.now()
@@ -194,6 +222,7 @@ async function takeLease(client: ClusterClient, options: LockOptions): Promise<K
     if (!announced) {
       log.info(`waiting for the deploy lock held by ${describeHolder(live)}`)
       announced = true
+      waiting()
     }
     await clock.sleep(Math.min(pollMs, options.waitMs - waited), options.signal)
   }
@@ -242,15 +271,20 @@ function keepRenewed(client: ClusterClient, held: KubeObject, options: LockOptio
   let current: KubeObject = held
   let lastRenewed = clock.now()
   let stopped = false
+  const periodMs = Math.max(1000, (leaseSeconds * 1000) / 3)
   const renew = async (): Promise<void> => {
+    // Each renewal is bounded by its period, not by the cluster's deadline: the lock is kept
+    // while a rollback runs after that deadline, and a renewal to a cluster that stopped
+    // answering never holds up the release.
+    const via = client.detached?.(Date.now() + periodMs) ?? client
     try {
       const next = structuredClone(current)
       ;(next.spec as LeaseSpec).renewTime = microTime(clock.now())
-      current = await client.replace(next)
+      current = await via.replace(next)
       lastRenewed = clock.now()
     } catch (err) {
       if (isStatus(err, 409)) {
-        const taken = await stillOurs(client, options.identity)
+        const taken = await stillOurs(via, options.identity)
         if (taken.ours) current = taken.live
         else lost.abort(new Error(`lost the deploy lock of ${client.cluster} to ${taken.holder}`))
         return
@@ -263,22 +297,19 @@ function keepRenewed(client: ClusterClient, held: KubeObject, options: LockOptio
     }
   }
   let renewing: Promise<void> = Promise.resolve()
-  const timer = setInterval(
-    () => {
-      if (stopped || lost.signal.aborted) return
-      renewing = renewing.then(renew)
-    },
-    Math.max(1000, (leaseSeconds * 1000) / 3)
-  )
+  const timer = setInterval(() => {
+    if (stopped || lost.signal.aborted) return
+    renewing = renewing.then(renew)
+  }, periodMs)
   // Renewal must never keep a finished process alive on its own.
   timer.unref()
   return {
     lost: lost.signal,
-    async release() {
+    async release(via) {
       stopped = true
       clearInterval(timer)
       await renewing
-      await deleteIfUnchanged(client, current)
+      await deleteIfUnchanged(via ?? client, current)
     }
   }
 }

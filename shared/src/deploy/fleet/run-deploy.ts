@@ -110,6 +110,17 @@ export async function runDeploy(
 ): Promise<FleetReport> {
   const manifests = await loadManifestsDir(request.manifests)
   const credentials = await kubeConfigsFromInputs(request.credentials, io.redactor)
+  const files = request.credentials.files
+  if (files && files.from !== '--kubeconfig') {
+    // Not a flag the user typed: say which files were read, and what they hold.
+    const contexts = [...credentials.clusters.keys()]
+    const shown =
+      contexts.length > 10 ? [...contexts.slice(0, 10), `${contexts.length - 10} more`] : contexts
+    io.log.info(
+      `credentials from ${files.from}: ${files.paths.join(', ')} (contexts: ${shown.join(', ')})`
+    )
+  }
+  for (const w of credentials.warnings) io.log.warning(w)
   const settings = fleetSettingsOf(
     request,
     identity,
@@ -122,13 +133,21 @@ export async function runDeploy(
     defaultNamespaces: new Map(
       [...credentials.clusters].map(([c, kubeConfig]) => [c, contextNamespaceOf(kubeConfig)])
     ),
-    connect: (cluster, signal) => {
+    connect: (cluster, signal, deadline) => {
       const kubeConfig = credentials.clusters.get(cluster)
       if (!kubeConfig) throw new Error(`no credentials for cluster ${cluster}`)
       const onRequest = io.onRequest
+      const log = io.logFor(cluster)
       return createClusterClient(cluster, kubeConfig, {
         signal,
+        deadline,
         redactor: io.redactor,
+        // A slow retry is progress the user sees; every retry is in the debug log.
+        progress: (m) => log.info(m),
+        onRetry: (what, attempt, delay, err) =>
+          log.debug(
+            `${what} failed (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); retry ${attempt} in ${delay} ms`
+          ),
         ...(onRequest ? { onRequest: (method, path) => onRequest(cluster, method, path) } : {})
       })
     },

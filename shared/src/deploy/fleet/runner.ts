@@ -169,7 +169,8 @@ function settleOrGiveUp<T>(work: Promise<T>, signal: AbortSignal, graceMs: numbe
   })
 }
 
+/** The first line, at most 600 characters: long enough for a failure and what to check. */
 function firstLine(s: string): string {
   const line = s.split('\n')[0]
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line
+  return line.length > 600 ? `${line.slice(0, 597)}...` : line
 }

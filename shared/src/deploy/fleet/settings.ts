@@ -272,6 +272,11 @@ export interface NotifySection {
   readonly githubDeployments: boolean
   readonly token?: string
   readonly environmentPrefix: string
+  /**
+   * The GitHub environment of each cluster's deployment, `{cluster}` standing for the cluster
+   * (after environmentPrefix); unset: one environment per cluster.
+   */
+  readonly environment?: string
   readonly webhookUrl?: string
 }
 

@@ -22,6 +22,7 @@ import {
   ClusterUnreachableError,
   KubeApiError,
   type ClusterClient,
+  type Deadline,
   type KubeEvent,
   type KubeObject,
   type ListOptions,
@@ -37,6 +38,18 @@ import {
   retryDelay,
   type RetryOptions
 } from './retry.js'
+import {
+  connectionFacts,
+  describeForbidden,
+  describeIgnoredCredential,
+  describeStall,
+  describeTlsFailure,
+  describeUnauthorized,
+  isIgnoredCredential,
+  isTimeout,
+  seconds,
+  type ConnectionFacts
+} from './failures.js'
 
 export type { RetryOptions } from './retry.js'
 
@@ -47,10 +60,22 @@ export interface ClusterClientOptions {
   readonly retry?: RetryOptions
   /** Aborts every request and backoff sleep (the cluster's deploy was cancelled). */
   readonly signal?: AbortSignal
+  /**
+   * When the cluster's time is up: no attempt runs past it (an attempt's timeout is cut to the
+   * time left) and no retry is scheduled beyond it. The error then names the deadline and what
+   * the requests were waiting for.
+   */
+  readonly deadline?: Deadline
   /** Bearer tokens obtained at request time (exec plugins) are registered here. */
   readonly redactor?: Redactor
   /** Called before each retry, for debug logs. */
   readonly onRetry?: (what: string, attempt: number, delayMs: number, err: unknown) => void
+  /**
+   * One line for each slow retry (the failed attempt and the pause before the next one last
+   * `retry.slowRetryMs` or more together): what failed and when the next attempt is. Shown
+   * without any debug switch, so a cluster that does not answer is never silent.
+   */
+  readonly progress?: (message: string) => void
   /** Called for every HTTP request sent (retries and discovery included): benchmarks count them. */
   readonly onRequest?: (method: string, path: string) => void
 }
@@ -78,9 +103,12 @@ class RawObjectApi {
   redactor: Redactor | undefined
   /** Told of every request sent. */
   onRequest: ((method: string, path: string) => void) | undefined
+  /** The kubeconfig's names for this cluster, for messages. */
+  readonly facts: ConnectionFacts
 
   constructor(readonly kubeConfig: KubeConfig) {
     this.defaultNamespace = contextNamespaceOf(kubeConfig)
+    this.facts = connectionFacts(kubeConfig)
   }
 
   /** The URL path of an object (or of its collection for create/list); discovery is cached. */
@@ -174,11 +202,13 @@ class RawObjectApi {
       redactor?: Redactor
     } = {}
   ): Promise<unknown> {
-    const transport = await this.transport()
+    // An exec plugin runs while the transport is built (and, for plugins, on every request):
+    // one that hangs must not outlast the attempt.
+    const transport = await untilAborted(this.transport(), options.signal)
     const headers: Record<string, string | number> = {
       Accept: 'application/json',
       'User-Agent': 'kit-deployer',
-      ...(transport.headers ?? (await authHeaders(this.kubeConfig)))
+      ...(transport.headers ?? (await untilAborted(authHeaders(this.kubeConfig), options.signal)))
     }
     const authorization = headers.Authorization
     if (typeof authorization === 'string' && options.redactor)
@@ -201,7 +231,9 @@ class RawObjectApi {
     })
     if (response.status >= 200 && response.status <= 299)
       return response.text ? JSON.parse(response.text) : {}
-    throw apiError(response.status, response.text, response.retryAfter)
+    const err = apiError(response.status, response.text, response.retryAfter)
+    if (err.statusCode === 403) err.message = describeForbidden(err, method, path, this.facts)
+    throw err
   }
 
   /**
@@ -406,7 +438,7 @@ export function createClusterClient(
   const api = new RawObjectApi(kubeConfig)
   api.redactor = options.redactor
   api.onRequest = options.onRequest
-  return buildClient(cluster, api, options, kubeConfig.getCurrentCluster()?.server)
+  return buildClient(cluster, api, options)
 }
 
 /** Runs one request attempt after another until one succeeds or retrying is pointless. */
@@ -431,16 +463,18 @@ interface Requests {
   readonly send: Send
 }
 
-/** The client over one RawObjectApi; `detached()` builds a sibling without the abort signal. */
+/**
+ * The client over one RawObjectApi; `detached(deadlineAt)` builds a sibling without the abort
+ * signal and with a deadline of its own.
+ */
 function buildClient(
   cluster: string,
   api: RawObjectApi,
-  options: ClusterClientOptions,
-  server: string | undefined
+  options: ClusterClientOptions
 ): ClusterClient & { close(): Promise<void> } {
   const r: Requests = {
     api,
-    call: retryingCall(cluster, options, server),
+    call: retryingCall(cluster, options, api.facts),
     send: (method, path, o = {}, signal) =>
       api.send(method, path, { ...o, signal, redactor: options.redactor })
   }
@@ -485,7 +519,15 @@ function buildClient(
     isNamespaced: (apiVersion, kind) =>
       r.call(`discover ${kind}`, true, (signal) => api.namespaced(apiVersion, kind, signal)),
     resetDiscovery: () => api.resetDiscovery(),
-    detached: () => buildClient(cluster, api, { ...options, signal: undefined }, server),
+    detached: (deadlineAt) =>
+      buildClient(cluster, api, {
+        ...options,
+        signal: undefined,
+        deadline:
+          deadlineAt === undefined
+            ? undefined
+            : { at: () => deadlineAt, what: 'the time for rolling back and cleaning up' }
+      }),
     close: () => api.close()
   }
 }
@@ -493,34 +535,52 @@ function buildClient(
 /**
  * Retries with jittered backoff: a throttled request and an unreachable server always, an
  * interrupted request only when repeating it is harmless. What is left after the attempts is
- * a KubeApiError as the server sent it, or a ClusterUnreachableError naming the cluster.
+ * a KubeApiError as the server sent it, or a ClusterUnreachableError naming the cluster (and,
+ * for a TLS failure or a refused credential, what to check). With a deadline, no attempt runs
+ * past it and no retry is scheduled beyond it: the error then says what the requests waited for.
  */
 function retryingCall(
   cluster: string,
   options: ClusterClientOptions,
-  server: string | undefined
+  facts: ConnectionFacts
 ): Call {
   const retry = { ...defaultRetry, ...options.retry }
+  const { deadline } = options
   return async (what, idempotent, fn) => {
+    let last: { error: unknown; ms: number } | undefined
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted()
-      const attemptSignal = signalWithTimeout(options.signal, retry.requestTimeoutMs)
+      const left = deadline ? deadline.at() - Date.now() : Infinity
+      if (left <= 0) throw deadlineError(cluster, deadline, facts, what, attempt - 1, last)
+      const attemptMs = Math.min(retry.requestTimeoutMs, left)
+      const attemptSignal = signalWithTimeout(options.signal, attemptMs)
+      const began = Date.now()
       try {
         return await fn(attemptSignal.signal)
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason ?? err
+        // A timed-out attempt waited its whole timeout: say that, not the timer's jitter.
+        last = { error: err, ms: isTimeout(err) ? attemptMs : Date.now() - began }
+        if (attemptMs < retry.requestTimeoutMs && isTimeout(err))
+          throw deadlineError(cluster, deadline, facts, what, attempt, last)
         const kind = classifyFailure(err)
         const limit = kind === 'unreachable' ? retry.unreachableAttempts : retry.attempts
         const retriable =
           kind === 'throttled' || kind === 'unreachable' || (kind === 'interrupted' && idempotent)
         if (!retriable || attempt >= limit)
-          throw finalError(err, kind, cluster, server, attempt, retry.requestTimeoutMs)
+          throw finalError(err, kind, cluster, facts, attempt, attemptMs)
         const delay = retryDelay(
           attempt,
           retry,
           err instanceof KubeApiError ? err.retryAfterSeconds : undefined
         )
+        if (deadline && Date.now() + delay >= deadline.at())
+          throw deadlineError(cluster, deadline, facts, what, attempt, last)
         options.onRetry?.(what, attempt, delay, err)
+        if (last.ms + delay >= retry.slowRetryMs)
+          options.progress?.(
+            `${what}: ${failureText(err, facts, last.ms)}; retrying in ${seconds(delay)} (attempt ${attempt + 1} of ${limit})`
+          )
         await sleep(delay, options.signal)
       } finally {
         attemptSignal.dispose()
@@ -529,18 +589,59 @@ function retryingCall(
   }
 }
 
+/** One failed attempt in a few words, for a progress line. */
+function failureText(err: unknown, facts: ConnectionFacts, attemptMs: number): string {
+  if (err instanceof KubeApiError)
+    return `${facts.server ?? 'the API server'} answered ${err.statusCode}${err.reason ? ` ${err.reason}` : ''}`
+  return describeNetworkError(err, facts.server, isTimeout(err) ? attemptMs : undefined)
+}
+
+/** The cluster's time ran out: what the deadline was, and what the requests were waiting for. */
+function deadlineError(
+  cluster: string,
+  deadline: Deadline | undefined,
+  facts: ConnectionFacts,
+  what: string,
+  attempts: number,
+  last: { error: unknown; ms: number } | undefined
+): ClusterUnreachableError {
+  const why = last
+    ? `: ${describeStall(facts, { what, attempts, lastError: last.error, lastAttemptMs: last.ms })}`
+    : ` before ${what} was sent`
+  return new ClusterUnreachableError(
+    `${deadline?.what ?? 'the deadline'} was reached${why}`,
+    cluster,
+    'DeadlineExceeded'
+  )
+}
+
 /** The error a request ends with once it is not retried (again). */
 function finalError(
   err: unknown,
   kind: ReturnType<typeof classifyFailure>,
   cluster: string,
-  server: string | undefined,
+  facts: ConnectionFacts,
   attempt: number,
-  requestTimeoutMs: number
+  attemptMs: number
 ): Error {
+  if (err instanceof KubeApiError && err.statusCode === 401)
+    return new ClusterUnreachableError(describeUnauthorized(err, facts), cluster, 'Unauthorized')
+  if (err instanceof KubeApiError && isIgnoredCredential(err, facts))
+    return new ClusterUnreachableError(
+      describeIgnoredCredential(err, facts),
+      cluster,
+      'Unauthorized'
+    )
+  const tls = kind === 'fatal-connection' ? describeTlsFailure(err, facts) : undefined
+  if (tls)
+    return new ClusterUnreachableError(
+      tls.text,
+      cluster,
+      tls.side === 'client-certificate' ? 'Unauthorized' : 'TLSVerificationFailed'
+    )
   if (kind === 'unreachable' || kind === 'interrupted' || kind === 'fatal-connection')
     return new ClusterUnreachableError(
-      `cluster "${cluster}" is unreachable (${describeNetworkError(err, server, requestTimeoutMs)}) after ${attempt} attempt${attempt === 1 ? '' : 's'}`,
+      `cluster "${cluster}" is unreachable (${describeNetworkError(err, facts.server, attemptMs)}) after ${attempt} attempt${attempt === 1 ? '' : 's'}`,
       cluster
     )
   if (err instanceof KubeApiError || err instanceof ClusterUnreachableError) return err
@@ -750,6 +851,26 @@ function signalWithTimeout(
       parent?.removeEventListener('abort', onAbort)
     }
   }
+}
+
+/** `work`, or the signal's reason as soon as it aborts (the work itself is left to finish). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error)
+    const onAbort = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e as Error)
+      }
+    )
+  })
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -15,6 +15,11 @@ export interface RetryOptions {
   readonly maxDelayMs?: number
   /** Per request (default 30 s). */
   readonly requestTimeoutMs?: number
+  /**
+   * A retry this slow (the failed attempt and the pause before the next one together, default
+   * 5 s) is told to the user as progress, not only to the debug log.
+   */
+  readonly slowRetryMs?: number
 }
 
 export const defaultRetry = {
@@ -22,7 +27,8 @@ export const defaultRetry = {
   unreachableAttempts: 3,
   baseDelayMs: 250,
   maxDelayMs: 8_000,
-  requestTimeoutMs: 30_000
+  requestTimeoutMs: 30_000,
+  slowRetryMs: 5_000
 } as const
 
 /** What kind of failure an error is, for the retry decision. */
