@@ -26,7 +26,13 @@ export const bundles = [
   { entry: 'image-deployer/src/index.ts', out: 'image-deployer/dist/index.js' },
   { entry: 'deploymentizer/src/index.ts', out: 'deploymentizer/dist/index.js' },
   { entry: 'deployer/src/index.ts', out: 'deployer/dist/index.js' },
-  { entry: 'cli/src/kit.ts', out: 'cli/dist/kit-bundle.js', launcher: 'cli/dist/kit.js' }
+  // cli/package.json (the CLI's npm package) already marks cli/dist as ESM.
+  {
+    entry: 'cli/src/kit.ts',
+    out: 'cli/dist/kit-bundle.js',
+    launcher: 'cli/dist/kit.js',
+    ownPackage: true
+  }
 ]
 
 // Some dependencies are CommonJS and call require(); ESM output needs a real require.
@@ -50,7 +56,7 @@ const launcher = (bundleFile) =>
     "import nodeModule from 'node:module';",
     '',
     "if (Number(process.versions.node.split('.')[0]) < 24) {",
-    "  process.stderr.write('kit needs Node.js 24 or newer (this is ' + process.version + '); in a clone of kit, `npm run kit -- <command>` uses the Node 24 it installs\\n');",
+    "  process.stderr.write('kit: error: kit needs Node.js 24 or newer (this is ' + process.version + '); in a clone of kit, `npm run kit -- <command>` uses the Node 24 it installs\\n');",
     '  process.exit(2);',
     '}',
     'nodeModule.enableCompileCache();',
@@ -226,7 +232,8 @@ async function bundleInto(outRoot) {
       absWorkingDir: root
     })
     writeFileSync(outfile, asciiOnly(readFileSync(outfile, 'utf8')))
-    writeFileSync(join(dirname(outfile), 'package.json'), '{\n  "type": "module"\n}\n')
+    if (!b.ownPackage)
+      writeFileSync(join(dirname(outfile), 'package.json'), '{\n  "type": "module"\n}\n')
     if (b.launcher)
       writeFileSync(join(outRoot, b.launcher), launcher(relative(dirname(b.launcher), b.out)), {
         mode: 0o755

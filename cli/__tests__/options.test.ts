@@ -97,6 +97,27 @@ describe('parseFlags', () => {
     expect(thrown(() => parseFlags(deployOptions, args))?.message).toContain(message)
   })
 
+  it.each([
+    [['--clustr', 'a'], 'unknown option --clustr; did you mean --clusters?'],
+    [['--no-wiat'], 'unknown option --no-wiat; did you mean --no-wait?'],
+    [['--frobnicate'], 'unknown option --frobnicate'],
+    [['--timeout'], '--timeout needs a value'],
+    [['--timeout', '--prune'], '--timeout needs a value (write --timeout=--prune if the value'],
+    [['--prune=yes'], '--prune takes no value (it is on or off: --prune or --no-prune)'],
+    [['--no-prune=yes'], '--no-prune takes no value (it is on or off: --prune or --no-prune)'],
+    [['--prune='], '--prune takes no value']
+  ])('refuses the command line %j in kit’s words', (args, message) => {
+    const e = thrown(() => parseFlags(deployOptions, args))
+    expect(e).toBeInstanceOf(UsageError)
+    expect(e?.message.startsWith(message)).toBe(true)
+    expect(e?.message).not.toMatch(/positional argument|Option '/)
+  })
+
+  it('takes `--x=` as an empty value and `--x=-y` as a value starting with a dash', () => {
+    expect(parseFlags(renderOptions, ['--output=']).output).toBe(renderOptions.output.default)
+    expect(parseFlags(renderOptions, ['--services=-x', '--dry-run']).services).toEqual(['-x'])
+  })
+
   it('documents every flag in the help, with its default', () => {
     const help = helpLines(cliOptions(deployOptions)).join('\n')
     for (const o of cliOptions(deployOptions))

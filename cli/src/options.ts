@@ -15,6 +15,7 @@ import {
 } from '../../shared/src/options/table.js'
 import { checkLength } from '../../shared/src/options/validate.js'
 import { UsageError } from './command.js'
+import { didYouMean } from './suggest.js'
 
 /** Refuses the earlier spelling of a renamed flag, naming the flag to use instead. */
 function refuseRenamed(table: Table, args: readonly string[]): void {
@@ -31,9 +32,60 @@ function refuseRenamed(table: Table, args: readonly string[]): void {
   }
 }
 
+/**
+ * Refuses what Node's parseArgs would refuse, in kit's words: an unknown flag (naming the nearest
+ * known one), a flag given a value it does not take, a flag missing its value.
+ */
+function checkFlags(table: Table, args: readonly string[]): void {
+  const options = cliOptions(table)
+  const known = [
+    ...options.map((o) => o.name),
+    ...options.filter((o) => o.flag).map((o) => `no-${o.name}`),
+    'help'
+  ]
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]
+    if (arg === '--') return
+    if (!arg.startsWith('-') || arg === '-') continue
+    const long = arg.startsWith('--')
+    const [given, value] = long ? splitOnce(arg.slice(2), '=') : [arg.slice(1, 2), arg.slice(2)]
+    const shown = long ? `--${given}` : `-${given}`
+    const option = long
+      ? (options.find((o) => o.name === given) ??
+        options.find((o) => o.flag && `no-${o.name}` === given))
+      : options.find((o) => o.cli !== false && o.cli.short === given)
+    if (!option)
+      throw new UsageError(
+        `unknown option ${shown}${long ? didYouMean(given, known, (w) => `--${w}`) : ''}`
+      )
+    if (option.flag) {
+      if (long ? value !== undefined : value !== '')
+        throw new UsageError(
+          `${shown} takes no value (it is on or off: --${option.name} or --no-${option.name})`
+        )
+      continue
+    }
+    // `--x=` gives an empty value; `-x` alone takes the next argument as `--x` alone does.
+    if (long ? value !== undefined : value !== '') continue
+    const next = args[i + 1]
+    if (next === undefined || (next.startsWith('-') && next !== '-'))
+      throw new UsageError(
+        `${shown} needs a value${next === undefined ? '' : ` (write ${shown}=${next} if the value starts with -)`}`
+      )
+    i++
+  }
+}
+
+/** `a=b=c` → ['a', 'b=c']; no separator → [text, undefined]. */
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator)
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + separator.length)]
+}
+
 /** Parses `args` into the table's values; at most one positional, for the positional option. */
 export function parseFlags<T extends Table>(table: T, args: string[]): Values<T> {
   refuseRenamed(table, args)
+  checkFlags(table, args)
   const options: Record<
     string,
     { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
@@ -46,12 +98,7 @@ export function parseFlags<T extends Table>(table: T, args: string[]): Values<T>
       ...(cli.short ? { short: cli.short } : {})
     }
   }
-  const { values, positionals } = parseArgs({
-    args,
-    options,
-    allowPositionals: true,
-    allowNegative: true
-  })
+  const { values, positionals } = parseArgsInKitWords(args, options)
   const positional = cliOptions(table).find((o) => o.cli !== false && o.cli.positional)
   if (positionals.length > (positional ? 1 : 0))
     throw new UsageError(
@@ -81,6 +128,23 @@ export function parseFlags<T extends Table>(table: T, args: string[]): Values<T>
     }
   }
   return out as Values<T>
+}
+
+/**
+ * Node's parseArgs, its errors (checkFlags catches the common ones first) reworded as kit's usage
+ * errors: its own text suggests quoting with `--`, which is not what a mistyped flag needs.
+ */
+function parseArgsInKitWords(
+  args: string[],
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>
+): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, allowNegative: true })
+  } catch (e) {
+    if (e instanceof Error && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'))
+      throw new UsageError(e.message.split('. ')[0].replace(/^Option '([^']+)'/, '$1'))
+    throw e
+  }
 }
 
 const flagColumn = 30

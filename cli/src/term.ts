@@ -65,3 +65,11 @@ export const out = (line = ''): void => {
 export const err = (line = ''): void => {
   process.stderr.write(line + '\n')
 }
+
+/**
+ * The one form of every CLI error, named by what the user ran: `kit: error: …` before a command
+ * is known, `kit render: error: …` after.
+ */
+export function errorLine(prog: string, message: string): string {
+  return `${prog}: ${errColor.red('error:')} ${message}`
+}

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
-import { inputNames, Outputs } from '../src/constants.js'
+import { inputNames, outputNames } from '../src/constants.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const action = parse(readFileSync(join(here, '..', 'action.yml'), 'utf8')) as {
@@ -13,9 +13,9 @@ const action = parse(readFileSync(join(here, '..', 'action.yml'), 'utf8')) as {
 }
 
 describe('deployer action.yml', () => {
-  it('declares exactly the inputs of the deploy option table and the outputs of constants.ts', () => {
+  it('declares exactly the inputs of the deploy option table and the outputs of the outputs table', () => {
     expect(Object.keys(action.inputs)).toEqual(inputNames)
-    expect(Object.keys(action.outputs).sort()).toEqual(Object.values(Outputs).sort())
+    expect(Object.keys(action.outputs)).toEqual(outputNames)
   })
   it('describes every input and output, states required, and quotes defaults as strings', () => {
     for (const [name, input] of Object.entries(action.inputs)) {

@@ -187,9 +187,12 @@ describe('deployer acceptance on real clusters', () => {
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.outputs.result).toBe('success')
-    expect(JSON.parse(run.outputs.changed)).toEqual(names)
-    expect(JSON.parse(run.outputs.failed)).toEqual([])
-    const perCluster = JSON.parse(run.outputs.clusters) as {
+    expect(run.outputs.changed).toBe('true')
+    expect(JSON.parse(run.outputs['changed-clusters'])).toEqual(names)
+    expect(JSON.parse(run.outputs.clusters)).toEqual(names)
+    expect(JSON.parse(run.outputs['failed-clusters'])).toEqual([])
+    expect(run.outputs.failed).toBe(run.outputs['failed-clusters'])
+    const perCluster = JSON.parse(run.outputs['cluster-results']) as {
       cluster: string
       result: string
       objectsChanged: number
@@ -221,14 +224,15 @@ describe('deployer acceptance on real clusters', () => {
     const before = await Promise.all(names.map((n) => resourceVersions(kc(n), shopNs)))
     const run = await runBundle(bundleInputs(firstDir, inventory))
     expect(run.code).toBe(0)
-    const perCluster = JSON.parse(run.outputs.clusters) as {
+    const perCluster = JSON.parse(run.outputs['cluster-results']) as {
       result: string
       objectsChanged: number
     }[]
     expect(perCluster.map((c) => [c.result, c.objectsChanged])).toEqual(
       names.map(() => ['unchanged', 0])
     )
-    expect(JSON.parse(run.outputs.changed)).toEqual([])
+    expect(run.outputs.changed).toBe('false')
+    expect(JSON.parse(run.outputs['changed-clusters'])).toEqual([])
     const after = await Promise.all(names.map((n) => resourceVersions(kc(n), shopNs)))
     expect(Object.keys(before[0])).toHaveLength(8)
     expect(after).toEqual(before)
@@ -245,13 +249,18 @@ describe('deployer acceptance on real clusters', () => {
     expect(run.code).toBe(1)
     expect(run.outputs.result).toBe('failure')
     const brief = (
-      JSON.parse(run.outputs.clusters) as { cluster: string; result: string; reason?: string }[]
+      JSON.parse(run.outputs['cluster-results']) as {
+        cluster: string
+        result: string
+        reason?: string
+      }[]
     ).map((c) => `${c.cluster}: ${c.result}${c.reason ? ` (${c.reason})` : ''}`)
     expect(brief.filter((b) => !b.startsWith(bad))).toEqual(
       names.filter((n) => n !== bad).map((n) => `${n}: changed`)
     )
-    expect(JSON.parse(run.outputs.failed)).toEqual([bad])
-    const perCluster = JSON.parse(run.outputs.clusters) as {
+    expect(JSON.parse(run.outputs['failed-clusters'])).toEqual([bad])
+    expect(run.outputs.changed).toBe('true')
+    const perCluster = JSON.parse(run.outputs['cluster-results']) as {
       cluster: string
       result: string
       reason?: string

@@ -216,7 +216,7 @@ interface ClusterOutput {
   counts: Record<string, number>
 }
 const clustersOf = (r: BundleRun): ClusterOutput[] =>
-  JSON.parse(r.outputs.clusters ?? '[]') as ClusterOutput[]
+  JSON.parse(r.outputs['cluster-results'] ?? '[]') as ClusterOutput[]
 
 /** Expects a run's exit code, showing its output when it differs. */
 function expectCode(r: CliRun | BundleRun, code: number): void {
@@ -1120,7 +1120,9 @@ describe('prune safety on real clusters (action bundle and kit CLI)', () => {
     const viaAction = await action(dir, inv, { strategy: 'fast-rollback', wait: 'false' })
     expectCode(viaAction, 1)
     expect(viaAction.stdout).toMatch(/::error::.*fast-rollback strategy needs wait/)
-    expect(viaAction.outputs.result).toBeUndefined()
+    // Refused before it started: `result` says so all the same, with one annotation.
+    expect(viaAction.outputs).toEqual({ result: 'failure', changed: 'false' })
+    expect(viaAction.stdout.match(/::error/g)).toHaveLength(1)
     expect(await readObject(k, 'v1', 'Namespace', space)).toBeUndefined()
     expect(await parentOf(k, inv)).toBeUndefined()
     const text = [

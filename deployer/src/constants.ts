@@ -1,3 +1,4 @@
+import { outputNames as outputNamesOf } from '../../shared/src/outputs/table.js'
 import { actionOptions } from '../../shared/src/options/table.js'
 import { deployOptions } from '../../shared/src/options/deploy.js'
 
@@ -18,10 +19,8 @@ export const Inputs = {
 /** Every input name, in action.yml's order. */
 export const inputNames: readonly string[] = actionOptions(deployOptions).map((o) => o.name)
 
-export const Outputs = {
-  Result: 'result',
-  Clusters: 'clusters',
-  Changed: 'changed',
-  Failed: 'failed',
-  Skipped: 'skipped'
-} as const
+/** Every output name, in action.yml's order: the outputs table's (shared/src/outputs/table.ts). */
+export const outputNames: readonly string[] = outputNamesOf('deployer')
+
+/** What a failed step sets besides `result: failure` (a deploy that never started changed nothing). */
+export const failureOutputs = { changed: false } as const

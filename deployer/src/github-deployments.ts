@@ -1,8 +1,13 @@
 /**
- * Optional GitHub Deployments: one deployment per cluster environment
- * (`<environment-prefix><cluster>`) on the deployed commit, with statuses in_progress →
- * success / failure / error, so GitHub's environments page shows what runs where. Tested
- * against a local stand-in for the two REST endpoints it calls, not against live GitHub.
+ * Optional GitHub Deployments: one deployment per cluster on the deployed commit, in the
+ * environment the `environment` input names (`{cluster}` by default: one environment per
+ * cluster), with statuses in_progress → success / failure / error, so GitHub's environments page
+ * shows what runs where. Tested against the GitHub API stand-in (testinfra/github-api), which
+ * creates a missing environment on a deployment as GitHub does, not against live GitHub.
+ *
+ * A deployment made through the API never waits for an environment's protection rules (they gate
+ * jobs), and GitHub creates an environment it does not know without any: so kit never invents an
+ * environment of its own, and in a job that has one, the input names it (docs/deployer.md).
  */
 import { GitHubClient } from '../../shared/src/github/client.js'
 import type { DeployLog } from '../../shared/src/deploy/cluster/types.js'
@@ -15,7 +20,10 @@ export interface GithubDeploymentsOptions {
   /** owner/name */
   readonly repository: string
   readonly ref: string
-  readonly environmentPrefix: string
+  /** The environment's name, `{cluster}` standing for the cluster (default: the cluster). */
+  readonly environment?: string
+  /** Put before the name (the older form of environment: 'prefix{cluster}'). */
+  readonly environmentPrefix?: string
   readonly runUrl?: string
   /** REST API root (GITHUB_API_URL on the runner). */
   readonly apiUrl: string
@@ -30,6 +38,14 @@ export interface GithubDeployments {
 }
 
 type State = 'in_progress' | 'success' | 'failure' | 'error'
+
+/** The GitHub environment of a cluster's deployment. */
+export function environmentName(
+  cluster: string,
+  options: Pick<GithubDeploymentsOptions, 'environment' | 'environmentPrefix'>
+): string {
+  return `${options.environmentPrefix ?? ''}${(options.environment ?? '{cluster}').replaceAll('{cluster}', cluster)}`
+}
 
 /** The final deployment status of a cluster's outcome. */
 export function deploymentState(outcome: FleetRow['outcome']): State {
@@ -55,6 +71,10 @@ export function createGithubDeployments(options: GithubDeploymentsOptions): Gith
   })
   const [owner, repo] = options.repository.split('/')
   const ids = new Map<string, number>()
+  const environment = (cluster: string): string => environmentName(cluster, options)
+  // Several clusters in one environment (a wave's): a success must not mark the other clusters'
+  // deployments there inactive, or the environment would show only the last cluster.
+  const perCluster = (options.environment ?? '{cluster}').includes('{cluster}')
   const warn = (what: string, err: unknown): void =>
     options.log.warning(
       options.redactor.scrub(
@@ -73,9 +93,9 @@ export function createGithubDeployments(options: GithubDeploymentsOptions): Gith
       deployment_id: id,
       state,
       description: options.redactor.scrub(description).slice(0, 140),
-      environment: `${options.environmentPrefix}${cluster}`,
+      environment: environment(cluster),
       ...(options.runUrl ? { log_url: options.runUrl } : {}),
-      auto_inactive: state === 'success'
+      auto_inactive: state === 'success' && perCluster
     })
   }
   return {
@@ -85,7 +105,7 @@ export function createGithubDeployments(options: GithubDeploymentsOptions): Gith
           owner,
           repo,
           ref: options.ref,
-          environment: `${options.environmentPrefix}${cluster}`,
+          environment: environment(cluster),
           auto_merge: false,
           required_contexts: [],
           description: `kit deploy to ${cluster}`,

@@ -5,7 +5,7 @@
  * shows of the deploy in ./reporter.ts.
  */
 import * as core from '@actions/core'
-import { runAction } from '../../shared/src/action/index.js'
+import { ReportedError, runAction } from '../../shared/src/action/index.js'
 import type { DeployLog } from '../../shared/src/deploy/cluster/types.js'
 import {
   registerCredential,
@@ -18,6 +18,7 @@ import {
 } from '../../shared/src/deploy/fleet/index.js'
 import { InputError } from '../../shared/src/errors.js'
 import { Redactor } from '../../shared/src/secrets/redact.js'
+import { failureOutputs } from './constants.js'
 import { createGithubDeployments, type GithubDeployments } from './github-deployments.js'
 import { readInputs } from './inputs.js'
 import { ActionReporter } from './reporter.js'
@@ -59,7 +60,7 @@ export async function run(): Promise<void> {
     await reporter.publish(report)
     if (request.notify.webhookUrl) await notify(request, identity, report, redactor, log)
     reporter.verdict(report)
-  })
+  }, failureOutputs)
 }
 
 /**
@@ -98,6 +99,7 @@ function githubDeployments(
           repository: identity.repository,
           ref: request.cluster.version.commit,
           environmentPrefix: request.notify.environmentPrefix,
+          environment: request.notify.environment,
           runUrl: identity.runUrl,
           apiUrl: process.env.GITHUB_API_URL ?? 'https://api.github.com',
           log,
@@ -109,15 +111,19 @@ function githubDeployments(
   return deployments
 }
 
-/** A deploy that could not start: an input error gets an annotation at its file and line. */
+/**
+ * A deploy that could not start: an input error gets its one annotation at its file and line
+ * (the step then fails without a second one); any other error is the step's failure.
+ */
 function deployError(err: unknown, clean: (s: string) => string): Error {
-  if (err instanceof InputError && err.where.file)
-    core.error(clean(err.message), {
-      title: 'kit deploy: invalid input',
-      file: err.where.file,
-      startLine: err.where.line
-    })
-  return new Error(clean(err instanceof Error ? err.message : String(err)), { cause: err })
+  const message = clean(err instanceof Error ? err.message : String(err))
+  if (!(err instanceof InputError && err.where.file)) return new Error(message, { cause: err })
+  core.error(message, {
+    title: 'kit deploy: invalid input',
+    file: err.where.file,
+    startLine: err.where.line
+  })
+  return new ReportedError(message, { cause: err })
 }
 
 /** The webhook's failure is a warning: the deploy's outcome is what the step reports. */

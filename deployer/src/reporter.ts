@@ -10,7 +10,8 @@
  * deploy given up on at its deadline) go to the debug log only.
  */
 import * as core from '@actions/core'
-import { writeOutput, writeSummary } from '../../shared/src/action/index.js'
+import { writeOutputs, writeSummary } from '../../shared/src/action/index.js'
+import { deployerOutputValues } from '../../shared/src/outputs/values.js'
 import type { DeployLog } from '../../shared/src/deploy/cluster/types.js'
 import {
   clusterResultLine,
@@ -20,7 +21,6 @@ import {
   outcomeIcon,
   outcomeLabel,
   renderClusterLog,
-  renderOutputs,
   renderSummary,
   shortReason,
   shouldFail,
@@ -28,7 +28,6 @@ import {
   type FleetReport,
   type FleetRow
 } from '../../shared/src/deploy/fleet/index.js'
-import { Outputs } from './constants.js'
 
 export class ActionReporter {
   /** Each cluster's lines so far, repeated in its group when it ends. */
@@ -104,12 +103,12 @@ export class ActionReporter {
 
   /** The action's outputs and its step summary. */
   async publish(report: FleetReport): Promise<void> {
-    const outputs = renderOutputs(report)
-    writeOutput(Outputs.Result, outputs.result)
-    writeOutput(Outputs.Clusters, JSON.parse(this.clean(JSON.stringify(outputs.clusters))))
-    writeOutput(Outputs.Changed, outputs.changed)
-    writeOutput(Outputs.Failed, outputs.failed)
-    writeOutput(Outputs.Skipped, outputs.skipped)
+    // Reasons and failure messages quote what the cluster answered: scrubbed like every line.
+    const values = JSON.parse(this.clean(JSON.stringify(deployerOutputValues(report)))) as Record<
+      string,
+      unknown
+    >
+    writeOutputs('deployer', values)
     await writeSummary(this.clean(renderSummary(report)))
   }
 

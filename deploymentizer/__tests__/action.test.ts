@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { inputNames, Outputs } from '../src/constants.js'
+import { inputNames, outputNames } from '../src/constants.js'
 import { fixtureEnv, goldenDir, here, readTree, workspaceWithFixture } from './helpers.js'
 
 const actionDir = join(here, '..')
@@ -64,7 +64,7 @@ function runAction(
 describe('action.yml', () => {
   it('declares exactly the inputs and outputs the code uses', () => {
     expect(Object.keys(actionYml.inputs)).toEqual(inputNames)
-    expect(Object.keys(actionYml.outputs).sort()).toEqual(Object.values(Outputs).sort())
+    expect(Object.keys(actionYml.outputs)).toEqual(outputNames)
   })
 })
 
@@ -79,6 +79,7 @@ describe('deploymentizer bundle', () => {
   it('renders the fixture, sets outputs, masks env values and writes the summary', () => {
     const run = runAction(ws, { path: 'manifests', 'shard-size': '4' }, fixtureEnv)
     expect(run.status).toBe(0)
+    expect(run.outputs.result).toBe('success')
     expect(JSON.parse(run.outputs.clusters)).toEqual([
       'dev-eu-1',
       'dev-us-1',
@@ -137,8 +138,10 @@ describe('deploymentizer bundle', () => {
     const run = runAction(ws, { path: 'manifests', check: 'true' }, fixtureEnv)
     expect(run.status).toBe(1)
     expect(run.outputs['up-to-date']).toBe('false')
+    expect(run.outputs.result).toBe('failure')
     expect(run.stdout).toContain('changed dev-us-1/web/deployment-acme-web.yaml')
     expect(run.stdout).toContain('::error::manifests/generated is not up to date (1 difference)')
+    expect(run.stdout.match(/::error/g)).toHaveLength(1)
   })
 
   it('annotates every problem with file and line, fails, and writes nothing', () => {
@@ -151,12 +154,17 @@ describe('deploymentizer bundle', () => {
       expect(run.stdout).toMatch(
         /::error title=kit render,file=manifests\/services\/worker\/deployment.yaml,line=19::cluster dev-eu-1, service worker: 'values.queues': no value 'queues' in values/
       )
-      // One annotation per cluster that failed.
-      expect(run.stdout.match(/::error title=kit render/g)).toHaveLength(6)
-      expect(run.stdout).toContain('::error::render failed with 6 problems; nothing was written')
+      // One annotation per distinct problem (the same message on two clusters is one, naming
+      // both), and no other: the step's verdict is a log line.
+      expect(run.stdout).toMatch(
+        /::error title=kit render,file=manifests\/services\/worker\/deployment.yaml,line=19::clusters prod-us-1, prod-us-2, service worker: 'values.queues'/
+      )
+      expect(run.stdout.match(/::error title=kit render/g)).toHaveLength(5)
+      expect(run.stdout.match(/::error/g)).toHaveLength(5)
+      expect(run.stdout).toContain('\nrender failed with 5 problems; nothing was written')
       expect(existsSync(join(broken, 'manifests/generated'))).toBe(false)
       expect(run.summary).toContain('render failed, nothing was written')
-      expect(run.outputs).toEqual({})
+      expect(run.outputs).toEqual({ result: 'failure' })
     } finally {
       rmSync(broken, { recursive: true, force: true })
     }
@@ -172,12 +180,12 @@ describe('deploymentizer bundle', () => {
       )
       const run = runAction(broken, { path: 'manifests' }, fixtureEnv)
       expect(run.status).toBe(1)
-      expect(run.stdout.match(/::error title=kit render/g)).toHaveLength(1)
+      expect(run.stdout.match(/::error/g)).toHaveLength(1)
       expect(run.stdout).toMatch(
         /::error title=kit render,file=manifests\/services\/canary\/kit.yaml,line=\d+,col=\d+::invalid YAML: /
       )
       expect(run.stdout).not.toContain('unknown service')
-      expect(run.stdout).toContain('::error::render failed with 1 problem; nothing was written')
+      expect(run.stdout).toContain('\nrender failed with 1 problem; nothing was written')
       expect(existsSync(join(broken, 'manifests/generated'))).toBe(false)
     } finally {
       rmSync(broken, { recursive: true, force: true })
@@ -190,7 +198,7 @@ describe('deploymentizer bundle', () => {
       const run = runAction(fresh, { path: 'manifests' }, { ...fixtureEnv, DB_PASSWORD: '' })
       expect(run.status).toBe(1)
       expect(run.stdout).toMatch(
-        /::error title=kit render,file=manifests\/services\/app-secrets\/secret.yaml,line=10::cluster dev-eu-1, service app-secrets: 'env.DB_PASSWORD \| base64': environment variable DB_PASSWORD is empty/
+        /::error title=kit render,file=manifests\/services\/app-secrets\/secret.yaml,line=10::clusters dev-eu-1, dev-us-1, prod-eu-1, prod-us-1, prod-us-2 and 1 more, service app-secrets: 'env.DB_PASSWORD \| base64': environment variable DB_PASSWORD is empty/
       )
       expect(readdirSync(fresh)).toEqual(['manifests'])
       expect(existsSync(join(fresh, 'manifests/generated'))).toBe(false)
@@ -202,7 +210,10 @@ describe('deploymentizer bundle', () => {
   it('fails with the input named when an input is invalid', () => {
     const run = runAction(ws, { path: 'manifests', 'dry-run': 'yes please' })
     expect(run.status).toBe(1)
-    expect(run.stdout).toContain("Input 'dry-run' must be true or false, got 'yes please'")
+    expect(run.stdout).toContain("::error::Input 'dry-run' must be true or false, got 'yes please'")
+    expect(run.stdout.match(/::error/g)).toHaveLength(1)
+    // A later step with `if: always()` reads why, as after any other failure.
+    expect(run.outputs).toEqual({ result: 'failure' })
   })
 
   it('warns when the output folder holding Secrets is tracked by git', () => {

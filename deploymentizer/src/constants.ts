@@ -1,3 +1,4 @@
+import { outputNames as outputNamesOf } from '../../shared/src/outputs/table.js'
 import { renderOptions } from '../../shared/src/options/render.js'
 import { actionOptions } from '../../shared/src/options/table.js'
 
@@ -7,11 +8,8 @@ import { actionOptions } from '../../shared/src/options/table.js'
  */
 export const inputNames: readonly string[] = actionOptions(renderOptions).map((o) => o.name)
 
-export const Outputs = {
-  clusters: 'clusters',
-  matrix: 'matrix',
-  index: 'index',
-  rendered: 'rendered',
-  hash: 'hash',
-  upToDate: 'up-to-date'
-} as const
+/** Every output name, in action.yml's order: the outputs table's (shared/src/outputs/table.ts). */
+export const outputNames: readonly string[] = outputNamesOf('deploymentizer')
+
+/** What a failed step sets besides `result: failure`: nothing else it could know. */
+export const failureOutputs = {} as const

@@ -5,9 +5,14 @@
  */
 import { posix, relative, sep } from 'node:path'
 import * as core from '@actions/core'
-import { runAction, writeOutput, writeSummary } from '../../shared/src/action/index.js'
 import {
-  buildMatrix,
+  ReportedError,
+  runAction,
+  writeOutputs,
+  writeSummary
+} from '../../shared/src/action/index.js'
+import { deploymentizerOutputValues } from '../../shared/src/outputs/values.js'
+import {
   formatProblem,
   isTrackedByGit,
   RenderFailedError,
@@ -17,7 +22,7 @@ import {
   skipWarnings
 } from '../../shared/src/index.js'
 import { plural } from '../../shared/src/text/plural.js'
-import { Outputs } from './constants.js'
+import { failureOutputs } from './constants.js'
 import { readSettings } from './inputs.js'
 
 export async function run(): Promise<void> {
@@ -44,9 +49,11 @@ export async function run(): Promise<void> {
         })
       }
       await writeSummary(renderFailureMarkdown(err.problems))
-      throw new Error(`render failed with ${plural(err.total, 'problem')}; nothing was written`, {
-        cause: err
-      })
+      // Each problem has its annotation: the step's failure is a log line, not one more.
+      throw new ReportedError(
+        `render failed with ${plural(err.total, 'problem')}; nothing was written`,
+        { cause: err }
+      )
     }
     // Mask first: nothing below prints a value, but the runner's log masking is the backstop.
     for (const secret of result.secrets) core.setSecret(secret)
@@ -64,14 +71,13 @@ export async function run(): Promise<void> {
         `${displayPath(result.outputDir)} is tracked by git and this render wrote values from env.* (Secrets). Do not commit the output folder; add it to .gitignore.`
       )
     }
-    const names = result.clusters.map((c) => c.name)
-    writeOutput(Outputs.clusters, names)
-    writeOutput(Outputs.matrix, buildMatrix(names, settings.shardSize))
-    writeOutput(Outputs.index, displayPath(result.indexPath))
-    writeOutput(Outputs.rendered, result.counts)
-    writeOutput(Outputs.hash, result.hash)
-    if (settings.mode === 'check')
-      writeOutput(Outputs.upToDate, String(result.differences.length === 0))
+    writeOutputs(
+      'deploymentizer',
+      deploymentizerOutputValues(result, {
+        shardSize: settings.shardSize,
+        index: displayPath(result.indexPath)
+      })
+    )
     await writeSummary(renderSummaryMarkdown(result))
     if (settings.mode === 'check' && result.differences.length > 0) {
       for (const d of result.differences.slice(0, 50)) core.info(`  ${d}`)
@@ -79,7 +85,7 @@ export async function run(): Promise<void> {
         `${displayPath(result.outputDir)} is not up to date (${plural(result.differences.length, 'difference')}); render and commit it`
       )
     }
-  })
+  }, failureOutputs)
 }
 
 /** A repository-relative file as a workspace-relative path, for annotations. */

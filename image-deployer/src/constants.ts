@@ -1,3 +1,4 @@
+import { outputNames as outputNamesOf } from '../../shared/src/outputs/table.js'
 import { imageDeployOptions } from '../../shared/src/options/image-deploy.js'
 import { actionOptions, inputNamesOf } from '../../shared/src/options/table.js'
 
@@ -10,11 +11,8 @@ export const inputNames: readonly string[] = actionOptions(imageDeployOptions).m
 /** Table key → input name (`imageRepository` → `image-repository`). */
 export const Inputs = inputNamesOf(imageDeployOptions)
 
-/** Output names, exactly as in action.yml. */
-export const Outputs = {
-  commitSha: 'commit-sha',
-  changed: 'changed',
-  result: 'result',
-  pullRequestUrl: 'pull-request-url',
-  files: 'files'
-} as const
+/** Every output name, in action.yml's order: the outputs table's (shared/src/outputs/table.ts). */
+export const outputNames: readonly string[] = outputNamesOf('image-deployer')
+
+/** What a failed step sets besides `result: failure`: no commit was written by this run. */
+export const failureOutputs = { changed: false } as const

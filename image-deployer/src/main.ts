@@ -1,8 +1,9 @@
 import * as core from '@actions/core'
 import { formatImageRef, Redactor } from '../../shared/src/index.js'
-import { runAction, writeOutput, writeSummary } from '../../shared/src/action/index.js'
+import { runAction, writeOutputs, writeSummary } from '../../shared/src/action/index.js'
+import { imageDeployerOutputValues } from '../../shared/src/outputs/values.js'
 import { deployImage, type ImageDeployResult } from '../../shared/src/image-deploy/index.js'
-import { Outputs } from './constants.js'
+import { failureOutputs } from './constants.js'
 import { readSettings } from './inputs.js'
 
 /** The image-deployer: records a newly built image in the manifests repository. */
@@ -31,16 +32,11 @@ export async function run(): Promise<void> {
     for (const note of result.notes) core.info(redactor.scrub(note))
     if (result.diff) core.info(redactor.scrub(result.diff))
 
-    const changed = result.outcome === 'committed'
-    writeOutput(Outputs.commitSha, result.commit ?? '')
-    writeOutput(Outputs.changed, String(changed))
-    writeOutput(Outputs.result, result.outcome)
-    writeOutput(Outputs.pullRequestUrl, result.pullRequestUrl ?? '')
-    writeOutput(Outputs.files, result.files)
+    writeOutputs('image-deployer', imageDeployerOutputValues(result))
     const line = redactor.scrub(summaryLine(image, settings.request.imageName, result))
     core.info(line)
     await writeSummary(line)
-  })
+  }, failureOutputs)
 }
 
 /** One line for the log and the job summary. */

@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { record } from '../record.js'
 import { bumpCases } from '../corpus/cases-bump.js'
+import { runCliCases } from '../corpus/cases-cli.js'
 import { deployCases } from '../corpus/cases-deploy.js'
 import { actions, inputsOf, oversizedCases, typedCases } from '../corpus/cases-inputs.js'
 import { renderCases } from '../corpus/cases-render.js'
@@ -89,6 +90,16 @@ describe('image-deployer and kit bump: hostile references, names and repository 
     'refuses every case, committing nothing',
     async () => {
       expectRecordedAsExpected(await inBatches(bumpCases(), parallel, (c, i) => run.bump(c, i)))
+    },
+    timeoutMs
+  )
+})
+
+describe('kit: mistyped commands and flags', () => {
+  it(
+    'refuses each with one error in kit’s form, naming the word meant',
+    async () => {
+      expectRecordedAsExpected(await runCliCases())
     },
     timeoutMs
   )

@@ -204,9 +204,9 @@ describe('faults on real local clusters', () => {
   }
 
   const brief = (run: KitRun): string =>
-    `exit ${run.code}; ${run.json ? run.json.clusters.map((r) => `${r.cluster} ${r.result}${r.reason ? ` (${r.reason})` : ''}`).join('; ') : `no JSON; stderr: ${run.stderr.slice(-1500)}`}`
+    `exit ${run.code}; ${run.json ? run.json['cluster-results'].map((r) => `${r.cluster} ${r.result}${r.reason ? ` (${r.reason})` : ''}`).join('; ') : `no JSON; stderr: ${run.stderr.slice(-1500)}`}`
 
-  const rows = (run: KitRun): ClusterRow[] => run.json?.clusters ?? []
+  const rows = (run: KitRun): ClusterRow[] => run.json?.['cluster-results'] ?? []
 
   /** resourceVersion of every app object: equal before and after means nothing was written. */
   const versions = (s: AppState): Record<string, string> =>
@@ -534,7 +534,7 @@ describe('faults on real local clusters', () => {
         timeoutMs: 240_000
       })
       const stats = proxy!.stats()
-      const outputRows = JSON.parse(run.outputs.clusters ?? '[]') as ClusterRow[]
+      const outputRows = JSON.parse(run.outputs['cluster-results'] ?? '[]') as ClusterRow[]
       const row = outputRows.find((r) => r.cluster === target().name)
       const annotation = run.annotations.find(
         (a) => a.level === 'error' && `${a.properties} ${a.message}`.includes(target().name)
@@ -549,13 +549,13 @@ describe('faults on real local clusters', () => {
         )
         .add(
           'only the proxied cluster failed',
-          run.outputs.failed === JSON.stringify([target().name]),
-          run.outputs.failed
+          run.outputs['failed-clusters'] === JSON.stringify([target().name]),
+          run.outputs['failed-clusters']
         )
         .add(
           'the others changed',
-          run.outputs.changed === JSON.stringify(['fault-1', 'fault-3']),
-          run.outputs.changed
+          run.outputs['changed-clusters'] === JSON.stringify(['fault-1', 'fault-3']),
+          run.outputs['changed-clusters']
         )
         .add(
           'its reason is the last error',
@@ -581,7 +581,7 @@ describe('faults on real local clusters', () => {
         section: 'faults',
         name: 'proxy: 100 % of requests fail on one API server',
         target: 'deployer action (bundle), 3 clusters, 1 proxied',
-        observed: `${target().name} ${row?.result ?? '?'} after ${((row?.durationMs ?? 0) / 1000).toFixed(1)}s (${stats.requests} attempts): ${row?.reason ?? '(no row)'}; fault-1, fault-3: ${run.outputs.changed}${checks.ok ? '' : `; FAILED: ${checks.failed().join('; ')}`}`,
+        observed: `${target().name} ${row?.result ?? '?'} after ${((row?.durationMs ?? 0) / 1000).toFixed(1)}s (${stats.requests} attempts): ${row?.reason ?? '(no row)'}; fault-1, fault-3: ${run.outputs['changed-clusters']}${checks.ok ? '' : `; FAILED: ${checks.failed().join('; ')}`}`,
         ok: checks.ok,
         figures: {
           attempts: stats.requests,
@@ -805,7 +805,7 @@ describe('faults on real local clusters', () => {
       env: { GITHUB_SHA: undefined },
       timeoutMs: 300_000
     })
-    const outputRows = JSON.parse(run.outputs.clusters ?? '[]') as ClusterRow[]
+    const outputRows = JSON.parse(run.outputs['cluster-results'] ?? '[]') as ClusterRow[]
     const row = outputRows.find((r) => r.cluster === stuck.name)
     const failure = row?.failures[0]
     const annotation = run.annotations.find(
@@ -821,13 +821,14 @@ describe('faults on real local clusters', () => {
       })
       .add(
         'the stuck cluster is rolled back',
-        row?.result === 'rolled-back' && run.outputs.failed === JSON.stringify([stuck.name]),
+        row?.result === 'rolled-back' &&
+          run.outputs['failed-clusters'] === JSON.stringify([stuck.name]),
         row
       )
       .add(
         'the others changed',
-        run.outputs.changed === JSON.stringify(['fault-1', 'fault-2']),
-        run.outputs.changed
+        run.outputs['changed-clusters'] === JSON.stringify(['fault-1', 'fault-2']),
+        run.outputs['changed-clusters']
       )
       .add(
         'the reason names the Deployment and the timeout',

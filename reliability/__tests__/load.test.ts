@@ -163,17 +163,18 @@ describe(`deploy: ${clusterCount} local clusters × ${objectsPerCluster} objects
 
   /** cluster → result (the CLI sorts its rows by name, load-10 before load-2). */
   const results = (run: DeployRun): Record<string, string> =>
-    Object.fromEntries((run.outputs?.clusters ?? []).map((r) => [r.cluster, r.result]))
+    Object.fromEntries((run.outputs?.['cluster-results'] ?? []).map((r) => [r.cluster, r.result]))
   const all = (clusters: readonly LocalCluster[], result: string): Record<string, string> =>
     Object.fromEntries(clusters.map((c) => [c.name, result]))
   /** "exit 1: 9 changed, 1 rolled-back; load-9 rolled-back (reason)": the odd rows spelled out. */
   const outcome = (run: DeployRun, expected: string): string => {
     if (!run.outputs) return `exit ${run.code}, no JSON output: ${tail(run, 3)}`
     const tally = new Map<string, number>()
-    for (const r of run.outputs.clusters) tally.set(r.result, (tally.get(r.result) ?? 0) + 1)
+    for (const r of run.outputs['cluster-results'])
+      tally.set(r.result, (tally.get(r.result) ?? 0) + 1)
     return [
       `exit ${run.code}: ${[...tally].map(([k, v]) => `${v} ${k}`).join(', ')}`,
-      ...run.outputs.clusters
+      ...run.outputs['cluster-results']
         .filter((r) => r.result !== expected)
         .map((r) => `${r.cluster} ${r.result}${r.reason ? ` (${r.reason})` : ''}`)
     ].join('; ')
@@ -213,7 +214,7 @@ describe(`deploy: ${clusterCount} local clusters × ${objectsPerCluster} objects
         missing(expected, l).map((k) => `${clusters[i].name}:${k}`)
       )
       const sick = live.flatMap((l, i) => unhealthy(l).map((k) => `${clusters[i].name}:${k}`))
-      const rows = first.outputs?.clusters ?? []
+      const rows = first.outputs?.['cluster-results'] ?? []
       const allChanged = rows.length === n && rows.every((r) => r.result === 'changed')
       const healthy =
         first.code === 0 &&
@@ -261,7 +262,7 @@ describe(`deploy: ${clusterCount} local clusters × ${objectsPerCluster} objects
       const vanished = checks.flatMap((c, i) => c.vanished.map((k) => `${clusters[i].name}:${k}`))
       const compared = checks.reduce((sum, c) => sum + c.compared, 0)
       const versionChanges = checks.reduce((sum, c) => sum + c.versionChanges, 0)
-      const secondRows = second.outputs?.clusters ?? []
+      const secondRows = second.outputs?.['cluster-results'] ?? []
       const reportedUnchanged =
         secondRows.length === n &&
         secondRows.every((r) => r.result === 'unchanged' && r.objectsChanged === 0)

@@ -37,6 +37,8 @@ export interface ArtefactRun {
   readonly visible: string
   readonly durationMs: number
   readonly timedOut: boolean
+  /** How the failure broke the suite's conventions (docs/outputs.md, docs/cli.md); empty: none. */
+  readonly conventions: readonly string[]
 }
 
 /**
@@ -64,8 +66,38 @@ export async function runBundle(
     error: firstActionError(run),
     visible: visibleText(run),
     durationMs,
-    timedOut: durationMs >= runTimeoutMs
+    timedOut: durationMs >= runTimeoutMs,
+    conventions: actionConventions(run)
   }
+}
+
+/**
+ * A failed step still sets `result: failure` (a later `if: always()` step reads why), and no
+ * error is annotated twice (once at its file and once more as the step's failure, say).
+ */
+export function actionConventions(run: ActionRun): string[] {
+  if (run.exitCode === 0) return []
+  const problems: string[] = []
+  if (run.outputs.result !== 'failure')
+    problems.push(`output result is ${JSON.stringify(run.outputs.result)}, not "failure"`)
+  const errors = run.annotations.filter((a) => a.level === 'error')
+  const messages = errors.map((a) => a.message)
+  if (new Set(messages).size < messages.length) problems.push('an error is annotated twice')
+  return problems
+}
+
+/**
+ * Every error of `kit` is `kit <command>: error: …` (or `kit: error: …`); Node's own parser text
+ * never reaches the user.
+ */
+export function cliConventions(stderr: string): string[] {
+  const problems: string[] = []
+  for (const line of stderr.split('\n'))
+    if (/^(error|Error)\b/.test(line) || /^kit( [a-z]+)?: (?!error: )/.test(line))
+      problems.push(`an error not in the form "kit <command>: error: …": ${line.slice(0, 120)}`)
+  if (/To specify a positional argument|ERR_PARSE_ARGS|argument missing/.test(stderr))
+    problems.push("Node's argument parser text reached the user")
+  return problems
 }
 
 /** Runs `node cli/dist/kit.js <args>`. */
@@ -100,7 +132,9 @@ export function runKit(
         error: firstCliError(stderr, stdout),
         visible: `${stdout}\n${stderr}`,
         durationMs,
-        timedOut: durationMs >= runTimeoutMs
+        timedOut: durationMs >= runTimeoutMs,
+        // eslint-disable-next-line no-control-regex
+        conventions: code === 0 ? [] : cliConventions(stderr.replace(/\u001b\[[0-9;]*m/g, ''))
       })
     })
   })
@@ -144,23 +178,28 @@ function joinLines(text: string): string {
 }
 
 /**
- * The first error `kit` printed on stderr (`error: ...` or `kit <command>: ...`, with the
- * lines that continue it up to a blank line); else, for `kit deploy`, whose per-cluster
+ * The first error `kit` printed on stderr (`kit <command>: error: ...`, with the lines that
+ * continue it up to a blank line or the next error); else, for `kit deploy`, whose per-cluster
  * failures are rows of its result table on stdout, the first failed row; else the first
  * non-empty line of stderr.
  */
 export function firstCliError(stderr: string, stdout = ''): string {
   // eslint-disable-next-line no-control-regex
   const lines = stderr.replace(/\u001b\[[0-9;]*m/g, '').split('\n')
-  let at = lines.findIndex((l) => /^(error:|kit [a-z]+:)/.test(l))
+  const errorStart = /^(kit( [a-z]+)?: )?error:/
+  let at = lines.findIndex((l) => errorStart.test(l) || /^kit [a-z]+:/.test(l))
   if (at < 0) {
     const failedRow = stdout.split('\n').find((l) => /^\S+\s+[✘↩] (failed|rolled back)/.test(l))
     if (failedRow) return failedRow.replace(/\s{2,}/g, ' ').trim()
   }
   if (at < 0) at = lines.findIndex((l) => l.trim() !== '')
   if (at < 0) return ''
-  const end = lines.findIndex((l, i) => i > at && (l.trim() === '' || /^(error:|Run 'kit)/.test(l)))
-  return joinLines(lines.slice(at, end < 0 ? undefined : end).join('\n')).replace(/^error:\s*/, '')
+  const end = lines.findIndex(
+    (l, i) => i > at && (l.trim() === '' || errorStart.test(l) || /^Run 'kit/.test(l))
+  )
+  return joinLines(lines.slice(at, end < 0 ? undefined : end).join('\n'))
+    .replace(errorStart, '')
+    .trim()
 }
 
 function visibleText(run: ActionRun): string {
@@ -188,6 +227,7 @@ export function expectCleanFailure(
     problems.push(`error line is ${run.error.length} characters (echoes the input?)`)
   if (/^\s+at .+:\d+:\d+\)?$/m.test(run.visible)) problems.push('printed a stack trace')
   problems.push(...leaks(run.visible, secrets))
+  problems.push(...run.conventions)
   return problems
 }
 

@@ -122,6 +122,8 @@ export class CorpusRun {
           ...expectCleanFailure(run, c.where ?? /./, secrets).map((p) => `${who}: ${p}`)
         )
         if (changed) problems.push(`${who}: the output folder changed`)
+        for (const also of c.alsoReports ?? [])
+          if (!also.test(run.visible)) problems.push(`${who}: does not report ${also}`)
       }
     }
     judge('action', action, afterAction !== before)
@@ -342,6 +344,9 @@ export class CorpusRun {
           problems.push(
             `the commit changed ${changed.join(', ')}, expected ${c.commits.join(', ')}`
           )
+        for (const [path, check] of Object.entries(c.committed ?? {}))
+          for (const p of check(await server.git(name, ['show', `main:${path}`])))
+            problems.push(`${path}: ${p}`)
       }
       problems.push(...leaks(action.visible, secrets))
     } else {

@@ -96,12 +96,15 @@ export interface ClusterRow {
   readonly failures: { object: string; reason: string; message: string; pod?: string }[]
 }
 
+/** What `kit deploy --json` prints: the deployer's outputs (shared/src/outputs/table.ts). */
 export interface KitJson {
   readonly result: 'success' | 'failure'
-  readonly clusters: ClusterRow[]
-  readonly changed: string[]
-  readonly failed: string[]
-  readonly skipped: string[]
+  readonly changed: boolean
+  readonly clusters: string[]
+  readonly 'changed-clusters': string[]
+  readonly 'failed-clusters': string[]
+  readonly 'skipped-clusters': string[]
+  readonly 'cluster-results': ClusterRow[]
 }
 
 export interface KitRun {
@@ -148,7 +151,7 @@ export function runKit(
         json,
         wallMs: Date.now() - started,
         row(cluster) {
-          const r = json?.clusters.find((c) => c.cluster === cluster)
+          const r = json?.['cluster-results'].find((c) => c.cluster === cluster)
           if (!r)
             throw new Error(
               `kit deploy reported no row for ${cluster} (exit ${code}):\n${stdout.slice(0, 2000)}\n${stderr.slice(-3000)}`

@@ -9,7 +9,7 @@ import { runNode, type ChildRun } from './measure.js'
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const kitCli = join(repoRoot, 'cli', 'dist', 'kit.js')
 
-/** One cluster's row of `kit deploy --json` (the deployer's `clusters` output). */
+/** One cluster's row of `kit deploy --json` (the deployer's `cluster-results` output). */
 export interface DeployRow {
   readonly cluster: string
   readonly result: string
@@ -19,10 +19,11 @@ export interface DeployRow {
   readonly failures: unknown[]
 }
 
+/** What `kit deploy --json` prints: the deployer's outputs (shared/src/outputs/table.ts). */
 export interface DeployOutputs {
   readonly result: string
-  readonly clusters: DeployRow[]
-  readonly failed: string[]
+  readonly 'cluster-results': DeployRow[]
+  readonly 'failed-clusters': string[]
 }
 
 export interface DeployRun extends ChildRun {

@@ -1,11 +1,12 @@
 /**
  * A local stand-in for the GitHub REST endpoints the image-deployer uses, over real bare
- * repositories: blobs, trees and commits are made with git plumbing, and ref updates are git's
- * own compare-and-swap (`update-ref <new> <old>`). Status codes and the response fields kit
- * reads follow GitHub's documentation: 404 Not Found, 401 Bad credentials, 409 for a ref that
- * moved during the update, 422 "Update is not a fast forward" / "Reference already exists" /
- * validation failures, and x-ratelimit-* headers on every response (with a switch to exhaust
- * the limit). Pull requests are kept in memory.
+ * repositories: blobs, trees and commits are made with git plumbing, ref updates are git's own
+ * compare-and-swap (`update-ref <new> <old>`), and compare answers from git's ancestry. Status
+ * codes and the response fields kit reads follow GitHub's documentation: 404 Not Found, 401 Bad
+ * credentials, 409 for a ref that moved during the update, 422 "Update is not a fast forward" /
+ * "Reference already exists" / validation failures, and x-ratelimit-* headers on every response
+ * (with a switch to exhaust the limit). Pull requests are kept in memory. Ref updates (the API's pushes) can be failed on
+ * purpose, like the git server's pushes: see setRefFaults.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
@@ -13,7 +14,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fastImport, type SeedCommit } from '../git-server/server.js'
+import {
+  fastImport,
+  PushFaultInjector,
+  type PushFaultOptions,
+  type PushStats,
+  type SeedCommit
+} from '../git-server/server.js'
+import { DeploymentsStore } from './deployments.js'
 
 interface PullRequest {
   number: number
@@ -40,8 +48,22 @@ export interface GitHubStandIn {
   /** git in a repository's bare folder, for assertions. */
   git(owner: string, repo: string, args: readonly string[]): Promise<string>
   pulls(owner: string, repo: string): readonly PullRequest[]
+  /**
+   * A repository's GitHub Deployments and environments (./deployments.ts): what the API created,
+   * and what an admin (putEnvironment) or the runner (startJob) does outside the API.
+   */
+  deployments(owner: string, repo: string): DeploymentsStore
   /** The next `count` requests get 403 with x-ratelimit-remaining: 0 and a reset `resetSeconds` ahead. */
   exhaustRateLimit(count: number, resetSeconds: number): void
+  /**
+   * Starts (or, with undefined, stops) failing ref updates (PATCH /git/refs/heads/…, POST
+   * /git/refs), as the git server fails pushes: `http-500`/`http-503` and `reset` apply nothing,
+   * `reset-after-apply` moves the ref and then resets the connection (the reply is lost),
+   * `reject` answers 422 "Protected branch update failed". Resets the counters.
+   */
+  setRefFaults(faults: PushFaultOptions | undefined): void
+  /** Ref updates seen since the last setRefFaults, and how many were failed. */
+  readonly refUpdates: PushStats
   close(): Promise<void>
 }
 
@@ -61,6 +83,8 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
   const pulls = new Map<string, PullRequest[]>()
   const defaults = new Map<string, string>()
   const rate = { limit: 5000, used: 0, exhausted: 0, resetAt: 0 }
+  const deploymentStores = new Map<string, DeploymentsStore>()
+  const refFaults = new PushFaultInjector(undefined)
   let tempCounter = 0
 
   const repoDir = (owner: string, repo: string): string => join(root, owner, `${repo}.git`)
@@ -144,6 +168,40 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
         tree: { sha: tree },
         parents,
         message: raw.split('\n\n').slice(1).join('\n\n')
+      })
+    }
+    if ((r = /^\/compare\/([0-9a-f]{40})\.\.\.([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
+      count('/compare')
+      const [base, head] = [r[1], r[2]]
+      if (!(await exists(dir, base, 'commit')) || !(await exists(dir, head, 'commit')))
+        throw new HttpError(404, 'Not Found')
+      const ancestor = async (a: string, b: string) =>
+        (await git(dir, ['merge-base', '--is-ancestor', a, b])).code === 0
+      const status =
+        base === head
+          ? 'identical'
+          : (await ancestor(base, head))
+            ? 'ahead'
+            : (await ancestor(head, base))
+              ? 'behind'
+              : 'diverged'
+      const count_ = async (range: string) =>
+        Number((await must(dir, ['rev-list', '--count', range])).trim())
+      const aheadBy = await count_(`${base}..${head}`)
+      const perPage = Number(url.searchParams.get('per_page') ?? 250)
+      const commits = (await must(dir, ['rev-list', '--reverse', `${base}..${head}`]))
+        .split('\n')
+        .filter(Boolean)
+        .slice(0, perPage)
+        .map((sha) => ({ sha }))
+      const mergeBase = (await git(dir, ['merge-base', base, head])).stdout.trim()
+      return send(200, {
+        status,
+        ahead_by: aheadBy,
+        behind_by: await count_(`${head}..${base}`),
+        total_commits: aheadBy,
+        merge_base_commit: mergeBase ? { sha: mergeBase } : null,
+        commits
       })
     }
     if ((r = /^\/contents\/(.+)$/.exec(rest)) && method === 'GET') {
@@ -370,7 +428,36 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       if (typeof input.body === 'string') pr.body = input.body
       return send(200, pullData(key, pr))
     }
+    const answer = await deploymentsOf(owner, repo).route(method, rest, input)
+    if (answer) {
+      count(
+        rest
+          .replace(/\/[^/]+\/statuses$/, '/{id}/statuses')
+          .replace(/^(\/environments)\/.+/, '$1/{name}')
+      )
+      if ('error' in answer) throw new HttpError(answer.error, answer.message)
+      return send(answer.status, answer.data)
+    }
     throw new HttpError(404, 'Not Found')
+  }
+
+  /** A repository's deployments; refs resolve to commits of its bare repository. */
+  function deploymentsOf(owner: string, repo: string): DeploymentsStore {
+    const key = `${owner}/${repo}`
+    let store = deploymentStores.get(key)
+    if (!store) {
+      store = new DeploymentsStore(async (ref) => {
+        const r = await git(repoDir(owner, repo), [
+          'rev-parse',
+          '--verify',
+          '--quiet',
+          `${ref}^{commit}`
+        ])
+        return r.code === 0 ? r.stdout.trim() : undefined
+      })
+      deploymentStores.set(key, store)
+    }
+    return store
   }
 
   const server = createServer((req, res) => {
@@ -401,6 +488,19 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
         body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined
       } catch {
         return reply(res, 400, { message: 'Problems parsing JSON' })
+      }
+      const fault = isRefUpdate(req) ? refFaults.next() : undefined
+      if (fault === 'http-500' || fault === 'http-503')
+        return reply(res, fault === 'http-500' ? 500 : 503, { message: 'Server Error' })
+      if (fault === 'reset') return req.socket.resetAndDestroy()
+      if (fault === 'reject')
+        return reply(res, 422, { message: 'Protected branch update failed (injected fault).' })
+      if (fault === 'reset-after-apply') {
+        // The update runs to the end; only its answer is replaced by a reset.
+        res.end = (() => {
+          req.socket.resetAndDestroy()
+          return res
+        }) as typeof res.end
       }
       handle(req, res, body).catch((e: unknown) => {
         if (e instanceof HttpError) reply(res, e.status, { message: e.message, ...e.extra })
@@ -433,6 +533,13 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       rate.exhausted = count
       rate.resetAt = Math.floor(Date.now() / 1000) + resetSeconds
     },
+    deployments: deploymentsOf,
+    setRefFaults(faults) {
+      refFaults.reset(faults)
+    },
+    get refUpdates() {
+      return refFaults.stats()
+    },
     async close() {
       for (const r of readers.values()) r.close()
       await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -452,6 +559,15 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       base: { ref: p.base }
     }
   }
+}
+
+/** A ref create or move: what a push is to the API. */
+function isRefUpdate(req: IncomingMessage): boolean {
+  const path = new URL(req.url ?? '/', 'http://x').pathname
+  return (
+    (req.method === 'PATCH' && /^\/repos\/[^/]+\/[^/]+\/git\/refs\/heads\/./.test(path)) ||
+    (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/git\/refs$/.test(path))
+  )
 }
 
 function refData(ref: string, sha: string) {

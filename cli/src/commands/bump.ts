@@ -1,5 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { outputsJson } from '../../../shared/src/outputs/table.js'
+import { imageDeployerOutputValues } from '../../../shared/src/outputs/values.js'
 import { formatImageRef, parseRepositorySpec, Redactor } from '../../../shared/src/index.js'
 import {
   deployImage,
@@ -34,7 +36,8 @@ export const bumpCommand: Command = {
   summary: 'record a new image in a manifests repository (commit or pull request)',
   help,
   async run(args) {
-    const settings = settingsFrom(parseFlags(imageDeployOptions, args), process.env)
+    const flags = parseFlags(imageDeployOptions, args)
+    const settings = settingsFrom(flags, process.env)
     const log = (line: string): void => err(errColor.dim(line))
     const redactor = new Redactor()
     redactor.add(settings.token)
@@ -46,6 +49,15 @@ export const bumpCommand: Command = {
       throw e
     }
     for (const note of result.notes) log(note)
+    if (flags.json) {
+      // The image-deployer's outputs, and the diff a dry run shows (scripts read stdout whole).
+      const json = {
+        ...outputsJson('image-deployer', imageDeployerOutputValues(result)),
+        diff: result.diff
+      }
+      out(redactor.scrub(JSON.stringify(json, null, 2)))
+      return ExitCode.ok
+    }
     if (result.diff) out(result.diff)
     out(outcomeLine(formatImageRef(settings.request.image), result))
     return ExitCode.ok

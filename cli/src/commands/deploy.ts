@@ -1,14 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { outputsJson } from '../../../shared/src/outputs/table.js'
+import { deployerOutputValues } from '../../../shared/src/outputs/values.js'
 import type { DeployLog } from '../../../shared/src/deploy/cluster/types.js'
+import { defaultKubeconfigFiles } from '../../../shared/src/deploy/cluster/index.js'
 import {
   fleetDefaults,
   gitCommitTime,
   gitHead,
   parseKubeconfigsInput,
   registerCredential,
-  renderOutputs,
   renderSummary,
   runDeploy,
   runIdentity,
@@ -19,7 +19,7 @@ import {
 import { deployOptions, deployRequest } from '../../../shared/src/options/deploy.js'
 import { cliOptions, type Option } from '../../../shared/src/options/table.js'
 import { Redactor } from '../../../shared/src/secrets/redact.js'
-import { type Command, ExitCode, UsageError } from '../command.js'
+import { type Command, ExitCode } from '../command.js'
 import { helpLines, parseFlags } from '../options.js'
 import { color, err, errColor, out } from '../term.js'
 import { ClusterProgress, reportLines } from './deploy-output.js'
@@ -87,19 +87,20 @@ export async function requestFromArgs(
   if (v.webhookUrl) mask(v.webhookUrl)
   const perCluster = parseKubeconfigsInput(v.kubeconfigs, env, '--kubeconfigs')
   Object.values(perCluster).forEach(mask)
-  let kubeconfig: string | undefined
-  const kubeconfigPath =
-    v.kubeconfig ||
-    (v.kubeconfigs || v.kubeconfigDir
+  // --kubeconfig names one file; without any credential flag, kubectl's files: every file of
+  // the KUBECONFIG list, merged as kubectl merges them, else ~/.kube/config.
+  const files = v.kubeconfig
+    ? { paths: [v.kubeconfig], from: '--kubeconfig' }
+    : v.kubeconfigs || v.kubeconfigDir
       ? undefined
-      : (env.KUBECONFIG?.split(delimiter).find(Boolean) ?? join(homedir(), '.kube', 'config')))
-  if (kubeconfigPath) {
+      : defaultKubeconfigFiles(env)
+  // Masked before anything can fail and print; a file that cannot be read is reported by the loader.
+  for (const path of files?.paths ?? []) {
     try {
-      kubeconfig = readFileSync(kubeconfigPath, 'utf8')
+      mask(readFileSync(path, 'utf8'))
     } catch {
-      throw new UsageError(`cannot read the kubeconfig ${kubeconfigPath}`)
+      // Reported, with its path, when the credentials are loaded.
     }
-    mask(kubeconfig)
   }
   const head = v.commit ? undefined : await gitHead(v.manifests)
   const commit = v.commit ?? head?.commit
@@ -108,7 +109,7 @@ export async function requestFromArgs(
     (head ? head.commitTime : commit ? await gitCommitTime(v.manifests, commit) : undefined)
   const request = deployRequest(v, {
     credentials: {
-      ...(kubeconfig ? { kubeconfig } : {}),
+      ...(files ? { files: { paths: files.paths, from: files.from } } : {}),
       ...(Object.keys(perCluster).length ? { perCluster } : {}),
       ...(v.kubeconfigDir ? { directory: v.kubeconfigDir } : {})
     },
@@ -148,7 +149,8 @@ async function runCommand(args: string[], mode: 'deploy' | 'diff'): Promise<numb
       redactor,
       cancel: cancel.signal
     })
-    if (json) out(clean(JSON.stringify(renderOutputs(report), null, 2)))
+    if (json)
+      out(clean(JSON.stringify(outputsJson('deployer', deployerOutputValues(report)), null, 2)))
     else {
       if (report.rows.length > 0) err()
       for (const line of reportLines(report, mode, color, clean)) out(line)

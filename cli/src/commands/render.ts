@@ -1,5 +1,6 @@
+import { outputsJson } from '../../../shared/src/outputs/table.js'
+import { deploymentizerOutputValues } from '../../../shared/src/outputs/values.js'
 import {
-  buildMatrix,
   formatProblem,
   isTrackedByGit,
   RenderFailedError,
@@ -12,7 +13,7 @@ import { cliLabel, cliOptions } from '../../../shared/src/options/table.js'
 import { plural } from '../../../shared/src/text/plural.js'
 import { type Command, ExitCode } from '../command.js'
 import { helpLines, parseFlags } from '../options.js'
-import { color, err, errColor, out } from '../term.js'
+import { color, err, errColor, errorLine, out } from '../term.js'
 
 const help = `kit render — render a manifests repository into one folder per cluster
 
@@ -52,8 +53,12 @@ export const renderCommand: Command = {
       })
     } catch (e) {
       if (!(e instanceof RenderFailedError)) throw e
-      for (const p of e.problems) err(`${errColor.red('error:')} ${formatProblem(p)}`)
-      err(errColor.red(`render failed (${plural(e.total, 'problem')}); nothing was written`))
+      const problems = e.problems.map((p) => formatProblem(p))
+      for (const p of problems) err(errorLine('kit render', p))
+      const failed = `render failed (${plural(e.total, 'problem')}); nothing was written`
+      err(errorLine('kit render', failed))
+      if (settings.json)
+        out(JSON.stringify({ result: 'failure', error: failed, problems, total: e.total }, null, 2))
       return ExitCode.failed
     }
     if (mode === 'write' && result.secrets.length > 0 && (await isTrackedByGit(result.outputDir))) {
@@ -69,7 +74,8 @@ export const renderCommand: Command = {
     if (result.differences.length > 0) {
       for (const d of result.differences) err(`  ${d}`)
       err(
-        errColor.red(
+        errorLine(
+          'kit render',
           `${result.outputDir} is not up to date (${plural(result.differences.length, 'difference')}); run kit render`
         )
       )
@@ -80,15 +86,13 @@ export const renderCommand: Command = {
   }
 }
 
-/** `--json`: what the action's outputs hold, for scripts. */
+/** `--json`: the deploymentizer's outputs, then what only the CLI prints, for scripts. */
 function jsonResult(result: RenderRunResult, shardSize: number) {
-  const names = result.clusters.map((c) => c.name)
   return {
-    clusters: names,
-    matrix: buildMatrix(names, shardSize),
-    index: result.indexPath,
-    rendered: result.counts,
-    hash: result.hash,
+    ...outputsJson(
+      'deploymentizer',
+      deploymentizerOutputValues(result, { shardSize, index: result.indexPath })
+    ),
     disabled: result.disabled,
     differences: result.differences
   }

@@ -30,16 +30,41 @@ const keyValues = (doc: string): OptionDraft<Record<string, string>> => ({
   cli: { arg: '<k=v,..>' }
 })
 
+/** The GitHub environment pattern's one placeholder, and its default: one environment per cluster. */
+export const environmentPlaceholder = '{cluster}'
+
+/** Refuses a placeholder other than {cluster}, and a name GitHub would refuse as too long. */
+function environmentPattern(raw: string, label: string): string {
+  const unknown = /\{(?!cluster\})[^}]*\}/.exec(raw)
+  if (unknown)
+    throw new InputError(
+      `${label} knows only the placeholder ${environmentPlaceholder}, got ${quoteValue(unknown[0])}`
+    )
+  if (raw.length > 255)
+    throw new InputError(`${label} is ${raw.length} characters; GitHub allows at most 255`)
+  return raw
+}
+
+/** The environment pattern of the deploy: environment-prefix p is the same as 'p{cluster}'. */
+function environmentOf(v: DeployOptions): string {
+  if (v.environmentPrefix === '') return v.environment
+  if (v.environment !== environmentPlaceholder)
+    throw new InputError(
+      `Inputs 'environment' and 'environment-prefix' both name the GitHub environment; set environment: '${v.environmentPrefix}${v.environment}' alone`
+    )
+  return `${v.environmentPrefix}${environmentPlaceholder}`
+}
+
 export const deployOptions = defineTable({
   manifests: textOption(fleetDefaults.manifests, {
     doc: "Directory of manifests: <dir>/<cluster>/**/*.yaml (the deploymentizer's output), or kit's original layout with manifests/<cluster>/ and namespaces/<cluster>/.",
     cli: { positional: true, arg: '<dir>' }
   }),
   kubeconfig: documentOption({
-    doc: 'One kubeconfig with a context per cluster (context name = cluster name), usually a secret. Masked; never printed.',
+    doc: 'One kubeconfig with a context per cluster (context name = cluster name), usually a secret: its content, not a path. Without any credential input, the files of $KUBECONFIG are used (as setup actions like azure/k8s-set-context leave it), merged as kubectl merges them. Masked; never printed.',
     cli: {
       arg: '<file>',
-      doc: 'A kubeconfig file with a context per cluster (context name = cluster name). Default: $KUBECONFIG, else ~/.kube/config, unless --kubeconfigs or --kubeconfig-dir is given.'
+      doc: 'A kubeconfig file with a context per cluster (context name = cluster name). Default: every file of $KUBECONFIG, merged as kubectl merges them, else ~/.kube/config, unless --kubeconfigs or --kubeconfig-dir is given.'
     }
   }),
   kubeconfigs: documentOption({
@@ -67,7 +92,7 @@ export const deployOptions = defineTable({
     doc: 'Wait until every applied object is healthy (per-kind rules, fail-fast on pod failures).'
   }),
   timeout: durationOption(fleetDefaults.timeoutMs, {
-    doc: 'Per-cluster time limit for apply and wait, e.g. 10m, 90s, 1h30m.',
+    doc: "Per-cluster time limit for all of a cluster's work (lock, discovery, apply, wait, prune), e.g. 10m, 90s, 1h30m. Waiting for another run's lock adds at most lock-timeout; a rollback after a failure gets one more timeout.",
     cli: { arg: '<dur>' }
   }),
   concurrency: integerOption(
@@ -187,8 +212,14 @@ export const deployOptions = defineTable({
     cli: false,
     cliNote: 'GitHub-only'
   }),
+  environment: textOption(environmentPlaceholder, {
+    doc: "The GitHub environment of each cluster's deployment (github-deployments); {cluster} stands for the cluster's name. In a job with its own environment (a wave's gate), set that name here: the deployments go there instead of creating an unprotected environment per cluster.",
+    parse: environmentPattern,
+    cli: false,
+    cliNote: 'GitHub-only'
+  }),
   environmentPrefix: textOption('', {
-    doc: 'Prefix of the GitHub environment name per cluster (environment = prefix + cluster).',
+    doc: "Put before each cluster's environment name: k8s- is the same as environment: 'k8s-{cluster}'. Set one of the two.",
     cli: false,
     cliNote: 'GitHub-only'
   }),
@@ -197,7 +228,7 @@ export const deployOptions = defineTable({
     cli: { arg: '<url>' }
   }),
   json: booleanOption(false, {
-    doc: 'Print the outputs (result, clusters, changed, failed, skipped) as JSON.',
+    doc: "Print the action's outputs (result, changed, clusters, changed-clusters, failed-clusters, skipped-clusters, cluster-results) as JSON.",
     action: false
   }),
   summary: textOption(undefined, {
@@ -258,7 +289,8 @@ export function deployRequest(v: DeployOptions, front: DeployFrontEnd): DeployRe
     notify: {
       githubDeployments: v.githubDeployments,
       token: v.token,
-      environmentPrefix: v.environmentPrefix,
+      environmentPrefix: '',
+      environment: environmentOf(v),
       webhookUrl: v.webhookUrl
     }
   }

@@ -6,6 +6,7 @@
 import { deployOptions } from './deploy.js'
 import { imageDeployOptions } from './image-deploy.js'
 import { renderOptions } from './render.js'
+import { escapeMarkdownText } from '../text/markdown.js'
 import { actionOptions, defaultText, type Option, type Table } from './table.js'
 
 /** Each action with its option table and the `kit` commands that share it. */
@@ -62,7 +63,7 @@ export function renderActionYml(current: string, table: Table): string {
 const cell = (s: string): string => s.replace(/\s+/g, ' ').trim().replace(/\|/g, '\\|')
 
 function flagCell(o: Option<unknown>): string {
-  if (o.cli === false) return o.cliNote ? `— (${o.cliNote})` : '—'
+  if (o.cli === false) return o.cliNote ? `— (${escapeMarkdownText(cell(o.cliNote))})` : '—'
   const flag = o.flag ? (o.default === true ? `--[no-]${o.name}` : `--${o.name}`) : `--${o.name}`
   const forms = [`\`${flag}\``]
   if (o.cli.positional) forms.unshift('the argument')
@@ -86,7 +87,7 @@ export function flagTables(): string {
     for (const o of Object.values(table)) {
       const d = defaultText(o)
       out.push(
-        `| ${o.action ? `\`${o.name}\`` : '—'} | ${flagCell(o)} | ${o.type} | ${d === '' ? '' : `\`${cell(d)}\``} |`
+        `| ${o.action ? `\`${o.name}\`` : '—'} | ${flagCell(o)} | ${escapeMarkdownText(o.type)} | ${d === '' ? '' : `\`${cell(d)}\``} |`
       )
     }
     out.push('')
