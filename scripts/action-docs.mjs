@@ -7,16 +7,20 @@ import { load } from 'js-yaml'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { escapeMarkdownText } from '../shared/src/text/markdown.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const actions = ['image-deployer', 'deploymentizer', 'deployer']
 const readme = join(root, 'README.md')
 
+/** A table cell: one line, `|` escaped, and `<placeholders>` kept visible (outside code spans). */
 const cell = (s) =>
-  String(s ?? '')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .replace(/\|/g, '\\|')
+  escapeMarkdownText(
+    String(s ?? '')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .replace(/\|/g, '\\|')
+  )
 
 export function tablesFor(action) {
   const meta = load(readFileSync(join(root, action, 'action.yml'), 'utf8'))

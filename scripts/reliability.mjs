@@ -22,6 +22,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { escapeMarkdownText } from '../shared/src/text/markdown.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const defaultDoc = join(root, 'docs', 'reliability.md')
@@ -37,7 +38,8 @@ export const sections = [
   { key: 'load', heading: 'Load', withTarget: false }
 ]
 
-const cell = (s) => String(s).replaceAll('|', '\\|').replaceAll('\n', ' ')
+// `<placeholders>` (and <addresses>) escaped: GitHub drops them as HTML tags outside code spans.
+const cell = (s) => escapeMarkdownText(String(s).replaceAll('|', '\\|').replaceAll('\n', ' '))
 const mark = (ok) => (ok ? 'yes' : '**NO**')
 
 export function readRecords(path) {

@@ -18,7 +18,21 @@
  *                      clicking each section once, nested previews still closed)
  *   --html-only        write the HTML, take no screenshot (no browser needed)
  *
- * Exit codes: 0 every file rendered; 1 the browser failed; 2 bad usage or an unreadable file.
+ *   node scripts/summary-screenshot.mjs --docs [--check] [--chromium path] [--images dir]
+ *
+ * --docs remakes the pictures of docs/deployer.md from the current code: the summaries of
+ * scripts/summary-examples.ts (a real render of examples/manifests-repo, and deploy summaries
+ * from the fleet runner and the diff and summary renderers over fixed cluster answers) are
+ * written to docs/images/<name>.md, and each is screenshot to docs/images/<name>.png. Each PNG
+ * records the sha256 of the page it shows (a tEXt chunk `kit-summary-source`).
+ * --docs --check writes nothing: it makes the summaries again and fails when a docs/images
+ * markdown file differs, or a PNG was made from another page (stale, or edited by hand). Pixels
+ * are not compared (they depend on the fonts and the browser build); the text they are made
+ * from is, and each image is tied to it. --images <dir> reads (or writes) another folder than
+ * docs/images.
+ *
+ * Exit codes: 0 every file rendered (or, with --check, current); 1 the browser failed, or
+ * --check found a stale file; 2 bad usage or an unreadable file.
  *
  * What "as GitHub would" covers: GitHub-flavoured markdown (tables, task lists, strikethrough,
  * autolinks) through `marked`, raw HTML such as <details>/<summary> kept, the tags and
@@ -26,17 +40,34 @@
  * common :emoji: shortcodes replaced, and a stylesheet that imitates GitHub's light theme.
  * It is an approximation for reviewing layout, not a pixel-exact copy.
  */
+import { Buffer } from 'node:buffer'
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { clearTimeout, setTimeout } from 'node:timers'
-import { basename, extname, join, resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { basename, dirname, extname, join, relative, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { crc32 } from 'node:zlib'
+import { importTs } from './ts-module.mjs'
 import { marked } from 'marked'
 
 const usage = `Usage: node scripts/summary-screenshot.mjs [--out dir] [--width px] [--height px]
-       [--title text] [--chromium path] [--expand | --expand-outer] [--html-only] <summary.md>...`
+       [--title text] [--chromium path] [--expand | --expand-outer] [--html-only] <summary.md>...
+       node scripts/summary-screenshot.mjs --docs [--check] [--html-only] [--chromium path]
+       [--images dir]`
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** A few shortcodes GitHub renders as emoji; unknown ones stay as text, as on GitHub. */
 const emoji = {
@@ -241,6 +272,130 @@ function screenshot(chromium, htmlFile, pngFile, width, height) {
   })
 }
 
+/** The PNG's text chunk that names the page it shows. */
+const sourceKey = 'kit-summary-source'
+
+/** The PNG's chunks: `{ type, data }` in file order. */
+function pngChunks(png) {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+  if (!png.subarray(0, 8).equals(signature)) throw new Error('not a PNG file')
+  const chunks = []
+  for (let at = 8; at + 12 <= png.length;) {
+    const length = png.readUInt32BE(at)
+    chunks.push({
+      type: png.toString('latin1', at + 4, at + 8),
+      data: png.subarray(at + 8, at + 8 + length)
+    })
+    at += 12 + length
+  }
+  return chunks
+}
+
+/** `png` with a tEXt chunk `key`=`value` before its end. */
+export function withPngText(png, key, value) {
+  const data = Buffer.from(`${key}\0${value}`, 'latin1')
+  const chunk = Buffer.alloc(12 + data.length)
+  chunk.writeUInt32BE(data.length, 0)
+  chunk.write('tEXt', 4, 'latin1')
+  data.copy(chunk, 8)
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length)
+  const end = png.length - 12 // IEND: the last chunk, 12 bytes
+  if (png.toString('latin1', end + 4, end + 8) !== 'IEND')
+    throw new Error('PNG does not end in IEND')
+  return Buffer.concat([png.subarray(0, end), chunk, png.subarray(end)])
+}
+
+/** The value of the PNG's tEXt chunk `key`, if it has one. */
+export function pngText(png, key) {
+  for (const { type, data } of pngChunks(png)) {
+    if (type !== 'tEXt') continue
+    const text = data.toString('latin1')
+    if (text.startsWith(`${key}\0`)) return text.slice(key.length + 1)
+  }
+  return undefined
+}
+
+/** What a docs picture is made from: the page and the window it is shown in. */
+function sourceHash(page, width, height) {
+  return createHash('sha256').update(`${width}x${height}\n${page}`).digest('hex')
+}
+
+/** The docs summaries, made by the current code (scripts/summary-examples.ts, bundled). */
+async function docsSummaries() {
+  const { docsSummaries: make } = await importTs(join(root, 'scripts', 'summary-examples.ts'))
+  return (await make(root)).map((s) => ({
+    ...s,
+    page: summaryPage(s.markdown, s.title, { expand: s.expand, expandOuter: s.expandOuter })
+  }))
+}
+
+/** Why `docsImages` does not hold what the current code makes (empty when it does). */
+function staleDocsImages(summaries, docsImages) {
+  const problems = []
+  const wanted = new Set(summaries.flatMap((s) => [`${s.name}.md`, `${s.name}.png`]))
+  for (const f of existsSync(docsImages) ? readdirSync(docsImages) : [])
+    if (!wanted.has(f)) problems.push(`${f}: not made by --docs (remove it)`)
+  for (const s of summaries) {
+    const md = join(docsImages, `${s.name}.md`)
+    const png = join(docsImages, `${s.name}.png`)
+    if (!existsSync(md) || readFileSync(md, 'utf8') !== s.markdown)
+      problems.push(`${s.name}.md: not the summary the current code makes`)
+    let recorded
+    try {
+      recorded = pngText(readFileSync(png), sourceKey)
+    } catch (e) {
+      problems.push(`${s.name}.png: ${e.code === 'ENOENT' ? 'missing' : e.message}`)
+      continue
+    }
+    if (recorded !== sourceHash(s.page, s.width, s.height))
+      problems.push(`${s.name}.png: made from another page than the current one`)
+  }
+  return problems
+}
+
+/** --docs: writes docs/images/<name>.md and .png; with --check, compares instead. */
+async function docsMode({ check, htmlOnly, chromium, docsImages }) {
+  const summaries = await docsSummaries()
+  if (check) {
+    const problems = staleDocsImages(summaries, docsImages)
+    const shown = relative(process.cwd(), docsImages) || '.'
+    for (const p of problems) console.error(`${join(shown, p)}`)
+    if (problems.length > 0) {
+      console.error(
+        `${shown} is stale: run node scripts/summary-screenshot.mjs --docs (needs Chromium)`
+      )
+      return 1
+    }
+    console.log(`${shown}: ${summaries.length} summaries and pictures match the current code`)
+    return 0
+  }
+  mkdirSync(docsImages, { recursive: true })
+  const work = mkdtempSync(join(tmpdir(), 'kit-docs-pages-'))
+  try {
+    for (const s of summaries) {
+      writeFileSync(join(docsImages, `${s.name}.md`), s.markdown)
+      if (htmlOnly) continue
+      const html = join(work, `${s.name}.html`)
+      const png = join(work, `${s.name}.png`)
+      writeFileSync(html, s.page)
+      await screenshot(chromium, html, png, s.width, s.height)
+      const tagged = withPngText(
+        readFileSync(png),
+        sourceKey,
+        sourceHash(s.page, s.width, s.height)
+      )
+      writeFileSync(join(docsImages, `${s.name}.png`), tagged)
+      console.log(join(relative(process.cwd(), docsImages), `${s.name}.png`))
+    }
+  } catch (e) {
+    console.error(e.message)
+    return 1
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+  return 0
+}
+
 async function main(argv) {
   let parsed
   try {
@@ -256,6 +411,9 @@ async function main(argv) {
         expand: { type: 'boolean', default: false },
         'expand-outer': { type: 'boolean', default: false },
         'html-only': { type: 'boolean', default: false },
+        docs: { type: 'boolean', default: false },
+        check: { type: 'boolean', default: false },
+        images: { type: 'string', default: join(root, 'docs', 'images') },
         help: { type: 'boolean', short: 'h', default: false }
       }
     })
@@ -267,6 +425,22 @@ async function main(argv) {
   if (values.help) {
     console.log(usage)
     return 0
+  }
+  if (values.check && !values.docs) {
+    console.error(`--check goes with --docs\n${usage}`)
+    return 2
+  }
+  if (values.docs) {
+    if (positionals.length > 0) {
+      console.error(`--docs takes no files: it makes its own summaries\n${usage}`)
+      return 2
+    }
+    return docsMode({
+      check: values.check,
+      htmlOnly: values['html-only'],
+      chromium: values.chromium,
+      docsImages: resolve(values.images)
+    })
   }
   const width = Number(values.width)
   const height = Number(values.height)

@@ -63,13 +63,16 @@ describe('preview of the example on three real clusters', () => {
 
   beforeAll(async () => {
     run = await diff({ kubeconfigs: JSON.stringify(kubeconfigs) })
-    rows = JSON.parse(run.outputs.clusters ?? '[]') as ClusterRow[]
+    rows = JSON.parse(run.outputs['cluster-results'] ?? '[]') as ClusterRow[]
   })
 
   it('asks every cluster and succeeds without changing anything', () => {
     expect(run.exitCode).toBe(0)
     expect(run.outputs.result).toBe('success')
     expect(rows.map((r) => r.cluster).sort()).toEqual([...names].sort())
+    // A preview says whether the push would change anything, as 'true'/'false' like every kit step.
+    expect(run.outputs.changed).toBe('true')
+    expect(JSON.parse(run.outputs['changed-clusters']).sort()).toEqual([...names].sort())
   })
 
   it('reports per cluster what would change: the ten objects of the example, new there', () => {
@@ -97,7 +100,7 @@ describe('credential mistakes, as the deployer reports them', () => {
       })
     })
     expect(run.exitCode).not.toBe(0)
-    const rows = JSON.parse(run.outputs.clusters) as ClusterRow[]
+    const rows = JSON.parse(run.outputs['cluster-results']) as ClusterRow[]
     expect(rows.find((r) => r.cluster === 'prod-us')).toMatchObject({
       result: 'failed',
       reason:
@@ -118,7 +121,7 @@ describe('credential mistakes, as the deployer reports them', () => {
       kubeconfigs: JSON.stringify({ ...kubeconfigs, 'prod-us': dump(config) })
     })
     expect(run.exitCode).not.toBe(0)
-    const rows = JSON.parse(run.outputs.clusters) as ClusterRow[]
+    const rows = JSON.parse(run.outputs['cluster-results']) as ClusterRow[]
     const prodUs = rows.find((r) => r.cluster === 'prod-us')
     expect(prodUs?.result).toBe('failed')
     // The part in brackets is the network error as the client saw it (it varies by failure).

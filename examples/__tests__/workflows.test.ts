@@ -27,6 +27,8 @@ interface Job {
   environment?: string
   permissions?: Record<string, string>
   concurrency?: { group: string; 'cancel-in-progress'?: boolean }
+  strategy?: { matrix?: unknown; 'fail-fast'?: boolean }
+  outputs?: Record<string, string>
   steps: Step[]
 }
 interface Workflow {
@@ -40,6 +42,7 @@ const files = {
   deploy: join(examples, 'manifests-repo', '.github', 'workflows', 'deploy.yml'),
   preview: join(examples, 'manifests-repo', '.github', 'workflows', 'preview.yml'),
   manual: join(examples, 'manifests-repo', '.github', 'workflows', 'manual.yml'),
+  matrix: join(examples, 'manifests-repo', '.github', 'workflows', 'deploy-matrix.yml'),
   build: join(examples, 'service-repo', '.github', 'workflows', 'build.yml')
 }
 const text = Object.fromEntries(
@@ -109,6 +112,15 @@ describe('deploy.yml', () => {
     ])
   })
 
+  it('records GitHub Deployments in each job’s own environment, never one per cluster beside it', () => {
+    // docs/deployer.md#github-environments: a job with an environment of its own passes its name.
+    for (const job of [staging, production]) {
+      const deployer = kitStep(job, 'deployer')[0]
+      expect(deployer.with?.['github-deployments']).toBe(true)
+      expect(deployer.with?.environment).toBe(job.environment)
+    }
+  })
+
   it('runs one deploy per cluster set at a time and never cancels one halfway', () => {
     const groups = [staging, production].map((j) => j.concurrency)
     expect(groups.map((g) => g?.group)).toEqual(['kit-deploy-staging', 'kit-deploy-production'])
@@ -175,17 +187,72 @@ describe('manual.yml', () => {
 })
 
 describe('the rendered output, which holds Secrets', () => {
-  it.each(['deploy', 'preview', 'manual'] as const)(
+  it.each(['deploy', 'preview', 'manual', 'matrix'] as const)(
     'is removed at the end of every job of %s that renders',
     (name) => {
       for (const job of Object.values(wf[name].jobs)) {
-        if (kitStep(job, 'deploymentizer').length === 0) continue
+        const writing = kitStep(job, 'deploymentizer').filter((s) => s.with?.['dry-run'] !== true)
+        if (writing.length === 0) continue
         const cleanup = job.steps.find((s) => /rm -rf generated/.test(s.run ?? ''))
         expect(cleanup?.if).toBe('always()')
         expect(job.steps.indexOf(cleanup!)).toBe(job.steps.length - 1)
       }
     }
   )
+})
+
+describe('deploy-matrix.yml', () => {
+  const { plan, ...waves } = wf.matrix.jobs
+
+  it('runs only when started by hand, so it never deploys a push deploy.yml deploys too', () => {
+    expect(Object.keys(wf.matrix.on)).toEqual(['workflow_dispatch'])
+    expect(text.matrix).toMatch(/delete deploy\.yml and uncomment the push trigger/)
+    expect(wf.matrix.concurrency).toEqual({ group: 'kit-deploy-fleet', 'cancel-in-progress': false })
+  })
+
+  it("plans each wave with a dry-run render and passes on the deploymentizer's matrix output", () => {
+    const renders = kitStep(plan, 'deploymentizer')
+    expect(renders.map((s) => s.with?.['dry-run'])).toEqual([true, true, true])
+    expect(plan.outputs).toEqual(
+      Object.fromEntries(renders.map((s) => [s.id, `\${{ steps.${s.id}.outputs.matrix }}`]))
+    )
+    expect(Object.keys(plan.outputs ?? {})).toEqual(Object.keys(waves))
+  })
+
+  it('has one job per wave, each after the one before, a matrix job per cluster', () => {
+    const names = Object.keys(waves)
+    expect(names).toEqual(['staging', 'production-eu', 'production'])
+    names.forEach((name, i) => {
+      const job = waves[name]
+      expect(job.needs).toEqual(i === 0 ? 'plan' : ['plan', names[i - 1]])
+      expect(job.strategy).toMatchObject({
+        matrix: `\${{ fromJSON(needs.plan.outputs.${name}) }}`,
+        'fail-fast': false
+      })
+      // Credentials per cluster: the environment named after the cluster holds its kubeconfig.
+      expect(job.environment).toBe('${{ matrix.cluster }}')
+      expect(kitStep(job, 'deploymentizer')[0].with).toEqual({ clusters: '${{ matrix.cluster }}' })
+      const deployer = kitStep(job, 'deployer')[0]
+      expect(deployer.with).toMatchObject({
+        manifests: 'generated',
+        clusters: '${{ matrix.cluster }}',
+        kubeconfigs: '${{ matrix.cluster }}=CLUSTER_KUBECONFIG'
+      })
+      expect(deployer.env).toEqual({ CLUSTER_KUBECONFIG: '${{ secrets.CLUSTER_KUBECONFIG }}' })
+    })
+  })
+
+  it('renders each wave with the database URL of its cluster set, in the plan and in the wave', () => {
+    const secretOf = (s: Step) => s.env?.API_DATABASE_URL
+    expect(kitStep(plan, 'deploymentizer').map(secretOf)).toEqual([
+      '${{ secrets.API_DATABASE_URL_STAGING }}',
+      '${{ secrets.API_DATABASE_URL_PRODUCTION }}',
+      '${{ secrets.API_DATABASE_URL_PRODUCTION }}'
+    ])
+    expect(Object.values(waves).map((j) => secretOf(kitStep(j, 'deploymentizer')[0]))).toEqual(
+      kitStep(plan, 'deploymentizer').map(secretOf)
+    )
+  })
 })
 
 describe('build.yml (service repository)', () => {
