@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { startGitServer, type GitServer } from '../../testinfra/git-server/server.js'
 import { startGitHubStandIn, type GitHubStandIn } from '../../testinfra/github-api/server.js'
-import { Inputs, Outputs } from '../src/constants.js'
+import { Inputs, outputNames } from '../src/constants.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const actionYml = parse(await readFile(join(root, 'image-deployer', 'action.yml'), 'utf8')) as {
@@ -107,7 +107,7 @@ function expectNoToken(run: ActionRun, secret = token): void {
 describe('image-deployer action.yml', () => {
   it('declares exactly the inputs and outputs the code reads and writes', () => {
     expect(Object.keys(actionYml.inputs).sort()).toEqual(Object.values(Inputs).sort())
-    expect(Object.keys(actionYml.outputs).sort()).toEqual(Object.values(Outputs).sort())
+    expect(Object.keys(actionYml.outputs)).toEqual(outputNames)
   })
 })
 
@@ -123,11 +123,11 @@ describe('the bundled action, run as the runner runs it', () => {
     expect(run.code).toBe(0)
     const head = (await gitServer.git('action-git', ['rev-parse', 'main'])).trim()
     expect(run.outputs).toEqual({
-      [Outputs.commitSha]: head,
-      [Outputs.changed]: 'true',
-      [Outputs.result]: 'committed',
-      [Outputs.pullRequestUrl]: '',
-      [Outputs.files]: '["images/api/main.yaml"]'
+      'commit-sha': head,
+      changed: 'true',
+      result: 'committed',
+      'pull-request-url': '',
+      files: '["images/api/main.yaml"]'
     })
     expect(run.summary).toMatch(
       /^image-deployer: api → ghcr\.io\/acme\/api:main-1 committed to main as [0-9a-f]{7} \(images\/api\/main\.yaml; attempt 1\)\n$/
@@ -147,8 +147,8 @@ describe('the bundled action, run as the runner runs it', () => {
       [Inputs.image]: 'ghcr.io/acme/api:main-1'
     })
     expect(again.code).toBe(0)
-    expect(again.outputs[Outputs.changed]).toBe('false')
-    expect(again.outputs[Outputs.result]).toBe('unchanged')
+    expect(again.outputs.changed).toBe('false')
+    expect(again.outputs.result).toBe('unchanged')
     expect(again.summary).toMatch(/already at ghcr\.io\/acme\/api:main-1 on main; no commit/)
     expect((await gitServer.git('action-git', ['rev-parse', 'main'])).trim()).toBe(head)
   })
@@ -190,9 +190,11 @@ describe('the bundled action, run as the runner runs it', () => {
       /::error::.*refused the push to 'main' \(a protected branch or a hook\)/
     )
     expect(await gitServer.git('action-bad', ['for-each-ref'])).toBe(before)
-    for (const run of [badImage, missing, protectedRun]) {
-      expectNoToken(run)
-      expect(run.outputs[Outputs.commitSha]).toBeUndefined()
+    for (const run of [badImage, wrongToken, missing, protectedRun]) {
+      if (run !== wrongToken) expectNoToken(run)
+      // Refused inputs too: a later `if: always()` step reads why, and one annotation says it.
+      expect(run.outputs).toEqual({ result: 'failure', changed: 'false' })
+      expect(run.stdout.match(/::error/g)).toHaveLength(1)
     }
   })
 
@@ -213,15 +215,15 @@ describe('the bundled action, run as the runner runs it', () => {
     })
     expect(first.stdout).not.toMatch(/::error::/)
     expect(first.code).toBe(0)
-    expect(first.outputs[Outputs.pullRequestUrl]).toMatch(/\/acme\/manifests\/pull\/1$/)
-    expect(first.outputs[Outputs.files]).toBe('["images/api/feature%2Flogin.yaml"]')
+    expect(first.outputs['pull-request-url']).toMatch(/\/acme\/manifests\/pull\/1$/)
+    expect(first.outputs.files).toBe('["images/api/feature%2Flogin.yaml"]')
     const second = await runAction({
       ...common,
       [Inputs.image]: 'ghcr.io/acme/api:f-2',
       [Inputs.builtAt]: '2026-11-26T08:00:00Z'
     })
     expect(second.code).toBe(0)
-    expect(second.outputs[Outputs.pullRequestUrl]).toBe(first.outputs[Outputs.pullRequestUrl])
+    expect(second.outputs['pull-request-url']).toBe(first.outputs['pull-request-url'])
     const pulls = api.pulls('acme', 'manifests')
     expect(pulls).toHaveLength(1)
     expect(pulls[0]).toMatchObject({
@@ -246,8 +248,8 @@ describe('the bundled action, run as the runner runs it', () => {
       [Inputs.builtAt]: '2026-11-26T06:00:00Z'
     })
     expect(late.code).toBe(0)
-    expect(late.outputs[Outputs.result]).toBe('older')
-    expect(late.outputs[Outputs.pullRequestUrl]).toBe(first.outputs[Outputs.pullRequestUrl])
+    expect(late.outputs.result).toBe('older')
+    expect(late.outputs['pull-request-url']).toBe(first.outputs['pull-request-url'])
     expectNoToken(second)
   })
 
@@ -265,8 +267,8 @@ describe('the bundled action, run as the runner runs it', () => {
       [Inputs.image]: 'ghcr.io/acme/api:9'
     })
     expect(run.code).toBe(0)
-    expect(run.outputs[Outputs.result]).toBe('unchanged')
-    expect(run.outputs[Outputs.pullRequestUrl]).toMatch(/\/acme\/orphan\/pull\/1$/)
+    expect(run.outputs.result).toBe('unchanged')
+    expect(run.outputs['pull-request-url']).toMatch(/\/acme\/orphan\/pull\/1$/)
     expect(api.pulls('acme', 'orphan')).toHaveLength(1)
   })
 
@@ -280,7 +282,10 @@ describe('the bundled action, run as the runner runs it', () => {
       [Inputs.dryRun]: 'true'
     })
     expect(run.code).toBe(0)
-    expect(run.outputs[Outputs.result]).toBe('dry-run')
+    expect(run.outputs.result).toBe('dry-run')
+    // changed means the same in a dry run as in the deployer: there is something to change.
+    expect(run.outputs.changed).toBe('true')
+    expect(run.outputs['commit-sha']).toBe('')
     expect(run.stdout).toContain('+image: ghcr.io/acme/api:2')
     expect(await gitServer.git('action-dry', ['for-each-ref'])).toBe(before)
   })

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseAllDocuments, type Document } from 'yaml'
 import { aliasBomb } from './cases-render.js'
 
 export interface BumpCase {
@@ -22,6 +23,8 @@ export interface BumpCase {
    * the files the commit may change. The commit must touch exactly these.
    */
   readonly commits?: readonly string[]
+  /** With `commits`: checks of a committed file's new content (path → the problems found). */
+  readonly committed?: Readonly<Record<string, (text: string) => string[]>>
 }
 
 /** The manifests repository every case starts from. */
@@ -341,6 +344,166 @@ export function bumpCases(): BumpCase[] {
       seed: { 'helm/values.yaml': { corpus: 'values-duplicate-keys.yaml' } },
       kitArgs: kit('--values', 'helm/values.yaml:image.tag=tag', '--no-image-file'),
       where: /helm\/values\.yaml:3(:\d+)?: .*unique/
+    },
+    // The time budget: no budget at all, one that is not a duration, one past a week.
+    ...['0s', 'until it works', '999999999h'].map((value): BumpCase => ({
+      name: `timeout ${JSON.stringify(value)}`,
+      inputs: { timeout: value },
+      kitArgs: kit('--timeout', value),
+      where: /Input 'timeout'|--timeout/
+    })),
+    ...yamlClassBumpCases(kit)
+  ]
+}
+
+/** The container images a committed manifest runs, read with merge keys applied. */
+function imagesRun(text: string): string[] {
+  const out: string[] = []
+  const walk = (v: unknown, key?: string): void => {
+    if (Array.isArray(v)) v.forEach((item) => walk(item, key))
+    else if (v && typeof v === 'object')
+      for (const [k, child] of Object.entries(v)) {
+        if (key === 'containers' && k === 'image') out.push(String(child))
+        else walk(child, k)
+      }
+  }
+  for (const doc of parseAllDocuments(text, { merge: true }) as Document[]) walk(doc.toJS())
+  return out
+}
+
+/**
+ * YAML merge keys in the files a bump edits (valid: the image the container runs is the one
+ * retagged, and a merged value is changed for its own path only), tags kit does not know
+ * (refused with file and line, nothing committed), and large values (a legal one is edited in
+ * place; a file past the limit is refused with the line and the limit).
+ */
+function yamlClassBumpCases(kit: (...args: string[]) => string[]): BumpCase[] {
+  const manifestOnly = { manifests: 'deploy/api.yaml', 'image-file': 'false' }
+  const valuesOnly = { values: 'helm/values.yaml:image.tag=tag', 'image-file': 'false' }
+  const mergedManifest = [
+    'x-api: &api',
+    '  name: api',
+    '  image: ghcr.io/acme/api:1.0.0',
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata: {name: api}',
+    'spec:',
+    '  template:',
+    '    spec:',
+    '      containers:',
+    '        - <<: *api',
+    '          ports: [{containerPort: 80}]',
+    '        - <<: *api',
+    '          name: sidecar',
+    '          image: ghcr.io/acme/sidecar:1',
+    ''
+  ].join('\n')
+  const runs =
+    (...want: string[]) =>
+    (text: string): string[] => {
+      const got = imagesRun(text)
+      return got.join(',') === want.join(',')
+        ? []
+        : [`runs ${got.join(', ')}, expected ${want.join(', ')}`]
+    }
+  const big = 'x'.repeat(3 * 1024 * 1024)
+  return [
+    {
+      name: 'YAML merge key (valid): a container whose image comes from an anchor',
+      inputs: manifestOnly,
+      seed: { 'deploy/api.yaml': { content: mergedManifest } },
+      kitArgs: null,
+      where: /./,
+      commits: ['deploy/api.yaml'],
+      committed: { 'deploy/api.yaml': runs('ghcr.io/acme/api:1.2.3', 'ghcr.io/acme/sidecar:1') }
+    },
+    {
+      name: "YAML merge key (valid): a values path whose last key is merged gets the map's own key",
+      inputs: valuesOnly,
+      seed: {
+        'helm/values.yaml': {
+          content:
+            'base: &base\n  repository: ghcr.io/acme/api\n  tag: 1.0.0\nimage:\n  <<: *base\nstaging:\n  <<: *base\n'
+        }
+      },
+      kitArgs: null,
+      where: /./,
+      commits: ['helm/values.yaml'],
+      committed: {
+        'helm/values.yaml': (text) => {
+          const docs = parseAllDocuments(text, { merge: true }) as Document[]
+          const js = docs[0].toJS() as Record<string, { tag?: string } | undefined>
+          const tags = [js.image?.tag, js.staging?.tag, js.base?.tag]
+          return tags.join(',') === '1.2.3,1.0.0,1.0.0'
+            ? []
+            : [`image, staging and base tags are ${tags.join(', ')}`]
+        }
+      }
+    },
+    {
+      name: 'YAML merge key: a values path through a merged map (refused)',
+      inputs: valuesOnly,
+      seed: { 'helm/values.yaml': { content: 'common: &c\n  image: {tag: 1.0.0}\n<<: *c\n' } },
+      kitArgs: kit('--values', 'helm/values.yaml:image.tag=tag', '--no-image-file'),
+      where: /helm\/values\.yaml:3(:\d+)?: .*merge key/
+    },
+    {
+      name: 'unknown YAML tag in a manifest to retag',
+      inputs: manifestOnly,
+      seed: {
+        'deploy/api.yaml': {
+          content: bumpSeed['deploy/api.yaml'].replace('image: ghcr', 'image: !Image ghcr')
+        }
+      },
+      kitArgs: kit('--manifests', 'deploy/api.yaml', '--no-image-file'),
+      where: /deploy\/api\.yaml:9(:\d+)?: .*YAML tag !Image is not accepted/
+    },
+    {
+      name: 'unknown YAML tag in a values file',
+      inputs: valuesOnly,
+      seed: {
+        'helm/values.yaml': { content: 'image:\n  repository: !!js/undefined ""\n  tag: 1.0.0\n' }
+      },
+      kitArgs: kit('--values', 'helm/values.yaml:image.tag=tag', '--no-image-file'),
+      where: /helm\/values\.yaml:2(:\d+)?: .*YAML tag !!js\/undefined is not accepted/
+    },
+    {
+      name: 'unknown YAML tag in an existing image file',
+      inputs: {},
+      seed: {
+        'images/api/main.yaml': {
+          content: "image: ghcr.io/acme/api:1.0.0\nsource:\n  builtAt: !!timestamp '2026-01-01'\n"
+        }
+      },
+      kitArgs: kit(),
+      where: /images\/api\/main\.yaml:3(:\d+)?: .*YAML tag !!timestamp is not accepted/
+    },
+    {
+      name: 'large legal value: a manifest with a 3 MiB annotation is retagged in place',
+      inputs: manifestOnly,
+      seed: {
+        'deploy/api.yaml': {
+          content: bumpSeed['deploy/api.yaml'].replace(
+            'metadata: {name: api}',
+            `metadata: {name: api, annotations: {note: ${big}}}`
+          )
+        }
+      },
+      kitArgs: null,
+      where: /./,
+      commits: ['deploy/api.yaml'],
+      committed: { 'deploy/api.yaml': runs('ghcr.io/acme/api:1.2.3') }
+    },
+    {
+      name: 'a manifest to retag just over the 4 MiB limit',
+      inputs: manifestOnly,
+      seed: {
+        'deploy/api.yaml': {
+          content: `${bumpSeed['deploy/api.yaml']}# ${'x'.repeat(4 * 1024 * 1024)}\n`
+        }
+      },
+      kitArgs: kit('--manifests', 'deploy/api.yaml', '--no-image-file'),
+      where: /deploy\/api\.yaml:10(:\d+)?: .*larger than the 4 MiB limit/
     }
   ]
 }

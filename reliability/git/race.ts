@@ -123,7 +123,8 @@ export async function runRace(
   url: string,
   token: string,
   order: readonly RaceRun[],
-  maxAttempts: number
+  /** Unset: the action's default (no count; its time budget bounds the retries). */
+  maxAttempts?: number
 ): Promise<{ results: RaceRunResult[]; wallMs: number }> {
   const began = Date.now()
   const results = await Promise.all(
@@ -139,7 +140,7 @@ export async function runRace(
           'source-repository': `acme/${run.image}`,
           'source-commit': run.version.toString(16).padStart(40, '0'),
           'committed-at': committedAtOf(run.version),
-          'max-attempts': maxAttempts
+          ...(maxAttempts === undefined ? {} : { 'max-attempts': maxAttempts })
         },
         env: {
           GITHUB_REPOSITORY: `acme/${run.image}`,
@@ -148,12 +149,19 @@ export async function runRace(
         },
         timeoutMs: runTimeoutMs
       })
-      const serverFailures = countMatches(action.stdout, /^attempt \d+ failed on the server/gm)
+      // Retries only: a run that gives up logs its last attempt too ("one last read").
+      const serverFailures = countMatches(
+        action.stdout,
+        /^attempt \d+ failed on the server.*; re-reading the branch/gm
+      )
       return {
         run,
         action,
         ms: Date.now() - start,
-        retries: countMatches(action.stdout, /^attempt \d+ (lost a race|failed on the server)/gm),
+        retries: countMatches(
+          action.stdout,
+          /^attempt \d+ (lost a race|failed on the server).*; re-reading the branch/gm
+        ),
         serverFailures,
         recoveredLostReply: /landed although its reply was lost/.test(action.stdout)
       }
@@ -181,7 +189,7 @@ export const clearFailure =
  * Whether a failed run failed clearly: exit 1, exactly one error annotation with one of the
  * documented messages, no stack trace, and no more attempts than its budget.
  */
-export function failedClearly(r: RaceRunResult, maxAttempts: number): string | undefined {
+export function failedClearly(r: RaceRunResult, maxAttempts?: number): string | undefined {
   const { action } = r
   if (r.ms >= runTimeoutMs) {
     const last = action.stdout
@@ -195,7 +203,8 @@ export function failedClearly(r: RaceRunResult, maxAttempts: number): string | u
   if (errors.length !== 1) return `${errors.length} error annotations`
   if (!clearFailure.test(errors[0].message)) return `unclear error: ${errors[0].message}`
   if (/^\s+at .+:\d+:\d+\)?$/m.test(action.stdout + action.stderr)) return 'a stack trace'
-  if (r.retries + 1 > maxAttempts) return `${r.retries + 1} attempts for a budget of ${maxAttempts}`
+  if (maxAttempts !== undefined && r.retries + 1 > maxAttempts)
+    return `${r.retries + 1} attempts for a budget of ${maxAttempts}`
   return undefined
 }
 

@@ -45,6 +45,12 @@ export interface PushFaultOptions {
   readonly seed: number
   /** The kinds drawn from, uniformly; default every kind. */
   readonly kinds?: readonly PushFaultKind[]
+  /**
+   * Exactly `rate` of the pushes, spread evenly (at 0.25: the 4th, 8th, 12th…), each failing
+   * with the next of `kinds` in turn, instead of seeded draws: a short race then meets every
+   * kind for sure.
+   */
+  readonly evenly?: boolean
 }
 
 /** Pushes (receive-pack POSTs that passed authentication) seen since the faults were set. */
@@ -227,13 +233,17 @@ function isPush(req: IncomingMessage): boolean {
 
 /**
  * Decides, push by push, whether and how to fail: a seeded PRNG (mulberry32) drawn twice per
- * push, so a seed always gives the same sequence of outcomes in arrival order.
+ * push, so a seed always gives the same sequence of outcomes in arrival order. The GitHub API
+ * stand-in uses it for its ref updates, the API's pushes.
  */
-class PushFaultInjector {
+export class PushFaultInjector {
   private options?: PushFaultOptions
   private state = 0
   private attempted = 0
   private byKind = emptyCounts()
+  /** `evenly`: the failure owed so far (a failure is due each time it reaches 1). */
+  private owed = 0
+  private failures = 0
 
   constructor(options: PushFaultOptions | undefined) {
     this.reset(options)
@@ -250,12 +260,23 @@ class PushFaultInjector {
     this.state = (options?.seed ?? 0) >>> 0
     this.attempted = 0
     this.byKind = emptyCounts()
+    this.owed = 0
+    this.failures = 0
   }
 
   next(): PushFaultKind | undefined {
     this.attempted++
     const o = this.options
     if (!o) return undefined
+    if (o.evenly) {
+      this.owed += o.rate
+      if (this.owed < 1 - 1e-9) return undefined
+      this.owed -= 1
+      const kinds = o.kinds ?? pushFaultKinds
+      const kind = kinds[this.failures++ % kinds.length]
+      this.byKind[kind]++
+      return kind
+    }
     const fail = this.random() < o.rate
     const kinds = o.kinds ?? pushFaultKinds
     const kind = kinds[Math.floor(this.random() * kinds.length)]

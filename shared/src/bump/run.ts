@@ -1,4 +1,5 @@
 import { defaultBackoff, backoffDelay, type BackoffPolicy } from '../retry/backoff.js'
+import { formatWait, timeLeft, type Deadline } from '../retry/deadline.js'
 import { lineDiff } from './diff.js'
 import { filesToRead, needsListing, planBump, type BumpRequest, type FileChange } from './plan.js'
 import { checkBumpRequest } from './validate.js'
@@ -20,6 +21,18 @@ export interface RepoSnapshot {
    * `head`. A branch that moved meanwhile is a `conflict`, never an overwrite.
    */
   write(changes: readonly FileChange[], message: string): Promise<WriteOutcome>
+  /**
+   * Which of `pushed` (pushes this run could not confirm) the branch's history at `head`
+   * holds, if any: a push whose reply was lost that landed before other commits went on top.
+   * Without it only a branch still at the pushed commit is recognised.
+   */
+  findLanded?(pushed: readonly SentCommit[]): Promise<string | undefined>
+}
+
+/** A commit a push sent, and the head it was made on. */
+export interface SentCommit {
+  readonly commit: string
+  readonly parent: string
 }
 
 export type WriteOutcome =
@@ -32,9 +45,9 @@ export type WriteOutcome =
     }
   | {
       /**
-       * The server failed or the connection dropped (HTTP 5xx, reset): worth another attempt,
-       * but the push may have landed before the connection failed, so the next read checks
-       * whether the branch is at `commit`.
+       * The server failed or the connection dropped (HTTP 5xx, reset, timeout): worth another
+       * attempt, but the push may have landed before the connection failed, so the next read
+       * checks whether the branch holds `commit`.
        */
       readonly kind: 'failed'
       readonly reason: string
@@ -49,9 +62,30 @@ export interface RepoTarget {
   open(): Promise<RepoSnapshot>
 }
 
+/**
+ * A read from the remote failed on the network or the server (a timeout, a reset, HTTP 5xx):
+ * the bump loop retries it within its budget like a failed push. Transports throw it; anything
+ * else a read throws (authentication, a missing branch) ends the run.
+ */
+export class RemoteUnavailableError extends Error {
+  constructor(
+    message: string,
+    /** Short, for the retry's progress line: `timed out`, `HTTP 503 from the server`. */
+    readonly reason: string
+  ) {
+    super(message)
+    this.name = 'RemoteUnavailableError'
+  }
+}
+
 export interface RunBumpOptions {
-  /** Attempts in all, the first included; at least 1. */
-  readonly maxAttempts: number
+  /**
+   * Attempts in all, the first included. Unset: no count limit, `deadline` bounds the loop
+   * (with neither, one attempt).
+   */
+  readonly maxAttempts?: number
+  /** The run's time budget: no retry starts whose wait and attempt would end after it. */
+  readonly deadline?: Deadline
   readonly dryRun: boolean
   readonly backoff?: BackoffPolicy
   readonly sleep?: (ms: number) => Promise<void>
@@ -75,33 +109,70 @@ export interface BumpResult {
   readonly diff: string
 }
 
+/** What ended a retry loop without a result. */
+export interface GiveUp {
+  readonly attempts: number
+  readonly lastReason: string
+  /** Attempts whose push or read failed on the server or the network rather than losing a race. */
+  readonly serverFailures: number
+  /** The limit reached: the attempt count, or the time budget (with its length and the time used). */
+  readonly limit: { kind: 'attempts' } | { kind: 'time'; budgetMs: number; usedMs: number }
+  /** Pushes whose reply was lost and that the last read could not check (no time left). */
+  readonly unchecked?: readonly string[]
+}
+
 /**
- * The retry loop ran out of attempts: the branch kept moving, or the server kept failing. Every
- * attempt was a compare-and-swap, so nothing was written (a push whose reply was lost is
- * checked on a last read before this is thrown).
+ * The retry loop ran out of attempts or time: the branch kept moving, or the server kept
+ * failing. Every attempt was a compare-and-swap, so nothing was written (a push whose reply was
+ * lost is checked on a last read before this is thrown).
  */
 export class BumpConflictError extends Error {
-  constructor(
-    readonly attempts: number,
-    readonly lastReason: string,
-    target: string,
-    /** Attempts whose push failed on the server or the network rather than losing a race. */
-    readonly serverFailures = 0
-  ) {
+  readonly attempts: number
+  readonly lastReason: string
+  readonly serverFailures: number
+
+  constructor(target: string, giveUp: GiveUp) {
+    const { attempts, lastReason, serverFailures, limit } = giveUp
+    const tried =
+      limit.kind === 'time'
+        ? `gave up after ${plural(attempts, 'attempt')} in ${formatWait(limit.usedMs)} (the time limit is ${formatWait(limit.budgetMs)})`
+        : `gave up after ${plural(attempts, 'attempt')}`
+    const raise = limit.kind === 'time' ? 'Raise timeout' : 'Raise max-attempts'
+    const unchecked = giveUp.unchecked ?? []
+    // Honest about a push that may have landed: its reply was lost, and no read could check it.
+    const written =
+      unchecked.length === 0
+        ? 'Nothing was written.'
+        : `The push of ${unchecked.map((c) => c.slice(0, 7)).join(', ')} may have landed (its reply was lost and there was no time left to check): look at the branch before retrying.`
     super(
       serverFailures === 0
-        ? `${target}: gave up after ${plural(attempts, 'attempt')}; the branch moved every time (${lastReason}). Raise max-attempts or retry the job.`
-        : `${target}: gave up after ${plural(attempts, 'attempt')}; ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). Nothing was written. Raise max-attempts or retry the job.`
+        ? `${target}: ${tried}; the branch moved every time (${lastReason}). ${raise} or retry the job.`
+        : `${target}: ${tried}; ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). ${written} ${raise} or retry the job.`
     )
     this.name = 'BumpConflictError'
+    this.attempts = attempts
+    this.lastReason = lastReason
+    this.serverFailures = serverFailures
   }
+}
+
+/** How an attempt ended without a result: it lost a race or failed on the server, and why. */
+interface Miss {
+  readonly kind: 'conflict' | 'failed'
+  readonly reason: string
 }
 
 /**
  * Plans and writes a bump with optimistic concurrency: read the head, plan the edit on it,
  * write with compare-and-swap; when another pipeline won the race, read the new head and plan
  * again from scratch (so a newer build recorded meanwhile is seen, and never downgraded), after
- * a jittered exponential wait. Bounded by `maxAttempts`, with a clear error when exhausted.
+ * a jittered exponential wait. Bounded by `maxAttempts` and by `deadline`, with a clear error
+ * when exhausted.
+ *
+ * A push whose reply was lost may have landed. Such pushes are remembered, and every later read
+ * asks whether the branch holds one of them (its head, or with `findLanded` its history): then
+ * the bump is that commit, reported as committed with its SHA, never pushed again. Another
+ * run's commit recording the same image is not ours: that bump is `unchanged`.
  */
 export async function runBump(
   target: RepoTarget,
@@ -112,14 +183,82 @@ export async function runBump(
   const random = options.random ?? Math.random
   const log = options.log ?? (() => undefined)
   const policy = options.backoff ?? defaultBackoff
-  const maxAttempts = Math.max(1, options.maxAttempts)
+  const { deadline } = options
+  const maxAttempts = Math.max(
+    1,
+    options.maxAttempts ?? (deadline === undefined ? 1 : Number.POSITIVE_INFINITY)
+  )
+  const started = deadline?.now() ?? Date.now()
   // Every name that becomes a path, and every provenance field, is checked before the first read.
   checkBumpRequest(request)
-  let lastReason = ''
+  const attempt = attemptRunner(target, request, options.dryRun, log)
+  let lastReason: string | undefined
   let serverFailures = 0
-  // Plans whose push did not hear "written", by the commit sent: a push whose reply was lost
-  // (a reset after the server applied it, or a request the HTTP client replayed) may have landed.
-  const sent = new Map<string, Omit<BumpResult, 'outcome'>>()
+  let n = 1
+  for (; ; n++) {
+    const began = Date.now()
+    const outcome = await attempt(n)
+    if (!('kind' in outcome)) return outcome
+    lastReason = outcome.reason
+    if (outcome.kind === 'failed') serverFailures++
+    const attemptMs = Date.now() - began
+    const wait = backoffDelay(n, policy, random, attemptMs)
+    const how =
+      outcome.kind === 'failed'
+        ? `attempt ${n} failed on the server (${outcome.reason})`
+        : `attempt ${n} lost a race (${outcome.reason})`
+    const left = deadline ? ` (${formatWait(timeLeft(deadline))} left)` : ''
+    // Room for the wait and one more attempt like this one; the last read gets what is left.
+    if (n >= maxAttempts || wait + attemptMs > timeLeft(deadline)) {
+      log(
+        `${how}; ${n >= maxAttempts ? `that was the last of ${maxAttempts}` : 'no time for another'}: one last read of the branch${left}`
+      )
+      break
+    }
+    log(`${how}; re-reading the branch in ${formatWait(wait)}${left}`)
+    await sleep(wait)
+  }
+  // The last push's reply may have been lost: one more read (no write) tells whether it landed,
+  // so a failure is only reported when the branch does not record this bump.
+  const last = await attempt(n, { check: true })
+  if (!('kind' in last)) return last
+  const limit =
+    n >= maxAttempts
+      ? { kind: 'attempts' as const }
+      : {
+          kind: 'time' as const,
+          budgetMs: deadline?.budgetMs ?? 0,
+          usedMs: (deadline?.now() ?? Date.now()) - started
+        }
+  throw new BumpConflictError(target.description, {
+    attempts: n,
+    lastReason: lastReason ?? '',
+    serverFailures,
+    limit,
+    unchecked: attempt.unchecked()
+  })
+}
+
+/** One attempt of the loop, and the pushes it could not check when its last read failed. */
+interface AttemptRunner {
+  (n: number, opts?: { check: boolean }): Promise<BumpResult | Miss>
+  unchecked(): string[]
+}
+
+/**
+ * One attempt of the loop, as a function of its number: read, recognise a landed push, plan,
+ * write. `check` reads and recognises only (the last look before giving up): it never writes.
+ */
+function attemptRunner(
+  target: RepoTarget,
+  request: BumpRequest,
+  dryRun: boolean,
+  log: (line: string) => void
+): AttemptRunner {
+  // Pushes that did not hear "written", by the commit sent, with the plan they carried.
+  const sent = new Map<string, { parent: string; result: Omit<BumpResult, 'outcome'> }>()
+  // The last read failed (the network, the server, the time limit): `sent` is not checked.
+  let readFailed = false
   const planOn = async (snapshot: RepoSnapshot, attempt: number) => {
     const listing = needsListing(request) ? await snapshot.list() : undefined
     const files = await snapshot.read(filesToRead(request, listing))
@@ -135,44 +274,56 @@ export async function runBump(
     }
     return { plan, base }
   }
-  /** A push whose reply was lost may have landed: the branch head then is that commit. */
-  const landedEarlier = (head: string): BumpResult | undefined => {
-    const lost = sent.get(head)
-    if (!lost) return undefined
-    log(`the push of ${head.slice(0, 7)} landed although its reply was lost`)
-    return { ...lost, outcome: 'committed', commit: head }
-  }
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const began = Date.now()
-    const snapshot = await target.open()
-    const landed = landedEarlier(snapshot.head)
-    if (landed) return landed
-    const { plan, base } = await planOn(snapshot, attempt)
-    if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
-    if (options.dryRun) return { ...base, outcome: 'dry-run' }
-    const written = await snapshot.write(plan.changes, plan.message)
-    if (written.kind === 'written') return { ...base, outcome: 'committed', commit: written.commit }
-    lastReason = written.reason
-    if (written.commit) sent.set(written.commit, base)
-    if (written.kind === 'failed') serverFailures++
-    if (attempt < maxAttempts) {
-      const wait = backoffDelay(attempt, policy, random, Date.now() - began)
-      log(
-        written.kind === 'failed'
-          ? `attempt ${attempt} failed on the server (${written.reason}); re-reading the branch in ${wait} ms`
-          : `attempt ${attempt} lost a race (${written.reason}); re-reading the branch in ${wait} ms`
-      )
-      await sleep(wait)
+  const run = async (n: number, opts?: { check: boolean }): Promise<BumpResult | Miss> => {
+    let snapshot: RepoSnapshot
+    try {
+      readFailed = true
+      snapshot = await target.open()
+      const landed = await landedPush(snapshot, sent, log)
+      readFailed = false
+      if (landed) {
+        log(`the push of ${landed.slice(0, 7)} landed although its reply was lost`)
+        const lost = sent.get(landed)?.result
+        if (lost) return { ...lost, outcome: 'committed', commit: landed }
+      }
+      const { plan, base } = await planOn(snapshot, n)
+      if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
+      if (dryRun) return { ...base, outcome: 'dry-run' }
+      if (opts?.check) return { kind: 'failed', reason: 'not written' }
+      const written = await snapshot.write(plan.changes, plan.message)
+      if (written.kind === 'written')
+        return { ...base, outcome: 'committed', commit: written.commit }
+      // The transport names the commit when the push may have landed after all.
+      if (written.commit) sent.set(written.commit, { parent: snapshot.head, result: base })
+      return { kind: written.kind, reason: written.reason }
+    } catch (e) {
+      if (e instanceof RemoteUnavailableError) return { kind: 'failed', reason: e.reason }
+      throw e
     }
   }
-  // The last push's reply may have been lost: one more read (no write) tells whether it landed,
-  // so a failure is only reported when the branch does not record this bump.
-  if (sent.size > 0) {
-    const snapshot = await target.open()
-    const landed = landedEarlier(snapshot.head)
-    if (landed) return landed
-    const { plan, base } = await planOn(snapshot, maxAttempts)
-    if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
-  }
-  throw new BumpConflictError(maxAttempts, lastReason, target.description, serverFailures)
+  return Object.assign(run, { unchecked: () => (readFailed ? [...sent.keys()] : []) })
+}
+
+/**
+ * The unconfirmed push the branch holds, if any: at its head, or (asked of the transport) in its
+ * history. A push whose parent is no longer the head and that the history does not hold can
+ * never land (its compare-and-swap expects that parent), so it is forgotten.
+ */
+async function landedPush(
+  snapshot: RepoSnapshot,
+  sent: Map<string, { parent: string }>,
+  log: (line: string) => void
+): Promise<string | undefined> {
+  if (sent.has(snapshot.head)) return snapshot.head
+  const pending = [...sent].filter(([, s]) => s.parent !== snapshot.head)
+  if (pending.length === 0 || !snapshot.findLanded) return undefined
+  const found = await snapshot.findLanded(
+    pending.map(([commit, s]) => ({ commit, parent: s.parent }))
+  )
+  if (found) return found
+  for (const [commit] of pending) sent.delete(commit)
+  log(
+    `the push of ${pending.map(([c]) => c.slice(0, 7)).join(', ')} did not land (the branch is at ${snapshot.head.slice(0, 7)} without it)`
+  )
+  return undefined
 }

@@ -93,26 +93,46 @@ export interface RunGitOptions {
 export function runGit(args: readonly string[], options: RunGitOptions = {}): Promise<GitOutput> {
   const started = Date.now()
   const argv = options.dir === undefined ? [...args] : ['-C', options.dir, ...args]
+  const limited = options.timeoutMs !== undefined
   return new Promise((resolve, reject) => {
+    // With a time limit, git runs in a process group of its own: a fetch or push hands the
+    // network to a helper (git-remote-https) that outlives a killed git and holds its output
+    // open, so the whole group is stopped.
     const child = spawn('git', argv, {
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs,
-      killSignal: 'SIGKILL'
+      detached: limited
     })
+    let timedOut = false
+    const timer = limited
+      ? setTimeout(() => {
+          timedOut = true
+          // Never -0: that would be this process's own group.
+          if (child.pid === undefined) return
+          try {
+            process.kill(-child.pid, 'SIGKILL')
+          } catch {
+            child.kill('SIGKILL')
+          }
+        }, options.timeoutMs)
+      : undefined
     const out: Buffer[] = []
     const err: Buffer[] = []
     child.stdout.on('data', (d: Buffer) => out.push(d))
     child.stderr.on('data', (d: Buffer) => err.push(d))
-    child.on('error', (e) => reject(new GitCommandError(`cannot run git: ${e.message}`, '')))
-    child.on('close', (code, signal) => {
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      reject(new GitCommandError(`cannot run git: ${e.message}`, ''))
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
       if (process.env.KIT_TRACE_GIT)
         process.stderr.write(`git ${args.join(' ').slice(0, 80)}: ${Date.now() - started} ms\n`)
       let stderr = Buffer.concat(err).toString('utf8')
-      if (code === null && signal && options.timeoutMs !== undefined)
-        stderr += `\nkit: git ${args[0] ?? ''} was stopped after ${options.timeoutMs} ms`
+      if (timedOut)
+        stderr += `\nkit: git ${args[0] ?? ''} timed out after ${options.timeoutMs} ms and was stopped`
       resolve({
-        code: code ?? (signal && options.timeoutMs !== undefined ? 124 : 1),
+        code: timedOut ? 124 : (code ?? 1),
         stdout: Buffer.concat(out),
         stderr: options.redactor ? options.redactor.scrub(stderr) : stderr
       })
@@ -122,7 +142,11 @@ export function runGit(args: readonly string[], options: RunGitOptions = {}): Pr
   })
 }
 
-/** runGit bound to one repository and one environment, counting its commands. */
+/**
+ * runGit bound to one repository and one environment, counting its commands. `timeLimit`, when
+ * given, is asked before every command for how long it may run (a run's budget shrinks as it
+ * goes); a command with no time left is not started and fails as timed out.
+ */
 export class Git {
   /** Commands run so far, for benchmarks. */
   commands = 0
@@ -130,19 +154,28 @@ export class Git {
   constructor(
     readonly dir: string,
     private readonly env: NodeJS.ProcessEnv,
-    readonly redactor: Redactor
+    readonly redactor: Redactor,
+    private readonly timeLimit?: () => number
   ) {}
 
   /** Runs git; resolves with the exit code (non-zero is not thrown: callers classify failures). */
-  run(
+  async run(
     args: readonly string[],
     options: { input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}
   ): Promise<GitOutput> {
+    const timeoutMs = this.timeLimit ? Math.floor(this.timeLimit()) : undefined
+    if (timeoutMs !== undefined && timeoutMs <= 0)
+      return {
+        code: 124,
+        stdout: Buffer.alloc(0),
+        stderr: `kit: git ${args[0] ?? ''} timed out before it started (the time limit is used up)`
+      }
     this.commands++
     return runGit(args, {
       dir: this.dir,
       env: options.env ? { ...this.env, ...options.env } : this.env,
       input: options.input,
+      timeoutMs,
       redactor: this.redactor
     })
   }

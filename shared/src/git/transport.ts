@@ -5,11 +5,14 @@ import { InputError } from '../errors.js'
 import { Redactor } from '../secrets/index.js'
 import {
   decodeText,
+  RemoteUnavailableError,
   type FileChange,
   type RepoSnapshot,
   type RepoTarget,
+  type SentCommit,
   type WriteOutcome
 } from '../bump/index.js'
+import { callLimit, formatWait, type Deadline } from '../retry/deadline.js'
 import { basicAuthHeader, firstLines, Git, GitCommandError, gitEnv } from './git.js'
 
 /** Who a commit is by; `name <email>`. */
@@ -34,6 +37,10 @@ export interface GitTargetOptions {
   /** Parent for the temporary repository (RUNNER_TEMP in Actions). */
   readonly tempDir?: string
   readonly redactor?: Redactor
+  /** The run's time budget: every git command is stopped when it runs out. */
+  readonly deadline?: Deadline
+  /** The longest one git command may run (default 60 s), budget permitting. */
+  readonly callTimeoutMs?: number
 }
 
 /**
@@ -41,7 +48,9 @@ export interface GitTargetOptions {
  * folder. A bump fetches one commit and its trees, only the blobs of the files it reads, writes
  * the new blobs and tree with plumbing (no working tree, no checkout), and pushes without
  * force: the server's fast-forward check is the compare-and-swap. The cost does not grow with
- * the repository's history or its number of files' contents.
+ * the repository's history or its number of files' contents. Every git command is bounded in
+ * time (its own limit, shortened to what is left of the run's budget); a fetch or push that
+ * times out, resets or meets HTTP 5xx is a failure the bump loop retries.
  */
 export class GitBranchTarget implements RepoTarget {
   readonly description: string
@@ -93,7 +102,9 @@ export class GitBranchTarget implements RepoTarget {
   private async repo(): Promise<Git> {
     if (this.git) return this.git
     const dir = await mkdtemp(join(this.options.tempDir ?? tmpdir(), 'kit-bump-'))
-    const git = new Git(dir, gitEnv(this.options.token), this.redactor)
+    const git = new Git(dir, gitEnv(this.options.token), this.redactor, () =>
+      callLimit(this.options.deadline, this.options.callTimeoutMs)
+    )
     await git.text(['init', '--bare', '--quiet'])
     // A promisor remote lets git fetch a missing blob on demand, so only read files are
     // downloaded. Written straight into the config (one process fewer per bump); no secret here.
@@ -110,7 +121,7 @@ export class GitBranchTarget implements RepoTarget {
 
   private async defaultBranch(git: Git): Promise<string> {
     const r = await git.run(['ls-remote', '--symref', 'origin', 'HEAD'])
-    if (r.code !== 0) throw this.remoteError(r.stderr)
+    if (r.code !== 0) throw remoteError(this.options.url, r.stderr)
     const m = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(r.stdout.toString('utf8'))
     if (!m)
       throw new InputError(
@@ -133,30 +144,35 @@ export class GitBranchTarget implements RepoTarget {
     if (r.code !== 0) {
       if (/couldn't find remote ref/i.test(r.stderr))
         throw new MissingBranch(branch, this.options.url)
-      throw this.remoteError(r.stderr)
+      throw remoteError(this.options.url, r.stderr)
     }
     // FETCH_HEAD names the fetched commit; reading it saves a rev-parse process.
     const fetched = /^([0-9a-f]{40,64})\s/.exec(await readFile(join(git.dir, 'FETCH_HEAD'), 'utf8'))
     if (!fetched) throw new GitCommandError(`cannot read the fetched head of ${branch}`, '')
     return fetched[1]
   }
+}
 
-  private remoteError(stderr: string): Error {
-    const url = this.options.url
-    if (
-      /Authentication failed|could not read Username|terminal prompts disabled|HTTP 40[13]|returned error: 40[13]/i.test(
-        stderr
-      )
+/**
+ * What a failed fetch or ls-remote means: the token (input error), a missing repository (input
+ * error), the network or the server (RemoteUnavailableError: the bump loop retries it), or
+ * something else git said.
+ */
+function remoteError(url: string, stderr: string): Error {
+  if (
+    /Authentication failed|could not read Username|terminal prompts disabled|HTTP 40[13]|returned error: 40[13]/i.test(
+      stderr
     )
-      return new InputError(
-        `${url}: authentication failed; the token was refused or lacks access (it needs contents: write)`
-      )
-    if (
-      /not found|does not appear to be a git repository|HTTP 404|returned error: 404/i.test(stderr)
+  )
+    return new InputError(
+      `${url}: authentication failed; the token was refused or lacks access (it needs contents: write)`
     )
-      return new InputError(`${url}: repository not found (or the token cannot see it)`)
-    return new GitCommandError(`${url}: git failed: ${firstLines(stderr)}`, stderr)
-  }
+  if (/not found|does not appear to be a git repository|HTTP 404|returned error: 404/i.test(stderr))
+    return new InputError(`${url}: repository not found (or the token cannot see it)`)
+  const transient = transientReason(stderr)
+  if (transient)
+    return new RemoteUnavailableError(`${url}: git failed: ${firstLines(stderr)}`, transient)
+  return new GitCommandError(`${url}: git failed: ${firstLines(stderr)}`, stderr)
 }
 
 class MissingBranch extends InputError {
@@ -201,8 +217,13 @@ class GitSnapshot implements RepoSnapshot {
     const r = await this.git.run(['cat-file', '--batch'], {
       input: blobs.map((b) => b.oid).join('\n') + '\n'
     })
-    if (r.code !== 0)
+    if (r.code !== 0) {
+      // Blobs a partial clone lacks come from the server: a timeout or 5xx there is a retry.
+      const transient = transientReason(r.stderr)
+      if (transient)
+        throw new RemoteUnavailableError(`reading files failed: ${firstLines(r.stderr)}`, transient)
       throw new GitCommandError(`reading files failed: ${firstLines(r.stderr)}`, r.stderr)
+    }
     let offset = 0
     const data = r.stdout
     for (const blob of blobs) {
@@ -227,6 +248,37 @@ class GitSnapshot implements RepoSnapshot {
       this.head
     ])
     return text.split('\0').filter((p) => p !== '')
+  }
+
+  /**
+   * The shallow fetch holds the head alone: the history below it is fetched in growing steps
+   * (16, 64, 256 commits more, trees only) until a pushed commit turns up, or the commit it was
+   * made on does (the branch went on without it), or the steps run out (then: not found).
+   */
+  async findLanded(pushed: readonly SentCommit[]): Promise<string | undefined> {
+    // The bump branch is still missing: no push that would have created it landed.
+    if (this.creating) return undefined
+    let open = [...pushed]
+    for (const deepen of [16, 64, 256, 0]) {
+      const history = new Set(
+        (await this.git.text(['rev-list', this.head])).split('\n').filter(Boolean)
+      )
+      const found = open.find((p) => history.has(p.commit))
+      if (found) return found.commit
+      open = open.filter((p) => !history.has(p.parent))
+      if (open.length === 0 || deepen === 0) return undefined
+      const r = await this.git.run([
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        `--deepen=${deepen}`,
+        '--filter=blob:none',
+        'origin',
+        `+refs/heads/${this.branch}:refs/remotes/origin/${this.branch}`
+      ])
+      if (r.code !== 0) throw remoteError(this.options.url, r.stderr)
+    }
+    return undefined
   }
 
   async write(changes: readonly FileChange[], message: string): Promise<WriteOutcome> {
@@ -272,7 +324,11 @@ class GitSnapshot implements RepoSnapshot {
     if (r.code === 0) return { kind: 'written', commit }
     const text = this.redactor.scrub(r.stdout.toString('utf8')) + '\n' + r.stderr
     const reason = conflictReason(text)
-    if (reason) return { kind: 'conflict', reason, commit }
+    // git refuses by itself a push the ref advertisement shows is behind (`[rejected] (fetch
+    // first)`): nothing was sent. A `[remote rejected]` is the server's answer, possibly to a
+    // request curl sent again after the first one landed, so that commit may be on the branch.
+    if (reason)
+      return { kind: 'conflict', reason, ...(/remote rejected/.test(text) ? { commit } : {}) }
     if (/pre-receive hook declined|protected branch|hook declined/i.test(text))
       throw new InputError(
         `the server refused the push to '${this.branch}' (a protected branch or a hook): ${firstLines(text.replace(/^To .*$/m, ''))}. Use mode: pull-request for protected branches.`
@@ -310,6 +366,12 @@ function conflictReason(text: string): string | undefined {
  * retry loop checks for the sent commit on its next read.
  */
 export function transientReason(text: string): string | undefined {
+  // kit stopped git itself (Git's time limit): the reason names the limit.
+  const stopped = /kit: git \S+ timed out (?:after (\d+) ms|before it started)/.exec(text)
+  if (stopped)
+    return stopped[1]
+      ? `timed out after ${formatWait(Number(stopped[1]))}`
+      : 'timed out: the time limit is used up'
   const status = /(?:HTTP|returned error:) (5\d\d)\b/.exec(text)
   if (status) return `HTTP ${status[1]} from the server`
   const checks: [RegExp, string][] = [

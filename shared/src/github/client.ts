@@ -15,7 +15,9 @@
  *   setting a pull request's title sets the same title). Creating a ref, moving a ref and
  *   opening a pull request are never replayed here: the caller checks whether they happened
  *   (the bump loop re-reads the branch, a pull request is looked up) instead.
- * The waits come from kit's one backoff policy (../retry/backoff.ts).
+ * The waits come from kit's one backoff policy (../retry/backoff.ts); each is announced in the
+ * log. Every request is bounded in time: its own limit (30 s), shortened to what is left of the
+ * caller's deadline; a request that gets no answer in time counts as a lost connection.
  *
  * Why not @octokit/plugin-retry and plugin-throttling: plugin-retry replays any method on a
  * 5xx, a ref create included, and plugin-throttling adds Bottleneck and a queue kit does not
@@ -24,6 +26,7 @@
 import { getOctokit } from '@actions/github'
 import { InputError } from '../errors.js'
 import { backoffDelay, sleep as realSleep, type BackoffPolicy } from '../retry/backoff.js'
+import { callLimit, formatWait, timeLeft, type Deadline } from '../retry/deadline.js'
 import { Redactor } from '../secrets/index.js'
 
 /** A GitHub REST error that kit does not handle itself (the message says what and where). */
@@ -58,7 +61,14 @@ export interface GitHubClientOptions {
   readonly redactor?: Redactor
   /** Sent as User-Agent. */
   readonly userAgent?: string
+  /** The longest one request may wait for its answer; 30 s by default. */
+  readonly requestTimeoutMs?: number
+  /** The caller's time budget: no request or wait goes past it. */
+  readonly deadline?: Deadline
 }
+
+/** How long one request may wait for its answer when the options do not say. */
+export const defaultRequestTimeoutMs = 30_000
 
 /** Waits between replays of a request after a 5xx or a lost connection (equal jitter). */
 export const githubRetryBackoff: BackoffPolicy = { baseMs: 500, capMs: 4_000, jitter: 'equal' }
@@ -88,8 +98,9 @@ function httpFailure(e: unknown): HttpFailure | undefined {
 }
 
 /**
- * The Octokit plugin: rate limits, replays of replay-safe requests, and a request count. It
- * throws GitHubApiError when a rate limit lasts longer than allowed.
+ * The Octokit plugin: time limits, rate limits, replays of replay-safe requests, and a request
+ * count. It throws GitHubApiError when a rate limit lasts longer than allowed, and when a
+ * request gets no answer within its limit (status 0: the outcome is unknown).
  */
 function kitRequestPolicy(options: GitHubClientOptions, counter: { calls: number }): OctokitPlugin {
   const sleep = options.sleep ?? realSleep
@@ -104,32 +115,64 @@ function kitRequestPolicy(options: GitHubClientOptions, counter: { calls: number
         (requestOptions as unknown as RequestOptions).request?.replaySafe === true
       const path = url.replace(/^https?:\/\/[^/]+/, '')
       for (let attempt = 1; ; attempt++) {
+        const limit = callLimit(
+          options.deadline,
+          options.requestTimeoutMs ?? defaultRequestTimeoutMs
+        )
+        if (limit <= 0)
+          throw new GitHubApiError(
+            `${method} ${path}: not sent, the time limit is used up`,
+            0,
+            path
+          )
+        const signal = AbortSignal.timeout(limit)
         counter.calls++
         try {
+          // The hooks inside this one are bound to this options object (arguments passed to
+          // `request` are not seen by them), so the signal goes on it, in a new `request`
+          // object: the one it holds may be the client's defaults, shared by every request.
+          const outgoing = requestOptions as unknown as RequestOptions
+          outgoing.request = { ...outgoing.request, signal }
           return await request(requestOptions)
         } catch (e) {
-          const failure = httpFailure(e)
-          if (!failure) throw e
-          const wait = failure.response ? rateLimitWait(failure.response) : undefined
-          if (wait !== undefined && attempt < rateLimitAttempts) {
-            if (wait > maxWait)
+          const timedOut = signal.aborted
+          const failure = timedOut ? undefined : httpFailure(e)
+          if (!timedOut && !failure) throw e
+          const wait = failure?.response ? rateLimitWait(failure.response) : undefined
+          if (failure && wait !== undefined && attempt < rateLimitAttempts) {
+            if (wait > Math.min(maxWait, timeLeft(options.deadline)))
               throw new GitHubApiError(
                 `GitHub rate limit exhausted until ${new Date(Date.now() + wait).toISOString()} (${method} ${path}); retry later`,
                 failure.status,
                 path
               )
-            options.log?.(
-              `GitHub rate limit hit on ${method} ${path}; waiting ${Math.ceil(wait / 1000)} s`
-            )
+            options.log?.(`GitHub rate limit hit on ${method} ${path}; waiting ${formatWait(wait)}`)
             await sleep(wait)
             continue
           }
-          // No response (the connection failed) or a 5xx: the server may have acted.
-          const serverSide = !failure.response || failure.status >= 500
+          // No answer (the connection failed or timed out) or a 5xx: the server may have acted.
+          const serverSide = timedOut || !failure?.response || (failure?.status ?? 0) >= 500
+          const why = timedOut
+            ? `no answer within ${formatWait(limit)}`
+            : failure?.response
+              ? `HTTP ${failure.status}`
+              : 'the connection failed'
           if (serverSide && replaySafe && attempt < serverErrorAttempts) {
-            await sleep(backoffDelay(attempt, githubRetryBackoff, random))
-            continue
+            const delay = backoffDelay(attempt, githubRetryBackoff, random)
+            if (delay + limit / 2 < timeLeft(options.deadline)) {
+              options.log?.(
+                `GitHub ${method} ${path}: ${why}; sending it again in ${formatWait(delay)} (attempt ${attempt + 1} of ${serverErrorAttempts})`
+              )
+              await sleep(delay)
+              continue
+            }
           }
+          if (timedOut)
+            throw new GitHubApiError(
+              `${method} ${path}: no answer from ${options.apiUrl} within ${formatWait(limit)}`,
+              0,
+              path
+            )
           throw e
         }
       }

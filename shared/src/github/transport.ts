@@ -1,9 +1,11 @@
 import { InputError } from '../errors.js'
 import {
   decodeText,
+  RemoteUnavailableError,
   type FileChange,
   type RepoSnapshot,
   type RepoTarget,
+  type SentCommit,
   type WriteOutcome
 } from '../bump/index.js'
 import { encodePath, GitHubApiError, outcomeUnknown, type GitHubClient } from './client.js'
@@ -47,7 +49,10 @@ interface ContentData {
  * Endpoints: GET /repos/{o}/{r} (default branch, and to explain a 404), GET
  * /repos/{o}/{r}/git/ref/heads/{b}, GET /git/commits/{sha}, GET /contents/{path}?ref=, GET
  * /git/blobs/{sha} (files over 1 MB), GET /git/trees/{sha}?recursive=1 (globs), POST
- * /git/trees, POST /git/commits, PATCH /git/refs/heads/{b}, POST /git/refs.
+ * /git/trees, POST /git/commits, PATCH /git/refs/heads/{b}, POST /git/refs, and after a ref
+ * update whose answer was lost, GET /compare/{sent}...{head} (did it land under later commits?).
+ * A read that times out or meets a 5xx (after the client's own replays) is a
+ * RemoteUnavailableError, which the bump loop retries.
  */
 export class GitHubBranchTarget implements RepoTarget {
   readonly description: string
@@ -66,7 +71,11 @@ export class GitHubBranchTarget implements RepoTarget {
     return `/repos/${encodeURIComponent(this.options.owner)}/${encodeURIComponent(this.options.repo)}`
   }
 
-  async open(): Promise<RepoSnapshot> {
+  open(): Promise<RepoSnapshot> {
+    return unavailableOnServerFailure(() => this.openHead())
+  }
+
+  private async openHead(): Promise<RepoSnapshot> {
     const { client } = this.options
     if (this.branch === '') this.branch = await this.defaultBranch()
     let ref = await client.request<RefData>(
@@ -128,7 +137,31 @@ class GitHubSnapshot implements RepoSnapshot {
     private readonly creating: boolean
   ) {}
 
-  async read(paths: readonly string[]): Promise<Map<string, string | undefined>> {
+  read(paths: readonly string[]): Promise<Map<string, string | undefined>> {
+    return unavailableOnServerFailure(() => this.readFiles(paths))
+  }
+
+  /**
+   * GitHub's compare of a sent commit with the head: `ahead` or `identical` means the head's
+   * history holds it. A commit GitHub does not know (404) never landed.
+   */
+  findLanded(pushed: readonly SentCommit[]): Promise<string | undefined> {
+    return unavailableOnServerFailure(async () => {
+      if (this.creating) return undefined
+      for (const p of pushed) {
+        const r = await this.options.client.request<{ status: string }>(
+          'GET',
+          `${this.base}/compare/${p.commit}...${this.head}?per_page=1`,
+          undefined,
+          [404]
+        )
+        if (r.status === 200 && ['ahead', 'identical'].includes(r.data.status)) return p.commit
+      }
+      return undefined
+    })
+  }
+
+  private async readFiles(paths: readonly string[]): Promise<Map<string, string | undefined>> {
     const { client } = this.options
     const out = new Map<string, string | undefined>()
     for (const path of paths) {
@@ -158,7 +191,11 @@ class GitHubSnapshot implements RepoSnapshot {
     return out
   }
 
-  async list(): Promise<string[]> {
+  list(): Promise<string[]> {
+    return unavailableOnServerFailure(() => this.listFiles())
+  }
+
+  private async listFiles(): Promise<string[]> {
     const r = await this.options.client.request<{
       truncated: boolean
       tree: { path: string; type: string }[]
@@ -223,5 +260,21 @@ class GitHubSnapshot implements RepoSnapshot {
         reason: `${r.status} ${(r.data as { message?: string } | undefined)?.message ?? ''}`.trim()
       }
     throw new GitHubApiError(`updating ${ref} failed: ${r.status} ${text}`, r.status, ref)
+  }
+}
+
+/** A read that failed on the network or the server: the bump loop's retry, not the run's end. */
+async function unavailableOnServerFailure<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (e) {
+    if (!outcomeUnknown(e)) throw e
+    const { status, message } = e as GitHubApiError
+    // The message without its `METHOD path: `, e.g. `no answer from https://… within 30s`.
+    const cause = /^[A-Z]+ \S+: (.+)$/s.exec(message)?.[1] ?? message
+    throw new RemoteUnavailableError(
+      message,
+      status === 0 ? cause.slice(0, 200) : `HTTP ${status} from the API`
+    )
   }
 }

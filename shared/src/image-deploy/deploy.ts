@@ -2,27 +2,31 @@ import { checkBranchName } from '../images/index.js'
 import { checkToken, runBump } from '../bump/index.js'
 import { InputError } from '../errors.js'
 import { bumpBranchName, GitHubClient } from '../github/index.js'
+import { deadlineIn, type Deadline } from '../retry/deadline.js'
 import { settlePullRequest } from './pull-request.js'
 import { transportNamed } from './transports.js'
-import type {
-  GitHubConnection,
-  ImageDeployIo,
-  ImageDeployResult,
-  ImageDeploySettings,
-  Transport
+import {
+  defaultBumpTimeoutMs,
+  type GitHubConnection,
+  type ImageDeployIo,
+  type ImageDeployResult,
+  type ImageDeploySettings,
+  type Transport
 } from './types.js'
 
 /**
  * Runs one image bump end to end: picks the transport from the map, resolves the target
  * branch, runs the retrying core, and in pull-request mode writes the bump branch
- * `kit/bump/<image>/<branch>` and opens or updates its pull request.
+ * `kit/bump/<image>/<branch>` and opens or updates its pull request. Everything, network calls
+ * and waits alike, fits in the settings' time budget (`timeout`).
  */
 export async function deployImage(
   settings: ImageDeploySettings,
   io: ImageDeployIo
 ): Promise<ImageDeployResult> {
   const transport = checkSettings(settings, io)
-  const github = connectGitHub(settings, transport, io)
+  const deadline = deadlineIn(settings.timeoutMs ?? defaultBumpTimeoutMs)
+  const github = connectGitHub(settings, transport, io, deadline)
   const targetBranch = await resolveTargetBranch(settings, github)
   const prBranch =
     settings.mode === 'pull-request'
@@ -33,7 +37,8 @@ export async function deployImage(
     branch: prBranch ?? targetBranch,
     startFrom: prBranch ? targetBranch : undefined,
     github,
-    io
+    io,
+    deadline
   })
   try {
     const result = await runBump(
@@ -41,6 +46,7 @@ export async function deployImage(
       { ...settings.request, targetBranch: targetBranch || undefined },
       {
         maxAttempts: transport.concurrentWriters ? settings.maxAttempts : 1,
+        deadline,
         dryRun: settings.dryRun,
         log: io.log,
         sleep: io.sleep
@@ -97,7 +103,8 @@ function checkSettings(settings: ImageDeploySettings, io: ImageDeployIo): Transp
 function connectGitHub(
   settings: ImageDeploySettings,
   transport: Transport,
-  io: ImageDeployIo
+  io: ImageDeployIo,
+  deadline: Deadline
 ): GitHubConnection | undefined {
   const { github } = settings.repository
   const needsApi = transport.needsGitHubApi || settings.mode === 'pull-request'
@@ -109,7 +116,8 @@ function connectGitHub(
     sleep: io.sleep,
     log: io.log,
     redactor: io.redactor,
-    userAgent: 'kit-image-deployer'
+    userAgent: 'kit-image-deployer',
+    deadline
   })
   return { client, owner: github.owner, repo: github.repo }
 }

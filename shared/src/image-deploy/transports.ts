@@ -21,7 +21,7 @@ export const transports = {
     needsGitHubApi: false,
     pullRequests: true,
     concurrentWriters: true,
-    open({ settings, branch, startFrom, io }) {
+    open({ settings, branch, startFrom, io, deadline }) {
       const target = new GitBranchTarget({
         url: settings.repository.gitUrl,
         token: settings.token,
@@ -30,7 +30,8 @@ export const transports = {
         author: settings.author ?? defaultGitAuthor,
         committer: settings.committer,
         tempDir: settings.tempDir,
-        redactor: io.redactor
+        redactor: io.redactor,
+        deadline
       })
       return { target, close: () => target.close() }
     }

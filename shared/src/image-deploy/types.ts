@@ -1,7 +1,11 @@
 import type { BumpRequest, BumpResult, RepositorySpec, RepoTarget } from '../bump/index.js'
 import type { GitIdentity } from '../git/index.js'
 import type { GitHubClient } from '../github/index.js'
+import type { Deadline } from '../retry/deadline.js'
 import type { Redactor } from '../secrets/index.js'
+
+/** How long a bump may take in all, retries included, when the settings do not say: 5 minutes. */
+export const defaultBumpTimeoutMs = 5 * 60_000
 
 /** How and where the image-deployer writes; shared by the action and `kit bump`. */
 export interface ImageDeploySettings<Transport extends string = string> {
@@ -15,7 +19,10 @@ export interface ImageDeploySettings<Transport extends string = string> {
   readonly targetBranch: string
   readonly request: BumpRequest
   readonly dryRun: boolean
-  readonly maxAttempts: number
+  /** The time budget of the whole bump (every request and wait); defaultBumpTimeoutMs if unset. */
+  readonly timeoutMs?: number
+  /** An optional cap on attempts; unset, the time budget alone bounds the retries. */
+  readonly maxAttempts?: number
   /** Required by the git transport; optional for the API (GitHub then uses the token's identity). */
   readonly author?: GitIdentity
   readonly committer?: GitIdentity
@@ -57,6 +64,8 @@ export interface TransportContext {
   /** Set when the transport declares `needsGitHubApi` (or the mode opens pull requests). */
   readonly github?: GitHubConnection
   readonly io: ImageDeployIo
+  /** The run's time budget, which every network call of the transport fits in. */
+  readonly deadline: Deadline
 }
 
 /** A target ready for the bump loop, and how to release what it holds. */

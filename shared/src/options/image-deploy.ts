@@ -11,7 +11,7 @@ import { checkBumpRequest, checkToken } from '../bump/validate.js'
 import { parseValueEdit } from '../bump/value-edit.js'
 import { InputError, quoteValue } from '../errors.js'
 import { remoteTransportNames } from '../image-deploy/transports.js'
-import type { ImageDeploySettings } from '../image-deploy/types.js'
+import { defaultBumpTimeoutMs, type ImageDeploySettings } from '../image-deploy/types.js'
 import { checkBranchName } from '../images/image-file.js'
 import {
   defaultImageName,
@@ -23,14 +23,13 @@ import {
 import {
   booleanOption,
   choiceOption,
-  integerOption,
   listOption,
   textOption,
   timeOption,
   urlOption
 } from './kinds.js'
 import { defineTable, type OptionDraft, type Values } from './table.js'
-import { isoTime, maxBuildTimeAheadMs, type Validator } from './validate.js'
+import { duration, integer, isoTime, maxBuildTimeAheadMs, type Validator } from './validate.js'
 
 /** A commit identity, `Name <email@example.com>`. */
 export interface Identity {
@@ -59,8 +58,12 @@ const identityOption = (doc: string): OptionDraft<Identity | undefined> => ({
 export const buildTime: Validator<string> = (raw, label) =>
   isoTime(raw, label, { maxFutureMs: maxBuildTimeAheadMs })
 
-/** The default of `max-attempts`, here once. */
-export const defaultMaxAttempts = 10
+/** A time budget of at least a second (a zero budget could not send a single request). */
+const bumpTimeout: Validator<number> = (raw, label) => {
+  const ms = duration()(raw, label)
+  if (ms < 1000) throw new InputError(`${label} must be at least 1s, got ${quoteValue(raw)}`)
+  return ms
+}
 
 export const imageDeployOptions = defineTable({
   repository: textOption(undefined, {
@@ -148,14 +151,20 @@ export const imageDeployOptions = defineTable({
     doc: 'Write even when the image file records a newer build of the same source.'
   }),
   dryRun: booleanOption(false, { doc: 'Plan and show the change without writing anything.' }),
-  maxAttempts: integerOption(
-    defaultMaxAttempts,
-    { min: 1, max: 100 },
-    {
-      doc: 'Attempts in all when other pipelines keep moving the branch (jittered exponential backoff between them).',
-      cli: { arg: '<n>' }
-    }
-  ),
+  timeout: {
+    type: 'duration',
+    default: defaultBumpTimeoutMs,
+    parse: bumpTimeout,
+    doc: 'How long the bump may take in all, retries included, e.g. 5m or 90s. Lost races and server failures are retried with jittered exponential backoff until it runs out; every network call is cut short by it (and gives up on its own after 30 to 60 s).',
+    cli: { arg: '<dur>' }
+  } satisfies OptionDraft<number>,
+  maxAttempts: {
+    type: 'integer',
+    default: undefined,
+    parse: integer(1, 100),
+    doc: 'An optional cap on attempts, besides timeout. Unset, timeout alone bounds the retries.',
+    cli: { arg: '<n>' }
+  } satisfies OptionDraft<number | undefined>,
   apiUrl: urlOption({
     doc: 'The GitHub API URL. Default is GITHUB_API_URL (https://api.github.com).',
     cli: { arg: '<url>' }
@@ -184,6 +193,10 @@ export const imageDeployOptions = defineTable({
     doc: 'The GitHub server for owner/name repositories. Default is GITHUB_SERVER_URL (https://github.com).',
     action: false,
     cli: { arg: '<url>' }
+  }),
+  json: booleanOption(false, {
+    doc: "Print the action's outputs (result, changed, commit-sha, pull-request-url, files) as JSON.",
+    action: false
   })
 })
 
@@ -257,6 +270,7 @@ export function imageDeploySettings(
     targetBranch: v.targetBranch,
     request,
     dryRun: v.dryRun,
+    timeoutMs: v.timeout,
     maxAttempts: v.maxAttempts,
     author: v.author,
     committer: v.committer,
