@@ -305,10 +305,10 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
+    var isAlias3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
     var isMap4 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
-    var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
+    var isPair3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
     var isScalar4 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
     var isSeq3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
@@ -340,12 +340,12 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias2;
+    exports.isAlias = isAlias3;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
     exports.isMap = isMap4;
     exports.isNode = isNode;
-    exports.isPair = isPair2;
+    exports.isPair = isPair3;
     exports.isScalar = isScalar4;
     exports.isSeq = isSeq3;
   }
@@ -2289,7 +2289,7 @@ var require_YAMLMap = __commonJS({
       }
       return void 0;
     }
-    var YAMLMap = class extends Collection.Collection {
+    var YAMLMap2 = class extends Collection.Collection {
       static get tagName() {
         return "tag:yaml.org,2002:map";
       }
@@ -2406,7 +2406,7 @@ var require_YAMLMap = __commonJS({
         });
       }
     };
-    exports.YAMLMap = YAMLMap;
+    exports.YAMLMap = YAMLMap2;
     exports.findPair = findPair;
   }
 });
@@ -2416,18 +2416,18 @@ var require_map = __commonJS({
   "node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var map = {
       collection: "map",
       default: true,
-      nodeClass: YAMLMap.YAMLMap,
+      nodeClass: YAMLMap2.YAMLMap,
       tag: "tag:yaml.org,2002:map",
       resolve(map2, onError) {
         if (!identity.isMap(map2))
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLMap2.YAMLMap.from(schema, obj, ctx)
     };
     exports.map = map;
   }
@@ -2995,17 +2995,17 @@ var require_omap = __commonJS({
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var pairs = require_pairs();
     var YAMLOMap = class _YAMLOMap extends YAMLSeq.YAMLSeq {
       constructor() {
         super();
-        this.add = YAMLMap.YAMLMap.prototype.add.bind(this);
-        this.delete = YAMLMap.YAMLMap.prototype.delete.bind(this);
-        this.get = YAMLMap.YAMLMap.prototype.get.bind(this);
-        this.has = YAMLMap.YAMLMap.prototype.has.bind(this);
-        this.set = YAMLMap.YAMLMap.prototype.set.bind(this);
+        this.add = YAMLMap2.YAMLMap.prototype.add.bind(this);
+        this.delete = YAMLMap2.YAMLMap.prototype.delete.bind(this);
+        this.get = YAMLMap2.YAMLMap.prototype.get.bind(this);
+        this.has = YAMLMap2.YAMLMap.prototype.has.bind(this);
+        this.set = YAMLMap2.YAMLMap.prototype.set.bind(this);
         this.tag = _YAMLOMap.tag;
       }
       /**
@@ -3233,8 +3233,8 @@ var require_set = __commonJS({
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSet = class _YAMLSet extends YAMLMap.YAMLMap {
+    var YAMLMap2 = require_YAMLMap();
+    var YAMLSet = class _YAMLSet extends YAMLMap2.YAMLMap {
       constructor(schema) {
         super(schema);
         this.tag = _YAMLSet.tag;
@@ -3247,7 +3247,7 @@ var require_set = __commonJS({
           pair = new Pair.Pair(key.key, null);
         else
           pair = new Pair.Pair(key, null);
-        const prev = YAMLMap.findPair(this.items, pair.key);
+        const prev = YAMLMap2.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
       }
@@ -3256,13 +3256,13 @@ var require_set = __commonJS({
        * Otherwise, returns the value of that Pair's key.
        */
       get(key, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key);
+        const pair = YAMLMap2.findPair(this.items, key);
         return !keepPair && identity.isPair(pair) ? identity.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
       set(key, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key);
+        const prev = YAMLMap2.findPair(this.items, key);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
@@ -4243,14 +4243,14 @@ var require_resolve_block_map = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var resolveProps = require_resolve_props();
     var utilContainsNewline = require_util_contains_newline();
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
     function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
+      const NodeClass = tag?.nodeClass ?? YAMLMap2.YAMLMap;
       const map = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -4446,7 +4446,7 @@ var require_resolve_flow_collection = __commonJS({
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
@@ -4457,7 +4457,7 @@ var require_resolve_flow_collection = __commonJS({
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
       const isMap4 = fc.start.source === "{";
       const fcName = isMap4 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap2.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4594,7 +4594,7 @@ var require_resolve_flow_collection = __commonJS({
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
             map.items.push(pair);
           } else {
-            const map = new YAMLMap.YAMLMap(ctx.schema);
+            const map = new YAMLMap2.YAMLMap(ctx.schema);
             map.flow = true;
             map.items.push(pair);
             const endRange = (valueNode ?? keyNode).range;
@@ -4640,7 +4640,7 @@ var require_compose_collection = __commonJS({
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
@@ -4668,7 +4668,7 @@ var require_compose_collection = __commonJS({
         }
       }
       const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
-      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
+      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap2.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
         return resolveCollection(CN, ctx, token, onError, tagName);
       }
       let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
@@ -7584,7 +7584,7 @@ var require_dist = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var cst = require_cst();
     var lexer = require_lexer();
@@ -7609,7 +7609,7 @@ var require_dist = __commonJS({
     exports.isSeq = identity.isSeq;
     exports.Pair = Pair.Pair;
     exports.Scalar = Scalar.Scalar;
-    exports.YAMLMap = YAMLMap.YAMLMap;
+    exports.YAMLMap = YAMLMap2.YAMLMap;
     exports.YAMLSeq = YAMLSeq.YAMLSeq;
     exports.CST = cst;
     exports.Lexer = lexer.Lexer;
@@ -15111,22 +15111,171 @@ function items(separator) {
 var list = items(/[\n,]/);
 var lines = items(/\n/);
 
+// shared/src/outputs/table.ts
+var failureResult = "failure";
+var actionOutputs = {
+  "image-deployer": [
+    {
+      name: "result",
+      kind: "result",
+      doc: "committed, unchanged (already recorded), older (a newer build is recorded), dry-run (would commit), or failure (the step failed, refused inputs included)."
+    },
+    {
+      name: "changed",
+      kind: "boolean",
+      doc: "'true' when a commit was written (in a dry run: when one would be), else 'false'."
+    },
+    {
+      name: "commit-sha",
+      kind: "text",
+      doc: "The commit written (empty when nothing was committed)."
+    },
+    {
+      name: "pull-request-url",
+      kind: "text",
+      doc: "The pull request's URL in pull-request mode."
+    },
+    {
+      name: "files",
+      kind: "list",
+      doc: "JSON list of the files changed (or that would change in a dry run)."
+    }
+  ],
+  deploymentizer: [
+    {
+      name: "result",
+      kind: "result",
+      doc: "success, or failure (a render problem, check found differences, or refused inputs)."
+    },
+    {
+      name: "clusters",
+      kind: "list",
+      doc: 'JSON list of the rendered cluster names, e.g. ["prod-eu-1","prod-us-1"].'
+    },
+    {
+      name: "matrix",
+      kind: "object",
+      doc: 'JSON for strategy.matrix: {"include":[{"cluster":"prod-eu-1"},...]}, or with shard-size {"include":[{"shard":"1-of-3","clusters":"a,b,c"},...]}.'
+    },
+    {
+      name: "index",
+      kind: "text",
+      doc: "Path of the index file (clusters, files, images with provenance, content hashes)."
+    },
+    {
+      name: "rendered",
+      kind: "object",
+      doc: 'JSON counts: {"clusters":N,"services":N,"files":N,"skipped":N}.'
+    },
+    {
+      name: "hash",
+      kind: "text",
+      doc: "sha256 over the whole output; changes exactly when a rendered file changes."
+    },
+    {
+      name: "up-to-date",
+      kind: "boolean",
+      doc: "With check, 'true' when the output folder matches the render, else 'false'."
+    }
+  ],
+  deployer: [
+    {
+      name: "result",
+      kind: "result",
+      doc: "success when every selected cluster changed or was unchanged, else failure (refused inputs included)."
+    },
+    {
+      name: "changed",
+      kind: "boolean",
+      doc: "'true' when at least one cluster changed (in a dry run: would change), else 'false'."
+    },
+    {
+      name: "clusters",
+      kind: "list",
+      doc: "JSON list of the selected cluster names, in the order of cluster-results."
+    },
+    {
+      name: "changed-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters that changed (in a dry run: would change)."
+    },
+    {
+      name: "failed-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters that failed or were rolled back."
+    },
+    {
+      name: "skipped-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters that were skipped (a failed earlier wave, the version guard, no manifests)."
+    },
+    {
+      name: "cluster-results",
+      kind: "object",
+      doc: "JSON list, one object per cluster: cluster, result, objectsChanged, durationMs, reason, wave, counts, failures."
+    },
+    {
+      name: "failed",
+      kind: "list",
+      doc: "The same JSON list as failed-clusters.",
+      aliasOf: "failed-clusters"
+    },
+    {
+      name: "skipped",
+      kind: "list",
+      doc: "The same JSON list as skipped-clusters.",
+      aliasOf: "skipped-clusters"
+    }
+  ]
+};
+function outputNames(action) {
+  return actionOutputs[action].map((o) => o.name);
+}
+function outputText(value) {
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return value ? "true" : "false";
+  return JSON.stringify(value);
+}
+function outputEntries(action, values) {
+  return actionOutputs[action].map((o) => {
+    const key = o.aliasOf ?? o.name;
+    if (!(key in values)) throw new Error(`${action}: no value for the output '${key}'`);
+    return [o.name, values[key]];
+  });
+}
+
 // shared/src/action/report.ts
+var written = /* @__PURE__ */ new Set();
 function writeOutput(name, value) {
-  setOutput(name, typeof value === "string" ? value : JSON.stringify(value));
+  written.add(name);
+  setOutput(name, outputText(value));
+}
+function writeOutputs(action, values) {
+  for (const [name, value] of outputEntries(action, values))
+    if (value !== void 0) writeOutput(name, value);
 }
 async function writeSummary(markdown) {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   await summary.addRaw(markdown, true).write();
 }
-async function runAction(main) {
-  process.on("unhandledRejection", (reason) => {
-    setFailed(`Unexpected error: ${reason instanceof Error ? reason.message : String(reason)}`);
-  });
+var ReportedError = class extends Error {
+};
+async function runAction(main, failureOutputs2 = {}) {
+  written = /* @__PURE__ */ new Set();
+  const fail = (err, prefix = "") => {
+    for (const [name, value] of Object.entries({ result: failureResult, ...failureOutputs2 }))
+      if (!written.has(name)) writeOutput(name, value);
+    const message = `${prefix}${err instanceof Error ? err.message : String(err)}`;
+    if (err instanceof ReportedError) {
+      info(message);
+      process.exitCode = ExitCode.Failure;
+    } else setFailed(message);
+  };
+  process.on("unhandledRejection", (reason) => fail(reason, "Unexpected error: "));
   try {
     await main();
   } catch (err) {
-    setFailed(err instanceof Error ? err.message : String(err));
+    fail(err);
   }
 }
 
@@ -15168,50 +15317,16 @@ function readOptions(table, getInput2 = (name) => getInput(name)) {
   return out;
 }
 
-// shared/src/secrets/redact.ts
-var Redactor = class _Redactor {
-  secrets = /* @__PURE__ */ new Set();
-  /** The values longest first, kept until the next add: scrub runs on every log line and diff. */
-  sorted;
-  /** Values shorter than this are not masked: masking "1" or "on" would shred every log line. */
-  static minLength = 4;
-  /** Registers a secret (and each of its lines, since multi-line values are logged line by line). */
-  add(value) {
-    if (value === void 0) return;
-    for (const part of [value, ...value.split(/\r?\n/)]) {
-      const p = part.trim();
-      if (p.length >= _Redactor.minLength) this.remember(p);
-    }
-  }
-  /**
-   * Registers a secret as one value only, not line by line: for structured text (a kubeconfig)
-   * whose individual lines (`apiVersion: v1`) are not secret, while its credential strings are
-   * registered separately with add().
-   */
-  addWhole(value) {
-    const v = value?.trim();
-    if (v !== void 0 && v.length >= _Redactor.minLength) this.remember(v);
-  }
-  remember(value) {
-    if (this.secrets.has(value)) return;
-    this.secrets.add(value);
-    this.sorted = void 0;
-  }
-  /** Every registered value, longest first so an overlapping shorter one cannot leave a tail. */
-  values() {
-    return [...this.longestFirst()];
-  }
-  longestFirst() {
-    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
-    return this.sorted;
-  }
-  /** Replaces every registered secret in `text` with `***`. */
-  scrub(text2) {
-    let out = text2;
-    for (const s of this.longestFirst()) if (out.includes(s)) out = out.split(s).join("***");
-    return out;
-  }
-};
+// shared/src/text/plural.ts
+function plural(count, singular, pluralForm = `${singular}s`) {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+// shared/src/deploy/fleet/report.ts
+var maxSummaryBytes = 512 * 1024;
+
+// shared/src/render/render.ts
+import { createHash } from "node:crypto";
 
 // shared/src/yaml/load.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -15260,8 +15375,40 @@ var yamlLimits = {
   /** Bytes per file. Manifests are small; a multi-megabyte file is a mistake or an attack. */
   maxFileBytes: 4 * 1024 * 1024,
   /** Alias dereferences per document: a "billion laughs" file expands exponentially through aliases. */
-  maxAliasCount: 1e3
+  maxAliasCount: 1e3,
+  /**
+   * Characters of keys and scalars a document may hold once its aliases and merge keys are
+   * expanded. A few aliases of a large value multiply it (a 3 MiB string aliased 1,000 times is
+   * 3 GB of output); four times the file limit leaves room for any honest reuse.
+   */
+  maxExpandedChars: 16 * 1024 * 1024
 };
+var yamlParseOptions = {
+  version: "1.2",
+  merge: true,
+  resolveKnownTags: false,
+  customTags: (tags) => [...tags, floatFromInteger],
+  // Duplicate keys are found by findProblem in one pass; the parser's own check is quadratic.
+  uniqueKeys: false,
+  prettyErrors: false
+};
+var floatFromInteger = {
+  tag: "tag:yaml.org,2002:float",
+  default: true,
+  identify: () => false,
+  test: /^[-+]?[0-9]+$/,
+  resolve: (text2) => Number(text2)
+};
+var coreTag = "tag:yaml.org,2002:";
+var acceptedTags = {
+  scalar: /* @__PURE__ */ new Set([
+    "!",
+    ...["str", "int", "float", "bool", "null", "merge"].map((t) => coreTag + t)
+  ]),
+  map: /* @__PURE__ */ new Set(["!", `${coreTag}map`]),
+  seq: /* @__PURE__ */ new Set(["!", `${coreTag}seq`])
+};
+var acceptedTagList = "!!str, !!int, !!float, !!bool, !!null, !!map and !!seq";
 function decodeUtf8(bytes, file) {
   const decoded = decodeStrictUtf8(bytes);
   if ("text" in decoded) return decoded.text;
@@ -15274,30 +15421,19 @@ function decodeUtf8(bytes, file) {
 var forbiddenControl = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 var maxDepth = 256;
 function loadYamlDocuments(text2, file) {
-  if (Buffer.byteLength(text2, "utf8") > yamlLimits.maxFileBytes) {
-    throw new InputError(
-      `file is larger than ${yamlLimits.maxFileBytes} bytes; refusing to parse it`,
-      { file }
-    );
-  }
+  refuseOversized(text2, file);
   const control = forbiddenControl.exec(text2);
   if (control) {
-    const before = text2.slice(0, control.index);
-    const line = before.split("\n").length;
+    const { line, column } = positionOf(text2, control.index);
     throw new InputError(
       `contains the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}, which YAML does not allow (a binary or corrupt file?)`,
-      { file, line, column: control.index - before.lastIndexOf("\n") }
+      { file, line, column }
     );
   }
   const lineCounter = new import_yaml.LineCounter();
   let docs;
   try {
-    docs = (0, import_yaml.parseAllDocuments)(text2, {
-      lineCounter,
-      uniqueKeys: true,
-      prettyErrors: false,
-      version: "1.2"
-    });
+    docs = (0, import_yaml.parseAllDocuments)(text2, { ...yamlParseOptions, lineCounter });
   } catch (err) {
     if (err instanceof RangeError) throw tooDeep(file, 1);
     throw err;
@@ -15316,23 +15452,56 @@ function loadYamlDocuments(text2, file) {
       });
     }
     if (doc.contents === null) continue;
+    const at = (offset) => {
+      const pos = lineCounter.linePos(offset);
+      return { file, line: pos.line, column: pos.col };
+    };
+    const unresolved = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+    if (unresolved)
+      throw new InputError(unknownTag(tagIn(unresolved.message)), at(unresolved.pos[0]));
+    const found = findProblem(doc, lineCounter);
+    if (found) throw new InputError(found.message, at(found.offset));
+    const start = doc.contents.range?.[0] ?? 0;
+    const line = lineCounter.linePos(start).line;
     let value;
     try {
       value = doc.toJS({ maxAliasCount: yamlLimits.maxAliasCount });
     } catch (err) {
-      const pos = lineCounter.linePos(doc.contents.range?.[0] ?? 0);
       const msg = err instanceof Error ? err.message : String(err);
-      if (err instanceof RangeError || /call stack/i.test(msg)) throw tooDeep(file, pos.line);
+      if (err instanceof RangeError || /call stack/i.test(msg)) throw tooDeep(file, line);
       throw new InputError(
         /alias/i.test(msg) ? `too many YAML aliases (over ${yamlLimits.maxAliasCount}); refusing a possible alias bomb` : `invalid YAML: ${firstLine(msg)}`,
-        { file, line: pos.line }
+        { file, line }
       );
     }
-    const start = doc.contents.range?.[0] ?? 0;
-    if (depthOver(value, maxDepth)) throw tooDeep(file, lineCounter.linePos(start).line);
-    out.push({ value, line: lineCounter.linePos(start).line, doc, lineCounter });
+    const measured = measure(value);
+    if (measured === "deep") throw tooDeep(file, line);
+    if (measured === "big")
+      throw new InputError(
+        `expands to more than ${mebibytes(yamlLimits.maxExpandedChars)} of keys and values through its aliases and merge keys (the limit); refusing a possible alias bomb`,
+        { file, line }
+      );
+    out.push({ value, line, doc, lineCounter });
   }
   return out;
+}
+function refuseOversized(text2, file) {
+  if (text2.length <= yamlLimits.maxFileBytes / 3) return;
+  const bytes = Buffer.from(text2, "utf8");
+  if (bytes.length <= yamlLimits.maxFileBytes) return;
+  let line = 1;
+  for (let i = 0; i < yamlLimits.maxFileBytes; i++) if (bytes[i] === 10) line++;
+  throw new InputError(
+    `file is larger than the ${mebibytes(yamlLimits.maxFileBytes)} limit for a YAML file (${bytes.length} bytes; the limit falls on this line); refusing to parse it`,
+    { file, line }
+  );
+}
+function mebibytes(n) {
+  return `${n / (1024 * 1024)} MiB`;
+}
+function positionOf(text2, index) {
+  const before = text2.slice(0, index);
+  return { line: before.split("\n").length, column: index - before.lastIndexOf("\n") };
 }
 function tooDeep(file, line) {
   return new InputError(
@@ -15340,15 +15509,149 @@ function tooDeep(file, line) {
     { file, line }
   );
 }
-function depthOver(value, limit) {
-  const stack = [[value, 0]];
+function shortTag(tag) {
+  return tag.startsWith(coreTag) ? `!!${tag.slice(coreTag.length)}` : tag;
+}
+function tagIn(message) {
+  return /Unresolved tag: (\S+)/.exec(message)?.[1] ?? "tag";
+}
+function unknownTag(tag) {
+  if (acceptedTags.scalar.has(tag) || acceptedTags.map.has(tag) || acceptedTags.seq.has(tag))
+    return `the value does not read as ${shortTag(tag)} under YAML 1.2's core schema (the tag names another kind of value): write the value in that type's form, or drop the tag`;
+  return `YAML tag ${shortTag(tag)} is not accepted: kit reads plain data (strings, numbers, booleans, null, maps and lists) and accepts only the core tags ${acceptedTagList}; remove the tag, or quote the value to keep it as text`;
+}
+function keyName(key) {
+  if (!(0, import_yaml.isScalar)(key) || typeof key.value === "symbol") return void 0;
+  return key.value === null ? "" : String(key.value);
+}
+function isMergePair(pair) {
+  return (0, import_yaml.isScalar)(pair.key) && typeof pair.key.value === "symbol";
+}
+function findProblem(doc, lines2) {
+  const stack = [doc.contents];
   while (stack.length > 0) {
-    const [v, depth] = stack.pop();
-    if (v === null || typeof v !== "object") continue;
-    if (depth >= limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+    const node2 = stack.pop();
+    if ((0, import_yaml.isPair)(node2)) {
+      stack.push(node2.value, node2.key);
+      continue;
+    }
+    if (!(0, import_yaml.isScalar)(node2) && !(0, import_yaml.isMap)(node2) && !(0, import_yaml.isSeq)(node2)) continue;
+    const offset = node2.range?.[0] ?? 0;
+    const kind = (0, import_yaml.isScalar)(node2) ? "scalar" : (0, import_yaml.isMap)(node2) ? "map" : "seq";
+    if (node2.tag !== void 0 && !acceptedTags[kind].has(node2.tag))
+      return { message: unknownTag(node2.tag), offset };
+    if ((0, import_yaml.isScalar)(node2)) {
+      if (node2.value !== null && typeof node2.value === "object")
+        return {
+          message: `this value is read as a ${node2.value instanceof Date ? "timestamp" : "binary or other non-text value"} (a %YAML 1.1 document's rules), which kit does not take: quote it to keep it as text`,
+          offset
+        };
+      continue;
+    }
+    if ((0, import_yaml.isMap)(node2)) {
+      const problem = mapProblem(doc, node2, lines2);
+      if (problem) return problem;
+    }
+    for (let i = node2.items.length - 1; i >= 0; i--) stack.push(node2.items[i]);
   }
-  return false;
+  return void 0;
+}
+function mapProblem(doc, map, lines2) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const pair of map.items) {
+    const keyNode = pair.key;
+    if (isMergePair(pair)) {
+      const bad = mergeSources(doc, pair.value).find((s) => !(0, import_yaml.isMap)(s.resolved));
+      if (bad)
+        return {
+          message: `a merge key (<<) takes a mapping, an alias of one, or a list of them; found ${describeNode(bad.resolved)}`,
+          offset: (bad.node ?? keyNode).range?.[0] ?? 0
+        };
+      continue;
+    }
+    const name = keyName(keyNode);
+    if (name === void 0) continue;
+    const first = seen.get(name);
+    if (first)
+      return {
+        message: `invalid YAML: Map keys must be unique (${quoteValue(name)} is also at line ${lines2.linePos(first.range?.[0] ?? 0).line})`,
+        offset: keyNode.range?.[0] ?? 0
+      };
+    seen.set(name, keyNode);
+  }
+  return void 0;
+}
+function describeNode(node2) {
+  if (node2 === null || node2 === void 0) return "nothing";
+  if ((0, import_yaml.isSeq)(node2)) return "a list";
+  if ((0, import_yaml.isScalar)(node2)) return node2.value === null ? "null" : `a ${typeof node2.value}`;
+  return "something else";
+}
+function mergeSources(doc, value) {
+  const resolved = resolveAlias(doc, value);
+  if (!(0, import_yaml.isSeq)(resolved)) return [{ node: value, resolved }];
+  return resolved.items.map((item) => ({
+    node: item,
+    resolved: resolveAlias(doc, item)
+  }));
+}
+function resolveAlias(doc, node2) {
+  if ((0, import_yaml.isAlias)(node2)) return node2.resolve(doc) ?? null;
+  return node2;
+}
+function effectivePairs(doc, map) {
+  const out = [];
+  const given = /* @__PURE__ */ new Set();
+  const visited = /* @__PURE__ */ new Set();
+  const add = (m, via) => {
+    if (visited.has(m)) return;
+    visited.add(m);
+    for (const pair of m.items) {
+      const key = keyName(pair.key);
+      if (key === void 0 || given.has(key)) continue;
+      given.add(key);
+      out.push({ key, pair, via });
+    }
+    for (const pair of m.items) {
+      if (!isMergePair(pair)) continue;
+      for (const source of mergeSources(doc, pair.value))
+        if ((0, import_yaml.isMap)(source.resolved)) add(source.resolved, via ?? pair);
+    }
+  };
+  add(map);
+  return out;
+}
+function effectivePair(doc, map, key) {
+  const own = map.items.find((p) => keyName(p.key) === key);
+  if (own) return { key, pair: own };
+  return effectivePairs(doc, map).find((p) => p.key === key);
+}
+function measure(value) {
+  let chars = 0;
+  const values = [value];
+  const depths = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop();
+    if (typeof v === "string") chars += v.length + 1;
+    else if (v === null || typeof v !== "object") chars += String(v).length + 1;
+    else {
+      if (depth >= maxDepth) return "deep";
+      if (Array.isArray(v))
+        for (const child of v) {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      else
+        for (const key in v) {
+          chars += key.length + 2;
+          values.push(v[key]);
+          depths.push(depth + 1);
+        }
+    }
+    if (chars > yamlLimits.maxExpandedChars) return "big";
+  }
+  return "ok";
 }
 function loadYamlMapping(text2, file) {
   const docs = loadYamlDocuments(text2, file);
@@ -15371,12 +15674,11 @@ function lineOf(doc, path) {
   let node2 = doc.doc.contents;
   let line = doc.line;
   for (const key of path) {
+    node2 = resolveAlias(doc.doc, node2);
     if (node2 && (0, import_yaml.isMap)(node2)) {
-      const pair = node2.items.find(
-        (p) => (0, import_yaml.isPair)(p) && (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(key)
-      );
-      if (!pair) break;
-      node2 = pair.value;
+      const found = effectivePair(doc.doc, node2, String(key));
+      if (!found) break;
+      node2 = found.pair.value;
     } else if (node2 && (0, import_yaml.isSeq)(node2) && typeof key === "number") {
       node2 = node2.items[key] ?? null;
     } else break;
@@ -17277,12 +17579,63 @@ function jsYaml(value) {
     holdsPlainNumberLike(value) ? { ...yamlDumpOptions, forceQuotes: true } : yamlDumpOptions
   );
 }
-function stringText(value) {
+function tooLargeForJsYaml(err) {
+  return err instanceof RangeError;
+}
+var ownScalars = false;
+function stringText(value, level) {
   const cached = valueTexts.get(value);
   if (cached !== void 0) return cached;
-  if (value.includes("\n")) throw fallback;
-  const text2 = askValue(value);
+  if (value.includes("\n")) {
+    if (ownScalars) return ownStringText(value, level);
+    throw fallback;
+  }
+  let text2;
+  try {
+    text2 = askValue(value);
+  } catch (err) {
+    if (!tooLargeForJsYaml(err)) throw err;
+    text2 = doubleQuoted(value);
+  }
   return remember(valueTexts, value, text2 === value && numberLike.test(value) ? `'${value}'` : text2);
+}
+var escaped = /["\\\x00-\x1F\x7F-\xA0\u2028\u2029\uD800-\uDFFF\uFEFF\uFFFE\uFFFF]/gu;
+var namedEscapes = {
+  "\0": "\\0",
+  "\x07": "\\a",
+  "\b": "\\b",
+  "	": "\\t",
+  "\n": "\\n",
+  "\v": "\\v",
+  "\f": "\\f",
+  "\r": "\\r",
+  "\x1B": "\\e",
+  '"': '\\"',
+  "\\": "\\\\",
+  "\x85": "\\N",
+  "\xA0": "\\_",
+  "\u2028": "\\L",
+  "\u2029": "\\P"
+};
+function doubleQuoted(value) {
+  return `"${value.replace(escaped, (c) => {
+    const named = namedEscapes[c];
+    if (named !== void 0) return named;
+    const code = c.charCodeAt(0);
+    return code <= 255 ? `\\x${code.toString(16).toUpperCase().padStart(2, "0")}` : `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  })}"`;
+}
+var invisible = /[\t\x7F-\xA0\u2028\u2029\uFEFF\uFFFE\uFFFF]/;
+var notBlockText = /[\x00-\x09\x0B-\x1F\x7F-\xA0\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDFFF]/u;
+function ownStringText(value, level) {
+  if (level < 1 || invisible.test(value) || notBlockText.test(value) || value.trim() === "" || value.endsWith("\n\n"))
+    return doubleQuoted(value);
+  const indent = " ".repeat(2 * level);
+  const indicator = /^\n* /.test(value) ? "2" : "";
+  const chomp = value.endsWith("\n") ? "" : "-";
+  const body = value.endsWith("\n") ? value.slice(0, -1) : value;
+  return `|${indicator}${chomp}
+${body.split("\n").map((line) => line === "" ? "" : indent + line).join("\n")}`;
 }
 function numberText(value) {
   if (Object.is(value, -0)) return askValue(value);
@@ -17293,7 +17646,13 @@ function keyText(key) {
   const cached = keyTexts.get(key);
   if (cached !== void 0) return cached;
   if (key.includes("\n")) throw fallback;
-  const text2 = dump({ [key]: 0 }, yamlDumpOptions);
+  let text2;
+  try {
+    text2 = dump({ [key]: 0 }, yamlDumpOptions);
+  } catch (err) {
+    if (tooLargeForJsYaml(err)) throw fallback;
+    throw err;
+  }
   if (!text2.endsWith(": 0\n") || text2.startsWith("?") || text2.indexOf("\n") !== text2.length - 1)
     throw fallback;
   const keyPart = text2.slice(0, -4);
@@ -17311,7 +17670,7 @@ function isPlainObject2(value) {
 function node(value, level, compact) {
   switch (typeof value) {
     case "string":
-      return stringText(value);
+      return stringText(value, level);
     case "number":
       return numberText(value);
     case "boolean":
@@ -17335,35 +17694,95 @@ function mapping(map, level, compact) {
   let out = "";
   for (const key of keys) {
     const value = map[key];
-    if (value === void 0) throw fallback;
+    if (value === void 0) {
+      if (ownScalars) continue;
+      throw fallback;
+    }
     if (!compact || out !== "") out += nl;
-    const text2 = node(value, level + 1, false);
-    out += keyText(key) + (text2.charCodeAt(0) === 10 ? ":" : ": ") + text2;
+    out += pairText(ownScalars ? ownKeyText(key) : keyText(key), node(value, level + 1, false), nl);
   }
-  return out;
+  return out === "" ? "{}" : out;
+}
+function pairText(key, text2, nl) {
+  if (key.startsWith("? ")) return `${key}${nl}:${text2.charCodeAt(0) === 10 ? "" : " "}${text2}`;
+  return key + (text2.charCodeAt(0) === 10 ? ":" : ": ") + text2;
+}
+function ownKeyText(key) {
+  try {
+    return keyText(key);
+  } catch (err) {
+    if (err !== fallback) throw err;
+  }
+  const quoted = doubleQuoted(key);
+  return quoted.length > 1024 ? `? ${quoted}` : quoted;
 }
 function sequence(list2, level, compact) {
   const nl = newline(level);
   let out = "";
   for (let i = 0; i < list2.length; i++) {
-    const item = list2[i];
-    if (item === void 0) throw fallback;
+    let item = list2[i];
+    if (item === void 0) {
+      if (!ownScalars) throw fallback;
+      item = null;
+    }
     if (!compact || out !== "") out += nl;
     out += `- ${node(item, level + 1, true)}`;
   }
   return out;
 }
 function slowPair(key, value) {
-  let keyPart;
   try {
-    keyPart = topLevelKeyText(key);
+    let keyPart;
+    try {
+      keyPart = topLevelKeyText(key);
+    } catch (err) {
+      if (err !== fallback) throw err;
+      return jsYaml({ [key]: value });
+    }
+    return keyPart + jsYaml({ a: value }).slice(1);
   } catch (err) {
-    if (err !== fallback) throw err;
-    return jsYaml({ [key]: value });
+    if (!tooLargeForJsYaml(err)) throw err;
+    return ownPair(key, value);
   }
-  return keyPart + jsYaml({ a: value }).slice(1);
+}
+function withOwnScalars(write) {
+  ownScalars = true;
+  try {
+    return write();
+  } finally {
+    ownScalars = false;
+  }
+}
+function ownPair(key, value) {
+  return withOwnScalars(() => {
+    let keyPart = ownKeyText(key);
+    if (!keyPart.startsWith("? ") && documentMarker.test(keyPart))
+      keyPart = `'${keyPart.replace(/'/g, "''")}'`;
+    return `${pairText(keyPart, node(value, 1, false), "\n")}
+`;
+  });
+}
+function ownDocument(value) {
+  if (value !== null && typeof value === "object" && isPlainObject2(value)) {
+    const pairs = Object.entries(value).filter(([, v]) => v !== void 0);
+    return pairs.length === 0 ? "{}\n" : pairs.map(([k, v]) => ownPair(k, v)).join("");
+  }
+  return withOwnScalars(() => {
+    if (Array.isArray(value) && value.length > 0) return `${sequence(value, 0, true)}
+`;
+    return `${node(value, 0, false)}
+`;
+  });
 }
 var documentEnd = "\n...\n";
+function wholeDocument(value) {
+  try {
+    return jsYaml(value);
+  } catch (err) {
+    if (!tooLargeForJsYaml(err)) throw err;
+    return ownDocument(value);
+  }
+}
 function emitYaml(value) {
   if (value === null || typeof value !== "object" || !isPlainObject2(value)) {
     if (Array.isArray(value) && value.length > 0) {
@@ -17374,11 +17793,11 @@ function emitYaml(value) {
         if (err !== fallback) throw err;
       }
     }
-    return jsYaml(value);
+    return wholeDocument(value);
   }
   const map = value;
   const keys = Object.keys(map);
-  if (keys.length === 0 || keys.some((k) => map[k] === void 0)) return jsYaml(value);
+  if (keys.length === 0 || keys.some((k) => map[k] === void 0)) return wholeDocument(value);
   let out = "";
   let openEnded = false;
   for (const key of keys) {
@@ -17398,126 +17817,114 @@ function emitYaml(value) {
 ` : out;
 }
 
-// shared/src/render/git-tracked.ts
-import { dirname } from "node:path";
-
-// shared/src/git/git.ts
-import { spawn } from "node:child_process";
-var GitCommandError = class extends Error {
-  constructor(message, stderr) {
-    super(message);
-    this.stderr = stderr;
-    this.name = "GitCommandError";
+// shared/src/images/container-images.ts
+var containerListKeys = /* @__PURE__ */ new Set([
+  "containers",
+  "initContainers",
+  "ephemeralContainers"
+]);
+function isContainerImageKey(parent, key) {
+  const listKey = parent[parent.length - 2];
+  return key === "image" && typeof parent[parent.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
+}
+function isContainerPath(path) {
+  const listKey = path[path.length - 2];
+  return typeof path[path.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
+}
+function holdsNoContainerImage(path) {
+  if (path[0] === "metadata") return true;
+  for (let i = 2; i < path.length; i++) {
+    const listKey = path[i - 2];
+    if (typeof path[i - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey))
+      return path[i] !== "image";
   }
-  stderr;
-};
-function runGit(args, options = {}) {
-  const started = Date.now();
-  const argv = options.dir === void 0 ? [...args] : ["-C", options.dir, ...args];
-  return new Promise((resolve3, reject) => {
-    const child = spawn("git", argv, {
-      env: options.env ?? process.env,
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: options.timeoutMs,
-      killSignal: "SIGKILL"
-    });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(new GitCommandError(`cannot run git: ${e.message}`, "")));
-    child.on("close", (code, signal) => {
-      if (process.env.KIT_TRACE_GIT)
-        process.stderr.write(`git ${args.join(" ").slice(0, 80)}: ${Date.now() - started} ms
-`);
-      let stderr = Buffer.concat(err).toString("utf8");
-      if (code === null && signal && options.timeoutMs !== void 0)
-        stderr += `
-kit: git ${args[0] ?? ""} was stopped after ${options.timeoutMs} ms`;
-      resolve3({
-        code: code ?? (signal && options.timeoutMs !== void 0 ? 124 : 1),
-        stdout: Buffer.concat(out),
-        stderr: options.redactor ? options.redactor.scrub(stderr) : stderr
-      });
-    });
-    child.stdin.on("error", () => void 0);
-    child.stdin.end(options.input ?? "");
-  });
+  return false;
+}
+function forEachContainerImage(value, at, visit2) {
+  if (at[at.length - 1] === "image" && isContainerPath(at.slice(0, -1))) return visit2(at, value);
+  if (value === null || typeof value !== "object") return;
+  const path = [...at];
+  const walk2 = (node2) => {
+    if (node2 === null || typeof node2 !== "object") return;
+    if (isContainerPath(path)) {
+      if (!Array.isArray(node2) && "image" in node2)
+        visit2([...path, "image"], node2.image);
+      return;
+    }
+    const entries = Array.isArray(node2) ? node2.map((item, i) => [i, item]) : Object.entries(node2);
+    for (const [key, child] of entries) {
+      path.push(key);
+      walk2(child);
+      path.pop();
+    }
+  };
+  walk2(value);
 }
 
-// shared/src/render/git-tracked.ts
-async function isTrackedByGit(dir) {
-  try {
-    const r = await runGit(["ls-files", "--", dir], { dir: dirname(dir), timeoutMs: 1e4 });
-    return r.code === 0 && r.stdout.toString("utf8").trim() !== "";
-  } catch {
-    return false;
-  }
-}
-
-// shared/src/images/image-file.ts
-import { join } from "node:path";
-
-// shared/src/yaml-edit/edit.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-
-// shared/src/images/image-file.ts
-var imageSourcePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-var maxFileNameBytes = 255;
-var imageFileSuffix = ".yaml";
-function branchNameProblem(branch) {
-  if (branch === "") return "it is empty";
-  if (branch === "@") return "'@' alone is not a branch";
-  const bad = /[\u0000-\u0020\u007f~^:?*[\\]/.exec(branch)?.[0];
-  if (bad !== void 0) {
-    const code = bad.charCodeAt(0);
-    const what = bad === " " ? "a space" : code < 32 || code === 127 ? "a control character" : `'${bad}'`;
-    return `it contains ${what}`;
-  }
-  if (branch.startsWith("-")) return "it starts with '-'";
-  if (branch.startsWith("/") || branch.endsWith("/") || branch.includes("//"))
-    return "it has an empty folder (a leading, trailing or doubled '/')";
-  if (branch.includes("..")) return "it contains '..'";
-  if (branch.includes("@{")) return "it contains '@{'";
-  if (branch.endsWith(".") || branch.split("/").some((s) => s.endsWith(".lock")))
-    return "it ends with '.' or '.lock'";
-  if (branch.split("/").some((s) => s.startsWith("."))) return "a part of it starts with '.'";
-  const fileName = encodeName(branch).length + imageFileSuffix.length;
-  if (fileName > maxFileNameBytes)
-    return `its image file name would be ${fileName} bytes long; a file name holds at most ${maxFileNameBytes} (every byte outside A-Z, a-z, 0-9, '.', '_' and '-' takes three)`;
-  return void 0;
-}
-function assertBranchName(branch) {
-  const problem = branchNameProblem(branch);
-  if (problem) throw new Error(`${quoteValue(branch)} is not a valid branch name: ${problem}`);
-}
-function encodeBranchFileName(branch) {
-  assertBranchName(branch);
-  return encodeName(branch);
-}
-function encodeName(branch) {
-  let out = "";
-  for (const byte of Buffer.from(branch, "utf8")) {
-    const ch = String.fromCharCode(byte);
-    out += /[A-Za-z0-9._-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
-function imageFilePath(imagesDir, image, branch) {
-  if (!imageSourcePattern.test(image)) {
-    throw new Error(
-      `'${image}' is not a valid image source name (lowercase segments like acme/api)`
+// shared/src/images/image-ref.ts
+var pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+var hostPart = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
+var tagPattern = /^[\w][\w.-]{0,127}$/;
+var digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+var maxNameLength = 255;
+function parseImageRef(text2, what = "image") {
+  const fail = (why) => {
+    throw new InputError(
+      `${what} ${quoteValue(text2)} is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
     );
+  };
+  if (text2 === "") fail("it is empty");
+  if (/\s/.test(text2)) fail("it contains whitespace");
+  let rest = text2;
+  let digest;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!digestPattern.test(digest)) fail(`digest ${quoteValue(digest)} is malformed`);
+    const algorithm = digest.slice(0, digest.indexOf(":"));
+    if (algorithm !== "sha256" && algorithm !== "sha512")
+      fail(`digest algorithm ${quoteValue(algorithm)} is not one registries use (sha256 or sha512)`);
+    if (algorithm === "sha256" && !/^sha256:[a-f0-9]{64}$/.test(digest))
+      fail(`a sha256 digest has 64 lowercase hex characters, got ${quoteValue(digest)}`);
+    if (algorithm === "sha512" && !/^sha512:[a-f0-9]{128}$/.test(digest))
+      fail(`a sha512 digest has 128 lowercase hex characters, got ${quoteValue(digest)}`);
   }
-  return join(imagesDir, ...image.split("/"), `${encodeBranchFileName(branch)}${imageFileSuffix}`);
-}
-function imageReference(record) {
-  if (record.digest && !record.image.includes("@")) return `${record.image}@${record.digest}`;
-  return record.image;
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.indexOf(":", lastSlash + 1);
+  if (colon >= 0) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!tagPattern.test(tag))
+      fail(
+        `tag ${quoteValue(tag)} may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
+      );
+  }
+  if (rest.length > maxNameLength) fail(`the name is longer than ${maxNameLength} characters`);
+  const parts = rest.split("/");
+  let registry;
+  if (parts.length > 1 && (parts[0].includes(".") || parts[0].includes(":") || parts[0] === "localhost")) {
+    registry = parts.shift();
+    if (!hostPart.test(registry))
+      fail(`registry ${quoteValue(registry)} is not a host[:port]`);
+  }
+  for (const component of parts) {
+    if (component === "") fail("the repository has an empty path component");
+    if (!pathComponent.test(component))
+      fail(
+        `repository component ${quoteValue(component)} must be lowercase letters and digits separated by '.', '_', '__' or '-'`
+      );
+  }
+  return { registry, repository: parts.join("/"), tag, digest };
 }
 
-// shared/src/render/render.ts
-import { createHash } from "node:crypto";
+// shared/src/yaml-edit/path.ts
+function formatYamlPath(path) {
+  return path.map(
+    (p, i) => typeof p === "number" ? `[${p}]` : /^[^.[\]"']+$/.test(p) ? (i === 0 ? "" : ".") + p : `[${JSON.stringify(p)}]`
+  ).join("");
+}
 
 // shared/src/data/set-key.ts
 function setKey(target, key, value) {
@@ -17622,6 +18029,183 @@ function formatPath(path, root = "values") {
     out += typeof part === "number" ? `[${part}]` : /^[A-Za-z_][\w-]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`;
   }
   return out;
+}
+
+// shared/src/render/image-refs.ts
+function imageRefProblem(ref, what) {
+  if (ref === null || ref === void 0) return void 0;
+  if (typeof ref !== "string") return `${what} must be an image reference (a string)`;
+  if (known.has(ref)) return void 0;
+  try {
+    parseImageRef(ref, what);
+  } catch (err) {
+    if (err instanceof InputError) return err.message;
+    throw err;
+  }
+  if (known.size >= maxKnown) known.clear();
+  known.add(ref);
+  return void 0;
+}
+var known = /* @__PURE__ */ new Set();
+var maxKnown = 1e4;
+function pinProblems(layer) {
+  const problems = [];
+  const check = (ref, at) => {
+    const message = imageRefProblem(ref, at.join("."));
+    if (message)
+      problems.push({
+        message,
+        file: layer.file,
+        line: layer.doc ? lineOf(layer.doc, at) : void 0
+      });
+  };
+  for (const [service, own] of Object.entries(layer.services ?? {})) {
+    if (own.image !== void 0) check(own.image, ["services", service, "image"]);
+    for (const [name, ref] of Object.entries(own.images ?? {}))
+      check(ref, ["services", service, "images", name]);
+  }
+  return problems;
+}
+function checkImageFile(record, file, doc) {
+  const fail = (message, key) => {
+    if (message) throw new InputError(message, { file, line: doc ? lineOf(doc, [key]) : void 0 });
+  };
+  fail(imageRefProblem(record.image, "image"), "image");
+  if (record.digest !== void 0)
+    fail(imageRefProblem(`${record.image.split("@")[0]}@${record.digest}`, "digest"), "digest");
+}
+function literalImageProblems(node2, lineAt) {
+  const found = [];
+  walkCompiled(node2, [], (path, value, from) => {
+    if (from !== void 0) return;
+    forEachContainerImage(value, path, (at, image) => {
+      const message = imageRefProblem(image, formatYamlPath(at));
+      if (message) found.push({ message, line: lineAt(at) });
+    });
+  });
+  return found;
+}
+function placeholderImageSites(node2) {
+  const sites = [];
+  walkCompiled(node2, [], (path, _value, from) => {
+    if (from !== void 0) sites.push({ path: [...path], ...from });
+  });
+  return sites;
+}
+function placeholderImageProblems(sites, object) {
+  const found = [];
+  for (const site of sites) {
+    forEachContainerImage(valueAt(object, site.path), site.path, (at, image) => {
+      const message = imageRefProblem(image, formatYamlPath(at));
+      if (message) found.push({ message: `${sources(site.exprs)}: ${message}`, line: site.line });
+    });
+  }
+  return found;
+}
+function walkCompiled(node2, path, visit2) {
+  if (holdsNoContainerImage(path)) return;
+  switch (node2.t) {
+    case "literal":
+      visit2(path, node2.value, void 0);
+      return;
+    case "whole":
+      visit2(path, void 0, { line: node2.line, exprs: [node2.expr] });
+      return;
+    case "text": {
+      const last = path[path.length - 1];
+      if (typeof last === "string" && isContainerImageKey(path.slice(0, -1), last)) {
+        const exprs = node2.parts.filter((p) => typeof p !== "string");
+        visit2(path, void 0, { line: node2.line, exprs });
+      }
+      return;
+    }
+    case "map":
+      for (const [key, child] of node2.entries) {
+        path.push(key);
+        walkCompiled(child, path, visit2);
+        path.pop();
+      }
+      return;
+    case "list":
+      node2.items.forEach((child, i) => {
+        path.push(i);
+        walkCompiled(child, path, visit2);
+        path.pop();
+      });
+  }
+}
+function valueAt(object, path) {
+  let value = object;
+  for (const key of path) {
+    if (typeof key === "number" && Array.isArray(value)) value = value[key];
+    else if (isPlainMap(value)) value = value[key];
+    else return void 0;
+  }
+  return value;
+}
+function sources(exprs) {
+  return exprs.map((e) => `'${e.source}'`).join(", ");
+}
+
+// shared/src/images/image-file.ts
+import { join } from "node:path";
+
+// shared/src/yaml-edit/edit.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+
+// shared/src/images/image-file.ts
+var imageSourcePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+var maxFileNameBytes = 255;
+var imageFileSuffix = ".yaml";
+function branchNameProblem(branch) {
+  if (branch === "") return "it is empty";
+  if (branch === "@") return "'@' alone is not a branch";
+  const bad = /[\u0000-\u0020\u007f~^:?*[\\]/.exec(branch)?.[0];
+  if (bad !== void 0) {
+    const code = bad.charCodeAt(0);
+    const what = bad === " " ? "a space" : code < 32 || code === 127 ? "a control character" : `'${bad}'`;
+    return `it contains ${what}`;
+  }
+  if (branch.startsWith("-")) return "it starts with '-'";
+  if (branch.startsWith("/") || branch.endsWith("/") || branch.includes("//"))
+    return "it has an empty folder (a leading, trailing or doubled '/')";
+  if (branch.includes("..")) return "it contains '..'";
+  if (branch.includes("@{")) return "it contains '@{'";
+  if (branch.endsWith(".") || branch.split("/").some((s) => s.endsWith(".lock")))
+    return "it ends with '.' or '.lock'";
+  if (branch.split("/").some((s) => s.startsWith("."))) return "a part of it starts with '.'";
+  const fileName = encodeName(branch).length + imageFileSuffix.length;
+  if (fileName > maxFileNameBytes)
+    return `its image file name would be ${fileName} bytes long; a file name holds at most ${maxFileNameBytes} (every byte outside A-Z, a-z, 0-9, '.', '_' and '-' takes three)`;
+  return void 0;
+}
+function assertBranchName(branch) {
+  const problem = branchNameProblem(branch);
+  if (problem) throw new Error(`${quoteValue(branch)} is not a valid branch name: ${problem}`);
+}
+function encodeBranchFileName(branch) {
+  assertBranchName(branch);
+  return encodeName(branch);
+}
+function encodeName(branch) {
+  let out = "";
+  for (const byte of Buffer.from(branch, "utf8")) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9._-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+function imageFilePath(imagesDir, image, branch) {
+  if (!imageSourcePattern.test(image)) {
+    throw new Error(
+      `'${image}' is not a valid image source name (lowercase segments like acme/api)`
+    );
+  }
+  return join(imagesDir, ...image.split("/"), `${encodeBranchFileName(branch)}${imageFileSuffix}`);
+}
+function imageReference(record) {
+  if (record.digest && !record.image.includes("@")) return `${record.image}@${record.digest}`;
+  return record.image;
 }
 
 // shared/src/render/placeholders.ts
@@ -17758,8 +18342,8 @@ function lookup(expr, start) {
     if (typeof key === "number" && Array.isArray(value)) next = value[key];
     else if (isPlainMap(value) && Object.hasOwn(value, key)) next = value[key];
     if (next === void 0) {
-      const known = isPlainMap(value) ? Object.keys(value) : [];
-      const hint = typeof key === "number" ? Array.isArray(value) ? ` (the list has ${value.length} items)` : ` (${where} is not a list)` : !isPlainMap(value) ? ` (${where} is ${describe(value)}, not a map)` : known.length > 0 ? ` (it has: ${known.slice(0, 12).join(", ")}${known.length > 12 ? ", ..." : ""})` : " (it is empty)";
+      const known2 = isPlainMap(value) ? Object.keys(value) : [];
+      const hint = typeof key === "number" ? Array.isArray(value) ? ` (the list has ${value.length} items)` : ` (${where} is not a list)` : !isPlainMap(value) ? ` (${where} is ${describe(value)}, not a map)` : known2.length > 0 ? ` (it has: ${known2.slice(0, 12).join(", ")}${known2.length > 12 ? ", ..." : ""})` : " (it is empty)";
       throw new PlaceholderError(
         `'${expr.source}': no value ${typeof key === "number" ? `at [${key}]` : `'${key}'`} in ${where}${hint}`
       );
@@ -17834,25 +18418,32 @@ function compileTemplate(value, lineAt, path = []) {
   }
   return { t: "literal", value };
 }
-function renderTemplate(node2, ctx) {
+function renderTemplate(node2, ctx, errors) {
+  const failed = (err, line) => {
+    const e = withLine(err, line);
+    if (!errors) throw e;
+    errors.push(e);
+    return null;
+  };
   switch (node2.t) {
     case "literal":
       return node2.value;
     case "map": {
       const out = {};
-      for (const [key, child] of node2.entries) setKey(out, key, renderTemplate(child, ctx));
+      for (const [key, child] of node2.entries) setKey(out, key, renderTemplate(child, ctx, errors));
       return out;
     }
     case "list":
-      return node2.items.map((child) => renderTemplate(child, ctx));
+      return node2.items.map((child) => renderTemplate(child, ctx, errors));
     case "whole":
       try {
         return evaluateExpression(node2.expr, ctx);
       } catch (err) {
-        throw withLine(err, node2.line);
+        return failed(err, node2.line);
       }
     case "text": {
       let out = "";
+      let ok = true;
       for (const part of node2.parts) {
         if (typeof part === "string") {
           out += part;
@@ -17862,18 +18453,23 @@ function renderTemplate(node2, ctx) {
         try {
           value = evaluateExpression(part, ctx);
         } catch (err) {
-          throw withLine(err, node2.line);
+          failed(err, node2.line);
+          ok = false;
+          continue;
         }
         if (typeof value === "string") out += value;
         else if (typeof value === "number" || typeof value === "boolean") out += String(value);
         else {
-          throw new PlaceholderError(
-            `'${part.source}' is ${describe(value)} inside a longer string; only strings, numbers and booleans can be embedded (make the placeholder the whole value, or use | json)`,
+          ok = false;
+          failed(
+            new PlaceholderError(
+              `'${part.source}' is ${describe(value)} inside a longer string; only strings, numbers and booleans can be embedded (make the placeholder the whole value, or use | json)`
+            ),
             node2.line
           );
         }
       }
-      return out;
+      return ok ? out : null;
     }
   }
 }
@@ -17883,20 +18479,68 @@ function withLine(err, line) {
 }
 
 // shared/src/render/repository.ts
-var import_yaml4 = __toESM(require_dist(), 1);
+var import_yaml5 = __toESM(require_dist(), 1);
 import { existsSync as existsSync2, readdirSync, readFileSync, statSync } from "node:fs";
 import { isAbsolute, join as join2, normalize, sep } from "node:path";
 
-// shared/src/text/plural.ts
-function plural(count, singular, pluralForm = `${singular}s`) {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
-
 // shared/src/render/problems.ts
+var maxReportedProblems = 50;
+var maxClustersNamed = 5;
 function formatProblem(p) {
   const where = p.file ? `${printablePath(p.file)}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ` : "";
-  const scope = [p.cluster && `cluster ${p.cluster}`, p.service && `service ${p.service}`].filter(Boolean).join(", ");
+  const scope = [clusterScope(p), p.service && `service ${p.service}`].filter(Boolean).join(", ");
   return `${where}${scope ? `${scope}: ` : ""}${p.message}`;
+}
+function clusterScope(p) {
+  const names = p.clusters && p.clusters.length > 1 ? p.clusters : void 0;
+  if (!names) return p.cluster && `cluster ${p.cluster}`;
+  const shown = names.slice(0, maxClustersNamed).join(", ");
+  return names.length > maxClustersNamed ? `clusters ${shown} and ${names.length - maxClustersNamed} more` : `clusters ${shown}`;
+}
+var ProblemList = class {
+  /** Each distinct problem (without its clusters) and the clusters it was found on. */
+  kept = /* @__PURE__ */ new Map();
+  /** Keys of the distinct problems past the limit (counted, not kept). */
+  rest = /* @__PURE__ */ new Set();
+  add(p) {
+    const { cluster, clusters, ...where } = p;
+    const key = JSON.stringify([where.file, where.line, where.column, where.service, where.message]);
+    const names = clusters ?? (cluster !== void 0 ? [cluster] : []);
+    const known2 = this.kept.get(key);
+    if (known2) {
+      for (const n of names) if (!known2.clusters.includes(n)) known2.clusters.push(n);
+    } else if (this.kept.size < maxReportedProblems) {
+      this.kept.set(key, { problem: where, clusters: [...names] });
+    } else this.rest.add(key);
+  }
+  /** How many distinct problems were found. */
+  get total() {
+    return this.kept.size + this.rest.size;
+  }
+  /** The kept problems (with their clusters), then one line counting the rest. */
+  list() {
+    const out = [...this.kept.values()].map(({ problem, clusters }) => {
+      if (clusters.length === 0) return problem;
+      return clusters.length === 1 ? { ...problem, cluster: clusters[0] } : { ...problem, clusters };
+    });
+    if (this.rest.size > 0)
+      out.push({
+        message: `... and ${plural(this.rest.size, "more problem", "more problems")}`
+      });
+    return out;
+  }
+  /** The error for a failed render: every problem (capped), with the count. */
+  failure(scrub = (m) => m) {
+    return new RenderFailedError(
+      this.list().map((p) => ({ ...p, message: scrub(p.message) })),
+      this.total
+    );
+  }
+};
+function renderFailure(problems) {
+  const list2 = new ProblemList();
+  for (const p of problems) list2.add(p);
+  return list2.failure();
 }
 var RenderFailedError = class extends Error {
   constructor(problems, total) {
@@ -17993,10 +18637,9 @@ var cluster_schema_default = {
       type: "object"
     },
     imageRef: {
-      description: "An exact image reference, e.g. registry.example.com/team/api:1.4.2 or ...@sha256:<digest>.",
+      description: "An exact image reference, e.g. registry.example.com/team/api:1.4.2 or ...@sha256:<digest>; kit reads it with the grammar kit bump writes with.",
       type: "string",
-      minLength: 1,
-      pattern: "^[^\\s]+$"
+      minLength: 1
     },
     serviceOverride: {
       type: "object",
@@ -18070,10 +18713,9 @@ var group_schema_default = {
       type: "object"
     },
     imageRef: {
-      description: "An exact image reference, e.g. registry.example.com/team/api:1.4.2 or ...@sha256:<digest>.",
+      description: "An exact image reference, e.g. registry.example.com/team/api:1.4.2 or ...@sha256:<digest>; kit reads it with the grammar kit bump writes with.",
       type: "string",
-      minLength: 1,
-      pattern: "^[^\\s]+$"
+      minLength: 1
     },
     serviceOverride: {
       type: "object",
@@ -18109,15 +18751,14 @@ var image_schema_default = {
   required: ["image"],
   properties: {
     image: {
-      description: "The full image reference, e.g. ghcr.io/acme/api:main-3f2a1c9.",
+      description: "The full image reference, e.g. ghcr.io/acme/api:main-3f2a1c9; kit reads it with the grammar kit bump writes with.",
       type: "string",
-      minLength: 1,
-      pattern: "^[^\\s]+$"
+      minLength: 1
     },
     digest: {
-      description: "The manifest digest; when set and image has no @digest, the render uses image@digest.",
+      description: "The manifest digest (sha256:<64 hex> or sha512:<128 hex>); when set and image has no @digest, the render uses image@digest.",
       type: "string",
-      pattern: "^sha256:[a-f0-9]{64}$"
+      minLength: 1
     },
     source: {
       description: "Provenance: where and from what the image was built.",
@@ -18321,8 +18962,9 @@ function loadRepository(root) {
     throw new InputError(`manifests repository folder '${root}' does not exist`);
   }
   const kit = attempt(() => loadKitFile(root));
-  if (!kit) throw new RenderFailedError(problems);
+  if (!kit) throw renderFailure(problems);
   const paths = kit.paths;
+  checkFolders(root, kit, problems);
   const brokenGroups = /* @__PURE__ */ new Set();
   const brokenServices = /* @__PURE__ */ new Set();
   const groups = /* @__PURE__ */ new Map();
@@ -18337,14 +18979,19 @@ function loadRepository(root) {
     if (c) clusters.set(c.name, c);
   }
   const services = loadServices(root, paths.services, problems, brokenServices, attempt);
+  if (services.size === 0 && brokenServices.size === 0 && isFolder(join2(root, paths.services)))
+    problems.push(noServices(kit));
+  for (const layer of [...groups.values(), ...clusters.values()])
+    problems.push(...pinProblems(layer));
   checkReferences({ groups, clusters, services, brokenGroups, brokenServices }, problems);
-  if (problems.length > 0) throw new RenderFailedError(problems);
+  if (problems.length > 0) throw renderFailure(problems);
   const imageCache = /* @__PURE__ */ new Map();
   return {
     root,
     paths,
     defaults: {
       branch: kit.defaults.branch ?? "main",
+      branchFrom: kit.defaults.branch !== void 0 ? { file: "kit.yaml", key: "defaults.branch" } : void 0,
       missingImage: kit.defaults.missingImage ?? "error"
     },
     services,
@@ -18364,7 +19011,7 @@ function loadRepository(root) {
 function loadServices(root, servicesPath, problems, brokenServices, attempt) {
   const services = /* @__PURE__ */ new Map();
   const servicesDir = join2(root, servicesPath);
-  if (!existsSync2(servicesDir)) return services;
+  if (!isFolder(servicesDir)) return services;
   for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
     if (entry.isSymbolicLink()) {
       problems.push({
@@ -18410,19 +19057,54 @@ function checkReferences(loaded2, problems) {
 function loadKitFile(root) {
   const file = "kit.yaml";
   const abs = join2(root, file);
-  if (!existsSync2(abs)) return { paths: defaultPaths, defaults: {} };
+  if (!existsSync2(abs)) return { paths: defaultPaths, named: {}, defaults: {} };
   const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(abs), file), file);
   validateAgainstSchema("kit", value, file, doc);
   const given = value.paths ?? {};
   const paths = { ...defaultPaths };
+  const named = {};
   for (const key of Object.keys(defaultPaths)) {
     const p = given[key];
-    if (p !== void 0) paths[key] = safeRelative(p, file, doc, ["paths", key]);
+    if (p === void 0) continue;
+    paths[key] = safeRelative(p, file, doc, ["paths", key]);
+    named[key] = doc ? lineOf(doc, ["paths", key]) : void 0;
   }
+  return { paths, named, defaults: value.defaults ?? {} };
+}
+function checkFolders(root, kit, problems) {
+  for (const key of ["clusters", "services", "groups", "images"]) {
+    const dir = kit.paths[key];
+    const abs = join2(root, dir);
+    const line = kit.named[key];
+    const where = key in kit.named ? { file: "kit.yaml", line } : {};
+    const setting = `paths.${key}`;
+    if (existsSync2(abs)) {
+      if (!isFolder(abs))
+        problems.push({
+          message: key in kit.named ? `${setting} '${toRepoPath(dir)}' is not a folder` : `'${toRepoPath(dir)}' is not a folder (the ${key} folder; set ${setting} in kit.yaml if it is elsewhere)`,
+          ...where
+        });
+    } else if (key in kit.named) {
+      problems.push({ message: `${setting}: folder '${shownDir(dir)}' does not exist`, ...where });
+    } else if (key === "services" || key === "clusters") {
+      problems.push({
+        message: `no ${key} folder: '${shownDir(dir)}' does not exist (a repository needs ${key === "services" ? "services/<service>/ folders with their templates" : "clusters/<cluster>.yaml files"}; set ${setting} in kit.yaml if they are elsewhere)`
+      });
+    }
+  }
+}
+function noServices(kit) {
+  const dir = shownDir(kit.paths.services);
   return {
-    paths,
-    defaults: value.defaults ?? {}
+    message: `no services in '${dir}': a service is a folder ${dir}<service>/ holding its templates; a render of no services would only delete the previous output`,
+    ..."services" in kit.named ? { file: "kit.yaml", line: kit.named.services } : {}
   };
+}
+function shownDir(dir) {
+  return dir === "" ? "./" : `${toRepoPath(dir)}/`;
+}
+function isFolder(abs) {
+  return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 function safeRelative(p, file, doc, at) {
   const n = normalize(p);
@@ -18506,8 +19188,16 @@ function loadService(root, dir, name, problems) {
           });
         }
         try {
-          const compiled2 = compileTemplate(loaded2.value, (path) => lineOf(loaded2, path));
-          templates.push({ file, line: loaded2.line, compiled: compiled2 });
+          const lineAt = (path) => lineOf(loaded2, path);
+          const compiled2 = compileTemplate(loaded2.value, lineAt);
+          templates.push({
+            file,
+            line: loaded2.line,
+            compiled: compiled2,
+            imageSites: placeholderImageSites(compiled2)
+          });
+          for (const { message, line } of literalImageProblems(compiled2, lineAt))
+            problems.push({ message, file, line, service: name });
         } catch (err) {
           if (err instanceof PlaceholderError) {
             throw new InputError(err.message, { file, line: err.line ?? loaded2.line });
@@ -18549,7 +19239,7 @@ function listTemplateFiles(root, dir, problems) {
 }
 function listYamlFiles(root, dir, problems, refused) {
   const abs = join2(root, dir);
-  if (!existsSync2(abs)) return [];
+  if (!isFolder(abs)) return [];
   const out = [];
   for (const entry of readdirSync(abs, { withFileTypes: true }).sort(byName)) {
     if (!/\.ya?ml$/.test(entry.name)) continue;
@@ -18587,17 +19277,19 @@ function loadImage(root, path) {
   }
   const { value, doc } = loadYamlMapping(text2, file);
   validateAgainstSchema("image", value, file, doc);
-  return { file, record: value };
+  const record = value;
+  checkImageFile(record, file, doc);
+  return { file, record };
 }
 function keyLineOf(doc, parent, key) {
   let node2 = doc.doc.contents;
   for (const part of parent) {
-    if (!(0, import_yaml4.isMap)(node2)) break;
+    if (!(0, import_yaml5.isMap)(node2)) break;
     node2 = node2.get(part, true);
   }
-  if ((0, import_yaml4.isMap)(node2)) {
-    const pair = node2.items.find((p) => (0, import_yaml4.isScalar)(p.key) && String(p.key.value) === key);
-    const range = pair && (0, import_yaml4.isScalar)(pair.key) ? pair.key.range : void 0;
+  if ((0, import_yaml5.isMap)(node2)) {
+    const pair = node2.items.find((p) => (0, import_yaml5.isScalar)(p.key) && String(p.key.value) === key);
+    const range = pair && (0, import_yaml5.isScalar)(pair.key) ? pair.key.range : void 0;
     if (range) return doc.lineCounter.linePos(range[0]).line;
   }
   return lineOf(doc, [...parent, key]);
@@ -18631,8 +19323,10 @@ function resolveService(repo, cluster, service) {
   let enabled = service.enabled;
   let enabledBy = `${service.dir}/kit.yaml`;
   let branch = repo.defaults.branch;
+  let branchFrom = repo.defaults.branchFrom;
   let missingImage = repo.defaults.missingImage;
   const pins = { images: {} };
+  const pinnedBy = { images: {} };
   const valueLayers = [];
   if (service.valuesFile) {
     valueLayers.push({
@@ -18644,7 +19338,10 @@ function resolveService(repo, cluster, service) {
   }
   const layers = [...cluster.groups.map((g) => repo.groups.get(g)), cluster];
   for (const layer of layers) {
-    if (layer.branch !== void 0) branch = layer.branch;
+    if (layer.branch !== void 0) {
+      branch = layer.branch;
+      branchFrom = { file: layer.file, key: "branch" };
+    }
     if (layer.missingImage !== void 0) missingImage = layer.missingImage;
     if (layer.values)
       valueLayers.push({ file: layer.file, doc: layer.doc, values: layer.values, at: ["values"] });
@@ -18654,10 +19351,20 @@ function resolveService(repo, cluster, service) {
       enabled = own.enabled;
       enabledBy = layer.file;
     }
-    if (own.branch !== void 0) branch = own.branch;
+    const key = `services.${service.name}`;
+    if (own.branch !== void 0) {
+      branch = own.branch;
+      branchFrom = { file: layer.file, key: `${key}.branch` };
+    }
     if (own.missingImage !== void 0) missingImage = own.missingImage;
-    if (own.image !== void 0) pins.image = own.image;
-    if (own.images) Object.assign(pins.images, own.images);
+    if (own.image !== void 0) {
+      pins.image = own.image;
+      pinnedBy.image = { file: layer.file, key: `${key}.image` };
+    }
+    for (const [name, ref] of Object.entries(own.images ?? {})) {
+      pins.images[name] = ref;
+      pinnedBy.images[name] = { file: layer.file, key: `${key}.images.${name}` };
+    }
     if (own.values) {
       valueLayers.push({
         file: layer.file,
@@ -18667,7 +19374,7 @@ function resolveService(repo, cluster, service) {
       });
     }
   }
-  return { enabled, enabledBy, branch, missingImage, pins, valueLayers };
+  return { enabled, enabledBy, branch, branchFrom, missingImage, pins, pinnedBy, valueLayers };
 }
 function renderCluster(repo, cluster, services, options) {
   const problems = [];
@@ -18692,11 +19399,16 @@ function renderCluster(repo, cluster, services, options) {
     }
     const scope = { cluster: cluster.name, service: service.name };
     try {
-      const images = resolveImages(repo, service, resolved);
-      if (typeof images === "string") {
-        skipped.push({ name: service.name, reason: images, warning: true });
+      const resolvedImages = resolveImages(repo, service, resolved);
+      if ("skip" in resolvedImages) {
+        skipped.push({ name: service.name, reason: resolvedImages.skip, warning: true });
         continue;
       }
+      if ("missing" in resolvedImages) {
+        for (const message of resolvedImages.missing) problems.push({ message, ...scope });
+        continue;
+      }
+      const { images } = resolvedImages;
       const values = mergeServiceValues(resolved);
       const ctx = {
         values,
@@ -18717,6 +19429,7 @@ function renderCluster(repo, cluster, services, options) {
       rendered.push({
         name: service.name,
         branch: resolved.branch,
+        ...resolved.branchFrom ? { branchFrom: resolved.branchFrom } : {},
         files,
         images,
         hash: hashFiles(files)
@@ -18745,7 +19458,21 @@ function renderTemplates(service, ctx, scope, problems) {
   const files = [];
   for (const template of service.templates) {
     try {
-      const object = renderTemplate(template.compiled, ctx);
+      const errors = [];
+      const object = renderTemplate(template.compiled, ctx, errors);
+      for (const e of errors)
+        problems.push({
+          message: e.message,
+          file: template.file,
+          line: e.line ?? template.line,
+          ...scope
+        });
+      if (errors.length > 0) continue;
+      const sites = template.imageSites ?? placeholderImageSites(template.compiled);
+      const images = placeholderImageProblems(sites, object);
+      for (const { message, line } of images)
+        problems.push({ message, file: template.file, line, ...scope });
+      if (images.length > 0) continue;
       files.push(toFile(object, service.name, template));
     } catch (err) {
       if (err instanceof PlaceholderError) {
@@ -18809,6 +19536,7 @@ function mergeServiceValues(resolved) {
 }
 function resolveImages(repo, service, resolved) {
   const out = {};
+  const missing = [];
   const wanted = [
     ["image", service.image],
     ...Object.entries(service.images).map(([k, v]) => [k, v])
@@ -18816,7 +19544,7 @@ function resolveImages(repo, service, resolved) {
   for (const [key, source] of wanted) {
     const pin = key === "image" ? resolved.pins.image : resolved.pins.images[key];
     if (pin !== void 0) {
-      out[key] = { ref: pin, pinned: true, sourceName: source };
+      out[key] = { ref: pin, pinned: true, pinnedBy: pinOrigin(resolved, key), sourceName: source };
       continue;
     }
     if (source === void 0) continue;
@@ -18824,8 +19552,12 @@ function resolveImages(repo, service, resolved) {
     if (!loaded2) {
       const expected = imageFilePath(repo.paths.images, source, resolved.branch).split("\\").join("/");
       const reason = `no image file for ${source} on branch '${resolved.branch}' (${expected})`;
-      if (resolved.missingImage === "skip") return reason;
-      throw new Error(`${reason}; pin an image, follow another branch, or set missingImage: skip`);
+      if (resolved.missingImage === "skip") return { skip: reason };
+      const from = resolved.branchFrom ? `the branch is set by ${resolved.branchFrom.file} (${resolved.branchFrom.key})` : `the branch is kit's default`;
+      missing.push(
+        `${reason}; ${from}; pin an image, follow another branch, or set missingImage: skip`
+      );
+      continue;
     }
     out[key] = {
       ref: imageReference(loaded2.record),
@@ -18835,10 +19567,14 @@ function resolveImages(repo, service, resolved) {
       provenance: loaded2.record.source
     };
   }
+  if (missing.length > 0) return { missing };
   for (const [key, ref] of Object.entries(resolved.pins.images)) {
-    if (!out[key]) out[key] = { ref, pinned: true };
+    if (!out[key]) out[key] = { ref, pinned: true, pinnedBy: pinOrigin(resolved, key) };
   }
-  return out;
+  return { images: out };
+}
+function pinOrigin(resolved, key) {
+  return key === "image" ? resolved.pinnedBy.image : resolved.pinnedBy.images[key];
 }
 function toFile(object, service, template) {
   const fail = (message) => {
@@ -18960,18 +19696,26 @@ function parseLabelSelection(labels) {
   return labels && labels.length > 0 ? parseSelector(labels.join(","), "label selector") : [];
 }
 function selectTargets(repo, selection) {
-  const unknown = (what, names2, known, matches = (n, k) => n === k) => {
+  const unknown = (what, names2, known2, matches = (n, k) => n === k) => {
     const missing = (names2 ?? []).filter(
-      (n) => !known.has(n) && ![...known.keys()].some((k) => matches(n, k))
+      (n) => !known2.has(n) && ![...known2.keys()].some((k) => matches(n, k))
     );
     if (missing.length > 0) {
       throw new InputError(
-        `unknown ${what} ${missing.map((n) => `'${n}'`).join(", ")} (known: ${[...known.keys()].join(", ") || "none"})`
+        `unknown ${what} ${missing.map((n) => `'${n}'`).join(", ")} (known: ${[...known2.keys()].join(", ") || "none"})`
       );
     }
   };
   unknown("cluster", selection.clusters, repo.clusters, (n, k) => matchesGlob(k, n));
   unknown("group", selection.groups, repo.groups);
+  const empty = (selection.groups ?? []).filter(
+    (g) => ![...repo.clusters.values()].some((c) => c.groups.includes(g))
+  );
+  if (empty.length > 0) {
+    throw new InputError(
+      `${empty.length === 1 ? "group" : "groups"} ${empty.map((g) => `'${g}'`).join(", ")} ${empty.length === 1 ? "has" : "have"} no clusters (no cluster file lists ${empty.length === 1 ? "it" : "them"} under groups:)`
+    );
+  }
   unknown("service", selection.services, repo.services);
   const labelRequirements = parseLabelSelection(selection.labels);
   const names = selection.clusters ?? [];
@@ -19025,10 +19769,16 @@ function indexCluster(render, images) {
           });
         }
         used[key] = { ref: use.ref, file: use.file };
-      } else used[key] = { ref: use.ref, pinned: true };
+      } else
+        used[key] = {
+          ref: use.ref,
+          pinned: true,
+          ...use.pinnedBy ? { pinnedBy: use.pinnedBy } : {}
+        };
     }
     services[s.name] = {
       branch: s.branch,
+      ...s.branchFrom ? { branchFrom: s.branchFrom } : {},
       hash: s.hash,
       files: s.files.map((f) => `${render.name}/${f.path}`),
       images: used
@@ -19150,6 +19900,137 @@ function buildMatrix(clusters, shardSize = 0) {
       clusters: members.join(",")
     }))
   };
+}
+
+// shared/src/outputs/values.ts
+function deploymentizerOutputValues(result, options) {
+  const names = result.clusters.map((c) => c.name);
+  const check = result.mode === "check";
+  return {
+    result: check && result.differences.length > 0 ? "failure" : "success",
+    clusters: names,
+    matrix: buildMatrix(names, options.shardSize),
+    index: options.index,
+    rendered: result.counts,
+    hash: result.hash,
+    "up-to-date": check ? result.differences.length === 0 : void 0
+  };
+}
+
+// shared/src/secrets/redact.ts
+var Redactor = class _Redactor {
+  secrets = /* @__PURE__ */ new Set();
+  /** The values longest first, kept until the next add: scrub runs on every log line and diff. */
+  sorted;
+  /** Values shorter than this are not masked: masking "1" or "on" would shred every log line. */
+  static minLength = 4;
+  /** Registers a secret (and each of its lines, since multi-line values are logged line by line). */
+  add(value) {
+    if (value === void 0) return;
+    for (const part of [value, ...value.split(/\r?\n/)]) {
+      const p = part.trim();
+      if (p.length >= _Redactor.minLength) this.remember(p);
+    }
+  }
+  /**
+   * Registers a secret as one value only, not line by line: for structured text (a kubeconfig)
+   * whose individual lines (`apiVersion: v1`) are not secret, while its credential strings are
+   * registered separately with add().
+   */
+  addWhole(value) {
+    const v = value?.trim();
+    if (v !== void 0 && v.length >= _Redactor.minLength) this.remember(v);
+  }
+  remember(value) {
+    if (this.secrets.has(value)) return;
+    this.secrets.add(value);
+    this.sorted = void 0;
+  }
+  /** Every registered value, longest first so an overlapping shorter one cannot leave a tail. */
+  values() {
+    return [...this.longestFirst()];
+  }
+  longestFirst() {
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    return this.sorted;
+  }
+  /** Replaces every registered secret in `text` with `***`. */
+  scrub(text2) {
+    let out = text2;
+    for (const s of this.longestFirst()) if (out.includes(s)) out = out.split(s).join("***");
+    return out;
+  }
+};
+
+// shared/src/render/git-tracked.ts
+import { dirname } from "node:path";
+
+// shared/src/git/git.ts
+import { spawn } from "node:child_process";
+var GitCommandError = class extends Error {
+  constructor(message, stderr) {
+    super(message);
+    this.stderr = stderr;
+    this.name = "GitCommandError";
+  }
+  stderr;
+};
+function runGit(args, options = {}) {
+  const started = Date.now();
+  const argv = options.dir === void 0 ? [...args] : ["-C", options.dir, ...args];
+  const limited = options.timeoutMs !== void 0;
+  return new Promise((resolve3, reject) => {
+    const child = spawn("git", argv, {
+      env: options.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: limited
+    });
+    let timedOut = false;
+    const timer = limited ? setTimeout(() => {
+      timedOut = true;
+      if (child.pid === void 0) return;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    }, options.timeoutMs) : void 0;
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new GitCommandError(`cannot run git: ${e.message}`, ""));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (process.env.KIT_TRACE_GIT)
+        process.stderr.write(`git ${args.join(" ").slice(0, 80)}: ${Date.now() - started} ms
+`);
+      let stderr = Buffer.concat(err).toString("utf8");
+      if (timedOut)
+        stderr += `
+kit: git ${args[0] ?? ""} timed out after ${options.timeoutMs} ms and was stopped`;
+      resolve3({
+        code: timedOut ? 124 : code ?? 1,
+        stdout: Buffer.concat(out),
+        stderr: options.redactor ? options.redactor.scrub(stderr) : stderr
+      });
+    });
+    child.stdin.on("error", () => void 0);
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+// shared/src/render/git-tracked.ts
+async function isTrackedByGit(dir) {
+  try {
+    const r = await runGit(["ls-files", "--", dir], { dir: dirname(dir), timeoutMs: 1e4 });
+    return r.code === 0 && r.stdout.toString("utf8").trim() !== "";
+  } catch {
+    return false;
+  }
 }
 
 // shared/src/render/output.ts
@@ -19325,7 +20206,7 @@ var WritePool = class {
 // shared/src/render/output.ts
 var indexFileName = "index.json";
 var stagingPrefix = ".kit-staging-";
-function checkOutputLocation(root, output, sources) {
+function checkOutputLocation(root, output, sources2) {
   const absRoot = resolve(root);
   const out = resolve(absRoot, output);
   const inside = (child, parent) => {
@@ -19337,7 +20218,7 @@ function checkOutputLocation(root, output, sources) {
       `output folder '${output}' contains the manifests repository; choose a folder such as 'generated'`
     );
   }
-  for (const s of sources) {
+  for (const s of sources2) {
     if (s !== "" && inside(out, resolve(absRoot, s))) {
       throw new InputError(`output folder '${output}' is inside the source folder '${s}'`);
     }
@@ -19669,7 +20550,6 @@ var SpillFile = class {
 };
 
 // shared/src/render/pipeline.ts
-var maxReportedProblems = 50;
 async function runRender(options) {
   const repo = loadRepository(options.root);
   const selected = selectTargets(repo, options.selection ?? {});
@@ -19689,26 +20569,34 @@ async function runRender(options) {
   const spill = new SpillFile();
   try {
     const tally = {
-      problems: [],
-      problemCount: 0,
+      problems: new ProblemList(),
       secrets: /* @__PURE__ */ new Set(),
       summaries: [],
       indexed: /* @__PURE__ */ new Map(),
       images: /* @__PURE__ */ new Map(),
-      imageLines: /* @__PURE__ */ new Map()
+      imageChoices: /* @__PURE__ */ new Map()
     };
+    const previous = scope.full ? void 0 : readIndex(outputDir);
     for (const cluster of selected.clusters) {
       const render = renderCluster(repo, cluster, selected.services, {
         env: options.env,
         secrets: tally.secrets
       });
-      await takeCluster(render, tally, { writer, comparer, spill, log: options.log });
+      const empty = emptyClusterProblem(render, cluster.file, scope, previous);
+      await takeCluster(empty ? { ...render, problems: [empty] } : render, tally, {
+        writer,
+        comparer,
+        spill,
+        log: options.log
+      });
       await new Promise((resolve3) => setImmediate(resolve3));
     }
-    if (tally.problemCount > 0) throwProblems(tally);
+    if (tally.problems.total === 0 && scope.services && tally.summaries.every((c) => c.files === 0))
+      tally.problems.add(nothingSelectedProblem(tally.summaries, scope.services));
+    if (tally.problems.total > 0) throwProblems(tally);
     const parts = mergePreviousIndex(
       { clusters: tally.indexed, images: tally.images, disabled: selected.disabled },
-      scope.full ? void 0 : readIndex(outputDir),
+      previous,
       scope
     );
     const differences = comparer ? checkAgainstDisk(comparer, outputDir, scope, selected.disabled, tally.indexed, parts) : [];
@@ -19737,12 +20625,47 @@ async function runRender(options) {
     spill.dispose();
   }
 }
+var maxReasons = 5;
+function whyNothing(render) {
+  const reasons = [
+    ...render.skipped.map((s) => `${s.name}: ${s.reason}`),
+    ...render.services.filter((s) => s.files.length === 0).map((s) => `${s.name}: no templates`)
+  ];
+  if (reasons.length === 0) return "no service is selected";
+  const shown = reasons.slice(0, maxReasons).join("; ");
+  return reasons.length > maxReasons ? `${shown}; and ${reasons.length - maxReasons} more` : shown;
+}
+function emptyClusterProblem(render, file, scope, previous) {
+  if (render.problems.length > 0 || render.services.some((s) => s.files.length > 0)) return;
+  if (scope.services) {
+    const others = new Set(scope.services);
+    const kept = Object.entries(previous?.clusters[render.name]?.services ?? {}).some(
+      ([name, s]) => !others.has(name) && s.files.length > 0
+    );
+    if (kept) return;
+  }
+  return {
+    message: `renders no files (${whyNothing(render)}); its output would be deleted. To render nothing for a cluster on purpose, set enabled: false in its file`,
+    file,
+    cluster: render.name
+  };
+}
+function nothingSelectedProblem(summaries, services) {
+  const skips = /* @__PURE__ */ new Map();
+  for (const c of summaries)
+    for (const s of c.skipped) {
+      const why = `${s.name}: ${s.reason}`;
+      skips.set(why, [...skips.get(why) ?? [], c.name]);
+    }
+  const reasons = [...skips].map(([why, on]) => `${why} (${on.join(", ")})`);
+  return {
+    message: `the selected ${services.length === 1 ? "service" : "services"} ${services.join(", ")} ${services.length === 1 ? "renders" : "render"} no files on any selected cluster${reasons.length > 0 ? `: ${reasons.slice(0, maxReasons).join("; ")}${reasons.length > maxReasons ? `; and ${reasons.length - maxReasons} more` : ""}` : ""}`
+  };
+}
 async function takeCluster(render, tally, out) {
-  tally.problemCount += render.problems.length;
-  for (const p of render.problems)
-    if (tally.problems.length < maxReportedProblems) tally.problems.push(p);
+  for (const p of render.problems) tally.problems.add(p);
   if (render.problems.length > 0) return;
-  if (tally.problemCount === 0) {
+  if (tally.problems.total === 0) {
     await out.writer?.write(render);
     out.comparer?.compare(render);
   }
@@ -19755,11 +20678,17 @@ async function takeCluster(render, tally, out) {
     services: render.services.length,
     images: render.services.flatMap(
       (s) => Object.entries(s.images).map(([key, use]) => {
-        const line = `${s.name}${key === "image" ? "" : `/${key}`}: \`${use.ref}\`${use.pinned ? " (pinned)" : ""}`;
-        const known = tally.imageLines.get(line);
-        if (known !== void 0) return known;
-        tally.imageLines.set(line, line);
-        return line;
+        const choice2 = {
+          service: `${s.name}${key === "image" ? "" : `/${key}`}`,
+          ref: use.ref,
+          pinned: use.pinned,
+          chosenBy: use.pinned ? `pinned by ${origin(use.pinnedBy)}` : `branch ${s.branch} from ${origin(s.branchFrom)}`
+        };
+        const id = JSON.stringify([choice2.service, choice2.ref, choice2.pinned, choice2.chosenBy]);
+        const known2 = tally.imageChoices.get(id);
+        if (known2 !== void 0) return known2;
+        tally.imageChoices.set(id, choice2);
+        return choice2;
       })
     ),
     skipped: render.skipped
@@ -19768,18 +20697,13 @@ async function takeCluster(render, tally, out) {
     `${render.name}: ${plural(render.services.length, "service")}, ${plural(files, "file")}${render.skipped.length ? `, ${render.skipped.length} skipped` : ""}`
   );
 }
+function origin(from) {
+  return from ? `${from.file} (${from.key})` : "kit's default";
+}
 function throwProblems(tally) {
-  const problems = [...tally.problems];
-  if (tally.problemCount > problems.length)
-    problems.push({
-      message: `... and ${plural(tally.problemCount - problems.length, "more problem", "more problems")}`
-    });
   const redactor = new Redactor();
   for (const s of tally.secrets) redactor.add(s);
-  throw new RenderFailedError(
-    problems.map((p) => ({ ...p, message: redactor.scrub(p.message) })),
-    tally.problemCount
-  );
+  throw tally.problems.failure((m) => redactor.scrub(m));
 }
 function checkAgainstDisk(comparer, outputDir, scope, disabled, indexed, parts) {
   comparer.compareAbsent(disabled);
@@ -19796,9 +20720,9 @@ async function commitOutput(writer, indexed, parts, log) {
     (name) => entryFiles(indexed.get(name).read()),
     indexChunks(parts)
   );
-  const { written, unchanged } = writer.stats;
+  const { written: written2, unchanged } = writer.stats;
   log?.(
-    `${plural(written, "file")} written${unchanged > 0 ? `, ${unchanged} already up to date` : ""}`
+    `${plural(written2, "file")} written${unchanged > 0 ? `, ${unchanged} already up to date` : ""}`
   );
 }
 
@@ -19811,10 +20735,7 @@ function escapeHtml(text2) {
 function cell(text2) {
   return escapeHtml(text2).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
-function parseImage(line) {
-  const m = /^(.+?): `([^`]*)`( \(pinned\))?$/.exec(line);
-  return m ? { service: m[1], ref: m[2], pinned: m[3] !== void 0 } : { service: line, ref: "", pinned: false };
-}
+var maxChoicesInCell = 3;
 function displayRef(ref) {
   return ref.replace(/@sha256:([0-9a-f]{12})[0-9a-f]{52}$/, "@sha256:$1\u2026");
 }
@@ -19888,19 +20809,13 @@ function renderSummaryMarkdown(result) {
     }),
     "cluster"
   );
-  const images = groupBy(
-    result.clusters,
-    (c) => c.images.map(parseImage),
-    (i) => JSON.stringify([i.service, i.ref, i.pinned])
-  ).sort(
-    (a, b) => (a.item.service < b.item.service ? -1 : a.item.service > b.item.service ? 1 : 0) || b.clusters.length - a.clusters.length
-  );
+  const images = imageRows(result.clusters);
   if (images.length > 0) {
     lines2.push("#### Images", "");
     table(
-      ["Service", "Image", "Clusters"],
+      ["Service", "Image", "Clusters", "Chosen by"],
       images.map(
-        ({ item, clusters }) => `| ${cell(item.service)} | ${item.ref ? `\`${displayRef(item.ref)}\`` : "\u2013"}${item.pinned ? " (pinned)" : ""} | ${clustersCell(clusters, total)} |`
+        ({ item, clusters, chosenBy }) => `| ${cell(item.service)} | ${item.ref ? `\`${displayRef(item.ref)}\`` : "\u2013"}${item.pinned ? " (pinned)" : ""} | ${clustersCell(clusters, total)} | ${choicesCell(chosenBy)} |`
       ),
       "image"
     );
@@ -19917,6 +20832,25 @@ function renderSummaryMarkdown(result) {
     );
   }
   return lines2.join("\n");
+}
+function imageRows(clusters) {
+  const rows = /* @__PURE__ */ new Map();
+  for (const c of clusters) {
+    for (const choice2 of c.images) {
+      const key = JSON.stringify([choice2.service, choice2.ref, choice2.pinned]);
+      let row = rows.get(key);
+      if (!row) rows.set(key, row = { item: choice2, clusters: [], chosenBy: [] });
+      if (!row.clusters.includes(c.name)) row.clusters.push(c.name);
+      if (!row.chosenBy.includes(choice2.chosenBy)) row.chosenBy.push(choice2.chosenBy);
+    }
+  }
+  return [...rows.values()].sort(
+    (a, b) => (a.item.service < b.item.service ? -1 : a.item.service > b.item.service ? 1 : 0) || b.clusters.length - a.clusters.length
+  );
+}
+function choicesCell(choices) {
+  const shown = choices.slice(0, maxChoicesInCell).map(cell).join("; ");
+  return choices.length > maxChoicesInCell ? `${shown} and ${choices.length - maxChoicesInCell} more` : shown;
 }
 function skippedServices(clusters) {
   return groupBy(
@@ -20028,7 +20962,7 @@ var renderOptions = defineTable({
     doc: "Render and compare with the output folder; fail when it differs (for repositories that commit the rendered output)."
   }),
   json: booleanOption(false, {
-    doc: "Print the result (clusters, matrix, index, counts, hash, differences) as JSON.",
+    doc: "Print the action's outputs (result, clusters, matrix, index, rendered, hash, up-to-date) and the differences as JSON.",
     action: false
   })
 });
@@ -20055,14 +20989,8 @@ function renderSettings(v, base, label) {
 
 // deploymentizer/src/constants.ts
 var inputNames = actionOptions(renderOptions).map((o) => o.name);
-var Outputs = {
-  clusters: "clusters",
-  matrix: "matrix",
-  index: "index",
-  rendered: "rendered",
-  hash: "hash",
-  upToDate: "up-to-date"
-};
+var outputNames2 = outputNames("deploymentizer");
+var failureOutputs = {};
 
 // deploymentizer/src/inputs.ts
 function readSettings(workspace = process.cwd()) {
@@ -20094,9 +21022,10 @@ async function run() {
         });
       }
       await writeSummary(renderFailureMarkdown(err.problems));
-      throw new Error(`render failed with ${plural(err.total, "problem")}; nothing was written`, {
-        cause: err
-      });
+      throw new ReportedError(
+        `render failed with ${plural(err.total, "problem")}; nothing was written`,
+        { cause: err }
+      );
     }
     for (const secret of result.secrets) setSecret(secret);
     for (const w of skipWarnings(result.clusters)) warning(w);
@@ -20107,14 +21036,13 @@ async function run() {
         `${displayPath(result.outputDir)} is tracked by git and this render wrote values from env.* (Secrets). Do not commit the output folder; add it to .gitignore.`
       );
     }
-    const names = result.clusters.map((c) => c.name);
-    writeOutput(Outputs.clusters, names);
-    writeOutput(Outputs.matrix, buildMatrix(names, settings.shardSize));
-    writeOutput(Outputs.index, displayPath(result.indexPath));
-    writeOutput(Outputs.rendered, result.counts);
-    writeOutput(Outputs.hash, result.hash);
-    if (settings.mode === "check")
-      writeOutput(Outputs.upToDate, String(result.differences.length === 0));
+    writeOutputs(
+      "deploymentizer",
+      deploymentizerOutputValues(result, {
+        shardSize: settings.shardSize,
+        index: displayPath(result.indexPath)
+      })
+    );
     await writeSummary(renderSummaryMarkdown(result));
     if (settings.mode === "check" && result.differences.length > 0) {
       for (const d of result.differences.slice(0, 50)) info(`  ${d}`);
@@ -20122,7 +21050,7 @@ async function run() {
         `${displayPath(result.outputDir)} is not up to date (${plural(result.differences.length, "difference")}); render and commit it`
       );
     }
-  });
+  }, failureOutputs);
 }
 function workspacePath(repoPath, file) {
   return posix2.normalize(posix2.join(repoPath.split(sep3).join("/"), file));

@@ -318,10 +318,10 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
-    var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
+    var isPair3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
@@ -353,12 +353,12 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias2;
+    exports.isAlias = isAlias3;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
     exports.isMap = isMap4;
     exports.isNode = isNode;
-    exports.isPair = isPair2;
+    exports.isPair = isPair3;
     exports.isScalar = isScalar4;
     exports.isSeq = isSeq3;
   }
@@ -2302,7 +2302,7 @@ var require_YAMLMap = __commonJS({
       }
       return void 0;
     }
-    var YAMLMap = class extends Collection2.Collection {
+    var YAMLMap2 = class extends Collection2.Collection {
       static get tagName() {
         return "tag:yaml.org,2002:map";
       }
@@ -2419,7 +2419,7 @@ var require_YAMLMap = __commonJS({
         });
       }
     };
-    exports.YAMLMap = YAMLMap;
+    exports.YAMLMap = YAMLMap2;
     exports.findPair = findPair2;
   }
 });
@@ -2429,18 +2429,18 @@ var require_map = __commonJS({
   "node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var map = {
       collection: "map",
       default: true,
-      nodeClass: YAMLMap.YAMLMap,
+      nodeClass: YAMLMap2.YAMLMap,
       tag: "tag:yaml.org,2002:map",
       resolve(map2, onError) {
         if (!identity3.isMap(map2))
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLMap2.YAMLMap.from(schema, obj, ctx)
     };
     exports.map = map;
   }
@@ -3008,17 +3008,17 @@ var require_omap = __commonJS({
     "use strict";
     var identity3 = require_identity();
     var toJS = require_toJS();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var pairs = require_pairs();
     var YAMLOMap = class _YAMLOMap extends YAMLSeq.YAMLSeq {
       constructor() {
         super();
-        this.add = YAMLMap.YAMLMap.prototype.add.bind(this);
-        this.delete = YAMLMap.YAMLMap.prototype.delete.bind(this);
-        this.get = YAMLMap.YAMLMap.prototype.get.bind(this);
-        this.has = YAMLMap.YAMLMap.prototype.has.bind(this);
-        this.set = YAMLMap.YAMLMap.prototype.set.bind(this);
+        this.add = YAMLMap2.YAMLMap.prototype.add.bind(this);
+        this.delete = YAMLMap2.YAMLMap.prototype.delete.bind(this);
+        this.get = YAMLMap2.YAMLMap.prototype.get.bind(this);
+        this.has = YAMLMap2.YAMLMap.prototype.has.bind(this);
+        this.set = YAMLMap2.YAMLMap.prototype.set.bind(this);
         this.tag = _YAMLOMap.tag;
       }
       /**
@@ -3246,8 +3246,8 @@ var require_set = __commonJS({
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
-    var YAMLSet = class _YAMLSet extends YAMLMap.YAMLMap {
+    var YAMLMap2 = require_YAMLMap();
+    var YAMLSet = class _YAMLSet extends YAMLMap2.YAMLMap {
       constructor(schema) {
         super(schema);
         this.tag = _YAMLSet.tag;
@@ -3260,7 +3260,7 @@ var require_set = __commonJS({
           pair = new Pair.Pair(key.key, null);
         else
           pair = new Pair.Pair(key, null);
-        const prev = YAMLMap.findPair(this.items, pair.key);
+        const prev = YAMLMap2.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
       }
@@ -3269,13 +3269,13 @@ var require_set = __commonJS({
        * Otherwise, returns the value of that Pair's key.
        */
       get(key, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key);
+        const pair = YAMLMap2.findPair(this.items, key);
         return !keepPair && identity3.isPair(pair) ? identity3.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
       set(key, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key);
+        const prev = YAMLMap2.findPair(this.items, key);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
@@ -4256,14 +4256,14 @@ var require_resolve_block_map = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var resolveProps = require_resolve_props();
     var utilContainsNewline = require_util_contains_newline();
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
     function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
+      const NodeClass = tag?.nodeClass ?? YAMLMap2.YAMLMap;
       const map = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -4305,16 +4305,16 @@ var require_resolve_block_map = __commonJS({
         }
         ctx.atKey = true;
         const keyStart = keyProps.end;
-        const keyNode = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
+        const keyNode2 = key ? composeNode(ctx, key, keyProps, onError) : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
         if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
         ctx.atKey = false;
-        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode2))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
         const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value,
-          offset: keyNode.range[2],
+          offset: keyNode2.range[2],
           onError,
           parentIndent: bm.indent,
           startOnNewline: !key || key.type === "block-scalar"
@@ -4325,26 +4325,26 @@ var require_resolve_block_map = __commonJS({
             if (value?.type === "block-map" && !valueProps.hasNewline)
               onError(offset, "BLOCK_AS_IMPLICIT_KEY", "Nested mappings are not allowed in compact mappings");
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
-              onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
+              onError(keyNode2.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
           const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
-          const pair = new Pair.Pair(keyNode, valueNode);
+          const pair = new Pair.Pair(keyNode2, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           map.items.push(pair);
         } else {
           if (implicitKey)
-            onError(keyNode.range, "MISSING_CHAR", "Implicit map keys need to be followed by map values");
+            onError(keyNode2.range, "MISSING_CHAR", "Implicit map keys need to be followed by map values");
           if (valueProps.comment) {
-            if (keyNode.comment)
-              keyNode.comment += "\n" + valueProps.comment;
+            if (keyNode2.comment)
+              keyNode2.comment += "\n" + valueProps.comment;
             else
-              keyNode.comment = valueProps.comment;
+              keyNode2.comment = valueProps.comment;
           }
-          const pair = new Pair.Pair(keyNode);
+          const pair = new Pair.Pair(keyNode2);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           map.items.push(pair);
@@ -4459,7 +4459,7 @@ var require_resolve_flow_collection = __commonJS({
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
@@ -4470,7 +4470,7 @@ var require_resolve_flow_collection = __commonJS({
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
       const isMap4 = fc.start.source === "{";
       const fcName = isMap4 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap2.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4555,15 +4555,15 @@ var require_resolve_flow_collection = __commonJS({
         } else {
           ctx.atKey = true;
           const keyStart = props.end;
-          const keyNode = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
+          const keyNode2 = key ? composeNode(ctx, key, props, onError) : composeEmptyNode(ctx, keyStart, start, null, props, onError);
           if (isBlock(key))
-            onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
+            onError(keyNode2.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
           const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
-            offset: keyNode.range[2],
+            offset: keyNode2.range[2],
             onError,
             parentIndent: fc.indent,
             startOnNewline: false
@@ -4593,25 +4593,25 @@ var require_resolve_flow_collection = __commonJS({
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
           } else if (valueProps.comment) {
-            if (keyNode.comment)
-              keyNode.comment += "\n" + valueProps.comment;
+            if (keyNode2.comment)
+              keyNode2.comment += "\n" + valueProps.comment;
             else
-              keyNode.comment = valueProps.comment;
+              keyNode2.comment = valueProps.comment;
           }
-          const pair = new Pair.Pair(keyNode, valueNode);
+          const pair = new Pair.Pair(keyNode2, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           if (isMap4) {
             const map = coll;
-            if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+            if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode2))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
             map.items.push(pair);
           } else {
-            const map = new YAMLMap.YAMLMap(ctx.schema);
+            const map = new YAMLMap2.YAMLMap(ctx.schema);
             map.flow = true;
             map.items.push(pair);
-            const endRange = (valueNode ?? keyNode).range;
-            map.range = [keyNode.range[0], endRange[1], endRange[2]];
+            const endRange = (valueNode ?? keyNode2).range;
+            map.range = [keyNode2.range[0], endRange[1], endRange[2]];
             coll.items.push(map);
           }
           offset = valueNode ? valueNode.range[2] : valueProps.end;
@@ -4653,7 +4653,7 @@ var require_compose_collection = __commonJS({
     "use strict";
     var identity3 = require_identity();
     var Scalar = require_Scalar();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
@@ -4681,7 +4681,7 @@ var require_compose_collection = __commonJS({
         }
       }
       const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
-      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
+      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap2.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq.YAMLSeq.tagName && expType === "seq") {
         return resolveCollection(CN, ctx, token, onError, tagName);
       }
       let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
@@ -7597,7 +7597,7 @@ var require_dist = __commonJS({
     var identity3 = require_identity();
     var Pair = require_Pair();
     var Scalar = require_Scalar();
-    var YAMLMap = require_YAMLMap();
+    var YAMLMap2 = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
     var cst = require_cst();
     var lexer = require_lexer();
@@ -7622,7 +7622,7 @@ var require_dist = __commonJS({
     exports.isSeq = identity3.isSeq;
     exports.Pair = Pair.Pair;
     exports.Scalar = Scalar.Scalar;
-    exports.YAMLMap = YAMLMap.YAMLMap;
+    exports.YAMLMap = YAMLMap2.YAMLMap;
     exports.YAMLSeq = YAMLSeq.YAMLSeq;
     exports.CST = cst;
     exports.Lexer = lexer.Lexer;
@@ -32250,35 +32250,56 @@ var yamlLimits = {
   /** Bytes per file. Manifests are small; a multi-megabyte file is a mistake or an attack. */
   maxFileBytes: 4 * 1024 * 1024,
   /** Alias dereferences per document: a "billion laughs" file expands exponentially through aliases. */
-  maxAliasCount: 1e3
+  maxAliasCount: 1e3,
+  /**
+   * Characters of keys and scalars a document may hold once its aliases and merge keys are
+   * expanded. A few aliases of a large value multiply it (a 3 MiB string aliased 1,000 times is
+   * 3 GB of output); four times the file limit leaves room for any honest reuse.
+   */
+  maxExpandedChars: 16 * 1024 * 1024
 };
+var yamlParseOptions = {
+  version: "1.2",
+  merge: true,
+  resolveKnownTags: false,
+  customTags: (tags) => [...tags, floatFromInteger],
+  // Duplicate keys are found by findProblem in one pass; the parser's own check is quadratic.
+  uniqueKeys: false,
+  prettyErrors: false
+};
+var floatFromInteger = {
+  tag: "tag:yaml.org,2002:float",
+  default: true,
+  identify: () => false,
+  test: /^[-+]?[0-9]+$/,
+  resolve: (text2) => Number(text2)
+};
+var coreTag = "tag:yaml.org,2002:";
+var acceptedTags = {
+  scalar: /* @__PURE__ */ new Set([
+    "!",
+    ...["str", "int", "float", "bool", "null", "merge"].map((t) => coreTag + t)
+  ]),
+  map: /* @__PURE__ */ new Set(["!", `${coreTag}map`]),
+  seq: /* @__PURE__ */ new Set(["!", `${coreTag}seq`])
+};
+var acceptedTagList = "!!str, !!int, !!float, !!bool, !!null, !!map and !!seq";
 var forbiddenControl = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 var maxDepth = 256;
 function loadYamlDocuments(text2, file) {
-  if (Buffer.byteLength(text2, "utf8") > yamlLimits.maxFileBytes) {
-    throw new InputError(
-      `file is larger than ${yamlLimits.maxFileBytes} bytes; refusing to parse it`,
-      { file }
-    );
-  }
+  refuseOversized(text2, file);
   const control = forbiddenControl.exec(text2);
   if (control) {
-    const before = text2.slice(0, control.index);
-    const line = before.split("\n").length;
+    const { line, column } = positionOf(text2, control.index);
     throw new InputError(
       `contains the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}, which YAML does not allow (a binary or corrupt file?)`,
-      { file, line, column: control.index - before.lastIndexOf("\n") }
+      { file, line, column }
     );
   }
   const lineCounter = new import_yaml.LineCounter();
   let docs;
   try {
-    docs = (0, import_yaml.parseAllDocuments)(text2, {
-      lineCounter,
-      uniqueKeys: true,
-      prettyErrors: false,
-      version: "1.2"
-    });
+    docs = (0, import_yaml.parseAllDocuments)(text2, { ...yamlParseOptions, lineCounter });
   } catch (err) {
     if (err instanceof RangeError) throw tooDeep(file, 1);
     throw err;
@@ -32297,23 +32318,56 @@ function loadYamlDocuments(text2, file) {
       });
     }
     if (doc.contents === null) continue;
+    const at = (offset) => {
+      const pos = lineCounter.linePos(offset);
+      return { file, line: pos.line, column: pos.col };
+    };
+    const unresolved = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+    if (unresolved)
+      throw new InputError(unknownTag(tagIn(unresolved.message)), at(unresolved.pos[0]));
+    const found = findProblem(doc, lineCounter);
+    if (found) throw new InputError(found.message, at(found.offset));
+    const start = doc.contents.range?.[0] ?? 0;
+    const line = lineCounter.linePos(start).line;
     let value;
     try {
       value = doc.toJS({ maxAliasCount: yamlLimits.maxAliasCount });
     } catch (err) {
-      const pos = lineCounter.linePos(doc.contents.range?.[0] ?? 0);
       const msg = err instanceof Error ? err.message : String(err);
-      if (err instanceof RangeError || /call stack/i.test(msg)) throw tooDeep(file, pos.line);
+      if (err instanceof RangeError || /call stack/i.test(msg)) throw tooDeep(file, line);
       throw new InputError(
         /alias/i.test(msg) ? `too many YAML aliases (over ${yamlLimits.maxAliasCount}); refusing a possible alias bomb` : `invalid YAML: ${firstLine(msg)}`,
-        { file, line: pos.line }
+        { file, line }
       );
     }
-    const start = doc.contents.range?.[0] ?? 0;
-    if (depthOver(value, maxDepth)) throw tooDeep(file, lineCounter.linePos(start).line);
-    out.push({ value, line: lineCounter.linePos(start).line, doc, lineCounter });
+    const measured = measure(value);
+    if (measured === "deep") throw tooDeep(file, line);
+    if (measured === "big")
+      throw new InputError(
+        `expands to more than ${mebibytes(yamlLimits.maxExpandedChars)} of keys and values through its aliases and merge keys (the limit); refusing a possible alias bomb`,
+        { file, line }
+      );
+    out.push({ value, line, doc, lineCounter });
   }
   return out;
+}
+function refuseOversized(text2, file) {
+  if (text2.length <= yamlLimits.maxFileBytes / 3) return;
+  const bytes = Buffer.from(text2, "utf8");
+  if (bytes.length <= yamlLimits.maxFileBytes) return;
+  let line = 1;
+  for (let i = 0; i < yamlLimits.maxFileBytes; i++) if (bytes[i] === 10) line++;
+  throw new InputError(
+    `file is larger than the ${mebibytes(yamlLimits.maxFileBytes)} limit for a YAML file (${bytes.length} bytes; the limit falls on this line); refusing to parse it`,
+    { file, line }
+  );
+}
+function mebibytes(n) {
+  return `${n / (1024 * 1024)} MiB`;
+}
+function positionOf(text2, index) {
+  const before = text2.slice(0, index);
+  return { line: before.split("\n").length, column: index - before.lastIndexOf("\n") };
 }
 function tooDeep(file, line) {
   return new InputError(
@@ -32321,15 +32375,149 @@ function tooDeep(file, line) {
     { file, line }
   );
 }
-function depthOver(value, limit) {
-  const stack = [[value, 0]];
+function shortTag(tag) {
+  return tag.startsWith(coreTag) ? `!!${tag.slice(coreTag.length)}` : tag;
+}
+function tagIn(message) {
+  return /Unresolved tag: (\S+)/.exec(message)?.[1] ?? "tag";
+}
+function unknownTag(tag) {
+  if (acceptedTags.scalar.has(tag) || acceptedTags.map.has(tag) || acceptedTags.seq.has(tag))
+    return `the value does not read as ${shortTag(tag)} under YAML 1.2's core schema (the tag names another kind of value): write the value in that type's form, or drop the tag`;
+  return `YAML tag ${shortTag(tag)} is not accepted: kit reads plain data (strings, numbers, booleans, null, maps and lists) and accepts only the core tags ${acceptedTagList}; remove the tag, or quote the value to keep it as text`;
+}
+function keyName(key) {
+  if (!(0, import_yaml.isScalar)(key) || typeof key.value === "symbol") return void 0;
+  return key.value === null ? "" : String(key.value);
+}
+function isMergePair(pair) {
+  return (0, import_yaml.isScalar)(pair.key) && typeof pair.key.value === "symbol";
+}
+function findProblem(doc, lines2) {
+  const stack = [doc.contents];
   while (stack.length > 0) {
-    const [v, depth] = stack.pop();
-    if (v === null || typeof v !== "object") continue;
-    if (depth >= limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+    const node = stack.pop();
+    if ((0, import_yaml.isPair)(node)) {
+      stack.push(node.value, node.key);
+      continue;
+    }
+    if (!(0, import_yaml.isScalar)(node) && !(0, import_yaml.isMap)(node) && !(0, import_yaml.isSeq)(node)) continue;
+    const offset = node.range?.[0] ?? 0;
+    const kind = (0, import_yaml.isScalar)(node) ? "scalar" : (0, import_yaml.isMap)(node) ? "map" : "seq";
+    if (node.tag !== void 0 && !acceptedTags[kind].has(node.tag))
+      return { message: unknownTag(node.tag), offset };
+    if ((0, import_yaml.isScalar)(node)) {
+      if (node.value !== null && typeof node.value === "object")
+        return {
+          message: `this value is read as a ${node.value instanceof Date ? "timestamp" : "binary or other non-text value"} (a %YAML 1.1 document's rules), which kit does not take: quote it to keep it as text`,
+          offset
+        };
+      continue;
+    }
+    if ((0, import_yaml.isMap)(node)) {
+      const problem = mapProblem(doc, node, lines2);
+      if (problem) return problem;
+    }
+    for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
   }
-  return false;
+  return void 0;
+}
+function mapProblem(doc, map, lines2) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const pair of map.items) {
+    const keyNode2 = pair.key;
+    if (isMergePair(pair)) {
+      const bad = mergeSources(doc, pair.value).find((s) => !(0, import_yaml.isMap)(s.resolved));
+      if (bad)
+        return {
+          message: `a merge key (<<) takes a mapping, an alias of one, or a list of them; found ${describeNode(bad.resolved)}`,
+          offset: (bad.node ?? keyNode2).range?.[0] ?? 0
+        };
+      continue;
+    }
+    const name = keyName(keyNode2);
+    if (name === void 0) continue;
+    const first = seen.get(name);
+    if (first)
+      return {
+        message: `invalid YAML: Map keys must be unique (${quoteValue(name)} is also at line ${lines2.linePos(first.range?.[0] ?? 0).line})`,
+        offset: keyNode2.range?.[0] ?? 0
+      };
+    seen.set(name, keyNode2);
+  }
+  return void 0;
+}
+function describeNode(node) {
+  if (node === null || node === void 0) return "nothing";
+  if ((0, import_yaml.isSeq)(node)) return "a list";
+  if ((0, import_yaml.isScalar)(node)) return node.value === null ? "null" : `a ${typeof node.value}`;
+  return "something else";
+}
+function mergeSources(doc, value) {
+  const resolved = resolveAlias(doc, value);
+  if (!(0, import_yaml.isSeq)(resolved)) return [{ node: value, resolved }];
+  return resolved.items.map((item) => ({
+    node: item,
+    resolved: resolveAlias(doc, item)
+  }));
+}
+function resolveAlias(doc, node) {
+  if ((0, import_yaml.isAlias)(node)) return node.resolve(doc) ?? null;
+  return node;
+}
+function effectivePairs(doc, map) {
+  const out = [];
+  const given = /* @__PURE__ */ new Set();
+  const visited = /* @__PURE__ */ new Set();
+  const add = (m, via) => {
+    if (visited.has(m)) return;
+    visited.add(m);
+    for (const pair of m.items) {
+      const key = keyName(pair.key);
+      if (key === void 0 || given.has(key)) continue;
+      given.add(key);
+      out.push({ key, pair, via });
+    }
+    for (const pair of m.items) {
+      if (!isMergePair(pair)) continue;
+      for (const source of mergeSources(doc, pair.value))
+        if ((0, import_yaml.isMap)(source.resolved)) add(source.resolved, via ?? pair);
+    }
+  };
+  add(map);
+  return out;
+}
+function effectivePair(doc, map, key) {
+  const own = map.items.find((p) => keyName(p.key) === key);
+  if (own) return { key, pair: own };
+  return effectivePairs(doc, map).find((p) => p.key === key);
+}
+function measure(value) {
+  let chars = 0;
+  const values = [value];
+  const depths = [0];
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop();
+    if (typeof v === "string") chars += v.length + 1;
+    else if (v === null || typeof v !== "object") chars += String(v).length + 1;
+    else {
+      if (depth >= maxDepth) return "deep";
+      if (Array.isArray(v))
+        for (const child of v) {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      else
+        for (const key in v) {
+          chars += key.length + 2;
+          values.push(v[key]);
+          depths.push(depth + 1);
+        }
+    }
+    if (chars > yamlLimits.maxExpandedChars) return "big";
+  }
+  return "ok";
 }
 function loadYamlMapping(text2, file) {
   const docs = loadYamlDocuments(text2, file);
@@ -34265,28 +34453,42 @@ function gitEnv(token, base = process.env) {
 function runGit(args, options = {}) {
   const started = Date.now();
   const argv = options.dir === void 0 ? [...args] : ["-C", options.dir, ...args];
+  const limited = options.timeoutMs !== void 0;
   return new Promise((resolve3, reject) => {
     const child = spawn("git", argv, {
       env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
-      timeout: options.timeoutMs,
-      killSignal: "SIGKILL"
+      detached: limited
     });
+    let timedOut = false;
+    const timer = limited ? setTimeout(() => {
+      timedOut = true;
+      if (child.pid === void 0) return;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    }, options.timeoutMs) : void 0;
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
     child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(new GitCommandError(`cannot run git: ${e.message}`, "")));
-    child.on("close", (code, signal) => {
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(new GitCommandError(`cannot run git: ${e.message}`, ""));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
       if (process.env.KIT_TRACE_GIT)
         process.stderr.write(`git ${args.join(" ").slice(0, 80)}: ${Date.now() - started} ms
 `);
       let stderr = Buffer.concat(err).toString("utf8");
-      if (code === null && signal && options.timeoutMs !== void 0)
+      if (timedOut)
         stderr += `
-kit: git ${args[0] ?? ""} was stopped after ${options.timeoutMs} ms`;
+kit: git ${args[0] ?? ""} timed out after ${options.timeoutMs} ms and was stopped`;
       resolve3({
-        code: code ?? (signal && options.timeoutMs !== void 0 ? 124 : 1),
+        code: timedOut ? 124 : code ?? 1,
         stdout: Buffer.concat(out),
         stderr: options.redactor ? options.redactor.scrub(stderr) : stderr
       });
@@ -34296,23 +34498,33 @@ kit: git ${args[0] ?? ""} was stopped after ${options.timeoutMs} ms`;
   });
 }
 var Git = class {
-  constructor(dir, env, redactor) {
+  constructor(dir, env, redactor, timeLimit) {
     this.dir = dir;
     this.env = env;
     this.redactor = redactor;
+    this.timeLimit = timeLimit;
   }
   dir;
   env;
   redactor;
+  timeLimit;
   /** Commands run so far, for benchmarks. */
   commands = 0;
   /** Runs git; resolves with the exit code (non-zero is not thrown: callers classify failures). */
-  run(args, options = {}) {
+  async run(args, options = {}) {
+    const timeoutMs = this.timeLimit ? Math.floor(this.timeLimit()) : void 0;
+    if (timeoutMs !== void 0 && timeoutMs <= 0)
+      return {
+        code: 124,
+        stdout: Buffer.alloc(0),
+        stderr: `kit: git ${args[0] ?? ""} timed out before it started (the time limit is used up)`
+      };
     this.commands++;
     return runGit(args, {
       dir: this.dir,
       env: options.env ? { ...this.env, ...options.env } : this.env,
       input: options.input,
+      timeoutMs,
       redactor: this.redactor
     });
   }
@@ -34380,6 +34592,19 @@ function formatYamlPath(path) {
 // shared/src/yaml-edit/edit.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 import { isDeepStrictEqual } from "node:util";
+
+// shared/src/images/container-images.ts
+var containerListKeys = /* @__PURE__ */ new Set([
+  "containers",
+  "initContainers",
+  "ephemeralContainers"
+]);
+function isContainerImageKey(parent, key) {
+  const listKey = parent[parent.length - 2];
+  return key === "image" && typeof parent[parent.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
+}
+
+// shared/src/yaml-edit/edit.ts
 var notYamlText = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
 function assertYamlText(text2, file) {
   const m = notYamlText.exec(text2);
@@ -34404,7 +34629,7 @@ function setYamlValue(text2, path, value, options) {
     if (!options.create)
       throw new InputError(`path '${where}' does not exist (the file is empty)`, { file });
     if (index !== 0) throw new InputError(`document ${index} does not exist`, { file });
-    const lines2 = renderNewKeys(path, value, 0, indentStep(text2), eol, file);
+    const lines2 = renderNewKeys(path, renderValue(value), 0, indentStep(text2), eol, file);
     const prefix = text2 === "" || text2.endsWith("\n") ? text2 : text2 + eol;
     const out2 = prefix + lines2;
     verify(out2, file, () => [nestedValue(path, value)]);
@@ -34413,7 +34638,7 @@ function setYamlValue(text2, path, value, options) {
   const loaded3 = docs[index];
   if (!loaded3)
     throw new InputError(`document ${index} does not exist (the file has ${docs.length})`, { file });
-  const found = walk(loaded3.doc, path, file);
+  const found = walk(loaded3, path, file);
   if (found.kind === "found") {
     const scalar = found.node;
     const rendered = renderScalar2(value, scalar, found.inFlow, file, loaded3);
@@ -34423,8 +34648,22 @@ function setYamlValue(text2, path, value, options) {
     const replacement = start === end ? ` ${rendered.text}` : rendered.text;
     const out2 = splice(text2, [{ start, end, text: replacement }]);
     scalar.value = rendered.parsed;
-    verify(out2, file, () => docs.map((d) => d.doc.toJS()));
+    verify(out2, file, () => docs.map((d) => d.doc.toJS()), { index, path, value: rendered.parsed });
     return { text: out2, changed: true, previous };
+  }
+  if (found.kind === "merged") {
+    const merged = found.node;
+    const flow = found.inFlow || !!found.map.flow;
+    const rendered = renderScalar2(value, merged, flow, file, loaded3);
+    if (Object.is(rendered.parsed, merged.value))
+      return { text: text2, changed: false, previous: merged.value };
+    const out2 = insertKeys(text2, found.map, [path[path.length - 1]], rendered.text, file);
+    found.map.set(
+      keyNode(loaded3.doc, String(path[path.length - 1]), file),
+      loaded3.doc.createNode(rendered.parsed)
+    );
+    verify(out2, file, () => docs.map((d) => d.doc.toJS()), { index, path, value: rendered.parsed });
+    return { text: out2, changed: true, previous: merged.value };
   }
   if (!options.create)
     throw new InputError(
@@ -34437,9 +34676,22 @@ function setYamlValue(text2, path, value, options) {
       file
     });
   const map = found.map;
+  const leaf = map.flow ? renderFlowValue(value) : renderValue(value);
+  const out = insertKeys(text2, map, remaining, leaf, file);
+  let created = loaded3.doc.createNode(value);
+  for (const key of remaining.slice(1).reverse()) {
+    const inner = new import_yaml2.YAMLMap();
+    inner.set(keyNode(loaded3.doc, String(key), file), created);
+    created = inner;
+  }
+  map.set(keyNode(loaded3.doc, String(remaining[0]), file), created);
+  verify(out, file, () => docs.map((d) => d.doc.toJS()), { index, path, value });
+  return { text: out, changed: true };
+}
+function insertKeys(text2, map, keys, leaf, file) {
   let insertion;
   if (map.flow) {
-    const inner = renderFlowKeys(remaining, value, file);
+    const inner = renderFlowKeys(keys, leaf, file);
     if (map.items.length > 0) {
       const last = map.items[map.items.length - 1];
       const at = nodeEnd(last);
@@ -34454,14 +34706,14 @@ function setYamlValue(text2, path, value, options) {
     const column = keyStart - lineStartOf(text2, keyStart);
     const at = endOfBlockPair(text2, map.items[map.items.length - 1]);
     const step = column > 0 ? parentStep(text2, keyStart, column) : indentStep(text2);
-    const body = renderNewKeys(remaining, value, column, step, eol, file);
-    insertion = { start: at, end: at, text: (at > 0 && text2[at - 1] !== "\n" ? eol : "") + body };
+    const body = renderNewKeys(keys, leaf, column, step, lineEnding(text2), file);
+    insertion = {
+      start: at,
+      end: at,
+      text: (at > 0 && text2[at - 1] !== "\n" ? lineEnding(text2) : "") + body
+    };
   }
-  const out = splice(text2, [insertion]);
-  const created = loaded3.doc.createNode(nestedValue(remaining.slice(1), value));
-  map.set(loaded3.doc.createNode(remaining[0]), created);
-  verify(out, file, () => docs.map((d) => d.doc.toJS()));
-  return { text: out, changed: true };
+  return splice(text2, [insertion]);
 }
 function deleteYamlKey(text2, path, options) {
   const { file } = options;
@@ -34471,18 +34723,31 @@ function deleteYamlKey(text2, path, options) {
   if (!loaded3) return { text: text2, changed: false };
   const parentPath = path.slice(0, -1);
   const key = path[path.length - 1];
+  const where = formatYamlPath(path);
+  const refuseMerged = (map, seg) => {
+    const merged = fromMergeSources(loaded3.doc, map, String(seg));
+    if (merged)
+      throw new InputError(
+        `cannot remove '${where}': the merge key (<<) at line ${lineOf(loaded3, merged.key)} gives '${formatYamlPath(path.slice(0, parentPath.length + 1))}' a value too; remove it from the merged mapping, or write the key out in this mapping`,
+        { file, line: lineOf(loaded3, merged.key) }
+      );
+  };
   let parent = loaded3.doc.contents;
   for (const seg of parentPath) {
     parent = resolve(loaded3.doc, parent);
-    if ((0, import_yaml2.isMap)(parent)) parent = findPair(parent, seg)?.value ?? null;
-    else if ((0, import_yaml2.isSeq)(parent) && typeof seg === "number") parent = parent.items[seg] ?? null;
+    if ((0, import_yaml2.isMap)(parent)) {
+      const own = findPair(parent, seg);
+      if (!own) refuseMerged(parent, seg);
+      parent = own?.value ?? null;
+    } else if ((0, import_yaml2.isSeq)(parent) && typeof seg === "number")
+      parent = parent.items[seg] ?? null;
     else return { text: text2, changed: false };
   }
   parent = resolve(loaded3.doc, parent);
   if (!(0, import_yaml2.isMap)(parent)) return { text: text2, changed: false };
+  refuseMerged(parent, key);
   const pair = findPair(parent, key);
   if (!pair) return { text: text2, changed: false };
-  const where = formatYamlPath(path);
   if (parent.flow || parent.items.length < 2)
     throw new InputError(
       `cannot remove '${where}' without reformatting (it is in a flow mapping or is the only key)`,
@@ -34502,7 +34767,6 @@ function deleteYamlKey(text2, path, options) {
   verify(out, file, () => docs.map((d) => d.doc.toJS()));
   return { text: out, changed: true, previous };
 }
-var containerListKeys = /* @__PURE__ */ new Set(["containers", "initContainers", "ephemeralContainers"]);
 function setContainerImages(text2, target, file) {
   assertYamlText(text2, file);
   const docs = loadYamlDocuments(text2, file);
@@ -34510,64 +34774,77 @@ function setContainerImages(text2, target, file) {
   const splices = [];
   const replacements = [];
   docs.forEach((loaded3, document) => {
-    const visit2 = (node, path, inFlow) => {
+    const inFlow = scalarsInFlow(loaded3.doc);
+    const retag = (value, path) => {
+      const scalar = resolve(loaded3.doc, value);
+      if (!(0, import_yaml2.isScalar)(scalar) || typeof scalar.value !== "string" || seen.has(scalar)) return;
+      const before = scalar.value;
+      if (!target.matches(before)) return;
+      const after = target.retag(before);
+      seen.add(scalar);
+      if (after === before) return;
+      const rendered = renderScalar2(after, scalar, inFlow.has(scalar), file, loaded3);
+      const [start, end] = scalarRange(scalar);
+      splices.push({ start, end, text: start === end ? ` ${rendered.text}` : rendered.text });
+      scalar.value = rendered.parsed;
+      replacements.push({ document, path: formatYamlPath(path), before, after });
+    };
+    const visit2 = (at, path) => {
+      const node = resolve(loaded3.doc, at);
       if ((0, import_yaml2.isMap)(node)) {
-        for (const pair of node.items) {
-          const key = (0, import_yaml2.isScalar)(pair.key) ? String(pair.key.value) : void 0;
-          if (key === void 0) continue;
-          const childPath = [...path, key];
-          const parentKey = path[path.length - 2];
-          if (key === "image" && typeof path[path.length - 1] === "number" && typeof parentKey === "string" && containerListKeys.has(parentKey)) {
-            const scalar = resolve(loaded3.doc, pair.value);
-            if ((0, import_yaml2.isScalar)(scalar) && typeof scalar.value === "string" && !seen.has(scalar)) {
-              const before = scalar.value;
-              if (target.matches(before)) {
-                const after = target.retag(before);
-                seen.add(scalar);
-                if (after !== before) {
-                  const rendered = renderScalar2(after, scalar, inFlow || !!node.flow, file, loaded3);
-                  const [start, end] = scalarRange(scalar);
-                  splices.push({
-                    start,
-                    end,
-                    text: start === end ? ` ${rendered.text}` : rendered.text
-                  });
-                  scalar.value = rendered.parsed;
-                  replacements.push({ document, path: formatYamlPath(childPath), before, after });
-                }
-              }
-            }
-            continue;
-          }
-          visit2(pair.value, childPath, inFlow || !!node.flow);
+        for (const { key, pair } of effectivePairs(loaded3.doc, node)) {
+          if (isContainerImageKey(path, key)) retag(pair.value, [...path, key]);
+          else visit2(pair.value, [...path, key]);
         }
       } else if ((0, import_yaml2.isSeq)(node)) {
-        node.items.forEach(
-          (item, i) => visit2(item, [...path, i], inFlow || !!node.flow)
-        );
+        node.items.forEach((item, i) => visit2(item, [...path, i]));
       }
     };
-    visit2(loaded3.doc.contents, [], false);
+    visit2(loaded3.doc.contents, []);
   });
   if (splices.length === 0) return { text: text2, replacements };
   const out = splice(text2, splices);
   verify(out, file, () => docs.map((d) => d.doc.toJS()));
   return { text: out, replacements };
 }
-function walk(doc, path, file) {
+function scalarsInFlow(doc) {
+  const out = /* @__PURE__ */ new Set();
+  const stack = [[doc.contents, false]];
+  while (stack.length > 0) {
+    const [node, flow] = stack.pop();
+    if ((0, import_yaml2.isPair)(node)) stack.push([node.key, flow], [node.value, flow]);
+    else if ((0, import_yaml2.isScalar)(node)) {
+      if (flow) out.add(node);
+    } else if ((0, import_yaml2.isMap)(node) || (0, import_yaml2.isSeq)(node))
+      for (const item of node.items) stack.push([item, flow || !!node.flow]);
+  }
+  return out;
+}
+function walk(loaded3, path, file) {
+  const doc = loaded3.doc;
   let node = doc.contents;
-  let inFlow = false;
   for (let depth = 0; depth < path.length; depth++) {
     const seg = path[depth];
     node = resolve(doc, node);
     const here = formatYamlPath(path.slice(0, depth)) || "the document";
     if ((0, import_yaml2.isMap)(node)) {
-      inFlow ||= !!node.flow;
       const pair = findPair(node, seg);
-      if (!pair) return { kind: "missing", map: node, depth };
+      if (!pair) {
+        const merged = effectivePair(doc, node, String(seg));
+        if (!merged?.via) return { kind: "missing", map: node, depth };
+        const through = formatYamlPath(path.slice(0, depth + 1));
+        if (depth < path.length - 1)
+          throw new InputError(
+            `cannot reach '${formatYamlPath(path)}': '${through}' comes from the merge key (<<) at line ${lineOf(loaded3, merged.via.key)}, and editing inside the merged map would change every map that merges it; write '${String(seg)}' out in this mapping`,
+            { file, line: lineOf(loaded3, merged.via.key) }
+          );
+        const value = resolve(doc, merged.pair.value);
+        if (!(0, import_yaml2.isScalar)(value))
+          throw new InputError(`'${through}' is ${describe(value)}, not a single value`, { file });
+        return { kind: "merged", map: node, node: value, inFlow: !!node.flow };
+      }
       node = pair.value;
     } else if ((0, import_yaml2.isSeq)(node)) {
-      inFlow ||= !!node.flow;
       if (typeof seg !== "number")
         throw new InputError(`'${here}' is a list; index it with [n] instead of '.${seg}'`, {
           file
@@ -34592,10 +34869,18 @@ function walk(doc, path, file) {
     throw new InputError(`'${formatYamlPath(path)}' is ${describe(node)}, not a single value`, {
       file
     });
-  return { kind: "found", node, inFlow };
+  return { kind: "found", node, inFlow: scalarsInFlow(doc).has(node) };
+}
+function fromMergeSources(doc, map, key) {
+  for (const pair of map.items) {
+    if (!isMergePair(pair)) continue;
+    for (const source of mergeSources(doc, pair.value))
+      if ((0, import_yaml2.isMap)(source.resolved) && effectivePair(doc, source.resolved, key)) return pair;
+  }
+  return void 0;
 }
 function findPair(map, key) {
-  return map.items.find((p) => (0, import_yaml2.isScalar)(p.key) && String(p.key.value) === String(key));
+  return map.items.find((p) => keyName(p.key) === String(key));
 }
 function resolve(doc, node) {
   if ((0, import_yaml2.isAlias)(node)) return node.resolve(doc) ?? null;
@@ -34636,7 +34921,7 @@ function renderScalar2(value, original, inFlow, file, loaded3) {
 function readPlain(value, inFlow) {
   if (value === "" || !isPrintableLine(value) || value !== value.trim()) return { ok: false };
   const probe = inFlow ? `[${value}]` : `k: ${value}`;
-  const doc = (0, import_yaml2.parseDocument)(probe, { version: "1.2" });
+  const doc = (0, import_yaml2.parseDocument)(probe, yamlParseOptions);
   if (doc.errors.length > 0 || doc.warnings.length > 0) return { ok: false };
   let js;
   try {
@@ -34661,23 +34946,28 @@ function renderValue(value) {
   const plain = readPlain(value, false);
   return plain.ok && plain.value === value ? value : JSON.stringify(value);
 }
-function renderNewKeys(keys, value, column, step, eol, file) {
+function renderNewKeys(keys, leaf, column, step, eol, file) {
   let out = "";
   keys.forEach((key, i) => {
     const pad = " ".repeat(column + i * step);
     const last = i === keys.length - 1;
-    out += `${pad}${renderKey(String(key), file)}:${last ? ` ${renderValue(value)}` : ""}${eol}`;
+    out += `${pad}${renderKey(String(key), file)}:${last ? ` ${leaf}` : ""}${eol}`;
   });
   return out;
 }
-function renderFlowKeys(keys, value, file) {
+function renderFlowKeys(keys, leaf, file) {
   const [first, ...rest] = keys;
-  const inner = rest.length === 0 ? renderFlowValue(value) : `{${renderFlowKeys(rest, value, file)}}`;
+  const inner = rest.length === 0 ? leaf : `{${renderFlowKeys(rest, leaf, file)}}`;
   return `${renderKey(first, file)}: ${inner}`;
 }
 function renderFlowValue(value) {
   const plain = readPlain(value, true);
   return plain.ok && plain.value === value ? value : JSON.stringify(value);
+}
+function keyNode(doc, key, file) {
+  const node = doc.createNode(key);
+  if (renderKey(key, file).startsWith('"')) node.type = "QUOTE_DOUBLE";
+  return node;
 }
 function nestedValue(keys, leaf) {
   return keys.reduceRight((acc, key) => ({ [String(key)]: acc }), leaf);
@@ -34733,13 +35023,23 @@ function splice(text2, splices) {
   }
   return out;
 }
-function verify(out, file, expected) {
-  const actual = loadYamlDocuments(out, file).map((d) => d.doc.toJS());
-  if (!isDeepStrictEqual(actual, expected())) {
+function verify(out, file, expected, set) {
+  const actual = loadYamlDocuments(out, file).map((d) => d.value);
+  let ok = isDeepStrictEqual(actual, expected());
+  if (ok && set) ok = Object.is(valueAt(actual[set.index], set.path), set.value);
+  if (!ok) {
     throw new Error(
       `${file}: the surgical edit did not produce the intended document; refusing to write it (please report this file)`
     );
   }
+}
+function valueAt(value, path) {
+  let v = value;
+  for (const seg of path) {
+    if (v === null || typeof v !== "object") return void 0;
+    v = v[seg];
+  }
+  return v;
 }
 
 // shared/src/images/image-ref.ts
@@ -34750,15 +35050,14 @@ var digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
 var maxNameLength = 255;
 var dockerHub = "docker.io";
 function parseImageRef(text2, what = "image") {
-  const raw = text2.trim();
   const fail = (why) => {
     throw new InputError(
       `${what} ${quoteValue(text2)} is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
     );
   };
-  if (raw === "") fail("it is empty");
-  if (/\s/.test(raw)) fail("it contains whitespace");
-  let rest = raw;
+  if (text2 === "") fail("it is empty");
+  if (/\s/.test(text2)) fail("it contains whitespace");
+  let rest = text2;
   let digest;
   const at = rest.indexOf("@");
   if (at >= 0) {
@@ -34974,7 +35273,7 @@ function quoteIfNeeded(value) {
 }
 
 // shared/src/render/repository.ts
-var import_yaml4 = __toESM(require_dist(), 1);
+var import_yaml5 = __toESM(require_dist(), 1);
 
 // shared/src/text/plural.ts
 function plural(count, singular, pluralForm = `${singular}s`) {
@@ -34992,10 +35291,16 @@ import { availableParallelism } from "node:os";
 var defaultWriterThreads = Math.max(1, Math.min(2, availableParallelism()));
 
 // shared/src/retry/backoff.ts
-var defaultBackoff = { baseMs: 200, capMs: 1e4, jitter: "full" };
+var defaultBackoff = {
+  baseMs: 200,
+  capMs: 1e4,
+  capAttempts: 8,
+  jitter: "full"
+};
 function backoffDelay(retry, policy, random = Math.random, attemptMs = 0) {
   const unit = Math.max(policy.baseMs, attemptMs);
-  const ceiling = Math.min(policy.capMs, unit * 2 ** Math.max(0, retry - 1));
+  const cap = Math.max(policy.capMs, (policy.capAttempts ?? 0) * attemptMs);
+  const ceiling = Math.min(cap, unit * 2 ** Math.max(0, retry - 1));
   const floor = policy.jitter === "equal" ? ceiling / 2 : 0;
   return Math.floor(floor + random() * (ceiling - floor));
 }
@@ -35309,8 +35614,39 @@ function parseRepositorySpec(text2, serverUrl = "https://github.com", what = "re
   };
 }
 
+// shared/src/retry/deadline.ts
+var defaultCallTimeoutMs = 6e4;
+function deadlineIn(budgetMs, now = Date.now) {
+  return { at: now() + budgetMs, budgetMs, now };
+}
+function timeLeft(deadline) {
+  return deadline ? Math.max(0, deadline.at - deadline.now()) : Infinity;
+}
+function callLimit(deadline, ownLimitMs = defaultCallTimeoutMs) {
+  return Math.min(ownLimitMs, timeLeft(deadline));
+}
+function formatWait(ms) {
+  if (ms < 1e4) return `${Math.round(ms / 100) / 10}s`;
+  const s = Math.round(ms / 1e3);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60 === 0 ? "" : `${s % 60}s`}`;
+}
+
 // shared/src/text/duration.ts
 var maxDurationMs = 7 * 24 * 36e5;
+function parseDuration(raw) {
+  const s = raw.trim();
+  if (/^\d+$/.test(s)) return Number(s) * 1e3;
+  const re = /(\d+)(ms|h|m|s)/g;
+  let total = 0;
+  let consumed = 0;
+  for (const m of s.matchAll(re)) {
+    if (m.index !== consumed) return void 0;
+    consumed += m[0].length;
+    const n = Number(m[1]);
+    total += m[2] === "h" ? n * 36e5 : m[2] === "m" ? n * 6e4 : m[2] === "s" ? n * 1e3 : n;
+  }
+  return consumed === s.length && s.length > 0 ? total : void 0;
+}
 
 // shared/src/options/validate.ts
 var inputLimits = {
@@ -35341,6 +35677,20 @@ function integer(min = 0, max = Number.MAX_SAFE_INTEGER) {
         max === Number.MAX_SAFE_INTEGER ? `${label} must be at least ${min}, got ${n}` : `${label} must be between ${min} and ${max}, got ${n}`
       );
     return n;
+  };
+}
+function duration(maxMs = maxDurationMs) {
+  return (raw, label) => {
+    const ms = parseDuration(raw);
+    if (ms === void 0)
+      throw new InputError(
+        `${label} must be a duration like 90s, 10m or 1h30m, got ${quoteValue(raw)}`
+      );
+    if (ms > maxMs)
+      throw new InputError(
+        `${label} must be at most ${maxMs % 36e5 === 0 ? `${maxMs / 36e5}h` : `${Math.round(maxMs / 1e3)}s`}, got ${quoteValue(raw)}`
+      );
+    return ms;
   };
 }
 var isoPattern = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -35469,30 +35819,86 @@ function checkBumpRequest(request2, now = Date.now(), label = (setting) => setti
 }
 
 // shared/src/bump/run.ts
-var BumpConflictError = class extends Error {
-  constructor(attempts, lastReason, target, serverFailures = 0) {
-    super(
-      serverFailures === 0 ? `${target}: gave up after ${plural(attempts, "attempt")}; the branch moved every time (${lastReason}). Raise max-attempts or retry the job.` : `${target}: gave up after ${plural(attempts, "attempt")}; ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). Nothing was written. Raise max-attempts or retry the job.`
-    );
-    this.attempts = attempts;
-    this.lastReason = lastReason;
-    this.serverFailures = serverFailures;
-    this.name = "BumpConflictError";
+var RemoteUnavailableError = class extends Error {
+  constructor(message, reason) {
+    super(message);
+    this.reason = reason;
+    this.name = "RemoteUnavailableError";
   }
+  reason;
+};
+var BumpConflictError = class extends Error {
   attempts;
   lastReason;
   serverFailures;
+  constructor(target, giveUp) {
+    const { attempts, lastReason, serverFailures, limit } = giveUp;
+    const tried = limit.kind === "time" ? `gave up after ${plural(attempts, "attempt")} in ${formatWait(limit.usedMs)} (the time limit is ${formatWait(limit.budgetMs)})` : `gave up after ${plural(attempts, "attempt")}`;
+    const raise = limit.kind === "time" ? "Raise timeout" : "Raise max-attempts";
+    const unchecked = giveUp.unchecked ?? [];
+    const written2 = unchecked.length === 0 ? "Nothing was written." : `The push of ${unchecked.map((c) => c.slice(0, 7)).join(", ")} may have landed (its reply was lost and there was no time left to check): look at the branch before retrying.`;
+    super(
+      serverFailures === 0 ? `${target}: ${tried}; the branch moved every time (${lastReason}). ${raise} or retry the job.` : `${target}: ${tried}; ${attempts - serverFailures} lost a race and ${serverFailures} failed on the server (last: ${lastReason}). ${written2} ${raise} or retry the job.`
+    );
+    this.name = "BumpConflictError";
+    this.attempts = attempts;
+    this.lastReason = lastReason;
+    this.serverFailures = serverFailures;
+  }
 };
 async function runBump(target, request2, options) {
   const sleep2 = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
   const log = options.log ?? (() => void 0);
   const policy = options.backoff ?? defaultBackoff;
-  const maxAttempts = Math.max(1, options.maxAttempts);
+  const { deadline } = options;
+  const maxAttempts = Math.max(
+    1,
+    options.maxAttempts ?? (deadline === void 0 ? 1 : Number.POSITIVE_INFINITY)
+  );
+  const started = deadline?.now() ?? Date.now();
   checkBumpRequest(request2);
-  let lastReason = "";
+  const attempt = attemptRunner(target, request2, options.dryRun, log);
+  let lastReason;
   let serverFailures = 0;
+  let n = 1;
+  for (; ; n++) {
+    const began = Date.now();
+    const outcome = await attempt(n);
+    if (!("kind" in outcome)) return outcome;
+    lastReason = outcome.reason;
+    if (outcome.kind === "failed") serverFailures++;
+    const attemptMs = Date.now() - began;
+    const wait = backoffDelay(n, policy, random, attemptMs);
+    const how = outcome.kind === "failed" ? `attempt ${n} failed on the server (${outcome.reason})` : `attempt ${n} lost a race (${outcome.reason})`;
+    const left = deadline ? ` (${formatWait(timeLeft(deadline))} left)` : "";
+    if (n >= maxAttempts || wait + attemptMs > timeLeft(deadline)) {
+      log(
+        `${how}; ${n >= maxAttempts ? `that was the last of ${maxAttempts}` : "no time for another"}: one last read of the branch${left}`
+      );
+      break;
+    }
+    log(`${how}; re-reading the branch in ${formatWait(wait)}${left}`);
+    await sleep2(wait);
+  }
+  const last = await attempt(n, { check: true });
+  if (!("kind" in last)) return last;
+  const limit = n >= maxAttempts ? { kind: "attempts" } : {
+    kind: "time",
+    budgetMs: deadline?.budgetMs ?? 0,
+    usedMs: (deadline?.now() ?? Date.now()) - started
+  };
+  throw new BumpConflictError(target.description, {
+    attempts: n,
+    lastReason: lastReason ?? "",
+    serverFailures,
+    limit,
+    unchecked: attempt.unchecked()
+  });
+}
+function attemptRunner(target, request2, dryRun, log) {
   const sent = /* @__PURE__ */ new Map();
+  let readFailed = false;
   const planOn = async (snapshot, attempt) => {
     const listing = needsListing(request2) ? await snapshot.list() : void 0;
     const files = await snapshot.read(filesToRead(request2, listing));
@@ -35508,41 +35914,47 @@ async function runBump(target, request2, options) {
     };
     return { plan, base };
   };
-  const landedEarlier = (head) => {
-    const lost = sent.get(head);
-    if (!lost) return void 0;
-    log(`the push of ${head.slice(0, 7)} landed although its reply was lost`);
-    return { ...lost, outcome: "committed", commit: head };
-  };
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const began = Date.now();
-    const snapshot = await target.open();
-    const landed = landedEarlier(snapshot.head);
-    if (landed) return landed;
-    const { plan, base } = await planOn(snapshot, attempt);
-    if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
-    if (options.dryRun) return { ...base, outcome: "dry-run" };
-    const written = await snapshot.write(plan.changes, plan.message);
-    if (written.kind === "written") return { ...base, outcome: "committed", commit: written.commit };
-    lastReason = written.reason;
-    if (written.commit) sent.set(written.commit, base);
-    if (written.kind === "failed") serverFailures++;
-    if (attempt < maxAttempts) {
-      const wait = backoffDelay(attempt, policy, random, Date.now() - began);
-      log(
-        written.kind === "failed" ? `attempt ${attempt} failed on the server (${written.reason}); re-reading the branch in ${wait} ms` : `attempt ${attempt} lost a race (${written.reason}); re-reading the branch in ${wait} ms`
-      );
-      await sleep2(wait);
+  const run2 = async (n, opts) => {
+    let snapshot;
+    try {
+      readFailed = true;
+      snapshot = await target.open();
+      const landed = await landedPush(snapshot, sent, log);
+      readFailed = false;
+      if (landed) {
+        log(`the push of ${landed.slice(0, 7)} landed although its reply was lost`);
+        const lost = sent.get(landed)?.result;
+        if (lost) return { ...lost, outcome: "committed", commit: landed };
+      }
+      const { plan, base } = await planOn(snapshot, n);
+      if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
+      if (dryRun) return { ...base, outcome: "dry-run" };
+      if (opts?.check) return { kind: "failed", reason: "not written" };
+      const written2 = await snapshot.write(plan.changes, plan.message);
+      if (written2.kind === "written")
+        return { ...base, outcome: "committed", commit: written2.commit };
+      if (written2.commit) sent.set(written2.commit, { parent: snapshot.head, result: base });
+      return { kind: written2.kind, reason: written2.reason };
+    } catch (e) {
+      if (e instanceof RemoteUnavailableError) return { kind: "failed", reason: e.reason };
+      throw e;
     }
-  }
-  if (sent.size > 0) {
-    const snapshot = await target.open();
-    const landed = landedEarlier(snapshot.head);
-    if (landed) return landed;
-    const { plan, base } = await planOn(snapshot, maxAttempts);
-    if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
-  }
-  throw new BumpConflictError(maxAttempts, lastReason, target.description, serverFailures);
+  };
+  return Object.assign(run2, { unchecked: () => readFailed ? [...sent.keys()] : [] });
+}
+async function landedPush(snapshot, sent, log) {
+  if (sent.has(snapshot.head)) return snapshot.head;
+  const pending = [...sent].filter(([, s]) => s.parent !== snapshot.head);
+  if (pending.length === 0 || !snapshot.findLanded) return void 0;
+  const found = await snapshot.findLanded(
+    pending.map(([commit, s]) => ({ commit, parent: s.parent }))
+  );
+  if (found) return found;
+  for (const [commit] of pending) sent.delete(commit);
+  log(
+    `the push of ${pending.map(([c]) => c.slice(0, 7)).join(", ")} did not land (the branch is at ${snapshot.head.slice(0, 7)} without it)`
+  );
+  return void 0;
 }
 
 // shared/src/bump/value-edit.ts
@@ -35572,22 +35984,171 @@ function decodeText(bytes, file) {
   );
 }
 
+// shared/src/outputs/table.ts
+var failureResult = "failure";
+var actionOutputs = {
+  "image-deployer": [
+    {
+      name: "result",
+      kind: "result",
+      doc: "committed, unchanged (already recorded), older (a newer build is recorded), dry-run (would commit), or failure (the step failed, refused inputs included)."
+    },
+    {
+      name: "changed",
+      kind: "boolean",
+      doc: "'true' when a commit was written (in a dry run: when one would be), else 'false'."
+    },
+    {
+      name: "commit-sha",
+      kind: "text",
+      doc: "The commit written (empty when nothing was committed)."
+    },
+    {
+      name: "pull-request-url",
+      kind: "text",
+      doc: "The pull request's URL in pull-request mode."
+    },
+    {
+      name: "files",
+      kind: "list",
+      doc: "JSON list of the files changed (or that would change in a dry run)."
+    }
+  ],
+  deploymentizer: [
+    {
+      name: "result",
+      kind: "result",
+      doc: "success, or failure (a render problem, check found differences, or refused inputs)."
+    },
+    {
+      name: "clusters",
+      kind: "list",
+      doc: 'JSON list of the rendered cluster names, e.g. ["prod-eu-1","prod-us-1"].'
+    },
+    {
+      name: "matrix",
+      kind: "object",
+      doc: 'JSON for strategy.matrix: {"include":[{"cluster":"prod-eu-1"},...]}, or with shard-size {"include":[{"shard":"1-of-3","clusters":"a,b,c"},...]}.'
+    },
+    {
+      name: "index",
+      kind: "text",
+      doc: "Path of the index file (clusters, files, images with provenance, content hashes)."
+    },
+    {
+      name: "rendered",
+      kind: "object",
+      doc: 'JSON counts: {"clusters":N,"services":N,"files":N,"skipped":N}.'
+    },
+    {
+      name: "hash",
+      kind: "text",
+      doc: "sha256 over the whole output; changes exactly when a rendered file changes."
+    },
+    {
+      name: "up-to-date",
+      kind: "boolean",
+      doc: "With check, 'true' when the output folder matches the render, else 'false'."
+    }
+  ],
+  deployer: [
+    {
+      name: "result",
+      kind: "result",
+      doc: "success when every selected cluster changed or was unchanged, else failure (refused inputs included)."
+    },
+    {
+      name: "changed",
+      kind: "boolean",
+      doc: "'true' when at least one cluster changed (in a dry run: would change), else 'false'."
+    },
+    {
+      name: "clusters",
+      kind: "list",
+      doc: "JSON list of the selected cluster names, in the order of cluster-results."
+    },
+    {
+      name: "changed-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters that changed (in a dry run: would change)."
+    },
+    {
+      name: "failed-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters that failed or were rolled back."
+    },
+    {
+      name: "skipped-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters that were skipped (a failed earlier wave, the version guard, no manifests)."
+    },
+    {
+      name: "cluster-results",
+      kind: "object",
+      doc: "JSON list, one object per cluster: cluster, result, objectsChanged, durationMs, reason, wave, counts, failures."
+    },
+    {
+      name: "failed",
+      kind: "list",
+      doc: "The same JSON list as failed-clusters.",
+      aliasOf: "failed-clusters"
+    },
+    {
+      name: "skipped",
+      kind: "list",
+      doc: "The same JSON list as skipped-clusters.",
+      aliasOf: "skipped-clusters"
+    }
+  ]
+};
+function outputNames(action) {
+  return actionOutputs[action].map((o) => o.name);
+}
+function outputText(value) {
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return value ? "true" : "false";
+  return JSON.stringify(value);
+}
+function outputEntries(action, values) {
+  return actionOutputs[action].map((o) => {
+    const key = o.aliasOf ?? o.name;
+    if (!(key in values)) throw new Error(`${action}: no value for the output '${key}'`);
+    return [o.name, values[key]];
+  });
+}
+
 // shared/src/action/report.ts
+var written = /* @__PURE__ */ new Set();
 function writeOutput(name, value) {
-  setOutput(name, typeof value === "string" ? value : JSON.stringify(value));
+  written.add(name);
+  setOutput(name, outputText(value));
+}
+function writeOutputs(action, values) {
+  for (const [name, value] of outputEntries(action, values))
+    if (value !== void 0) writeOutput(name, value);
 }
 async function writeSummary(markdown) {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   await summary.addRaw(markdown, true).write();
 }
-async function runAction(main) {
-  process.on("unhandledRejection", (reason) => {
-    setFailed(`Unexpected error: ${reason instanceof Error ? reason.message : String(reason)}`);
-  });
+var ReportedError = class extends Error {
+};
+async function runAction(main, failureOutputs2 = {}) {
+  written = /* @__PURE__ */ new Set();
+  const fail = (err, prefix = "") => {
+    for (const [name, value] of Object.entries({ result: failureResult, ...failureOutputs2 }))
+      if (!written.has(name)) writeOutput(name, value);
+    const message = `${prefix}${err instanceof Error ? err.message : String(err)}`;
+    if (err instanceof ReportedError) {
+      info(message);
+      process.exitCode = ExitCode.Failure;
+    } else setFailed(message);
+  };
+  process.on("unhandledRejection", (reason) => fail(reason, "Unexpected error: "));
   try {
     await main();
   } catch (err) {
-    setFailed(err instanceof Error ? err.message : String(err));
+    fail(err);
   }
 }
 
@@ -35633,6 +36194,24 @@ function readOptions(table, getInput2 = (name) => getInput(name)) {
   }
   return out;
 }
+
+// shared/src/deploy/fleet/report.ts
+var maxSummaryBytes = 512 * 1024;
+
+// shared/src/outputs/values.ts
+function imageDeployerOutputValues(result) {
+  return {
+    result: result.outcome,
+    // A dry run's outcome is `dry-run` only when there is something to commit.
+    changed: result.outcome === "committed" || result.outcome === "dry-run",
+    "commit-sha": result.commit ?? "",
+    "pull-request-url": result.pullRequestUrl ?? "",
+    files: result.files
+  };
+}
+
+// shared/src/image-deploy/types.ts
+var defaultBumpTimeoutMs = 5 * 6e4;
 
 // shared/src/git/transport.ts
 import { appendFile as appendFile2, mkdtemp, readFile, rm as rm2 } from "node:fs/promises";
@@ -35684,7 +36263,12 @@ var GitBranchTarget = class {
   async repo() {
     if (this.git) return this.git;
     const dir = await mkdtemp(join2(this.options.tempDir ?? tmpdir(), "kit-bump-"));
-    const git = new Git(dir, gitEnv(this.options.token), this.redactor);
+    const git = new Git(
+      dir,
+      gitEnv(this.options.token),
+      this.redactor,
+      () => callLimit(this.options.deadline, this.options.callTimeoutMs)
+    );
     await git.text(["init", "--bare", "--quiet"]);
     const config = join2(dir, "config");
     const url = this.options.url.replace(/["\\\n]/g, "");
@@ -35705,7 +36289,7 @@ var GitBranchTarget = class {
   }
   async defaultBranch(git) {
     const r = await git.run(["ls-remote", "--symref", "origin", "HEAD"]);
-    if (r.code !== 0) throw this.remoteError(r.stderr);
+    if (r.code !== 0) throw remoteError(this.options.url, r.stderr);
     const m = /^ref: refs\/heads\/(\S+)\s+HEAD/m.exec(r.stdout.toString("utf8"));
     if (!m)
       throw new InputError(
@@ -35727,25 +36311,27 @@ var GitBranchTarget = class {
     if (r.code !== 0) {
       if (/couldn't find remote ref/i.test(r.stderr))
         throw new MissingBranch(branch, this.options.url);
-      throw this.remoteError(r.stderr);
+      throw remoteError(this.options.url, r.stderr);
     }
     const fetched = /^([0-9a-f]{40,64})\s/.exec(await readFile(join2(git.dir, "FETCH_HEAD"), "utf8"));
     if (!fetched) throw new GitCommandError(`cannot read the fetched head of ${branch}`, "");
     return fetched[1];
   }
-  remoteError(stderr) {
-    const url = this.options.url;
-    if (/Authentication failed|could not read Username|terminal prompts disabled|HTTP 40[13]|returned error: 40[13]/i.test(
-      stderr
-    ))
-      return new InputError(
-        `${url}: authentication failed; the token was refused or lacks access (it needs contents: write)`
-      );
-    if (/not found|does not appear to be a git repository|HTTP 404|returned error: 404/i.test(stderr))
-      return new InputError(`${url}: repository not found (or the token cannot see it)`);
-    return new GitCommandError(`${url}: git failed: ${firstLines(stderr)}`, stderr);
-  }
 };
+function remoteError(url, stderr) {
+  if (/Authentication failed|could not read Username|terminal prompts disabled|HTTP 40[13]|returned error: 40[13]/i.test(
+    stderr
+  ))
+    return new InputError(
+      `${url}: authentication failed; the token was refused or lacks access (it needs contents: write)`
+    );
+  if (/not found|does not appear to be a git repository|HTTP 404|returned error: 404/i.test(stderr))
+    return new InputError(`${url}: repository not found (or the token cannot see it)`);
+  const transient = transientReason(stderr);
+  if (transient)
+    return new RemoteUnavailableError(`${url}: git failed: ${firstLines(stderr)}`, transient);
+  return new GitCommandError(`${url}: git failed: ${firstLines(stderr)}`, stderr);
+}
 var MissingBranch = class extends InputError {
   constructor(branch, url) {
     super(`${url}: target-branch '${branch}' does not exist there`);
@@ -35790,8 +36376,12 @@ var GitSnapshot = class {
     const r = await this.git.run(["cat-file", "--batch"], {
       input: blobs.map((b) => b.oid).join("\n") + "\n"
     });
-    if (r.code !== 0)
+    if (r.code !== 0) {
+      const transient = transientReason(r.stderr);
+      if (transient)
+        throw new RemoteUnavailableError(`reading files failed: ${firstLines(r.stderr)}`, transient);
       throw new GitCommandError(`reading files failed: ${firstLines(r.stderr)}`, r.stderr);
+    }
     let offset = 0;
     const data = r.stdout;
     for (const blob of blobs) {
@@ -35815,6 +36405,35 @@ var GitSnapshot = class {
       this.head
     ]);
     return text2.split("\0").filter((p) => p !== "");
+  }
+  /**
+   * The shallow fetch holds the head alone: the history below it is fetched in growing steps
+   * (16, 64, 256 commits more, trees only) until a pushed commit turns up, or the commit it was
+   * made on does (the branch went on without it), or the steps run out (then: not found).
+   */
+  async findLanded(pushed) {
+    if (this.creating) return void 0;
+    let open2 = [...pushed];
+    for (const deepen of [16, 64, 256, 0]) {
+      const history = new Set(
+        (await this.git.text(["rev-list", this.head])).split("\n").filter(Boolean)
+      );
+      const found = open2.find((p) => history.has(p.commit));
+      if (found) return found.commit;
+      open2 = open2.filter((p) => !history.has(p.parent));
+      if (open2.length === 0 || deepen === 0) return void 0;
+      const r = await this.git.run([
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        `--deepen=${deepen}`,
+        "--filter=blob:none",
+        "origin",
+        `+refs/heads/${this.branch}:refs/remotes/origin/${this.branch}`
+      ]);
+      if (r.code !== 0) throw remoteError(this.options.url, r.stderr);
+    }
+    return void 0;
   }
   async write(changes, message) {
     const git = this.git;
@@ -35861,7 +36480,8 @@ mark :1
     if (r.code === 0) return { kind: "written", commit };
     const text2 = this.redactor.scrub(r.stdout.toString("utf8")) + "\n" + r.stderr;
     const reason = conflictReason(text2);
-    if (reason) return { kind: "conflict", reason, commit };
+    if (reason)
+      return { kind: "conflict", reason, .../remote rejected/.test(text2) ? { commit } : {} };
     if (/pre-receive hook declined|protected branch|hook declined/i.test(text2))
       throw new InputError(
         `the server refused the push to '${this.branch}' (a protected branch or a hook): ${firstLines(text2.replace(/^To .*$/m, ""))}. Use mode: pull-request for protected branches.`
@@ -35889,6 +36509,9 @@ function conflictReason(text2) {
   return void 0;
 }
 function transientReason(text2) {
+  const stopped = /kit: git \S+ timed out (?:after (\d+) ms|before it started)/.exec(text2);
+  if (stopped)
+    return stopped[1] ? `timed out after ${formatWait(Number(stopped[1]))}` : "timed out: the time limit is used up";
   const status = /(?:HTTP|returned error:) (5\d\d)\b/.exec(text2);
   if (status) return `HTTP ${status[1]} from the server`;
   const checks = [
@@ -35928,6 +36551,7 @@ var GitHubApiError = class extends Error {
   status;
   path;
 };
+var defaultRequestTimeoutMs = 3e4;
 var githubRetryBackoff = { baseMs: 500, capMs: 4e3, jitter: "equal" };
 var serverErrorAttempts = 3;
 var rateLimitAttempts = 4;
@@ -35946,31 +36570,56 @@ function kitRequestPolicy(options, counter) {
       const replaySafe = method === "GET" || method === "HEAD" || requestOptions.request?.replaySafe === true;
       const path = url.replace(/^https?:\/\/[^/]+/, "");
       for (let attempt = 1; ; attempt++) {
+        const limit = callLimit(
+          options.deadline,
+          options.requestTimeoutMs ?? defaultRequestTimeoutMs
+        );
+        if (limit <= 0)
+          throw new GitHubApiError(
+            `${method} ${path}: not sent, the time limit is used up`,
+            0,
+            path
+          );
+        const signal = AbortSignal.timeout(limit);
         counter.calls++;
         try {
+          const outgoing = requestOptions;
+          outgoing.request = { ...outgoing.request, signal };
           return await request2(requestOptions);
         } catch (e) {
-          const failure = httpFailure(e);
-          if (!failure) throw e;
-          const wait = failure.response ? rateLimitWait(failure.response) : void 0;
-          if (wait !== void 0 && attempt < rateLimitAttempts) {
-            if (wait > maxWait)
+          const timedOut = signal.aborted;
+          const failure = timedOut ? void 0 : httpFailure(e);
+          if (!timedOut && !failure) throw e;
+          const wait = failure?.response ? rateLimitWait(failure.response) : void 0;
+          if (failure && wait !== void 0 && attempt < rateLimitAttempts) {
+            if (wait > Math.min(maxWait, timeLeft(options.deadline)))
               throw new GitHubApiError(
                 `GitHub rate limit exhausted until ${new Date(Date.now() + wait).toISOString()} (${method} ${path}); retry later`,
                 failure.status,
                 path
               );
-            options.log?.(
-              `GitHub rate limit hit on ${method} ${path}; waiting ${Math.ceil(wait / 1e3)} s`
-            );
+            options.log?.(`GitHub rate limit hit on ${method} ${path}; waiting ${formatWait(wait)}`);
             await sleep2(wait);
             continue;
           }
-          const serverSide = !failure.response || failure.status >= 500;
+          const serverSide = timedOut || !failure?.response || (failure?.status ?? 0) >= 500;
+          const why = timedOut ? `no answer within ${formatWait(limit)}` : failure?.response ? `HTTP ${failure.status}` : "the connection failed";
           if (serverSide && replaySafe && attempt < serverErrorAttempts) {
-            await sleep2(backoffDelay(attempt, githubRetryBackoff, random));
-            continue;
+            const delay = backoffDelay(attempt, githubRetryBackoff, random);
+            if (delay + limit / 2 < timeLeft(options.deadline)) {
+              options.log?.(
+                `GitHub ${method} ${path}: ${why}; sending it again in ${formatWait(delay)} (attempt ${attempt + 1} of ${serverErrorAttempts})`
+              );
+              await sleep2(delay);
+              continue;
+            }
           }
+          if (timedOut)
+            throw new GitHubApiError(
+              `${method} ${path}: no answer from ${options.apiUrl} within ${formatWait(limit)}`,
+              0,
+              path
+            );
           throw e;
         }
       }
@@ -36088,7 +36737,10 @@ var GitHubBranchTarget = class {
   get base() {
     return `/repos/${encodeURIComponent(this.options.owner)}/${encodeURIComponent(this.options.repo)}`;
   }
-  async open() {
+  open() {
+    return unavailableOnServerFailure(() => this.openHead());
+  }
+  async openHead() {
     const { client } = this.options;
     if (this.branch === "") this.branch = await this.defaultBranch();
     let ref = await client.request(
@@ -36153,7 +36805,29 @@ var GitHubSnapshot = class {
   head;
   tree;
   creating;
-  async read(paths) {
+  read(paths) {
+    return unavailableOnServerFailure(() => this.readFiles(paths));
+  }
+  /**
+   * GitHub's compare of a sent commit with the head: `ahead` or `identical` means the head's
+   * history holds it. A commit GitHub does not know (404) never landed.
+   */
+  findLanded(pushed) {
+    return unavailableOnServerFailure(async () => {
+      if (this.creating) return void 0;
+      for (const p of pushed) {
+        const r = await this.options.client.request(
+          "GET",
+          `${this.base}/compare/${p.commit}...${this.head}?per_page=1`,
+          void 0,
+          [404]
+        );
+        if (r.status === 200 && ["ahead", "identical"].includes(r.data.status)) return p.commit;
+      }
+      return void 0;
+    });
+  }
+  async readFiles(paths) {
     const { client } = this.options;
     const out = /* @__PURE__ */ new Map();
     for (const path of paths) {
@@ -36181,7 +36855,10 @@ var GitHubSnapshot = class {
     }
     return out;
   }
-  async list() {
+  list() {
+    return unavailableOnServerFailure(() => this.listFiles());
+  }
+  async listFiles() {
     const r = await this.options.client.request("GET", `${this.base}/git/trees/${this.tree}?recursive=1`);
     if (r.data.truncated)
       throw new InputError(
@@ -36238,6 +36915,19 @@ var GitHubSnapshot = class {
     throw new GitHubApiError(`updating ${ref} failed: ${r.status} ${text2}`, r.status, ref);
   }
 };
+async function unavailableOnServerFailure(read) {
+  try {
+    return await read();
+  } catch (e) {
+    if (!outcomeUnknown(e)) throw e;
+    const { status, message } = e;
+    const cause = /^[A-Z]+ \S+: (.+)$/s.exec(message)?.[1] ?? message;
+    throw new RemoteUnavailableError(
+      message,
+      status === 0 ? cause.slice(0, 200) : `HTTP ${status} from the API`
+    );
+  }
+}
 
 // shared/src/github/pulls.ts
 function bumpBranchName(imageName, branch) {
@@ -36349,7 +37039,7 @@ var transports = {
     needsGitHubApi: false,
     pullRequests: true,
     concurrentWriters: true,
-    open({ settings, branch, startFrom, io }) {
+    open({ settings, branch, startFrom, io, deadline }) {
       const target = new GitBranchTarget({
         url: settings.repository.gitUrl,
         token: settings.token,
@@ -36358,7 +37048,8 @@ var transports = {
         author: settings.author ?? defaultGitAuthor,
         committer: settings.committer,
         tempDir: settings.tempDir,
-        redactor: io.redactor
+        redactor: io.redactor,
+        deadline
       });
       return { target, close: () => target.close() };
     }
@@ -36441,7 +37132,8 @@ async function settlePullRequest(github, request2, result, head, base, log) {
 // shared/src/image-deploy/deploy.ts
 async function deployImage(settings, io) {
   const transport = checkSettings(settings, io);
-  const github = connectGitHub(settings, transport, io);
+  const deadline = deadlineIn(settings.timeoutMs ?? defaultBumpTimeoutMs);
+  const github = connectGitHub(settings, transport, io, deadline);
   const targetBranch = await resolveTargetBranch(settings, github);
   const prBranch = settings.mode === "pull-request" ? bumpBranchName(settings.request.imageName, settings.request.branch) : void 0;
   const opened = transport.open({
@@ -36449,7 +37141,8 @@ async function deployImage(settings, io) {
     branch: prBranch ?? targetBranch,
     startFrom: prBranch ? targetBranch : void 0,
     github,
-    io
+    io,
+    deadline
   });
   try {
     const result = await runBump(
@@ -36457,6 +37150,7 @@ async function deployImage(settings, io) {
       { ...settings.request, targetBranch: targetBranch || void 0 },
       {
         maxAttempts: transport.concurrentWriters ? settings.maxAttempts : 1,
+        deadline,
         dryRun: settings.dryRun,
         log: io.log,
         sleep: io.sleep
@@ -36503,7 +37197,7 @@ function checkSettings(settings, io) {
     throw new InputError("the token input is required for the GitHub API");
   return transport;
 }
-function connectGitHub(settings, transport, io) {
+function connectGitHub(settings, transport, io, deadline) {
   const { github } = settings.repository;
   const needsApi = transport.needsGitHubApi || settings.mode === "pull-request";
   if (!needsApi || !github || !settings.token) return void 0;
@@ -36514,7 +37208,8 @@ function connectGitHub(settings, transport, io) {
     sleep: io.sleep,
     log: io.log,
     redactor: io.redactor,
-    userAgent: "kit-image-deployer"
+    userAgent: "kit-image-deployer",
+    deadline
   });
   return { client, owner: github.owner, repo: github.repo };
 }
@@ -36543,9 +37238,6 @@ function textOption(fallback2, c) {
 }
 function booleanOption(fallback2, c) {
   return { ...c, type: "boolean", default: fallback2, parse: boolean };
-}
-function integerOption(fallback2, range, c) {
-  return { ...c, type: "integer", default: fallback2, parse: integer(range.min, range.max) };
 }
 function choiceOption(allowed, fallback2, c) {
   return { ...c, type: "choice", default: fallback2, parse: choice(allowed) };
@@ -36584,7 +37276,11 @@ var identityOption = (doc) => ({
   cli: { arg: "<'Name <email>'>" }
 });
 var buildTime = (raw, label) => isoTime(raw, label, { maxFutureMs: maxBuildTimeAheadMs });
-var defaultMaxAttempts = 10;
+var bumpTimeout = (raw, label) => {
+  const ms = duration()(raw, label);
+  if (ms < 1e3) throw new InputError(`${label} must be at least 1s, got ${quoteValue(raw)}`);
+  return ms;
+};
 var imageDeployOptions = defineTable({
   repository: textOption(void 0, {
     doc: "The manifests repository: owner/name on this GitHub server, or any git URL (git transport only). Never put credentials in the URL.",
@@ -36671,14 +37367,20 @@ var imageDeployOptions = defineTable({
     doc: "Write even when the image file records a newer build of the same source."
   }),
   dryRun: booleanOption(false, { doc: "Plan and show the change without writing anything." }),
-  maxAttempts: integerOption(
-    defaultMaxAttempts,
-    { min: 1, max: 100 },
-    {
-      doc: "Attempts in all when other pipelines keep moving the branch (jittered exponential backoff between them).",
-      cli: { arg: "<n>" }
-    }
-  ),
+  timeout: {
+    type: "duration",
+    default: defaultBumpTimeoutMs,
+    parse: bumpTimeout,
+    doc: "How long the bump may take in all, retries included, e.g. 5m or 90s. Lost races and server failures are retried with jittered exponential backoff until it runs out; every network call is cut short by it (and gives up on its own after 30 to 60 s).",
+    cli: { arg: "<dur>" }
+  },
+  maxAttempts: {
+    type: "integer",
+    default: void 0,
+    parse: integer(1, 100),
+    doc: "An optional cap on attempts, besides timeout. Unset, timeout alone bounds the retries.",
+    cli: { arg: "<n>" }
+  },
   apiUrl: urlOption({
     doc: "The GitHub API URL. Default is GITHUB_API_URL (https://api.github.com).",
     cli: { arg: "<url>" }
@@ -36707,6 +37409,10 @@ var imageDeployOptions = defineTable({
     doc: "The GitHub server for owner/name repositories. Default is GITHUB_SERVER_URL (https://github.com).",
     action: false,
     cli: { arg: "<url>" }
+  }),
+  json: booleanOption(false, {
+    doc: "Print the action's outputs (result, changed, commit-sha, pull-request-url, files) as JSON.",
+    action: false
   })
 });
 function imageDeploySettings(v, ctx, target) {
@@ -36751,6 +37457,7 @@ function imageDeploySettings(v, ctx, target) {
     targetBranch: v.targetBranch,
     request: request2,
     dryRun: v.dryRun,
+    timeoutMs: v.timeout,
     maxAttempts: v.maxAttempts,
     author: v.author,
     committer: v.committer,
@@ -36820,13 +37527,8 @@ function headCommitTime(env) {
 // image-deployer/src/constants.ts
 var inputNames = actionOptions(imageDeployOptions).map((o) => o.name);
 var Inputs = inputNamesOf(imageDeployOptions);
-var Outputs = {
-  commitSha: "commit-sha",
-  changed: "changed",
-  result: "result",
-  pullRequestUrl: "pull-request-url",
-  files: "files"
-};
+var outputNames2 = outputNames("image-deployer");
+var failureOutputs = { changed: false };
 
 // image-deployer/src/inputs.ts
 function readSettings(env = process.env, now = /* @__PURE__ */ new Date()) {
@@ -36873,16 +37575,11 @@ async function run() {
     }
     for (const note of result.notes) info(redactor.scrub(note));
     if (result.diff) info(redactor.scrub(result.diff));
-    const changed = result.outcome === "committed";
-    writeOutput(Outputs.commitSha, result.commit ?? "");
-    writeOutput(Outputs.changed, String(changed));
-    writeOutput(Outputs.result, result.outcome);
-    writeOutput(Outputs.pullRequestUrl, result.pullRequestUrl ?? "");
-    writeOutput(Outputs.files, result.files);
+    writeOutputs("image-deployer", imageDeployerOutputValues(result));
     const line = redactor.scrub(summaryLine(image, settings.request.imageName, result));
     info(line);
     await writeSummary(line);
-  });
+  }, failureOutputs);
 }
 function summaryLine(image, imageName, result) {
   const where = `${result.branch}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ""}`;
