@@ -12,7 +12,7 @@
  *   path given to the `kubeconfig` input (which takes content): one error saying what to use.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
@@ -27,6 +27,7 @@ import {
   type TestCluster
 } from '../../testinfra/jest/clusters.js'
 import { deployerDir, readObject, runBundle } from './e2e-helpers.js'
+import { selfSigned } from '../../testinfra/tls/self-signed.js'
 
 const root = join(deployerDir, '..')
 const work = mkdtempSync(join(tmpdir(), 'kit-access-'))
@@ -74,36 +75,6 @@ function kubeconfigFor(cluster: string, server: string, extra: Record<string, un
     contexts: [{ name: cluster, context: { cluster: `${cluster}-entry`, user: 'deployer' } }],
     'current-context': cluster
   })
-}
-
-/** A self-signed certificate for 127.0.0.1, made with openssl. */
-function selfSigned(cn: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(work, 'cert-'))
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-      '-subj',
-      `/CN=${cn}`,
-      '-addext',
-      'subjectAltName=IP:127.0.0.1'
-    ],
-    { stdio: 'ignore' }
-  )
-  return {
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    key: readFileSync(join(dir, 'key.pem'), 'utf8')
-  }
 }
 
 describe('an API server that accepts connections and never answers', () => {

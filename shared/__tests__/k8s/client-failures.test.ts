@@ -6,18 +6,15 @@
  * the kubeconfig entries it concerns, and never show the credential.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import { createClusterClient } from '../../src/k8s/client/client.js'
 import { resourceOfPath, seconds } from '../../src/k8s/client/failures.js'
 import { ClusterUnreachableError } from '../../src/k8s/types.js'
+import { selfSigned } from '../../../testinfra/tls/self-signed.js'
 
 const token = 'failure-test-token-7c41d9e2'
 const cm = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'a' }
@@ -67,40 +64,6 @@ async function httpServer(
     await new Promise((resolve) => server.close(resolve))
   })
   return (server.address() as AddressInfo).port
-}
-
-/** A self-signed certificate for 127.0.0.1 (openssl, as the reliability suite makes its own). */
-function selfSigned(cn: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'kit-tls-'))
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-subj',
-        `/CN=${cn}`,
-        '-addext',
-        'subjectAltName=IP:127.0.0.1'
-      ],
-      { stdio: 'ignore' }
-    )
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8')
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
 }
 
 const failure = (p: Promise<unknown>) =>
