@@ -163,6 +163,127 @@ describe('local clusters', () => {
     expect(d.status?.availableReplicas ?? 0).toBe(0)
   })
 
+  it('makes an image tagged -degrade-<N>s or -oom-<N>s Ready, then crash-loop from N s after creation', async () => {
+    const c = clusters[0]
+    const apps = c.kubeConfig.makeApiClient(AppsV1Api)
+    const batch = c.kubeConfig.makeApiClient(BatchV1Api)
+    const seconds = 15
+    // Each failure is scheduled from the pod's creationTimestamp, so its time is exact.
+    const at = (p: V1Pod, s: number) => (p.metadata?.creationTimestamp?.getTime() ?? NaN) + s * 1000
+    const available = async (name: string) =>
+      (await apps.readNamespacedDeployment({ name, namespace })).status?.availableReplicas ?? 0
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: deployment('degrade', `ghcr.io/acme/web:2.0-degrade-${seconds}s`, 2)
+    })
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: deployment('oom', `ghcr.io/acme/web:2.0-oom-${seconds}s`, 1)
+    })
+    await batch.createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: 'degrade-job', namespace },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [{ name: 'task', image: `ghcr.io/acme/migrate:1.2-degrade-${seconds}s` }]
+            }
+          }
+        }
+      }
+    })
+
+    // Ready first, like a healthy release, well before the failure is due.
+    await until('Deployments degrade and oom available', async () =>
+      (await available('degrade')) === 2 && (await available('oom')) === 1 ? true : undefined
+    )
+    const healthy = [...(await podsOf(c, 'degrade')), ...(await podsOf(c, 'oom'))]
+    expect(healthy).toHaveLength(3)
+    for (const p of healthy) {
+      expect(Date.now()).toBeLessThan(at(p, seconds))
+      expect(p.status?.conditions?.find((x) => x.type === 'Ready')?.status).toBe('True')
+      expect(p.status?.containerStatuses?.[0]).toMatchObject({ ready: true, restartCount: 0 })
+    }
+
+    // Then availability drops, as the Deployment controller sees it on a real cluster.
+    await until(
+      'Deployment degrade unavailable',
+      async () => ((await available('degrade')) === 0 ? true : undefined),
+      seconds * 1000 + 30_000
+    )
+    const failed = await podsOf(c, 'degrade')
+    expect(failed).toHaveLength(2)
+    for (const p of failed) {
+      expect(Date.now()).toBeGreaterThanOrEqual(at(p, seconds))
+      const ready = p.status?.conditions?.find((x) => x.type === 'Ready')
+      expect(ready).toMatchObject({ status: 'False', reason: 'ContainersNotReady' })
+      expect(ready?.lastTransitionTime?.getTime()).toBe(at(p, seconds))
+      const s = p.status?.containerStatuses?.[0]
+      expect(p.status?.phase).toBe('Running')
+      expect(s?.ready).toBe(false)
+      expect(s?.restartCount).toBeGreaterThanOrEqual(1)
+      expect(s?.state?.waiting?.reason).toBe('CrashLoopBackOff')
+      expect(s?.lastState?.terminated).toMatchObject({ reason: 'Error', exitCode: 1 })
+      // The r-th failure comes 10, 20, 40... s after the one before it.
+      const offset = [0, 10, 30, 70][(s?.restartCount ?? 1) - 1]
+      expect(s?.lastState?.terminated?.finishedAt?.getTime()).toBe(at(p, seconds + offset))
+    }
+
+    // restartCount keeps rising on the kubelet's back-off (the second failure 10 s after the first).
+    const [first] = failed
+    const before = first.status?.containerStatuses?.[0]?.restartCount ?? 0
+    const rose = await until(
+      'restartCount rising',
+      async () => {
+        const p = (await podsOf(c, 'degrade')).find(
+          (x) => x.metadata?.name === first.metadata?.name
+        )
+        return (p?.status?.containerStatuses?.[0]?.restartCount ?? 0) > before ? p : undefined
+      },
+      30_000
+    )
+    const rs = rose.status?.containerStatuses?.[0]
+    expect(rs?.state?.waiting?.reason).toBe('CrashLoopBackOff')
+    expect(rs?.lastState?.terminated?.reason).toBe('Error')
+    expect(rs?.lastState?.terminated?.finishedAt?.getTime()).toBeGreaterThan(
+      first.status?.containerStatuses?.[0]?.lastState?.terminated?.finishedAt?.getTime() ?? 0
+    )
+    // Between failures the status settles: kwok writes nothing until the next one is due.
+    await new Promise((r) => setTimeout(r, 2000))
+    const settled = (await podsOf(c, 'degrade')).find(
+      (x) => x.metadata?.name === first.metadata?.name
+    )
+    expect(settled?.metadata?.resourceVersion).toBe(rose.metadata?.resourceVersion)
+
+    const [oom] = await podsOf(c, 'oom')
+    expect(oom.status?.conditions?.find((x) => x.type === 'Ready')?.status).toBe('False')
+    expect(oom.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff')
+    expect(oom.status?.containerStatuses?.[0]?.lastState?.terminated).toMatchObject({
+      reason: 'OOMKilled',
+      exitCode: 137
+    })
+    expect(await available('oom')).toBe(0)
+
+    // A Job's pod (restartPolicy Never) runs N s, then fails for good, and so does the Job.
+    const jobFailed = await until('Job degrade-job Failed', async () => {
+      const j = await batch.readNamespacedJob({ name: 'degrade-job', namespace })
+      return j.status?.conditions?.find((x) => x.type === 'Failed' && x.status === 'True')
+    })
+    expect(jobFailed.reason).toBe('BackoffLimitExceeded')
+    const core = c.kubeConfig.makeApiClient(CoreV1Api)
+    const [jobPod] = (
+      await core.listNamespacedPod({ namespace, labelSelector: 'job-name=degrade-job' })
+    ).items
+    expect(jobPod.status?.phase).toBe('Failed')
+    const terminated = jobPod.status?.containerStatuses?.[0]?.state?.terminated
+    expect(terminated).toMatchObject({ reason: 'Error', exitCode: 1 })
+    expect(terminated?.startedAt?.getTime()).toBe(at(jobPod, 0))
+    expect(terminated?.finishedAt?.getTime()).toBe(at(jobPod, seconds))
+  })
+
   it('completes a Job, and fails one whose image crashes', async () => {
     const c = clusters[2]
     const batch = c.kubeConfig.makeApiClient(BatchV1Api)
