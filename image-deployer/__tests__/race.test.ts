@@ -19,6 +19,7 @@ import {
   runDefaultsRace,
   type DefaultsRaceRun
 } from './race.js'
+import { checkTemplatesRace, runTemplatesRace, templatesRaceSeed } from './templates-race.js'
 
 const token = 'race-token-0123456789'
 const seed = [{ files: { 'README.md': '# manifests\n' } }]
@@ -104,5 +105,69 @@ describe('30 bumps at once on the defaults, a quarter of the pushes failing', ()
 
   it('every bump lands over the GitHub API: none lost, none older over newer', async () => {
     await expectEveryBumpLanded('api', (args) => api.git('acme', 'race', args))
+  })
+})
+
+describe('20 bumps at once mixing bumps with and without templates, a quarter of the pushes failing', () => {
+  const templateRaces = new Map<
+    'git' | 'api',
+    Promise<{ race: { runs: DefaultsRaceRun[]; wallMs: number }; pushes: PushStats }>
+  >()
+  beforeAll(async () => {
+    const url = await gitServer.createRepo('race-templates', templatesRaceSeed)
+    await api.createRepo('acme', 'race-templates', templatesRaceSeed)
+    gitServer.setPushFaults(faults)
+    api.setRefFaults(faults)
+    const target = { token, apiUrl: api.url }
+    templateRaces.set(
+      'git',
+      runTemplatesRace({ ...target, transport: 'git', repository: url }, order).then((race) => ({
+        race,
+        pushes: gitServer.pushes
+      }))
+    )
+    templateRaces.set(
+      'api',
+      runTemplatesRace(
+        { ...target, transport: 'api', repository: 'acme/race-templates' },
+        order
+      ).then((race) => ({ race, pushes: api.refUpdates }))
+    )
+    await Promise.all(templateRaces.values())
+    gitServer.setPushFaults(undefined)
+    api.setRefFaults(undefined)
+  }, 300_000)
+
+  /** Images and templates: none lost, never older over newer, both or neither, exact copies. */
+  async function expectTemplatesKept(
+    transport: 'git' | 'api',
+    git: (args: readonly string[]) => Promise<string>
+  ): Promise<void> {
+    const done = templateRaces.get(transport)
+    if (!done) throw new Error(`the ${transport} templates race did not start`)
+    const { race, pushes } = await done
+    const figures = defaultsRaceFigures(race.runs, race.wallMs)
+    process.stdout.write(
+      `${transport} templates race: ${JSON.stringify({ ...figures, pushes: pushes.attempted, pushesFailed: pushes.byKind })}\n`
+    )
+    const problems = await checkTemplatesRace(git, race.runs)
+    for (const r of race.runs.filter((r) => problems.some((p) => p.includes(r.name))))
+      process.stdout.write(`${r.name}:\n${r.log.map((l) => `  ${l}`).join('\n')}\n`)
+    expect(problems).toEqual([])
+    expect(figures.landed).toBe(20)
+    expect(pushes.failed).toBeGreaterThan(0)
+    expect(figures.attempts).toBeGreaterThan(figures.runs)
+    // Older builds of api arrived after newer ones and were refused whole.
+    expect(
+      race.runs.filter((r) => r.name.startsWith('api#') && r.outcome === 'older').length
+    ).toBeGreaterThan(0)
+  }
+
+  it("over git smart HTTP: the newest build's image and templates win, byte for byte", async () => {
+    await expectTemplatesKept('git', (args) => gitServer.git('race-templates', args))
+  })
+
+  it("over the GitHub API: the newest build's image and templates win, byte for byte", async () => {
+    await expectTemplatesKept('api', (args) => api.git('acme', 'race-templates', args))
   })
 })

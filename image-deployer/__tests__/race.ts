@@ -6,7 +6,8 @@ import {
   Redactor,
   runBump,
   type BumpResult,
-  type RepoTarget
+  type RepoTarget,
+  type TemplatesRequest
 } from '../../shared/src/index.js'
 import { imageDeployOptions, imageDeploySettings } from '../../shared/src/options/image-deploy.js'
 import { bumpRequest, provenance, seededRandom } from './helpers.js'
@@ -87,6 +88,7 @@ export interface DefaultsRaceRun {
   /** The file it writes. */
   readonly file: string
   readonly builtAt: string
+  readonly templates?: TemplatesRequest
   readonly outcome?: BumpResult['outcome']
   readonly commit?: string
   readonly attempts?: number
@@ -116,6 +118,9 @@ export const defaultsRace = {
   builds: 8
 } as const
 
+/** When the race's builds start; every build time is after it. */
+export const raceStart = '2026-11-26T06:00:00Z'
+
 /**
  * Every run of `defaultsRace` started at once in a seeded shuffled order, each a whole
  * deployImage run whose settings come from the option table with nothing but the repository,
@@ -126,8 +131,8 @@ export async function runDefaultsRace(
   target: DefaultsRaceTarget,
   seed = 7
 ): Promise<{ runs: DefaultsRaceRun[]; wallMs: number }> {
-  const start = Date.parse('2026-11-26T06:00:00Z')
-  const jobs: { name: string; image: string; source: string; file: string; builtAt: string }[] = []
+  const start = Date.parse(raceStart)
+  const jobs: RaceJob[] = []
   for (let i = 0; i < defaultsRace.images; i++)
     jobs.push({
       name: `svc-${i}`,
@@ -145,6 +150,32 @@ export async function runDefaultsRace(
         file: `images/${shared}/main.yaml`,
         builtAt: new Date(start + k * 60_000).toISOString()
       })
+  return runRaceJobs(target, jobs, seed)
+}
+
+/** One deployImage run of a race: its image, the image file it writes, and its templates. */
+export interface RaceJob {
+  readonly name: string
+  readonly image: string
+  readonly source: string
+  readonly file: string
+  readonly builtAt: string
+  /** The service's templates the bump carries, if any. */
+  readonly templates?: TemplatesRequest
+}
+
+/**
+ * Starts every job at once in a seeded shuffled order, each a whole deployImage run whose
+ * settings come from the option table (the action's defaults), its templates added to the
+ * request. Run n's source commit is n+1 in hex.
+ */
+export async function runRaceJobs(
+  target: DefaultsRaceTarget,
+  list: readonly RaceJob[],
+  seed = 7
+): Promise<{ runs: DefaultsRaceRun[]; wallMs: number }> {
+  const start = Date.parse(raceStart)
+  const jobs = [...list]
   const random = seededRandom(seed)
   for (let i = jobs.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
@@ -172,14 +203,25 @@ export async function runDefaultsRace(
         const v = readOptions(imageDeployOptions, (name) => inputs[name] ?? '')
         const settings = imageDeploySettings(
           v,
-          { env: {}, now: new Date(start + 86_400_000), label: (name) => `Input '${name}'` },
+          {
+            env: {},
+            workspace: process.cwd(),
+            now: new Date(start + 86_400_000),
+            label: (name) => `Input '${name}'`
+          },
           {
             repository: parseRepositorySpec(target.repository, target.apiUrl),
             transport: target.transport,
             token: target.token
           }
         )
-        const r = await deployImage(settings, { log: (l) => log.push(l), redactor: new Redactor() })
+        const request = job.templates
+          ? { ...settings.request, templates: job.templates }
+          : settings.request
+        const r = await deployImage(
+          { ...settings, request },
+          { log: (l) => log.push(l), redactor: new Redactor() }
+        )
         const { outcome, commit, attempts } = r
         return { ...job, outcome, commit, attempts, ms: Date.now() - t0, log }
       } catch (e) {

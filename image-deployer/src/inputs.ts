@@ -17,7 +17,7 @@ export function readSettings(
   const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com'
   return imageDeploySettings(
     v,
-    { env, now, label: actionLabel },
+    { env, now, label: actionLabel, workspace: env.GITHUB_WORKSPACE || process.cwd() },
     {
       repository: parseRepositorySpec(
         v.repository ?? '',

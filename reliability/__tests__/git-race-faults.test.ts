@@ -29,6 +29,13 @@ import {
   type RepoTarget
 } from '../../shared/src/index.js'
 import { transientReason } from '../../shared/src/git/index.js'
+import { startGitHubStandIn, type GitHubStandIn } from '../../testinfra/github-api/server.js'
+import { defaultsRaceFigures } from '../../image-deployer/__tests__/race.js'
+import {
+  checkTemplatesRace,
+  runTemplatesRace,
+  templatesRaceSeed
+} from '../../image-deployer/__tests__/templates-race.js'
 import { record } from '../record.js'
 import {
   checkRace,
@@ -94,7 +101,9 @@ function scriptedTarget(
   // The branch's history: a lost reply's commit stays findable under later commits.
   const history = new Set<string>(['c0'])
   const commit = (changes: readonly FileChange[]): string => {
-    for (const c of changes) files.set(c.path, c.after)
+    for (const c of changes)
+      if (c.after === undefined) files.delete(c.path)
+      else files.set(c.path, c.after)
     head++
     history.add(`c${head}`)
     return `c${head}`
@@ -315,4 +324,69 @@ describe('image-deployer: 20 runs racing while the git server fails pushes', () 
     expect(after).toBe(before)
     expect(gaveUp + refused).toBe(20)
   }, 900_000)
+})
+
+describe('image-deployer: 20 runs mixing service-owned templates while pushes fail, both transports', () => {
+  let api: GitHubStandIn
+  beforeAll(async () => {
+    api = await startGitHubStandIn({ token })
+  })
+  afterAll(async () => {
+    await api?.close()
+  })
+
+  // Every kind a run survives by retrying (a rejection ends a run: the image race covers it).
+  const kinds: PushFaultKind[] = ['http-500', 'http-503', 'reset', 'reset-after-apply']
+
+  it.each(['git', 'api'] as const)(
+    '30 %% of pushes failing over %s: images and templates never lost, never older over newer, both or neither',
+    async (transport) => {
+      const name = `race-templates-${transport}`
+      const faults = { rate: 0.3, seed: 20261207, kinds }
+      let repository: string
+      if (transport === 'git') {
+        repository = await server.createRepo(name, templatesRaceSeed)
+        server.setPushFaults(faults)
+      } else {
+        await api.createRepo('acme', name, templatesRaceSeed)
+        repository = `acme/${name}`
+        api.setRefFaults(faults)
+      }
+      let pushes = server.pushes
+      const race = await runTemplatesRace(
+        { transport, repository, token, apiUrl: api.url },
+        11
+      ).finally(() => {
+        // The counters are reset with the faults: read them first.
+        pushes = transport === 'git' ? server.pushes : api.refUpdates
+        server.setPushFaults(undefined)
+        api.setRefFaults(undefined)
+      })
+      const git = (args: readonly string[]) =>
+        transport === 'git' ? server.git(name, args) : api.git('acme', name, args)
+      const problems = await checkTemplatesRace(git, race.runs)
+      const figures = {
+        ...defaultsRaceFigures(race.runs, race.wallMs),
+        withTemplates: race.runs.filter((r) => r.templates).length,
+        olderRefused: race.runs.filter((r) => r.outcome === 'older').length,
+        pushesAttempted: pushes.attempted,
+        pushesFailedByServer: pushes.failed
+      }
+      const ok = problems.length === 0 && figures.landed === 20 && pushes.failed > 0
+      record({
+        section: 'faults',
+        name: `${transport === 'git' ? 'git server' : 'GitHub API'} fails 30 % of pushes during a 20-way race mixing bumps with and without templates`,
+        target: `image-deployer (deployImage, ${transport} transport)`,
+        observed: ok
+          ? `20/20 runs succeeded (${figures.withTemplates} with templates, ${figures.olderRefused} older builds refused whole); every commit wrote image and templates of one build, copies exact, newest build's image and templates on main`
+          : `problems: ${problems.join('; ') || `${figures.landed}/20 landed, ${pushes.failed} pushes failed`}`,
+        ok,
+        figures
+      })
+      expect(problems).toEqual([])
+      expect(figures.landed).toBe(20)
+      expect(pushes.failed).toBeGreaterThan(0)
+    },
+    900_000
+  )
 })

@@ -219,13 +219,17 @@ function oneServiceRepo(
       groups: 'groups',
       clusters: 'clusters',
       images: 'images',
+      serviceTemplates: 'service-templates',
       output: 'generated'
     },
     defaults: { branch: 'main', missingImage: 'error' },
     services: new Map([['svc', service]]),
+    serviceTemplates: new Map(),
+    serviceNames: ['svc'],
     groups: new Map(),
     clusters: new Map([['c1', cluster]]),
-    readImage: () => undefined
+    readImage: () => undefined,
+    readTemplateSet: () => ({ status: 'missing', recordFile: 'service-templates/svc/main.yaml' })
   }
   return { repo, cluster, service }
 }

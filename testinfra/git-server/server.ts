@@ -70,6 +70,11 @@ export interface GitServer {
   requests: number
   /** Creates `<name>.git` with the commits on `branch` (default main); returns its URL. */
   createRepo(name: string, commits: readonly SeedCommit[], branch?: string): Promise<string>
+  /**
+   * Serves `<name>.git`, a bare repository already in `root` (made by another stand-in, e.g.
+   * the GitHub API's `acme/m`), with the settings createRepo gives; returns its URL.
+   */
+  adoptRepo(name: string): Promise<string>
   /** Makes a pre-receive hook refuse every push to `branch` (a protected branch). */
   protectBranch(name: string, branch: string): Promise<void>
   /** Runs git in a bare repository (for assertions: log, show, rev-parse). */
@@ -88,14 +93,19 @@ export interface GitServer {
 export async function startGitServer(options: {
   token: string
   pushFaults?: PushFaultOptions
+  /**
+   * Serve the repositories in this folder (the GitHub API stand-in's `root`, so git and the API
+   * see one repository) instead of a new temporary one; the folder is left in place on close.
+   */
+  root?: string
 }): Promise<GitServer> {
-  const root = await mkdtemp(join(tmpdir(), 'kit-git-server-'))
+  const root = options.root ?? (await mkdtemp(join(tmpdir(), 'kit-git-server-')))
   const execPath = (await run('git', ['--exec-path'])).stdout.trim()
   const state = { requests: 0 }
   // Hooks for the `reject` fault live outside every repository; a faulted push points
   // core.hooksPath here through the backend's environment, leaving the repositories' own hooks.
   const faultHooks = join(root, '.fault-hooks')
-  await mkdir(faultHooks)
+  await mkdir(faultHooks, { recursive: true })
   await writeFile(
     join(faultHooks, 'pre-receive'),
     '#!/bin/sh\necho "push declined by server policy (injected fault)" >&2\nexit 1\n'
@@ -159,18 +169,16 @@ export async function startGitServer(options: {
       const dir = repoDir(name)
       await mkdir(dir, { recursive: true })
       await run('git', ['init', '--bare', '--quiet', `--initial-branch=${branch}`, dir])
-      for (const [k, v] of [
-        ['http.receivepack', 'true'],
-        ['uploadpack.allowFilter', 'true'],
-        ['uploadpack.allowAnySHA1InWant', 'true'],
-        ['receive.denyNonFastForwards', 'true']
-      ])
-        await run('git', ['-C', dir, 'config', k, v])
+      await configureRepo(dir)
       if (commits.length > 0) {
         await fastImport(dir, branch, commits)
         // fast-import's pack is unoptimised (long delta chains); every real host repacks.
         await run('git', ['-C', dir, 'repack', '-a', '-d', '-q'])
       }
+      return `${url}/${name}.git`
+    },
+    async adoptRepo(name) {
+      await configureRepo(repoDir(name))
       return `${url}/${name}.git`
     },
     async protectBranch(name, branch) {
@@ -205,9 +213,21 @@ export async function startGitServer(options: {
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeAllConnections()
-      await rm(root, { recursive: true, force: true })
+      if (options.root === undefined) await rm(root, { recursive: true, force: true })
+      else await rm(faultHooks, { recursive: true, force: true })
     }
   }
+}
+
+/** What every served repository allows: pushes, partial clones, and fast-forwards only. */
+async function configureRepo(dir: string): Promise<void> {
+  for (const [k, v] of [
+    ['http.receivepack', 'true'],
+    ['uploadpack.allowFilter', 'true'],
+    ['uploadpack.allowAnySHA1InWant', 'true'],
+    ['receive.denyNonFastForwards', 'true']
+  ])
+    await run('git', ['-C', dir, 'config', k, v])
 }
 
 function authorizedUser(req: IncomingMessage, token: string): string | undefined {

@@ -4,9 +4,10 @@
  * compare-and-swap (`update-ref <new> <old>`), and compare answers from git's ancestry. Status
  * codes and the response fields kit reads follow GitHub's documentation: 404 Not Found, 401 Bad
  * credentials, 409 for a ref that moved during the update, 422 "Update is not a fast forward" /
- * "Reference already exists" / validation failures, and x-ratelimit-* headers on every response
- * (with a switch to exhaust the limit). Pull requests are kept in memory. Ref updates (the API's pushes) can be failed on
- * purpose, like the git server's pushes: see setRefFaults.
+ * "Reference already exists" / validation failures (a tree entry with `sha: null` deletes its
+ * file, and is refused for a path the base tree lacks), and x-ratelimit-* headers on every
+ * response (with a switch to exhaust the limit). Pull requests are kept in memory. Ref updates
+ * (the API's pushes) can be failed on purpose, like the git server's pushes: see setRefFaults.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
@@ -35,6 +36,8 @@ interface PullRequest {
 export interface GitHubStandIn {
   /** Base URL to use as api-url. */
   readonly url: string
+  /** The folder of the bare repositories, `<owner>/<repo>.git` (a git server can serve it). */
+  readonly root: string
   readonly token: string
   /** Requests per "METHOD route" (e.g. "PATCH /git/refs"). */
   readonly calls: Map<string, number>
@@ -274,6 +277,11 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       for (const e of entries as Record<string, unknown>[]) {
         if (typeof e.path !== 'string' || e.path.startsWith('/') || e.path.includes('..'))
           throw new HttpError(422, 'Invalid tree info: path')
+        if ('content' in e && 'sha' in e)
+          throw new HttpError(
+            422,
+            'Must supply either tree.sha or tree.content. Request will be rejected if both are present.'
+          )
         if (typeof e.content === 'string') {
           const sha = (await must(dir, ['hash-object', '-w', '--stdin'], e.content)).trim()
           await must(
@@ -288,7 +296,22 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
             index
           )
         } else if (e.sha === null) {
-          await must(dir, ['update-index', '--force-remove', '--', e.path], undefined, index)
+          // GitHub deletes the file; a path the tree lacks (or a folder) is refused.
+          const staged = await must(
+            dir,
+            ['ls-files', '--stage', '-z', '--', `:(literal)${e.path}`],
+            undefined,
+            index
+          )
+          if (!staged.split('\0').some((entry) => entry.endsWith(`\t${e.path}`)))
+            throw new HttpError(422, 'GitRPC::BadObjectState')
+          // Mode 0 removes the entry (--force-remove would need a work tree).
+          await must(
+            dir,
+            ['update-index', '--index-info'],
+            `0 ${'0'.repeat(40)}\t${e.path}\n`,
+            index
+          )
         } else if (typeof e.sha === 'string' && (await exists(dir, e.sha, 'blob'))) {
           await must(
             dir,
@@ -515,6 +538,7 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
 
   return {
     url,
+    root,
     token: options.token,
     calls,
     totalCalls: () => [...calls.values()].reduce((a, b) => a + b, 0),

@@ -71,7 +71,13 @@ export const bumpCommand: Command = {
 function settingsFrom(v: ImageDeployOptions, env: NodeJS.ProcessEnv): ImageDeploySettings {
   const o = imageDeployOptions
   if (!v.repository) throw new UsageError(`${cliLabel(o.repository.name)} is required`)
-  const ctx = { env, now: new Date(), label: cliLabel, tokenSource: 'KIT_TOKEN' }
+  const ctx = {
+    env,
+    now: new Date(),
+    label: cliLabel,
+    tokenSource: 'KIT_TOKEN',
+    workspace: process.cwd()
+  }
   if (isLocalDir(v.repository)) {
     if (v.mode !== o.mode.default || v.transport !== o.transport.default)
       throw new UsageError('a local folder is edited in place; --mode and --transport do not apply')

@@ -50,7 +50,7 @@ describe('planBump', () => {
     const plan = planBump(files({ [file]: undefined }), request('ghcr.io/acme/api:1.1.0'))
     expect(plan.outcome).toBe('changed')
     expect(plan.changes.map((c) => c.path)).toEqual([file])
-    const content = readImageFile(plan.changes[0].after, file)
+    const content = readImageFile(plan.changes[0].after ?? '', file)
     expect(content).toEqual({
       image: 'ghcr.io/acme/api:1.1.0',
       digest: undefined,
@@ -142,10 +142,10 @@ describe('planBump', () => {
     const withDigest = planBump(
       files({ [file]: undefined }),
       request(`ghcr.io/acme/api:1@${digest}`)
-    ).changes[0].after
+    ).changes[0].after as string
     expect(readImageFile(withDigest, file).digest).toBe(digest)
     const without = planBump(files({ [file]: withDigest }), request('ghcr.io/acme/api:2'))
-      .changes[0].after
+      .changes[0].after as string
     expect(without).not.toContain('digest:')
     expect(readImageFile(without, file).image).toBe('ghcr.io/acme/api:2')
   })
@@ -283,7 +283,9 @@ function fakeTarget(
             state.head++
             return { kind: 'conflict', reason: 'non-fast-forward' }
           }
-          for (const c of changes) state.files.set(c.path, c.after)
+          for (const c of changes)
+            if (c.after === undefined) state.files.delete(c.path)
+            else state.files.set(c.path, c.after)
           state.head++
           return { kind: 'written', commit: String(state.head) }
         }

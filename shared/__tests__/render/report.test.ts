@@ -65,6 +65,7 @@ function fleet(): ClusterSummary[] {
         : image('worker', 'ghcr.io/acme/worker:main-2222222'),
       image('worker/proxy', 'nginx:1.27')
     ],
+    templates: [],
     skipped:
       name === 'staging'
         ? []
@@ -104,6 +105,7 @@ describe('deploymentizer step summary', () => {
       services: 1,
       files: 1,
       images: [image('api', 'r/api:1', `branch main from clusters/${name}.yaml (branch)`)],
+      templates: [],
       skipped: []
     }))
     expect(renderSummaryMarkdown(result(many))).toContain(
@@ -115,7 +117,14 @@ describe('deploymentizer step summary', () => {
     const digest = `sha256:${'ab12'.repeat(16)}`
     const one = renderSummaryMarkdown(
       result([
-        { name: 'a', services: 1, files: 1, images: [image('web', `nginx@${digest}`)], skipped: [] }
+        {
+          name: 'a',
+          services: 1,
+          files: 1,
+          images: [image('web', `nginx@${digest}`)],
+          templates: [],
+          skipped: []
+        }
       ])
     )
     expect(one).toContain('| web | `nginx@sha256:ab12ab12ab12…` | a |')
@@ -145,7 +154,7 @@ describe('deploymentizer step summary', () => {
     )
     expect(md).toContain('Disabled (no output): legacy.')
     const one = renderSummaryMarkdown(
-      result([{ name: 'solo', services: 1, files: 1, images: [], skipped: [] }])
+      result([{ name: 'solo', services: 1, files: 1, images: [], templates: [], skipped: [] }])
     )
     expect(one.split('\n')[0]).toBe(
       '### ✅ kit deploymentizer: 1 service rendered on 1 cluster (1 file)'
@@ -170,6 +179,7 @@ describe('deploymentizer step summary', () => {
       services: 200,
       files: 400,
       images: Array.from({ length: 30 }, (_, j) => image(`svc-${j}`, `r/svc-${j}:${i}`)),
+      templates: [],
       skipped: []
     }))
     const md = renderSummaryMarkdown(result(big))

@@ -183,7 +183,7 @@ describe('a bump over files with merge keys and unknown tags', () => {
       request({ manifests: ['deploy/api.yaml'] })
     )
     expect(plan.outcome).toBe('changed')
-    expect(imagesRun(plan.changes[0].after)).toEqual(['ghcr.io/acme/api:2.0.0'])
+    expect(imagesRun(plan.changes[0].after ?? '')).toEqual(['ghcr.io/acme/api:2.0.0'])
   })
 
   it.each([

@@ -1,11 +1,16 @@
 /**
  * A minimal line diff of one edited file: the unchanged head and tail are trimmed and the
- * lines between are shown removed then added. kit's edits touch single values, so this is
- * exactly the changed lines — enough for a dry run and for tests that check nothing else moved.
+ * lines between are shown removed then added (a deleted file: every line removed). kit's edits
+ * touch single values, so this is exactly the changed lines — enough for a dry run and for
+ * tests that check nothing else moved.
  */
-export function lineDiff(path: string, before: string | undefined, after: string): string {
+export function lineDiff(
+  path: string,
+  before: string | undefined,
+  after: string | undefined
+): string {
   const a = before === undefined ? [] : splitLines(before)
-  const b = splitLines(after)
+  const b = after === undefined ? [] : splitLines(after)
   let head = 0
   while (head < a.length && head < b.length && a[head] === b[head]) head++
   let tail = 0
@@ -17,7 +22,12 @@ export function lineDiff(path: string, before: string | undefined, after: string
     tail++
   const removed = a.slice(head, a.length - tail).map((l) => `-${l}`)
   const added = b.slice(head, b.length - tail).map((l) => `+${l}`)
-  const header = before === undefined ? `+++ ${path} (new file)` : `--- ${path}\n+++ ${path}`
+  const header =
+    before === undefined
+      ? `+++ ${path} (new file)`
+      : after === undefined
+        ? `--- ${path} (deleted)`
+        : `--- ${path}\n+++ ${path}`
   return [header, `@@ line ${head + 1} @@`, ...removed, ...added].join('\n')
 }
 

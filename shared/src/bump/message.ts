@@ -5,6 +5,7 @@ export const defaultCommitMessage = [
   'Bump {image-name} ({branch}) to {version}',
   '',
   'Image: {image}',
+  'Templates: {templates}',
   'Source: {source-repository}@{source-commit}',
   'Run: {run-url}'
 ].join('\n')
@@ -25,7 +26,9 @@ export const messagePlaceholders = [
   'built-at',
   'committed-at',
   'target-branch',
-  'files'
+  'files',
+  /** The service's templates and what changed in them: `api@develop from deploy/kit: 1 changed`. */
+  'templates'
 ] as const
 
 export type MessageValues = Partial<Record<(typeof messagePlaceholders)[number], string>>

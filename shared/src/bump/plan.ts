@@ -22,7 +22,12 @@ import {
   updateImageFile,
   type Provenance
 } from '../images/image-file.js'
+import type { TemplateFile } from '../service-templates/record.js'
 import { renderCommitMessage, type MessageValues } from './message.js'
+import { describeTime, newerRecorded } from './order.js'
+import { planTemplates, templateRecordOf, templatesSummary } from './templates.js'
+
+export { newerRecorded } from './order.js'
 
 /** Which part of the image a value edit writes. */
 export const ImageField = {
@@ -63,14 +68,32 @@ export interface BumpRequest {
   readonly messageTemplate: string
   /** The manifests branch written to; only for the message. */
   readonly targetBranch?: string
+  /**
+   * The service's own templates, copied into the manifests repository in the same commit as
+   * the image (both land or neither).
+   */
+  readonly templates?: TemplatesRequest
 }
 
-/** One file's new content. */
+/** A service's templates folder, read from its repository, for one bump. */
+export interface TemplatesRequest {
+  /** The service the templates are for (a DNS label): `<dir>/<service>/<branch>/`. */
+  readonly service: string
+  /** The manifests repository's service-templates folder (kit.yaml `paths.serviceTemplates`). */
+  readonly dir: string
+  /** The folder in the service repository, recorded as the source's `path`. */
+  readonly sourcePath: string
+  /** Every file of the folder, by path inside it. */
+  readonly files: readonly TemplateFile[]
+}
+
+/** One file's new content, or its removal. */
 export interface FileChange {
   readonly path: string
   /** undefined when the file is new. */
   readonly before?: string
-  readonly after: string
+  /** undefined when the file is deleted. */
+  readonly after?: string
 }
 
 /** What a bump would do to one snapshot of the repository. */
@@ -105,6 +128,8 @@ export function filesToRead(request: BumpRequest, listing?: readonly string[]): 
   if (imageFile) out.add(imageFile)
   for (const v of request.values) out.add(v.file)
   for (const m of expandManifests(request.manifests, listing)) out.add(m)
+  const record = templateRecordOf(request)
+  if (record) out.add(record)
   return [...out]
 }
 
@@ -113,23 +138,57 @@ export function needsListing(request: BumpRequest): boolean {
   return request.manifests.some(isGlob)
 }
 
+/** What planBump's steps edit: the files as they will be, which were edited, and why. */
+export interface PlanState {
+  readonly working: Map<string, string | undefined>
+  readonly touched: Set<string>
+  readonly notes: string[]
+}
+
 /**
  * Plans a bump against one snapshot: pure, so the retry loop can re-plan on every new head
  * (re-applying the edit, never rebasing a stale one). `files` maps each path from
- * `filesToRead` to its content, undefined when missing.
+ * `filesToRead` to its content, undefined when missing; with templates, also each path from
+ * `templateCopiesToRead` (the second read, at the same head).
  */
 export function planBump(
   files: ReadonlyMap<string, string | undefined>,
   request: BumpRequest,
   listing?: readonly string[]
 ): BumpPlan {
-  const notes: string[] = []
-  const working = new Map<string, string | undefined>(files)
-  const touched = new Set<string>()
+  const state: PlanState = {
+    working: new Map<string, string | undefined>(files),
+    touched: new Set<string>(),
+    notes: []
+  }
+  const { working, touched, notes } = state
 
   const older = planImageFile(files, request, working, touched, notes)
   if (older) return older
+  planValueEdits(request, state)
+  planManifests(request, listing, state)
+  // The templates come last: their record follows the image file, and no edit above may have
+  // reached into the copy.
+  const imageFile = imageFileOf(request)
+  const imageChanged = imageFile !== undefined && working.get(imageFile) !== files.get(imageFile)
+  const olderTemplates = planTemplates(files, request, state, imageChanged)
+  if (olderTemplates) return olderTemplates
 
+  const changes: FileChange[] = [...touched]
+    .filter((path) => working.get(path) !== files.get(path))
+    .sort()
+    .map((path) => ({ path, before: files.get(path), after: working.get(path) }))
+  if (changes.length === 0) return { outcome: 'unchanged', changes, message: '', notes }
+  return {
+    outcome: 'changed',
+    changes,
+    message: renderCommitMessage(request.messageTemplate, messageValues(request, changes)),
+    notes
+  }
+}
+
+/** planBump's `values` step: sets each YAML path to the image (or a part of it). */
+function planValueEdits(request: BumpRequest, { working, touched, notes }: PlanState): void {
   for (const edit of request.values) {
     const current = working.get(edit.file)
     if (current === undefined && !edit.create)
@@ -150,7 +209,14 @@ export function planBump(
       notes.push(`${edit.file}: ${formatYamlPath(edit.path)} → ${value}`)
     } else notes.push(`${edit.file}: ${formatYamlPath(edit.path)} already ${value}`)
   }
+}
 
+/** planBump's `manifests` step: retags the matching container images of every file. */
+function planManifests(
+  request: BumpRequest,
+  listing: readonly string[] | undefined,
+  { working, touched, notes }: PlanState
+): void {
   const manifests = expandManifests(request.manifests, listing)
   let matched = 0
   for (const file of manifests) {
@@ -170,18 +236,6 @@ export function planBump(
     throw new InputError(
       `no container image with repository ${formatImageRef({ ...request.image, tag: undefined, digest: undefined })} in ${manifests.join(', ') || request.manifests.join(', ')}`
     )
-  }
-
-  const changes: FileChange[] = [...touched]
-    .filter((path) => working.get(path) !== files.get(path))
-    .sort()
-    .map((path) => ({ path, before: files.get(path), after: working.get(path) as string }))
-  if (changes.length === 0) return { outcome: 'unchanged', changes, message: '', notes }
-  return {
-    outcome: 'changed',
-    changes,
-    message: renderCommitMessage(request.messageTemplate, messageValues(request, changes)),
-    notes
   }
 }
 
@@ -226,35 +280,6 @@ function planImageFile(
   touched.add(imageFile)
   notes.push(`${imageFile}: ${recorded.image} → ${imageText}`)
   return undefined
-}
-
-/**
- * True when the recorded build is newer than the incoming one. Only builds of the same source
- * repository are compared (a file re-pointed to another source is not a downgrade). The source
- * commit times are compared when both are known and differ, otherwise the build times. Equal or
- * missing times cannot be ordered — service commit ancestry is not available from the manifests
- * repository — so the incoming bump wins (documented).
- */
-export function newerRecorded(recorded: Provenance, incoming: Provenance): boolean {
-  if (recorded.repository && incoming.repository && recorded.repository !== incoming.repository)
-    return false
-  const committed = compareTimes(recorded.committedAt, incoming.committedAt)
-  if (committed !== 0) return committed > 0
-  return compareTimes(recorded.builtAt, incoming.builtAt) > 0
-}
-
-/** Sign of a − b for two ISO times; 0 when equal or either is missing or unreadable. */
-function compareTimes(a: string | undefined, b: string | undefined): number {
-  const x = Date.parse(a ?? '')
-  const y = Date.parse(b ?? '')
-  if (Number.isNaN(x) || Number.isNaN(y)) return 0
-  return Math.sign(x - y)
-}
-
-function describeTime(p: Provenance): string {
-  return [p.committedAt && `committed ${p.committedAt}`, p.builtAt && `built ${p.builtAt}`]
-    .filter(Boolean)
-    .join(', ')
 }
 
 function imageField(ref: ImageRef, field: ImageField, file: string): string {
@@ -323,7 +348,8 @@ function messageValues(request: BumpRequest, changes: readonly FileChange[]): Me
     'built-at': p.builtAt,
     'committed-at': p.committedAt,
     'target-branch': request.targetBranch,
-    files: changes.map((c) => c.path).join(', ')
+    files: changes.map((c) => c.path).join(', '),
+    templates: templatesSummary(request, changes)
   }
 }
 

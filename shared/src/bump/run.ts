@@ -1,7 +1,15 @@
 import { defaultBackoff, backoffDelay, type BackoffPolicy } from '../retry/backoff.js'
 import { formatWait, timeLeft, type Deadline } from '../retry/deadline.js'
 import { lineDiff } from './diff.js'
-import { filesToRead, needsListing, planBump, type BumpRequest, type FileChange } from './plan.js'
+import {
+  filesToRead,
+  needsListing,
+  planBump,
+  type BumpPlan,
+  type BumpRequest,
+  type FileChange
+} from './plan.js'
+import { templateCopiesToRead } from './templates.js'
 import { checkBumpRequest } from './validate.js'
 import { plural } from '../text/plural.js'
 
@@ -91,6 +99,12 @@ export interface RunBumpOptions {
   readonly sleep?: (ms: number) => Promise<void>
   readonly random?: () => number
   readonly log?: (line: string) => void
+  /**
+   * Runs on every attempt whose plan is `changed`, on the snapshot it was planned on, before
+   * the write (and in a dry run): a throw ends the run with nothing written. A
+   * RemoteUnavailableError from it is retried like a failed read.
+   */
+  readonly check?: (snapshot: RepoSnapshot, plan: BumpPlan) => Promise<void>
 }
 
 export interface BumpResult {
@@ -191,7 +205,7 @@ export async function runBump(
   const started = deadline?.now() ?? Date.now()
   // Every name that becomes a path, and every provenance field, is checked before the first read.
   checkBumpRequest(request)
-  const attempt = attemptRunner(target, request, options.dryRun, log)
+  const attempt = attemptRunner(target, request, options, log)
   let lastReason: string | undefined
   let serverFailures = 0
   let n = 1
@@ -220,7 +234,7 @@ export async function runBump(
   }
   // The last push's reply may have been lost: one more read (no write) tells whether it landed,
   // so a failure is only reported when the branch does not record this bump.
-  const last = await attempt(n, { check: true })
+  const last = await attempt(n, { lastLook: true })
   if (!('kind' in last)) return last
   const limit =
     n >= maxAttempts
@@ -241,18 +255,19 @@ export async function runBump(
 
 /** One attempt of the loop, and the pushes it could not check when its last read failed. */
 interface AttemptRunner {
-  (n: number, opts?: { check: boolean }): Promise<BumpResult | Miss>
+  (n: number, opts?: { lastLook: boolean }): Promise<BumpResult | Miss>
   unchecked(): string[]
 }
 
 /**
  * One attempt of the loop, as a function of its number: read, recognise a landed push, plan,
- * write. `check` reads and recognises only (the last look before giving up): it never writes.
+ * check, write. `lastLook` reads and recognises only (the last look before giving up): it
+ * never writes.
  */
 function attemptRunner(
   target: RepoTarget,
   request: BumpRequest,
-  dryRun: boolean,
+  options: RunBumpOptions,
   log: (line: string) => void
 ): AttemptRunner {
   // Pushes that did not hear "written", by the commit sent, with the plan they carried.
@@ -262,6 +277,9 @@ function attemptRunner(
   const planOn = async (snapshot: RepoSnapshot, attempt: number) => {
     const listing = needsListing(request) ? await snapshot.list() : undefined
     const files = await snapshot.read(filesToRead(request, listing))
+    // Templates: the record (read above) says which copies the plan needs; read at the same head.
+    const copies = templateCopiesToRead(request, files)
+    if (copies.length > 0) for (const [p, text] of await snapshot.read(copies)) files.set(p, text)
     const plan = planBump(files, request, listing)
     const base = {
       base: snapshot.head,
@@ -274,7 +292,7 @@ function attemptRunner(
     }
     return { plan, base }
   }
-  const run = async (n: number, opts?: { check: boolean }): Promise<BumpResult | Miss> => {
+  const run = async (n: number, opts?: { lastLook: boolean }): Promise<BumpResult | Miss> => {
     let snapshot: RepoSnapshot
     try {
       readFailed = true
@@ -288,8 +306,9 @@ function attemptRunner(
       }
       const { plan, base } = await planOn(snapshot, n)
       if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
-      if (dryRun) return { ...base, outcome: 'dry-run' }
-      if (opts?.check) return { kind: 'failed', reason: 'not written' }
+      if (opts?.lastLook && !options.dryRun) return { kind: 'failed', reason: 'not written' }
+      if (options.check) await options.check(snapshot, plan)
+      if (options.dryRun) return { ...base, outcome: 'dry-run' }
       const written = await snapshot.write(plan.changes, plan.message)
       if (written.kind === 'written')
         return { ...base, outcome: 'committed', commit: written.commit }

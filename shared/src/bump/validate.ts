@@ -1,6 +1,7 @@
 import { InputError, quoteValue } from '../errors.js'
 import { isoTime, maxBuildTimeAheadMs } from '../options/validate.js'
 import { checkBranchName, imageSourcePattern } from '../images/image-file.js'
+import { namePattern } from '../render/repository.js'
 import type { BumpRequest } from './plan.js'
 
 /*
@@ -106,6 +107,7 @@ export function checkBumpRequest(
       throw new InputError(`${what} has ${list.length} entries; at most ${maxBumpListEntries}`)
     for (const entry of list) checkRepoPath(what, entry, { glob: setting === 'manifests' })
   }
+  if (request.templates) checkTemplates(request.templates, label)
   if (request.messageTemplate.length > maxMessageTemplateLength)
     throw new InputError(
       `${label('commit-message')} is ${request.messageTemplate.length} characters long; at most ${maxMessageTemplateLength}`
@@ -124,4 +126,32 @@ export function checkBumpRequest(
   }
   if (p.builtAt !== undefined) checkTime(label('built-at'), p.builtAt, now)
   if (p.committedAt !== undefined) checkTime(label('committed-at'), p.committedAt, now)
+}
+
+/**
+ * The templates a bump copies: the service a DNS label (it names a folder), the folders and
+ * every file's path inside the manifests repository, no path twice. The service repository's
+ * side (symlinks, sizes, YAML) is checked where the folder is read.
+ */
+function checkTemplates(
+  templates: NonNullable<BumpRequest['templates']>,
+  label: (setting: string) => string
+): void {
+  if (!namePattern.test(templates.service))
+    throw new InputError(
+      `${label('service')} ${quoteValue(templates.service)} must be a DNS label: lowercase letters, digits and '-' (at most 63)`
+    )
+  const dir = templates.dir.replace(/^(\.?\/)+/, '').replace(/\/+$/, '')
+  if (dir !== '' && dir !== '.') checkRepoPath(label('service-templates-dir'), dir)
+  checkLine(label('templates'), templates.sourcePath, maxRepoPathLength)
+  // An empty set would leave a record listing nothing: a service without templates sets none.
+  if (templates.files.length === 0)
+    throw new InputError(`${label('templates')} ${quoteValue(templates.sourcePath)} holds no file`)
+  const seen = new Set<string>()
+  for (const f of templates.files) {
+    checkRepoPath(`${label('templates')} file`, f.path)
+    if (seen.has(f.path))
+      throw new InputError(`${label('templates')} lists ${quoteValue(f.path)} twice`)
+    seen.add(f.path)
+  }
 }

@@ -213,7 +213,10 @@ class GitSnapshot implements RepoSnapshot {
       blobs.push({ path: m[4], oid: m[3] })
     }
     if (blobs.length === 0) return out
-    // One batch read; blobs the partial clone lacks are fetched by git on demand.
+    // git would fetch each blob the partial clone lacks on its own round trip as cat-file meets
+    // it: a set of templates is fetched in one request first.
+    if (blobs.length > 1) await this.fetchBlobs(blobs.map((b) => b.oid))
+    // One batch read; a blob still missing is fetched by git on demand.
     const r = await this.git.run(['cat-file', '--batch'], {
       input: blobs.map((b) => b.oid).join('\n') + '\n'
     })
@@ -236,6 +239,36 @@ class GitSnapshot implements RepoSnapshot {
       offset = nl + 1 + size + 1
     }
     return out
+  }
+
+  /**
+   * Fetches these blobs in one request, as git's own on-demand fetch does: wanted by id (the
+   * blob filter does not hold them back), with no commits offered as "have" (the server would
+   * take them to mean the blobs are here already).
+   */
+  private async fetchBlobs(oids: readonly string[]): Promise<void> {
+    const base = gitEnv(this.options.token)
+    const n = Number(base.GIT_CONFIG_COUNT ?? 0)
+    const r = await this.git.run(
+      [
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--recurse-submodules=no',
+        '--filter=blob:none',
+        'origin',
+        ...new Set(oids)
+      ],
+      {
+        env: {
+          GIT_CONFIG_COUNT: String(n + 1),
+          [`GIT_CONFIG_KEY_${n}`]: 'fetch.negotiationAlgorithm',
+          [`GIT_CONFIG_VALUE_${n}`]: 'noop'
+        }
+      }
+    )
+    if (r.code !== 0) throw remoteError(this.options.url, r.stderr)
   }
 
   async list(): Promise<string[]> {
@@ -304,6 +337,11 @@ class GitSnapshot implements RepoSnapshot {
     data(message)
     add(`from ${this.head}\n`)
     for (const change of changes) {
+      if (change.after === undefined) {
+        // A deleted file; git keeps no empty folders, so an emptied folder goes with it.
+        add(`D ${quotePath(change.path)}\n`)
+        continue
+      }
       add(`M ${this.modes.get(change.path) ?? '100644'} inline ${quotePath(change.path)}\n`)
       data(change.after)
     }

@@ -216,7 +216,13 @@ class GitHubSnapshot implements RepoSnapshot {
       `${this.base}/git/trees`,
       {
         base_tree: this.tree,
-        tree: changes.map((c) => ({ path: c.path, mode: '100644', type: 'blob', content: c.after }))
+        // `sha: null` deletes the path (GitHub refuses it for a path the base tree lacks: the
+        // plan only deletes files it read).
+        tree: changes.map((c) =>
+          c.after === undefined
+            ? { path: c.path, mode: '100644', type: 'blob', sha: null }
+            : { path: c.path, mode: '100644', type: 'blob', content: c.after }
+        )
       },
       [],
       true

@@ -3,6 +3,7 @@ import { checkToken, runBump } from '../bump/index.js'
 import { InputError } from '../errors.js'
 import { bumpBranchName, GitHubClient } from '../github/index.js'
 import { deadlineIn, type Deadline } from '../retry/deadline.js'
+import { checkServiceTemplates } from '../service-templates/check.js'
 import { settlePullRequest } from './pull-request.js'
 import { transportNamed } from './transports.js'
 import {
@@ -49,7 +50,8 @@ export async function deployImage(
         deadline,
         dryRun: settings.dryRun,
         log: io.log,
-        sleep: io.sleep
+        sleep: io.sleep,
+        check: preWriteCheck(settings, io)
       }
     )
     const resolvedTarget = targetBranch || opened.target.branchName
@@ -73,6 +75,21 @@ export async function deployImage(
     }
   } finally {
     await opened.close()
+  }
+}
+
+/**
+ * What runs before every write: the caller's check, and for a bump carrying service-owned
+ * templates, the render of the planned state on the clusters that would use them (so a broken
+ * template never lands).
+ */
+function preWriteCheck(settings: ImageDeploySettings, io: ImageDeployIo): ImageDeployIo['check'] {
+  const { request } = settings
+  if (!request.templates) return io.check
+  return async (snapshot, plan) => {
+    await io.check?.(snapshot, plan)
+    const checked = await checkServiceTemplates(snapshot, plan, request)
+    io.log(checked.note)
   }
 }
 

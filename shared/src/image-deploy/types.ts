@@ -1,4 +1,11 @@
-import type { BumpRequest, BumpResult, RepositorySpec, RepoTarget } from '../bump/index.js'
+import type {
+  BumpPlan,
+  BumpRequest,
+  BumpResult,
+  RepositorySpec,
+  RepoSnapshot,
+  RepoTarget
+} from '../bump/index.js'
 import type { GitIdentity } from '../git/index.js'
 import type { GitHubClient } from '../github/index.js'
 import type { Deadline } from '../retry/deadline.js'
@@ -45,6 +52,11 @@ export interface ImageDeployIo {
   readonly redactor: Redactor
   readonly fetch?: typeof fetch
   readonly sleep?: (ms: number) => Promise<void>
+  /**
+   * Checked before every write (and in a dry run) on the snapshot the plan was made on: a
+   * throw ends the deploy with nothing written (runBump's `check`).
+   */
+  readonly check?: (snapshot: RepoSnapshot, plan: BumpPlan) => Promise<void>
 }
 
 /** The GitHub repository and the client to reach it, when the deploy needs the API. */

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import type { RepoSnapshot, RepoTarget } from '../bump/index.js'
 import { InputError } from '../errors.js'
@@ -47,11 +47,28 @@ export class WorkingCopyTarget implements RepoTarget {
       write: async (changes) => {
         for (const c of changes) {
           const full = inside(c.path)
+          if (c.after === undefined) {
+            await rm(full, { force: true })
+            await removeEmptied(dirname(full), root)
+            continue
+          }
           await mkdir(dirname(full), { recursive: true })
           await writeFile(full, c.after)
         }
         return { kind: 'written', commit: '' }
       }
     }
+  }
+}
+
+/**
+ * Removes `dir` and its parents while they are empty, stopping below `root`: the folder looks
+ * as a checkout of the commit would, where git keeps no empty folder.
+ */
+async function removeEmptied(dir: string, root: string): Promise<void> {
+  for (let d = dir; d !== root && !relative(root, d).startsWith('..'); d = dirname(d)) {
+    const entries = await readdir(d).catch(() => undefined)
+    if (entries === undefined || entries.length > 0) return
+    await rmdir(d)
   }
 }

@@ -255,7 +255,7 @@ export function updateImageFile(
 }
 
 /** Single-quotes a value YAML would otherwise read as something else (a date, a number, `yes`). */
-function quoteIfNeeded(value: string): string {
+export function quoteIfNeeded(value: string): string {
   return /^[A-Za-z0-9][\w./:@+-]*$/.test(value) &&
     !/^\d[\d_]*(\.\d*)?([eE][-+]?\d+)?$/.test(value) &&
     !/^(true|false|null|yes|no|on|off|~)$/i.test(value) &&

@@ -28,6 +28,8 @@ import {
   timeOption,
   urlOption
 } from './kinds.js'
+import { readTemplateBundle } from '../service-templates/bundle.js'
+import { defaultServiceTemplatesDir } from '../service-templates/record.js'
 import { defineTable, type OptionDraft, type Values } from './table.js'
 import { duration, integer, isoTime, maxBuildTimeAheadMs, type Validator } from './validate.js'
 
@@ -109,6 +111,21 @@ export const imageDeployOptions = defineTable({
     doc: 'The images folder in the manifests repository.',
     cli: { arg: '<dir>' }
   }),
+  templates: textOption('', {
+    doc: "A folder in this repository with the service's own kit templates (manifests, values.yaml, kit.yaml), e.g. deploy/kit. They are checked, rendered against the clusters that follow this branch, and recorded with the image in one commit under service-templates/<service>/<branch>/.",
+    cli: {
+      arg: '<dir>',
+      doc: "A folder with the service's own kit templates (manifests, values.yaml, kit.yaml), e.g. deploy/kit, relative to the current folder. They are checked, rendered against the clusters that follow this branch, and recorded with the image in one commit under service-templates/<service>/<branch>/."
+    }
+  }),
+  service: textOption('', {
+    doc: 'The service the templates belong to (a DNS label). Default is image-name.',
+    cli: { arg: '<name>' }
+  }),
+  serviceTemplatesDir: textOption(defaultServiceTemplatesDir, {
+    doc: "The service templates folder in the manifests repository (its kit.yaml's paths.serviceTemplates).",
+    cli: { arg: '<dir>' }
+  }),
   imageFile: booleanOption(true, {
     doc: 'Write images/<image-name>/<branch>.yaml. Set to false to only edit values or manifests.'
   }),
@@ -140,7 +157,7 @@ export const imageDeployOptions = defineTable({
     doc: 'Create missing keys (and files) for values instead of failing.'
   }),
   commitMessage: textOption('', {
-    doc: 'Commit message template. Placeholders: {image} {image-name} {branch} {version} {tag} {digest} {source-repository} {source-commit} {short-commit} {source-ref} {run-url} {built-at} {committed-at} {target-branch} {files}. Lines whose placeholders are all empty are dropped.',
+    doc: 'Commit message template. Placeholders: {image} {image-name} {branch} {version} {tag} {digest} {source-repository} {source-commit} {short-commit} {source-ref} {run-url} {built-at} {committed-at} {target-branch} {files} {templates}. Lines whose placeholders are all empty are dropped.',
     cli: { arg: '<tpl>', renamedFrom: ['message'] }
   }),
   author: identityOption(
@@ -205,6 +222,8 @@ export type ImageDeployOptions = Values<typeof imageDeployOptions>
 /** What the front-end supplies: the environment, the clock and how it names an option. */
 export interface ImageDeployContext {
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The service repository's root, where `templates` is read (the workspace, or the current folder). */
+  readonly workspace: string
   readonly now: Date
   /** `Input 'x'` or `--x`. */
   readonly label: (name: string) => string
@@ -256,11 +275,17 @@ export function imageDeploySettings(
       committedAt: v.committedAt ?? headCommitTime(env)
     },
     force: v.force,
-    messageTemplate: v.commitMessage || defaultCommitMessage
+    messageTemplate: v.commitMessage || defaultCommitMessage,
+    templates: templatesFrom(v, ctx, image)
   }
-  if (!request.writeImageFile && request.values.length === 0 && request.manifests.length === 0)
+  if (
+    !request.writeImageFile &&
+    request.values.length === 0 &&
+    request.manifests.length === 0 &&
+    !request.templates
+  )
     throw new InputError(
-      `Nothing to do: '${o.imageFile.name}' is false and neither '${o.values.name}' nor '${o.manifests.name}' is set`
+      `Nothing to do: '${o.imageFile.name}' is false and none of '${o.values.name}', '${o.manifests.name}' and '${o.templates.name}' is set`
     )
   // Names that become paths, and provenance, are checked now (the core checks them again).
   checkBumpRequest(request, ctx.now.getTime(), label)
@@ -275,6 +300,34 @@ export function imageDeploySettings(
     author: v.author,
     committer: v.committer,
     apiUrl: v.apiUrl ?? (env.GITHUB_API_URL || 'https://api.github.com')
+  }
+}
+
+/** The service's templates, read from the workspace and checked, when `templates` is set. */
+function templatesFrom(
+  v: ImageDeployOptions,
+  ctx: ImageDeployContext,
+  image: ImageRef
+): BumpRequest['templates'] {
+  const o = imageDeployOptions
+  if (v.templates === '') {
+    if (v.service !== '')
+      throw new InputError(
+        `${ctx.label(o.service.name)} names the service of '${o.templates.name}', which is not set`
+      )
+    return undefined
+  }
+  const bundle = readTemplateBundle({
+    root: ctx.workspace,
+    folder: v.templates,
+    service: v.service || v.imageName || defaultImageName(image),
+    label: (name) => ctx.label(name)
+  })
+  return {
+    service: bundle.service,
+    dir: v.serviceTemplatesDir,
+    sourcePath: bundle.sourcePath,
+    files: bundle.files
   }
 }
 

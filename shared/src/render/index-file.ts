@@ -7,7 +7,9 @@
  * Each cluster's entry is serialised as soon as the cluster is rendered and spilled to a temp
  * file (spill.ts), so a render over hundreds of clusters holds a hash per cluster in memory.
  */
-import { sha256, type ClusterRender, type ImageUse } from './render.js'
+import { provenanceKeys } from '../images/image-file.js'
+import type { TemplateSource } from '../service-templates/record.js'
+import { sha256, type ClusterRender, type ImageUse, type TemplatesUse } from './render.js'
 import type { SettingOrigin } from './repository.js'
 import { compare } from './select.js'
 
@@ -21,6 +23,22 @@ export interface IndexImage {
   readonly file?: string
 }
 
+/**
+ * Where a service's templates came from: the repository's `services/<svc>/`, or the copy of
+ * the service repository's templates for a branch, with the record's provenance.
+ */
+export type IndexTemplates =
+  | { readonly origin: 'repository'; readonly dir: string; readonly chosenBy?: SettingOrigin }
+  | {
+      readonly origin: 'service'
+      readonly dir: string
+      readonly record: string
+      readonly branch: string
+      /** The setting that chose the set: the `templatesBranch` pin, else `templates`. */
+      readonly chosenBy?: SettingOrigin
+      readonly source: TemplateSource
+    }
+
 export interface IndexService {
   readonly branch: string
   /**
@@ -32,6 +50,11 @@ export interface IndexService {
   /** Paths relative to the output folder. */
   readonly files: readonly string[]
   readonly images: Readonly<Record<string, IndexImage>>
+  /**
+   * Where the templates came from. Every render writes it; an entry a render of some services
+   * keeps from an index written by an older kit may lack it.
+   */
+  readonly templates?: IndexTemplates
 }
 
 export interface IndexCluster {
@@ -110,7 +133,8 @@ export function indexCluster(
       ...(s.branchFrom ? { branchFrom: s.branchFrom } : {}),
       hash: s.hash,
       files: s.files.map((f) => `${render.name}/${f.path}`),
-      images: used
+      images: used,
+      templates: indexTemplates(s.templates)
     }
   }
   return {
@@ -124,6 +148,26 @@ export function indexCluster(
     ),
     services,
     skipped: render.skipped.map((s) => ({ service: s.name, reason: s.reason }))
+  }
+}
+
+/** A service's templates as the index lists them: fixed key order, the same bytes every time. */
+function indexTemplates(use: TemplatesUse): IndexTemplates {
+  const chosenBy = use.origin === 'service' ? (use.pinnedBy ?? use.chosenBy) : use.chosenBy
+  const by = chosenBy ? { chosenBy: { file: chosenBy.file, key: chosenBy.key } } : {}
+  if (use.origin === 'repository') return { origin: 'repository', dir: use.dir, ...by }
+  const source: Record<string, string> = {}
+  for (const k of [...provenanceKeys, 'path'] as const) {
+    const v = use.source[k]
+    if (v !== undefined && v !== '') source[k] = v
+  }
+  return {
+    origin: 'service',
+    dir: use.dir,
+    record: use.record,
+    branch: use.branch,
+    ...by,
+    source
   }
 }
 

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redactor } from '../secrets/index.js'
+import { templateSourceText, templateSourceUrl } from '../service-templates/link.js'
 import { plural } from '../text/plural.js'
 import {
   entryFiles,
@@ -29,7 +30,12 @@ import {
   type OutputScope
 } from './output.js'
 import { ProblemList, type RenderProblem } from './problems.js'
-import { renderCluster, type ClusterRender, type SkippedService } from './render.js'
+import {
+  renderCluster,
+  type ClusterRender,
+  type RenderedService,
+  type SkippedService
+} from './render.js'
 import { loadRepository, type SettingOrigin } from './repository.js'
 import { selectTargets, type Selection } from './select.js'
 import { SpillFile } from './spill.js'
@@ -57,7 +63,24 @@ export interface ClusterSummary {
   readonly files: number
   /** Each image the cluster's services got, and what chose it. */
   readonly images: readonly ImageChoice[]
+  /** Where each rendered service's templates came from, and what chose them. */
+  readonly templates: readonly TemplateChoice[]
   readonly skipped: readonly SkippedService[]
+}
+
+/**
+ * Where a service's templates came from on a cluster, and the settings that chose them.
+ * Clusters that got the same templates the same way share one object.
+ */
+export interface TemplateChoice {
+  readonly service: string
+  readonly origin: 'repository' | 'service'
+  /** `services/api`, or `acme/api@3f2a1c9 · deploy/kit (develop)` for a service-owned set. */
+  readonly label: string
+  /** The templates folder in the service repository at that commit (owner/name repositories). */
+  readonly url?: string
+  /** `groups/dev.yaml (services.api.templates); branch develop from groups/dev.yaml (branch)`. */
+  readonly chosenBy: string
 }
 
 /**
@@ -105,6 +128,12 @@ interface RenderTally {
   readonly images: Map<string, IndexImageFile>
   /** The same image choice repeats on every cluster that runs the image: keep one copy. */
   readonly imageChoices: Map<string, ImageChoice>
+  /** Likewise the templates choices, by content. */
+  readonly templateChoices: Map<string, TemplateChoice>
+  /** And by the render's shared object (render.ts) and the setting that chose the branch. */
+  readonly templatesByUse: Map<RenderedService['templates'], Map<string, TemplateChoice>>
+  /** The server links to service repositories point at (GITHUB_SERVER_URL). */
+  readonly server: string
 }
 
 /**
@@ -118,12 +147,13 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
     repo.paths.services,
     repo.paths.groups,
     repo.paths.clusters,
-    repo.paths.images
+    repo.paths.images,
+    repo.paths.serviceTemplates
   ])
   const scope: OutputScope = {
     full: !selected.partialClusters && !selected.partialServices,
     clusters: [...selected.clusters.map((c) => c.name), ...selected.disabled],
-    services: selected.partialServices ? selected.services.map((s) => s.name) : undefined
+    services: selected.partialServices ? [...selected.services] : undefined
   }
   const writer = options.mode === 'write' ? new OutputWriter(outputDir, scope) : undefined
   const comparer = options.mode === 'check' ? new OutputComparer(outputDir, scope) : undefined
@@ -136,7 +166,10 @@ export async function runRender(options: RenderRunOptions): Promise<RenderRunRes
       summaries: [],
       indexed: new Map(),
       images: new Map(),
-      imageChoices: new Map()
+      imageChoices: new Map(),
+      templateChoices: new Map(),
+      templatesByUse: new Map(),
+      server: (options.env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '')
     }
     // A render of some services keeps the others' output: what a cluster keeps is in the index.
     const previous = scope.full ? undefined : readIndex(outputDir)
@@ -278,6 +311,7 @@ async function takeCluster(
     name: render.name,
     files,
     services: render.services.length,
+    templates: render.services.map((s) => templateChoice(s, tally)),
     images: render.services.flatMap((s) =>
       Object.entries(s.images).map(([key, use]) => {
         const choice: ImageChoice = {
@@ -300,6 +334,43 @@ async function takeCluster(
   out.log?.(
     `${render.name}: ${plural(render.services.length, 'service')}, ${plural(files, 'file')}${render.skipped.length ? `, ${render.skipped.length} skipped` : ''}`
   )
+}
+
+/**
+ * Where a rendered service's templates came from, for the summary; one object per distinct
+ * choice. Templates no setting chose or pinned are one object on every cluster (render.ts), so
+ * they are found by that object (and the branch's setting) before any text is built.
+ */
+function templateChoice(s: RenderedService, tally: RenderTally): TemplateChoice {
+  const use = s.templates
+  const shared = !use.chosenBy && !(use.origin === 'service' && use.pinnedBy)
+  const from =
+    use.origin === 'service' && s.branchFrom ? `${s.branchFrom.file}\u0000${s.branchFrom.key}` : ''
+  const hit = shared ? tally.templatesByUse.get(use)?.get(from) : undefined
+  if (hit) return hit
+  const by = use.chosenBy ? origin(use.chosenBy) : 'the only templates'
+  let choice: TemplateChoice
+  if (use.origin === 'repository') {
+    choice = { service: s.name, origin: use.origin, label: use.dir, chosenBy: by }
+  } else {
+    const url = templateSourceUrl(use.source, tally.server)
+    choice = {
+      service: s.name,
+      origin: use.origin,
+      label: `${templateSourceText(use.source) ?? use.dir} (${use.branch})`,
+      ...(url ? { url } : {}),
+      chosenBy: `${by}; ${use.pinnedBy ? `branch ${use.branch} pinned by ${origin(use.pinnedBy)}` : `branch ${use.branch} from ${origin(s.branchFrom)}`}`
+    }
+  }
+  const id = JSON.stringify([choice.service, choice.label, choice.url, choice.chosenBy])
+  const known = tally.templateChoices.get(id) ?? choice
+  tally.templateChoices.set(id, known)
+  if (shared) {
+    let byFrom = tally.templatesByUse.get(use)
+    if (!byFrom) tally.templatesByUse.set(use, (byFrom = new Map()))
+    byFrom.set(from, known)
+  }
+  return known
 }
 
 /** A setting as summaries show it: `groups/eu.yaml (services.api.branch)`. */

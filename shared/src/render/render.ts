@@ -1,18 +1,21 @@
 /**
- * Renders one cluster: for each selected service, resolve its settings and values through the
- * layers, resolve its images, substitute the compiled templates, validate every object and
- * serialise it. Pure apart from reading image files through the repository (cached).
+ * Renders one cluster: for each selected service, resolve its settings through the layers,
+ * choose its templates (the repository's or the service's own set for its branch), resolve
+ * its values and images, substitute the compiled templates, validate every object and
+ * serialise it. Pure apart from reading image files and service-owned sets through the
+ * repository (cached).
  */
 import { createHash } from 'node:crypto'
-import { emitYaml, lineOf, type LoadedDocument } from '../yaml/index.js'
+import type { TemplateSource } from '../service-templates/record.js'
+import { emitYaml, lineOf } from '../yaml/index.js'
 import { placeholderImageProblems, placeholderImageSites } from './image-refs.js'
 import { imageFilePath, imageReference, type ImageRecord } from './images.js'
+import { chooseTemplates, resolveLayers, type LayeredSettings, type ValueLayer } from './layers.js'
 import { isPlainMap, mergeValues, MergeError, type PlainMap } from './merge.js'
 import { PlaceholderError, renderTemplate, type RenderContext } from './placeholders.js'
 import {
   problemFrom,
   type ClusterDefinition,
-  type Layer,
   type ManifestRepository,
   type MissingImagePolicy,
   type ServiceDefinition,
@@ -47,11 +50,37 @@ export interface ImageUse {
   readonly provenance?: ImageRecord['source']
 }
 
+/** Where a service's templates came from on a cluster, for the index and the summary. */
+export type TemplatesUse =
+  | {
+      readonly origin: 'repository'
+      /** `services/api`. */
+      readonly dir: string
+      /** The `templates:` setting, when one chose. */
+      readonly chosenBy?: SettingOrigin
+    }
+  | {
+      readonly origin: 'service'
+      /** The copy, `service-templates/api/develop`. */
+      readonly dir: string
+      /** Its record, `service-templates/api/develop.yaml`. */
+      readonly record: string
+      /** The set's branch. */
+      readonly branch: string
+      /** The `templates:` setting, when one chose. */
+      readonly chosenBy?: SettingOrigin
+      /** The `templatesBranch:` pin, when one chose the set's branch. */
+      readonly pinnedBy?: SettingOrigin
+      /** The record's provenance: service repository, commit, run, folder. */
+      readonly source: TemplateSource
+    }
+
 export interface RenderedService {
   readonly name: string
   readonly branch: string
   /** The setting that chose the branch; undefined for kit's own default, `main`. */
   readonly branchFrom?: SettingOrigin
+  readonly templates: TemplatesUse
   /** Sorted by path. */
   readonly files: readonly RenderedFile[]
   /** `image` for the main image, and the names of the other images. */
@@ -96,24 +125,15 @@ export interface ResolvedService {
 }
 
 /**
- * Resolves a service's settings on a cluster. Order, lowest first: kit.yaml defaults, the
- * service's own kit.yaml and values.yaml, then each group in the cluster's order (its general
- * settings, then its per-service entry), then the cluster (general, then per-service). The
- * order is by layer first: a cluster's general `branch` is later than, and so beats, a group's
- * per-service one. Which setting won is kept (branchFrom, pinnedBy) for the index.
+ * Resolves a service's settings on a cluster: its own kit.yaml and values.yaml (lowest), then
+ * the layers as resolveLayers (layers.ts) resolves them; pass `layered` when already resolved.
  */
 export function resolveService(
   repo: ManifestRepository,
   cluster: ClusterDefinition,
-  service: ServiceDefinition
+  service: ServiceDefinition,
+  layered: LayeredSettings = resolveLayers(repo, cluster, service.name)
 ): ResolvedService {
-  let enabled = service.enabled
-  let enabledBy = `${service.dir}/kit.yaml`
-  let branch = repo.defaults.branch
-  let branchFrom = repo.defaults.branchFrom
-  let missingImage = repo.defaults.missingImage
-  const pins: { image?: string; images: Record<string, string> } = { images: {} }
-  const pinnedBy: ResolvedService['pinnedBy'] = { images: {} }
   const valueLayers: ValueLayer[] = []
   if (service.valuesFile) {
     valueLayers.push({
@@ -123,53 +143,17 @@ export function resolveService(
       at: []
     })
   }
-  const layers: Layer[] = [...cluster.groups.map((g) => repo.groups.get(g)!), cluster]
-  for (const layer of layers) {
-    if (layer.branch !== undefined) {
-      branch = layer.branch
-      branchFrom = { file: layer.file, key: 'branch' }
-    }
-    if (layer.missingImage !== undefined) missingImage = layer.missingImage
-    if (layer.values)
-      valueLayers.push({ file: layer.file, doc: layer.doc, values: layer.values, at: ['values'] })
-    const own = layer.services?.[service.name]
-    if (!own) continue
-    if (own.enabled !== undefined) {
-      enabled = own.enabled
-      enabledBy = layer.file
-    }
-    const key = `services.${service.name}`
-    if (own.branch !== undefined) {
-      branch = own.branch
-      branchFrom = { file: layer.file, key: `${key}.branch` }
-    }
-    if (own.missingImage !== undefined) missingImage = own.missingImage
-    if (own.image !== undefined) {
-      pins.image = own.image
-      pinnedBy.image = { file: layer.file, key: `${key}.image` }
-    }
-    for (const [name, ref] of Object.entries(own.images ?? {})) {
-      pins.images[name] = ref
-      pinnedBy.images[name] = { file: layer.file, key: `${key}.images.${name}` }
-    }
-    if (own.values) {
-      valueLayers.push({
-        file: layer.file,
-        doc: layer.doc,
-        values: own.values,
-        at: ['services', service.name, 'values']
-      })
-    }
+  valueLayers.push(...layered.valueLayers)
+  return {
+    enabled: layered.enabled ?? service.enabled,
+    enabledBy: layered.enabledBy ?? `${service.dir}/kit.yaml`,
+    branch: layered.branch,
+    branchFrom: layered.branchFrom,
+    missingImage: layered.missingImage,
+    pins: layered.pins,
+    pinnedBy: layered.pinnedBy,
+    valueLayers
   }
-  return { enabled, enabledBy, branch, branchFrom, missingImage, pins, pinnedBy, valueLayers }
-}
-
-/** One layer of values and where it sits (file, and the path of `values` inside it). */
-export interface ValueLayer {
-  readonly file: string
-  readonly doc?: LoadedDocument
-  readonly at: readonly string[]
-  readonly values: PlainMap
 }
 
 /** Options for a render that do not come from the repository. */
@@ -180,11 +164,14 @@ export interface RenderOptions {
   readonly secrets: Set<string>
 }
 
-/** Renders the given services on one cluster. Problems are returned, not thrown. */
+/**
+ * Renders the given services on one cluster, by name (a repository-owned definition may be
+ * given instead, as tests do). Problems are returned, not thrown.
+ */
 export function renderCluster(
   repo: ManifestRepository,
   cluster: ClusterDefinition,
-  services: readonly ServiceDefinition[],
+  services: readonly (string | ServiceDefinition)[],
   options: RenderOptions
 ): ClusterRender {
   const problems: RenderProblem[] = []
@@ -197,55 +184,33 @@ export function renderCluster(
     labels: { ...cluster.labels },
     branch: clusterBranch(repo, cluster)
   }
-  for (const service of services) {
-    const resolved = resolveService(repo, cluster, service)
-    if (!resolved.enabled) {
-      skipped.push({
-        name: service.name,
-        reason: `disabled by ${resolved.enabledBy}`,
-        warning: false
-      })
-      continue
-    }
-    const scope = { cluster: cluster.name, service: service.name }
+  for (const entry of services) {
+    const name = typeof entry === 'string' ? entry : entry.name
+    const scope = { cluster: cluster.name, service: name }
     try {
-      const resolvedImages = resolveImages(repo, service, resolved)
-      if ('skip' in resolvedImages) {
-        skipped.push({ name: service.name, reason: resolvedImages.skip, warning: true })
+      const picked = pickTemplates(repo, cluster, entry)
+      if ('skip' in picked) {
+        skipped.push({ name, reason: picked.skip, warning: picked.warning })
         continue
       }
-      if ('missing' in resolvedImages) {
-        for (const message of resolvedImages.missing) problems.push({ message, ...scope })
+      if ('problems' in picked) {
+        for (const p of picked.problems) problems.push({ ...p, ...scope })
         continue
       }
-      const { images } = resolvedImages
-      const values = mergeServiceValues(resolved)
-      const ctx: RenderContext = {
-        values,
+      const resolved = resolveService(repo, cluster, picked.service, picked.layered)
+      if (!resolved.enabled) {
+        skipped.push({ name, reason: `disabled by ${resolved.enabledBy}`, warning: false })
+        continue
+      }
+      const out = renderService(repo, picked, resolved, {
         cluster: clusterContext,
-        service: { name: service.name, branch: resolved.branch },
-        image: images.image?.ref,
-        images: Object.fromEntries(
-          Object.entries(images)
-            .filter(([k]) => k !== 'image')
-            .map(([k, v]) => [k, v.ref])
-        ),
-        env: options.env,
-        secrets: options.secrets
-      }
-      const before = problems.length
-      const files = renderTemplates(service, ctx, scope, problems)
-      if (problems.length > before) continue
-      checkIdentities(files, identities, scope, problems)
-      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-      rendered.push({
-        name: service.name,
-        branch: resolved.branch,
-        ...(resolved.branchFrom ? { branchFrom: resolved.branchFrom } : {}),
-        files,
-        images,
-        hash: hashFiles(files)
+        options,
+        scope,
+        problems,
+        identities
       })
+      if (out && 'skip' in out) skipped.push({ name, reason: out.skip, warning: true })
+      else if (out) rendered.push(out)
     } catch (err) {
       problems.push({
         ...problemFrom(err),
@@ -263,6 +228,142 @@ export function renderCluster(
     skipped,
     problems,
     hash
+  }
+}
+
+/** A service's templates on a cluster: its definition, or why it is skipped or fails. */
+type Picked =
+  | { readonly skip: string; readonly warning: boolean }
+  | { readonly problems: readonly RenderProblem[] }
+  | {
+      readonly service: ServiceDefinition
+      readonly layered: LayeredSettings
+      readonly templates: TemplatesUse
+    }
+
+/**
+ * The templates of a service (or set) that no setting chose or pinned are the same on every
+ * cluster: one object each, so the summary can recognise them without comparing text.
+ */
+const sharedUses = new WeakMap<ServiceDefinition, TemplatesUse>()
+
+/**
+ * Resolves the layers and chooses the service's templates (layers.ts): the repository-owned
+ * definition, or the service-owned set of the chosen branch, read once per branch and checked
+ * against its record. A missing set follows `missingImage`, as a missing image file does.
+ */
+function pickTemplates(
+  repo: ManifestRepository,
+  cluster: ClusterDefinition,
+  entry: string | ServiceDefinition
+): Picked {
+  const name = typeof entry === 'string' ? entry : entry.name
+  const layered = resolveLayers(repo, cluster, name)
+  if (layered.enabled === false) return { skip: `disabled by ${layered.enabledBy}`, warning: false }
+  const choice = chooseTemplates(repo, name, layered)
+  if ('problem' in choice) return { problems: [choice.problem] }
+  if (choice.source === 'repository') {
+    const service = typeof entry === 'string' ? repo.services.get(name)! : entry
+    let templates = choice.chosenBy ? undefined : sharedUses.get(service)
+    if (!templates) {
+      const { chosenBy } = choice
+      templates = { origin: 'repository', dir: service.dir, ...(chosenBy ? { chosenBy } : {}) }
+      if (!chosenBy) sharedUses.set(service, templates)
+    }
+    return { service, layered, templates }
+  }
+  const { branch, chosenBy, pinnedBy } = choice
+  const read = repo.readTemplateSet(name, branch)
+  if (read.status === 'broken') return { problems: read.problems }
+  if (read.status === 'missing') {
+    const reason = `no templates for ${name} on branch '${branch}' (${read.recordFile})`
+    if (layered.missingImage === 'skip') return { skip: reason, warning: true }
+    const from = pinnedBy
+      ? `the templates branch is pinned by ${pinnedBy.file} (${pinnedBy.key})`
+      : layered.branchFrom
+        ? `the branch is set by ${layered.branchFrom.file} (${layered.branchFrom.key})`
+        : `the branch is kit's default`
+    return {
+      problems: [
+        {
+          message: `${reason}; ${from}; build ${branch} with the service's templates, pin services.${name}.templatesBranch, follow another branch, or set missingImage: skip`
+        }
+      ]
+    }
+  }
+  const shared = !chosenBy && !pinnedBy
+  let templates = shared ? sharedUses.get(read.service) : undefined
+  if (!templates) {
+    templates = {
+      origin: 'service',
+      dir: read.service.dir,
+      record: read.recordFile,
+      branch,
+      ...(chosenBy ? { chosenBy } : {}),
+      ...(pinnedBy ? { pinnedBy } : {}),
+      source: read.record.source
+    }
+    if (shared) sharedUses.set(read.service, templates)
+  }
+  return { service: read.service, layered, templates }
+}
+
+/** Where a service renders: the cluster's context and what the cluster's render gathers. */
+interface ServiceTarget {
+  readonly cluster: PlainMap
+  readonly options: RenderOptions
+  readonly scope: { cluster: string; service: string }
+  readonly problems: RenderProblem[]
+  readonly identities: Map<string, RenderedFile>
+}
+
+/**
+ * Renders one enabled service with its chosen templates: images, values, every template.
+ * Returns the rendered service, a reason to skip it (an image missing under
+ * `missingImage: skip`), or undefined when it failed (its problems added to the target's).
+ */
+function renderService(
+  repo: ManifestRepository,
+  picked: { readonly service: ServiceDefinition; readonly templates: TemplatesUse },
+  resolved: ResolvedService,
+  target: ServiceTarget
+): RenderedService | { skip: string } | undefined {
+  const { service, templates } = picked
+  const { scope, problems } = target
+  const resolvedImages = resolveImages(repo, service, resolved)
+  if ('skip' in resolvedImages) return { skip: resolvedImages.skip }
+  if ('missing' in resolvedImages) {
+    for (const message of resolvedImages.missing) problems.push({ message, ...scope })
+    return undefined
+  }
+  const { images } = resolvedImages
+  const values = mergeServiceValues(resolved)
+  const ctx: RenderContext = {
+    values,
+    cluster: target.cluster,
+    service: { name: service.name, branch: resolved.branch },
+    image: images.image?.ref,
+    images: Object.fromEntries(
+      Object.entries(images)
+        .filter(([k]) => k !== 'image')
+        .map(([k, v]) => [k, v.ref])
+    ),
+    env: target.options.env,
+    secrets: target.options.secrets
+  }
+  const before = problems.length
+  const files = renderTemplates(service, ctx, scope, problems)
+  if (problems.length > before) return undefined
+  checkIdentities(files, target.identities, scope, problems)
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+  return {
+    name: service.name,
+    branch: resolved.branch,
+    ...(resolved.branchFrom ? { branchFrom: resolved.branchFrom } : {}),
+    templates,
+    files,
+    images,
+    hash: hashFiles(files)
   }
 }
 

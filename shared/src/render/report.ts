@@ -6,7 +6,7 @@
  * skipped services; the cluster table only counts.
  */
 import { plural } from '../text/plural.js'
-import type { ClusterSummary, ImageChoice, RenderRunResult } from './pipeline.js'
+import type { ClusterSummary, ImageChoice, RenderRunResult, TemplateChoice } from './pipeline.js'
 import { formatProblem, type RenderProblem } from './problems.js'
 
 /** Characters of summary kept under GitHub's 1 MiB step-summary limit, with room to spare. */
@@ -63,12 +63,8 @@ function groupBy<T>(
   return [...groups.values()]
 }
 
-/**
- * The step summary: a headline with counts; one row per cluster (services, files); one row
- * per distinct image (service, image, the clusters that get it); skipped services likewise.
- * Past a size budget the rest of a table is counted, not listed.
- */
-export function renderSummaryMarkdown(result: RenderRunResult): string {
+/** The summary's headline and what the mode adds to it. */
+function headLines(result: RenderRunResult): string[] {
   const { counts } = result
   const stale = result.mode === 'check' && result.differences.length > 0
   const verb =
@@ -92,6 +88,17 @@ export function renderSummaryMarkdown(result: RenderRunResult): string {
   }
   if (result.disabled.length > 0)
     lines.push(`Disabled (no output): ${result.disabled.map(cell).join(', ')}.`, '')
+  return lines
+}
+
+/**
+ * The step summary: a headline with counts; one row per cluster (services, files); one row
+ * per distinct image (service, image, the clusters that get it); when a service renders its
+ * own templates somewhere, one row per distinct templates source likewise; skipped services
+ * likewise. Past a size budget the rest of a table is counted, not listed.
+ */
+export function renderSummaryMarkdown(result: RenderRunResult): string {
+  const lines = headLines(result)
 
   // GitHub refuses a step summary over 1 MiB: past a budget, the rest are counted, not listed.
   let size = lines.join('\n').length
@@ -132,7 +139,11 @@ export function renderSummaryMarkdown(result: RenderRunResult): string {
     'cluster'
   )
 
-  const images = imageRows(result.clusters)
+  const images = choiceRows(
+    result.clusters,
+    (c) => c.images,
+    (i) => [i.service, i.ref, i.pinned]
+  )
   if (images.length > 0) {
     lines.push('#### Images', '')
     table(
@@ -142,6 +153,25 @@ export function renderSummaryMarkdown(result: RenderRunResult): string {
           `| ${cell(item.service)} | ${item.ref ? `\`${displayRef(item.ref)}\`` : '–'}${item.pinned ? ' (pinned)' : ''} | ${clustersCell(clusters, total)} | ${choicesCell(chosenBy)} |`
       ),
       'image'
+    )
+  }
+
+  // Only a fleet where some service renders its own templates gets the table: elsewhere every
+  // service's templates are its services/<service>/ folder.
+  if (result.clusters.some((c) => c.templates.some((t) => t.origin === 'service'))) {
+    const templates = choiceRows(
+      result.clusters,
+      (c) => c.templates,
+      (t) => [t.service, t.label, t.url]
+    )
+    lines.push('#### Templates', '')
+    table(
+      ['Service', 'Templates', 'Clusters', 'Chosen by'],
+      templates.map(
+        ({ item, clusters, chosenBy }) =>
+          `| ${cell(item.service)} | ${templatesCell(item)} | ${clustersCell(clusters, total)} | ${choicesCell(chosenBy)} |`
+      ),
+      'templates source'
     )
   }
 
@@ -160,18 +190,26 @@ export function renderSummaryMarkdown(result: RenderRunResult): string {
   return lines.join('\n')
 }
 
+/** `[acme/api@3f2a1c9 · deploy/kit (develop)](<link>)`, or the folder in the repository. */
+function templatesCell(choice: TemplateChoice): string {
+  const text = cell(choice.label)
+  return choice.url ? `[${text.replace(/[[\]]/g, '\\$&')}](${choice.url})` : text
+}
+
 /**
- * One row per service and image, with every cluster that got it and every distinct setting
- * that chose it there (so a cluster whose `branch:` overrides its group's shows as a second
- * setting on the same image, or as a row of its own when the image differs).
+ * One row per service and image (or templates), with every cluster that got it and every
+ * distinct setting that chose it there (so a cluster whose `branch:` overrides its group's
+ * shows as a second setting on the same image, or as a row of its own when the image differs).
  */
-function imageRows(
-  clusters: readonly ClusterSummary[]
-): { item: ImageChoice; clusters: string[]; chosenBy: string[] }[] {
-  const rows = new Map<string, { item: ImageChoice; clusters: string[]; chosenBy: string[] }>()
+function choiceRows<T extends ImageChoice | TemplateChoice>(
+  clusters: readonly ClusterSummary[],
+  items: (c: ClusterSummary) => readonly T[],
+  identity: (item: T) => unknown[]
+): { item: T; clusters: string[]; chosenBy: string[] }[] {
+  const rows = new Map<string, { item: T; clusters: string[]; chosenBy: string[] }>()
   for (const c of clusters) {
-    for (const choice of c.images) {
-      const key = JSON.stringify([choice.service, choice.ref, choice.pinned])
+    for (const choice of items(c)) {
+      const key = JSON.stringify(identity(choice))
       let row = rows.get(key)
       if (!row) rows.set(key, (row = { item: choice, clusters: [], chosenBy: [] }))
       if (!row.clusters.includes(c.name)) row.clusters.push(c.name)

@@ -1,11 +1,14 @@
 /**
  * Loads a manifests repository: kit.yaml, services, groups, clusters (eagerly, all validated
- * and every template compiled once) and image files (lazily, cached, as clusters need them).
+ * and every template compiled once), the names of service-owned templates (eagerly: a name is
+ * a folder holding a record), and image files and service-owned template sets (lazily, cached,
+ * as clusters need them).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, join, normalize, sep } from 'node:path'
 import { isMap, isScalar } from 'yaml'
 import { InputError, quoteValue } from '../errors.js'
+import { defaultServiceTemplatesDir } from '../service-templates/record.js'
 import {
   decodeUtf8,
   lineOf,
@@ -20,11 +23,14 @@ import {
   placeholderImageSites,
   type ImageSite
 } from './image-refs.js'
-import { imageFilePath, type ImageRecord } from './images.js'
+import { decodeBranchFileName, imageFilePath, type ImageRecord } from './images.js'
 import { type PlainMap } from './merge.js'
 import { compileTemplate, PlaceholderError, type CompiledNode } from './placeholders.js'
 import { RenderFailedError, renderFailure, type RenderProblem } from './problems.js'
 import { validateAgainstSchema } from './schema.js'
+import { loadTemplateSet, type ServiceTemplates, type TemplateSetRead } from './template-sets.js'
+
+export { serviceTemplateUsers } from './layers.js'
 
 /** Where a setting was made: the repository file and the key in it (`services.api.branch`). */
 export interface SettingOrigin {
@@ -32,8 +38,14 @@ export interface SettingOrigin {
   readonly key: string
 }
 
-/** What to do when a service's image file for the tracked branch is missing. */
+/**
+ * What to do when a service's image file, or its service-owned templates, for the tracked
+ * branch are missing.
+ */
 export type MissingImagePolicy = 'error' | 'skip'
+
+/** Which templates a service's clusters use: `services/<svc>/` or `service-templates/<svc>/`. */
+export type TemplatesSource = 'repository' | 'service'
 
 /** Settings a group, a cluster or a per-service override may set (all optional). */
 export interface ServiceOverride {
@@ -44,6 +56,10 @@ export interface ServiceOverride {
   readonly image?: string
   /** Pins named images (`images.<name>`) to exact references. */
   readonly images?: Readonly<Record<string, string>>
+  /** Chooses the repository's or the service's own templates. */
+  readonly templates?: TemplatesSource
+  /** Renders the service-owned templates of this branch instead of the followed branch's. */
+  readonly templatesBranch?: string
   readonly values?: PlainMap
 }
 
@@ -95,6 +111,11 @@ export interface ServiceDefinition {
   readonly valuesFile?: string
   readonly valuesDoc?: LoadedDocument
   readonly templates: readonly TemplateDocument[]
+  /**
+   * `templates:` in a repository-owned service's kit.yaml (the lowest layer of that setting),
+   * with its line. Refused in a service-owned copy.
+   */
+  readonly templatesSetting?: { readonly value: TemplatesSource; readonly line?: number }
 }
 
 /** Folder names inside the repository (kit.yaml `paths`). */
@@ -103,6 +124,8 @@ export interface RepositoryPaths {
   readonly groups: string
   readonly clusters: string
   readonly images: string
+  /** Service-owned templates: `<serviceTemplates>/<service>/<encoded branch>/` and its record. */
+  readonly serviceTemplates: string
   readonly output: string
 }
 
@@ -122,12 +145,21 @@ export interface ManifestRepository {
     readonly branchFrom?: SettingOrigin
     readonly missingImage: MissingImagePolicy
   }
-  /** Sorted by name. */
+  /** Repository-owned services (`services/<svc>/`), sorted by name. */
   readonly services: ReadonlyMap<string, ServiceDefinition>
+  /** Service-owned names (`service-templates/<svc>/` holding a record), sorted by name. */
+  readonly serviceTemplates: ReadonlyMap<string, ServiceTemplates>
+  /** Every service name, repository-owned or service-owned or both, sorted. */
+  readonly serviceNames: readonly string[]
   readonly groups: ReadonlyMap<string, GroupDefinition>
   readonly clusters: ReadonlyMap<string, ClusterDefinition>
   /** The image file for a source and branch; undefined when there is none. Cached. */
   readImage(source: string, branch: string): LoadedImage | undefined
+  /**
+   * A service's own templates for a branch: loaded with the loader of `services/<svc>/` once
+   * the copy is checked against its record; `missing` when there is no record. Cached.
+   */
+  readTemplateSet(service: string, branch: string): TemplateSetRead
 }
 
 /** Names of services, groups and clusters: DNS labels, so they are safe as folder names. */
@@ -138,6 +170,7 @@ const defaultPaths: RepositoryPaths = {
   groups: 'groups',
   clusters: 'clusters',
   images: 'images',
+  serviceTemplates: defaultServiceTemplatesDir,
   output: 'generated'
 }
 
@@ -163,11 +196,12 @@ export function loadRepository(root: string): ManifestRepository {
   const kit = attempt(() => loadKitFile(root))
   if (!kit) throw renderFailure(problems)
   const paths = kit.paths
-  checkFolders(root, kit, problems)
   // Names whose file exists but could not be loaded: a reference to one of them is not also
   // reported as unknown (one broken file is one problem, not one per cluster using it).
   const brokenGroups = new Set<string>()
   const brokenServices = new Set<string>()
+  const owned = listServiceOwned(root, paths.serviceTemplates, problems, brokenServices)
+  checkFolders(root, kit, problems, owned.size > 0)
   const groups = new Map<string, GroupDefinition>()
   for (const file of listYamlFiles(root, paths.groups, problems, brokenGroups)) {
     const g = attempt(() => loadGroup(root, file))
@@ -180,14 +214,21 @@ export function loadRepository(root: string): ManifestRepository {
     if (c) clusters.set(c.name, c)
   }
   const services = loadServices(root, paths.services, problems, brokenServices, attempt)
-  if (services.size === 0 && brokenServices.size === 0 && isFolder(join(root, paths.services)))
+  if (
+    services.size === 0 &&
+    owned.size === 0 &&
+    brokenServices.size === 0 &&
+    isFolder(join(root, paths.services))
+  )
     problems.push(noServices(kit))
   for (const layer of [...groups.values(), ...clusters.values()])
     problems.push(...pinProblems(layer))
-  checkReferences({ groups, clusters, services, brokenGroups, brokenServices }, problems)
+  const serviceNames = [...new Set([...services.keys(), ...owned.keys()])].sort()
+  checkReferences(
+    { groups, clusters, services: new Set(serviceNames), brokenGroups, brokenServices },
+    problems
+  )
   if (problems.length > 0) throw renderFailure(problems)
-
-  const imageCache = new Map<string, LoadedImage | null>()
   return {
     root,
     paths,
@@ -200,8 +241,28 @@ export function loadRepository(root: string): ManifestRepository {
       missingImage: kit.defaults.missingImage ?? 'error'
     },
     services,
+    serviceTemplates: owned,
+    serviceNames,
     groups,
     clusters,
+    ...lazyReaders(root, paths)
+  }
+}
+
+/** kit.yaml's folders (its defaults when there is no kit.yaml); an InputError when it is broken. */
+export function readRepositoryPaths(root: string): RepositoryPaths {
+  return loadKitFile(root).paths
+}
+
+/** The readers of what only some clusters need: image files and service-owned sets, cached. */
+function lazyReaders(
+  root: string,
+  paths: RepositoryPaths
+): Pick<ManifestRepository, 'readImage' | 'readTemplateSet'> {
+  const imageCache = new Map<string, LoadedImage | null>()
+  const setCache = new Map<string, TemplateSetRead>()
+  const compiledFiles = new Map<string, readonly CompiledFileDocument[]>()
+  return {
     readImage(source, branch) {
       const key = `${source}\u0000${branch}`
       let hit = imageCache.get(key)
@@ -210,6 +271,21 @@ export function loadRepository(root: string): ManifestRepository {
         imageCache.set(key, hit)
       }
       return hit ?? undefined
+    },
+    readTemplateSet(service, branch) {
+      const key = `${service}\u0000${branch}`
+      let hit = setCache.get(key)
+      if (hit === undefined) {
+        try {
+          hit = loadTemplateSet(root, paths.serviceTemplates, service, branch, (dir, problems) =>
+            loadService(root, dir, service, problems, compiledFiles)
+          )
+        } catch (err) {
+          hit = { status: 'broken', problems: [{ ...problemFrom(err), service }] }
+        }
+        setCache.set(key, hit)
+      }
+      return hit
     }
   }
 }
@@ -243,6 +319,55 @@ function loadServices(
 }
 
 /**
+ * The service-owned names: each folder `<serviceTemplates>/<svc>/` holding at least one record
+ * (`<encoded branch>.yaml`). Only names and branches are read here; a set is read when a
+ * cluster renders it. A symbolic link, or a folder name that is not a DNS label, is a broken
+ * name.
+ */
+function listServiceOwned(
+  root: string,
+  dir: string,
+  problems: RenderProblem[],
+  brokenServices: Set<string>
+): Map<string, ServiceTemplates> {
+  const owned = new Map<string, ServiceTemplates>()
+  if (!isFolder(join(root, dir))) return owned
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true }).sort(byName)) {
+    const folder = toRepoPath(join(dir, entry.name))
+    if (entry.isSymbolicLink()) {
+      problems.push({ message: 'symbolic links are not followed', file: folder })
+      brokenServices.add(entry.name)
+      continue
+    }
+    if (!entry.isDirectory()) continue
+    const branches: string[] = []
+    for (const f of readdirSync(join(root, folder), { withFileTypes: true }).sort(byName)) {
+      const m = /^(.+)\.yaml$/.exec(f.name)
+      if (!m || f.isDirectory()) continue
+      try {
+        branches.push(decodeBranchFileName(m[1]))
+      } catch {
+        problems.push({
+          message: `${quoteValue(f.name)} is not a templates record name (<encoded branch>.yaml)`,
+          file: `${folder}/${f.name}`
+        })
+      }
+    }
+    if (branches.length === 0) continue
+    if (!namePattern.test(entry.name)) {
+      problems.push({
+        message: `service folder name ${quoteValue(entry.name)} must be lowercase letters, digits and '-' (at most 63)`,
+        file: folder
+      })
+      brokenServices.add(entry.name)
+      continue
+    }
+    owned.set(entry.name, { name: entry.name, dir: folder, branches })
+  }
+  return owned
+}
+
+/**
  * Cross-references: unknown groups and services are typos that would silently do nothing. A
  * name whose own file is broken was reported already and is not reported again.
  */
@@ -250,7 +375,8 @@ function checkReferences(
   loaded: {
     groups: ReadonlyMap<string, GroupDefinition>
     clusters: ReadonlyMap<string, ClusterDefinition>
-    services: ReadonlyMap<string, ServiceDefinition>
+    /** Every service name, repository-owned or service-owned. */
+    services: ReadonlySet<string>
     brokenGroups: ReadonlySet<string>
     brokenServices: ReadonlySet<string>
   },
@@ -310,11 +436,17 @@ function loadKitFile(root: string): KitFile {
 
 /**
  * The folders kit.yaml names must exist (a misspelt `paths.services` must not render nothing),
- * and so must the services and clusters folders, named or not. Groups and images are optional
- * unless named: a repository may have no groups, or pin every image.
+ * and so must the services and clusters folders, named or not (the services folder unless
+ * every service is service-owned). Groups, images and service-owned templates are optional
+ * unless named: a repository may have no groups, pin every image, or own every template.
  */
-function checkFolders(root: string, kit: KitFile, problems: RenderProblem[]): void {
-  for (const key of ['clusters', 'services', 'groups', 'images'] as const) {
+function checkFolders(
+  root: string,
+  kit: KitFile,
+  problems: RenderProblem[],
+  serviceOwned: boolean
+): void {
+  for (const key of ['clusters', 'services', 'groups', 'images', 'serviceTemplates'] as const) {
     const dir = kit.paths[key]
     const abs = join(root, dir)
     const line = kit.named[key]
@@ -331,7 +463,7 @@ function checkFolders(root: string, kit: KitFile, problems: RenderProblem[]): vo
         })
     } else if (key in kit.named) {
       problems.push({ message: `${setting}: folder '${shownDir(dir)}' does not exist`, ...where })
-    } else if (key === 'services' || key === 'clusters') {
+    } else if ((key === 'services' && !serviceOwned) || key === 'clusters') {
       problems.push({
         message: `no ${key} folder: '${shownDir(dir)}' does not exist (a repository needs ${key === 'services' ? 'services/<service>/ folders with their templates' : 'clusters/<cluster>.yaml files'}; set ${setting} in kit.yaml if they are elsewhere)`
       })
@@ -403,11 +535,17 @@ function loadCluster(root: string, file: string): ClusterDefinition {
   }
 }
 
+/**
+ * Loads a service folder: `services/<svc>/`, or a service-owned set. `compiledFiles` (for the
+ * sets) shares what a template text compiles to between folders holding the same text: a
+ * service's sets for different branches are mostly the same files.
+ */
 function loadService(
   root: string,
   dir: string,
   name: string,
-  problems: RenderProblem[]
+  problems: RenderProblem[],
+  compiledFiles?: Map<string, readonly CompiledFileDocument[]>
 ): ServiceDefinition {
   const repoDir = toRepoPath(dir)
   if (!namePattern.test(name)) {
@@ -416,16 +554,7 @@ function loadService(
       { file: repoDir }
     )
   }
-  let settings: PlainMap = {}
-  const kitFile = join(dir, 'kit.yaml')
-  if (existsSync(join(root, kitFile))) {
-    const { value, doc } = loadYamlMapping(
-      decodeUtf8(readFileSync(join(root, kitFile)), toRepoPath(kitFile)),
-      toRepoPath(kitFile)
-    )
-    validateAgainstSchema('service', value, toRepoPath(kitFile), doc)
-    settings = value
-  }
+  const { settings, templatesSetting } = loadServiceSettings(root, dir)
   let values: PlainMap = {}
   let valuesFile: string | undefined
   let valuesDoc: LoadedDocument | undefined
@@ -442,38 +571,18 @@ function loadService(
   for (const rel of listTemplateFiles(root, dir, problems)) {
     const file = toRepoPath(rel)
     try {
-      for (const loaded of loadYamlDocuments(
-        decodeUtf8(readFileSync(join(root, rel)), file),
-        file
-      )) {
-        if (
-          loaded.value === null ||
-          typeof loaded.value !== 'object' ||
-          Array.isArray(loaded.value)
-        ) {
-          throw new InputError('a manifest document must be a mapping (a Kubernetes object)', {
-            file,
-            line: loaded.line
-          })
-        }
-        try {
-          const lineAt = (path: readonly (string | number)[]) => lineOf(loaded, path)
-          const compiled = compileTemplate(loaded.value, lineAt)
-          templates.push({
-            file,
-            line: loaded.line,
-            compiled,
-            imageSites: placeholderImageSites(compiled)
-          })
-          for (const { message, line } of literalImageProblems(compiled, lineAt))
-            problems.push({ message, file, line, service: name })
-        } catch (err) {
-          if (err instanceof PlaceholderError) {
-            throw new InputError(err.message, { file, line: err.line ?? loaded.line })
-          }
-          throw err
-        }
+      const text = decodeUtf8(readFileSync(join(root, rel)), file)
+      const hit = compiledFiles?.get(text)
+      const { docs, error } = hit
+        ? { docs: hit, error: undefined }
+        : compileTemplateFile(text, file)
+      if (compiledFiles && !hit && error === undefined) compiledFiles.set(text, docs)
+      for (const d of docs) {
+        templates.push({ file, line: d.line, compiled: d.compiled, imageSites: d.imageSites })
+        for (const { message, line } of d.literal)
+          problems.push({ message, file, line, service: name })
       }
+      if (error !== undefined) throw error
     } catch (err) {
       problems.push({ ...problemFrom(err), service: name })
     }
@@ -487,7 +596,76 @@ function loadService(
     values,
     valuesFile,
     valuesDoc,
-    templates
+    templates,
+    ...(templatesSetting ? { templatesSetting } : {})
+  }
+}
+
+/** One document of a template file, compiled; nothing in it depends on the file's name. */
+interface CompiledFileDocument {
+  readonly line: number
+  readonly compiled: CompiledNode
+  readonly imageSites: readonly ImageSite[]
+  /** Literal image references that are not valid, with their lines. */
+  readonly literal: readonly { message: string; line?: number }[]
+}
+
+/**
+ * A template file's documents, each compiled, up to the first that fails (`error`, an
+ * InputError naming the file and line).
+ */
+function compileTemplateFile(
+  text: string,
+  file: string
+): { docs: CompiledFileDocument[]; error?: unknown } {
+  const docs: CompiledFileDocument[] = []
+  try {
+    for (const loaded of loadYamlDocuments(text, file)) {
+      if (loaded.value === null || typeof loaded.value !== 'object' || Array.isArray(loaded.value))
+        throw new InputError('a manifest document must be a mapping (a Kubernetes object)', {
+          file,
+          line: loaded.line
+        })
+      try {
+        const lineAt = (path: readonly (string | number)[]) => lineOf(loaded, path)
+        const compiled = compileTemplate(loaded.value, lineAt)
+        docs.push({
+          line: loaded.line,
+          compiled,
+          imageSites: placeholderImageSites(compiled),
+          literal: literalImageProblems(compiled, lineAt)
+        })
+      } catch (err) {
+        if (err instanceof PlaceholderError)
+          throw new InputError(err.message, { file, line: err.line ?? loaded.line })
+        throw err
+      }
+    }
+  } catch (error) {
+    return { docs, error }
+  }
+  return { docs }
+}
+
+/** A service folder's kit.yaml, validated; `templates:` kept with its line. */
+function loadServiceSettings(
+  root: string,
+  dir: string
+): { settings: PlainMap; templatesSetting?: ServiceDefinition['templatesSetting'] } {
+  const kitFile = toRepoPath(join(dir, 'kit.yaml'))
+  if (!existsSync(join(root, kitFile))) return { settings: {} }
+  const { value, doc } = loadYamlMapping(
+    decodeUtf8(readFileSync(join(root, kitFile)), kitFile),
+    kitFile
+  )
+  validateAgainstSchema('service', value, kitFile, doc)
+  const templates = value.templates as TemplatesSource | undefined
+  return {
+    settings: value,
+    templatesSetting:
+      templates === undefined
+        ? undefined
+        : { value: templates, line: doc ? lineOf(doc, ['templates']) : undefined }
   }
 }
 

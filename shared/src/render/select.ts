@@ -2,7 +2,7 @@
 import { InputError } from '../errors.js'
 import { matchesSelector, parseSelector, type Requirement } from '../k8s/selector.js'
 import { matchesAnyGlob, matchesGlob } from '../text/glob.js'
-import type { ClusterDefinition, ManifestRepository, ServiceDefinition } from './repository.js'
+import type { ClusterDefinition, ManifestRepository } from './repository.js'
 
 /** What the user asked for. Empty lists mean "all". Within a list any entry matches (OR);
  * across lists every condition must hold (AND); every label requirement must hold. */
@@ -20,8 +20,8 @@ export interface SelectedSet {
   readonly clusters: readonly ClusterDefinition[]
   /** Clusters the selection matched but that are disabled (their output is removed). */
   readonly disabled: readonly string[]
-  /** Services to render, sorted by name. */
-  readonly services: readonly ServiceDefinition[]
+  /** Names of the services to render (repository-owned, service-owned or both), sorted. */
+  readonly services: readonly string[]
   /** True when not every cluster is covered (so other clusters' output must be kept). */
   readonly partialClusters: boolean
   /** True when not every service is covered (so other services' output must be kept). */
@@ -47,7 +47,7 @@ export function selectTargets(repo: ManifestRepository, selection: Selection): S
   const unknown = (
     what: string,
     names: readonly string[] | undefined,
-    known: ReadonlyMap<string, unknown>,
+    known: ReadonlyMap<string, unknown> | ReadonlySet<string>,
     matches: (name: string, known: string) => boolean = (n, k) => n === k
   ) => {
     const missing = (names ?? []).filter(
@@ -70,7 +70,7 @@ export function selectTargets(repo: ManifestRepository, selection: Selection): S
       `${empty.length === 1 ? 'group' : 'groups'} ${empty.map((g) => `'${g}'`).join(', ')} ${empty.length === 1 ? 'has' : 'have'} no clusters (no cluster file lists ${empty.length === 1 ? 'it' : 'them'} under groups:)`
     )
   }
-  unknown('service', selection.services, repo.services)
+  unknown('service', selection.services, new Set(repo.serviceNames))
   const labelRequirements = parseLabelSelection(selection.labels)
   const names = selection.clusters ?? []
   const groups = new Set(selection.groups ?? [])
@@ -95,15 +95,13 @@ export function selectTargets(repo: ManifestRepository, selection: Selection): S
     )
   }
   const serviceNames = new Set(selection.services ?? [])
-  const services = [...repo.services.values()]
-    .filter((s) => serviceNames.size === 0 || serviceNames.has(s.name))
-    .sort((a, b) => compare(a.name, b.name))
+  const services = repo.serviceNames.filter((s) => serviceNames.size === 0 || serviceNames.has(s))
   return {
     clusters,
     disabled,
     services,
     partialClusters: matched.length !== repo.clusters.size,
-    partialServices: services.length !== repo.services.size
+    partialServices: services.length !== repo.serviceNames.length
   }
 }
 

@@ -1,3 +1,4 @@
+import { formatBytes } from '../text/bytes.js'
 import {
   parseAllDocuments,
   LineCounter,
@@ -181,7 +182,7 @@ export function loadYamlDocuments(text: string, file: string): LoadedDocument[] 
     if (measured === 'deep') throw tooDeep(file, line)
     if (measured === 'big')
       throw new InputError(
-        `expands to more than ${mebibytes(yamlLimits.maxExpandedChars)} of keys and values through its aliases and merge keys (the limit); refusing a possible alias bomb`,
+        `expands to more than ${formatBytes(yamlLimits.maxExpandedChars)} of keys and values through its aliases and merge keys (the limit); refusing a possible alias bomb`,
         { file, line }
       )
     out.push({ value, line, doc, lineCounter })
@@ -201,13 +202,9 @@ function refuseOversized(text: string, file: string): void {
   let line = 1
   for (let i = 0; i < yamlLimits.maxFileBytes; i++) if (bytes[i] === 10) line++
   throw new InputError(
-    `file is larger than the ${mebibytes(yamlLimits.maxFileBytes)} limit for a YAML file (${bytes.length} bytes; the limit falls on this line); refusing to parse it`,
+    `file is larger than the ${formatBytes(yamlLimits.maxFileBytes)} limit for a YAML file (${bytes.length} bytes; the limit falls on this line); refusing to parse it`,
     { file, line }
   )
-}
-
-function mebibytes(n: number): string {
-  return `${n / (1024 * 1024)} MiB`
 }
 
 function positionOf(text: string, index: number): { line: number; column: number } {
