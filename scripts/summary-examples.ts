@@ -18,7 +18,13 @@ import { join } from 'node:path'
 import { summarize } from '../shared/src/deploy/cluster/run.js'
 import type { ChangeEntry, ClusterResult, Failure } from '../shared/src/deploy/cluster/types.js'
 import { renderSummary } from '../shared/src/deploy/fleet/report.js'
+import { readIndex } from '../shared/src/deploy/fleet/run-deploy.js'
 import { runFleet } from '../shared/src/deploy/fleet/runner.js'
+import {
+  objectTemplates,
+  withTemplates,
+  type ObjectTemplates
+} from '../shared/src/deploy/fleet/templates-origin.js'
 import { planWaves } from '../shared/src/deploy/fleet/waves.js'
 import { comparable, renderDiff } from '../shared/src/k8s/diff.js'
 import { describeRef } from '../shared/src/k8s/identity.js'
@@ -52,12 +58,21 @@ const durations: Record<string, number> = {
 }
 const databaseUrl = 'postgres://shop:example-only@db.internal:5432/shop'
 
-/** A rendered copy of the example repository, with `edit` applied first; objects per cluster. */
+/** A rendered copy of the example repository, with `edit` applied first. */
+interface RenderedExample {
+  /** The deploymentizer's summary. */
+  readonly summary: string
+  /** Cluster → its objects, in apply order. */
+  readonly objects: Map<string, KubeObject[]>
+  /** Where the objects of a service with its own templates came from, as a deploy finds it. */
+  readonly templates: ObjectTemplates
+}
+
 async function renderExample(
   example: string,
   edit: (dir: string) => void,
   env: Record<string, string>
-): Promise<{ summary: string; objects: Map<string, KubeObject[]> }> {
+): Promise<RenderedExample> {
   const dir = mkdtempSync(join(tmpdir(), 'kit-docs-summary-'))
   try {
     cpSync(example, dir, { recursive: true })
@@ -73,7 +88,15 @@ async function renderExample(
         sorted.map((m) => m.object)
       )
     }
-    return { summary: renderSummaryMarkdown(result), objects }
+    // The deployer's own lookup in the render index, on the server the links of the pictures
+    // point at (GitHub's, as on a run there).
+    const templates = objectTemplates(
+      manifests,
+      await readIndex(result.outputDir),
+      result.outputDir,
+      'https://github.com'
+    )
+    return { summary: renderSummaryMarkdown(result), objects, templates }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -120,10 +143,14 @@ function entry(object: KubeObject, action: ChangeEntry['action'], diff?: string)
   }
 }
 
-/** The fleet runner over fixed per-cluster results, on a clock that only moves when told. */
+/**
+ * The fleet runner over fixed per-cluster results, on a clock that only moves when told; each
+ * row gets the templates origins of its objects as a deploy adds them.
+ */
 async function fleetSummary(
   deployOne: (cluster: string) => ClusterResult,
   dryRun: boolean,
+  templates: ObjectTemplates,
   title?: string
 ): Promise<string> {
   const report = await runFleet({
@@ -135,11 +162,12 @@ async function fleetSummary(
     redactor: new Redactor(),
     now: () => 0
   })
-  return renderSummary({ ...report, durationMs: 22_630 }, title)
+  const rows = report.rows.map((r) => withTemplates(r, templates))
+  return renderSummary({ ...report, rows, durationMs: 22_630 }, title)
 }
 
 /** First deploy of the example: every object created on every cluster. */
-async function deploySuccess(objects: Map<string, KubeObject[]>): Promise<string> {
+async function deploySuccess({ objects, templates }: RenderedExample): Promise<string> {
   return fleetSummary(
     (cluster) => ({
       cluster,
@@ -150,38 +178,46 @@ async function deploySuccess(objects: Map<string, KubeObject[]>): Promise<string
       failures: [],
       durationMs: durations[cluster]
     }),
-    false
+    false,
+    templates
   )
 }
 
 /** A web build that crashes: staging is rolled back, production (the next wave) never starts. */
-async function deployRolledBack(
-  before: Map<string, KubeObject[]>,
-  after: Map<string, KubeObject[]>
-): Promise<string> {
+async function deployRolledBack(before: RenderedExample, after: RenderedExample): Promise<string> {
   const web = (m: Map<string, KubeObject[]>, c: string) =>
     (m.get(c) ?? []).find((o) => o.kind === 'Deployment' && o.metadata.name === 'web')!
   const pod = 'web-7d9f6c5b8-q2x7k'
   const crash: Failure = {
-    object: describeRef(web(after, 'staging-us')),
+    object: describeRef(web(after.objects, 'staging-us')),
     pod,
     container: 'web',
     reason: 'CrashLoopBackOff',
     message: `back-off 40s restarting failed container=web pod=${pod}_shop`,
     events: [`Pod ${pod}: Back-off restarting failed container web in pod ${pod}_shop (x4)`]
   }
-  return fleetSummary((cluster) => {
-    const live = asServerReturnsIt(web(before, cluster), 3)
-    return {
-      cluster,
-      outcome: 'rolled-back',
-      changes: [entry(web(after, cluster), 'configured', renderDiff(live, web(after, cluster)))],
-      failures: [crash],
-      durationMs: 94_310,
-      reason: summarize([crash], false),
-      rolledBack: true
-    }
-  }, false)
+  return fleetSummary(
+    (cluster) => {
+      const live = asServerReturnsIt(web(before.objects, cluster), 3)
+      return {
+        cluster,
+        outcome: 'rolled-back',
+        changes: [
+          entry(
+            web(after.objects, cluster),
+            'configured',
+            renderDiff(live, web(after.objects, cluster))
+          )
+        ],
+        failures: [crash],
+        durationMs: 94_310,
+        reason: summarize([crash], false),
+        rolledBack: true
+      }
+    },
+    false,
+    after.templates
+  )
 }
 
 /**
@@ -189,34 +225,35 @@ async function deployRolledBack(
  * shown) and the worker's CronJob, new. Diffs as the dry run makes them: the comparable live
  * object against what the server's dry run returns.
  */
-async function deployDryRun(
-  before: Map<string, KubeObject[]>,
-  after: Map<string, KubeObject[]>
-): Promise<string> {
+async function deployDryRun(before: RenderedExample, after: RenderedExample): Promise<string> {
   const key = (o: KubeObject) => describeRef(o)
-  return fleetSummary((cluster) => {
-    const live = new Map(
-      (before.get(cluster) ?? [])
-        .filter((o) => o.kind !== 'CronJob')
-        .map((o) => [key(o), asServerReturnsIt(o, 3)])
-    )
-    const changes: ChangeEntry[] = []
-    for (const desired of after.get(cluster) ?? []) {
-      const current = live.get(key(desired))
-      const predicted = asServerReturnsIt(desired, current ? 4 : 1)
-      const diff = renderDiff(current && comparable(current), predicted)
-      if (!current) changes.push(entry(desired, 'created', diff))
-      else if (/^[-+]/m.test(diff)) changes.push(entry(desired, 'configured', diff))
-      else changes.push(entry(desired, 'unchanged'))
-    }
-    return {
-      cluster,
-      outcome: 'changed',
-      changes,
-      failures: [],
-      durationMs: durations[cluster] / 3
-    }
-  }, true)
+  return fleetSummary(
+    (cluster) => {
+      const live = new Map(
+        (before.objects.get(cluster) ?? [])
+          .filter((o) => o.kind !== 'CronJob')
+          .map((o) => [key(o), asServerReturnsIt(o, 3)])
+      )
+      const changes: ChangeEntry[] = []
+      for (const desired of after.objects.get(cluster) ?? []) {
+        const current = live.get(key(desired))
+        const predicted = asServerReturnsIt(desired, current ? 4 : 1)
+        const diff = renderDiff(current && comparable(current), predicted)
+        if (!current) changes.push(entry(desired, 'created', diff))
+        else if (/^[-+]/m.test(diff)) changes.push(entry(desired, 'configured', diff))
+        else changes.push(entry(desired, 'unchanged'))
+      }
+      return {
+        cluster,
+        outcome: 'changed',
+        changes,
+        failures: [],
+        durationMs: durations[cluster] / 3
+      }
+    },
+    true,
+    after.templates
+  )
 }
 
 /** Every summary docs/deployer.md shows, from examples/manifests-repo in `root`. */
@@ -240,26 +277,26 @@ export async function docsSummaries(root: string): Promise<DocsSummary[]> {
       title: 'render (deploymentizer)',
       markdown: current.summary,
       width: 1200,
-      height: 720
+      height: 1040
     },
     {
       name: 'summary-deploy-success',
       title: 'deploy',
-      markdown: await deploySuccess(current.objects),
+      markdown: await deploySuccess(current),
       width: 1200,
       height: 560
     },
     {
       name: 'summary-deploy-rolled-back',
       title: 'deploy',
-      markdown: await deployRolledBack(current.objects, crashing.objects),
+      markdown: await deployRolledBack(current, crashing),
       width: 1200,
       height: 580
     },
     {
       name: 'summary-deploy-dry-run',
       title: 'preview',
-      markdown: await deployDryRun(current.objects, pullRequest.objects),
+      markdown: await deployDryRun(current, pullRequest),
       expandOuter: true,
       width: 1200,
       height: 1180

@@ -6,17 +6,18 @@
  * the GitHub environment named after it, as the workflow's header tells users to set up.
  *
  * Two changes to what a user would run, both because the clusters are shared with the other
- * suites: the example's namespace `shop` becomes a namespace of this run's own, and the deployer
+ * suites: the example's namespace `shop` becomes a namespace of this run's own (in api's
+ * service-owned copies too, recorded again: ./example-checkout.ts), and the deployer
  * steps get an inventory name of their own (an extra input; the workflow sets none).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node'
 import { dump, load } from 'js-yaml'
 import { testClusters, uniqueName, type TestCluster } from '../../testinfra/jest/clusters.js'
 import { runWorkflow, type JobRun } from '../../testinfra/runner/run-workflow.js'
+import { exampleCheckout } from './example-checkout.js'
 
 const root = process.cwd()
 const workflow = readFileSync(
@@ -34,21 +35,6 @@ const secrets = {
 let checkout: string
 let clusters: TestCluster[]
 let environments: Record<string, Record<string, string>>
-
-/** The example as a checkout of this run: its namespace renamed (see the header). */
-function prepareCheckout(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kit-example-matrix-'))
-  cpSync(join(root, 'examples', 'manifests-repo'), dir, { recursive: true })
-  rmSync(join(dir, 'generated'), { recursive: true, force: true })
-  const services = join(dir, 'services')
-  for (const f of readdirSync(services, { recursive: true }) as string[]) {
-    if (!f.endsWith('.yaml')) continue
-    const file = join(services, f)
-    const text = readFileSync(file, 'utf8')
-    writeFileSync(file, text.replace(/^(\s*)(namespace|name): shop$/gm, `$1$2: ${namespace}`))
-  }
-  return dir
-}
 
 function run(envs: Record<string, Record<string, string>>): Promise<JobRun[]> {
   return runWorkflow(workflow, {
@@ -71,7 +57,7 @@ const explain = (runs: JobRun[]) =>
     .join('\n')
 
 beforeAll(() => {
-  checkout = prepareCheckout()
+  checkout = exampleCheckout('kit-example-matrix-', namespace)
   clusters = testClusters()
   expect(clusters.length).toBeGreaterThanOrEqual(3)
   environments = Object.fromEntries(

@@ -136,6 +136,45 @@ describe('examples/manifests-repo rendered by the deploymentizer bundle', () => 
       ref: 'refs/heads/develop'
     })
   })
+
+  it("renders api from the templates each branch's build brought, as the index records", () => {
+    const index = JSON.parse(readFileSync(join(dir, 'generated', 'index.json'), 'utf8'))
+    const templates = (cluster: string, service: string) =>
+      index.clusters[cluster].services[service].templates
+    // The record's source is the build that wrote the image file of the same branch.
+    const built = (branch: string) => ({
+      ...(load(readFileSync(join(example, 'images', 'api', `${branch}.yaml`), 'utf8')) as Tree)
+        .source,
+      path: 'deploy/kit'
+    })
+    const own = (branch: string) => ({
+      origin: 'service',
+      dir: `service-templates/api/${branch}`,
+      record: `service-templates/api/${branch}.yaml`,
+      branch,
+      source: built(branch)
+    })
+    expect(templates('staging-us', 'api')).toEqual(own('develop'))
+    expect(templates('prod-eu', 'api')).toEqual(own('main'))
+    expect(templates('prod-us', 'api')).toEqual(own('main'))
+    expect(templates('prod-us', 'web')).toEqual({ origin: 'repository', dir: 'services/web' })
+  })
+})
+
+describe("examples/manifests-repo's copies of api's templates", () => {
+  const source = join(root, 'examples', 'service-repo', 'deploy', 'kit')
+  const files = (d: string) => readdirSync(d, { recursive: true, encoding: 'utf8' }).sort()
+
+  it.each(['develop', 'main'])(
+    'hold for %s exactly the files of examples/service-repo/deploy/kit',
+    (branch) => {
+      const copy = join(example, 'service-templates', 'api', branch)
+      expect(files(copy)).toEqual(files(source))
+      for (const f of files(source)) {
+        expect([f, readFileSync(join(copy, f))]).toEqual([f, readFileSync(join(source, f))])
+      }
+    }
+  )
 })
 
 describe('the two renders per cluster set that the example workflows run', () => {
@@ -168,17 +207,27 @@ describe('the two renders per cluster set that the example workflows run', () =>
 })
 
 describe('a render without the secret in its environment', () => {
-  it('fails, names the file, line, clusters and variable once, and writes nothing', async () => {
+  it("fails, names each copy's file and line, the clusters and the variable, and writes nothing", async () => {
     const dir = checkout()
     const run = await render(dir, {}, { API_DATABASE_URL: undefined })
     expect(run.exitCode).not.toBe(0)
-    const errors = run.annotations.filter((a) => a.level === 'error').map((a) => a.message)
-    expect(errors).toContain(
-      "clusters prod-eu, prod-us, staging-us, service api: 'env.API_DATABASE_URL | base64': environment variable API_DATABASE_URL is not set in the render's environment"
-    )
-    expect(run.annotations.find((a) => a.level === 'error')?.properties).toContain(
-      'file=services/api/secret.yaml,line=13'
-    )
+    // api's templates are service-owned: staging renders develop's copy, production main's, so
+    // the problem is reported once per copy, each at its own file and line.
+    const errors = run.annotations
+      .filter((a) => a.level === 'error')
+      .map((a) => [a.properties, a.message])
+    const problem =
+      "service api: 'env.API_DATABASE_URL | base64': environment variable API_DATABASE_URL is not set in the render's environment"
+    expect(errors).toEqual([
+      [
+        'title=kit render,file=service-templates/api/main/secret.yaml,line=15',
+        `clusters prod-eu, prod-us, ${problem}`
+      ],
+      [
+        'title=kit render,file=service-templates/api/develop/secret.yaml,line=15',
+        `cluster staging-us, ${problem}`
+      ]
+    ])
     const out = join(dir, 'generated')
     expect(existsSync(out) ? readdirSync(out, { recursive: true }) : []).toEqual([])
   })

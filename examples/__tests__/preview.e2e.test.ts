@@ -82,6 +82,29 @@ describe('preview of the example on three real clusters', () => {
     expect(run.summary).toMatch(/Deployment shop\/api/)
   })
 
+  it("links api's objects to the service repository's templates of the build each cluster runs", () => {
+    // api's templates are service-owned: staging renders those of the develop build, production
+    // those of the main build (the records in service-templates/api/).
+    const links = [
+      ...run.summary.matchAll(/`(\w+) shop\/([\w-]+)` · templates from \[([^\]]+)\]\(([^)]+)\)/g)
+    ]
+    const tree = (commit: string) => `https://github.com/acme/api/tree/${commit}/deploy/kit`
+    const develop = [
+      'acme/api@78d3833 · deploy/kit',
+      tree('78d3833516d0a3043cb9a81e2d957965c0904d9c')
+    ]
+    const main = ['acme/api@f72515a · deploy/kit', tree('f72515a47ae0a98c0ebaa849cabd8a2de7cc9c98')]
+    const objects = ['Deployment api', 'Secret api-credentials', 'Service api']
+    const linked = (origin: string[]) =>
+      links
+        .filter((m) => m[3] === origin[0] && m[4] === origin[1])
+        .map((m) => `${m[1]} ${m[2]}`)
+        .sort()
+    expect(linked(develop)).toEqual(objects) // staging-us
+    expect(linked(main)).toEqual([...objects, ...objects].sort()) // prod-eu and prod-us
+    expect(links).toHaveLength(9) // web, worker and the namespace are repository-owned: no link
+  })
+
   it('never shows the Secret value, in any form, anywhere', () => {
     const encoded = Buffer.from(databaseUrl).toString('base64')
     for (const text of [run.summary, run.stdout, run.stderr, JSON.stringify(run.outputs)]) {

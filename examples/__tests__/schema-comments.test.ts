@@ -1,14 +1,15 @@
 /**
  * Every file of the example manifests repository that kit validates against a JSON Schema
- * (kit.yaml, groups, clusters, each service's kit.yaml, image files) starts with the
- * `yaml-language-server` comment, so an editor checks it as the render does. The URL must work
- * from a user's own manifests repository, where a relative path leads nowhere: an absolute
- * https URL into kit's repository at the tag the example workflows use, naming a schema file
- * that exists here, and the right one for the file (the file validates against it).
+ * (kit.yaml, groups, clusters, each service's kit.yaml, the kit.yaml of each service-owned copy,
+ * image files) starts with the `yaml-language-server` comment, so an editor checks it as the
+ * render does. The URL must work from a user's own manifests repository, where a relative path
+ * leads nowhere: an absolute https URL into kit's repository at the tag the example workflows
+ * use, naming a schema file that exists here, and the right one for the file (the file validates
+ * against it).
  */
 import { describe, expect, it } from '@jest/globals'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { basename, join, relative, sep } from 'node:path'
 import { Ajv } from 'ajv'
 import { parse } from 'yaml'
 import { ajvOptions } from '../../shared/src/render/schema.js'
@@ -40,16 +41,23 @@ function validatedFiles(): [string, string][] {
   const paths = (parse(readFileSync(join(example, 'kit.yaml'), 'utf8')) as {
     paths?: Record<string, string>
   }).paths
-  const dir = (key: string) => join(example, paths?.[key] ?? key)
+  const defaults: Record<string, string> = { serviceTemplates: 'service-templates' }
+  const dir = (key: string) => join(example, paths?.[key] ?? defaults[key] ?? key)
   const services = readdirSync(dir('services'), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => join(dir('services'), d.name, 'kit.yaml'))
     .filter(existsSync)
+  // A service-owned set's kit.yaml (service-templates/<service>/<branch>/kit.yaml) is validated
+  // with the same schema; its records are written by the image-deployer and have none.
+  const ownSets = yamlFiles(dir('serviceTemplates')).filter(
+    (f) =>
+      relative(dir('serviceTemplates'), f).split(sep).length === 3 && basename(f) === 'kit.yaml'
+  )
   const files: [string, string][] = [
     [join(example, 'kit.yaml'), 'kit'],
     ...yamlFiles(dir('groups')).map((f): [string, string] => [f, 'group']),
     ...yamlFiles(dir('clusters')).map((f): [string, string] => [f, 'cluster']),
-    ...services.map((f): [string, string] => [f, 'service']),
+    ...[...services, ...ownSets].map((f): [string, string] => [f, 'service']),
     ...yamlFiles(dir('images')).map((f): [string, string] => [f, 'image'])
   ]
   return files.map(([f, kind]) => [relative(example, f), kind])
