@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -196,6 +196,44 @@ describe('the bundled action, run as the runner runs it', () => {
       expect(run.outputs).toEqual({ result: 'failure', changed: 'false' })
       expect(run.stdout.match(/::error/g)).toHaveLength(1)
     }
+  })
+
+  it('annotates each refused template at its file and line, and lists them in the summary', async () => {
+    const url = await gitServer.createRepo('action-templates-bad', seed)
+    const before = await gitServer.git('action-templates-bad', ['for-each-ref'])
+    const workspace = await mkdtemp(join(work, 'service-'))
+    await mkdir(join(workspace, 'deploy', 'kit'), { recursive: true })
+    await writeFile(
+      join(workspace, 'deploy', 'kit', 'deployment.yaml'),
+      'kind: Deployment\nspec: [\n'
+    )
+    await writeFile(join(workspace, 'deploy', 'kit', 'run.sh'), 'echo\n')
+    const run = await runAction(
+      {
+        [Inputs.repository]: url,
+        [Inputs.token]: token,
+        [Inputs.image]: 'ghcr.io/acme/api:1',
+        templates: 'deploy/kit'
+      },
+      { GITHUB_WORKSPACE: workspace }
+    )
+    expect(run.code).toBe(1)
+    const annotations = run.stdout.match(/^::error .*$/gm) ?? []
+    expect(annotations).toEqual([
+      expect.stringMatching(
+        /^::error title=kit image-deployer,file=deploy\/kit\/deployment\.yaml,line=\d+(,col=\d+)?::deploy\/kit\/deployment\.yaml:\d+/
+      ),
+      expect.stringMatching(
+        /^::error title=kit image-deployer,file=deploy\/kit\/run\.sh::deploy\/kit\/run\.sh: not a YAML file/
+      )
+    ])
+    expect(run.stdout).toMatch(/the templates were refused with 2 problems; nothing was committed/)
+    expect(run.summary).toMatch(
+      /^### ❌ kit image-deployer: the service's templates were refused, nothing was committed\n\n- .*deploy\/kit\/deployment\.yaml:\d+/
+    )
+    expect(run.outputs).toEqual({ result: 'failure', changed: 'false' })
+    expect(await gitServer.git('action-templates-bad', ['for-each-ref'])).toBe(before)
+    expectNoToken(run)
   })
 
   it('opens one pull request per image and branch over the API, and updates it in place', async () => {

@@ -1,5 +1,9 @@
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
+import {
+  describeChangedFiles,
+  templateSetFolder
+} from '../../../shared/src/service-templates/record.js'
 import { outputsJson } from '../../../shared/src/outputs/table.js'
 import { imageDeployerOutputValues } from '../../../shared/src/outputs/values.js'
 import { formatImageRef, parseRepositorySpec, Redactor } from '../../../shared/src/index.js'
@@ -59,7 +63,9 @@ export const bumpCommand: Command = {
       return ExitCode.ok
     }
     if (result.diff) out(result.diff)
-    out(outcomeLine(formatImageRef(settings.request.image), result))
+    const t = settings.request.templates
+    const setFolder = t ? templateSetFolder(t.dir, t.service, settings.request.branch) : undefined
+    out(outcomeLine(formatImageRef(settings.request.image), result, setFolder))
     return ExitCode.ok
   }
 }
@@ -95,18 +101,19 @@ function settingsFrom(v: ImageDeployOptions, env: NodeJS.ProcessEnv): ImageDeplo
 }
 
 /** The line that says what happened. */
-function outcomeLine(ref: string, result: ImageDeployResult): string {
+function outcomeLine(ref: string, result: ImageDeployResult, setFolder?: string): string {
+  const files = describeChangedFiles(result.files, setFolder)
   switch (result.outcome) {
     case 'committed':
       return result.commit
         ? `${color.green('✓')} ${ref} committed to ${result.branch} as ${result.commit}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ''}`
-        : `${color.green('✓')} ${ref} written to ${result.files.join(', ')} (commit them yourself)`
+        : `${color.green('✓')} ${ref} written to ${files} (commit them yourself)`
     case 'unchanged':
       return `${color.green('✓')} ${ref} is already recorded; nothing to commit`
     case 'older':
       return `${color.yellow('•')} ${ref} skipped: a newer build is recorded (use --force to replace it)`
     case 'dry-run':
-      return `${color.blue('•')} dry run: would change ${result.files.join(', ')}`
+      return `${color.blue('•')} dry run: would change ${files}`
   }
 }
 

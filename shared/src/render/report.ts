@@ -263,12 +263,12 @@ export function skipWarnings(clusters: readonly ClusterSummary[]): string[] {
     )
 }
 
-/** The markdown for a failed render: every problem as a list item. */
-export function renderFailureMarkdown(problems: readonly RenderProblem[]): string {
-  return [
-    '### ❌ kit deploymentizer: render failed, nothing was written',
-    '',
-    ...problems.map((p) => `- ${cell(formatProblem(p))}`),
-    ''
-  ].join('\n')
+/** The markdown for a failed render: every problem as a list item, under `heading`. */
+export function renderFailureMarkdown(
+  problems: readonly RenderProblem[],
+  heading = 'kit deploymentizer: render failed, nothing was written'
+): string {
+  return [`### ❌ ${heading}`, '', ...problems.map((p) => `- ${cell(formatProblem(p))}`), ''].join(
+    '\n'
+  )
 }

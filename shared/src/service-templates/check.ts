@@ -4,8 +4,8 @@
  * would render this service's set for this branch, so a broken template never lands. Problems
  * point at the service repository's file and line, where the fix is made.
  *
- * The render reads a folder, so the parts of the snapshot it needs (kit.yaml first, for where
- * everything is; then groups, clusters, this service's image files and repository-owned folder,
+ * The render reads a folder, so the parts of the snapshot it needs (kit.yaml, for where
+ * everything is; groups, clusters, this service's image files and repository-owned folder,
  * one record of every other service-owned service so their names are known) are written to a
  * temporary folder with the planned commit on top. Other services' templates are not read:
  * only this service is rendered.
@@ -50,11 +50,21 @@ export async function checkServiceTemplates(
   const listing = await snapshot.list()
   const root = mkdtempSync(join(tmpdir(), 'kit-template-check-'))
   try {
-    const kit = (await snapshot.read(['kit.yaml'])).get('kit.yaml')
+    // One read in the usual case: kit.yaml with what the default folders hold; a kit.yaml
+    // that moves the folders costs a second read.
+    const defaults = readRepositoryPaths(root)
+    const hasKit = listing.includes('kit.yaml')
+    let files = await snapshot.read([
+      ...(hasKit ? ['kit.yaml'] : []),
+      ...filesForCheck(listing, request, defaults)
+    ])
+    const kit = files.get('kit.yaml')
     if (kit !== undefined) put(root, 'kit.yaml', kit)
     const paths = checkPaths(readRepositoryPaths(root), request)
-    const files = await snapshot.read(filesForCheck(listing, request, paths))
-    for (const [path, content] of files) if (content !== undefined) put(root, path, content)
+    if (JSON.stringify(paths) !== JSON.stringify(defaults))
+      files = await snapshot.read(filesForCheck(listing, request, paths))
+    for (const [path, content] of files)
+      if (content !== undefined && path !== 'kit.yaml') put(root, path, content)
     for (const c of plan.changes) {
       if (c.after !== undefined) put(root, c.path, c.after)
     }

@@ -132,3 +132,16 @@ function trimDir(dir: string): string {
   const d = dir.replace(/^(\.?\/)+/, '').replace(/\/+$/, '')
   return d === '' || d === '.' ? '' : `${d}/`
 }
+
+/**
+ * Changed paths as a line shows them: the files of a template set folded into the folder
+ * (`service-templates/api/main/ (50 files)`), so a bump of 50 templates stays one readable line.
+ */
+export function describeChangedFiles(files: readonly string[], setFolder?: string): string {
+  if (!setFolder) return files.join(', ')
+  const inside = files.filter((f) => f.startsWith(`${setFolder}/`))
+  if (inside.length === 0) return files.join(', ')
+  const others = files.filter((f) => !f.startsWith(`${setFolder}/`))
+  const folded = `${setFolder}/ (${inside.length} ${inside.length === 1 ? 'file' : 'files'})`
+  return [...others, folded].join(', ')
+}
