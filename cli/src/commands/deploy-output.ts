@@ -19,6 +19,8 @@ import {
   outcomeLabel,
   shortReason,
   sortRows,
+  templatesOf,
+  templatesText,
   withoutClusterPrefix,
   type FleetReport,
   type FleetRow
@@ -210,10 +212,12 @@ export function reportLines(
         const earlier = c.action === 'configured' && c.diff ? shownOn.get(key) : undefined
         const note = earlier ? paint.dim(` (same diff as on ${earlier.join(', ')})`) : ''
         const message = c.message ? paint.dim(` — ${clean(c.message)}`) : ''
+        const origin = templatesOf(g, c)
+        const from = origin ? paint.dim(` · templates from ${clean(templatesText(origin))}`) : ''
         // Nothing is deleted by a dry run: say what would be, as the deploy report does.
         const action = c.action === 'deleted' && dry ? 'would be deleted' : c.action
         lines.push(
-          `  ${actionPaint(pad(`${mark} ${action}`, 12))} ${clean(objectName(c))}${message}${note}`
+          `  ${actionPaint(pad(`${mark} ${action}`, 12))} ${clean(objectName(c))}${from}${message}${note}`
         )
         if (c.action !== 'configured' || !c.diff || earlier) continue
         shownOn.set(key, g.clusters)
