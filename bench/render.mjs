@@ -15,13 +15,25 @@
 // (generate into this folder and keep it, for profiling).
 // Run `node scripts/bundle.mjs` first if the sources changed (npm run bench:render does).
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync
+} from 'node:fs'
 import { tmpdir, cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
+import { importTs } from '../scripts/ts-module.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const { recordFor, renderTemplateRecord, templateRecordPath, templateSetFolder } = await importTs(
+  'shared/src/service-templates/record.ts'
+)
 const kit = join(root, 'cli/dist/kit.js')
 const child = join(root, 'bench/render-child.mjs')
 const services = Number(process.env.BENCH_SERVICES ?? 200)
@@ -43,8 +55,12 @@ function write(path, text) {
   writeFileSync(path, text)
 }
 
-/** A kit manifests repository: every service a Deployment and a Service with placeholders. */
-function generateKitRepo(dir, clusterCount) {
+/**
+ * A kit manifests repository: every service a Deployment and a Service with placeholders. With
+ * `serviceOwned`, every other service keeps its templates per branch (main and develop) under
+ * service-templates/, as the image-deployer records them, instead of in services/.
+ */
+function generateKitRepo(dir, clusterCount, serviceOwned = false) {
   write(join(dir, 'kit.yaml'), 'defaults:\n  branch: main\n')
   for (const g of groups) {
     const values = replicasOf[g]
@@ -67,7 +83,8 @@ function generateKitRepo(dir, clusterCount) {
   }
   for (let s = 0; s < services; s++) {
     const name = svc(s)
-    const base = join(dir, 'services', name)
+    const owned = serviceOwned && s % 2 === 1
+    const base = owned ? join(work, 'owned-staging', name) : join(dir, 'services', name)
     write(join(base, 'kit.yaml'), `image: acme/${name}\n`)
     write(
       join(base, 'values.yaml'),
@@ -117,6 +134,7 @@ spec:
       targetPort: \${{ values.port }}
 `
     )
+    if (owned) recordServiceOwned(dir, name, base)
     for (const branch of ['main', 'develop']) {
       write(
         join(dir, 'images', 'acme', name, `${branch}.yaml`),
@@ -124,6 +142,24 @@ spec:
       )
     }
   }
+}
+
+/** Copies a service's folder into service-templates/<name>/<branch>/ with its record, per branch. */
+function recordServiceOwned(dir, name, from) {
+  const files = readdirSync(from).map((path) => ({
+    path,
+    content: readFileSync(join(from, path), 'utf8')
+  }))
+  for (const branch of ['main', 'develop']) {
+    const folder = templateSetFolder('service-templates', name, branch)
+    for (const f of files) write(join(dir, folder, f.path), f.content)
+    const source = { repository: `acme/${name}`, commit: 'a'.repeat(40), path: 'deploy/kit' }
+    write(
+      join(dir, templateRecordPath('service-templates', name, branch)),
+      renderTemplateRecord(recordFor({ service: name, branch, source }, files))
+    )
+  }
+  rmSync(from, { recursive: true, force: true })
 }
 
 /** The same fleet as kustomize: one base with every service, one overlay per cluster. */
@@ -304,6 +340,15 @@ try {
       rmSync(shm, { recursive: true, force: true })
     }
   }
+  // Half the services with per-branch service-owned templates, the same fleet otherwise.
+  const ownedRepo = join(work, 'kit-owned')
+  if (!existsSync(ownedRepo)) generateKitRepo(ownedRepo, clusters, true)
+  runKit(ownedRepo, ['--dry-run'])
+  const owned = runKit(ownedRepo, ['--dry-run'])
+  const ownedRatio = owned.ms / dry.ms
+  console.log(
+    `  half the services with service-owned templates per branch (--dry-run): ${fmt(owned.ms)} in-process; ${cpuOf(owned)}; ${ownedRatio.toFixed(2)}x the render above [baseline] (limit 1.20x: ${ownedRatio <= 1.2 ? 'met' : 'NOT met'})`
+  )
   console.log(
     `  load average during the run: ${loadavg()
       .map((l) => l.toFixed(1))

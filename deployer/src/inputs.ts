@@ -25,7 +25,14 @@ export async function readInputs(
 ): Promise<DeployRequest> {
   const v = readOptions(deployOptions)
   // Mask before anything else can fail and print.
-  for (const secret of [v.kubeconfig, v.kubeconfigs, v.token, v.webhookUrl])
+  for (const secret of [
+    v.kubeconfig,
+    v.kubeconfigs,
+    v.token,
+    v.webhookUrl,
+    v.metricsToken,
+    v.slackWebhookUrl
+  ])
     if (secret) mask(secret)
   const perCluster = parseKubeconfigsInput(v.kubeconfigs, env, Inputs.Kubeconfigs)
   for (const text of Object.values(perCluster)) mask(text)

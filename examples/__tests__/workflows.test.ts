@@ -43,6 +43,7 @@ const files = {
   preview: join(examples, 'manifests-repo', '.github', 'workflows', 'preview.yml'),
   manual: join(examples, 'manifests-repo', '.github', 'workflows', 'manual.yml'),
   matrix: join(examples, 'manifests-repo', '.github', 'workflows', 'deploy-matrix.yml'),
+  drift: join(examples, 'manifests-repo', '.github', 'workflows', 'drift.yml'),
   build: join(examples, 'service-repo', '.github', 'workflows', 'build.yml')
 }
 const text = Object.fromEntries(
@@ -187,7 +188,7 @@ describe('manual.yml', () => {
 })
 
 describe('the rendered output, which holds Secrets', () => {
-  it.each(['deploy', 'preview', 'manual', 'matrix'] as const)(
+  it.each(['deploy', 'preview', 'manual', 'matrix', 'drift'] as const)(
     'is removed at the end of every job of %s that renders',
     (name) => {
       for (const job of Object.values(wf[name].jobs)) {
@@ -255,6 +256,60 @@ describe('deploy-matrix.yml', () => {
   })
 })
 
+describe('drift.yml', () => {
+  const job = wf.drift.jobs.drift
+  const deployers = kitStep(job, 'deployer')
+
+  it('runs on a schedule and by hand, a newer check replacing a running one', () => {
+    expect(Object.keys(wf.drift.on).sort()).toEqual(['schedule', 'workflow_dispatch'])
+    const schedule = wf.drift.on.schedule as { cron: string }[]
+    expect(schedule).toHaveLength(1)
+    expect(schedule[0].cron.split(' ')).toHaveLength(5)
+    expect(wf.drift.concurrency).toEqual({ group: 'kit-drift', 'cancel-in-progress': true })
+  })
+
+  it('asks every cluster as a dry run that fails on drift, and never writes', () => {
+    expect(Object.keys(wf.drift.jobs)).toEqual(['drift'])
+    expect(deployers).toHaveLength(1)
+    const deployer = deployers[0]
+    expect(deployer.with).toMatchObject({
+      manifests: 'generated',
+      kubeconfig: '${{ secrets.KUBECONFIG }}',
+      'dry-run': true,
+      'fail-on-drift': true
+    })
+    // Every cluster with manifests: no selection, no selector.
+    expect(deployer.with?.clusters).toBeUndefined()
+    expect(deployer.with?.selector).toBeUndefined()
+    // Nothing that writes: no GitHub Deployments, no token, no write permission anywhere.
+    expect(deployer.with?.['github-deployments']).toBeUndefined()
+    expect(job.permissions).toBeUndefined()
+    expect(kitStep(job, 'image-deployer')).toEqual([])
+  })
+
+  it('renders every cluster set with its own database URL, as a deploy does', () => {
+    const renders = kitStep(job, 'deploymentizer')
+    expect(renders.map((s) => [s.with, s.env?.API_DATABASE_URL])).toEqual([
+      [{ groups: 'staging' }, '${{ secrets.API_DATABASE_URL_STAGING }}'],
+      [{ groups: 'production' }, '${{ secrets.API_DATABASE_URL_PRODUCTION }}']
+    ])
+  })
+
+  it('tells Slack only on failure, when the secret is set, and hands on the drift outputs', () => {
+    expect(deployers[0].with).toMatchObject({
+      'slack-webhook-url': '${{ secrets.SLACK_WEBHOOK_URL }}',
+      'slack-notify': 'failure'
+    })
+    expect(job.outputs).toEqual({
+      drifted: '${{ steps.drift.outputs.drifted }}',
+      'drifted-clusters': '${{ steps.drift.outputs.drifted-clusters }}'
+    })
+    const fix = job.steps.find((s) => s.env?.DRIFTED !== undefined)
+    expect(fix?.if).toBe("failure() && steps.drift.outputs.drifted == 'true'")
+    expect(fix?.env?.DRIFTED).toBe('${{ steps.drift.outputs.drifted-clusters }}')
+  })
+})
+
 describe('build.yml (service repository)', () => {
   const record = wf.build.jobs.record
   const bumps = kitStep(record, 'image-deployer')
@@ -278,5 +333,20 @@ describe('build.yml (service repository)', () => {
     const app = record.steps.find((s) => s.uses?.startsWith('actions/create-github-app-token@'))
     expect(app?.with).toMatchObject({ owner: 'acme', repositories: 'manifests' })
     for (const b of bumps) expect(b.with?.token).toBe('${{ steps.app-token.outputs.token }}')
+  })
+
+  it("records api's own templates with each image, from a checkout of the built commit", () => {
+    const checkout = record.steps.findIndex((s) => s.uses?.startsWith('actions/checkout@'))
+    expect(checkout).toBeGreaterThanOrEqual(0)
+    // Before the image-deployer steps, and without a token left behind in the workspace.
+    expect(checkout).toBeLessThan(record.steps.indexOf(bumps[0]))
+    expect(record.steps[checkout].with).toEqual({ 'persist-credentials': false })
+    expect(bumps.map((s) => s.with?.templates)).toEqual(['deploy/kit', 'deploy/kit'])
+    // The service is image-name (api), the name the manifests repository knows it by.
+    expect(bumps.map((s) => s.with?.service)).toEqual([undefined, undefined])
+    const kit = join(examples, 'service-repo', 'deploy', 'kit')
+    expect(readdirSync(kit).sort()).toEqual(
+      readdirSync(join(examples, 'manifests-repo', 'service-templates', 'api', 'main')).sort()
+    )
   })
 })

@@ -121,6 +121,23 @@ describe('runWorkflow', () => {
     ])
   })
 
+  it("returns what each run: step appended to the job's step summary", async () => {
+    const runs = await runWorkflow(
+      [
+        'jobs:',
+        '  one:',
+        '    steps:',
+        '      - run: echo "#### first" >> "$GITHUB_STEP_SUMMARY"',
+        '      - run: echo "second" >> "$GITHUB_STEP_SUMMARY"'
+      ].join('\n'),
+      options
+    )
+    expect(runs[0].steps.map((s) => [s.outcome, s.summary])).toEqual([
+      ['success', '#### first\n'],
+      ['success', 'second\n']
+    ])
+  })
+
   it('refuses a step it cannot run and a matrix with axes', async () => {
     await expect(
       runWorkflow('jobs:\n  a:\n    steps:\n      - uses: actions/setup-node@v4', options)

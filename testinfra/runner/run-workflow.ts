@@ -5,7 +5,8 @@
  * fromJSON of another job's output), a job `environment` whose secrets override the
  * repository's, job outputs, `if:` conditions, and three kinds of step: actions/checkout (a
  * fresh copy of the repository per job, as each job gets its own runner), kit's actions (their
- * committed bundles through run-action.ts) and `run:` scripts (bash, with GITHUB_OUTPUT).
+ * committed bundles through run-action.ts) and `run:` scripts (bash, with GITHUB_OUTPUT and
+ * GITHUB_STEP_SUMMARY; each step's summary is returned with it).
  * Anything else (another action, a reusable workflow, `continue-on-error`, a matrix with axes)
  * is an error naming it: a workflow this runner cannot run faithfully is not run at all.
  *
@@ -74,6 +75,8 @@ export interface StepRun {
   readonly outputs: Record<string, string>
   /** The step's stdout and stderr, for a failing test to show. */
   readonly log: string
+  /** What the step appended to GITHUB_STEP_SUMMARY (kit's actions and `run:` scripts). */
+  readonly summary?: string
 }
 
 export interface JobRun {
@@ -161,7 +164,8 @@ async function runStep(
       name,
       outcome: run.exitCode === 0 ? 'success' : 'failure',
       outputs: run.outputs,
-      log: run.stdout + run.stderr
+      log: run.stdout + run.stderr,
+      summary: run.summary
     }
   }
   if (step.run !== undefined)
@@ -179,7 +183,9 @@ function runScript(
   const temp = mkdtempSync(join(tmpdir(), 'kit-workflow-step-'))
   try {
     const output = join(temp, 'output')
+    const summary = join(temp, 'summary')
     writeFileSync(output, '')
+    writeFileSync(summary, '')
     const res = spawnSync('bash', ['-e', '-c', script], {
       cwd: workspace,
       env: {
@@ -187,6 +193,7 @@ function runScript(
         ...options.env,
         ...env,
         GITHUB_OUTPUT: output,
+        GITHUB_STEP_SUMMARY: summary,
         RUNNER_TEMP: temp,
         GITHUB_WORKSPACE: workspace
       },
@@ -197,7 +204,8 @@ function runScript(
       name,
       outcome: res.status === 0 ? 'success' : 'failure',
       outputs: parseOutputFile(readFileSync(output, 'utf8')),
-      log: (res.stdout ?? '') + (res.stderr ?? '')
+      log: (res.stdout ?? '') + (res.stderr ?? ''),
+      summary: readFileSync(summary, 'utf8')
     }
   } finally {
     rmSync(temp, { recursive: true, force: true })

@@ -16,6 +16,7 @@ import {
   shouldFail,
   type DeployRequest
 } from '../../../shared/src/deploy/fleet/index.js'
+import { parseMetricsToken } from '../../../shared/src/deploy/cluster/metric-gate.js'
 import { deployOptions, deployRequest } from '../../../shared/src/options/deploy.js'
 import { cliOptions, type Option } from '../../../shared/src/options/table.js'
 import { Redactor } from '../../../shared/src/secrets/redact.js'
@@ -41,9 +42,13 @@ const sharedOptions: Option<unknown>[] = [
   o.json,
   o.summary
 ]
+/** What only a diff uses: --fail-on-drift (a deploy changes what differs instead). */
+const diffOnly: Option<unknown>[] = [o.failOnDrift]
 /** Every other flag of the table: only a deploy (not a diff) uses them. */
 const deployOnly = cliOptions(deployOptions).filter(
-  (x) => !x.cli || (!x.cli.positional && ![...credentialOptions, ...sharedOptions].includes(x))
+  (x) =>
+    !x.cli ||
+    (!x.cli.positional && ![...credentialOptions, ...sharedOptions, ...diffOnly].includes(x))
 )
 
 const sharedHelp = `Credentials (one or more; default: $KUBECONFIG, else ~/.kube/config):
@@ -74,7 +79,11 @@ Nothing is changed. Secret values are redacted. With --prune, lists what would b
 
 ${sharedHelp}
 
-Exit codes: 0 the diff ran on every cluster, 1 a cluster could not be diffed, 2 bad input.`
+Diff only:
+${helpLines(diffOnly).join('\n')}
+
+Exit codes: 0 the diff ran on every cluster, 1 a cluster could not be diffed (or, with
+--fail-on-drift, a cluster differs from the manifests), 2 bad input.`
 
 /** Builds the request from flags; `mask` registers every credential with the redactor. */
 export async function requestFromArgs(
@@ -85,6 +94,12 @@ export async function requestFromArgs(
 ): Promise<{ request: DeployRequest; json: boolean; summary?: string }> {
   const v = parseFlags(deployOptions, args)
   if (v.webhookUrl) mask(v.webhookUrl)
+  if (v.slackWebhookUrl) mask(v.slackWebhookUrl)
+  // A token is never a flag (flags end up in shell history and process lists).
+  if (env.KIT_METRICS_TOKEN) {
+    mask(env.KIT_METRICS_TOKEN)
+    v.metricsToken = parseMetricsToken(env.KIT_METRICS_TOKEN, 'KIT_METRICS_TOKEN')
+  }
   const perCluster = parseKubeconfigsInput(v.kubeconfigs, env, '--kubeconfigs')
   Object.values(perCluster).forEach(mask)
   // --kubeconfig names one file; without any credential flag, kubectl's files: every file of

@@ -141,9 +141,37 @@ describe('the values', () => {
       'changed-clusters',
       'failed-clusters',
       'skipped-clusters',
-      'cluster-results'
+      'cluster-results',
+      'drifted',
+      'drifted-clusters',
+      'degraded-clusters'
     ])
     expect(outputsJson('deployer', values).changed).toBe(true)
+  })
+
+  it('deployer: drifted and drifted-clusters name the clusters a dry run found differing', () => {
+    const rows = [
+      row('b', 'changed'),
+      row('a', 'changed'),
+      row('c', 'failed'),
+      row('d', 'unchanged')
+    ]
+    const dry = deployerOutputValues({ ...report(rows), dryRun: true })
+    expect([outputText(dry.drifted), outputText(dry['drifted-clusters'])]).toEqual([
+      'true',
+      '["a","b"]'
+    ])
+    const clean = deployerOutputValues({ ...report([row('a', 'unchanged')]), dryRun: true })
+    expect([outputText(clean.drifted), outputText(clean['drifted-clusters'])]).toEqual([
+      'false',
+      '[]'
+    ])
+    // A deploy changes what differs: it reports no drift.
+    const deploy = deployerOutputValues(report(rows))
+    expect([outputText(deploy.drifted), outputText(deploy['drifted-clusters'])]).toEqual([
+      'false',
+      '[]'
+    ])
   })
 
   it('image-deployer: changed is true for a commit and for a dry run that would commit', () => {

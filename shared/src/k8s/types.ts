@@ -53,6 +53,26 @@ export interface ListOptions {
   readonly fieldSelector?: string
 }
 
+/** One change of a watched collection, as the API's watch stream sends it. */
+export interface WatchEvent {
+  /** BOOKMARK carries only a resourceVersion; ERROR carries a Status (410: the version is gone). */
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
+  readonly object: KubeObject
+}
+
+/** What a watch stream follows, and from when. */
+export interface WatchRequest extends ListOptions {
+  /**
+   * Changes after this version (the last event's or bookmark's). Unset: the stream starts with
+   * the collection as it is now, one ADDED event per object.
+   */
+  readonly resourceVersion?: string
+  /** The server ends the stream after this many seconds. */
+  readonly timeoutSeconds?: number
+  /** Ends the stream: its iteration then finishes without an error. */
+  readonly signal?: AbortSignal
+}
+
 /** A core/v1 Event reduced to what failure reports need. */
 export interface KubeEvent {
   readonly type: string
@@ -121,6 +141,17 @@ export interface ClusterClient {
     namespace: string,
     involved?: { kind: string; name: string; uid?: string }
   ): Promise<KubeEvent[]>
+  /**
+   * A watch stream (`?watch=1`, bookmarks asked for): opening it is retried like a read; the
+   * events then arrive in order until the server ends the stream (its iteration finishes), the
+   * connection breaks (it throws), or the request's signal, the client's signal or its deadline
+   * ends it (it finishes). Optional: fakes without streams leave it out.
+   */
+  watch?(
+    apiVersion: string,
+    kind: string,
+    request: WatchRequest
+  ): Promise<AsyncIterable<WatchEvent>>
   /** Whether a kind is namespaced, from API discovery; throws a KubeApiError 404 for unknown kinds. */
   isNamespaced(apiVersion: string, kind: string): Promise<boolean>
   /** Forgets cached discovery (after CRDs were created). */

@@ -5,6 +5,7 @@
  */
 import { inventoryNameProblem } from '../deploy/fleet/applyset.js'
 import { fleetDefaults, parseClusterLabels, parseKeyValues } from '../deploy/fleet/settings.js'
+import { slackNotifyChoices } from '../deploy/fleet/slack.js'
 import type { DeployRequest } from '../deploy/fleet/settings.js'
 import type { CredentialInputs } from '../deploy/cluster/types.js'
 import { InputError, quoteValue } from '../errors.js'
@@ -19,8 +20,17 @@ import {
   timeOption,
   urlOption
 } from './kinds.js'
-import { defineTable, type OptionDraft, type Values } from './table.js'
-import { utcTime } from './validate.js'
+import { defineTable, formatDuration, type OptionDraft, type Values } from './table.js'
+import type { WatchSettings } from '../deploy/cluster/watch.js'
+import { duration, utcTime } from './validate.js'
+import {
+  metricGateLimits,
+  metricGateSettings,
+  parseMetricGates,
+  parseMetricsToken,
+  parseMetricsUrl,
+  type MetricGate
+} from '../deploy/cluster/metric-gate.js'
 
 const keyValues = (doc: string): OptionDraft<Record<string, string>> => ({
   type: 'list',
@@ -227,18 +237,110 @@ export const deployOptions = defineTable({
     doc: "URL that receives one POST with the run's result as JSON when the deploy ends (secrets redacted). Masked.",
     cli: { arg: '<url>' }
   }),
+  slackWebhookUrl: urlOption({
+    doc: 'Slack incoming webhook URL (a secret: store it as one). Slack gets a message with a row per cluster, the reason of each failure or rollback and a link to the run; secrets redacted. Masked; never printed.',
+    cli: { arg: '<url>' }
+  }),
+  slackNotify: choiceOption(slackNotifyChoices, 'end', {
+    doc: 'When slack-webhook-url is told: start-and-end (a message as the deploy starts and one when it ends), end (when it ends), or failure (only when it failed). A notification that cannot be sent is a warning, never a failed deploy.',
+    cli: { arg: '<when>' }
+  }),
   json: booleanOption(false, {
-    doc: "Print the action's outputs (result, changed, clusters, changed-clusters, failed-clusters, skipped-clusters, cluster-results) as JSON.",
+    doc: "Print the action's outputs (result, changed, clusters, changed-clusters, failed-clusters, skipped-clusters, cluster-results, drifted, drifted-clusters, degraded-clusters) as JSON.",
     action: false
   }),
   summary: textOption(undefined, {
     doc: 'Also write the markdown summary to this file.',
     action: false,
     cli: { arg: '<file>' }
-  })
+  }),
+  failOnDrift: booleanOption(false, {
+    doc: 'With dry-run: fail when any cluster differs from the manifests (drift: an object a deploy would create, change or, with prune, delete). The summary lists the drifted objects per cluster; the outputs drifted and drifted-clusters say which clusters. Nothing is written either way.',
+    cli: {
+      doc: "Exit 1 when any cluster differs from the manifests (drift: an object a deploy would create, change or, with --prune, delete); --summary's file lists the drifted objects per cluster. kit diff only."
+    }
+  }),
+  metricsUrl: {
+    type: 'url',
+    doc: 'Base URL of a Prometheus-compatible HTTP API (what comes before /api/v1/query) that metric-gates asks during the watch window; {cluster} stands for the cluster name (e.g. https://prometheus.{cluster}.example.com).',
+    default: undefined,
+    parse: parseMetricsUrl,
+    cli: { arg: '<url>' }
+  } satisfies OptionDraft<string | undefined>,
+  metricsToken: textOption(undefined, {
+    doc: 'Bearer token for metrics-url, usually a secret. Masked; never printed.',
+    parse: parseMetricsToken,
+    cli: false,
+    cliNote: 'read from `KIT_METRICS_TOKEN`, never a flag'
+  }),
+  metricGates: {
+    type: 'lines',
+    doc: 'Metric gates, one per line: `<name>: <promql> <op> <number>` with op one of < <= > >= ==, e.g. `errors: sum(rate(http_requests_total{code=~"5..",cluster="{cluster}"}[1m])) / sum(rate(http_requests_total{cluster="{cluster}"}[1m])) < 0.01`. Evaluated every metric-interval during the watch window and at its end; a query that fails, answers no data or NaN, or whose value (every series of it) misses the condition degrades the cluster, which is rolled back. {cluster} inside a label value\'s quotes stands for the cluster name.',
+    default: [] as MetricGate[],
+    parse: (raw, label) => parseMetricGates(raw, label),
+    cli: {
+      arg: '<gate>',
+      doc: "A metric gate, `<name>: <promql> <op> <number>` with op one of < <= > >= == (repeat the flag for more); evaluated every metric-interval during the watch window and at its end. A query that fails, answers no data or NaN, or whose value (every series of it) misses the condition degrades the cluster, which is rolled back. {cluster} inside a label value's quotes stands for the cluster name."
+    }
+  } satisfies OptionDraft<MetricGate[]>,
+  metricInterval: {
+    type: 'duration',
+    doc: 'How often the metric gates are evaluated during the watch window (and once at its end); at least 1s.',
+    default: 15_000,
+    parse: (raw, label) => {
+      const ms = duration()(raw, label)
+      if (ms < metricGateLimits.minIntervalMs)
+        throw new InputError(`${label} must be at least 1s, got ${quoteValue(raw)}`)
+      return ms
+    },
+    cli: { arg: '<dur>' }
+  } satisfies OptionDraft<number>,
+  watch: durationOption(0, {
+    doc: "How long to keep watching each cluster after its rollout is healthy (e.g. 2m; 0 turns it off). The changed workloads' pods, the workloads and their Warning events are followed through the API's watch streams; restarts, OOMKilled or failed containers, lost readiness, image pull failures, fewer available replicas, a failed Job, too many Warning events or a failing metric gate make the cluster degraded, and it is rolled back like a failed rollout. The window counts inside timeout; the next wave starts once every cluster of the previous one has passed its window.",
+    cli: { arg: '<dur>' }
+  }),
+  watchMaxRestarts: integerOption(
+    0,
+    { min: 0 },
+    {
+      doc: 'Container restarts tolerated per pod during the watch window (summed over its containers); more is degraded. An OOMKilled container is degraded whatever this says.',
+      cli: { arg: '<n>' }
+    }
+  ),
+  watchMaxWarnings: integerOption(
+    5,
+    { min: 0 },
+    {
+      doc: 'Warning events tolerated during the watch window, on the objects the deploy changed and their pods (each repeat of an event counts); more is degraded.',
+      cli: { arg: '<n>' }
+    }
+  )
 })
 
 export type DeployOptions = Values<typeof deployOptions>
+
+/**
+ * The watch window's settings (../deploy/cluster/watch.ts), with the metric gates it evaluates.
+ * Refused up front when the window cannot run: without wait nothing says when the rollout is
+ * healthy, and a window as long as timeout never fits in it.
+ */
+function watchSettings(v: DeployOptions): WatchSettings {
+  if (v.watch > 0 && !v.wait)
+    throw new InputError(
+      "'watch' needs wait: true: the window starts when the rollout is healthy, and only the wait finds that out"
+    )
+  if (v.watch > 0 && v.watch >= v.timeout)
+    throw new InputError(
+      `'watch' (${formatDuration(v.watch)}) must be shorter than 'timeout' (${formatDuration(v.timeout)}): the window counts inside each cluster's timeout, after the rollout became healthy`
+    )
+  const metrics = metricGateSettings({ ...v, watchMs: v.watch })
+  return {
+    windowMs: v.watch,
+    maxRestarts: v.watchMaxRestarts,
+    maxWarnings: v.watchMaxWarnings,
+    ...(metrics ? { metrics } : {})
+  }
+}
 
 /** What each front-end resolves itself: credentials (text vs files), the commit and its time. */
 export interface DeployFrontEnd {
@@ -250,6 +352,12 @@ export interface DeployFrontEnd {
 
 /** The request both front-ends run, from the table's values, in its sections. */
 export function deployRequest(v: DeployOptions, front: DeployFrontEnd): DeployRequest {
+  // A deploy corrects drift instead of reporting it: failing it on drift would fail every
+  // deploy that changes anything.
+  if (v.failOnDrift && !front.dryRun)
+    throw new InputError(
+      "'fail-on-drift' needs a dry run (the deployer's dry-run: true, or kit diff): a deploy changes what differs instead of reporting it"
+    )
   return {
     manifests: v.manifests,
     credentials: front.credentials,
@@ -259,7 +367,8 @@ export function deployRequest(v: DeployOptions, front: DeployFrontEnd): DeployRe
       concurrency: v.concurrency,
       waves: v.waves,
       waveLabel: v.waveLabel,
-      clusterLabels: v.clusterLabels
+      clusterLabels: v.clusterLabels,
+      failOnDrift: v.failOnDrift
     },
     cluster: {
       dryRun: front.dryRun,
@@ -272,6 +381,7 @@ export function deployRequest(v: DeployOptions, front: DeployFrontEnd): DeployRe
       },
       rollbackOnFailure: v.rollbackOnFailure,
       waitForLoadBalancers: v.waitForLoadBalancers,
+      watch: watchSettings(v),
       prune: { enabled: v.prune, max: v.pruneMax, allowKinds: v.pruneAllowKinds },
       strategy: v.strategy,
       fastRollbackKeep: v.fastRollbackKeep,
@@ -291,7 +401,9 @@ export function deployRequest(v: DeployOptions, front: DeployFrontEnd): DeployRe
       token: v.token,
       environmentPrefix: '',
       environment: environmentOf(v),
-      webhookUrl: v.webhookUrl
+      webhookUrl: v.webhookUrl,
+      slackWebhookUrl: v.slackWebhookUrl,
+      slackNotify: v.slackNotify
     }
   }
 }

@@ -158,6 +158,21 @@ export const actionOutputs: { readonly [A in ActionName]: readonly OutputSpec[] 
       kind: 'list',
       doc: 'The same JSON list as skipped-clusters.',
       aliasOf: 'skipped-clusters'
+    },
+    {
+      name: 'drifted',
+      kind: 'boolean',
+      doc: "In a dry run, 'true' when at least one cluster differs from the manifests (drift: a deploy would change it), else 'false'; always 'false' outside a dry run."
+    },
+    {
+      name: 'drifted-clusters',
+      kind: 'list',
+      doc: 'JSON list of the clusters that differ from the manifests (dry run only; a cluster whose dry run failed is in failed-clusters instead).'
+    },
+    {
+      name: 'degraded-clusters',
+      kind: 'list',
+      doc: 'JSON list of the clusters whose watch window found them degraded after healthy (each is also in failed-clusters: rolled back, or failed when the rollback did not succeed).'
     }
   ]
 }

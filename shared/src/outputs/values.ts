@@ -3,6 +3,7 @@
  * (shared/src/outputs/table.ts): what the action writes and what the CLI's `--json` prints.
  * No @actions/core here: the CLI bundles this file.
  */
+import { driftedClusters } from '../deploy/fleet/drift.js'
 import { renderOutputs } from '../deploy/fleet/report.js'
 import type { FleetReport } from '../deploy/fleet/types.js'
 import type { ImageDeployResult } from '../image-deploy/types.js'
@@ -19,7 +20,10 @@ export function deployerOutputValues(report: FleetReport): Record<string, unknow
     'changed-clusters': o.changed,
     'failed-clusters': o.failed,
     'skipped-clusters': o.skipped,
-    'cluster-results': o.clusters
+    'cluster-results': o.clusters,
+    drifted: driftedClusters(report).length > 0,
+    'drifted-clusters': driftedClusters(report),
+    'degraded-clusters': o.degraded
   }
 }
 

@@ -5,6 +5,7 @@
  *   apply   (./apply.ts)     stage by stage with server-side apply, writing only objects that
  *                            are not provably unchanged (./apply-object.ts)
  *   wait    (./wait.ts)      for health of what this run changed
+ *   watch   (./watch.ts)     with a watch window, follow the changed workloads for it
  *   rollback (./rollback.ts) on failure, restore what ran before
  *
  * This file only orders them and turns how they end into the cluster's result. Every message
@@ -32,6 +33,7 @@ import {
   type Stopped
 } from './run.js'
 import type { ClusterResult, ClusterTarget, DeployClusterOptions } from './types.js'
+import { watchChanged } from './watch.js'
 
 /** Deploys `manifests` to one cluster: apply in safe order, wait for health, roll back on failure. */
 export async function deployCluster(
@@ -79,6 +81,7 @@ export async function deployWithClient(
     stopped = applied.stopped
     if (!stopped && options.dryRun) return finishDryRun(run)
     if (!stopped) stopped = await waitForChanged(run)
+    if (!stopped) stopped = await watchChanged(run)
   } catch (err) {
     stopped = stoppedByError(run, err, stopped)
   }

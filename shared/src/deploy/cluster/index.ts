@@ -5,6 +5,8 @@
 export * from './types.js'
 export * from './deploy.js'
 export { systemClock } from './clock.js'
+export { watchAfterHealthy, type WatchSettings, type WatchResult } from './watch.js'
+export type { ObjectEvidence, GateEvidence } from './watch-state.js'
 export { loadManifestsDir, parseManifests, clusterNameProblem } from '../../k8s/manifests.js'
 export { describeRef, keyOf, refOf } from '../../k8s/identity.js'
 export {

@@ -12,6 +12,7 @@ import type {
   ChangeEntry,
   Clock,
   ClusterResult,
+  Degradation,
   DeployClusterOptions,
   DeployLog,
   Failure
@@ -53,6 +54,8 @@ export interface EngineRun {
   readonly changes: ChangeEntry[]
   /** What this run wrote, in apply order: waited for, and restored on failure. */
   readonly applied: Applied[]
+  /** Set by the watch window when it found the cluster degraded after healthy (./watch.ts). */
+  degraded?: Degradation
 }
 
 export function startRun(client: ClusterClient, options: DeployClusterOptions): EngineRun {
@@ -114,7 +117,20 @@ export function finishRun(
     })),
     durationMs: run.clock.now() - run.started,
     ...(reason ? { reason: scrub(reason) } : {}),
-    ...(rolledBack ? { rolledBack } : {})
+    ...(rolledBack ? { rolledBack } : {}),
+    ...(run.degraded ? { degraded: scrubDegradation(run.degraded, scrub) } : {})
+  }
+}
+
+/** The evidence's texts scrubbed (an event's message or a gate's error may echo a value). */
+function scrubDegradation(d: Degradation, scrub: (s: string) => string): Degradation {
+  return {
+    afterMs: d.afterMs,
+    evidence: d.evidence.map((e) =>
+      'gate' in e
+        ? { ...e, query: scrub(e.query), ...(e.error ? { error: scrub(e.error) } : {}) }
+        : { ...e, detail: scrub(e.detail) }
+    )
   }
 }
 

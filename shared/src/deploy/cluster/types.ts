@@ -20,6 +20,7 @@
 import type { KubeConfig } from '../../k8s/client/kubeconfig-type.js'
 import type { Redactor } from '../../secrets/redact.js'
 import type { ClusterSection } from '../fleet/settings.js'
+import type { Evidence } from './watch-state.js'
 
 export type { KubeConfig }
 export type {
@@ -62,7 +63,13 @@ export interface Clock {
  */
 export type DeployClusterOptions = Pick<
   ClusterSection,
-  'dryRun' | 'wait' | 'timeoutMs' | 'failFast' | 'rollbackOnFailure' | 'waitForLoadBalancers'
+  | 'dryRun'
+  | 'wait'
+  | 'timeoutMs'
+  | 'failFast'
+  | 'rollbackOnFailure'
+  | 'waitForLoadBalancers'
+  | 'watch'
 > &
   DeployClusterRun
 
@@ -133,4 +140,15 @@ export interface ClusterResult {
   /** One line, redacted; set for failed, rolled-back and skipped outcomes. */
   readonly reason?: string
   readonly rolledBack?: boolean
+  /** Set when the watch window after healthy found the cluster degraded (./watch.ts). */
+  readonly degraded?: Degradation
+}
+
+export type { Evidence }
+
+/** What the watch window after healthy found: when, and the evidence. */
+export interface Degradation {
+  /** From healthy (the window's start) to when the evidence was seen. */
+  readonly afterMs: number
+  readonly evidence: readonly Evidence[]
 }

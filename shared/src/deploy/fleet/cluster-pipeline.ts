@@ -287,6 +287,7 @@ function engineOptions(
     timeoutMs: settings.timeoutMs,
     failFast: settings.failFast,
     rollbackOnFailure: settings.rollbackOnFailure,
+    watch: settings.watch,
     labels: { ...(settings.labels ?? {}), [applySetPartOfLabel]: applySetIdFor(inv) },
     annotations: settings.annotations ? { ...settings.annotations } : undefined,
     log: deps.log,

@@ -11,6 +11,7 @@ import type { Clock, DeployLog, Manifest } from '../cluster/types.js'
 import { checkResolvedDuplicates, fallbackNamespace } from '../../k8s/namespace.js'
 import { runClusterPipeline, type Engine, type PipelineSettings } from './cluster-pipeline.js'
 import { ClusterDeadline } from './deadline.js'
+import { withDriftVerdict } from './drift.js'
 import { checkFastRollbackWait, planFastRollback } from './fast-rollback.js'
 import { runFleet } from './runner.js'
 import { filterBySelector, parseSelector, type Requirement } from './selector.js'
@@ -47,6 +48,8 @@ export interface FleetDeps {
   readonly cancel?: AbortSignal
   onClusterStart?(cluster: string, wave: Wave): void | Promise<void>
   onClusterDone?(row: FleetRow): void | Promise<void>
+  /** Told the plan once it is made, before any cluster starts (the Slack start message). */
+  onPlanned?(plan: FleetPlan): void
 }
 
 /** The plan a deploy follows, decided before any cluster is touched. */
@@ -135,8 +138,9 @@ export async function deployFleet(settings: FleetSettings, deps: FleetDeps): Pro
     deps.log.info(
       `waves: ${plan.waves.map((w) => `${w.name}: ${w.clusters.join(', ')}`).join(' → ')}`
     )
+  deps.onPlanned?.(plan)
   const p: PipelineSettings = { ...settings.cluster, selector: plan.selector }
-  return runFleet({
+  const report = await runFleet({
     waves: plan.waves,
     concurrency: settings.fleet.concurrency,
     // Each cluster's own deadline (its timeout, plus the time it waited for another run's
@@ -163,4 +167,5 @@ export async function deployFleet(settings: FleetSettings, deps: FleetDeps): Pro
       })
     }
   })
+  return withDriftVerdict(report, settings.fleet.failOnDrift ?? false)
 }

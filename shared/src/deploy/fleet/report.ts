@@ -9,9 +9,18 @@
  * collapsed preview), changed objects only their changed hunks, and the whole summary stays
  * far below GitHub's 1 MiB step-summary limit, saying so when it had to stop.
  */
+import { templateSourceText } from '../../service-templates/link.js'
 import { plural } from '../../text/plural.js'
 import type { ChangeEntry, ClusterOutcome, Failure } from '../cluster/types.js'
-import { isSuccess, type FleetReport, type FleetRow } from './types.js'
+import { degradedText } from '../cluster/watch-state.js'
+import { driftedClusters } from './drift.js'
+import {
+  changeKey,
+  isSuccess,
+  type FleetReport,
+  type FleetRow,
+  type TemplatesOrigin
+} from './types.js'
 
 /** Display order: what needs attention first. */
 const outcomeOrder: Record<ClusterOutcome, number> = {
@@ -91,14 +100,20 @@ function headlineBody(report: FleetReport): string {
   if (total === 0) return 'no clusters selected'
   const clusters = plural(total, 'cluster')
   if (report.result === 'success') {
+    if (report.failOnDrift) return `no drift on ${clusters}`
     return report.dryRun
       ? `${count('changed')} of ${clusters} would change`
       : `${clusters} deployed (${count('changed')} changed, ${count('unchanged')} unchanged)`
   }
-  const parts = (['failed', 'rolled-back', 'skipped'] as const)
-    .filter((o) => count(o) > 0)
-    .map((o, i) => `${count(o)}${i === 0 ? ` of ${clusters}` : ''} ${outcomeLabel(o)}`)
-  return parts.join(', ')
+  const parts: [number, string][] = (['failed', 'rolled-back', 'skipped'] as const).map((o) => [
+    count(o),
+    outcomeLabel(o)
+  ])
+  if (report.failOnDrift) parts.push([driftedClusters(report).length, 'drifted'])
+  return parts
+    .filter(([n]) => n > 0)
+    .map(([n, label], i) => `${n}${i === 0 ? ` of ${clusters}` : ''} ${label}`)
+    .join(', ')
 }
 
 /** Longest reason shown in a table cell; the full text is in the cluster's failure section. */
@@ -129,6 +144,7 @@ export function shortReason(row: FleetRow): string | undefined {
   if (f) {
     const objects = new Set(row.failures.map((x) => `${x.object}\u0000${x.reason}`)).size
     text = `${f.object}: ${f.reason}${objects > 1 ? ` (+${objects - 1} more)` : ''}`
+    if (row.degraded) text = `${degradedText(row.degraded.afterMs)}: ${text}`
     const trouble = rollbackTrouble(row)
     if (trouble)
       text += `; ${/^rollback failed/.test(trouble) ? 'rollback failed' : 'rollback unhealthy'}`
@@ -242,6 +258,24 @@ export interface ChangeGroup {
   readonly clusters: readonly string[]
   /** The changing entries (created, configured, deleted). */
   readonly changes: readonly ChangeEntry[]
+  /** Where the templates of changed objects came from (FleetRow.templates), when any. */
+  readonly templates?: Readonly<Record<string, TemplatesOrigin>>
+}
+
+/**
+ * Where a changed object's templates came from when its service owns them:
+ * `acme/api@3f2a1c9 · deploy/kit`, or the copy's folder when the record names no repository.
+ */
+export function templatesText(origin: TemplatesOrigin): string {
+  return templateSourceText(origin.source) ?? origin.dir
+}
+
+/** The origin of an entry's templates in a row or group, when its service owns them. */
+export function templatesOf(
+  holder: Pick<ChangeGroup, 'templates'>,
+  c: ChangeEntry
+): TemplatesOrigin | undefined {
+  return holder.templates?.[changeKey(c)]
 }
 
 /**
@@ -251,11 +285,13 @@ export interface ChangeGroup {
  * failed has its changes undone or left half-done, which its table row and failure say.
  */
 export function groupChanges(rows: readonly FleetRow[], dryRun = false): ChangeGroup[] {
-  const groups = new Map<string, { clusters: string[]; changes: ChangeEntry[] }>()
+  const groups = new Map<string, ChangeGroup & { clusters: string[] }>()
   for (const r of sortRows(rows)) {
     if (r.outcome !== 'changed' && !(dryRun && r.outcome === 'failed')) continue
     const changes = changesShown(r.changes)
     if (changes.length === 0) continue
+    // Clusters that rendered an object from different template sets are not alike, even
+    // when the diffs happen to be.
     const key = JSON.stringify(
       changes.map((c) => [
         c.action,
@@ -263,14 +299,26 @@ export function groupChanges(rows: readonly FleetRow[], dryRun = false): ChangeG
         c.namespace ?? '',
         c.name,
         c.message ?? '',
-        c.diff ?? ''
+        c.diff ?? '',
+        ...originKey(templatesOf(r, c))
       ])
     )
     const g = groups.get(key)
     if (g) g.clusters.push(r.cluster)
-    else groups.set(key, { clusters: [r.cluster], changes })
+    else
+      groups.set(key, {
+        clusters: [r.cluster],
+        changes,
+        ...(r.templates ? { templates: r.templates } : {})
+      })
   }
   return [...groups.values()]
+}
+
+/** What tells two template origins apart, or nothing for an object without one. */
+function originKey(origin: TemplatesOrigin | undefined): string[] {
+  if (!origin) return []
+  return [origin.dir, origin.url ?? '', JSON.stringify(origin.source)]
 }
 
 /** Prune says why it left an object in place (a protected kind, an adopted object) this way. */
@@ -453,15 +501,24 @@ function clusterNames(clusters: readonly string[], wrap: (name: string) => strin
   return names.join(', ')
 }
 
+/** ` · templates from [acme/api@3f2a1c9 · deploy/kit](…)`, linked when the server has the page. */
+function templatesMarkdown(origin: TemplatesOrigin | undefined): string {
+  if (!origin) return ''
+  const label = templateSourceText(origin.source)
+  if (!label) return ` · templates from ${code(origin.dir)}`
+  return ` · templates from ${origin.url ? `[${text(label)}](${origin.url})` : text(label)}`
+}
+
 /** An object's change, with where its body or diff was first shown (so it is shown once). */
 function objectMarkdown(
   c: ChangeEntry,
   shownOn: Map<string, readonly string[]>,
-  on: readonly string[]
+  on: readonly string[],
+  origin?: TemplatesOrigin
 ): string[] {
   const icon = c.action === 'created' ? '➕' : c.action === 'deleted' ? '➖' : '✏️'
   const message = c.message ? ` — _${text(c.message)}_` : ''
-  const head = `${icon} ${c.action} ${code(objectName(c))}${message}`
+  const head = `${icon} ${c.action} ${code(objectName(c))}${templatesMarkdown(origin)}${message}`
   if (!c.diff || c.action === 'deleted') return [head, '']
   const key = JSON.stringify([c.action, c.kind, c.namespace ?? '', c.name, c.diff])
   const earlier = shownOn.get(key)
@@ -504,7 +561,7 @@ function changeGroupMarkdown(g: ChangeGroup, shownOn: Map<string, readonly strin
     ''
   ]
   for (const c of g.changes.slice(0, maxObjectsPerGroup))
-    lines.push(...objectMarkdown(c, shownOn, g.clusters))
+    lines.push(...objectMarkdown(c, shownOn, g.clusters, templatesOf(g, c)))
   if (g.changes.length > maxObjectsPerGroup)
     lines.push(
       `… and ${plural(g.changes.length - maxObjectsPerGroup, 'more object')} (in the log)`,
@@ -542,6 +599,49 @@ function deletionGroupMarkdown(g: DeletionGroup, dryRun: boolean): string[] {
     lines.push(`… and ${g.entries.length - maxDeletionsPerGroup} more (in the log)`, '')
   lines.push('</details>', '')
   return lines
+}
+
+/** How a drifted object differs, by what a deploy would do to it. */
+const driftWords: Partial<Record<ChangeEntry['action'], string>> = {
+  created: '➕ missing on the cluster:',
+  configured: '✏️ differs from the manifests:',
+  deleted: '➖ on the cluster, gone from the manifests (prune would delete it):'
+}
+
+/**
+ * The drift check's section (a dry run with fail-on-drift): one block per drifted cluster naming
+ * every object that differs from the manifests; the diffs follow under what would change. Returns
+ * how many drifted clusters did not fit.
+ */
+function addDrift(md: SizedMarkdown, report: FleetReport, rows: readonly FleetRow[]): number {
+  const drifted = new Set(driftedClusters(report))
+  const unknown = rows.filter((r) => r.outcome === 'failed').map((r) => r.cluster)
+  md.add([
+    '#### Drift',
+    '',
+    drifted.size > 0
+      ? `${drifted.size} of ${plural(rows.length, 'cluster')} ${drifted.size === 1 ? 'differs' : 'differ'} from the manifests: a deploy would change the objects below (their diffs follow).`
+      : 'No cluster differs from the manifests.',
+    ...(unknown.length > 0
+      ? [`Not known for ${unknown.map(code).join(', ')}: the dry run did not finish there.`]
+      : []),
+    ''
+  ])
+  let left = 0
+  for (const r of rows.filter((x) => drifted.has(x.cluster))) {
+    const changes = changesShown(r.changes)
+    const lines = [`**${escapeHtml(r.cluster)}**: ${plural(changes.length, 'object')}`, '']
+    for (const c of changes.slice(0, maxObjectsPerGroup)) {
+      const message = c.message ? ` — _${text(c.message)}_` : ''
+      lines.push(`- ${driftWords[c.action] ?? c.action} ${code(objectName(c))}${message}`)
+    }
+    if (changes.length > maxObjectsPerGroup)
+      lines.push(
+        `- … and ${plural(changes.length - maxObjectsPerGroup, 'more object')} (in the log)`
+      )
+    if (!md.add([...lines, ''])) left++
+  }
+  return left
 }
 
 /** Adds blocks while they fit in a byte budget; once one does not, every later one is left out. */
@@ -617,6 +717,7 @@ export function renderSummary(
     const detail = failureDetail(r)
     if (detail && !md.add(failureMarkdown(r, detail))) failuresLeft++
   }
+  const driftLeft = report.failOnDrift ? addDrift(md, report, rows) : 0
   const deletionsLeft = addGroups(
     md,
     report.dryRun ? '#### What would be deleted' : '#### What was deleted',
@@ -634,6 +735,7 @@ export function renderSummary(
   const left = [
     rowsLeft > 0 ? `the table rows of ${plural(rowsLeft, 'cluster')}` : '',
     failuresLeft > 0 ? `the failure detail of ${plural(failuresLeft, 'cluster')}` : '',
+    driftLeft > 0 ? `the drifted objects of ${plural(driftLeft, 'cluster')}` : '',
     deletionsLeft > 0 ? `the deleted objects of ${plural(deletionsLeft, 'cluster')}` : '',
     changesLeft > 0 ? `the changes of ${plural(changesLeft, 'cluster')}` : ''
   ].filter(Boolean)
@@ -668,6 +770,7 @@ export function renderOutputs(report: FleetReport): {
   changed: string[]
   failed: string[]
   skipped: string[]
+  degraded: string[]
 } {
   const rows = [...report.rows].sort((a, b) => a.cluster.localeCompare(b.cluster))
   return {
@@ -690,7 +793,8 @@ export function renderOutputs(report: FleetReport): {
     failed: rows
       .filter((r) => r.outcome === 'failed' || r.outcome === 'rolled-back')
       .map((r) => r.cluster),
-    skipped: rows.filter((r) => r.outcome === 'skipped').map((r) => r.cluster)
+    skipped: rows.filter((r) => r.outcome === 'skipped').map((r) => r.cluster),
+    degraded: rows.filter((r) => r.degraded).map((r) => r.cluster)
   }
 }
 
@@ -731,5 +835,10 @@ export function renderClusterLog(row: FleetRow, options: { failures?: boolean } 
 
 /** Whether the process should exit non-zero. */
 export function shouldFail(report: FleetReport): boolean {
-  return !report.rows.every((r) => isSuccess(r.outcome)) || report.rows.length === 0
+  // A drift check's failure (./drift.ts) is in `result` alone: every cluster's dry run succeeded.
+  return (
+    report.result === 'failure' ||
+    !report.rows.every((r) => isSuccess(r.outcome)) ||
+    report.rows.length === 0
+  )
 }

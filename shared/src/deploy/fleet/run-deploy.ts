@@ -16,8 +16,16 @@ import {
 } from '../cluster/index.js'
 import type { Clock, DeployLog } from '../cluster/types.js'
 import { contextNamespaceOf } from '../../k8s/namespace.js'
-import { deployFleet, type FleetSettings } from './deploy-fleet.js'
+import { deployFleet, type FleetPlan, type FleetSettings } from './deploy-fleet.js'
 import type { DeployRequest, RunIdentity } from './settings.js'
+import { createSlackNotifier } from './slack.js'
+import {
+  emptyIndexFacts,
+  objectTemplates,
+  parseIndexFacts,
+  withTemplates,
+  type IndexFacts
+} from './templates-origin.js'
 import type { FleetReport, FleetRow, Wave } from './types.js'
 
 /** Real time, with an abortable sleep. */
@@ -40,32 +48,26 @@ export interface DeployRunIo {
   readonly heartbeatMs?: number
   /** Told of every HTTP request sent to a cluster (the benchmark counts them per phase). */
   onRequest?(cluster: string, method: string, path: string): void
+  /**
+   * The GitHub server that links to a service repository point at; default GITHUB_SERVER_URL,
+   * else https://github.com.
+   */
+  readonly serverUrl?: string
 }
 
 /**
- * Cluster labels from the deploymentizer's render index (`<manifests>/index.json`), when the
- * folder has one; used for label-based waves.
+ * What the deploymentizer's render index (`<manifests>/index.json`) says, when the folder has
+ * one: cluster labels (for label-based waves) and which service each output file belongs to,
+ * with where a service's own templates came from (for the summary). The one reader of the index.
  */
-export async function readIndexLabels(dir: string): Promise<Map<string, Record<string, string>>> {
-  const out = new Map<string, Record<string, string>>()
+export async function readIndex(dir: string): Promise<IndexFacts> {
   let text: string
   try {
     text = await readFile(join(dir, 'index.json'), 'utf8')
   } catch {
-    return out
+    return emptyIndexFacts()
   }
-  try {
-    const index = JSON.parse(text) as {
-      kind?: string
-      clusters?: Record<string, { labels?: Record<string, string> }>
-    }
-    if (index.kind !== 'KitRenderIndex') return out
-    for (const [name, c] of Object.entries(index.clusters ?? {}))
-      out.set(name, { ...(c.labels ?? {}) })
-  } catch {
-    // Not kit's index: no labels from it.
-  }
-  return out
+  return parseIndexFacts(text)
 }
 
 /**
@@ -101,12 +103,47 @@ export function fleetSettingsOf(
 
 /**
  * Runs one deploy: loads and validates every manifest and credential first (any problem
- * throws before a cluster is touched), then deploys the fleet.
+ * throws before a cluster is touched), then deploys the fleet. With a Slack webhook, Slack is
+ * told as `slack-notify` asks (./slack.ts): the start once the plan is made, the end with the
+ * report, or the error that stopped the run; a notification never changes the outcome.
  */
 export async function runDeploy(
   request: DeployRequest,
   identity: RunIdentity,
   io: DeployRunIo
+): Promise<FleetReport> {
+  const url = request.notify.slackWebhookUrl
+  if (!url) return deployRun(request, identity, io)
+  const slack = createSlackNotifier(
+    {
+      url,
+      notify: request.notify.slackNotify ?? 'end',
+      dryRun: request.cluster.dryRun,
+      context: {
+        repository: identity.repository,
+        commit: request.cluster.version.commit,
+        runUrl: identity.runUrl,
+        description: identity.description
+      }
+    },
+    { redactor: io.redactor, log: io.log }
+  )
+  let report: FleetReport
+  try {
+    report = await deployRun(request, identity, io, (plan) => slack.started(plan))
+  } catch (err) {
+    await slack.stopped(err)
+    throw err
+  }
+  await slack.finished(report)
+  return report
+}
+
+async function deployRun(
+  request: DeployRequest,
+  identity: RunIdentity,
+  io: DeployRunIo,
+  onPlanned?: (plan: FleetPlan) => void
 ): Promise<FleetReport> {
   const manifests = await loadManifestsDir(request.manifests)
   const credentials = await kubeConfigsFromInputs(request.credentials, io.redactor)
@@ -121,13 +158,16 @@ export async function runDeploy(
     )
   }
   for (const w of credentials.warnings) io.log.warning(w)
-  const settings = fleetSettingsOf(
-    request,
-    identity,
-    await readIndexLabels(request.manifests),
-    io.heartbeatMs
+  const index = await readIndex(request.manifests)
+  const settings = fleetSettingsOf(request, identity, index.labels, io.heartbeatMs)
+  const templates = objectTemplates(
+    manifests,
+    index,
+    request.manifests,
+    io.serverUrl ?? (process.env.GITHUB_SERVER_URL || 'https://github.com')
   )
-  return deployFleet(settings, {
+  const onClusterDone = io.onClusterDone
+  const report = await deployFleet(settings, {
     manifests,
     credentialSources: credentials.sources,
     defaultNamespaces: new Map(
@@ -158,6 +198,8 @@ export async function runDeploy(
     clock: io.clock ?? systemClock,
     cancel: io.cancel,
     onClusterStart: io.onClusterStart,
-    onClusterDone: io.onClusterDone
+    onClusterDone: onClusterDone && ((row) => onClusterDone(withTemplates(row, templates))),
+    onPlanned
   })
+  return { ...report, rows: report.rows.map((r) => withTemplates(r, templates)) }
 }

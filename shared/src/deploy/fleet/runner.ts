@@ -43,7 +43,8 @@ export function rowFromResult(result: ClusterResult, wave?: string): FleetRow {
     reason: result.reason,
     failures: result.failures,
     changes: result.changes,
-    wave
+    wave,
+    ...(result.degraded ? { degraded: result.degraded } : {})
   }
 }
 

@@ -7,6 +7,8 @@ import { hostname, userInfo } from 'node:os'
 import { InputError } from '../../errors.js'
 import type { CredentialInputs } from '../cluster/types.js'
 import type { Strategy } from './fast-rollback.js'
+import type { WatchSettings } from '../cluster/watch.js'
+import type { SlackNotify } from './slack.js'
 import type { VersionIntent } from './version-guard.js'
 import { loadYamlDocuments } from '../../yaml/load.js'
 import { Redactor } from '../../secrets/redact.js'
@@ -230,6 +232,8 @@ export interface FleetSection {
   readonly waveLabel?: string
   /** Cluster labels (from the render index and the cluster-labels input). */
   readonly clusterLabels: ReadonlyMap<string, Readonly<Record<string, string>>>
+  /** With a dry run: a cluster that differs from the manifests fails the run (./drift.ts). */
+  readonly failOnDrift?: boolean
 }
 
 /**
@@ -248,6 +252,8 @@ export interface ClusterSection {
   readonly failFast: { graceMs: number; unschedulableMs: number; threshold: number }
   readonly rollbackOnFailure: boolean
   readonly waitForLoadBalancers?: boolean
+  /** The watch window after healthy (../cluster/watch.ts); absent or 0 ms: none. */
+  readonly watch?: WatchSettings
   readonly prune: {
     readonly enabled: boolean
     readonly max: number
@@ -278,6 +284,9 @@ export interface NotifySection {
    */
   readonly environment?: string
   readonly webhookUrl?: string
+  /** A Slack incoming webhook (a credential) and when it is told (./slack.ts). */
+  readonly slackWebhookUrl?: string
+  readonly slackNotify?: SlackNotify
 }
 
 /**

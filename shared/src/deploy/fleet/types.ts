@@ -2,7 +2,8 @@
  * The fleet runner's data: what it is asked to do across clusters and what it reports.
  * Rendering (summary, outputs, webhook bodies) is a pure function of these.
  */
-import type { ChangeEntry, ClusterOutcome, Failure } from '../cluster/types.js'
+import type { TemplateSource } from '../../service-templates/record.js'
+import type { ChangeEntry, ClusterOutcome, Degradation, Failure } from '../cluster/types.js'
 
 /** One wave: clusters deployed together (within the concurrency limit) before the next wave starts. */
 export interface Wave {
@@ -24,6 +25,31 @@ export interface FleetRow {
   readonly changes: readonly ChangeEntry[]
   /** Name of the wave the cluster belonged to, when waves were used. */
   readonly wave?: string
+  /**
+   * Where the templates of changed objects came from, by changeKey, for objects of services
+   * that own their templates (the render index says so); absent when there are none.
+   */
+  readonly templates?: Readonly<Record<string, TemplatesOrigin>>
+  /** Set when the watch window after healthy found the cluster degraded (and it was rolled back). */
+  readonly degraded?: Degradation
+}
+
+/** A service's own templates an object was rendered from, as the render index records them. */
+export interface TemplatesOrigin {
+  readonly service: string
+  /** The branch whose set was rendered. */
+  readonly branch: string
+  /** The copy in the manifests repository, e.g. `service-templates/api/develop`. */
+  readonly dir: string
+  /** The service repository's build that recorded the set, and the folder there. */
+  readonly source: TemplateSource
+  /** The folder at that commit on the GitHub server, when the repository is on it. */
+  readonly url?: string
+}
+
+/** `Deployment\0shop\0api`: a change's object, as FleetRow.templates keys it. */
+export function changeKey(c: Pick<ChangeEntry, 'kind' | 'namespace' | 'name'>): string {
+  return `${c.kind}\u0000${c.namespace ?? ''}\u0000${c.name}`
 }
 
 /** The overall result: success only when every selected cluster changed or was unchanged. */
@@ -34,6 +60,11 @@ export interface FleetReport {
   readonly dryRun: boolean
   readonly rows: readonly FleetRow[]
   readonly durationMs: number
+  /**
+   * A dry run asked to fail on drift (./drift.ts): `result` is failure when a cluster would
+   * change, and the summary lists the drifted objects per cluster.
+   */
+  readonly failOnDrift?: boolean
 }
 
 /** Outcomes that count as a successful cluster. */

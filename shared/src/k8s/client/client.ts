@@ -7,7 +7,7 @@
  * timestamps into Dates; and client-node's fetch path costs several times the CPU per request
  * of a plain https request, which on a busy runner is what a deploy of many objects waits for.
  */
-import { Agent as HttpAgent, request as httpRequest } from 'node:http'
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import {
   Agent as HttpsAgent,
   request as httpsRequest,
@@ -28,7 +28,9 @@ import {
   type ListOptions,
   type DeletePreconditions,
   type ObjectRef,
-  type PropagationPolicy
+  type PropagationPolicy,
+  type WatchEvent,
+  type WatchRequest
 } from '../types.js'
 import {
   classifyFailure,
@@ -76,7 +78,10 @@ export interface ClusterClientOptions {
    * without any debug switch, so a cluster that does not answer is never silent.
    */
   readonly progress?: (message: string) => void
-  /** Called for every HTTP request sent (retries and discovery included): benchmarks count them. */
+  /**
+   * Called for every HTTP request sent (retries and discovery included): benchmarks count them.
+   * The method of a watch stream's GET is `WATCH`.
+   */
   readonly onRequest?: (method: string, path: string) => void
 }
 
@@ -202,6 +207,61 @@ class RawObjectApi {
       redactor?: Redactor
     } = {}
   ): Promise<unknown> {
+    const { transport, headers, fullPath } = await this.prepare(path, options)
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body)
+    if (body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json'
+      headers['Content-Length'] = Buffer.byteLength(body)
+    }
+    this.onRequest?.(method, path)
+    const response = await exchange(transport, {
+      method,
+      path: fullPath,
+      headers,
+      body,
+      signal: options.signal
+    })
+    if (response.status >= 200 && response.status <= 299)
+      return response.text ? JSON.parse(response.text) : {}
+    throw this.failed(method, path, response.status, response.text, response.retryAfter)
+  }
+
+  /**
+   * A watch stream on the collection at `path`: resolves once the server answers, with its
+   * events as they arrive. `signal` bounds the opening (the attempt's timeout), `until` the
+   * stream; a stream that `until` ends finishes quietly.
+   */
+  async stream(
+    path: string,
+    options: {
+      query: Record<string, string | undefined>
+      signal: AbortSignal
+      until: AbortSignal
+      redactor?: Redactor
+    }
+  ): Promise<AsyncIterable<WatchEvent>> {
+    const { transport, headers, fullPath } = await this.prepare(path, options)
+    this.onRequest?.('WATCH', path)
+    const response = await openStream(transport, {
+      path: fullPath,
+      headers,
+      signal: options.signal
+    })
+    if (response.statusCode === 200) return watchEvents(response, options.until)
+    const text = await readAll(response)
+    const retryAfter = response.headers['retry-after']
+    throw this.failed('GET', path, response.statusCode ?? 0, text, [retryAfter].flat()[0])
+  }
+
+  /** The transport, the headers (authorization included) and the path with its query. */
+  private async prepare(
+    path: string,
+    options: {
+      query?: Record<string, string | undefined>
+      signal?: AbortSignal
+      redactor?: Redactor
+    }
+  ): Promise<{ transport: Transport; headers: Record<string, string | number>; fullPath: string }> {
     // An exec plugin runs while the transport is built (and, for plugins, on every request):
     // one that hangs must not outlast the attempt.
     const transport = await untilAborted(this.transport(), options.signal)
@@ -213,27 +273,23 @@ class RawObjectApi {
     const authorization = headers.Authorization
     if (typeof authorization === 'string' && options.redactor)
       options.redactor.add(authorization.replace(/^\S+\s+/, ''))
-    const body = options.body === undefined ? undefined : JSON.stringify(options.body)
-    if (body !== undefined) {
-      headers['Content-Type'] = options.contentType ?? 'application/json'
-      headers['Content-Length'] = Buffer.byteLength(body)
-    }
     const query = new URLSearchParams()
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) query.set(k, v)
     const search = query.size > 0 ? `?${query.toString()}` : ''
-    this.onRequest?.(method, path)
-    const response = await exchange(transport, {
-      method,
-      path: `${transport.basePath}${path}${search}`,
-      headers,
-      body,
-      signal: options.signal
-    })
-    if (response.status >= 200 && response.status <= 299)
-      return response.text ? JSON.parse(response.text) : {}
-    const err = apiError(response.status, response.text, response.retryAfter)
+    return { transport, headers, fullPath: `${transport.basePath}${path}${search}` }
+  }
+
+  /** The error of an answer that is not a success. */
+  private failed(
+    method: Method,
+    path: string,
+    status: number,
+    text: string,
+    retryAfter: string | undefined
+  ): KubeApiError {
+    const err = apiError(status, text, retryAfter)
     if (err.statusCode === 403) err.message = describeForbidden(err, method, path, this.facts)
-    throw err
+    return err
   }
 
   /**
@@ -396,6 +452,79 @@ function exchange(
   })
 }
 
+/**
+ * Sends a watch request and resolves with the response once its head arrives; `signal` aborts
+ * only the opening (the stream's own end is watchEvents').
+ */
+function openStream(
+  transport: Transport,
+  request: { path: string; headers: Record<string, string | number>; signal: AbortSignal }
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const { signal } = request
+    if (signal.aborted) return reject(signal.reason as Error)
+    const onAbort = () => req.destroy(signal.reason as Error)
+    const req = transport.request(
+      {
+        hostname: transport.hostname,
+        port: transport.port,
+        path: request.path,
+        method: 'GET',
+        headers: request.headers,
+        agent: transport.agent,
+        ...transport.tls
+      },
+      (res) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(res)
+      }
+    )
+    signal.addEventListener('abort', onAbort, { once: true })
+    // After the head, a broken connection surfaces on the response; this keeps the request's
+    // own error from going unhandled.
+    req.on('error', (err) => {
+      signal.removeEventListener('abort', onAbort)
+      reject(signal.aborted ? (signal.reason as Error) : err)
+    })
+    req.end()
+  })
+}
+
+/**
+ * The events of a watch response, one JSON object per line. A broken connection or a line
+ * that is not JSON throws (the caller opens the stream again); the server ending the stream,
+ * or `until`, finishes the iteration.
+ */
+async function* watchEvents(res: IncomingMessage, until: AbortSignal): AsyncGenerator<WatchEvent> {
+  const stop = () => res.destroy()
+  until.addEventListener('abort', stop, { once: true })
+  let buffered = ''
+  try {
+    if (until.aborted) return
+    res.setEncoding('utf8')
+    for await (const chunk of res as AsyncIterable<string>) {
+      buffered += chunk
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, nl).trim()
+        buffered = buffered.slice(nl + 1)
+        if (line !== '') yield JSON.parse(line) as WatchEvent
+      }
+    }
+  } catch (err) {
+    if (!until.aborted) throw err
+  } finally {
+    until.removeEventListener('abort', stop)
+    res.destroy()
+  }
+}
+
+/** The whole body of a response that is not a stream (an error answer), as text. */
+async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of res as AsyncIterable<Buffer>) chunks.push(c)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 function unknownKind(ref: { apiVersion: string; kind: string }): KubeApiError {
   return new KubeApiError(
     `the cluster does not know kind ${ref.kind} in ${ref.apiVersion} (is its CRD installed?)`,
@@ -516,6 +645,7 @@ function buildClient(
       })
       return items.map(toEvent)
     },
+    watch: (apiVersion, kind, wr) => watchObjects(r, options, apiVersion, kind, wr),
     isNamespaced: (apiVersion, kind) =>
       r.call(`discover ${kind}`, true, (signal) => api.namespaced(apiVersion, kind, signal)),
     resetDiscovery: () => api.resetDiscovery(),
@@ -706,6 +836,44 @@ function listObjects(
       cont = page.metadata?.continue || undefined
     } while (cont)
     return items
+  })
+}
+
+/**
+ * A watch stream of a collection. Opening it is retried like a read; the stream then ends with
+ * the request's signal, the client's own signal, or at the client's deadline (a stream is one
+ * long request, and no request outlives the cluster's time).
+ */
+function watchObjects(
+  r: Requests,
+  options: ClusterClientOptions,
+  apiVersion: string,
+  kind: string,
+  wr: WatchRequest
+): Promise<AsyncIterable<WatchEvent>> {
+  const ends = [wr.signal, options.signal].filter((s): s is AbortSignal => s !== undefined)
+  if (options.deadline)
+    ends.push(AbortSignal.timeout(Math.max(0, options.deadline.at() - Date.now())))
+  const until = AbortSignal.any(ends)
+  return r.call(`watch ${kind}`, true, async (signal) => {
+    const path = await r.api.pathOf(
+      { apiVersion, kind, name: '', namespace: wr.namespace },
+      'list',
+      signal
+    )
+    return r.api.stream(path, {
+      query: {
+        watch: '1',
+        allowWatchBookmarks: 'true',
+        labelSelector: wr.labelSelector,
+        fieldSelector: wr.fieldSelector,
+        resourceVersion: wr.resourceVersion,
+        timeoutSeconds: wr.timeoutSeconds === undefined ? undefined : String(wr.timeoutSeconds)
+      },
+      signal,
+      until,
+      redactor: options.redactor
+    })
   })
 }
 
