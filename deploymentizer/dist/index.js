@@ -15225,6 +15225,21 @@ var actionOutputs = {
       kind: "list",
       doc: "The same JSON list as skipped-clusters.",
       aliasOf: "skipped-clusters"
+    },
+    {
+      name: "drifted",
+      kind: "boolean",
+      doc: "In a dry run, 'true' when at least one cluster differs from the manifests (drift: a deploy would change it), else 'false'; always 'false' outside a dry run."
+    },
+    {
+      name: "drifted-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters that differ from the manifests (dry run only; a cluster whose dry run failed is in failed-clusters instead)."
+    },
+    {
+      name: "degraded-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters whose watch window found them degraded after healthy (each is also in failed-clusters: rolled back, or failed when the rollback did not succeed)."
     }
   ]
 };
@@ -15317,16 +15332,100 @@ function readOptions(table, getInput2 = (name) => getInput(name)) {
   return out;
 }
 
+// shared/src/bump/repository.ts
+var namePart = /^[A-Za-z0-9_.-]+$/;
+function parseRepositorySpec(text2, serverUrl = "https://github.com", what = "repository") {
+  const raw = text2.trim();
+  const server = serverUrl.replace(/\/+$/, "");
+  const short = /^([^/\s]+)\/([^/\s]+?)(?:\.git)?$/.exec(raw);
+  if (short && !raw.includes(":")) {
+    const [, owner, repo] = short;
+    if (!namePart.test(owner) || !namePart.test(repo) || owner.startsWith("."))
+      throw new InputError(`${what} ${quoteValue(text2)} is not owner/name`);
+    return { gitUrl: `${server}/${owner}/${repo}.git`, github: { owner, repo } };
+  }
+  let url;
+  try {
+    if (raw.length > 2048 || /\s/.test(raw)) throw new Error("not a URL");
+    url = new URL(raw);
+  } catch {
+    throw new InputError(
+      `${what} ${quoteValue(text2)} is neither owner/name nor a URL (expected e.g. acme/manifests or https://git.example.com/acme/manifests.git)`
+    );
+  }
+  if (url.username || url.password)
+    throw new InputError(
+      `${what} URL must not contain credentials; pass the token in the token input`
+    );
+  if (!["https:", "http:", "file:"].includes(url.protocol))
+    throw new InputError(
+      `${what} ${quoteValue(text2)}: only https, http and file URLs are supported`
+    );
+  const onServer = `${url.protocol}//${url.host}` === new URL(server).origin;
+  const path = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url.pathname);
+  return {
+    gitUrl: raw,
+    github: onServer && path ? { owner: path[1], repo: path[2] } : void 0
+  };
+}
+
+// shared/src/service-templates/link.ts
+var shortCommit = 7;
+function templateSourceText(source) {
+  if (!source.repository) return void 0;
+  const commit = source.commit ? `@${/^[0-9a-f]{8,}$/i.test(source.commit) ? source.commit.slice(0, shortCommit) : source.commit}` : "";
+  return `${source.repository}${commit}${source.path ? ` \xB7 ${source.path}` : ""}`;
+}
+function templateSourceUrl(source, serverUrl) {
+  if (!source.repository || !source.commit) return void 0;
+  let github;
+  try {
+    github = parseRepositorySpec(source.repository, serverUrl).github;
+  } catch {
+    return void 0;
+  }
+  const folder = (source.path ?? "").split("/").filter((s) => s !== "" && s !== ".");
+  if (!github || folder.includes("..")) return void 0;
+  const server = serverUrl.replace(/\/+$/, "");
+  const segments = [github.owner, github.repo, "tree", source.commit, ...folder];
+  const encode = (s) => encodeURIComponent(s).replace(/\(/g, "%28").replace(/\)/g, "%29");
+  return `${server}/${segments.map(encode).join("/")}`;
+}
+
 // shared/src/text/plural.ts
 function plural(count, singular, pluralForm = `${singular}s`) {
   return `${count} ${count === 1 ? singular : pluralForm}`;
 }
 
+// shared/src/data/set-key.ts
+function setKey(target, key, value) {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    });
+  } else target[key] = value;
+}
+
 // shared/src/deploy/fleet/report.ts
 var maxSummaryBytes = 512 * 1024;
 
-// shared/src/render/render.ts
-import { createHash } from "node:crypto";
+// shared/src/images/image-file.ts
+import { join } from "node:path";
+
+// shared/src/text/bytes.ts
+function formatBytes(n) {
+  const units = [
+    ["MiB", 1024 * 1024],
+    ["KiB", 1024]
+  ];
+  for (const [unit, size] of units) {
+    if (n >= size) return `${Math.round(n / size * 10) / 10} ${unit}`;
+  }
+  return `${n} ${n === 1 ? "byte" : "bytes"}`;
+}
 
 // shared/src/yaml/load.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -15478,7 +15577,7 @@ function loadYamlDocuments(text2, file) {
     if (measured === "deep") throw tooDeep(file, line);
     if (measured === "big")
       throw new InputError(
-        `expands to more than ${mebibytes(yamlLimits.maxExpandedChars)} of keys and values through its aliases and merge keys (the limit); refusing a possible alias bomb`,
+        `expands to more than ${formatBytes(yamlLimits.maxExpandedChars)} of keys and values through its aliases and merge keys (the limit); refusing a possible alias bomb`,
         { file, line }
       );
     out.push({ value, line, doc, lineCounter });
@@ -15492,12 +15591,9 @@ function refuseOversized(text2, file) {
   let line = 1;
   for (let i = 0; i < yamlLimits.maxFileBytes; i++) if (bytes[i] === 10) line++;
   throw new InputError(
-    `file is larger than the ${mebibytes(yamlLimits.maxFileBytes)} limit for a YAML file (${bytes.length} bytes; the limit falls on this line); refusing to parse it`,
+    `file is larger than the ${formatBytes(yamlLimits.maxFileBytes)} limit for a YAML file (${bytes.length} bytes; the limit falls on this line); refusing to parse it`,
     { file, line }
   );
-}
-function mebibytes(n) {
-  return `${n / (1024 * 1024)} MiB`;
 }
 function positionOf(text2, index) {
   const before = text2.slice(0, index);
@@ -15689,6 +15785,187 @@ function lineOf(doc, path) {
 function firstLine(s) {
   return s.split("\n")[0];
 }
+
+// shared/src/yaml-edit/path.ts
+function formatYamlPath(path) {
+  return path.map(
+    (p, i) => typeof p === "number" ? `[${p}]` : /^[^.[\]"']+$/.test(p) ? (i === 0 ? "" : ".") + p : `[${JSON.stringify(p)}]`
+  ).join("");
+}
+
+// shared/src/yaml-edit/edit.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+
+// shared/src/images/container-images.ts
+var containerListKeys = /* @__PURE__ */ new Set([
+  "containers",
+  "initContainers",
+  "ephemeralContainers"
+]);
+function isContainerImageKey(parent, key) {
+  const listKey = parent[parent.length - 2];
+  return key === "image" && typeof parent[parent.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
+}
+function isContainerPath(path) {
+  const listKey = path[path.length - 2];
+  return typeof path[path.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
+}
+function holdsNoContainerImage(path) {
+  if (path[0] === "metadata") return true;
+  for (let i = 2; i < path.length; i++) {
+    const listKey = path[i - 2];
+    if (typeof path[i - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey))
+      return path[i] !== "image";
+  }
+  return false;
+}
+function forEachContainerImage(value, at, visit2) {
+  if (at[at.length - 1] === "image" && isContainerPath(at.slice(0, -1))) return visit2(at, value);
+  if (value === null || typeof value !== "object") return;
+  const path = [...at];
+  const walk2 = (node2) => {
+    if (node2 === null || typeof node2 !== "object") return;
+    if (isContainerPath(path)) {
+      if (!Array.isArray(node2) && "image" in node2)
+        visit2([...path, "image"], node2.image);
+      return;
+    }
+    const entries = Array.isArray(node2) ? node2.map((item, i) => [i, item]) : Object.entries(node2);
+    for (const [key, child] of entries) {
+      path.push(key);
+      walk2(child);
+      path.pop();
+    }
+  };
+  walk2(value);
+}
+
+// shared/src/images/image-ref.ts
+var pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+var hostPart = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
+var tagPattern = /^[\w][\w.-]{0,127}$/;
+var digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+var maxNameLength = 255;
+function parseImageRef(text2, what = "image") {
+  const fail = (why) => {
+    throw new InputError(
+      `${what} ${quoteValue(text2)} is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
+    );
+  };
+  if (text2 === "") fail("it is empty");
+  if (/\s/.test(text2)) fail("it contains whitespace");
+  let rest = text2;
+  let digest;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!digestPattern.test(digest)) fail(`digest ${quoteValue(digest)} is malformed`);
+    const algorithm = digest.slice(0, digest.indexOf(":"));
+    if (algorithm !== "sha256" && algorithm !== "sha512")
+      fail(`digest algorithm ${quoteValue(algorithm)} is not one registries use (sha256 or sha512)`);
+    if (algorithm === "sha256" && !/^sha256:[a-f0-9]{64}$/.test(digest))
+      fail(`a sha256 digest has 64 lowercase hex characters, got ${quoteValue(digest)}`);
+    if (algorithm === "sha512" && !/^sha512:[a-f0-9]{128}$/.test(digest))
+      fail(`a sha512 digest has 128 lowercase hex characters, got ${quoteValue(digest)}`);
+  }
+  let tag;
+  const lastSlash = rest.lastIndexOf("/");
+  const colon = rest.indexOf(":", lastSlash + 1);
+  if (colon >= 0) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!tagPattern.test(tag))
+      fail(
+        `tag ${quoteValue(tag)} may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
+      );
+  }
+  if (rest.length > maxNameLength) fail(`the name is longer than ${maxNameLength} characters`);
+  const parts = rest.split("/");
+  let registry;
+  if (parts.length > 1 && (parts[0].includes(".") || parts[0].includes(":") || parts[0] === "localhost")) {
+    registry = parts.shift();
+    if (!hostPart.test(registry))
+      fail(`registry ${quoteValue(registry)} is not a host[:port]`);
+  }
+  for (const component of parts) {
+    if (component === "") fail("the repository has an empty path component");
+    if (!pathComponent.test(component))
+      fail(
+        `repository component ${quoteValue(component)} must be lowercase letters and digits separated by '.', '_', '__' or '-'`
+      );
+  }
+  return { registry, repository: parts.join("/"), tag, digest };
+}
+
+// shared/src/images/image-file.ts
+var imageSourcePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+var maxFileNameBytes = 255;
+var imageFileSuffix = ".yaml";
+function branchNameProblem(branch) {
+  if (branch === "") return "it is empty";
+  if (branch === "@") return "'@' alone is not a branch";
+  const bad = /[\u0000-\u0020\u007f~^:?*[\\]/.exec(branch)?.[0];
+  if (bad !== void 0) {
+    const code = bad.charCodeAt(0);
+    const what = bad === " " ? "a space" : code < 32 || code === 127 ? "a control character" : `'${bad}'`;
+    return `it contains ${what}`;
+  }
+  if (branch.startsWith("-")) return "it starts with '-'";
+  if (branch.startsWith("/") || branch.endsWith("/") || branch.includes("//"))
+    return "it has an empty folder (a leading, trailing or doubled '/')";
+  if (branch.includes("..")) return "it contains '..'";
+  if (branch.includes("@{")) return "it contains '@{'";
+  if (branch.endsWith(".") || branch.split("/").some((s) => s.endsWith(".lock")))
+    return "it ends with '.' or '.lock'";
+  if (branch.split("/").some((s) => s.startsWith("."))) return "a part of it starts with '.'";
+  const fileName = encodeName(branch).length + imageFileSuffix.length;
+  if (fileName > maxFileNameBytes)
+    return `its image file name would be ${fileName} bytes long; a file name holds at most ${maxFileNameBytes} (every byte outside A-Z, a-z, 0-9, '.', '_' and '-' takes three)`;
+  return void 0;
+}
+function assertBranchName(branch) {
+  const problem = branchNameProblem(branch);
+  if (problem) throw new Error(`${quoteValue(branch)} is not a valid branch name: ${problem}`);
+}
+function encodeBranchFileName(branch) {
+  assertBranchName(branch);
+  return encodeName(branch);
+}
+function encodeName(branch) {
+  let out = "";
+  for (const byte of Buffer.from(branch, "utf8")) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9._-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+function decodeBranchFileName(fileName) {
+  return decodeURIComponent(fileName);
+}
+function imageFilePath(imagesDir, image, branch) {
+  if (!imageSourcePattern.test(image)) {
+    throw new Error(
+      `'${image}' is not a valid image source name (lowercase segments like acme/api)`
+    );
+  }
+  return join(imagesDir, ...image.split("/"), `${encodeBranchFileName(branch)}${imageFileSuffix}`);
+}
+var provenanceKeys = [
+  "repository",
+  "commit",
+  "ref",
+  "runUrl",
+  "builtAt",
+  "committedAt"
+];
+function imageReference(record) {
+  if (record.digest && !record.image.includes("@")) return `${record.image}@${record.digest}`;
+  return record.image;
+}
+
+// shared/src/render/render.ts
+import { createHash as createHash2 } from "node:crypto";
 
 // node_modules/js-yaml/dist/js-yaml.mjs
 var NOT_RESOLVED = /* @__PURE__ */ Symbol("NOT_RESOLVED");
@@ -17817,127 +18094,6 @@ function emitYaml(value) {
 ` : out;
 }
 
-// shared/src/images/container-images.ts
-var containerListKeys = /* @__PURE__ */ new Set([
-  "containers",
-  "initContainers",
-  "ephemeralContainers"
-]);
-function isContainerImageKey(parent, key) {
-  const listKey = parent[parent.length - 2];
-  return key === "image" && typeof parent[parent.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
-}
-function isContainerPath(path) {
-  const listKey = path[path.length - 2];
-  return typeof path[path.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
-}
-function holdsNoContainerImage(path) {
-  if (path[0] === "metadata") return true;
-  for (let i = 2; i < path.length; i++) {
-    const listKey = path[i - 2];
-    if (typeof path[i - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey))
-      return path[i] !== "image";
-  }
-  return false;
-}
-function forEachContainerImage(value, at, visit2) {
-  if (at[at.length - 1] === "image" && isContainerPath(at.slice(0, -1))) return visit2(at, value);
-  if (value === null || typeof value !== "object") return;
-  const path = [...at];
-  const walk2 = (node2) => {
-    if (node2 === null || typeof node2 !== "object") return;
-    if (isContainerPath(path)) {
-      if (!Array.isArray(node2) && "image" in node2)
-        visit2([...path, "image"], node2.image);
-      return;
-    }
-    const entries = Array.isArray(node2) ? node2.map((item, i) => [i, item]) : Object.entries(node2);
-    for (const [key, child] of entries) {
-      path.push(key);
-      walk2(child);
-      path.pop();
-    }
-  };
-  walk2(value);
-}
-
-// shared/src/images/image-ref.ts
-var pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-var hostPart = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
-var tagPattern = /^[\w][\w.-]{0,127}$/;
-var digestPattern = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-var maxNameLength = 255;
-function parseImageRef(text2, what = "image") {
-  const fail = (why) => {
-    throw new InputError(
-      `${what} ${quoteValue(text2)} is not a valid image reference: ${why} (expected [registry/]repository[:tag][@sha256:digest])`
-    );
-  };
-  if (text2 === "") fail("it is empty");
-  if (/\s/.test(text2)) fail("it contains whitespace");
-  let rest = text2;
-  let digest;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!digestPattern.test(digest)) fail(`digest ${quoteValue(digest)} is malformed`);
-    const algorithm = digest.slice(0, digest.indexOf(":"));
-    if (algorithm !== "sha256" && algorithm !== "sha512")
-      fail(`digest algorithm ${quoteValue(algorithm)} is not one registries use (sha256 or sha512)`);
-    if (algorithm === "sha256" && !/^sha256:[a-f0-9]{64}$/.test(digest))
-      fail(`a sha256 digest has 64 lowercase hex characters, got ${quoteValue(digest)}`);
-    if (algorithm === "sha512" && !/^sha512:[a-f0-9]{128}$/.test(digest))
-      fail(`a sha512 digest has 128 lowercase hex characters, got ${quoteValue(digest)}`);
-  }
-  let tag;
-  const lastSlash = rest.lastIndexOf("/");
-  const colon = rest.indexOf(":", lastSlash + 1);
-  if (colon >= 0) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!tagPattern.test(tag))
-      fail(
-        `tag ${quoteValue(tag)} may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`
-      );
-  }
-  if (rest.length > maxNameLength) fail(`the name is longer than ${maxNameLength} characters`);
-  const parts = rest.split("/");
-  let registry;
-  if (parts.length > 1 && (parts[0].includes(".") || parts[0].includes(":") || parts[0] === "localhost")) {
-    registry = parts.shift();
-    if (!hostPart.test(registry))
-      fail(`registry ${quoteValue(registry)} is not a host[:port]`);
-  }
-  for (const component of parts) {
-    if (component === "") fail("the repository has an empty path component");
-    if (!pathComponent.test(component))
-      fail(
-        `repository component ${quoteValue(component)} must be lowercase letters and digits separated by '.', '_', '__' or '-'`
-      );
-  }
-  return { registry, repository: parts.join("/"), tag, digest };
-}
-
-// shared/src/yaml-edit/path.ts
-function formatYamlPath(path) {
-  return path.map(
-    (p, i) => typeof p === "number" ? `[${p}]` : /^[^.[\]"']+$/.test(p) ? (i === 0 ? "" : ".") + p : `[${JSON.stringify(p)}]`
-  ).join("");
-}
-
-// shared/src/data/set-key.ts
-function setKey(target, key, value) {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true
-    });
-  } else target[key] = value;
-}
-
 // shared/src/render/merge.ts
 function isPlainMap(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
@@ -18147,65 +18303,125 @@ function sources(exprs) {
   return exprs.map((e) => `'${e.source}'`).join(", ");
 }
 
-// shared/src/images/image-file.ts
-import { join } from "node:path";
-
-// shared/src/yaml-edit/edit.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-
-// shared/src/images/image-file.ts
-var imageSourcePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
-var maxFileNameBytes = 255;
-var imageFileSuffix = ".yaml";
-function branchNameProblem(branch) {
-  if (branch === "") return "it is empty";
-  if (branch === "@") return "'@' alone is not a branch";
-  const bad = /[\u0000-\u0020\u007f~^:?*[\\]/.exec(branch)?.[0];
-  if (bad !== void 0) {
-    const code = bad.charCodeAt(0);
-    const what = bad === " " ? "a space" : code < 32 || code === 127 ? "a control character" : `'${bad}'`;
-    return `it contains ${what}`;
+// shared/src/render/layers.ts
+function resolveLayers(repo, cluster, name) {
+  let enabled;
+  let enabledBy;
+  let branch = repo.defaults.branch;
+  let branchFrom = repo.defaults.branchFrom;
+  let missingImage = repo.defaults.missingImage;
+  const own = repo.services.get(name);
+  let templates = own?.templatesSetting && {
+    ...own.templatesSetting,
+    from: { file: `${own.dir}/kit.yaml`, key: "templates" }
+  };
+  let templatesBranch;
+  const pins = { images: {} };
+  const pinnedBy = { images: {} };
+  const valueLayers = [];
+  const layers = [...cluster.groups.map((g) => repo.groups.get(g)), cluster];
+  for (const layer of layers) {
+    if (layer.branch !== void 0) {
+      branch = layer.branch;
+      branchFrom = { file: layer.file, key: "branch" };
+    }
+    if (layer.missingImage !== void 0) missingImage = layer.missingImage;
+    if (layer.values)
+      valueLayers.push({ file: layer.file, doc: layer.doc, values: layer.values, at: ["values"] });
+    const mine = layer.services?.[name];
+    if (!mine) continue;
+    const key = `services.${name}`;
+    const setting = (value, field) => ({
+      value,
+      from: { file: layer.file, key: `${key}.${field}` },
+      line: layer.doc ? lineOf(layer.doc, ["services", name, field]) : void 0
+    });
+    if (mine.enabled !== void 0) {
+      enabled = mine.enabled;
+      enabledBy = layer.file;
+    }
+    if (mine.branch !== void 0) {
+      branch = mine.branch;
+      branchFrom = { file: layer.file, key: `${key}.branch` };
+    }
+    if (mine.missingImage !== void 0) missingImage = mine.missingImage;
+    if (mine.templates !== void 0) templates = setting(mine.templates, "templates");
+    if (mine.templatesBranch !== void 0)
+      templatesBranch = setting(mine.templatesBranch, "templatesBranch");
+    if (mine.image !== void 0) {
+      pins.image = mine.image;
+      pinnedBy.image = { file: layer.file, key: `${key}.image` };
+    }
+    for (const [image, ref] of Object.entries(mine.images ?? {})) {
+      pins.images[image] = ref;
+      pinnedBy.images[image] = { file: layer.file, key: `${key}.images.${image}` };
+    }
+    if (mine.values) {
+      valueLayers.push({
+        file: layer.file,
+        doc: layer.doc,
+        values: mine.values,
+        at: ["services", name, "values"]
+      });
+    }
   }
-  if (branch.startsWith("-")) return "it starts with '-'";
-  if (branch.startsWith("/") || branch.endsWith("/") || branch.includes("//"))
-    return "it has an empty folder (a leading, trailing or doubled '/')";
-  if (branch.includes("..")) return "it contains '..'";
-  if (branch.includes("@{")) return "it contains '@{'";
-  if (branch.endsWith(".") || branch.split("/").some((s) => s.endsWith(".lock")))
-    return "it ends with '.' or '.lock'";
-  if (branch.split("/").some((s) => s.startsWith("."))) return "a part of it starts with '.'";
-  const fileName = encodeName(branch).length + imageFileSuffix.length;
-  if (fileName > maxFileNameBytes)
-    return `its image file name would be ${fileName} bytes long; a file name holds at most ${maxFileNameBytes} (every byte outside A-Z, a-z, 0-9, '.', '_' and '-' takes three)`;
-  return void 0;
+  return {
+    ...enabled !== void 0 ? { enabled, enabledBy } : {},
+    branch,
+    branchFrom,
+    missingImage,
+    ...templates ? { templates } : {},
+    ...templatesBranch ? { templatesBranch } : {},
+    pins,
+    pinnedBy,
+    valueLayers
+  };
 }
-function assertBranchName(branch) {
-  const problem = branchNameProblem(branch);
-  if (problem) throw new Error(`${quoteValue(branch)} is not a valid branch name: ${problem}`);
+function chooseTemplates(repo, name, layered, owned = repo.serviceTemplates.has(name)) {
+  const repositoryDir = () => folderOf(repo.paths.services, name);
+  const serviceDir = () => folderOf(repo.paths.serviceTemplates, name);
+  const inRepository = repo.services.has(name);
+  const setting = layered.templates;
+  let source;
+  if (setting) {
+    const where = { file: setting.from.file, line: setting.line };
+    if (setting.value === "repository" && !inRepository)
+      return {
+        problem: {
+          message: `${setting.from.key} is 'repository', but there is no ${repositoryDir()}${owned ? ` (the service's templates are in ${serviceDir()})` : ""}`,
+          ...where
+        }
+      };
+    if (setting.value === "service" && !owned)
+      return {
+        problem: {
+          message: `${setting.from.key} is 'service', but ${serviceDir()} holds no templates record (the image-deployer writes them with the image when its templates input is set)`,
+          ...where
+        }
+      };
+    source = setting.value;
+  } else if (inRepository && owned) {
+    return {
+      ambiguous: true,
+      problem: {
+        message: `templates in both ${repositoryDir()} and ${serviceDir()}: set services.${name}.templates to repository or service in a group or cluster file, see docs/service-owned-templates.md`
+      }
+    };
+  } else if (inRepository || owned) source = owned ? "service" : "repository";
+  else return { problem: { message: `unknown service '${name}'` } };
+  const chosenBy = setting?.from;
+  if (source === "repository") return { source, ...chosenBy ? { chosenBy } : {} };
+  const pin = layered.templatesBranch;
+  return {
+    source,
+    branch: pin?.value ?? layered.branch,
+    ...chosenBy ? { chosenBy } : {},
+    ...pin ? { pinnedBy: pin.from } : {}
+  };
 }
-function encodeBranchFileName(branch) {
-  assertBranchName(branch);
-  return encodeName(branch);
-}
-function encodeName(branch) {
-  let out = "";
-  for (const byte of Buffer.from(branch, "utf8")) {
-    const ch = String.fromCharCode(byte);
-    out += /[A-Za-z0-9._-]/.test(ch) ? ch : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return out;
-}
-function imageFilePath(imagesDir, image, branch) {
-  if (!imageSourcePattern.test(image)) {
-    throw new Error(
-      `'${image}' is not a valid image source name (lowercase segments like acme/api)`
-    );
-  }
-  return join(imagesDir, ...image.split("/"), `${encodeBranchFileName(branch)}${imageFileSuffix}`);
-}
-function imageReference(record) {
-  if (record.digest && !record.image.includes("@")) return `${record.image}@${record.digest}`;
-  return record.image;
+function folderOf(dir, name) {
+  const d = dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+  return d === "" || d === "." ? `${name}/` : `${d}/${name}/`;
 }
 
 // shared/src/render/placeholders.ts
@@ -18479,9 +18695,55 @@ function withLine(err, line) {
 }
 
 // shared/src/render/repository.ts
-var import_yaml5 = __toESM(require_dist(), 1);
-import { existsSync as existsSync2, readdirSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, join as join2, normalize, sep } from "node:path";
+var import_yaml7 = __toESM(require_dist(), 1);
+import { existsSync as existsSync2, readdirSync as readdirSync2, readFileSync as readFileSync2, statSync } from "node:fs";
+import { isAbsolute, join as join3, normalize, sep } from "node:path";
+
+// shared/src/service-templates/record.ts
+import { createHash } from "node:crypto";
+var defaultServiceTemplatesDir = "service-templates";
+function templateSetFolder(dir, service, branch) {
+  return `${trimDir(dir)}${service}/${encodeBranchFileName(branch)}`;
+}
+function templateRecordPath(dir, service, branch) {
+  return `${templateSetFolder(dir, service, branch)}.yaml`;
+}
+function contentHash(content) {
+  return `sha256:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+}
+var hashPattern = /^sha256:[0-9a-f]{64}$/;
+function readTemplateRecord(text2, file) {
+  const { value } = loadYamlMapping(text2, file);
+  const str = (v) => typeof v === "string" ? v : v instanceof Date ? v.toISOString() : void 0;
+  const service = str(value.service);
+  const branch = str(value.branch);
+  if (!service || !branch)
+    throw new InputError(`a templates record needs 'service:' and 'branch:'`, { file });
+  const files = value.files;
+  if (files === null || typeof files !== "object" || Array.isArray(files))
+    throw new InputError(`a templates record needs 'files:', a map of path to sha256`, { file });
+  for (const [path, hash] of Object.entries(files)) {
+    if (typeof hash !== "string" || !hashPattern.test(hash))
+      throw new InputError(
+        `files.${path}: expected sha256:<64 hex digits>, got ${quoteValue(String(hash))}`,
+        { file }
+      );
+  }
+  const src = value.source !== null && typeof value.source === "object" && !Array.isArray(value.source) ? value.source : {};
+  const source = {};
+  for (const k of [...provenanceKeys, "path"]) source[k] = str(src[k]);
+  return {
+    service,
+    branch,
+    image: str(value.image),
+    source,
+    files
+  };
+}
+function trimDir(dir) {
+  const d = dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+  return d === "" || d === "." ? "" : `${d}/`;
+}
 
 // shared/src/render/problems.ts
 var maxReportedProblems = 50;
@@ -18636,6 +18898,14 @@ var cluster_schema_default = {
       description: "Values merged over the service defaults (maps deeply, named lists by name, null removes).",
       type: "object"
     },
+    templates: {
+      description: "Which templates the service's clusters use: repository (services/<service>/) or service (service-templates/<service>/<branch>/, copied from the service repository).",
+      enum: ["repository", "service"]
+    },
+    templatesBranch: {
+      description: "Render the service-owned templates recorded for this branch instead of those of the branch the service follows (the image still follows branch).",
+      $ref: "#/definitions/branch"
+    },
     imageRef: {
       description: "An exact image reference, e.g. registry.example.com/team/api:1.4.2 or ...@sha256:<digest>; kit reads it with the grammar kit bump writes with.",
       type: "string",
@@ -18653,6 +18923,12 @@ var cluster_schema_default = {
         },
         missingImage: {
           $ref: "#/definitions/missingImage"
+        },
+        templates: {
+          $ref: "#/definitions/templates"
+        },
+        templatesBranch: {
+          $ref: "#/definitions/templatesBranch"
         },
         image: {
           $ref: "#/definitions/imageRef"
@@ -18672,7 +18948,7 @@ var cluster_schema_default = {
       }
     },
     serviceOverrides: {
-      description: "Per-service settings: enable or disable, follow another branch, pin an exact image, override values.",
+      description: "Per-service settings: enable or disable, follow another branch, pin an exact image, choose or pin the templates, override values.",
       type: "object",
       propertyNames: {
         $ref: "#/definitions/name"
@@ -18712,6 +18988,14 @@ var group_schema_default = {
       description: "Values merged over the service defaults (maps deeply, named lists by name, null removes).",
       type: "object"
     },
+    templates: {
+      description: "Which templates the service's clusters use: repository (services/<service>/) or service (service-templates/<service>/<branch>/, copied from the service repository).",
+      enum: ["repository", "service"]
+    },
+    templatesBranch: {
+      description: "Render the service-owned templates recorded for this branch instead of those of the branch the service follows (the image still follows branch).",
+      $ref: "#/definitions/branch"
+    },
     imageRef: {
       description: "An exact image reference, e.g. registry.example.com/team/api:1.4.2 or ...@sha256:<digest>; kit reads it with the grammar kit bump writes with.",
       type: "string",
@@ -18724,6 +19008,8 @@ var group_schema_default = {
         enabled: { type: "boolean" },
         branch: { $ref: "#/definitions/branch" },
         missingImage: { $ref: "#/definitions/missingImage" },
+        templates: { $ref: "#/definitions/templates" },
+        templatesBranch: { $ref: "#/definitions/templatesBranch" },
         image: { $ref: "#/definitions/imageRef" },
         images: {
           type: "object",
@@ -18734,7 +19020,7 @@ var group_schema_default = {
       }
     },
     serviceOverrides: {
-      description: "Per-service settings: enable or disable, follow another branch, pin an exact image, override values.",
+      description: "Per-service settings: enable or disable, follow another branch, pin an exact image, choose or pin the templates, override values.",
       type: "object",
       propertyNames: { $ref: "#/definitions/name" },
       additionalProperties: { $ref: "#/definitions/serviceOverride" }
@@ -18803,6 +19089,11 @@ var kit_schema_default = {
         groups: { $ref: "#/definitions/relativePath", default: "groups" },
         clusters: { $ref: "#/definitions/relativePath", default: "clusters" },
         images: { $ref: "#/definitions/relativePath", default: "images" },
+        serviceTemplates: {
+          description: "Service-owned templates the image-deployer copies from service repositories: <folder>/<service>/<branch>/ and its record <folder>/<service>/<branch>.yaml.",
+          $ref: "#/definitions/relativePath",
+          default: "service-templates"
+        },
         output: { $ref: "#/definitions/relativePath", default: "generated" }
       }
     },
@@ -18853,6 +19144,10 @@ var service_schema_default = {
     image: {
       description: "The image source ${{ image }} resolves from: images/<image>/<branch>.yaml.",
       $ref: "#/definitions/imageSource"
+    },
+    templates: {
+      description: "Which templates clusters use for this service when service-templates/<service>/ exists too: repository (this folder) or service (the service repository's copy). Groups and clusters may override it (services.<service>.templates).",
+      enum: ["repository", "service"]
     },
     images: {
       description: "More image sources by name, for ${{ images.<name> }} (sidecars, init containers).",
@@ -18939,6 +19234,108 @@ function describeError(e, doc) {
   return { line: doc ? lineOf(doc, linePath) : 1, message };
 }
 
+// shared/src/render/template-sets.ts
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { join as join2 } from "node:path";
+function loadTemplateSet(root, dir, service, branch, load2) {
+  const recordFile = templateRecordPath(dir, service, branch);
+  const setDir = templateSetFolder(dir, service, branch);
+  const stat2 = lstatSync(join2(root, recordFile), { throwIfNoEntry: false });
+  if (!stat2) return { status: "missing", recordFile };
+  if (!stat2.isFile())
+    throw new InputError(
+      stat2.isSymbolicLink() ? "symbolic links are not followed" : "a templates record must be a file",
+      { file: recordFile }
+    );
+  const record = readTemplateRecord(
+    decodeUtf8(readFileSync(join2(root, recordFile)), recordFile),
+    recordFile
+  );
+  if (record.service !== service || record.branch !== branch)
+    throw new InputError(
+      `the record is for service ${quoteValue(record.service)}, branch ${quoteValue(record.branch)}, but its place is that of service ${quoteValue(service)}, branch ${quoteValue(branch)} (moved or edited by hand?)`,
+      { file: recordFile }
+    );
+  const problems = copyProblems(root, setDir, recordFile, record);
+  if (problems.length === 0) {
+    const loaded2 = load2(setDir, problems);
+    if (loaded2.templatesSetting)
+      problems.push({
+        message: `'templates:' is a setting of the manifests repository (services/${service}/kit.yaml, groups, clusters); a service's own kit.yaml may not set it`,
+        file: `${setDir}/kit.yaml`,
+        line: loaded2.templatesSetting.line
+      });
+    if (problems.length === 0) return { status: "loaded", service: loaded2, record, recordFile };
+  }
+  return { status: "broken", problems: problems.map((p) => ({ ...p, service })) };
+}
+function copyProblems(root, setDir, recordFile, record) {
+  const problems = [];
+  const fix = `change the templates in the service repository${record.source.repository ? ` (${record.source.repository})` : ""}, or restore the copy`;
+  const listed = new Set(Object.keys(record.files));
+  for (const path of listed) {
+    if (!isSetPath(path))
+      problems.push({
+        message: `files: ${quoteValue(path)} is not a path inside the set`,
+        file: recordFile
+      });
+  }
+  if (!lstatSync(join2(root, setDir), { throwIfNoEntry: false })?.isDirectory()) {
+    problems.push({
+      message: `the copy ${setDir}/ is missing (its record lists ${listed.size} ${listed.size === 1 ? "file" : "files"}); ${fix}`,
+      file: recordFile
+    });
+    return problems;
+  }
+  for (const { path, kind } of listCopy(root, setDir)) {
+    const file = `${setDir}/${path}`;
+    if (kind !== "file")
+      problems.push({
+        message: kind === "symlink" ? "symbolic links are not followed" : "is not a file",
+        file
+      });
+    else if (!listed.has(path))
+      problems.push({
+        message: `is not in its record ${recordFile} (added by hand?); ${fix}`,
+        file
+      });
+    else if (contentHash(readFileSync(join2(root, file)).toString("utf8")) !== record.files[path])
+      problems.push({
+        message: `differs from its record ${recordFile} (changed by hand?); ${fix}`,
+        file
+      });
+    listed.delete(path);
+  }
+  for (const path of listed) {
+    if (isSetPath(path))
+      problems.push({
+        message: `is listed in its record ${recordFile} but missing (removed by hand?); ${fix}`,
+        file: `${setDir}/${path}`
+      });
+  }
+  return problems;
+}
+function listCopy(root, setDir) {
+  const out = [];
+  const walk2 = (rel) => {
+    const entries = readdirSync(join2(root, setDir, rel), { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
+      const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk2(path);
+      else
+        out.push({
+          path,
+          kind: entry.isFile() ? "file" : entry.isSymbolicLink() ? "symlink" : "other"
+        });
+    }
+  };
+  walk2("");
+  return out;
+}
+function isSetPath(path) {
+  return path.split("/").every((p) => p !== "" && p !== "." && p !== "..") && !path.includes("\\");
+}
+
 // shared/src/render/repository.ts
 var namePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 var defaultPaths = {
@@ -18946,6 +19343,7 @@ var defaultPaths = {
   groups: "groups",
   clusters: "clusters",
   images: "images",
+  serviceTemplates: defaultServiceTemplatesDir,
   output: "generated"
 };
 function loadRepository(root) {
@@ -18964,9 +19362,10 @@ function loadRepository(root) {
   const kit = attempt(() => loadKitFile(root));
   if (!kit) throw renderFailure(problems);
   const paths = kit.paths;
-  checkFolders(root, kit, problems);
   const brokenGroups = /* @__PURE__ */ new Set();
   const brokenServices = /* @__PURE__ */ new Set();
+  const owned = listServiceOwned(root, paths.serviceTemplates, problems, brokenServices);
+  checkFolders(root, kit, problems, owned.size > 0);
   const groups = /* @__PURE__ */ new Map();
   for (const file of listYamlFiles(root, paths.groups, problems, brokenGroups)) {
     const g = attempt(() => loadGroup(root, file));
@@ -18979,13 +19378,16 @@ function loadRepository(root) {
     if (c) clusters.set(c.name, c);
   }
   const services = loadServices(root, paths.services, problems, brokenServices, attempt);
-  if (services.size === 0 && brokenServices.size === 0 && isFolder(join2(root, paths.services)))
+  if (services.size === 0 && owned.size === 0 && brokenServices.size === 0 && isFolder(join3(root, paths.services)))
     problems.push(noServices(kit));
   for (const layer of [...groups.values(), ...clusters.values()])
     problems.push(...pinProblems(layer));
-  checkReferences({ groups, clusters, services, brokenGroups, brokenServices }, problems);
+  const serviceNames = [.../* @__PURE__ */ new Set([...services.keys(), ...owned.keys()])].sort();
+  checkReferences(
+    { groups, clusters, services: new Set(serviceNames), brokenGroups, brokenServices },
+    problems
+  );
   if (problems.length > 0) throw renderFailure(problems);
-  const imageCache = /* @__PURE__ */ new Map();
   return {
     root,
     paths,
@@ -18995,8 +19397,18 @@ function loadRepository(root) {
       missingImage: kit.defaults.missingImage ?? "error"
     },
     services,
+    serviceTemplates: owned,
+    serviceNames,
     groups,
     clusters,
+    ...lazyReaders(root, paths)
+  };
+}
+function lazyReaders(root, paths) {
+  const imageCache = /* @__PURE__ */ new Map();
+  const setCache = /* @__PURE__ */ new Map();
+  const compiledFiles = /* @__PURE__ */ new Map();
+  return {
     readImage(source, branch) {
       const key = `${source}\0${branch}`;
       let hit = imageCache.get(key);
@@ -19005,28 +19417,84 @@ function loadRepository(root) {
         imageCache.set(key, hit);
       }
       return hit ?? void 0;
+    },
+    readTemplateSet(service, branch) {
+      const key = `${service}\0${branch}`;
+      let hit = setCache.get(key);
+      if (hit === void 0) {
+        try {
+          hit = loadTemplateSet(
+            root,
+            paths.serviceTemplates,
+            service,
+            branch,
+            (dir, problems) => loadService(root, dir, service, problems, compiledFiles)
+          );
+        } catch (err) {
+          hit = { status: "broken", problems: [{ ...problemFrom(err), service }] };
+        }
+        setCache.set(key, hit);
+      }
+      return hit;
     }
   };
 }
 function loadServices(root, servicesPath, problems, brokenServices, attempt) {
   const services = /* @__PURE__ */ new Map();
-  const servicesDir = join2(root, servicesPath);
+  const servicesDir = join3(root, servicesPath);
   if (!isFolder(servicesDir)) return services;
-  for (const entry of readdirSync(servicesDir, { withFileTypes: true }).sort(byName)) {
+  for (const entry of readdirSync2(servicesDir, { withFileTypes: true }).sort(byName)) {
     if (entry.isSymbolicLink()) {
       problems.push({
         message: "symbolic links are not followed",
-        file: toRepoPath(join2(servicesPath, entry.name))
+        file: toRepoPath(join3(servicesPath, entry.name))
       });
       brokenServices.add(entry.name);
       continue;
     }
     if (!entry.isDirectory()) continue;
-    const s = attempt(() => loadService(root, join2(servicesPath, entry.name), entry.name, problems));
+    const s = attempt(() => loadService(root, join3(servicesPath, entry.name), entry.name, problems));
     if (s) services.set(s.name, s);
     else brokenServices.add(entry.name);
   }
   return services;
+}
+function listServiceOwned(root, dir, problems, brokenServices) {
+  const owned = /* @__PURE__ */ new Map();
+  if (!isFolder(join3(root, dir))) return owned;
+  for (const entry of readdirSync2(join3(root, dir), { withFileTypes: true }).sort(byName)) {
+    const folder = toRepoPath(join3(dir, entry.name));
+    if (entry.isSymbolicLink()) {
+      problems.push({ message: "symbolic links are not followed", file: folder });
+      brokenServices.add(entry.name);
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
+    const branches = [];
+    for (const f of readdirSync2(join3(root, folder), { withFileTypes: true }).sort(byName)) {
+      const m = /^(.+)\.yaml$/.exec(f.name);
+      if (!m || f.isDirectory()) continue;
+      try {
+        branches.push(decodeBranchFileName(m[1]));
+      } catch {
+        problems.push({
+          message: `${quoteValue(f.name)} is not a templates record name (<encoded branch>.yaml)`,
+          file: `${folder}/${f.name}`
+        });
+      }
+    }
+    if (branches.length === 0) continue;
+    if (!namePattern.test(entry.name)) {
+      problems.push({
+        message: `service folder name ${quoteValue(entry.name)} must be lowercase letters, digits and '-' (at most 63)`,
+        file: folder
+      });
+      brokenServices.add(entry.name);
+      continue;
+    }
+    owned.set(entry.name, { name: entry.name, dir: folder, branches });
+  }
+  return owned;
 }
 function checkReferences(loaded2, problems) {
   const { groups, clusters, services, brokenGroups, brokenServices } = loaded2;
@@ -19056,9 +19524,9 @@ function checkReferences(loaded2, problems) {
 }
 function loadKitFile(root) {
   const file = "kit.yaml";
-  const abs = join2(root, file);
+  const abs = join3(root, file);
   if (!existsSync2(abs)) return { paths: defaultPaths, named: {}, defaults: {} };
-  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(abs), file), file);
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync2(abs), file), file);
   validateAgainstSchema("kit", value, file, doc);
   const given = value.paths ?? {};
   const paths = { ...defaultPaths };
@@ -19071,10 +19539,10 @@ function loadKitFile(root) {
   }
   return { paths, named, defaults: value.defaults ?? {} };
 }
-function checkFolders(root, kit, problems) {
-  for (const key of ["clusters", "services", "groups", "images"]) {
+function checkFolders(root, kit, problems, serviceOwned) {
+  for (const key of ["clusters", "services", "groups", "images", "serviceTemplates"]) {
     const dir = kit.paths[key];
-    const abs = join2(root, dir);
+    const abs = join3(root, dir);
     const line = kit.named[key];
     const where = key in kit.named ? { file: "kit.yaml", line } : {};
     const setting = `paths.${key}`;
@@ -19086,7 +19554,7 @@ function checkFolders(root, kit, problems) {
         });
     } else if (key in kit.named) {
       problems.push({ message: `${setting}: folder '${shownDir(dir)}' does not exist`, ...where });
-    } else if (key === "services" || key === "clusters") {
+    } else if (key === "services" && !serviceOwned || key === "clusters") {
       problems.push({
         message: `no ${key} folder: '${shownDir(dir)}' does not exist (a repository needs ${key === "services" ? "services/<service>/ folders with their templates" : "clusters/<cluster>.yaml files"}; set ${setting} in kit.yaml if they are elsewhere)`
       });
@@ -19118,13 +19586,13 @@ function safeRelative(p, file, doc, at) {
 }
 function loadGroup(root, file) {
   const name = nameFromFile(file, "group");
-  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(join2(root, file)), file), file);
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync2(join3(root, file)), file), file);
   validateAgainstSchema("group", value, file, doc);
   return { name, file, doc, ...value };
 }
 function loadCluster(root, file) {
   const name = nameFromFile(file, "cluster");
-  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync(join2(root, file)), file), file);
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync2(join3(root, file)), file), file);
   validateAgainstSchema("cluster", value, file, doc);
   if (value.name !== void 0 && value.name !== name) {
     throw new InputError(`name '${String(value.name)}' must match the file name '${name}'`, {
@@ -19143,7 +19611,7 @@ function loadCluster(root, file) {
     labels: v.labels ?? {}
   };
 }
-function loadService(root, dir, name, problems) {
+function loadService(root, dir, name, problems, compiledFiles) {
   const repoDir = toRepoPath(dir);
   if (!namePattern.test(name)) {
     throw new InputError(
@@ -19151,23 +19619,14 @@ function loadService(root, dir, name, problems) {
       { file: repoDir }
     );
   }
-  let settings = {};
-  const kitFile = join2(dir, "kit.yaml");
-  if (existsSync2(join2(root, kitFile))) {
-    const { value, doc } = loadYamlMapping(
-      decodeUtf8(readFileSync(join2(root, kitFile)), toRepoPath(kitFile)),
-      toRepoPath(kitFile)
-    );
-    validateAgainstSchema("service", value, toRepoPath(kitFile), doc);
-    settings = value;
-  }
+  const { settings, templatesSetting } = loadServiceSettings(root, dir);
   let values = {};
   let valuesFile;
   let valuesDoc;
-  if (existsSync2(join2(root, dir, "values.yaml"))) {
-    valuesFile = toRepoPath(join2(dir, "values.yaml"));
+  if (existsSync2(join3(root, dir, "values.yaml"))) {
+    valuesFile = toRepoPath(join3(dir, "values.yaml"));
     const loaded2 = loadYamlMapping(
-      decodeUtf8(readFileSync(join2(root, dir, "values.yaml")), valuesFile),
+      decodeUtf8(readFileSync2(join3(root, dir, "values.yaml")), valuesFile),
       valuesFile
     );
     values = loaded2.value;
@@ -19177,34 +19636,16 @@ function loadService(root, dir, name, problems) {
   for (const rel of listTemplateFiles(root, dir, problems)) {
     const file = toRepoPath(rel);
     try {
-      for (const loaded2 of loadYamlDocuments(
-        decodeUtf8(readFileSync(join2(root, rel)), file),
-        file
-      )) {
-        if (loaded2.value === null || typeof loaded2.value !== "object" || Array.isArray(loaded2.value)) {
-          throw new InputError("a manifest document must be a mapping (a Kubernetes object)", {
-            file,
-            line: loaded2.line
-          });
-        }
-        try {
-          const lineAt = (path) => lineOf(loaded2, path);
-          const compiled2 = compileTemplate(loaded2.value, lineAt);
-          templates.push({
-            file,
-            line: loaded2.line,
-            compiled: compiled2,
-            imageSites: placeholderImageSites(compiled2)
-          });
-          for (const { message, line } of literalImageProblems(compiled2, lineAt))
-            problems.push({ message, file, line, service: name });
-        } catch (err) {
-          if (err instanceof PlaceholderError) {
-            throw new InputError(err.message, { file, line: err.line ?? loaded2.line });
-          }
-          throw err;
-        }
+      const text2 = decodeUtf8(readFileSync2(join3(root, rel)), file);
+      const hit = compiledFiles?.get(text2);
+      const { docs, error: error2 } = hit ? { docs: hit, error: void 0 } : compileTemplateFile(text2, file);
+      if (compiledFiles && !hit && error2 === void 0) compiledFiles.set(text2, docs);
+      for (const d of docs) {
+        templates.push({ file, line: d.line, compiled: d.compiled, imageSites: d.imageSites });
+        for (const { message, line } of d.literal)
+          problems.push({ message, file, line, service: name });
       }
+      if (error2 !== void 0) throw error2;
     } catch (err) {
       problems.push({ ...problemFrom(err), service: name });
     }
@@ -19218,14 +19659,58 @@ function loadService(root, dir, name, problems) {
     values,
     valuesFile,
     valuesDoc,
-    templates
+    templates,
+    ...templatesSetting ? { templatesSetting } : {}
+  };
+}
+function compileTemplateFile(text2, file) {
+  const docs = [];
+  try {
+    for (const loaded2 of loadYamlDocuments(text2, file)) {
+      if (loaded2.value === null || typeof loaded2.value !== "object" || Array.isArray(loaded2.value))
+        throw new InputError("a manifest document must be a mapping (a Kubernetes object)", {
+          file,
+          line: loaded2.line
+        });
+      try {
+        const lineAt = (path) => lineOf(loaded2, path);
+        const compiled2 = compileTemplate(loaded2.value, lineAt);
+        docs.push({
+          line: loaded2.line,
+          compiled: compiled2,
+          imageSites: placeholderImageSites(compiled2),
+          literal: literalImageProblems(compiled2, lineAt)
+        });
+      } catch (err) {
+        if (err instanceof PlaceholderError)
+          throw new InputError(err.message, { file, line: err.line ?? loaded2.line });
+        throw err;
+      }
+    }
+  } catch (error2) {
+    return { docs, error: error2 };
+  }
+  return { docs };
+}
+function loadServiceSettings(root, dir) {
+  const kitFile = toRepoPath(join3(dir, "kit.yaml"));
+  if (!existsSync2(join3(root, kitFile))) return { settings: {} };
+  const { value, doc } = loadYamlMapping(
+    decodeUtf8(readFileSync2(join3(root, kitFile)), kitFile),
+    kitFile
+  );
+  validateAgainstSchema("service", value, kitFile, doc);
+  const templates = value.templates;
+  return {
+    settings: value,
+    templatesSetting: templates === void 0 ? void 0 : { value: templates, line: doc ? lineOf(doc, ["templates"]) : void 0 }
   };
 }
 function listTemplateFiles(root, dir, problems) {
   const out = [];
   const walk2 = (rel) => {
-    for (const entry of readdirSync(join2(root, rel), { withFileTypes: true }).sort(byName)) {
-      const child = join2(rel, entry.name);
+    for (const entry of readdirSync2(join3(root, rel), { withFileTypes: true }).sort(byName)) {
+      const child = join3(rel, entry.name);
       if (entry.isSymbolicLink()) {
         problems.push({ message: "symbolic links are not followed", file: toRepoPath(child) });
       } else if (entry.isDirectory()) walk2(child);
@@ -19238,18 +19723,18 @@ function listTemplateFiles(root, dir, problems) {
   return out;
 }
 function listYamlFiles(root, dir, problems, refused) {
-  const abs = join2(root, dir);
+  const abs = join3(root, dir);
   if (!isFolder(abs)) return [];
   const out = [];
-  for (const entry of readdirSync(abs, { withFileTypes: true }).sort(byName)) {
+  for (const entry of readdirSync2(abs, { withFileTypes: true }).sort(byName)) {
     if (!/\.ya?ml$/.test(entry.name)) continue;
     if (entry.isSymbolicLink()) {
       problems.push({
         message: "symbolic links are not followed",
-        file: toRepoPath(join2(dir, entry.name))
+        file: toRepoPath(join3(dir, entry.name))
       });
       refused.add(baseName(entry.name));
-    } else if (entry.isFile()) out.push(toRepoPath(join2(dir, entry.name)));
+    } else if (entry.isFile()) out.push(toRepoPath(join3(dir, entry.name)));
   }
   return out;
 }
@@ -19270,7 +19755,7 @@ function loadImage(root, path) {
   const file = toRepoPath(path);
   let text2;
   try {
-    text2 = decodeUtf8(readFileSync(join2(root, path)), file);
+    text2 = decodeUtf8(readFileSync2(join3(root, path)), file);
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -19284,12 +19769,12 @@ function loadImage(root, path) {
 function keyLineOf(doc, parent, key) {
   let node2 = doc.doc.contents;
   for (const part of parent) {
-    if (!(0, import_yaml5.isMap)(node2)) break;
+    if (!(0, import_yaml7.isMap)(node2)) break;
     node2 = node2.get(part, true);
   }
-  if ((0, import_yaml5.isMap)(node2)) {
-    const pair = node2.items.find((p) => (0, import_yaml5.isScalar)(p.key) && String(p.key.value) === key);
-    const range = pair && (0, import_yaml5.isScalar)(pair.key) ? pair.key.range : void 0;
+  if ((0, import_yaml7.isMap)(node2)) {
+    const pair = node2.items.find((p) => (0, import_yaml7.isScalar)(p.key) && String(p.key.value) === key);
+    const range = pair && (0, import_yaml7.isScalar)(pair.key) ? pair.key.range : void 0;
     if (range) return doc.lineCounter.linePos(range[0]).line;
   }
   return lineOf(doc, [...parent, key]);
@@ -19319,14 +19804,7 @@ function stripWhere(message, file) {
 }
 
 // shared/src/render/render.ts
-function resolveService(repo, cluster, service) {
-  let enabled = service.enabled;
-  let enabledBy = `${service.dir}/kit.yaml`;
-  let branch = repo.defaults.branch;
-  let branchFrom = repo.defaults.branchFrom;
-  let missingImage = repo.defaults.missingImage;
-  const pins = { images: {} };
-  const pinnedBy = { images: {} };
+function resolveService(repo, cluster, service, layered = resolveLayers(repo, cluster, service.name)) {
   const valueLayers = [];
   if (service.valuesFile) {
     valueLayers.push({
@@ -19336,45 +19814,17 @@ function resolveService(repo, cluster, service) {
       at: []
     });
   }
-  const layers = [...cluster.groups.map((g) => repo.groups.get(g)), cluster];
-  for (const layer of layers) {
-    if (layer.branch !== void 0) {
-      branch = layer.branch;
-      branchFrom = { file: layer.file, key: "branch" };
-    }
-    if (layer.missingImage !== void 0) missingImage = layer.missingImage;
-    if (layer.values)
-      valueLayers.push({ file: layer.file, doc: layer.doc, values: layer.values, at: ["values"] });
-    const own = layer.services?.[service.name];
-    if (!own) continue;
-    if (own.enabled !== void 0) {
-      enabled = own.enabled;
-      enabledBy = layer.file;
-    }
-    const key = `services.${service.name}`;
-    if (own.branch !== void 0) {
-      branch = own.branch;
-      branchFrom = { file: layer.file, key: `${key}.branch` };
-    }
-    if (own.missingImage !== void 0) missingImage = own.missingImage;
-    if (own.image !== void 0) {
-      pins.image = own.image;
-      pinnedBy.image = { file: layer.file, key: `${key}.image` };
-    }
-    for (const [name, ref] of Object.entries(own.images ?? {})) {
-      pins.images[name] = ref;
-      pinnedBy.images[name] = { file: layer.file, key: `${key}.images.${name}` };
-    }
-    if (own.values) {
-      valueLayers.push({
-        file: layer.file,
-        doc: layer.doc,
-        values: own.values,
-        at: ["services", service.name, "values"]
-      });
-    }
-  }
-  return { enabled, enabledBy, branch, branchFrom, missingImage, pins, pinnedBy, valueLayers };
+  valueLayers.push(...layered.valueLayers);
+  return {
+    enabled: layered.enabled ?? service.enabled,
+    enabledBy: layered.enabledBy ?? `${service.dir}/kit.yaml`,
+    branch: layered.branch,
+    branchFrom: layered.branchFrom,
+    missingImage: layered.missingImage,
+    pins: layered.pins,
+    pinnedBy: layered.pinnedBy,
+    valueLayers
+  };
 }
 function renderCluster(repo, cluster, services, options) {
   const problems = [];
@@ -19387,53 +19837,33 @@ function renderCluster(repo, cluster, services, options) {
     labels: { ...cluster.labels },
     branch: clusterBranch(repo, cluster)
   };
-  for (const service of services) {
-    const resolved = resolveService(repo, cluster, service);
-    if (!resolved.enabled) {
-      skipped.push({
-        name: service.name,
-        reason: `disabled by ${resolved.enabledBy}`,
-        warning: false
-      });
-      continue;
-    }
-    const scope = { cluster: cluster.name, service: service.name };
+  for (const entry of services) {
+    const name = typeof entry === "string" ? entry : entry.name;
+    const scope = { cluster: cluster.name, service: name };
     try {
-      const resolvedImages = resolveImages(repo, service, resolved);
-      if ("skip" in resolvedImages) {
-        skipped.push({ name: service.name, reason: resolvedImages.skip, warning: true });
+      const picked = pickTemplates(repo, cluster, entry);
+      if ("skip" in picked) {
+        skipped.push({ name, reason: picked.skip, warning: picked.warning });
         continue;
       }
-      if ("missing" in resolvedImages) {
-        for (const message of resolvedImages.missing) problems.push({ message, ...scope });
+      if ("problems" in picked) {
+        for (const p of picked.problems) problems.push({ ...p, ...scope });
         continue;
       }
-      const { images } = resolvedImages;
-      const values = mergeServiceValues(resolved);
-      const ctx = {
-        values,
+      const resolved = resolveService(repo, cluster, picked.service, picked.layered);
+      if (!resolved.enabled) {
+        skipped.push({ name, reason: `disabled by ${resolved.enabledBy}`, warning: false });
+        continue;
+      }
+      const out = renderService(repo, picked, resolved, {
         cluster: clusterContext,
-        service: { name: service.name, branch: resolved.branch },
-        image: images.image?.ref,
-        images: Object.fromEntries(
-          Object.entries(images).filter(([k]) => k !== "image").map(([k, v]) => [k, v.ref])
-        ),
-        env: options.env,
-        secrets: options.secrets
-      };
-      const before = problems.length;
-      const files = renderTemplates(service, ctx, scope, problems);
-      if (problems.length > before) continue;
-      checkIdentities(files, identities, scope, problems);
-      files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-      rendered.push({
-        name: service.name,
-        branch: resolved.branch,
-        ...resolved.branchFrom ? { branchFrom: resolved.branchFrom } : {},
-        files,
-        images,
-        hash: hashFiles(files)
+        options,
+        scope,
+        problems,
+        identities
       });
+      if (out && "skip" in out) skipped.push({ name, reason: out.skip, warning: true });
+      else if (out) rendered.push(out);
     } catch (err) {
       problems.push({
         ...problemFrom(err),
@@ -19452,6 +19882,91 @@ function renderCluster(repo, cluster, services, options) {
     skipped,
     problems,
     hash
+  };
+}
+var sharedUses = /* @__PURE__ */ new WeakMap();
+function pickTemplates(repo, cluster, entry) {
+  const name = typeof entry === "string" ? entry : entry.name;
+  const layered = resolveLayers(repo, cluster, name);
+  if (layered.enabled === false) return { skip: `disabled by ${layered.enabledBy}`, warning: false };
+  const choice2 = chooseTemplates(repo, name, layered);
+  if ("problem" in choice2) return { problems: [choice2.problem] };
+  if (choice2.source === "repository") {
+    const service = typeof entry === "string" ? repo.services.get(name) : entry;
+    let templates2 = choice2.chosenBy ? void 0 : sharedUses.get(service);
+    if (!templates2) {
+      const { chosenBy: chosenBy2 } = choice2;
+      templates2 = { origin: "repository", dir: service.dir, ...chosenBy2 ? { chosenBy: chosenBy2 } : {} };
+      if (!chosenBy2) sharedUses.set(service, templates2);
+    }
+    return { service, layered, templates: templates2 };
+  }
+  const { branch, chosenBy, pinnedBy } = choice2;
+  const read = repo.readTemplateSet(name, branch);
+  if (read.status === "broken") return { problems: read.problems };
+  if (read.status === "missing") {
+    const reason = `no templates for ${name} on branch '${branch}' (${read.recordFile})`;
+    if (layered.missingImage === "skip") return { skip: reason, warning: true };
+    const from = pinnedBy ? `the templates branch is pinned by ${pinnedBy.file} (${pinnedBy.key})` : layered.branchFrom ? `the branch is set by ${layered.branchFrom.file} (${layered.branchFrom.key})` : `the branch is kit's default`;
+    return {
+      problems: [
+        {
+          message: `${reason}; ${from}; build ${branch} with the service's templates, pin services.${name}.templatesBranch, follow another branch, or set missingImage: skip`
+        }
+      ]
+    };
+  }
+  const shared = !chosenBy && !pinnedBy;
+  let templates = shared ? sharedUses.get(read.service) : void 0;
+  if (!templates) {
+    templates = {
+      origin: "service",
+      dir: read.service.dir,
+      record: read.recordFile,
+      branch,
+      ...chosenBy ? { chosenBy } : {},
+      ...pinnedBy ? { pinnedBy } : {},
+      source: read.record.source
+    };
+    if (shared) sharedUses.set(read.service, templates);
+  }
+  return { service: read.service, layered, templates };
+}
+function renderService(repo, picked, resolved, target) {
+  const { service, templates } = picked;
+  const { scope, problems } = target;
+  const resolvedImages = resolveImages(repo, service, resolved);
+  if ("skip" in resolvedImages) return { skip: resolvedImages.skip };
+  if ("missing" in resolvedImages) {
+    for (const message of resolvedImages.missing) problems.push({ message, ...scope });
+    return void 0;
+  }
+  const { images } = resolvedImages;
+  const values = mergeServiceValues(resolved);
+  const ctx = {
+    values,
+    cluster: target.cluster,
+    service: { name: service.name, branch: resolved.branch },
+    image: images.image?.ref,
+    images: Object.fromEntries(
+      Object.entries(images).filter(([k]) => k !== "image").map(([k, v]) => [k, v.ref])
+    ),
+    env: target.options.env,
+    secrets: target.options.secrets
+  };
+  const before = problems.length;
+  const files = renderTemplates(service, ctx, scope, problems);
+  if (problems.length > before) return void 0;
+  checkIdentities(files, target.identities, scope, problems);
+  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return {
+    name: service.name,
+    branch: resolved.branch,
+    ...resolved.branchFrom ? { branchFrom: resolved.branchFrom } : {},
+    templates,
+    files,
+    images,
+    hash: hashFiles(files)
   };
 }
 function renderTemplates(service, ctx, scope, problems) {
@@ -19612,10 +20127,10 @@ function safePart(part) {
   return part.toLowerCase().replace(/[^a-z0-9.-]/g, "-");
 }
 function sha256(text2) {
-  return `sha256:${createHash("sha256").update(text2).digest("hex")}`;
+  return `sha256:${createHash2("sha256").update(text2).digest("hex")}`;
 }
 function hashFiles(files) {
-  const h = createHash("sha256");
+  const h = createHash2("sha256");
   for (const f of files) h.update(`${f.path}\0${f.content}\0`);
   return `sha256:${h.digest("hex")}`;
 }
@@ -19716,7 +20231,7 @@ function selectTargets(repo, selection) {
       `${empty.length === 1 ? "group" : "groups"} ${empty.map((g) => `'${g}'`).join(", ")} ${empty.length === 1 ? "has" : "have"} no clusters (no cluster file lists ${empty.length === 1 ? "it" : "them"} under groups:)`
     );
   }
-  unknown("service", selection.services, repo.services);
+  unknown("service", selection.services, new Set(repo.serviceNames));
   const labelRequirements = parseLabelSelection(selection.labels);
   const names = selection.clusters ?? [];
   const groups = new Set(selection.groups ?? []);
@@ -19731,13 +20246,13 @@ function selectTargets(repo, selection) {
     );
   }
   const serviceNames = new Set(selection.services ?? []);
-  const services = [...repo.services.values()].filter((s) => serviceNames.size === 0 || serviceNames.has(s.name)).sort((a, b) => compare(a.name, b.name));
+  const services = repo.serviceNames.filter((s) => serviceNames.size === 0 || serviceNames.has(s));
   return {
     clusters,
     disabled,
     services,
     partialClusters: matched.length !== repo.clusters.size,
-    partialServices: services.length !== repo.services.size
+    partialServices: services.length !== repo.serviceNames.length
   };
 }
 function compare(a, b) {
@@ -19781,7 +20296,8 @@ function indexCluster(render, images) {
       ...s.branchFrom ? { branchFrom: s.branchFrom } : {},
       hash: s.hash,
       files: s.files.map((f) => `${render.name}/${f.path}`),
-      images: used
+      images: used,
+      templates: indexTemplates(s.templates)
     };
   }
   return {
@@ -19793,6 +20309,24 @@ function indexCluster(render, images) {
     ),
     services,
     skipped: render.skipped.map((s) => ({ service: s.name, reason: s.reason }))
+  };
+}
+function indexTemplates(use) {
+  const chosenBy = use.origin === "service" ? use.pinnedBy ?? use.chosenBy : use.chosenBy;
+  const by = chosenBy ? { chosenBy: { file: chosenBy.file, key: chosenBy.key } } : {};
+  if (use.origin === "repository") return { origin: "repository", dir: use.dir, ...by };
+  const source = {};
+  for (const k of [...provenanceKeys, "path"]) {
+    const v = use.source[k];
+    if (v !== void 0 && v !== "") source[k] = v;
+  }
+  return {
+    origin: "service",
+    dir: use.dir,
+    record: use.record,
+    branch: use.branch,
+    ...by,
+    source
   };
 }
 function serializeEntry(entry) {
@@ -20037,18 +20571,18 @@ async function isTrackedByGit(dir) {
 import {
   closeSync,
   existsSync as existsSync3,
-  lstatSync,
+  lstatSync as lstatSync2,
   openSync,
   readSync,
   writeSync,
   mkdirSync,
-  readdirSync as readdirSync2,
-  readFileSync as readFileSync2,
+  readdirSync as readdirSync3,
+  readFileSync as readFileSync3,
   renameSync,
   rmSync,
   statSync as statSync2
 } from "node:fs";
-import { basename, dirname as dirname2, isAbsolute as isAbsolute2, join as join3, relative, resolve, sep as sep2 } from "node:path";
+import { basename, dirname as dirname2, isAbsolute as isAbsolute2, join as join4, relative, resolve, sep as sep2 } from "node:path";
 
 // shared/src/render/write-pool.ts
 import { availableParallelism } from "node:os";
@@ -20232,15 +20766,15 @@ var OutputWriter = class {
     if (existsSync3(dir)) {
       if (!statSync2(dir).isDirectory())
         throw new InputError(`output '${dir}' exists and is not a folder`);
-      const entries = readdirSync2(dir).filter((e) => !/^\.kit-staging-\d+$/.test(e));
-      if (entries.length > 0 && !isKitIndex(join3(dir, indexFileName))) {
+      const entries = readdirSync3(dir).filter((e) => !/^\.kit-staging-\d+$/.test(e));
+      if (entries.length > 0 && !isKitIndex(join4(dir, indexFileName))) {
         throw new InputError(
           `output folder '${dir}' has files but no kit ${indexFileName}; refusing to replace what kit did not write (empty it or choose another folder)`
         );
       }
       removeStaleStaging(dir, stagingPrefix);
       this.fresh = false;
-      this.staging = join3(dir, `${stagingPrefix}${process.pid}`);
+      this.staging = join4(dir, `${stagingPrefix}${process.pid}`);
     } else {
       const parent = nearestExistingFolder(dirname2(dir));
       if (!statSync2(parent).isDirectory())
@@ -20248,7 +20782,7 @@ var OutputWriter = class {
       const prefix = `${stagingPrefix}${basename(dir)}-`;
       removeStaleStaging(parent, prefix);
       this.fresh = true;
-      this.staging = join3(parent, `${prefix}${process.pid}`);
+      this.staging = join4(parent, `${prefix}${process.pid}`);
     }
     this.pool = new WritePool(options.threads);
   }
@@ -20269,10 +20803,10 @@ var OutputWriter = class {
         files.push([file.path, file.content]);
       }
     }
-    const current = join3(this.dir, render.name);
-    const inPlace = !this.fresh && lstatSync(current, { throwIfNoEntry: false })?.isDirectory();
+    const current = join4(this.dir, render.name);
+    const inPlace = !this.fresh && lstatSync2(current, { throwIfNoEntry: false })?.isDirectory();
     await this.pool.submit({
-      root: join3(this.staging, render.name),
+      root: join4(this.staging, render.name),
       compareRoot: inPlace ? current : void 0,
       files
     });
@@ -20286,7 +20820,7 @@ var OutputWriter = class {
     await this.pool.drain();
     await this.pool.close();
     mkdirSync(this.staging, { recursive: true });
-    const stagedIndex = join3(this.staging, indexFileName);
+    const stagedIndex = join4(this.staging, indexFileName);
     writeChunks(stagedIndex, indexChunks2);
     if (this.fresh) {
       mkdirSync(dirname2(this.dir), { recursive: true });
@@ -20298,9 +20832,9 @@ var OutputWriter = class {
     const renderedSet = new Set(rendered);
     if (scope.full) {
       const staging = basename(this.staging);
-      for (const entry of readdirSync2(this.dir)) {
+      for (const entry of readdirSync3(this.dir)) {
         if (entry !== staging && entry !== indexFileName && !renderedSet.has(entry))
-          rmSync(join3(this.dir, entry), { recursive: true, force: true });
+          rmSync(join4(this.dir, entry), { recursive: true, force: true });
       }
     }
     for (const cluster of scope.full ? rendered : scope.clusters) {
@@ -20308,7 +20842,7 @@ var OutputWriter = class {
       if (renderedSet.has(cluster)) this.commitCluster(cluster, filesOf(cluster));
       else this.commitCluster(cluster, []);
     }
-    renameSync(stagedIndex, join3(this.dir, indexFileName));
+    renameSync(stagedIndex, join4(this.dir, indexFileName));
     rmSync(this.staging, { recursive: true, force: true });
     this.done = true;
   }
@@ -20326,15 +20860,15 @@ var OutputWriter = class {
    * then move the changed files over. A cluster new to the folder is moved in whole.
    */
   commitCluster(cluster, files) {
-    const target = join3(this.dir, cluster);
-    const staged = join3(this.staging, cluster);
+    const target = join4(this.dir, cluster);
+    const staged = join4(this.staging, cluster);
     const services = this.scope.services;
     if (!services && !existsSync3(target)) {
       if (existsSync3(staged)) renameSync(staged, target);
       return;
     }
-    const owned = services ? services.map((s) => join3(target, s)) : [target];
-    const expected = new Set(files.map((f) => join3(this.dir, f)));
+    const owned = services ? services.map((s) => join4(target, s)) : [target];
+    const expected = new Set(files.map((f) => join4(this.dir, f)));
     for (const root of owned) {
       let removed = 0;
       for (const path of listEntries(root)) {
@@ -20346,11 +20880,11 @@ var OutputWriter = class {
       if (removed > 0) removeEmptyFolders(root);
     }
     for (const from of listEntries(staged)) {
-      const to = join3(target, relative(staged, from));
+      const to = join4(target, relative(staged, from));
       mkdirSync(dirname2(to), { recursive: true });
       renameSync(from, to);
     }
-    if (existsSync3(target) && readdirSync2(target).length === 0) rmSync(target, { recursive: true });
+    if (existsSync3(target) && readdirSync3(target).length === 0) rmSync(target, { recursive: true });
   }
 };
 function checkName(name) {
@@ -20372,13 +20906,13 @@ function nearestExistingFolder(dir) {
   return d;
 }
 function removeStaleStaging(dir, prefix) {
-  for (const e of readdirSync2(dir)) {
+  for (const e of readdirSync3(dir)) {
     if (e.startsWith(prefix) && /^\d+$/.test(e.slice(prefix.length)))
-      rmSync(join3(dir, e), { recursive: true, force: true });
+      rmSync(join4(dir, e), { recursive: true, force: true });
   }
 }
 function listEntries(dir) {
-  const stat2 = lstatSync(dir, { throwIfNoEntry: false });
+  const stat2 = lstatSync2(dir, { throwIfNoEntry: false });
   if (!stat2) return [];
   if (!stat2.isDirectory()) return [dir];
   const out = [];
@@ -20388,8 +20922,8 @@ function listEntries(dir) {
   return out;
 }
 function walk(dir, visit2) {
-  for (const d of readdirSync2(dir, { withFileTypes: true })) {
-    const path = join3(dir, d.name);
+  for (const d of readdirSync3(dir, { withFileTypes: true })) {
+    const path = join4(dir, d.name);
     if (d.isDirectory()) {
       walk(path, visit2);
       visit2(path, true);
@@ -20397,11 +20931,11 @@ function walk(dir, visit2) {
   }
 }
 function removeEmptyFolders(dir) {
-  if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return;
+  if (!lstatSync2(dir, { throwIfNoEntry: false })?.isDirectory()) return;
   walk(dir, (path, isDir) => {
-    if (isDir && readdirSync2(path).length === 0) rmSync(path, { recursive: true });
+    if (isDir && readdirSync3(path).length === 0) rmSync(path, { recursive: true });
   });
-  if (readdirSync2(dir).length === 0) rmSync(dir, { recursive: true });
+  if (readdirSync3(dir).length === 0) rmSync(dir, { recursive: true });
 }
 function sameBytes(path, chunks) {
   const fd = openSync(path, "r");
@@ -20456,7 +20990,7 @@ var OutputComparer = class {
   }
   /** Compares the index file with the wanted text, chunk by chunk (never whole in memory). */
   compareIndex(wanted) {
-    const path = join3(this.dir, indexFileName);
+    const path = join4(this.dir, indexFileName);
     if (!existsSync3(path)) {
       this.differences.push(`added ${indexFileName}`);
       return;
@@ -20469,10 +21003,10 @@ var OutputComparer = class {
   diff(expected, prefixes) {
     const actual = /* @__PURE__ */ new Set();
     for (const prefix of prefixes)
-      for (const f of listFiles(join3(this.dir, prefix))) actual.add(`${prefix}/${f}`);
+      for (const f of listFiles(join4(this.dir, prefix))) actual.add(`${prefix}/${f}`);
     for (const [path, content] of expected) {
       if (!actual.has(path)) this.differences.push(`added ${path}`);
-      else if (readFileSync2(join3(this.dir, path), "utf8") !== content)
+      else if (readFileSync3(join4(this.dir, path), "utf8") !== content)
         this.differences.push(`changed ${path}`);
     }
     for (const path of actual) if (!expected.has(path)) this.differences.push(`removed ${path}`);
@@ -20480,21 +21014,21 @@ var OutputComparer = class {
 };
 function listFiles(dir) {
   if (!existsSync3(dir)) return [];
-  return readdirSync2(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => relative(dir, join3(d.parentPath, d.name)).split(sep2).join("/"));
+  return readdirSync3(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => relative(dir, join4(d.parentPath, d.name)).split(sep2).join("/"));
 }
 function isKitIndex(path) {
   try {
-    const parsed = JSON.parse(readFileSync2(path, "utf8"));
+    const parsed = JSON.parse(readFileSync3(path, "utf8"));
     return parsed.kind === "KitRenderIndex";
   } catch {
     return false;
   }
 }
 function readIndex(dir) {
-  const path = join3(dir, indexFileName);
+  const path = join4(dir, indexFileName);
   if (!existsSync3(path)) return void 0;
   try {
-    const parsed = JSON.parse(readFileSync2(path, "utf8"));
+    const parsed = JSON.parse(readFileSync3(path, "utf8"));
     return parsed.kind === "KitRenderIndex" && parsed.clusters && typeof parsed.clusters === "object" ? parsed : void 0;
   } catch {
     return void 0;
@@ -20502,13 +21036,13 @@ function readIndex(dir) {
 }
 
 // shared/src/render/pipeline.ts
-import { existsSync as existsSync4, readdirSync as readdirSync3 } from "node:fs";
-import { join as join5 } from "node:path";
+import { existsSync as existsSync4, readdirSync as readdirSync4 } from "node:fs";
+import { join as join6 } from "node:path";
 
 // shared/src/render/spill.ts
 import { closeSync as closeSync2, mkdtempSync, openSync as openSync2, readSync as readSync2, rmSync as rmSync2, writeSync as writeSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 var SpillFile = class {
   dir;
   fd;
@@ -20516,8 +21050,8 @@ var SpillFile = class {
   /** Appends a text; returns where to read it back. */
   put(text2) {
     if (this.fd === void 0) {
-      this.dir = mkdtempSync(join4(tmpdir(), "kit-render-"));
-      this.fd = openSync2(join4(this.dir, "spill"), "w+", 384);
+      this.dir = mkdtempSync(join5(tmpdir(), "kit-render-"));
+      this.fd = openSync2(join5(this.dir, "spill"), "w+", 384);
     }
     const bytes = Buffer.from(text2, "utf8");
     let done = 0;
@@ -20557,12 +21091,13 @@ async function runRender(options) {
     repo.paths.services,
     repo.paths.groups,
     repo.paths.clusters,
-    repo.paths.images
+    repo.paths.images,
+    repo.paths.serviceTemplates
   ]);
   const scope = {
     full: !selected.partialClusters && !selected.partialServices,
     clusters: [...selected.clusters.map((c) => c.name), ...selected.disabled],
-    services: selected.partialServices ? selected.services.map((s) => s.name) : void 0
+    services: selected.partialServices ? [...selected.services] : void 0
   };
   const writer = options.mode === "write" ? new OutputWriter(outputDir, scope) : void 0;
   const comparer = options.mode === "check" ? new OutputComparer(outputDir, scope) : void 0;
@@ -20574,7 +21109,10 @@ async function runRender(options) {
       summaries: [],
       indexed: /* @__PURE__ */ new Map(),
       images: /* @__PURE__ */ new Map(),
-      imageChoices: /* @__PURE__ */ new Map()
+      imageChoices: /* @__PURE__ */ new Map(),
+      templateChoices: /* @__PURE__ */ new Map(),
+      templatesByUse: /* @__PURE__ */ new Map(),
+      server: (options.env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "")
     };
     const previous = scope.full ? void 0 : readIndex(outputDir);
     for (const cluster of selected.clusters) {
@@ -20605,7 +21143,7 @@ async function runRender(options) {
     return {
       mode: options.mode,
       outputDir,
-      indexPath: join5(outputDir, indexFileName),
+      indexPath: join6(outputDir, indexFileName),
       clusters: summaries,
       disabled: selected.disabled,
       counts: {
@@ -20676,6 +21214,7 @@ async function takeCluster(render, tally, out) {
     name: render.name,
     files,
     services: render.services.length,
+    templates: render.services.map((s) => templateChoice(s, tally)),
     images: render.services.flatMap(
       (s) => Object.entries(s.images).map(([key, use]) => {
         const choice2 = {
@@ -20697,6 +21236,36 @@ async function takeCluster(render, tally, out) {
     `${render.name}: ${plural(render.services.length, "service")}, ${plural(files, "file")}${render.skipped.length ? `, ${render.skipped.length} skipped` : ""}`
   );
 }
+function templateChoice(s, tally) {
+  const use = s.templates;
+  const shared = !use.chosenBy && !(use.origin === "service" && use.pinnedBy);
+  const from = use.origin === "service" && s.branchFrom ? `${s.branchFrom.file}\0${s.branchFrom.key}` : "";
+  const hit = shared ? tally.templatesByUse.get(use)?.get(from) : void 0;
+  if (hit) return hit;
+  const by = use.chosenBy ? origin(use.chosenBy) : "the only templates";
+  let choice2;
+  if (use.origin === "repository") {
+    choice2 = { service: s.name, origin: use.origin, label: use.dir, chosenBy: by };
+  } else {
+    const url = templateSourceUrl(use.source, tally.server);
+    choice2 = {
+      service: s.name,
+      origin: use.origin,
+      label: `${templateSourceText(use.source) ?? use.dir} (${use.branch})`,
+      ...url ? { url } : {},
+      chosenBy: `${by}; ${use.pinnedBy ? `branch ${use.branch} pinned by ${origin(use.pinnedBy)}` : `branch ${use.branch} from ${origin(s.branchFrom)}`}`
+    };
+  }
+  const id = JSON.stringify([choice2.service, choice2.label, choice2.url, choice2.chosenBy]);
+  const known2 = tally.templateChoices.get(id) ?? choice2;
+  tally.templateChoices.set(id, known2);
+  if (shared) {
+    let byFrom = tally.templatesByUse.get(use);
+    if (!byFrom) tally.templatesByUse.set(use, byFrom = /* @__PURE__ */ new Map());
+    byFrom.set(from, known2);
+  }
+  return known2;
+}
 function origin(from) {
   return from ? `${from.file} (${from.key})` : "kit's default";
 }
@@ -20708,7 +21277,7 @@ function throwProblems(tally) {
 function checkAgainstDisk(comparer, outputDir, scope, disabled, indexed, parts) {
   comparer.compareAbsent(disabled);
   if (scope.full && existsSync4(outputDir)) {
-    const extra = readdirSync3(outputDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith(".") && !indexed.has(d.name)).map((d) => d.name);
+    const extra = readdirSync4(outputDir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith(".") && !indexed.has(d.name)).map((d) => d.name);
     comparer.compareAbsent(extra);
   }
   comparer.compareIndex(indexChunks(parts));
@@ -20757,7 +21326,7 @@ function groupBy(clusters, items2, key) {
   }
   return [...groups.values()];
 }
-function renderSummaryMarkdown(result) {
+function headLines(result) {
   const { counts } = result;
   const stale = result.mode === "check" && result.differences.length > 0;
   const verb = result.mode === "write" ? "rendered" : result.mode === "check" ? "checked" : "rendered (dry run)";
@@ -20774,6 +21343,10 @@ function renderSummaryMarkdown(result) {
   }
   if (result.disabled.length > 0)
     lines2.push(`Disabled (no output): ${result.disabled.map(cell).join(", ")}.`, "");
+  return lines2;
+}
+function renderSummaryMarkdown(result) {
+  const lines2 = headLines(result);
   let size = lines2.join("\n").length;
   const fits = (row) => {
     if (size + row.length + 1 > maxSummaryChars) return false;
@@ -20809,7 +21382,11 @@ function renderSummaryMarkdown(result) {
     }),
     "cluster"
   );
-  const images = imageRows(result.clusters);
+  const images = choiceRows(
+    result.clusters,
+    (c) => c.images,
+    (i) => [i.service, i.ref, i.pinned]
+  );
   if (images.length > 0) {
     lines2.push("#### Images", "");
     table(
@@ -20818,6 +21395,21 @@ function renderSummaryMarkdown(result) {
         ({ item, clusters, chosenBy }) => `| ${cell(item.service)} | ${item.ref ? `\`${displayRef(item.ref)}\`` : "\u2013"}${item.pinned ? " (pinned)" : ""} | ${clustersCell(clusters, total)} | ${choicesCell(chosenBy)} |`
       ),
       "image"
+    );
+  }
+  if (result.clusters.some((c) => c.templates.some((t) => t.origin === "service"))) {
+    const templates = choiceRows(
+      result.clusters,
+      (c) => c.templates,
+      (t) => [t.service, t.label, t.url]
+    );
+    lines2.push("#### Templates", "");
+    table(
+      ["Service", "Templates", "Clusters", "Chosen by"],
+      templates.map(
+        ({ item, clusters, chosenBy }) => `| ${cell(item.service)} | ${templatesCell(item)} | ${clustersCell(clusters, total)} | ${choicesCell(chosenBy)} |`
+      ),
+      "templates source"
     );
   }
   const skipped = skippedServices(result.clusters);
@@ -20833,11 +21425,15 @@ function renderSummaryMarkdown(result) {
   }
   return lines2.join("\n");
 }
-function imageRows(clusters) {
+function templatesCell(choice2) {
+  const text2 = cell(choice2.label);
+  return choice2.url ? `[${text2.replace(/[[\]]/g, "\\$&")}](${choice2.url})` : text2;
+}
+function choiceRows(clusters, items2, identity) {
   const rows = /* @__PURE__ */ new Map();
   for (const c of clusters) {
-    for (const choice2 of c.images) {
-      const key = JSON.stringify([choice2.service, choice2.ref, choice2.pinned]);
+    for (const choice2 of items2(c)) {
+      const key = JSON.stringify(identity(choice2));
       let row = rows.get(key);
       if (!row) rows.set(key, row = { item: choice2, clusters: [], chosenBy: [] });
       if (!row.clusters.includes(c.name)) row.clusters.push(c.name);
@@ -20869,13 +21465,10 @@ function skipWarnings(clusters) {
     (s) => `service ${s.service} skipped on ${s.clusters.length === 1 ? "cluster" : "clusters"} ${s.clusters.join(", ")}: ${s.reason}`
   );
 }
-function renderFailureMarkdown(problems) {
-  return [
-    "### \u274C kit deploymentizer: render failed, nothing was written",
-    "",
-    ...problems.map((p) => `- ${cell(formatProblem(p))}`),
-    ""
-  ].join("\n");
+function renderFailureMarkdown(problems, heading = "kit deploymentizer: render failed, nothing was written") {
+  return [`### \u274C ${heading}`, "", ...problems.map((p) => `- ${cell(formatProblem(p))}`), ""].join(
+    "\n"
+  );
 }
 
 // shared/src/bump/message.ts
@@ -20883,6 +21476,7 @@ var defaultCommitMessage = [
   "Bump {image-name} ({branch}) to {version}",
   "",
   "Image: {image}",
+  "Templates: {templates}",
   "Source: {source-repository}@{source-commit}",
   "Run: {run-url}"
 ].join("\n");

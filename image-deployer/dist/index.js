@@ -318,24 +318,24 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
-    var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
-    var isPair3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
-    function isCollection(node) {
-      if (node && typeof node === "object")
-        switch (node[NODE_TYPE]) {
+    var isAlias3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
+    var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
+    var isMap4 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isPair3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
+    var isScalar4 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isSeq3 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    function isCollection(node2) {
+      if (node2 && typeof node2 === "object")
+        switch (node2[NODE_TYPE]) {
           case MAP:
           case SEQ:
             return true;
         }
       return false;
     }
-    function isNode(node) {
-      if (node && typeof node === "object")
-        switch (node[NODE_TYPE]) {
+    function isNode(node2) {
+      if (node2 && typeof node2 === "object")
+        switch (node2[NODE_TYPE]) {
           case ALIAS:
           case MAP:
           case SCALAR:
@@ -344,7 +344,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar4(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node2) => (isScalar4(node2) || isCollection(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -372,98 +372,98 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit2(node, visitor) {
+    function visit2(node2, visitor) {
       const visitor_ = initVisitor(visitor);
-      if (identity3.isDocument(node)) {
-        const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
+      if (identity3.isDocument(node2)) {
+        const cd = visit_(null, node2.contents, visitor_, Object.freeze([node2]));
         if (cd === REMOVE)
-          node.contents = null;
+          node2.contents = null;
       } else
-        visit_(null, node, visitor_, Object.freeze([]));
+        visit_(null, node2, visitor_, Object.freeze([]));
     }
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path) {
-      const ctrl = callVisitor(key, node, visitor, path);
+    function visit_(key, node2, visitor, path) {
+      const ctrl = callVisitor(key, node2, visitor, path);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
         replaceNode(key, path, ctrl);
         return visit_(key, ctrl, visitor, path);
       }
       if (typeof ctrl !== "symbol") {
-        if (identity3.isCollection(node)) {
-          path = Object.freeze(path.concat(node));
-          for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path);
+        if (identity3.isCollection(node2)) {
+          path = Object.freeze(path.concat(node2));
+          for (let i = 0; i < node2.items.length; ++i) {
+            const ci = visit_(i, node2.items[i], visitor, path);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              node.items.splice(i, 1);
+              node2.items.splice(i, 1);
               i -= 1;
             }
           }
-        } else if (identity3.isPair(node)) {
-          path = Object.freeze(path.concat(node));
-          const ck = visit_("key", node.key, visitor, path);
+        } else if (identity3.isPair(node2)) {
+          path = Object.freeze(path.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
-            node.key = null;
-          const cv = visit_("value", node.value, visitor, path);
+            node2.key = null;
+          const cv = visit_("value", node2.value, visitor, path);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
-            node.value = null;
+            node2.value = null;
         }
       }
       return ctrl;
     }
-    async function visitAsync(node, visitor) {
+    async function visitAsync(node2, visitor) {
       const visitor_ = initVisitor(visitor);
-      if (identity3.isDocument(node)) {
-        const cd = await visitAsync_(null, node.contents, visitor_, Object.freeze([node]));
+      if (identity3.isDocument(node2)) {
+        const cd = await visitAsync_(null, node2.contents, visitor_, Object.freeze([node2]));
         if (cd === REMOVE)
-          node.contents = null;
+          node2.contents = null;
       } else
-        await visitAsync_(null, node, visitor_, Object.freeze([]));
+        await visitAsync_(null, node2, visitor_, Object.freeze([]));
     }
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path) {
-      const ctrl = await callVisitor(key, node, visitor, path);
+    async function visitAsync_(key, node2, visitor, path) {
+      const ctrl = await callVisitor(key, node2, visitor, path);
       if (identity3.isNode(ctrl) || identity3.isPair(ctrl)) {
         replaceNode(key, path, ctrl);
         return visitAsync_(key, ctrl, visitor, path);
       }
       if (typeof ctrl !== "symbol") {
-        if (identity3.isCollection(node)) {
-          path = Object.freeze(path.concat(node));
-          for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path);
+        if (identity3.isCollection(node2)) {
+          path = Object.freeze(path.concat(node2));
+          for (let i = 0; i < node2.items.length; ++i) {
+            const ci = await visitAsync_(i, node2.items[i], visitor, path);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
               return BREAK;
             else if (ci === REMOVE) {
-              node.items.splice(i, 1);
+              node2.items.splice(i, 1);
               i -= 1;
             }
           }
-        } else if (identity3.isPair(node)) {
-          path = Object.freeze(path.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path);
+        } else if (identity3.isPair(node2)) {
+          path = Object.freeze(path.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
-            node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path);
+            node2.key = null;
+          const cv = await visitAsync_("value", node2.value, visitor, path);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
-            node.value = null;
+            node2.value = null;
         }
       }
       return ctrl;
@@ -486,32 +486,32 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path) {
+    function callVisitor(key, node2, visitor, path) {
       if (typeof visitor === "function")
-        return visitor(key, node, path);
-      if (identity3.isMap(node))
-        return visitor.Map?.(key, node, path);
-      if (identity3.isSeq(node))
-        return visitor.Seq?.(key, node, path);
-      if (identity3.isPair(node))
-        return visitor.Pair?.(key, node, path);
-      if (identity3.isScalar(node))
-        return visitor.Scalar?.(key, node, path);
-      if (identity3.isAlias(node))
-        return visitor.Alias?.(key, node, path);
+        return visitor(key, node2, path);
+      if (identity3.isMap(node2))
+        return visitor.Map?.(key, node2, path);
+      if (identity3.isSeq(node2))
+        return visitor.Seq?.(key, node2, path);
+      if (identity3.isPair(node2))
+        return visitor.Pair?.(key, node2, path);
+      if (identity3.isScalar(node2))
+        return visitor.Scalar?.(key, node2, path);
+      if (identity3.isAlias(node2))
+        return visitor.Alias?.(key, node2, path);
       return void 0;
     }
-    function replaceNode(key, path, node) {
+    function replaceNode(key, path, node2) {
       const parent = path[path.length - 1];
       if (identity3.isCollection(parent)) {
-        parent.items[key] = node;
+        parent.items[key] = node2;
       } else if (identity3.isPair(parent)) {
         if (key === "key")
-          parent.key = node;
+          parent.key = node2;
         else
-          parent.value = node;
+          parent.value = node2;
       } else if (identity3.isDocument(parent)) {
-        parent.contents = node;
+        parent.contents = node2;
       } else {
         const pt = identity3.isAlias(parent) ? "alias" : "scalar";
         throw new Error(`Cannot replace node with ${pt} parent`);
@@ -671,9 +671,9 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity3.isNode(doc.contents)) {
           const tags = {};
-          visit2.visit(doc.contents, (_key, node) => {
-            if (identity3.isNode(node) && node.tag)
-              tags[node.tag] = true;
+          visit2.visit(doc.contents, (_key, node2) => {
+            if (identity3.isNode(node2) && node2.tag)
+              tags[node2.tag] = true;
           });
           tagNames = Object.keys(tags);
         } else
@@ -710,9 +710,9 @@ var require_anchors = __commonJS({
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
       visit2.visit(root, {
-        Value(_key, node) {
-          if (node.anchor)
-            anchors.add(node.anchor);
+        Value(_key, node2) {
+          if (node2.anchor)
+            anchors.add(node2.anchor);
         }
       });
       return anchors;
@@ -916,20 +916,20 @@ var require_Alias = __commonJS({
         } else {
           nodes = [];
           visit2.visit(doc, {
-            Node: (_key, node) => {
-              if (identity3.isAlias(node) || identity3.hasAnchor(node))
-                nodes.push(node);
+            Node: (_key, node2) => {
+              if (identity3.isAlias(node2) || identity3.hasAnchor(node2))
+                nodes.push(node2);
             }
           });
           if (ctx)
             ctx.aliasResolveCache = nodes;
         }
         let found = void 0;
-        for (const node of nodes) {
-          if (node === this)
+        for (const node2 of nodes) {
+          if (node2 === this)
             break;
-          if (node.anchor === this.source)
-            found = node;
+          if (node2.anchor === this.source)
+            found = node2;
         }
         if (found && ctx) {
           const { anchors: anchors2, doc: doc2, maxAliasCount } = ctx;
@@ -978,22 +978,22 @@ var require_Alias = __commonJS({
         return src;
       }
     };
-    function getAliasCount(doc, node, anchors2) {
-      if (identity3.isAlias(node)) {
-        const source = node.resolve(doc);
+    function getAliasCount(doc, node2, anchors2) {
+      if (identity3.isAlias(node2)) {
+        const source = node2.resolve(doc);
         const anchor = anchors2 && source && anchors2.get(source);
         return anchor ? anchor.count * anchor.aliasCount : 0;
-      } else if (identity3.isCollection(node)) {
+      } else if (identity3.isCollection(node2)) {
         let count = 0;
-        for (const item of node.items) {
+        for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
           if (c > count)
             count = c;
         }
         return count;
-      } else if (identity3.isPair(node)) {
-        const kc = getAliasCount(doc, node.key, anchors2);
-        const vc = getAliasCount(doc, node.value, anchors2);
+      } else if (identity3.isPair(node2)) {
+        const kc = getAliasCount(doc, node2.key, anchors2);
+        const vc = getAliasCount(doc, node2.value, anchors2);
         return Math.max(kc, vc);
       }
       return 1;
@@ -1083,10 +1083,10 @@ var require_createNode = __commonJS({
           value = value.toJSON();
         }
         if (!value || typeof value !== "object") {
-          const node2 = new Scalar.Scalar(value);
+          const node3 = new Scalar.Scalar(value);
           if (ref)
-            ref.node = node2;
-          return node2;
+            ref.node = node3;
+          return node3;
         }
         tagObj = value instanceof Map ? schema[identity3.MAP] : Symbol.iterator in Object(value) ? schema[identity3.SEQ] : schema[identity3.MAP];
       }
@@ -1094,14 +1094,14 @@ var require_createNode = __commonJS({
         onTagObj(tagObj);
         delete ctx.onTagObj;
       }
-      const node = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
+      const node2 = tagObj?.createNode ? tagObj.createNode(ctx.schema, value, ctx) : typeof tagObj?.nodeClass?.from === "function" ? tagObj.nodeClass.from(ctx.schema, value, ctx) : new Scalar.Scalar(value);
       if (tagName)
-        node.tag = tagName;
+        node2.tag = tagName;
       else if (!tagObj.default)
-        node.tag = tagObj.tag;
+        node2.tag = tagObj.tag;
       if (ref)
-        ref.node = node;
-      return node;
+        ref.node = node2;
+      return node2;
     }
     exports.createNode = createNode;
   }
@@ -1171,10 +1171,10 @@ var require_Collection = __commonJS({
           this.add(value);
         else {
           const [key, ...rest] = path;
-          const node = this.get(key, true);
-          if (identity3.isCollection(node))
-            node.addIn(rest, value);
-          else if (node === void 0 && this.schema)
+          const node2 = this.get(key, true);
+          if (identity3.isCollection(node2))
+            node2.addIn(rest, value);
+          else if (node2 === void 0 && this.schema)
             this.set(key, collectionFromPath(this.schema, rest, value));
           else
             throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
@@ -1188,9 +1188,9 @@ var require_Collection = __commonJS({
         const [key, ...rest] = path;
         if (rest.length === 0)
           return this.delete(key);
-        const node = this.get(key, true);
-        if (identity3.isCollection(node))
-          return node.deleteIn(rest);
+        const node2 = this.get(key, true);
+        if (identity3.isCollection(node2))
+          return node2.deleteIn(rest);
         else
           throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
       }
@@ -1201,17 +1201,17 @@ var require_Collection = __commonJS({
        */
       getIn(path, keepScalar) {
         const [key, ...rest] = path;
-        const node = this.get(key, true);
+        const node2 = this.get(key, true);
         if (rest.length === 0)
-          return !keepScalar && identity3.isScalar(node) ? node.value : node;
+          return !keepScalar && identity3.isScalar(node2) ? node2.value : node2;
         else
-          return identity3.isCollection(node) ? node.getIn(rest, keepScalar) : void 0;
+          return identity3.isCollection(node2) ? node2.getIn(rest, keepScalar) : void 0;
       }
       hasAllNullValues(allowScalar) {
-        return this.items.every((node) => {
-          if (!identity3.isPair(node))
+        return this.items.every((node2) => {
+          if (!identity3.isPair(node2))
             return false;
-          const n = node.value;
+          const n = node2.value;
           return n == null || allowScalar && identity3.isScalar(n) && n.value == null && !n.commentBefore && !n.comment && !n.tag;
         });
       }
@@ -1222,8 +1222,8 @@ var require_Collection = __commonJS({
         const [key, ...rest] = path;
         if (rest.length === 0)
           return this.has(key);
-        const node = this.get(key, true);
-        return identity3.isCollection(node) ? node.hasIn(rest) : false;
+        const node2 = this.get(key, true);
+        return identity3.isCollection(node2) ? node2.hasIn(rest) : false;
       }
       /**
        * Sets a value in this collection. For `!!set`, `value` needs to be a
@@ -1234,10 +1234,10 @@ var require_Collection = __commonJS({
         if (rest.length === 0) {
           this.set(key, value);
         } else {
-          const node = this.get(key, true);
-          if (identity3.isCollection(node))
-            node.setIn(rest, value);
-          else if (node === void 0 && this.schema)
+          const node2 = this.get(key, true);
+          if (identity3.isCollection(node2))
+            node2.setIn(rest, value);
+          else if (node2 === void 0 && this.schema)
             this.set(key, collectionFromPath(this.schema, rest, value));
           else
             throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
@@ -1763,16 +1763,16 @@ var require_stringify = __commonJS({
       }
       return tagObj;
     }
-    function stringifyProps(node, tagObj, { anchors: anchors$1, doc }) {
+    function stringifyProps(node2, tagObj, { anchors: anchors$1, doc }) {
       if (!doc.directives)
         return "";
       const props = [];
-      const anchor = (identity3.isScalar(node) || identity3.isCollection(node)) && node.anchor;
+      const anchor = (identity3.isScalar(node2) || identity3.isCollection(node2)) && node2.anchor;
       if (anchor && anchors.anchorIsValid(anchor)) {
         anchors$1.add(anchor);
         props.push(`&${anchor}`);
       }
-      const tag = node.tag ?? (tagObj.default ? null : tagObj.tag);
+      const tag = node2.tag ?? (tagObj.default ? null : tagObj.tag);
       if (tag)
         props.push(doc.directives.tagString(tag));
       return props.join(" ");
@@ -1794,15 +1794,15 @@ var require_stringify = __commonJS({
         }
       }
       let tagObj = void 0;
-      const node = identity3.isNode(item) ? item : ctx.doc.createNode(item, { onTagObj: (o) => tagObj = o });
-      tagObj ?? (tagObj = getTagObject(ctx.doc.schema.tags, node));
-      const props = stringifyProps(node, tagObj, ctx);
+      const node2 = identity3.isNode(item) ? item : ctx.doc.createNode(item, { onTagObj: (o) => tagObj = o });
+      tagObj ?? (tagObj = getTagObject(ctx.doc.schema.tags, node2));
+      const props = stringifyProps(node2, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity3.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str = typeof tagObj.stringify === "function" ? tagObj.stringify(node2, ctx, onComment, onChompKeep) : identity3.isScalar(node2) ? stringifyString.stringifyString(node2, ctx, onComment, onChompKeep) : node2.toString(ctx, onComment, onChompKeep);
       if (!props)
         return str;
-      return identity3.isScalar(node) || str[0] === "{" || str[0] === "[" ? `${props} ${str}` : `${props}
+      return identity3.isScalar(node2) || str[0] === "{" || str[0] === "[" ? `${props} ${str}` : `${props}
 ${ctx.indent}${str}`;
     }
     exports.createStringifyContext = createStringifyContext;
@@ -2069,8 +2069,8 @@ var require_addPairToJSMap = __commonJS({
       if (identity3.isNode(key) && ctx?.doc) {
         const strCtx = stringify.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
-        for (const node of ctx.anchors.keys())
-          strCtx.anchors.add(node.anchor);
+        for (const node2 of ctx.anchors.keys())
+          strCtx.anchors.add(node2.anchor);
         strCtx.inFlow = true;
         strCtx.inStringifyKey = true;
         const strKey = key.toString(strCtx);
@@ -2379,8 +2379,8 @@ var require_YAMLMap = __commonJS({
       }
       get(key, keepScalar) {
         const it = findPair2(this.items, key);
-        const node = it?.value;
-        return (!keepScalar && identity3.isScalar(node) ? node.value : node) ?? void 0;
+        const node2 = it?.value;
+        return (!keepScalar && identity3.isScalar(node2) ? node2.value : node2) ?? void 0;
       }
       has(key) {
         return !!findPair2(this.items, key);
@@ -2693,9 +2693,9 @@ var require_float = __commonJS({
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
       resolve: (str) => parseFloat(str),
-      stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+      stringify(node2) {
+        const num = Number(node2.value);
+        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node2);
       }
     };
     var float = {
@@ -2704,11 +2704,11 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
       resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str));
+        const node2 = new Scalar.Scalar(parseFloat(str));
         const dot = str.indexOf(".");
         if (dot !== -1 && str[str.length - 1] === "0")
-          node.minFractionDigits = str.length - dot - 1;
-        return node;
+          node2.minFractionDigits = str.length - dot - 1;
+        return node2;
       },
       stringify: stringifyNumber.stringifyNumber
     };
@@ -2725,11 +2725,11 @@ var require_int = __commonJS({
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
     var intResolve = (str, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix);
-    function intStringify(node, radix, prefix) {
-      const { value } = node;
+    function intStringify(node2, radix, prefix) {
+      const { value } = node2;
       if (intIdentify(value) && value >= 0)
         return prefix + value.toString(radix);
-      return stringifyNumber.stringifyNumber(node);
+      return stringifyNumber.stringifyNumber(node2);
     }
     var intOct = {
       identify: (value) => intIdentify(value) && value >= 0,
@@ -2738,7 +2738,7 @@ var require_int = __commonJS({
       format: "OCT",
       test: /^0o[0-7]+$/,
       resolve: (str, _onError, opt) => intResolve(str, 2, 8, opt),
-      stringify: (node) => intStringify(node, 8, "0o")
+      stringify: (node2) => intStringify(node2, 8, "0o")
     };
     var int = {
       identify: intIdentify,
@@ -2755,7 +2755,7 @@ var require_int = __commonJS({
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
       resolve: (str, _onError, opt) => intResolve(str, 2, 16, opt),
-      stringify: (node) => intStringify(node, 16, "0x")
+      stringify: (node2) => intStringify(node2, 16, "0x")
     };
     exports.int = int;
     exports.intHex = intHex;
@@ -3133,9 +3133,9 @@ var require_float2 = __commonJS({
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
       resolve: (str) => parseFloat(str.replace(/_/g, "")),
-      stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
+      stringify(node2) {
+        const num = Number(node2.value);
+        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node2);
       }
     };
     var float = {
@@ -3144,14 +3144,14 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
       resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str.replace(/_/g, "")));
+        const node2 = new Scalar.Scalar(parseFloat(str.replace(/_/g, "")));
         const dot = str.indexOf(".");
         if (dot !== -1) {
           const f = str.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
-            node.minFractionDigits = f.length;
+            node2.minFractionDigits = f.length;
         }
-        return node;
+        return node2;
       },
       stringify: stringifyNumber.stringifyNumber
     };
@@ -3190,13 +3190,13 @@ var require_int2 = __commonJS({
       const n = parseInt(str, radix);
       return sign === "-" ? -1 * n : n;
     }
-    function intStringify(node, radix, prefix) {
-      const { value } = node;
+    function intStringify(node2, radix, prefix) {
+      const { value } = node2;
       if (intIdentify(value)) {
         const str = value.toString(radix);
         return value < 0 ? "-" + prefix + str.substr(1) : prefix + str;
       }
-      return stringifyNumber.stringifyNumber(node);
+      return stringifyNumber.stringifyNumber(node2);
     }
     var intBin = {
       identify: intIdentify,
@@ -3205,7 +3205,7 @@ var require_int2 = __commonJS({
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
       resolve: (str, _onError, opt) => intResolve(str, 2, 2, opt),
-      stringify: (node) => intStringify(node, 2, "0b")
+      stringify: (node2) => intStringify(node2, 2, "0b")
     };
     var intOct = {
       identify: intIdentify,
@@ -3214,7 +3214,7 @@ var require_int2 = __commonJS({
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
       resolve: (str, _onError, opt) => intResolve(str, 1, 8, opt),
-      stringify: (node) => intStringify(node, 8, "0")
+      stringify: (node2) => intStringify(node2, 8, "0")
     };
     var int = {
       identify: intIdentify,
@@ -3231,7 +3231,7 @@ var require_int2 = __commonJS({
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
       resolve: (str, _onError, opt) => intResolve(str, 2, 16, opt),
-      stringify: (node) => intStringify(node, 16, "0x")
+      stringify: (node2) => intStringify(node2, 16, "0x")
     };
     exports.int = int;
     exports.intBin = intBin;
@@ -3341,13 +3341,13 @@ var require_timestamp = __commonJS({
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
     }
-    function stringifySexagesimal(node) {
-      let { value } = node;
+    function stringifySexagesimal(node2) {
+      let { value } = node2;
       let num = (n) => n;
       if (typeof value === "bigint")
         num = (n) => BigInt(n);
       else if (isNaN(value) || !isFinite(value))
-        return stringifyNumber.stringifyNumber(node);
+        return stringifyNumber.stringifyNumber(node2);
       let sign = "";
       if (value < 0) {
         sign = "-";
@@ -3481,7 +3481,7 @@ var require_tags = __commonJS({
     var schema$2 = require_schema3();
     var set = require_set();
     var timestamp = require_timestamp();
-    var schemas = /* @__PURE__ */ new Map([
+    var schemas2 = /* @__PURE__ */ new Map([
       ["core", schema.schema],
       ["failsafe", [map.map, seq.seq, string.string]],
       ["json", schema$1.schema],
@@ -3517,7 +3517,7 @@ var require_tags = __commonJS({
       "tag:yaml.org,2002:timestamp": timestamp.timestamp
     };
     function getTags(customTags, schemaName, addMergeTag) {
-      const schemaTags = schemas.get(schemaName);
+      const schemaTags = schemas2.get(schemaName);
       if (schemaTags && !customTags) {
         return addMergeTag && !schemaTags.includes(merge2.merge) ? schemaTags.concat(merge2.merge) : schemaTags.slice();
       }
@@ -3526,7 +3526,7 @@ var require_tags = __commonJS({
         if (Array.isArray(customTags))
           tags = [];
         else {
-          const keys = Array.from(schemas.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
+          const keys = Array.from(schemas2.keys()).filter((key) => key !== "yaml11").map((key) => JSON.stringify(key)).join(", ");
           throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
         }
       }
@@ -3758,13 +3758,13 @@ var require_Document = __commonJS({
        * `name` will be used as a prefix for a new unique anchor.
        * If `name` is undefined, the generated anchor will use 'a' as a prefix.
        */
-      createAlias(node, name) {
-        if (!node.anchor) {
+      createAlias(node2, name) {
+        if (!node2.anchor) {
           const prev = anchors.anchorNames(this);
-          node.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
+          node2.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
           !name || prev.has(name) ? anchors.findNewAnchor(name || "a", prev) : name;
         }
-        return new Alias.Alias(node.anchor);
+        return new Alias.Alias(node2.anchor);
       }
       createNode(value, replacer, options) {
         let _replacer = void 0;
@@ -3796,11 +3796,11 @@ var require_Document = __commonJS({
           schema: this.schema,
           sourceObjects
         };
-        const node = createNode.createNode(value, tag, ctx);
-        if (flow && identity3.isCollection(node))
-          node.flow = true;
+        const node2 = createNode.createNode(value, tag, ctx);
+        if (flow && identity3.isCollection(node2))
+          node2.flow = true;
         setAnchors();
-        return node;
+        return node2;
       }
       /**
        * Convert a key and a value into a `Pair` using the current schema,
@@ -4270,10 +4270,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -4287,7 +4287,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep2) {
+          if (!keyProps.anchor && !keyProps.tag && !sep4) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -4311,7 +4311,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode2))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode2.range[2],
@@ -4327,7 +4327,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode2.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -4397,11 +4397,11 @@ var require_resolve_block_seq = __commonJS({
             continue;
           }
         }
-        const node = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
+        const node2 = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
         if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
-        offset = node.range[2];
-        seq.items.push(node);
+        offset = node2.range[2];
+        seq.items.push(node2);
       }
       seq.range = [bs.offset, offset, commentEnd ?? offset];
       return seq;
@@ -4418,7 +4418,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep2 = "";
+        let sep4 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4432,13 +4432,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep2 + cb;
-              sep2 = "";
+                comment += sep4 + cb;
+              sep4 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep2 += source;
+                sep4 += source;
               hasSpace = true;
               break;
             default:
@@ -4481,18 +4481,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep2 && !value) {
+          if (!props.anchor && !props.tag && !sep4 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4546,8 +4546,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap4 && !sep2 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
+        if (!isMap4 && !sep4 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -4559,7 +4559,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode2.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -4570,8 +4570,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap4 && !props.found && ctx.options.strict) {
-              if (sep2)
-                for (const st of sep2) {
+              if (sep4)
+                for (const st of sep4) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -4588,7 +4588,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -4701,12 +4701,12 @@ var require_compose_collection = __commonJS({
       }
       const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
       const res = tag.resolve?.(coll, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg), ctx.options) ?? coll;
-      const node = identity3.isNode(res) ? res : new Scalar.Scalar(res);
-      node.range = coll.range;
-      node.tag = tagName;
+      const node2 = identity3.isNode(res) ? res : new Scalar.Scalar(res);
+      node2.range = coll.range;
+      node2.tag = tagName;
       if (tag?.format)
-        node.format = tag.format;
-      return node;
+        node2.format = tag.format;
+      return node2;
     }
     exports.composeCollection = composeCollection;
   }
@@ -4768,7 +4768,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep2 = "";
+      let sep4 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines2[i][0].slice(trimIndent) + "\n";
@@ -4785,24 +4785,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep2 === " ")
-            sep2 = "\n";
-          else if (!prevMoreIndented && sep2 === "\n")
-            sep2 = "\n\n";
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          if (sep4 === " ")
+            sep4 = "\n";
+          else if (!prevMoreIndented && sep4 === "\n")
+            sep4 = "\n\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep2 === "\n")
+          if (sep4 === "\n")
             value += "\n";
           else
-            sep2 = "\n";
+            sep4 = "\n";
         } else {
-          value += sep2 + content;
-          sep2 = " ";
+          value += sep4 + content;
+          sep4 = " ";
           prevMoreIndented = false;
         }
       }
@@ -4985,25 +4985,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep2 = " ";
+      let sep4 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep2 === "\n")
-            res += sep2;
+          if (sep4 === "\n")
+            res += sep4;
           else
-            sep2 = "\n";
+            sep4 = "\n";
         } else {
-          res += sep2 + lm;
-          sep2 = " ";
+          res += sep4 + lm;
+          sep4 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep2 + (match?.[1] ?? "");
+      return res + sep4 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -5241,11 +5241,11 @@ var require_compose_node = __commonJS({
     function composeNode(ctx, token, props, onError) {
       const atKey = ctx.atKey;
       const { spaceBefore, comment, anchor, tag } = props;
-      let node;
+      let node2;
       let isSrcToken = true;
       switch (token.type) {
         case "alias":
-          node = composeAlias(ctx, token, onError);
+          node2 = composeAlias(ctx, token, onError);
           if (anchor || tag)
             onError(token, "ALIAS_PROPS", "An alias node must not specify any properties");
           break;
@@ -5253,17 +5253,17 @@ var require_compose_node = __commonJS({
         case "single-quoted-scalar":
         case "double-quoted-scalar":
         case "block-scalar":
-          node = composeScalar.composeScalar(ctx, token, tag, onError);
+          node2 = composeScalar.composeScalar(ctx, token, tag, onError);
           if (anchor)
-            node.anchor = anchor.source.substring(1);
+            node2.anchor = anchor.source.substring(1);
           break;
         case "block-map":
         case "block-seq":
         case "flow-collection":
           try {
-            node = composeCollection.composeCollection(CN, ctx, token, props, onError);
+            node2 = composeCollection.composeCollection(CN, ctx, token, props, onError);
             if (anchor)
-              node.anchor = anchor.source.substring(1);
+              node2.anchor = anchor.source.substring(1);
           } catch (error2) {
             const message = error2 instanceof Error ? error2.message : String(error2);
             onError(token, "RESOURCE_EXHAUSTION", message);
@@ -5275,24 +5275,24 @@ var require_compose_node = __commonJS({
           isSrcToken = false;
         }
       }
-      node ?? (node = composeEmptyNode(ctx, token.offset, void 0, null, props, onError));
-      if (anchor && node.anchor === "")
+      node2 ?? (node2 = composeEmptyNode(ctx, token.offset, void 0, null, props, onError));
+      if (anchor && node2.anchor === "")
         onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
-      if (atKey && ctx.options.stringKeys && (!identity3.isScalar(node) || typeof node.value !== "string" || node.tag && node.tag !== "tag:yaml.org,2002:str")) {
+      if (atKey && ctx.options.stringKeys && (!identity3.isScalar(node2) || typeof node2.value !== "string" || node2.tag && node2.tag !== "tag:yaml.org,2002:str")) {
         const msg = "With stringKeys, all keys must be strings";
         onError(tag ?? token, "NON_STRING_KEY", msg);
       }
       if (spaceBefore)
-        node.spaceBefore = true;
+        node2.spaceBefore = true;
       if (comment) {
         if (token.type === "scalar" && token.source === "")
-          node.comment = comment;
+          node2.comment = comment;
         else
-          node.commentBefore = comment;
+          node2.commentBefore = comment;
       }
       if (ctx.options.keepSourceTokens && isSrcToken)
-        node.srcToken = token;
-      return node;
+        node2.srcToken = token;
+      return node2;
     }
     function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
       const token = {
@@ -5301,19 +5301,19 @@ var require_compose_node = __commonJS({
         indent: -1,
         source: ""
       };
-      const node = composeScalar.composeScalar(ctx, token, tag, onError);
+      const node2 = composeScalar.composeScalar(ctx, token, tag, onError);
       if (anchor) {
-        node.anchor = anchor.source.substring(1);
-        if (node.anchor === "")
+        node2.anchor = anchor.source.substring(1);
+        if (node2.anchor === "")
           onError(anchor, "BAD_ALIAS", "Anchor cannot be an empty string");
       }
       if (spaceBefore)
-        node.spaceBefore = true;
+        node2.spaceBefore = true;
       if (comment) {
-        node.comment = comment;
-        node.range[2] = end;
+        node2.comment = comment;
+        node2.range[2] = end;
       }
-      return node;
+      return node2;
     }
     function composeAlias({ options }, { offset, source, end }, onError) {
       const alias = new Alias.Alias(source.substring(1));
@@ -5813,14 +5813,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep2, value }) {
+    function stringifyItem({ start, key, sep: sep4, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep2)
-        for (const st of sep2)
+      if (sep4)
+        for (const st of sep4)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -6987,18 +6987,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep2;
+          let sep4;
           if (scalar.end) {
-            sep2 = scalar.end;
-            sep2.push(this.sourceToken);
+            sep4 = scalar.end;
+            sep4.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep2 = [this.sourceToken];
+            sep4 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep2 }]
+            items: [{ start, key: scalar, sep: sep4 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -7151,15 +7151,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep2 = it.sep;
-                  sep2.push(this.sourceToken);
+                  const sep4 = it.sep;
+                  sep4.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep2 }]
+                    items: [{ start: start2, key, sep: sep4 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -7353,13 +7353,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep2 = fc.end.splice(1, fc.end.length);
-            sep2.push(this.sourceToken);
+            const sep4 = fc.end.splice(1, fc.end.length);
+            sep4.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep2 }]
+              items: [{ start, key: fc, sep: sep4 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -7637,8 +7637,6913 @@ var require_dist = __commonJS({
   }
 });
 
+// node_modules/ajv/dist/compile/codegen/code.js
+var require_code = __commonJS({
+  "node_modules/ajv/dist/compile/codegen/code.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
+    var _CodeOrName = class {
+    };
+    exports._CodeOrName = _CodeOrName;
+    exports.IDENTIFIER = /^[a-z$_][a-z$_0-9]*$/i;
+    var Name = class extends _CodeOrName {
+      constructor(s) {
+        super();
+        if (!exports.IDENTIFIER.test(s))
+          throw new Error("CodeGen: name must be a valid identifier");
+        this.str = s;
+      }
+      toString() {
+        return this.str;
+      }
+      emptyStr() {
+        return false;
+      }
+      get names() {
+        return { [this.str]: 1 };
+      }
+    };
+    exports.Name = Name;
+    var _Code = class extends _CodeOrName {
+      constructor(code) {
+        super();
+        this._items = typeof code === "string" ? [code] : code;
+      }
+      toString() {
+        return this.str;
+      }
+      emptyStr() {
+        if (this._items.length > 1)
+          return false;
+        const item = this._items[0];
+        return item === "" || item === '""';
+      }
+      get str() {
+        var _a;
+        return (_a = this._str) !== null && _a !== void 0 ? _a : this._str = this._items.reduce((s, c) => `${s}${c}`, "");
+      }
+      get names() {
+        var _a;
+        return (_a = this._names) !== null && _a !== void 0 ? _a : this._names = this._items.reduce((names, c) => {
+          if (c instanceof Name)
+            names[c.str] = (names[c.str] || 0) + 1;
+          return names;
+        }, {});
+      }
+    };
+    exports._Code = _Code;
+    exports.nil = new _Code("");
+    function _(strs, ...args) {
+      const code = [strs[0]];
+      let i = 0;
+      while (i < args.length) {
+        addCodeArg(code, args[i]);
+        code.push(strs[++i]);
+      }
+      return new _Code(code);
+    }
+    exports._ = _;
+    var plus = new _Code("+");
+    function str(strs, ...args) {
+      const expr = [safeStringify(strs[0])];
+      let i = 0;
+      while (i < args.length) {
+        expr.push(plus);
+        addCodeArg(expr, args[i]);
+        expr.push(plus, safeStringify(strs[++i]));
+      }
+      optimize(expr);
+      return new _Code(expr);
+    }
+    exports.str = str;
+    function addCodeArg(code, arg) {
+      if (arg instanceof _Code)
+        code.push(...arg._items);
+      else if (arg instanceof Name)
+        code.push(arg);
+      else
+        code.push(interpolate(arg));
+    }
+    exports.addCodeArg = addCodeArg;
+    function optimize(expr) {
+      let i = 1;
+      while (i < expr.length - 1) {
+        if (expr[i] === plus) {
+          const res = mergeExprItems(expr[i - 1], expr[i + 1]);
+          if (res !== void 0) {
+            expr.splice(i - 1, 3, res);
+            continue;
+          }
+          expr[i++] = "+";
+        }
+        i++;
+      }
+    }
+    function mergeExprItems(a, b) {
+      if (b === '""')
+        return a;
+      if (a === '""')
+        return b;
+      if (typeof a == "string") {
+        if (b instanceof Name || a[a.length - 1] !== '"')
+          return;
+        if (typeof b != "string")
+          return `${a.slice(0, -1)}${b}"`;
+        if (b[0] === '"')
+          return a.slice(0, -1) + b.slice(1);
+        return;
+      }
+      if (typeof b == "string" && b[0] === '"' && !(a instanceof Name))
+        return `"${a}${b.slice(1)}`;
+      return;
+    }
+    function strConcat(c1, c2) {
+      return c2.emptyStr() ? c1 : c1.emptyStr() ? c2 : str`${c1}${c2}`;
+    }
+    exports.strConcat = strConcat;
+    function interpolate(x) {
+      return typeof x == "number" || typeof x == "boolean" || x === null ? x : safeStringify(Array.isArray(x) ? x.join(",") : x);
+    }
+    function stringify(x) {
+      return new _Code(safeStringify(x));
+    }
+    exports.stringify = stringify;
+    function safeStringify(x) {
+      return JSON.stringify(x).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+    }
+    exports.safeStringify = safeStringify;
+    function getProperty(key) {
+      return typeof key == "string" && exports.IDENTIFIER.test(key) ? new _Code(`.${key}`) : _`[${key}]`;
+    }
+    exports.getProperty = getProperty;
+    function getEsmExportName(key) {
+      if (typeof key == "string" && exports.IDENTIFIER.test(key)) {
+        return new _Code(`${key}`);
+      }
+      throw new Error(`CodeGen: invalid export name: ${key}, use explicit $id name mapping`);
+    }
+    exports.getEsmExportName = getEsmExportName;
+    function regexpCode(rx) {
+      return new _Code(rx.toString());
+    }
+    exports.regexpCode = regexpCode;
+  }
+});
+
+// node_modules/ajv/dist/compile/codegen/scope.js
+var require_scope = __commonJS({
+  "node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
+    var code_1 = require_code();
+    var ValueError = class extends Error {
+      constructor(name) {
+        super(`CodeGen: "code" for ${name} not defined`);
+        this.value = name.value;
+      }
+    };
+    var UsedValueState;
+    (function(UsedValueState2) {
+      UsedValueState2[UsedValueState2["Started"] = 0] = "Started";
+      UsedValueState2[UsedValueState2["Completed"] = 1] = "Completed";
+    })(UsedValueState || (exports.UsedValueState = UsedValueState = {}));
+    exports.varKinds = {
+      const: new code_1.Name("const"),
+      let: new code_1.Name("let"),
+      var: new code_1.Name("var")
+    };
+    var Scope = class {
+      constructor({ prefixes, parent } = {}) {
+        this._names = {};
+        this._prefixes = prefixes;
+        this._parent = parent;
+      }
+      toName(nameOrPrefix) {
+        return nameOrPrefix instanceof code_1.Name ? nameOrPrefix : this.name(nameOrPrefix);
+      }
+      name(prefix) {
+        return new code_1.Name(this._newName(prefix));
+      }
+      _newName(prefix) {
+        const ng = this._names[prefix] || this._nameGroup(prefix);
+        return `${prefix}${ng.index++}`;
+      }
+      _nameGroup(prefix) {
+        var _a, _b;
+        if (((_b = (_a = this._parent) === null || _a === void 0 ? void 0 : _a._prefixes) === null || _b === void 0 ? void 0 : _b.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
+          throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
+        }
+        return this._names[prefix] = { prefix, index: 0 };
+      }
+    };
+    exports.Scope = Scope;
+    var ValueScopeName = class extends code_1.Name {
+      constructor(prefix, nameStr) {
+        super(nameStr);
+        this.prefix = prefix;
+      }
+      setValue(value, { property, itemIndex }) {
+        this.value = value;
+        this.scopePath = (0, code_1._)`.${new code_1.Name(property)}[${itemIndex}]`;
+      }
+    };
+    exports.ValueScopeName = ValueScopeName;
+    var line = (0, code_1._)`\n`;
+    var ValueScope = class extends Scope {
+      constructor(opts) {
+        super(opts);
+        this._values = {};
+        this._scope = opts.scope;
+        this.opts = { ...opts, _n: opts.lines ? line : code_1.nil };
+      }
+      get() {
+        return this._scope;
+      }
+      name(prefix) {
+        return new ValueScopeName(prefix, this._newName(prefix));
+      }
+      value(nameOrPrefix, value) {
+        var _a;
+        if (value.ref === void 0)
+          throw new Error("CodeGen: ref must be passed in value");
+        const name = this.toName(nameOrPrefix);
+        const { prefix } = name;
+        const valueKey = (_a = value.key) !== null && _a !== void 0 ? _a : value.ref;
+        let vs = this._values[prefix];
+        if (vs) {
+          const _name = vs.get(valueKey);
+          if (_name)
+            return _name;
+        } else {
+          vs = this._values[prefix] = /* @__PURE__ */ new Map();
+        }
+        vs.set(valueKey, name);
+        const s = this._scope[prefix] || (this._scope[prefix] = []);
+        const itemIndex = s.length;
+        s[itemIndex] = value.ref;
+        name.setValue(value, { property: prefix, itemIndex });
+        return name;
+      }
+      getValue(prefix, keyOrRef) {
+        const vs = this._values[prefix];
+        if (!vs)
+          return;
+        return vs.get(keyOrRef);
+      }
+      scopeRefs(scopeName, values = this._values) {
+        return this._reduceValues(values, (name) => {
+          if (name.scopePath === void 0)
+            throw new Error(`CodeGen: name "${name}" has no value`);
+          return (0, code_1._)`${scopeName}${name.scopePath}`;
+        });
+      }
+      scopeCode(values = this._values, usedValues, getCode) {
+        return this._reduceValues(values, (name) => {
+          if (name.value === void 0)
+            throw new Error(`CodeGen: name "${name}" has no value`);
+          return name.value.code;
+        }, usedValues, getCode);
+      }
+      _reduceValues(values, valueCode, usedValues = {}, getCode) {
+        let code = code_1.nil;
+        for (const prefix in values) {
+          const vs = values[prefix];
+          if (!vs)
+            continue;
+          const nameSet = usedValues[prefix] = usedValues[prefix] || /* @__PURE__ */ new Map();
+          vs.forEach((name) => {
+            if (nameSet.has(name))
+              return;
+            nameSet.set(name, UsedValueState.Started);
+            let c = valueCode(name);
+            if (c) {
+              const def = this.opts.es5 ? exports.varKinds.var : exports.varKinds.const;
+              code = (0, code_1._)`${code}${def} ${name} = ${c};${this.opts._n}`;
+            } else if (c = getCode === null || getCode === void 0 ? void 0 : getCode(name)) {
+              code = (0, code_1._)`${code}${c}${this.opts._n}`;
+            } else {
+              throw new ValueError(name);
+            }
+            nameSet.set(name, UsedValueState.Completed);
+          });
+        }
+        return code;
+      }
+    };
+    exports.ValueScope = ValueScope;
+  }
+});
+
+// node_modules/ajv/dist/compile/codegen/index.js
+var require_codegen = __commonJS({
+  "node_modules/ajv/dist/compile/codegen/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
+    var code_1 = require_code();
+    var scope_1 = require_scope();
+    var code_2 = require_code();
+    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
+      return code_2._;
+    } });
+    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
+      return code_2.str;
+    } });
+    Object.defineProperty(exports, "strConcat", { enumerable: true, get: function() {
+      return code_2.strConcat;
+    } });
+    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
+      return code_2.nil;
+    } });
+    Object.defineProperty(exports, "getProperty", { enumerable: true, get: function() {
+      return code_2.getProperty;
+    } });
+    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
+      return code_2.stringify;
+    } });
+    Object.defineProperty(exports, "regexpCode", { enumerable: true, get: function() {
+      return code_2.regexpCode;
+    } });
+    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
+      return code_2.Name;
+    } });
+    var scope_2 = require_scope();
+    Object.defineProperty(exports, "Scope", { enumerable: true, get: function() {
+      return scope_2.Scope;
+    } });
+    Object.defineProperty(exports, "ValueScope", { enumerable: true, get: function() {
+      return scope_2.ValueScope;
+    } });
+    Object.defineProperty(exports, "ValueScopeName", { enumerable: true, get: function() {
+      return scope_2.ValueScopeName;
+    } });
+    Object.defineProperty(exports, "varKinds", { enumerable: true, get: function() {
+      return scope_2.varKinds;
+    } });
+    exports.operators = {
+      GT: new code_1._Code(">"),
+      GTE: new code_1._Code(">="),
+      LT: new code_1._Code("<"),
+      LTE: new code_1._Code("<="),
+      EQ: new code_1._Code("==="),
+      NEQ: new code_1._Code("!=="),
+      NOT: new code_1._Code("!"),
+      OR: new code_1._Code("||"),
+      AND: new code_1._Code("&&"),
+      ADD: new code_1._Code("+")
+    };
+    var Node = class {
+      optimizeNodes() {
+        return this;
+      }
+      optimizeNames(_names, _constants) {
+        return this;
+      }
+    };
+    var Def = class extends Node {
+      constructor(varKind, name, rhs) {
+        super();
+        this.varKind = varKind;
+        this.name = name;
+        this.rhs = rhs;
+      }
+      render({ es5, _n }) {
+        const varKind = es5 ? scope_1.varKinds.var : this.varKind;
+        const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
+        return `${varKind} ${this.name}${rhs};` + _n;
+      }
+      optimizeNames(names, constants3) {
+        if (!names[this.name.str])
+          return;
+        if (this.rhs)
+          this.rhs = optimizeExpr(this.rhs, names, constants3);
+        return this;
+      }
+      get names() {
+        return this.rhs instanceof code_1._CodeOrName ? this.rhs.names : {};
+      }
+    };
+    var Assign = class extends Node {
+      constructor(lhs, rhs, sideEffects) {
+        super();
+        this.lhs = lhs;
+        this.rhs = rhs;
+        this.sideEffects = sideEffects;
+      }
+      render({ _n }) {
+        return `${this.lhs} = ${this.rhs};` + _n;
+      }
+      optimizeNames(names, constants3) {
+        if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
+          return;
+        this.rhs = optimizeExpr(this.rhs, names, constants3);
+        return this;
+      }
+      get names() {
+        const names = this.lhs instanceof code_1.Name ? {} : { ...this.lhs.names };
+        return addExprNames(names, this.rhs);
+      }
+    };
+    var AssignOp = class extends Assign {
+      constructor(lhs, op, rhs, sideEffects) {
+        super(lhs, rhs, sideEffects);
+        this.op = op;
+      }
+      render({ _n }) {
+        return `${this.lhs} ${this.op}= ${this.rhs};` + _n;
+      }
+    };
+    var Label = class extends Node {
+      constructor(label) {
+        super();
+        this.label = label;
+        this.names = {};
+      }
+      render({ _n }) {
+        return `${this.label}:` + _n;
+      }
+    };
+    var Break = class extends Node {
+      constructor(label) {
+        super();
+        this.label = label;
+        this.names = {};
+      }
+      render({ _n }) {
+        const label = this.label ? ` ${this.label}` : "";
+        return `break${label};` + _n;
+      }
+    };
+    var Throw = class extends Node {
+      constructor(error2) {
+        super();
+        this.error = error2;
+      }
+      render({ _n }) {
+        return `throw ${this.error};` + _n;
+      }
+      get names() {
+        return this.error.names;
+      }
+    };
+    var AnyCode = class extends Node {
+      constructor(code) {
+        super();
+        this.code = code;
+      }
+      render({ _n }) {
+        return `${this.code};` + _n;
+      }
+      optimizeNodes() {
+        return `${this.code}` ? this : void 0;
+      }
+      optimizeNames(names, constants3) {
+        this.code = optimizeExpr(this.code, names, constants3);
+        return this;
+      }
+      get names() {
+        return this.code instanceof code_1._CodeOrName ? this.code.names : {};
+      }
+    };
+    var ParentNode = class extends Node {
+      constructor(nodes = []) {
+        super();
+        this.nodes = nodes;
+      }
+      render(opts) {
+        return this.nodes.reduce((code, n) => code + n.render(opts), "");
+      }
+      optimizeNodes() {
+        const { nodes } = this;
+        let i = nodes.length;
+        while (i--) {
+          const n = nodes[i].optimizeNodes();
+          if (Array.isArray(n))
+            nodes.splice(i, 1, ...n);
+          else if (n)
+            nodes[i] = n;
+          else
+            nodes.splice(i, 1);
+        }
+        return nodes.length > 0 ? this : void 0;
+      }
+      optimizeNames(names, constants3) {
+        const { nodes } = this;
+        let i = nodes.length;
+        while (i--) {
+          const n = nodes[i];
+          if (n.optimizeNames(names, constants3))
+            continue;
+          subtractNames(names, n.names);
+          nodes.splice(i, 1);
+        }
+        return nodes.length > 0 ? this : void 0;
+      }
+      get names() {
+        return this.nodes.reduce((names, n) => addNames(names, n.names), {});
+      }
+    };
+    var BlockNode = class extends ParentNode {
+      render(opts) {
+        return "{" + opts._n + super.render(opts) + "}" + opts._n;
+      }
+    };
+    var Root = class extends ParentNode {
+    };
+    var Else = class extends BlockNode {
+    };
+    Else.kind = "else";
+    var If = class _If extends BlockNode {
+      constructor(condition, nodes) {
+        super(nodes);
+        this.condition = condition;
+      }
+      render(opts) {
+        let code = `if(${this.condition})` + super.render(opts);
+        if (this.else)
+          code += "else " + this.else.render(opts);
+        return code;
+      }
+      optimizeNodes() {
+        super.optimizeNodes();
+        const cond = this.condition;
+        if (cond === true)
+          return this.nodes;
+        let e = this.else;
+        if (e) {
+          const ns = e.optimizeNodes();
+          e = this.else = Array.isArray(ns) ? new Else(ns) : ns;
+        }
+        if (e) {
+          if (cond === false)
+            return e instanceof _If ? e : e.nodes;
+          if (this.nodes.length)
+            return this;
+          return new _If(not(cond), e instanceof _If ? [e] : e.nodes);
+        }
+        if (cond === false || !this.nodes.length)
+          return void 0;
+        return this;
+      }
+      optimizeNames(names, constants3) {
+        var _a;
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
+        if (!(super.optimizeNames(names, constants3) || this.else))
+          return;
+        this.condition = optimizeExpr(this.condition, names, constants3);
+        return this;
+      }
+      get names() {
+        const names = super.names;
+        addExprNames(names, this.condition);
+        if (this.else)
+          addNames(names, this.else.names);
+        return names;
+      }
+    };
+    If.kind = "if";
+    var For = class extends BlockNode {
+    };
+    For.kind = "for";
+    var ForLoop = class extends For {
+      constructor(iteration) {
+        super();
+        this.iteration = iteration;
+      }
+      render(opts) {
+        return `for(${this.iteration})` + super.render(opts);
+      }
+      optimizeNames(names, constants3) {
+        if (!super.optimizeNames(names, constants3))
+          return;
+        this.iteration = optimizeExpr(this.iteration, names, constants3);
+        return this;
+      }
+      get names() {
+        return addNames(super.names, this.iteration.names);
+      }
+    };
+    var ForRange = class extends For {
+      constructor(varKind, name, from, to) {
+        super();
+        this.varKind = varKind;
+        this.name = name;
+        this.from = from;
+        this.to = to;
+      }
+      render(opts) {
+        const varKind = opts.es5 ? scope_1.varKinds.var : this.varKind;
+        const { name, from, to } = this;
+        return `for(${varKind} ${name}=${from}; ${name}<${to}; ${name}++)` + super.render(opts);
+      }
+      get names() {
+        const names = addExprNames(super.names, this.from);
+        return addExprNames(names, this.to);
+      }
+    };
+    var ForIter = class extends For {
+      constructor(loop, varKind, name, iterable) {
+        super();
+        this.loop = loop;
+        this.varKind = varKind;
+        this.name = name;
+        this.iterable = iterable;
+      }
+      render(opts) {
+        return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
+      }
+      optimizeNames(names, constants3) {
+        if (!super.optimizeNames(names, constants3))
+          return;
+        this.iterable = optimizeExpr(this.iterable, names, constants3);
+        return this;
+      }
+      get names() {
+        return addNames(super.names, this.iterable.names);
+      }
+    };
+    var Func = class extends BlockNode {
+      constructor(name, args, async) {
+        super();
+        this.name = name;
+        this.args = args;
+        this.async = async;
+      }
+      render(opts) {
+        const _async = this.async ? "async " : "";
+        return `${_async}function ${this.name}(${this.args})` + super.render(opts);
+      }
+    };
+    Func.kind = "func";
+    var Return = class extends ParentNode {
+      render(opts) {
+        return "return " + super.render(opts);
+      }
+    };
+    Return.kind = "return";
+    var Try = class extends BlockNode {
+      render(opts) {
+        let code = "try" + super.render(opts);
+        if (this.catch)
+          code += this.catch.render(opts);
+        if (this.finally)
+          code += this.finally.render(opts);
+        return code;
+      }
+      optimizeNodes() {
+        var _a, _b;
+        super.optimizeNodes();
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNodes();
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
+        return this;
+      }
+      optimizeNames(names, constants3) {
+        var _a, _b;
+        super.optimizeNames(names, constants3);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants3);
+        return this;
+      }
+      get names() {
+        const names = super.names;
+        if (this.catch)
+          addNames(names, this.catch.names);
+        if (this.finally)
+          addNames(names, this.finally.names);
+        return names;
+      }
+    };
+    var Catch = class extends BlockNode {
+      constructor(error2) {
+        super();
+        this.error = error2;
+      }
+      render(opts) {
+        return `catch(${this.error})` + super.render(opts);
+      }
+    };
+    Catch.kind = "catch";
+    var Finally = class extends BlockNode {
+      render(opts) {
+        return "finally" + super.render(opts);
+      }
+    };
+    Finally.kind = "finally";
+    var CodeGen = class {
+      constructor(extScope, opts = {}) {
+        this._values = {};
+        this._blockStarts = [];
+        this._constants = {};
+        this.opts = { ...opts, _n: opts.lines ? "\n" : "" };
+        this._extScope = extScope;
+        this._scope = new scope_1.Scope({ parent: extScope });
+        this._nodes = [new Root()];
+      }
+      toString() {
+        return this._root.render(this.opts);
+      }
+      // returns unique name in the internal scope
+      name(prefix) {
+        return this._scope.name(prefix);
+      }
+      // reserves unique name in the external scope
+      scopeName(prefix) {
+        return this._extScope.name(prefix);
+      }
+      // reserves unique name in the external scope and assigns value to it
+      scopeValue(prefixOrName, value) {
+        const name = this._extScope.value(prefixOrName, value);
+        const vs = this._values[name.prefix] || (this._values[name.prefix] = /* @__PURE__ */ new Set());
+        vs.add(name);
+        return name;
+      }
+      getScopeValue(prefix, keyOrRef) {
+        return this._extScope.getValue(prefix, keyOrRef);
+      }
+      // return code that assigns values in the external scope to the names that are used internally
+      // (same names that were returned by gen.scopeName or gen.scopeValue)
+      scopeRefs(scopeName) {
+        return this._extScope.scopeRefs(scopeName, this._values);
+      }
+      scopeCode() {
+        return this._extScope.scopeCode(this._values);
+      }
+      _def(varKind, nameOrPrefix, rhs, constant) {
+        const name = this._scope.toName(nameOrPrefix);
+        if (rhs !== void 0 && constant)
+          this._constants[name.str] = rhs;
+        this._leafNode(new Def(varKind, name, rhs));
+        return name;
+      }
+      // `const` declaration (`var` in es5 mode)
+      const(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.const, nameOrPrefix, rhs, _constant);
+      }
+      // `let` declaration with optional assignment (`var` in es5 mode)
+      let(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.let, nameOrPrefix, rhs, _constant);
+      }
+      // `var` declaration with optional assignment
+      var(nameOrPrefix, rhs, _constant) {
+        return this._def(scope_1.varKinds.var, nameOrPrefix, rhs, _constant);
+      }
+      // assignment code
+      assign(lhs, rhs, sideEffects) {
+        return this._leafNode(new Assign(lhs, rhs, sideEffects));
+      }
+      // `+=` code
+      add(lhs, rhs) {
+        return this._leafNode(new AssignOp(lhs, exports.operators.ADD, rhs));
+      }
+      // appends passed SafeExpr to code or executes Block
+      code(c) {
+        if (typeof c == "function")
+          c();
+        else if (c !== code_1.nil)
+          this._leafNode(new AnyCode(c));
+        return this;
+      }
+      // returns code for object literal for the passed argument list of key-value pairs
+      object(...keyValues) {
+        const code = ["{"];
+        for (const [key, value] of keyValues) {
+          if (code.length > 1)
+            code.push(",");
+          code.push(key);
+          if (key !== value || this.opts.es5) {
+            code.push(":");
+            (0, code_1.addCodeArg)(code, value);
+          }
+        }
+        code.push("}");
+        return new code_1._Code(code);
+      }
+      // `if` clause (or statement if `thenBody` and, optionally, `elseBody` are passed)
+      if(condition, thenBody, elseBody) {
+        this._blockNode(new If(condition));
+        if (thenBody && elseBody) {
+          this.code(thenBody).else().code(elseBody).endIf();
+        } else if (thenBody) {
+          this.code(thenBody).endIf();
+        } else if (elseBody) {
+          throw new Error('CodeGen: "else" body without "then" body');
+        }
+        return this;
+      }
+      // `else if` clause - invalid without `if` or after `else` clauses
+      elseIf(condition) {
+        return this._elseNode(new If(condition));
+      }
+      // `else` clause - only valid after `if` or `else if` clauses
+      else() {
+        return this._elseNode(new Else());
+      }
+      // end `if` statement (needed if gen.if was used only with condition)
+      endIf() {
+        return this._endBlockNode(If, Else);
+      }
+      _for(node2, forBody) {
+        this._blockNode(node2);
+        if (forBody)
+          this.code(forBody).endFor();
+        return this;
+      }
+      // a generic `for` clause (or statement if `forBody` is passed)
+      for(iteration, forBody) {
+        return this._for(new ForLoop(iteration), forBody);
+      }
+      // `for` statement for a range of values
+      forRange(nameOrPrefix, from, to, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.let) {
+        const name = this._scope.toName(nameOrPrefix);
+        return this._for(new ForRange(varKind, name, from, to), () => forBody(name));
+      }
+      // `for-of` statement (in es5 mode replace with a normal for loop)
+      forOf(nameOrPrefix, iterable, forBody, varKind = scope_1.varKinds.const) {
+        const name = this._scope.toName(nameOrPrefix);
+        if (this.opts.es5) {
+          const arr = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
+          return this.forRange("_i", 0, (0, code_1._)`${arr}.length`, (i) => {
+            this.var(name, (0, code_1._)`${arr}[${i}]`);
+            forBody(name);
+          });
+        }
+        return this._for(new ForIter("of", varKind, name, iterable), () => forBody(name));
+      }
+      // `for-in` statement.
+      // With option `ownProperties` replaced with a `for-of` loop for object keys
+      forIn(nameOrPrefix, obj, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
+        if (this.opts.ownProperties) {
+          return this.forOf(nameOrPrefix, (0, code_1._)`Object.keys(${obj})`, forBody);
+        }
+        const name = this._scope.toName(nameOrPrefix);
+        return this._for(new ForIter("in", varKind, name, obj), () => forBody(name));
+      }
+      // end `for` loop
+      endFor() {
+        return this._endBlockNode(For);
+      }
+      // `label` statement
+      label(label) {
+        return this._leafNode(new Label(label));
+      }
+      // `break` statement
+      break(label) {
+        return this._leafNode(new Break(label));
+      }
+      // `return` statement
+      return(value) {
+        const node2 = new Return();
+        this._blockNode(node2);
+        this.code(value);
+        if (node2.nodes.length !== 1)
+          throw new Error('CodeGen: "return" should have one node');
+        return this._endBlockNode(Return);
+      }
+      // `try` statement
+      try(tryBody, catchCode, finallyCode) {
+        if (!catchCode && !finallyCode)
+          throw new Error('CodeGen: "try" without "catch" and "finally"');
+        const node2 = new Try();
+        this._blockNode(node2);
+        this.code(tryBody);
+        if (catchCode) {
+          const error2 = this.name("e");
+          this._currNode = node2.catch = new Catch(error2);
+          catchCode(error2);
+        }
+        if (finallyCode) {
+          this._currNode = node2.finally = new Finally();
+          this.code(finallyCode);
+        }
+        return this._endBlockNode(Catch, Finally);
+      }
+      // `throw` statement
+      throw(error2) {
+        return this._leafNode(new Throw(error2));
+      }
+      // start self-balancing block
+      block(body, nodeCount) {
+        this._blockStarts.push(this._nodes.length);
+        if (body)
+          this.code(body).endBlock(nodeCount);
+        return this;
+      }
+      // end the current self-balancing block
+      endBlock(nodeCount) {
+        const len = this._blockStarts.pop();
+        if (len === void 0)
+          throw new Error("CodeGen: not in self-balancing block");
+        const toClose = this._nodes.length - len;
+        if (toClose < 0 || nodeCount !== void 0 && toClose !== nodeCount) {
+          throw new Error(`CodeGen: wrong number of nodes: ${toClose} vs ${nodeCount} expected`);
+        }
+        this._nodes.length = len;
+        return this;
+      }
+      // `function` heading (or definition if funcBody is passed)
+      func(name, args = code_1.nil, async, funcBody) {
+        this._blockNode(new Func(name, args, async));
+        if (funcBody)
+          this.code(funcBody).endFunc();
+        return this;
+      }
+      // end function definition
+      endFunc() {
+        return this._endBlockNode(Func);
+      }
+      optimize(n = 1) {
+        while (n-- > 0) {
+          this._root.optimizeNodes();
+          this._root.optimizeNames(this._root.names, this._constants);
+        }
+      }
+      _leafNode(node2) {
+        this._currNode.nodes.push(node2);
+        return this;
+      }
+      _blockNode(node2) {
+        this._currNode.nodes.push(node2);
+        this._nodes.push(node2);
+      }
+      _endBlockNode(N1, N2) {
+        const n = this._currNode;
+        if (n instanceof N1 || N2 && n instanceof N2) {
+          this._nodes.pop();
+          return this;
+        }
+        throw new Error(`CodeGen: not in block "${N2 ? `${N1.kind}/${N2.kind}` : N1.kind}"`);
+      }
+      _elseNode(node2) {
+        const n = this._currNode;
+        if (!(n instanceof If)) {
+          throw new Error('CodeGen: "else" without "if"');
+        }
+        this._currNode = n.else = node2;
+        return this;
+      }
+      get _root() {
+        return this._nodes[0];
+      }
+      get _currNode() {
+        const ns = this._nodes;
+        return ns[ns.length - 1];
+      }
+      set _currNode(node2) {
+        const ns = this._nodes;
+        ns[ns.length - 1] = node2;
+      }
+    };
+    exports.CodeGen = CodeGen;
+    function addNames(names, from) {
+      for (const n in from)
+        names[n] = (names[n] || 0) + (from[n] || 0);
+      return names;
+    }
+    function addExprNames(names, from) {
+      return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
+    }
+    function optimizeExpr(expr, names, constants3) {
+      if (expr instanceof code_1.Name)
+        return replaceName(expr);
+      if (!canOptimize(expr))
+        return expr;
+      return new code_1._Code(expr._items.reduce((items2, c) => {
+        if (c instanceof code_1.Name)
+          c = replaceName(c);
+        if (c instanceof code_1._Code)
+          items2.push(...c._items);
+        else
+          items2.push(c);
+        return items2;
+      }, []));
+      function replaceName(n) {
+        const c = constants3[n.str];
+        if (c === void 0 || names[n.str] !== 1)
+          return n;
+        delete names[n.str];
+        return c;
+      }
+      function canOptimize(e) {
+        return e instanceof code_1._Code && e._items.some((c) => c instanceof code_1.Name && names[c.str] === 1 && constants3[c.str] !== void 0);
+      }
+    }
+    function subtractNames(names, from) {
+      for (const n in from)
+        names[n] = (names[n] || 0) - (from[n] || 0);
+    }
+    function not(x) {
+      return typeof x == "boolean" || typeof x == "number" || x === null ? !x : (0, code_1._)`!${par(x)}`;
+    }
+    exports.not = not;
+    var andCode = mappend(exports.operators.AND);
+    function and(...args) {
+      return args.reduce(andCode);
+    }
+    exports.and = and;
+    var orCode = mappend(exports.operators.OR);
+    function or(...args) {
+      return args.reduce(orCode);
+    }
+    exports.or = or;
+    function mappend(op) {
+      return (x, y) => x === code_1.nil ? y : y === code_1.nil ? x : (0, code_1._)`${par(x)} ${op} ${par(y)}`;
+    }
+    function par(x) {
+      return x instanceof code_1.Name ? x : (0, code_1._)`(${x})`;
+    }
+  }
+});
+
+// node_modules/ajv/dist/compile/util.js
+var require_util = __commonJS({
+  "node_modules/ajv/dist/compile/util.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
+    var codegen_1 = require_codegen();
+    var code_1 = require_code();
+    function toHash(arr) {
+      const hash = {};
+      for (const item of arr)
+        hash[item] = true;
+      return hash;
+    }
+    exports.toHash = toHash;
+    function alwaysValidSchema(it, schema) {
+      if (typeof schema == "boolean")
+        return schema;
+      if (Object.keys(schema).length === 0)
+        return true;
+      checkUnknownRules(it, schema);
+      return !schemaHasRules(schema, it.self.RULES.all);
+    }
+    exports.alwaysValidSchema = alwaysValidSchema;
+    function checkUnknownRules(it, schema = it.schema) {
+      const { opts, self } = it;
+      if (!opts.strictSchema)
+        return;
+      if (typeof schema === "boolean")
+        return;
+      const rules = self.RULES.keywords;
+      for (const key in schema) {
+        if (!rules[key])
+          checkStrictMode(it, `unknown keyword: "${key}"`);
+      }
+    }
+    exports.checkUnknownRules = checkUnknownRules;
+    function schemaHasRules(schema, rules) {
+      if (typeof schema == "boolean")
+        return !schema;
+      for (const key in schema)
+        if (rules[key])
+          return true;
+      return false;
+    }
+    exports.schemaHasRules = schemaHasRules;
+    function schemaHasRulesButRef(schema, RULES) {
+      if (typeof schema == "boolean")
+        return !schema;
+      for (const key in schema)
+        if (key !== "$ref" && RULES.all[key])
+          return true;
+      return false;
+    }
+    exports.schemaHasRulesButRef = schemaHasRulesButRef;
+    function schemaRefOrVal({ topSchemaRef, schemaPath }, schema, keyword, $data) {
+      if (!$data) {
+        if (typeof schema == "number" || typeof schema == "boolean")
+          return schema;
+        if (typeof schema == "string")
+          return (0, codegen_1._)`${schema}`;
+      }
+      return (0, codegen_1._)`${topSchemaRef}${schemaPath}${(0, codegen_1.getProperty)(keyword)}`;
+    }
+    exports.schemaRefOrVal = schemaRefOrVal;
+    function unescapeFragment(str) {
+      return unescapeJsonPointer(decodeURIComponent(str));
+    }
+    exports.unescapeFragment = unescapeFragment;
+    function escapeFragment(str) {
+      return encodeURIComponent(escapeJsonPointer(str));
+    }
+    exports.escapeFragment = escapeFragment;
+    function escapeJsonPointer(str) {
+      if (typeof str == "number")
+        return `${str}`;
+      return str.replace(/~/g, "~0").replace(/\//g, "~1");
+    }
+    exports.escapeJsonPointer = escapeJsonPointer;
+    function unescapeJsonPointer(str) {
+      return str.replace(/~1/g, "/").replace(/~0/g, "~");
+    }
+    exports.unescapeJsonPointer = unescapeJsonPointer;
+    function eachItem(xs, f) {
+      if (Array.isArray(xs)) {
+        for (const x of xs)
+          f(x);
+      } else {
+        f(xs);
+      }
+    }
+    exports.eachItem = eachItem;
+    function makeMergeEvaluated({ mergeNames, mergeToName, mergeValues: mergeValues2, resultToName }) {
+      return (gen, from, to, toName) => {
+        const res = to === void 0 ? from : to instanceof codegen_1.Name ? (from instanceof codegen_1.Name ? mergeNames(gen, from, to) : mergeToName(gen, from, to), to) : from instanceof codegen_1.Name ? (mergeToName(gen, to, from), from) : mergeValues2(from, to);
+        return toName === codegen_1.Name && !(res instanceof codegen_1.Name) ? resultToName(gen, res) : res;
+      };
+    }
+    exports.mergeEvaluated = {
+      props: makeMergeEvaluated({
+        mergeNames: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true && ${from} !== undefined`, () => {
+          gen.if((0, codegen_1._)`${from} === true`, () => gen.assign(to, true), () => gen.assign(to, (0, codegen_1._)`${to} || {}`).code((0, codegen_1._)`Object.assign(${to}, ${from})`));
+        }),
+        mergeToName: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true`, () => {
+          if (from === true) {
+            gen.assign(to, true);
+          } else {
+            gen.assign(to, (0, codegen_1._)`${to} || {}`);
+            setEvaluated(gen, to, from);
+          }
+        }),
+        mergeValues: (from, to) => from === true ? true : { ...from, ...to },
+        resultToName: evaluatedPropsToName
+      }),
+      items: makeMergeEvaluated({
+        mergeNames: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true && ${from} !== undefined`, () => gen.assign(to, (0, codegen_1._)`${from} === true ? true : ${to} > ${from} ? ${to} : ${from}`)),
+        mergeToName: (gen, from, to) => gen.if((0, codegen_1._)`${to} !== true`, () => gen.assign(to, from === true ? true : (0, codegen_1._)`${to} > ${from} ? ${to} : ${from}`)),
+        mergeValues: (from, to) => from === true ? true : Math.max(from, to),
+        resultToName: (gen, items2) => gen.var("items", items2)
+      })
+    };
+    function evaluatedPropsToName(gen, ps) {
+      if (ps === true)
+        return gen.var("props", true);
+      const props = gen.var("props", (0, codegen_1._)`{}`);
+      if (ps !== void 0)
+        setEvaluated(gen, props, ps);
+      return props;
+    }
+    exports.evaluatedPropsToName = evaluatedPropsToName;
+    function setEvaluated(gen, props, ps) {
+      Object.keys(ps).forEach((p) => gen.assign((0, codegen_1._)`${props}${(0, codegen_1.getProperty)(p)}`, true));
+    }
+    exports.setEvaluated = setEvaluated;
+    var snippets = {};
+    function useFunc(gen, f) {
+      return gen.scopeValue("func", {
+        ref: f,
+        code: snippets[f.code] || (snippets[f.code] = new code_1._Code(f.code))
+      });
+    }
+    exports.useFunc = useFunc;
+    var Type;
+    (function(Type2) {
+      Type2[Type2["Num"] = 0] = "Num";
+      Type2[Type2["Str"] = 1] = "Str";
+    })(Type || (exports.Type = Type = {}));
+    function getErrorPath(dataProp, dataPropType, jsPropertySyntax) {
+      if (dataProp instanceof codegen_1.Name) {
+        const isNumber = dataPropType === Type.Num;
+        return jsPropertySyntax ? isNumber ? (0, codegen_1._)`"[" + ${dataProp} + "]"` : (0, codegen_1._)`"['" + ${dataProp} + "']"` : isNumber ? (0, codegen_1._)`"/" + ${dataProp}` : (0, codegen_1._)`"/" + ${dataProp}.replace(/~/g, "~0").replace(/\\//g, "~1")`;
+      }
+      return jsPropertySyntax ? (0, codegen_1.getProperty)(dataProp).toString() : "/" + escapeJsonPointer(dataProp);
+    }
+    exports.getErrorPath = getErrorPath;
+    function checkStrictMode(it, msg, mode = it.opts.strictSchema) {
+      if (!mode)
+        return;
+      msg = `strict mode: ${msg}`;
+      if (mode === true)
+        throw new Error(msg);
+      it.self.logger.warn(msg);
+    }
+    exports.checkStrictMode = checkStrictMode;
+  }
+});
+
+// node_modules/ajv/dist/compile/names.js
+var require_names = __commonJS({
+  "node_modules/ajv/dist/compile/names.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var names = {
+      // validation function arguments
+      data: new codegen_1.Name("data"),
+      // data passed to validation function
+      // args passed from referencing schema
+      valCxt: new codegen_1.Name("valCxt"),
+      // validation/data context - should not be used directly, it is destructured to the names below
+      instancePath: new codegen_1.Name("instancePath"),
+      parentData: new codegen_1.Name("parentData"),
+      parentDataProperty: new codegen_1.Name("parentDataProperty"),
+      rootData: new codegen_1.Name("rootData"),
+      // root data - same as the data passed to the first/top validation function
+      dynamicAnchors: new codegen_1.Name("dynamicAnchors"),
+      // used to support recursiveRef and dynamicRef
+      // function scoped variables
+      vErrors: new codegen_1.Name("vErrors"),
+      // null or array of validation errors
+      errors: new codegen_1.Name("errors"),
+      // counter of validation errors
+      this: new codegen_1.Name("this"),
+      // "globals"
+      self: new codegen_1.Name("self"),
+      scope: new codegen_1.Name("scope"),
+      // JTD serialize/parse name for JSON string and position
+      json: new codegen_1.Name("json"),
+      jsonPos: new codegen_1.Name("jsonPos"),
+      jsonLen: new codegen_1.Name("jsonLen"),
+      jsonPart: new codegen_1.Name("jsonPart")
+    };
+    exports.default = names;
+  }
+});
+
+// node_modules/ajv/dist/compile/errors.js
+var require_errors2 = __commonJS({
+  "node_modules/ajv/dist/compile/errors.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var names_1 = require_names();
+    exports.keywordError = {
+      message: ({ keyword }) => (0, codegen_1.str)`must pass "${keyword}" keyword validation`
+    };
+    exports.keyword$DataError = {
+      message: ({ keyword, schemaType }) => schemaType ? (0, codegen_1.str)`"${keyword}" keyword must be ${schemaType} ($data)` : (0, codegen_1.str)`"${keyword}" keyword is invalid ($data)`
+    };
+    function reportError(cxt, error2 = exports.keywordError, errorPaths, overrideAllErrors) {
+      const { it } = cxt;
+      const { gen, compositeRule, allErrors } = it;
+      const errObj = errorObjectCode(cxt, error2, errorPaths);
+      if (overrideAllErrors !== null && overrideAllErrors !== void 0 ? overrideAllErrors : compositeRule || allErrors) {
+        addError(gen, errObj);
+      } else {
+        returnErrors(it, (0, codegen_1._)`[${errObj}]`);
+      }
+    }
+    exports.reportError = reportError;
+    function reportExtraError(cxt, error2 = exports.keywordError, errorPaths) {
+      const { it } = cxt;
+      const { gen, compositeRule, allErrors } = it;
+      const errObj = errorObjectCode(cxt, error2, errorPaths);
+      addError(gen, errObj);
+      if (!(compositeRule || allErrors)) {
+        returnErrors(it, names_1.default.vErrors);
+      }
+    }
+    exports.reportExtraError = reportExtraError;
+    function resetErrorsCount(gen, errsCount) {
+      gen.assign(names_1.default.errors, errsCount);
+      gen.if((0, codegen_1._)`${names_1.default.vErrors} !== null`, () => gen.if(errsCount, () => gen.assign((0, codegen_1._)`${names_1.default.vErrors}.length`, errsCount), () => gen.assign(names_1.default.vErrors, null)));
+    }
+    exports.resetErrorsCount = resetErrorsCount;
+    function extendErrors({ gen, keyword, schemaValue, data, errsCount, it }) {
+      if (errsCount === void 0)
+        throw new Error("ajv implementation error");
+      const err = gen.name("err");
+      gen.forRange("i", errsCount, names_1.default.errors, (i) => {
+        gen.const(err, (0, codegen_1._)`${names_1.default.vErrors}[${i}]`);
+        gen.if((0, codegen_1._)`${err}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it.errorPath)));
+        gen.assign((0, codegen_1._)`${err}.schemaPath`, (0, codegen_1.str)`${it.errSchemaPath}/${keyword}`);
+        if (it.opts.verbose) {
+          gen.assign((0, codegen_1._)`${err}.schema`, schemaValue);
+          gen.assign((0, codegen_1._)`${err}.data`, data);
+        }
+      });
+    }
+    exports.extendErrors = extendErrors;
+    function addError(gen, errObj) {
+      const err = gen.const("err", errObj);
+      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err})`);
+      gen.code((0, codegen_1._)`${names_1.default.errors}++`);
+    }
+    function returnErrors(it, errs) {
+      const { gen, validateName, schemaEnv } = it;
+      if (schemaEnv.$async) {
+        gen.throw((0, codegen_1._)`new ${it.ValidationError}(${errs})`);
+      } else {
+        gen.assign((0, codegen_1._)`${validateName}.errors`, errs);
+        gen.return(false);
+      }
+    }
+    var E = {
+      keyword: new codegen_1.Name("keyword"),
+      schemaPath: new codegen_1.Name("schemaPath"),
+      // also used in JTD errors
+      params: new codegen_1.Name("params"),
+      propertyName: new codegen_1.Name("propertyName"),
+      message: new codegen_1.Name("message"),
+      schema: new codegen_1.Name("schema"),
+      parentSchema: new codegen_1.Name("parentSchema")
+    };
+    function errorObjectCode(cxt, error2, errorPaths) {
+      const { createErrors } = cxt.it;
+      if (createErrors === false)
+        return (0, codegen_1._)`{}`;
+      return errorObject(cxt, error2, errorPaths);
+    }
+    function errorObject(cxt, error2, errorPaths = {}) {
+      const { gen, it } = cxt;
+      const keyValues = [
+        errorInstancePath(it, errorPaths),
+        errorSchemaPath(cxt, errorPaths)
+      ];
+      extraErrorProps(cxt, error2, keyValues);
+      return gen.object(...keyValues);
+    }
+    function errorInstancePath({ errorPath }, { instancePath }) {
+      const instPath = instancePath ? (0, codegen_1.str)`${errorPath}${(0, util_1.getErrorPath)(instancePath, util_1.Type.Str)}` : errorPath;
+      return [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, instPath)];
+    }
+    function errorSchemaPath({ keyword, it: { errSchemaPath } }, { schemaPath, parentSchema }) {
+      let schPath = parentSchema ? errSchemaPath : (0, codegen_1.str)`${errSchemaPath}/${keyword}`;
+      if (schemaPath) {
+        schPath = (0, codegen_1.str)`${schPath}${(0, util_1.getErrorPath)(schemaPath, util_1.Type.Str)}`;
+      }
+      return [E.schemaPath, schPath];
+    }
+    function extraErrorProps(cxt, { params, message }, keyValues) {
+      const { keyword, data, schemaValue, it } = cxt;
+      const { opts, propertyName, topSchemaRef, schemaPath } = it;
+      keyValues.push([E.keyword, keyword], [E.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._)`{}`]);
+      if (opts.messages) {
+        keyValues.push([E.message, typeof message == "function" ? message(cxt) : message]);
+      }
+      if (opts.verbose) {
+        keyValues.push([E.schema, schemaValue], [E.parentSchema, (0, codegen_1._)`${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
+      }
+      if (propertyName)
+        keyValues.push([E.propertyName, propertyName]);
+    }
+  }
+});
+
+// node_modules/ajv/dist/compile/validate/boolSchema.js
+var require_boolSchema = __commonJS({
+  "node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
+    var errors_1 = require_errors2();
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var boolError = {
+      message: "boolean schema is false"
+    };
+    function topBoolOrEmptySchema(it) {
+      const { gen, schema, validateName } = it;
+      if (schema === false) {
+        falseSchemaError(it, false);
+      } else if (typeof schema == "object" && schema.$async === true) {
+        gen.return(names_1.default.data);
+      } else {
+        gen.assign((0, codegen_1._)`${validateName}.errors`, null);
+        gen.return(true);
+      }
+    }
+    exports.topBoolOrEmptySchema = topBoolOrEmptySchema;
+    function boolOrEmptySchema(it, valid) {
+      const { gen, schema } = it;
+      if (schema === false) {
+        gen.var(valid, false);
+        falseSchemaError(it);
+      } else {
+        gen.var(valid, true);
+      }
+    }
+    exports.boolOrEmptySchema = boolOrEmptySchema;
+    function falseSchemaError(it, overrideAllErrors) {
+      const { gen, data } = it;
+      const cxt = {
+        gen,
+        keyword: "false schema",
+        data,
+        schema: false,
+        schemaCode: false,
+        schemaValue: false,
+        params: {},
+        it
+      };
+      (0, errors_1.reportError)(cxt, boolError, void 0, overrideAllErrors);
+    }
+  }
+});
+
+// node_modules/ajv/dist/compile/rules.js
+var require_rules = __commonJS({
+  "node_modules/ajv/dist/compile/rules.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.getRules = exports.isJSONType = void 0;
+    var _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
+    var jsonTypes = new Set(_jsonTypes);
+    function isJSONType(x) {
+      return typeof x == "string" && jsonTypes.has(x);
+    }
+    exports.isJSONType = isJSONType;
+    function getRules() {
+      const groups = {
+        number: { type: "number", rules: [] },
+        string: { type: "string", rules: [] },
+        array: { type: "array", rules: [] },
+        object: { type: "object", rules: [] }
+      };
+      return {
+        types: { ...groups, integer: true, boolean: true, null: true },
+        rules: [{ rules: [] }, groups.number, groups.string, groups.array, groups.object],
+        post: { rules: [] },
+        all: {},
+        keywords: {}
+      };
+    }
+    exports.getRules = getRules;
+  }
+});
+
+// node_modules/ajv/dist/compile/validate/applicability.js
+var require_applicability = __commonJS({
+  "node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
+    function schemaHasRulesForType({ schema, self }, type) {
+      const group = self.RULES.types[type];
+      return group && group !== true && shouldUseGroup(schema, group);
+    }
+    exports.schemaHasRulesForType = schemaHasRulesForType;
+    function shouldUseGroup(schema, group) {
+      return group.rules.some((rule) => shouldUseRule(schema, rule));
+    }
+    exports.shouldUseGroup = shouldUseGroup;
+    function shouldUseRule(schema, rule) {
+      var _a;
+      return schema[rule.keyword] !== void 0 || ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== void 0));
+    }
+    exports.shouldUseRule = shouldUseRule;
+  }
+});
+
+// node_modules/ajv/dist/compile/validate/dataType.js
+var require_dataType = __commonJS({
+  "node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
+    var rules_1 = require_rules();
+    var applicability_1 = require_applicability();
+    var errors_1 = require_errors2();
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var DataType;
+    (function(DataType2) {
+      DataType2[DataType2["Correct"] = 0] = "Correct";
+      DataType2[DataType2["Wrong"] = 1] = "Wrong";
+    })(DataType || (exports.DataType = DataType = {}));
+    function getSchemaTypes(schema) {
+      const types = getJSONTypes(schema.type);
+      const hasNull = types.includes("null");
+      if (hasNull) {
+        if (schema.nullable === false)
+          throw new Error("type: null contradicts nullable: false");
+      } else {
+        if (!types.length && schema.nullable !== void 0) {
+          throw new Error('"nullable" cannot be used without "type"');
+        }
+        if (schema.nullable === true)
+          types.push("null");
+      }
+      return types;
+    }
+    exports.getSchemaTypes = getSchemaTypes;
+    function getJSONTypes(ts) {
+      const types = Array.isArray(ts) ? ts : ts ? [ts] : [];
+      if (types.every(rules_1.isJSONType))
+        return types;
+      throw new Error("type must be JSONType or JSONType[]: " + types.join(","));
+    }
+    exports.getJSONTypes = getJSONTypes;
+    function coerceAndCheckDataType(it, types) {
+      const { gen, data, opts } = it;
+      const coerceTo = coerceToTypes(types, opts.coerceTypes);
+      const checkTypes = types.length > 0 && !(coerceTo.length === 0 && types.length === 1 && (0, applicability_1.schemaHasRulesForType)(it, types[0]));
+      if (checkTypes) {
+        const wrongType = checkDataTypes(types, data, opts.strictNumbers, DataType.Wrong);
+        gen.if(wrongType, () => {
+          if (coerceTo.length)
+            coerceData(it, types, coerceTo);
+          else
+            reportTypeError(it);
+        });
+      }
+      return checkTypes;
+    }
+    exports.coerceAndCheckDataType = coerceAndCheckDataType;
+    var COERCIBLE = /* @__PURE__ */ new Set(["string", "number", "integer", "boolean", "null"]);
+    function coerceToTypes(types, coerceTypes) {
+      return coerceTypes ? types.filter((t) => COERCIBLE.has(t) || coerceTypes === "array" && t === "array") : [];
+    }
+    function coerceData(it, types, coerceTo) {
+      const { gen, data, opts } = it;
+      const dataType = gen.let("dataType", (0, codegen_1._)`typeof ${data}`);
+      const coerced = gen.let("coerced", (0, codegen_1._)`undefined`);
+      if (opts.coerceTypes === "array") {
+        gen.if((0, codegen_1._)`${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen.assign(data, (0, codegen_1._)`${data}[0]`).assign(dataType, (0, codegen_1._)`typeof ${data}`).if(checkDataTypes(types, data, opts.strictNumbers), () => gen.assign(coerced, data)));
+      }
+      gen.if((0, codegen_1._)`${coerced} !== undefined`);
+      for (const t of coerceTo) {
+        if (COERCIBLE.has(t) || t === "array" && opts.coerceTypes === "array") {
+          coerceSpecificType(t);
+        }
+      }
+      gen.else();
+      reportTypeError(it);
+      gen.endIf();
+      gen.if((0, codegen_1._)`${coerced} !== undefined`, () => {
+        gen.assign(data, coerced);
+        assignParentData(it, coerced);
+      });
+      function coerceSpecificType(t) {
+        switch (t) {
+          case "string":
+            gen.elseIf((0, codegen_1._)`${dataType} == "number" || ${dataType} == "boolean"`).assign(coerced, (0, codegen_1._)`"" + ${data}`).elseIf((0, codegen_1._)`${data} === null`).assign(coerced, (0, codegen_1._)`""`);
+            return;
+          case "number":
+            gen.elseIf((0, codegen_1._)`${dataType} == "boolean" || ${data} === null
+              || (${dataType} == "string" && ${data} && ${data} == +${data})`).assign(coerced, (0, codegen_1._)`+${data}`);
+            return;
+          case "integer":
+            gen.elseIf((0, codegen_1._)`${dataType} === "boolean" || ${data} === null
+              || (${dataType} === "string" && ${data} && ${data} == +${data} && !(${data} % 1))`).assign(coerced, (0, codegen_1._)`+${data}`);
+            return;
+          case "boolean":
+            gen.elseIf((0, codegen_1._)`${data} === "false" || ${data} === 0 || ${data} === null`).assign(coerced, false).elseIf((0, codegen_1._)`${data} === "true" || ${data} === 1`).assign(coerced, true);
+            return;
+          case "null":
+            gen.elseIf((0, codegen_1._)`${data} === "" || ${data} === 0 || ${data} === false`);
+            gen.assign(coerced, null);
+            return;
+          case "array":
+            gen.elseIf((0, codegen_1._)`${dataType} === "string" || ${dataType} === "number"
+              || ${dataType} === "boolean" || ${data} === null`).assign(coerced, (0, codegen_1._)`[${data}]`);
+        }
+      }
+    }
+    function assignParentData({ gen, parentData, parentDataProperty }, expr) {
+      gen.if((0, codegen_1._)`${parentData} !== undefined`, () => gen.assign((0, codegen_1._)`${parentData}[${parentDataProperty}]`, expr));
+    }
+    function checkDataType(dataType, data, strictNums, correct = DataType.Correct) {
+      const EQ2 = correct === DataType.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
+      let cond;
+      switch (dataType) {
+        case "null":
+          return (0, codegen_1._)`${data} ${EQ2} null`;
+        case "array":
+          cond = (0, codegen_1._)`Array.isArray(${data})`;
+          break;
+        case "object":
+          cond = (0, codegen_1._)`${data} && typeof ${data} == "object" && !Array.isArray(${data})`;
+          break;
+        case "integer":
+          cond = numCond((0, codegen_1._)`!(${data} % 1) && !isNaN(${data})`);
+          break;
+        case "number":
+          cond = numCond();
+          break;
+        default:
+          return (0, codegen_1._)`typeof ${data} ${EQ2} ${dataType}`;
+      }
+      return correct === DataType.Correct ? cond : (0, codegen_1.not)(cond);
+      function numCond(_cond = codegen_1.nil) {
+        return (0, codegen_1.and)((0, codegen_1._)`typeof ${data} == "number"`, _cond, strictNums ? (0, codegen_1._)`isFinite(${data})` : codegen_1.nil);
+      }
+    }
+    exports.checkDataType = checkDataType;
+    function checkDataTypes(dataTypes, data, strictNums, correct) {
+      if (dataTypes.length === 1) {
+        return checkDataType(dataTypes[0], data, strictNums, correct);
+      }
+      let cond;
+      const types = (0, util_1.toHash)(dataTypes);
+      if (types.array && types.object) {
+        const notObj = (0, codegen_1._)`typeof ${data} != "object"`;
+        cond = types.null ? notObj : (0, codegen_1._)`!${data} || ${notObj}`;
+        delete types.null;
+        delete types.array;
+        delete types.object;
+      } else {
+        cond = codegen_1.nil;
+      }
+      if (types.number)
+        delete types.integer;
+      for (const t in types)
+        cond = (0, codegen_1.and)(cond, checkDataType(t, data, strictNums, correct));
+      return cond;
+    }
+    exports.checkDataTypes = checkDataTypes;
+    var typeError = {
+      message: ({ schema }) => `must be ${schema}`,
+      params: ({ schema, schemaValue }) => typeof schema == "string" ? (0, codegen_1._)`{type: ${schema}}` : (0, codegen_1._)`{type: ${schemaValue}}`
+    };
+    function reportTypeError(it) {
+      const cxt = getTypeErrorContext(it);
+      (0, errors_1.reportError)(cxt, typeError);
+    }
+    exports.reportTypeError = reportTypeError;
+    function getTypeErrorContext(it) {
+      const { gen, data, schema } = it;
+      const schemaCode = (0, util_1.schemaRefOrVal)(it, schema, "type");
+      return {
+        gen,
+        keyword: "type",
+        data,
+        schema: schema.type,
+        schemaCode,
+        schemaValue: schemaCode,
+        parentSchema: schema,
+        params: {},
+        it
+      };
+    }
+  }
+});
+
+// node_modules/ajv/dist/compile/validate/defaults.js
+var require_defaults = __commonJS({
+  "node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.assignDefaults = void 0;
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    function assignDefaults(it, ty) {
+      const { properties, items: items2 } = it.schema;
+      if (ty === "object" && properties) {
+        for (const key in properties) {
+          assignDefault(it, key, properties[key].default);
+        }
+      } else if (ty === "array" && Array.isArray(items2)) {
+        items2.forEach((sch, i) => assignDefault(it, i, sch.default));
+      }
+    }
+    exports.assignDefaults = assignDefaults;
+    function assignDefault(it, prop, defaultValue) {
+      const { gen, compositeRule, data, opts } = it;
+      if (defaultValue === void 0)
+        return;
+      const childData = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(prop)}`;
+      if (compositeRule) {
+        (0, util_1.checkStrictMode)(it, `default is ignored for: ${childData}`);
+        return;
+      }
+      let condition = (0, codegen_1._)`${childData} === undefined`;
+      if (opts.useDefaults === "empty") {
+        condition = (0, codegen_1._)`${condition} || ${childData} === null || ${childData} === ""`;
+      }
+      gen.if(condition, (0, codegen_1._)`${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
+    }
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/code.js
+var require_code2 = __commonJS({
+  "node_modules/ajv/dist/vocabularies/code.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var names_1 = require_names();
+    var util_2 = require_util();
+    function checkReportMissingProp(cxt, prop) {
+      const { gen, data, it } = cxt;
+      gen.if(noPropertyInData(gen, data, prop, it.opts.ownProperties), () => {
+        cxt.setParams({ missingProperty: (0, codegen_1._)`${prop}` }, true);
+        cxt.error();
+      });
+    }
+    exports.checkReportMissingProp = checkReportMissingProp;
+    function checkMissingProp({ gen, data, it: { opts } }, properties, missing) {
+      return (0, codegen_1.or)(...properties.map((prop) => (0, codegen_1.and)(noPropertyInData(gen, data, prop, opts.ownProperties), (0, codegen_1._)`${missing} = ${prop}`)));
+    }
+    exports.checkMissingProp = checkMissingProp;
+    function reportMissingProp(cxt, missing) {
+      cxt.setParams({ missingProperty: missing }, true);
+      cxt.error();
+    }
+    exports.reportMissingProp = reportMissingProp;
+    function hasPropFunc(gen) {
+      return gen.scopeValue("func", {
+        // eslint-disable-next-line @typescript-eslint/unbound-method
+        ref: Object.prototype.hasOwnProperty,
+        code: (0, codegen_1._)`Object.prototype.hasOwnProperty`
+      });
+    }
+    exports.hasPropFunc = hasPropFunc;
+    function isOwnProperty(gen, data, property) {
+      return (0, codegen_1._)`${hasPropFunc(gen)}.call(${data}, ${property})`;
+    }
+    exports.isOwnProperty = isOwnProperty;
+    function propertyInData(gen, data, property, ownProperties) {
+      const cond = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(property)} !== undefined`;
+      return ownProperties ? (0, codegen_1._)`${cond} && ${isOwnProperty(gen, data, property)}` : cond;
+    }
+    exports.propertyInData = propertyInData;
+    function noPropertyInData(gen, data, property, ownProperties) {
+      const cond = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(property)} === undefined`;
+      return ownProperties ? (0, codegen_1.or)(cond, (0, codegen_1.not)(isOwnProperty(gen, data, property))) : cond;
+    }
+    exports.noPropertyInData = noPropertyInData;
+    function allSchemaProperties(schemaMap) {
+      return schemaMap ? Object.keys(schemaMap).filter((p) => p !== "__proto__") : [];
+    }
+    exports.allSchemaProperties = allSchemaProperties;
+    function schemaProperties(it, schemaMap) {
+      return allSchemaProperties(schemaMap).filter((p) => !(0, util_1.alwaysValidSchema)(it, schemaMap[p]));
+    }
+    exports.schemaProperties = schemaProperties;
+    function callValidateCode({ schemaCode, data, it: { gen, topSchemaRef, schemaPath, errorPath }, it }, func, context3, passSchema) {
+      const dataAndSchema = passSchema ? (0, codegen_1._)`${schemaCode}, ${data}, ${topSchemaRef}${schemaPath}` : data;
+      const valCxt = [
+        [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, errorPath)],
+        [names_1.default.parentData, it.parentData],
+        [names_1.default.parentDataProperty, it.parentDataProperty],
+        [names_1.default.rootData, names_1.default.rootData]
+      ];
+      if (it.opts.dynamicRef)
+        valCxt.push([names_1.default.dynamicAnchors, names_1.default.dynamicAnchors]);
+      const args = (0, codegen_1._)`${dataAndSchema}, ${gen.object(...valCxt)}`;
+      return context3 !== codegen_1.nil ? (0, codegen_1._)`${func}.call(${context3}, ${args})` : (0, codegen_1._)`${func}(${args})`;
+    }
+    exports.callValidateCode = callValidateCode;
+    var newRegExp = (0, codegen_1._)`new RegExp`;
+    function usePattern({ gen, it: { opts } }, pattern) {
+      const u = opts.unicodeRegExp ? "u" : "";
+      const { regExp } = opts.code;
+      const rx = regExp(pattern, u);
+      return gen.scopeValue("pattern", {
+        key: rx.toString(),
+        ref: rx,
+        code: (0, codegen_1._)`${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern}, ${u})`
+      });
+    }
+    exports.usePattern = usePattern;
+    function validateArray(cxt) {
+      const { gen, data, keyword, it } = cxt;
+      const valid = gen.name("valid");
+      if (it.allErrors) {
+        const validArr = gen.let("valid", true);
+        validateItems(() => gen.assign(validArr, false));
+        return validArr;
+      }
+      gen.var(valid, true);
+      validateItems(() => gen.break());
+      return valid;
+      function validateItems(notValid) {
+        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
+        gen.forRange("i", 0, len, (i) => {
+          cxt.subschema({
+            keyword,
+            dataProp: i,
+            dataPropType: util_1.Type.Num
+          }, valid);
+          gen.if((0, codegen_1.not)(valid), notValid);
+        });
+      }
+    }
+    exports.validateArray = validateArray;
+    function validateUnion(cxt) {
+      const { gen, schema, keyword, it } = cxt;
+      if (!Array.isArray(schema))
+        throw new Error("ajv implementation error");
+      const alwaysValid = schema.some((sch) => (0, util_1.alwaysValidSchema)(it, sch));
+      if (alwaysValid && !it.opts.unevaluated)
+        return;
+      const valid = gen.let("valid", false);
+      const schValid = gen.name("_valid");
+      gen.block(() => schema.forEach((_sch, i) => {
+        const schCxt = cxt.subschema({
+          keyword,
+          schemaProp: i,
+          compositeRule: true
+        }, schValid);
+        gen.assign(valid, (0, codegen_1._)`${valid} || ${schValid}`);
+        const merged = cxt.mergeValidEvaluated(schCxt, schValid);
+        if (!merged)
+          gen.if((0, codegen_1.not)(valid));
+      }));
+      cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
+    }
+    exports.validateUnion = validateUnion;
+  }
+});
+
+// node_modules/ajv/dist/compile/validate/keyword.js
+var require_keyword = __commonJS({
+  "node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var code_1 = require_code2();
+    var errors_1 = require_errors2();
+    function macroKeywordCode(cxt, def) {
+      const { gen, keyword, schema, parentSchema, it } = cxt;
+      const macroSchema = def.macro.call(it.self, schema, parentSchema, it);
+      const schemaRef = useKeyword(gen, keyword, macroSchema);
+      if (it.opts.validateSchema !== false)
+        it.self.validateSchema(macroSchema, true);
+      const valid = gen.name("valid");
+      cxt.subschema({
+        schema: macroSchema,
+        schemaPath: codegen_1.nil,
+        errSchemaPath: `${it.errSchemaPath}/${keyword}`,
+        topSchemaRef: schemaRef,
+        compositeRule: true
+      }, valid);
+      cxt.pass(valid, () => cxt.error(true));
+    }
+    exports.macroKeywordCode = macroKeywordCode;
+    function funcKeywordCode(cxt, def) {
+      var _a;
+      const { gen, keyword, schema, parentSchema, $data, it } = cxt;
+      checkAsyncKeyword(it, def);
+      const validate = !$data && def.compile ? def.compile.call(it.self, schema, parentSchema, it) : def.validate;
+      const validateRef = useKeyword(gen, keyword, validate);
+      const valid = gen.let("valid");
+      cxt.block$data(valid, validateKeyword);
+      cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
+      function validateKeyword() {
+        if (def.errors === false) {
+          assignValid();
+          if (def.modifying)
+            modifyData(cxt);
+          reportErrs(() => cxt.error());
+        } else {
+          const ruleErrs = def.async ? validateAsync() : validateSync();
+          if (def.modifying)
+            modifyData(cxt);
+          reportErrs(() => addErrs(cxt, ruleErrs));
+        }
+      }
+      function validateAsync() {
+        const ruleErrs = gen.let("ruleErrs", null);
+        gen.try(() => assignValid((0, codegen_1._)`await `), (e) => gen.assign(valid, false).if((0, codegen_1._)`${e} instanceof ${it.ValidationError}`, () => gen.assign(ruleErrs, (0, codegen_1._)`${e}.errors`), () => gen.throw(e)));
+        return ruleErrs;
+      }
+      function validateSync() {
+        const validateErrs = (0, codegen_1._)`${validateRef}.errors`;
+        gen.assign(validateErrs, null);
+        assignValid(codegen_1.nil);
+        return validateErrs;
+      }
+      function assignValid(_await = def.async ? (0, codegen_1._)`await ` : codegen_1.nil) {
+        const passCxt = it.opts.passContext ? names_1.default.this : names_1.default.self;
+        const passSchema = !("compile" in def && !$data || def.schema === false);
+        gen.assign(valid, (0, codegen_1._)`${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
+      }
+      function reportErrs(errors) {
+        var _a2;
+        gen.if((0, codegen_1.not)((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid), errors);
+      }
+    }
+    exports.funcKeywordCode = funcKeywordCode;
+    function modifyData(cxt) {
+      const { gen, data, it } = cxt;
+      gen.if(it.parentData, () => gen.assign(data, (0, codegen_1._)`${it.parentData}[${it.parentDataProperty}]`));
+    }
+    function addErrs(cxt, errs) {
+      const { gen } = cxt;
+      gen.if((0, codegen_1._)`Array.isArray(${errs})`, () => {
+        gen.assign(names_1.default.vErrors, (0, codegen_1._)`${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`).assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
+        (0, errors_1.extendErrors)(cxt);
+      }, () => cxt.error());
+    }
+    function checkAsyncKeyword({ schemaEnv }, def) {
+      if (def.async && !schemaEnv.$async)
+        throw new Error("async keyword in sync schema");
+    }
+    function useKeyword(gen, keyword, result) {
+      if (result === void 0)
+        throw new Error(`keyword "${keyword}" failed to compile`);
+      return gen.scopeValue("keyword", typeof result == "function" ? { ref: result } : { ref: result, code: (0, codegen_1.stringify)(result) });
+    }
+    function validSchemaType(schema, schemaType, allowUndefined = false) {
+      return !schemaType.length || schemaType.some((st) => st === "array" ? Array.isArray(schema) : st === "object" ? schema && typeof schema == "object" && !Array.isArray(schema) : typeof schema == st || allowUndefined && typeof schema == "undefined");
+    }
+    exports.validSchemaType = validSchemaType;
+    function validateKeywordUsage({ schema, opts, self, errSchemaPath }, def, keyword) {
+      if (Array.isArray(def.keyword) ? !def.keyword.includes(keyword) : def.keyword !== keyword) {
+        throw new Error("ajv implementation error");
+      }
+      const deps = def.dependencies;
+      if (deps === null || deps === void 0 ? void 0 : deps.some((kwd) => !Object.prototype.hasOwnProperty.call(schema, kwd))) {
+        throw new Error(`parent schema must have dependencies of ${keyword}: ${deps.join(",")}`);
+      }
+      if (def.validateSchema) {
+        const valid = def.validateSchema(schema[keyword]);
+        if (!valid) {
+          const msg = `keyword "${keyword}" value is invalid at path "${errSchemaPath}": ` + self.errorsText(def.validateSchema.errors);
+          if (opts.validateSchema === "log")
+            self.logger.error(msg);
+          else
+            throw new Error(msg);
+        }
+      }
+    }
+    exports.validateKeywordUsage = validateKeywordUsage;
+  }
+});
+
+// node_modules/ajv/dist/compile/validate/subschema.js
+var require_subschema = __commonJS({
+  "node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    function getSubschema(it, { keyword, schemaProp, schema, schemaPath, errSchemaPath, topSchemaRef }) {
+      if (keyword !== void 0 && schema !== void 0) {
+        throw new Error('both "keyword" and "schema" passed, only one allowed');
+      }
+      if (keyword !== void 0) {
+        const sch = it.schema[keyword];
+        return schemaProp === void 0 ? {
+          schema: sch,
+          schemaPath: (0, codegen_1._)`${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}`,
+          errSchemaPath: `${it.errSchemaPath}/${keyword}`
+        } : {
+          schema: sch[schemaProp],
+          schemaPath: (0, codegen_1._)`${it.schemaPath}${(0, codegen_1.getProperty)(keyword)}${(0, codegen_1.getProperty)(schemaProp)}`,
+          errSchemaPath: `${it.errSchemaPath}/${keyword}/${(0, util_1.escapeFragment)(schemaProp)}`
+        };
+      }
+      if (schema !== void 0) {
+        if (schemaPath === void 0 || errSchemaPath === void 0 || topSchemaRef === void 0) {
+          throw new Error('"schemaPath", "errSchemaPath" and "topSchemaRef" are required with "schema"');
+        }
+        return {
+          schema,
+          schemaPath,
+          topSchemaRef,
+          errSchemaPath
+        };
+      }
+      throw new Error('either "keyword" or "schema" must be passed');
+    }
+    exports.getSubschema = getSubschema;
+    function extendSubschemaData(subschema, it, { dataProp, dataPropType: dpType, data, dataTypes, propertyName }) {
+      if (data !== void 0 && dataProp !== void 0) {
+        throw new Error('both "data" and "dataProp" passed, only one allowed');
+      }
+      const { gen } = it;
+      if (dataProp !== void 0) {
+        const { errorPath, dataPathArr, opts } = it;
+        const nextData = gen.let("data", (0, codegen_1._)`${it.data}${(0, codegen_1.getProperty)(dataProp)}`, true);
+        dataContextProps(nextData);
+        subschema.errorPath = (0, codegen_1.str)`${errorPath}${(0, util_1.getErrorPath)(dataProp, dpType, opts.jsPropertySyntax)}`;
+        subschema.parentDataProperty = (0, codegen_1._)`${dataProp}`;
+        subschema.dataPathArr = [...dataPathArr, subschema.parentDataProperty];
+      }
+      if (data !== void 0) {
+        const nextData = data instanceof codegen_1.Name ? data : gen.let("data", data, true);
+        dataContextProps(nextData);
+        if (propertyName !== void 0)
+          subschema.propertyName = propertyName;
+      }
+      if (dataTypes)
+        subschema.dataTypes = dataTypes;
+      function dataContextProps(_nextData) {
+        subschema.data = _nextData;
+        subschema.dataLevel = it.dataLevel + 1;
+        subschema.dataTypes = [];
+        it.definedProperties = /* @__PURE__ */ new Set();
+        subschema.parentData = it.data;
+        subschema.dataNames = [...it.dataNames, _nextData];
+      }
+    }
+    exports.extendSubschemaData = extendSubschemaData;
+    function extendSubschemaMode(subschema, { jtdDiscriminator, jtdMetadata, compositeRule, createErrors, allErrors }) {
+      if (compositeRule !== void 0)
+        subschema.compositeRule = compositeRule;
+      if (createErrors !== void 0)
+        subschema.createErrors = createErrors;
+      if (allErrors !== void 0)
+        subschema.allErrors = allErrors;
+      subschema.jtdDiscriminator = jtdDiscriminator;
+      subschema.jtdMetadata = jtdMetadata;
+    }
+    exports.extendSubschemaMode = extendSubschemaMode;
+  }
+});
+
+// node_modules/fast-deep-equal/index.js
+var require_fast_deep_equal = __commonJS({
+  "node_modules/fast-deep-equal/index.js"(exports, module) {
+    "use strict";
+    module.exports = function equal(a, b) {
+      if (a === b) return true;
+      if (a && b && typeof a == "object" && typeof b == "object") {
+        if (a.constructor !== b.constructor) return false;
+        var length, i, keys;
+        if (Array.isArray(a)) {
+          length = a.length;
+          if (length != b.length) return false;
+          for (i = length; i-- !== 0; )
+            if (!equal(a[i], b[i])) return false;
+          return true;
+        }
+        if (a.constructor === RegExp) return a.source === b.source && a.flags === b.flags;
+        if (a.valueOf !== Object.prototype.valueOf) return a.valueOf() === b.valueOf();
+        if (a.toString !== Object.prototype.toString) return a.toString() === b.toString();
+        keys = Object.keys(a);
+        length = keys.length;
+        if (length !== Object.keys(b).length) return false;
+        for (i = length; i-- !== 0; )
+          if (!Object.prototype.hasOwnProperty.call(b, keys[i])) return false;
+        for (i = length; i-- !== 0; ) {
+          var key = keys[i];
+          if (!equal(a[key], b[key])) return false;
+        }
+        return true;
+      }
+      return a !== a && b !== b;
+    };
+  }
+});
+
+// node_modules/json-schema-traverse/index.js
+var require_json_schema_traverse = __commonJS({
+  "node_modules/json-schema-traverse/index.js"(exports, module) {
+    "use strict";
+    var traverse = module.exports = function(schema, opts, cb) {
+      if (typeof opts == "function") {
+        cb = opts;
+        opts = {};
+      }
+      cb = opts.cb || cb;
+      var pre = typeof cb == "function" ? cb : cb.pre || function() {
+      };
+      var post = cb.post || function() {
+      };
+      _traverse(opts, pre, post, schema, "", schema);
+    };
+    traverse.keywords = {
+      additionalItems: true,
+      items: true,
+      contains: true,
+      additionalProperties: true,
+      propertyNames: true,
+      not: true,
+      if: true,
+      then: true,
+      else: true
+    };
+    traverse.arrayKeywords = {
+      items: true,
+      allOf: true,
+      anyOf: true,
+      oneOf: true
+    };
+    traverse.propsKeywords = {
+      $defs: true,
+      definitions: true,
+      properties: true,
+      patternProperties: true,
+      dependencies: true
+    };
+    traverse.skipKeywords = {
+      default: true,
+      enum: true,
+      const: true,
+      required: true,
+      maximum: true,
+      minimum: true,
+      exclusiveMaximum: true,
+      exclusiveMinimum: true,
+      multipleOf: true,
+      maxLength: true,
+      minLength: true,
+      pattern: true,
+      format: true,
+      maxItems: true,
+      minItems: true,
+      uniqueItems: true,
+      maxProperties: true,
+      minProperties: true
+    };
+    function _traverse(opts, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
+      if (schema && typeof schema == "object" && !Array.isArray(schema)) {
+        pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
+        for (var key in schema) {
+          var sch = schema[key];
+          if (Array.isArray(sch)) {
+            if (key in traverse.arrayKeywords) {
+              for (var i = 0; i < sch.length; i++)
+                _traverse(opts, pre, post, sch[i], jsonPtr + "/" + key + "/" + i, rootSchema, jsonPtr, key, schema, i);
+            }
+          } else if (key in traverse.propsKeywords) {
+            if (sch && typeof sch == "object") {
+              for (var prop in sch)
+                _traverse(opts, pre, post, sch[prop], jsonPtr + "/" + key + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
+            }
+          } else if (key in traverse.keywords || opts.allKeys && !(key in traverse.skipKeywords)) {
+            _traverse(opts, pre, post, sch, jsonPtr + "/" + key, rootSchema, jsonPtr, key, schema);
+          }
+        }
+        post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
+      }
+    }
+    function escapeJsonPtr(str) {
+      return str.replace(/~/g, "~0").replace(/\//g, "~1");
+    }
+  }
+});
+
+// node_modules/ajv/dist/compile/resolve.js
+var require_resolve = __commonJS({
+  "node_modules/ajv/dist/compile/resolve.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
+    var util_1 = require_util();
+    var equal = require_fast_deep_equal();
+    var traverse = require_json_schema_traverse();
+    var SIMPLE_INLINED = /* @__PURE__ */ new Set([
+      "type",
+      "format",
+      "pattern",
+      "maxLength",
+      "minLength",
+      "maxProperties",
+      "minProperties",
+      "maxItems",
+      "minItems",
+      "maximum",
+      "minimum",
+      "uniqueItems",
+      "multipleOf",
+      "required",
+      "enum",
+      "const"
+    ]);
+    function inlineRef(schema, limit = true) {
+      if (typeof schema == "boolean")
+        return true;
+      if (limit === true)
+        return !hasRef(schema);
+      if (!limit)
+        return false;
+      return countKeys(schema) <= limit;
+    }
+    exports.inlineRef = inlineRef;
+    var REF_KEYWORDS = /* @__PURE__ */ new Set([
+      "$ref",
+      "$recursiveRef",
+      "$recursiveAnchor",
+      "$dynamicRef",
+      "$dynamicAnchor"
+    ]);
+    function hasRef(schema) {
+      for (const key in schema) {
+        if (REF_KEYWORDS.has(key))
+          return true;
+        const sch = schema[key];
+        if (Array.isArray(sch) && sch.some(hasRef))
+          return true;
+        if (typeof sch == "object" && hasRef(sch))
+          return true;
+      }
+      return false;
+    }
+    function countKeys(schema) {
+      let count = 0;
+      for (const key in schema) {
+        if (key === "$ref")
+          return Infinity;
+        count++;
+        if (SIMPLE_INLINED.has(key))
+          continue;
+        if (typeof schema[key] == "object") {
+          (0, util_1.eachItem)(schema[key], (sch) => count += countKeys(sch));
+        }
+        if (count === Infinity)
+          return Infinity;
+      }
+      return count;
+    }
+    function getFullPath(resolver, id = "", normalize2) {
+      if (normalize2 !== false)
+        id = normalizeId(id);
+      const p = resolver.parse(id);
+      return _getFullPath(resolver, p);
+    }
+    exports.getFullPath = getFullPath;
+    function _getFullPath(resolver, p) {
+      const serialized = resolver.serialize(p);
+      return serialized.split("#")[0] + "#";
+    }
+    exports._getFullPath = _getFullPath;
+    var TRAILING_SLASH_HASH = /#\/?$/;
+    function normalizeId(id) {
+      return id ? id.replace(TRAILING_SLASH_HASH, "") : "";
+    }
+    exports.normalizeId = normalizeId;
+    function resolveUrl(resolver, baseId, id) {
+      id = normalizeId(id);
+      return resolver.resolve(baseId, id);
+    }
+    exports.resolveUrl = resolveUrl;
+    var ANCHOR = /^[a-z_][-a-z0-9._]*$/i;
+    function getSchemaRefs(schema, baseId) {
+      if (typeof schema == "boolean")
+        return {};
+      const { schemaId, uriResolver } = this.opts;
+      const schId = normalizeId(schema[schemaId] || baseId);
+      const baseIds = { "": schId };
+      const pathPrefix = getFullPath(uriResolver, schId, false);
+      const localRefs = {};
+      const schemaRefs = /* @__PURE__ */ new Set();
+      traverse(schema, { allKeys: true }, (sch, jsonPtr, _, parentJsonPtr) => {
+        if (parentJsonPtr === void 0)
+          return;
+        const fullPath = pathPrefix + jsonPtr;
+        let innerBaseId = baseIds[parentJsonPtr];
+        if (typeof sch[schemaId] == "string")
+          innerBaseId = addRef.call(this, sch[schemaId]);
+        addAnchor.call(this, sch.$anchor);
+        addAnchor.call(this, sch.$dynamicAnchor);
+        baseIds[jsonPtr] = innerBaseId;
+        function addRef(ref) {
+          const _resolve = this.opts.uriResolver.resolve;
+          ref = normalizeId(innerBaseId ? _resolve(innerBaseId, ref) : ref);
+          if (schemaRefs.has(ref))
+            throw ambiguos(ref);
+          schemaRefs.add(ref);
+          let schOrRef = this.refs[ref];
+          if (typeof schOrRef == "string")
+            schOrRef = this.refs[schOrRef];
+          if (typeof schOrRef == "object") {
+            checkAmbiguosRef(sch, schOrRef.schema, ref);
+          } else if (ref !== normalizeId(fullPath)) {
+            if (ref[0] === "#") {
+              checkAmbiguosRef(sch, localRefs[ref], ref);
+              localRefs[ref] = sch;
+            } else {
+              this.refs[ref] = fullPath;
+            }
+          }
+          return ref;
+        }
+        function addAnchor(anchor) {
+          if (typeof anchor == "string") {
+            if (!ANCHOR.test(anchor))
+              throw new Error(`invalid anchor "${anchor}"`);
+            addRef.call(this, `#${anchor}`);
+          }
+        }
+      });
+      return localRefs;
+      function checkAmbiguosRef(sch1, sch2, ref) {
+        if (sch2 !== void 0 && !equal(sch1, sch2))
+          throw ambiguos(ref);
+      }
+      function ambiguos(ref) {
+        return new Error(`reference "${ref}" resolves to more than one schema`);
+      }
+    }
+    exports.getSchemaRefs = getSchemaRefs;
+  }
+});
+
+// node_modules/ajv/dist/compile/validate/index.js
+var require_validate = __commonJS({
+  "node_modules/ajv/dist/compile/validate/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
+    var boolSchema_1 = require_boolSchema();
+    var dataType_1 = require_dataType();
+    var applicability_1 = require_applicability();
+    var dataType_2 = require_dataType();
+    var defaults_1 = require_defaults();
+    var keyword_1 = require_keyword();
+    var subschema_1 = require_subschema();
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var resolve_1 = require_resolve();
+    var util_1 = require_util();
+    var errors_1 = require_errors2();
+    function validateFunctionCode(it) {
+      if (isSchemaObj(it)) {
+        checkKeywords(it);
+        if (schemaCxtHasRules(it)) {
+          topSchemaObjCode(it);
+          return;
+        }
+      }
+      validateFunction(it, () => (0, boolSchema_1.topBoolOrEmptySchema)(it));
+    }
+    exports.validateFunctionCode = validateFunctionCode;
+    function validateFunction({ gen, validateName, schema, schemaEnv, opts }, body) {
+      if (opts.code.es5) {
+        gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${names_1.default.valCxt}`, schemaEnv.$async, () => {
+          gen.code((0, codegen_1._)`"use strict"; ${funcSourceUrl(schema, opts)}`);
+          destructureValCxtES5(gen, opts);
+          gen.code(body);
+        });
+      } else {
+        gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${destructureValCxt(opts)}`, schemaEnv.$async, () => gen.code(funcSourceUrl(schema, opts)).code(body));
+      }
+    }
+    function destructureValCxt(opts) {
+      return (0, codegen_1._)`{${names_1.default.instancePath}="", ${names_1.default.parentData}, ${names_1.default.parentDataProperty}, ${names_1.default.rootData}=${names_1.default.data}${opts.dynamicRef ? (0, codegen_1._)`, ${names_1.default.dynamicAnchors}={}` : codegen_1.nil}}={}`;
+    }
+    function destructureValCxtES5(gen, opts) {
+      gen.if(names_1.default.valCxt, () => {
+        gen.var(names_1.default.instancePath, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.instancePath}`);
+        gen.var(names_1.default.parentData, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.parentData}`);
+        gen.var(names_1.default.parentDataProperty, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.parentDataProperty}`);
+        gen.var(names_1.default.rootData, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.rootData}`);
+        if (opts.dynamicRef)
+          gen.var(names_1.default.dynamicAnchors, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.dynamicAnchors}`);
+      }, () => {
+        gen.var(names_1.default.instancePath, (0, codegen_1._)`""`);
+        gen.var(names_1.default.parentData, (0, codegen_1._)`undefined`);
+        gen.var(names_1.default.parentDataProperty, (0, codegen_1._)`undefined`);
+        gen.var(names_1.default.rootData, names_1.default.data);
+        if (opts.dynamicRef)
+          gen.var(names_1.default.dynamicAnchors, (0, codegen_1._)`{}`);
+      });
+    }
+    function topSchemaObjCode(it) {
+      const { schema, opts, gen } = it;
+      validateFunction(it, () => {
+        if (opts.$comment && schema.$comment)
+          commentKeyword(it);
+        checkNoDefault(it);
+        gen.let(names_1.default.vErrors, null);
+        gen.let(names_1.default.errors, 0);
+        if (opts.unevaluated)
+          resetEvaluated(it);
+        typeAndKeywords(it);
+        returnResults(it);
+      });
+      return;
+    }
+    function resetEvaluated(it) {
+      const { gen, validateName } = it;
+      it.evaluated = gen.const("evaluated", (0, codegen_1._)`${validateName}.evaluated`);
+      gen.if((0, codegen_1._)`${it.evaluated}.dynamicProps`, () => gen.assign((0, codegen_1._)`${it.evaluated}.props`, (0, codegen_1._)`undefined`));
+      gen.if((0, codegen_1._)`${it.evaluated}.dynamicItems`, () => gen.assign((0, codegen_1._)`${it.evaluated}.items`, (0, codegen_1._)`undefined`));
+    }
+    function funcSourceUrl(schema, opts) {
+      const schId = typeof schema == "object" && schema[opts.schemaId];
+      return schId && (opts.code.source || opts.code.process) ? (0, codegen_1._)`/*# sourceURL=${schId} */` : codegen_1.nil;
+    }
+    function subschemaCode(it, valid) {
+      if (isSchemaObj(it)) {
+        checkKeywords(it);
+        if (schemaCxtHasRules(it)) {
+          subSchemaObjCode(it, valid);
+          return;
+        }
+      }
+      (0, boolSchema_1.boolOrEmptySchema)(it, valid);
+    }
+    function schemaCxtHasRules({ schema, self }) {
+      if (typeof schema == "boolean")
+        return !schema;
+      for (const key in schema)
+        if (self.RULES.all[key])
+          return true;
+      return false;
+    }
+    function isSchemaObj(it) {
+      return typeof it.schema != "boolean";
+    }
+    function subSchemaObjCode(it, valid) {
+      const { schema, gen, opts } = it;
+      if (opts.$comment && schema.$comment)
+        commentKeyword(it);
+      updateContext(it);
+      checkAsyncSchema(it);
+      const errsCount = gen.const("_errs", names_1.default.errors);
+      typeAndKeywords(it, errsCount);
+      gen.var(valid, (0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
+    }
+    function checkKeywords(it) {
+      (0, util_1.checkUnknownRules)(it);
+      checkRefsAndKeywords(it);
+    }
+    function typeAndKeywords(it, errsCount) {
+      if (it.opts.jtd)
+        return schemaKeywords(it, [], false, errsCount);
+      const types = (0, dataType_1.getSchemaTypes)(it.schema);
+      const checkedTypes = (0, dataType_1.coerceAndCheckDataType)(it, types);
+      schemaKeywords(it, types, !checkedTypes, errsCount);
+    }
+    function checkRefsAndKeywords(it) {
+      const { schema, errSchemaPath, opts, self } = it;
+      if (schema.$ref && opts.ignoreKeywordsWithRef && (0, util_1.schemaHasRulesButRef)(schema, self.RULES)) {
+        self.logger.warn(`$ref: keywords ignored in schema at path "${errSchemaPath}"`);
+      }
+    }
+    function checkNoDefault(it) {
+      const { schema, opts } = it;
+      if (schema.default !== void 0 && opts.useDefaults && opts.strictSchema) {
+        (0, util_1.checkStrictMode)(it, "default is ignored in the schema root");
+      }
+    }
+    function updateContext(it) {
+      const schId = it.schema[it.opts.schemaId];
+      if (schId)
+        it.baseId = (0, resolve_1.resolveUrl)(it.opts.uriResolver, it.baseId, schId);
+    }
+    function checkAsyncSchema(it) {
+      if (it.schema.$async && !it.schemaEnv.$async)
+        throw new Error("async schema in sync schema");
+    }
+    function commentKeyword({ gen, schemaEnv, schema, errSchemaPath, opts }) {
+      const msg = schema.$comment;
+      if (opts.$comment === true) {
+        gen.code((0, codegen_1._)`${names_1.default.self}.logger.log(${msg})`);
+      } else if (typeof opts.$comment == "function") {
+        const schemaPath = (0, codegen_1.str)`${errSchemaPath}/$comment`;
+        const rootName = gen.scopeValue("root", { ref: schemaEnv.root });
+        gen.code((0, codegen_1._)`${names_1.default.self}.opts.$comment(${msg}, ${schemaPath}, ${rootName}.schema)`);
+      }
+    }
+    function returnResults(it) {
+      const { gen, schemaEnv, validateName, ValidationError, opts } = it;
+      if (schemaEnv.$async) {
+        gen.if((0, codegen_1._)`${names_1.default.errors} === 0`, () => gen.return(names_1.default.data), () => gen.throw((0, codegen_1._)`new ${ValidationError}(${names_1.default.vErrors})`));
+      } else {
+        gen.assign((0, codegen_1._)`${validateName}.errors`, names_1.default.vErrors);
+        if (opts.unevaluated)
+          assignEvaluated(it);
+        gen.return((0, codegen_1._)`${names_1.default.errors} === 0`);
+      }
+    }
+    function assignEvaluated({ gen, evaluated, props, items: items2 }) {
+      if (props instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._)`${evaluated}.props`, props);
+      if (items2 instanceof codegen_1.Name)
+        gen.assign((0, codegen_1._)`${evaluated}.items`, items2);
+    }
+    function schemaKeywords(it, types, typeErrors, errsCount) {
+      const { gen, schema, data, allErrors, opts, self } = it;
+      const { RULES } = self;
+      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
+        gen.block(() => keywordCode(it, "$ref", RULES.all.$ref.definition));
+        return;
+      }
+      if (!opts.jtd)
+        checkStrictTypes(it, types);
+      gen.block(() => {
+        for (const group of RULES.rules)
+          groupKeywords(group);
+        groupKeywords(RULES.post);
+      });
+      function groupKeywords(group) {
+        if (!(0, applicability_1.shouldUseGroup)(schema, group))
+          return;
+        if (group.type) {
+          gen.if((0, dataType_2.checkDataType)(group.type, data, opts.strictNumbers));
+          iterateKeywords(it, group);
+          if (types.length === 1 && types[0] === group.type && typeErrors) {
+            gen.else();
+            (0, dataType_2.reportTypeError)(it);
+          }
+          gen.endIf();
+        } else {
+          iterateKeywords(it, group);
+        }
+        if (!allErrors)
+          gen.if((0, codegen_1._)`${names_1.default.errors} === ${errsCount || 0}`);
+      }
+    }
+    function iterateKeywords(it, group) {
+      const { gen, schema, opts: { useDefaults } } = it;
+      if (useDefaults)
+        (0, defaults_1.assignDefaults)(it, group.type);
+      gen.block(() => {
+        for (const rule of group.rules) {
+          if ((0, applicability_1.shouldUseRule)(schema, rule)) {
+            keywordCode(it, rule.keyword, rule.definition, group.type);
+          }
+        }
+      });
+    }
+    function checkStrictTypes(it, types) {
+      if (it.schemaEnv.meta || !it.opts.strictTypes)
+        return;
+      checkContextTypes(it, types);
+      if (!it.opts.allowUnionTypes)
+        checkMultipleTypes(it, types);
+      checkKeywordTypes(it, it.dataTypes);
+    }
+    function checkContextTypes(it, types) {
+      if (!types.length)
+        return;
+      if (!it.dataTypes.length) {
+        it.dataTypes = types;
+        return;
+      }
+      types.forEach((t) => {
+        if (!includesType(it.dataTypes, t)) {
+          strictTypesError(it, `type "${t}" not allowed by context "${it.dataTypes.join(",")}"`);
+        }
+      });
+      narrowSchemaTypes(it, types);
+    }
+    function checkMultipleTypes(it, ts) {
+      if (ts.length > 1 && !(ts.length === 2 && ts.includes("null"))) {
+        strictTypesError(it, "use allowUnionTypes to allow union type keyword");
+      }
+    }
+    function checkKeywordTypes(it, ts) {
+      const rules = it.self.RULES.all;
+      for (const keyword in rules) {
+        const rule = rules[keyword];
+        if (typeof rule == "object" && (0, applicability_1.shouldUseRule)(it.schema, rule)) {
+          const { type } = rule.definition;
+          if (type.length && !type.some((t) => hasApplicableType(ts, t))) {
+            strictTypesError(it, `missing type "${type.join(",")}" for keyword "${keyword}"`);
+          }
+        }
+      }
+    }
+    function hasApplicableType(schTs, kwdT) {
+      return schTs.includes(kwdT) || kwdT === "number" && schTs.includes("integer");
+    }
+    function includesType(ts, t) {
+      return ts.includes(t) || t === "integer" && ts.includes("number");
+    }
+    function narrowSchemaTypes(it, withTypes) {
+      const ts = [];
+      for (const t of it.dataTypes) {
+        if (includesType(withTypes, t))
+          ts.push(t);
+        else if (withTypes.includes("integer") && t === "number")
+          ts.push("integer");
+      }
+      it.dataTypes = ts;
+    }
+    function strictTypesError(it, msg) {
+      const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
+      msg += ` at "${schemaPath}" (strictTypes)`;
+      (0, util_1.checkStrictMode)(it, msg, it.opts.strictTypes);
+    }
+    var KeywordCxt = class {
+      constructor(it, def, keyword) {
+        (0, keyword_1.validateKeywordUsage)(it, def, keyword);
+        this.gen = it.gen;
+        this.allErrors = it.allErrors;
+        this.keyword = keyword;
+        this.data = it.data;
+        this.schema = it.schema[keyword];
+        this.$data = def.$data && it.opts.$data && this.schema && this.schema.$data;
+        this.schemaValue = (0, util_1.schemaRefOrVal)(it, this.schema, keyword, this.$data);
+        this.schemaType = def.schemaType;
+        this.parentSchema = it.schema;
+        this.params = {};
+        this.it = it;
+        this.def = def;
+        if (this.$data) {
+          this.schemaCode = it.gen.const("vSchema", getData(this.$data, it));
+        } else {
+          this.schemaCode = this.schemaValue;
+          if (!(0, keyword_1.validSchemaType)(this.schema, def.schemaType, def.allowUndefined)) {
+            throw new Error(`${keyword} value must be ${JSON.stringify(def.schemaType)}`);
+          }
+        }
+        if ("code" in def ? def.trackErrors : def.errors !== false) {
+          this.errsCount = it.gen.const("_errs", names_1.default.errors);
+        }
+      }
+      result(condition, successAction, failAction) {
+        this.failResult((0, codegen_1.not)(condition), successAction, failAction);
+      }
+      failResult(condition, successAction, failAction) {
+        this.gen.if(condition);
+        if (failAction)
+          failAction();
+        else
+          this.error();
+        if (successAction) {
+          this.gen.else();
+          successAction();
+          if (this.allErrors)
+            this.gen.endIf();
+        } else {
+          if (this.allErrors)
+            this.gen.endIf();
+          else
+            this.gen.else();
+        }
+      }
+      pass(condition, failAction) {
+        this.failResult((0, codegen_1.not)(condition), void 0, failAction);
+      }
+      fail(condition) {
+        if (condition === void 0) {
+          this.error();
+          if (!this.allErrors)
+            this.gen.if(false);
+          return;
+        }
+        this.gen.if(condition);
+        this.error();
+        if (this.allErrors)
+          this.gen.endIf();
+        else
+          this.gen.else();
+      }
+      fail$data(condition) {
+        if (!this.$data)
+          return this.fail(condition);
+        const { schemaCode } = this;
+        this.fail((0, codegen_1._)`${schemaCode} !== undefined && (${(0, codegen_1.or)(this.invalid$data(), condition)})`);
+      }
+      error(append, errorParams, errorPaths) {
+        if (errorParams) {
+          this.setParams(errorParams);
+          this._error(append, errorPaths);
+          this.setParams({});
+          return;
+        }
+        this._error(append, errorPaths);
+      }
+      _error(append, errorPaths) {
+        ;
+        (append ? errors_1.reportExtraError : errors_1.reportError)(this, this.def.error, errorPaths);
+      }
+      $dataError() {
+        (0, errors_1.reportError)(this, this.def.$dataError || errors_1.keyword$DataError);
+      }
+      reset() {
+        if (this.errsCount === void 0)
+          throw new Error('add "trackErrors" to keyword definition');
+        (0, errors_1.resetErrorsCount)(this.gen, this.errsCount);
+      }
+      ok(cond) {
+        if (!this.allErrors)
+          this.gen.if(cond);
+      }
+      setParams(obj, assign) {
+        if (assign)
+          Object.assign(this.params, obj);
+        else
+          this.params = obj;
+      }
+      block$data(valid, codeBlock, $dataValid = codegen_1.nil) {
+        this.gen.block(() => {
+          this.check$data(valid, $dataValid);
+          codeBlock();
+        });
+      }
+      check$data(valid = codegen_1.nil, $dataValid = codegen_1.nil) {
+        if (!this.$data)
+          return;
+        const { gen, schemaCode, schemaType, def } = this;
+        gen.if((0, codegen_1.or)((0, codegen_1._)`${schemaCode} === undefined`, $dataValid));
+        if (valid !== codegen_1.nil)
+          gen.assign(valid, true);
+        if (schemaType.length || def.validateSchema) {
+          gen.elseIf(this.invalid$data());
+          this.$dataError();
+          if (valid !== codegen_1.nil)
+            gen.assign(valid, false);
+        }
+        gen.else();
+      }
+      invalid$data() {
+        const { gen, schemaCode, schemaType, def, it } = this;
+        return (0, codegen_1.or)(wrong$DataType(), invalid$DataSchema());
+        function wrong$DataType() {
+          if (schemaType.length) {
+            if (!(schemaCode instanceof codegen_1.Name))
+              throw new Error("ajv implementation error");
+            const st = Array.isArray(schemaType) ? schemaType : [schemaType];
+            return (0, codegen_1._)`${(0, dataType_2.checkDataTypes)(st, schemaCode, it.opts.strictNumbers, dataType_2.DataType.Wrong)}`;
+          }
+          return codegen_1.nil;
+        }
+        function invalid$DataSchema() {
+          if (def.validateSchema) {
+            const validateSchemaRef = gen.scopeValue("validate$data", { ref: def.validateSchema });
+            return (0, codegen_1._)`!${validateSchemaRef}(${schemaCode})`;
+          }
+          return codegen_1.nil;
+        }
+      }
+      subschema(appl, valid) {
+        const subschema = (0, subschema_1.getSubschema)(this.it, appl);
+        (0, subschema_1.extendSubschemaData)(subschema, this.it, appl);
+        (0, subschema_1.extendSubschemaMode)(subschema, appl);
+        const nextContext = { ...this.it, ...subschema, items: void 0, props: void 0 };
+        subschemaCode(nextContext, valid);
+        return nextContext;
+      }
+      mergeEvaluated(schemaCxt, toName) {
+        const { it, gen } = this;
+        if (!it.opts.unevaluated)
+          return;
+        if (it.props !== true && schemaCxt.props !== void 0) {
+          it.props = util_1.mergeEvaluated.props(gen, schemaCxt.props, it.props, toName);
+        }
+        if (it.items !== true && schemaCxt.items !== void 0) {
+          it.items = util_1.mergeEvaluated.items(gen, schemaCxt.items, it.items, toName);
+        }
+      }
+      mergeValidEvaluated(schemaCxt, valid) {
+        const { it, gen } = this;
+        if (it.opts.unevaluated && (it.props !== true || it.items !== true)) {
+          gen.if(valid, () => this.mergeEvaluated(schemaCxt, codegen_1.Name));
+          return true;
+        }
+      }
+    };
+    exports.KeywordCxt = KeywordCxt;
+    function keywordCode(it, keyword, def, ruleType) {
+      const cxt = new KeywordCxt(it, def, keyword);
+      if ("code" in def) {
+        def.code(cxt, ruleType);
+      } else if (cxt.$data && def.validate) {
+        (0, keyword_1.funcKeywordCode)(cxt, def);
+      } else if ("macro" in def) {
+        (0, keyword_1.macroKeywordCode)(cxt, def);
+      } else if (def.compile || def.validate) {
+        (0, keyword_1.funcKeywordCode)(cxt, def);
+      }
+    }
+    var JSON_POINTER = /^\/(?:[^~]|~0|~1)*$/;
+    var RELATIVE_JSON_POINTER = /^([0-9]+)(#|\/(?:[^~]|~0|~1)*)?$/;
+    function getData($data, { dataLevel, dataNames, dataPathArr }) {
+      let jsonPointer;
+      let data;
+      if ($data === "")
+        return names_1.default.rootData;
+      if ($data[0] === "/") {
+        if (!JSON_POINTER.test($data))
+          throw new Error(`Invalid JSON-pointer: ${$data}`);
+        jsonPointer = $data;
+        data = names_1.default.rootData;
+      } else {
+        const matches = RELATIVE_JSON_POINTER.exec($data);
+        if (!matches)
+          throw new Error(`Invalid JSON-pointer: ${$data}`);
+        const up = +matches[1];
+        jsonPointer = matches[2];
+        if (jsonPointer === "#") {
+          if (up >= dataLevel)
+            throw new Error(errorMsg("property/index", up));
+          return dataPathArr[dataLevel - up];
+        }
+        if (up > dataLevel)
+          throw new Error(errorMsg("data", up));
+        data = dataNames[dataLevel - up];
+        if (!jsonPointer)
+          return data;
+      }
+      let expr = data;
+      const segments = jsonPointer.split("/");
+      for (const segment of segments) {
+        if (segment) {
+          data = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)((0, util_1.unescapeJsonPointer)(segment))}`;
+          expr = (0, codegen_1._)`${expr} && ${data}`;
+        }
+      }
+      return expr;
+      function errorMsg(pointerType, up) {
+        return `Cannot access ${pointerType} ${up} levels up, current level is ${dataLevel}`;
+      }
+    }
+    exports.getData = getData;
+  }
+});
+
+// node_modules/ajv/dist/runtime/validation_error.js
+var require_validation_error = __commonJS({
+  "node_modules/ajv/dist/runtime/validation_error.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var ValidationError = class extends Error {
+      constructor(errors) {
+        super("validation failed");
+        this.errors = errors;
+        this.ajv = this.validation = true;
+      }
+    };
+    exports.default = ValidationError;
+  }
+});
+
+// node_modules/ajv/dist/compile/ref_error.js
+var require_ref_error = __commonJS({
+  "node_modules/ajv/dist/compile/ref_error.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var resolve_1 = require_resolve();
+    var MissingRefError = class extends Error {
+      constructor(resolver, baseId, ref, msg) {
+        super(msg || `can't resolve reference ${ref} from id ${baseId}`);
+        this.missingRef = (0, resolve_1.resolveUrl)(resolver, baseId, ref);
+        this.missingSchema = (0, resolve_1.normalizeId)((0, resolve_1.getFullPath)(resolver, this.missingRef));
+      }
+    };
+    exports.default = MissingRefError;
+  }
+});
+
+// node_modules/ajv/dist/compile/index.js
+var require_compile = __commonJS({
+  "node_modules/ajv/dist/compile/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
+    var codegen_1 = require_codegen();
+    var validation_error_1 = require_validation_error();
+    var names_1 = require_names();
+    var resolve_1 = require_resolve();
+    var util_1 = require_util();
+    var validate_1 = require_validate();
+    var SchemaEnv = class {
+      constructor(env) {
+        var _a;
+        this.refs = {};
+        this.dynamicAnchors = {};
+        let schema;
+        if (typeof env.schema == "object")
+          schema = env.schema;
+        this.schema = env.schema;
+        this.schemaId = env.schemaId;
+        this.root = env.root || this;
+        this.baseId = (_a = env.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
+        this.schemaPath = env.schemaPath;
+        this.localRefs = env.localRefs;
+        this.meta = env.meta;
+        this.$async = schema === null || schema === void 0 ? void 0 : schema.$async;
+        this.refs = {};
+      }
+    };
+    exports.SchemaEnv = SchemaEnv;
+    function compileSchema(sch) {
+      const _sch = getCompilingSchema.call(this, sch);
+      if (_sch)
+        return _sch;
+      const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId);
+      const { es5, lines: lines2 } = this.opts.code;
+      const { ownProperties } = this.opts;
+      const gen = new codegen_1.CodeGen(this.scope, { es5, lines: lines2, ownProperties });
+      let _ValidationError;
+      if (sch.$async) {
+        _ValidationError = gen.scopeValue("Error", {
+          ref: validation_error_1.default,
+          code: (0, codegen_1._)`require("ajv/dist/runtime/validation_error").default`
+        });
+      }
+      const validateName = gen.scopeName("validate");
+      sch.validateName = validateName;
+      const schemaCxt = {
+        gen,
+        allErrors: this.opts.allErrors,
+        data: names_1.default.data,
+        parentData: names_1.default.parentData,
+        parentDataProperty: names_1.default.parentDataProperty,
+        dataNames: [names_1.default.data],
+        dataPathArr: [codegen_1.nil],
+        // TODO can its length be used as dataLevel if nil is removed?
+        dataLevel: 0,
+        dataTypes: [],
+        definedProperties: /* @__PURE__ */ new Set(),
+        topSchemaRef: gen.scopeValue("schema", this.opts.code.source === true ? { ref: sch.schema, code: (0, codegen_1.stringify)(sch.schema) } : { ref: sch.schema }),
+        validateName,
+        ValidationError: _ValidationError,
+        schema: sch.schema,
+        schemaEnv: sch,
+        rootId,
+        baseId: sch.baseId || rootId,
+        schemaPath: codegen_1.nil,
+        errSchemaPath: sch.schemaPath || (this.opts.jtd ? "" : "#"),
+        errorPath: (0, codegen_1._)`""`,
+        opts: this.opts,
+        self: this
+      };
+      let sourceCode;
+      try {
+        this._compilations.add(sch);
+        (0, validate_1.validateFunctionCode)(schemaCxt);
+        gen.optimize(this.opts.code.optimize);
+        const validateCode = gen.toString();
+        sourceCode = `${gen.scopeRefs(names_1.default.scope)}return ${validateCode}`;
+        if (this.opts.code.process)
+          sourceCode = this.opts.code.process(sourceCode, sch);
+        const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
+        const validate = makeValidate(this, this.scope.get());
+        this.scope.value(validateName, { ref: validate });
+        validate.errors = null;
+        validate.schema = sch.schema;
+        validate.schemaEnv = sch;
+        if (sch.$async)
+          validate.$async = true;
+        if (this.opts.code.source === true) {
+          validate.source = { validateName, validateCode, scopeValues: gen._values };
+        }
+        if (this.opts.unevaluated) {
+          const { props, items: items2 } = schemaCxt;
+          validate.evaluated = {
+            props: props instanceof codegen_1.Name ? void 0 : props,
+            items: items2 instanceof codegen_1.Name ? void 0 : items2,
+            dynamicProps: props instanceof codegen_1.Name,
+            dynamicItems: items2 instanceof codegen_1.Name
+          };
+          if (validate.source)
+            validate.source.evaluated = (0, codegen_1.stringify)(validate.evaluated);
+        }
+        sch.validate = validate;
+        return sch;
+      } catch (e) {
+        delete sch.validate;
+        delete sch.validateName;
+        if (sourceCode)
+          this.logger.error("Error compiling schema, function code:", sourceCode);
+        throw e;
+      } finally {
+        this._compilations.delete(sch);
+      }
+    }
+    exports.compileSchema = compileSchema;
+    function resolveRef(root, baseId, ref) {
+      var _a;
+      ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
+      const schOrFunc = root.refs[ref];
+      if (schOrFunc)
+        return schOrFunc;
+      let _sch = resolve3.call(this, root, ref);
+      if (_sch === void 0) {
+        const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
+        const { schemaId } = this.opts;
+        if (schema)
+          _sch = new SchemaEnv({ schema, schemaId, root, baseId });
+      }
+      if (_sch === void 0)
+        return;
+      return root.refs[ref] = inlineOrCompile.call(this, _sch);
+    }
+    exports.resolveRef = resolveRef;
+    function inlineOrCompile(sch) {
+      if ((0, resolve_1.inlineRef)(sch.schema, this.opts.inlineRefs))
+        return sch.schema;
+      return sch.validate ? sch : compileSchema.call(this, sch);
+    }
+    function getCompilingSchema(schEnv) {
+      for (const sch of this._compilations) {
+        if (sameSchemaEnv(sch, schEnv))
+          return sch;
+      }
+    }
+    exports.getCompilingSchema = getCompilingSchema;
+    function sameSchemaEnv(s1, s2) {
+      return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
+    }
+    function resolve3(root, ref) {
+      let sch;
+      while (typeof (sch = this.refs[ref]) == "string")
+        ref = sch;
+      return sch || this.schemas[ref] || resolveSchema.call(this, root, ref);
+    }
+    function resolveSchema(root, ref) {
+      const p = this.opts.uriResolver.parse(ref);
+      const refPath = (0, resolve_1._getFullPath)(this.opts.uriResolver, p);
+      let baseId = (0, resolve_1.getFullPath)(this.opts.uriResolver, root.baseId, void 0);
+      if (Object.keys(root.schema).length > 0 && refPath === baseId) {
+        return getJsonPointer.call(this, p, root);
+      }
+      const id = (0, resolve_1.normalizeId)(refPath);
+      const schOrRef = this.refs[id] || this.schemas[id];
+      if (typeof schOrRef == "string") {
+        const sch = resolveSchema.call(this, root, schOrRef);
+        if (typeof (sch === null || sch === void 0 ? void 0 : sch.schema) !== "object")
+          return;
+        return getJsonPointer.call(this, p, sch);
+      }
+      if (typeof (schOrRef === null || schOrRef === void 0 ? void 0 : schOrRef.schema) !== "object")
+        return;
+      if (!schOrRef.validate)
+        compileSchema.call(this, schOrRef);
+      if (id === (0, resolve_1.normalizeId)(ref)) {
+        const { schema } = schOrRef;
+        const { schemaId } = this.opts;
+        const schId = schema[schemaId];
+        if (schId)
+          baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
+        return new SchemaEnv({ schema, schemaId, root, baseId });
+      }
+      return getJsonPointer.call(this, p, schOrRef);
+    }
+    exports.resolveSchema = resolveSchema;
+    var PREVENT_SCOPE_CHANGE = /* @__PURE__ */ new Set([
+      "properties",
+      "patternProperties",
+      "enum",
+      "dependencies",
+      "definitions"
+    ]);
+    function getJsonPointer(parsedRef, { baseId, schema, root }) {
+      var _a;
+      if (((_a = parsedRef.fragment) === null || _a === void 0 ? void 0 : _a[0]) !== "/")
+        return;
+      for (const part of parsedRef.fragment.slice(1).split("/")) {
+        if (typeof schema === "boolean")
+          return;
+        const partSchema = schema[(0, util_1.unescapeFragment)(part)];
+        if (partSchema === void 0)
+          return;
+        schema = partSchema;
+        const schId = typeof schema === "object" && schema[this.opts.schemaId];
+        if (!PREVENT_SCOPE_CHANGE.has(part) && schId) {
+          baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
+        }
+      }
+      let env;
+      if (typeof schema != "boolean" && schema.$ref && !(0, util_1.schemaHasRulesButRef)(schema, this.RULES)) {
+        const $ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schema.$ref);
+        env = resolveSchema.call(this, root, $ref);
+      }
+      const { schemaId } = this.opts;
+      env = env || new SchemaEnv({ schema, schemaId, root, baseId });
+      if (env.schema !== env.root.schema)
+        return env;
+      return void 0;
+    }
+  }
+});
+
+// node_modules/ajv/dist/refs/data.json
+var require_data = __commonJS({
+  "node_modules/ajv/dist/refs/data.json"(exports, module) {
+    module.exports = {
+      $id: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
+      description: "Meta-schema for $data reference (JSON AnySchema extension proposal)",
+      type: "object",
+      required: ["$data"],
+      properties: {
+        $data: {
+          type: "string",
+          anyOf: [{ format: "relative-json-pointer" }, { format: "json-pointer" }]
+        }
+      },
+      additionalProperties: false
+    };
+  }
+});
+
+// node_modules/fast-uri/lib/utils.js
+var require_utils = __commonJS({
+  "node_modules/fast-uri/lib/utils.js"(exports, module) {
+    "use strict";
+    var isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu);
+    var isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u);
+    var isPort = RegExp.prototype.test.bind(/^\d*$/u);
+    var isHexPair = RegExp.prototype.test.bind(/^[\da-f]{2}$/iu);
+    var isUnreserved = RegExp.prototype.test.bind(/^[\da-z\-._~]$/iu);
+    var isPathCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/u);
+    var isQueryFragmentCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/u);
+    var isUserinfoCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:]$/u);
+    var BYTE_HEX = new Array(256);
+    {
+      const HEX_DIGITS = "0123456789ABCDEF";
+      for (let i = 0; i < 256; i++) {
+        BYTE_HEX[i] = "%" + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15];
+      }
+    }
+    function percentEncodeNonAscii(cp) {
+      if (cp < 2048) {
+        return BYTE_HEX[192 | cp >> 6] + BYTE_HEX[128 | cp & 63];
+      }
+      if (cp < 65536) {
+        return BYTE_HEX[224 | cp >> 12] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
+      }
+      return BYTE_HEX[240 | cp >> 18] + BYTE_HEX[128 | cp >> 12 & 63] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
+    }
+    function stringArrayToHexStripped(input) {
+      let acc = "";
+      let code = 0;
+      let i = 0;
+      for (i = 0; i < input.length; i++) {
+        code = input[i].charCodeAt(0);
+        if (code === 48) {
+          continue;
+        }
+        if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
+          return "";
+        }
+        acc += input[i];
+        break;
+      }
+      for (i += 1; i < input.length; i++) {
+        code = input[i].charCodeAt(0);
+        if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
+          return "";
+        }
+        acc += input[i];
+      }
+      return acc;
+    }
+    var isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/);
+    var isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/);
+    var isZoneCharacter = RegExp.prototype.test.bind(/^[A-Za-z\d\-._~]$/);
+    var nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u);
+    function isZoneIdentifier(zone) {
+      if (zone.length === 0) return false;
+      for (let i = 0; i < zone.length; i++) {
+        if (isZoneCharacter(zone[i])) continue;
+        if (zone[i] === "%" && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
+          i += 2;
+          continue;
+        }
+        return false;
+      }
+      return true;
+    }
+    function compressIPv6ZeroRun(hextets) {
+      let bestStart = -1;
+      let bestLength = 0;
+      let runStart = -1;
+      let runLength = 0;
+      for (let i = 0; i < hextets.length; i++) {
+        if (hextets[i] === "0") {
+          if (runStart === -1) runStart = i;
+          runLength++;
+          if (runLength > bestLength) {
+            bestLength = runLength;
+            bestStart = runStart;
+          }
+        } else {
+          runStart = -1;
+          runLength = 0;
+        }
+      }
+      if (bestLength < 2) return hextets.join(":");
+      const head = hextets.slice(0, bestStart).join(":");
+      const tail = hextets.slice(bestStart + bestLength).join(":");
+      return head + "::" + tail;
+    }
+    function normalizeIPv6Address(input) {
+      const compression = input.indexOf("::");
+      if (compression !== -1 && input.indexOf("::", compression + 1) !== -1) return void 0;
+      const left = compression === -1 ? input.split(":") : input.slice(0, compression).split(":");
+      const right = compression === -1 ? [] : input.slice(compression + 2).split(":");
+      if (compression !== -1) {
+        if (left.length === 1 && left[0] === "") left.length = 0;
+        if (right.length === 1 && right[0] === "") right.length = 0;
+      }
+      const parts = left.concat(right);
+      let hextetCount = 0;
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i];
+        if (part === "") return void 0;
+        if (part.indexOf(".") !== -1) {
+          if (i !== parts.length - 1 || compression !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
+          hextetCount += 2;
+          continue;
+        }
+        if (!isHextet(part)) return void 0;
+        parts[i] = parseInt(part, 16).toString(16);
+        hextetCount++;
+      }
+      if (compression === -1) {
+        if (hextetCount !== 8) return void 0;
+        return compressIPv6ZeroRun(parts);
+      }
+      if (hextetCount >= 8) return void 0;
+      const expanded = parts.slice(0, left.length);
+      for (let i = hextetCount; i < 8; i++) expanded.push("0");
+      for (let i = left.length; i < parts.length; i++) expanded.push(parts[i]);
+      return compressIPv6ZeroRun(expanded);
+    }
+    function normalizeIPv6(host) {
+      const bracketed = host[0] === "[" && host[host.length - 1] === "]";
+      const hasBracket = host[0] === "[" || host[host.length - 1] === "]";
+      if (hasBracket && !bracketed) return { host, isIPV6: false, error: true };
+      let input = bracketed ? host.slice(1, -1) : host;
+      if (bracketed && isIPvFuture(input)) {
+        input = input.toLowerCase();
+        return { host: `[${input}]`, escapedHost: input, isIPV6: false, isIPVFuture: true };
+      }
+      if (findToken(input, ":") < 2) {
+        return { host, isIPV6: false, error: bracketed };
+      }
+      let zoneIdentifier = "";
+      const zoneSeparator = input.indexOf("%");
+      if (zoneSeparator !== -1) {
+        const separatorLength = input.slice(zoneSeparator, zoneSeparator + 3).toLowerCase() === "%25" ? 3 : 1;
+        zoneIdentifier = input.slice(zoneSeparator + separatorLength);
+        if (!isZoneIdentifier(zoneIdentifier)) return { host, isIPV6: false, error: true };
+        input = input.slice(0, zoneSeparator);
+      }
+      const address = normalizeIPv6Address(input);
+      if (address === void 0) return { host, isIPV6: false, error: true };
+      return {
+        host: address + (zoneIdentifier ? "%" + zoneIdentifier : ""),
+        escapedHost: address + (zoneIdentifier ? "%25" + zoneIdentifier : ""),
+        isIPV6: true
+      };
+    }
+    function findToken(str, token) {
+      let ind = 0;
+      for (let i = 0; i < str.length; i++) {
+        if (str[i] === token) ind++;
+      }
+      return ind;
+    }
+    function removeDotSegments(path) {
+      let input = path;
+      const output = [];
+      let nextSlash = -1;
+      let len = 0;
+      while (len = input.length) {
+        if (len === 1) {
+          if (input === ".") {
+            break;
+          } else if (input === "/") {
+            output.push("/");
+            break;
+          } else {
+            output.push(input);
+            break;
+          }
+        } else if (len === 2) {
+          if (input[0] === ".") {
+            if (input[1] === ".") {
+              break;
+            } else if (input[1] === "/") {
+              input = input.slice(2);
+              continue;
+            }
+          } else if (input[0] === "/") {
+            if (input[1] === "." || input[1] === "/") {
+              output.push("/");
+              break;
+            }
+          }
+        } else if (len === 3) {
+          if (input === "/..") {
+            if (output.length !== 0) {
+              output.pop();
+            }
+            output.push("/");
+            break;
+          }
+        }
+        if (input[0] === ".") {
+          if (input[1] === ".") {
+            if (input[2] === "/") {
+              input = input.slice(3);
+              continue;
+            }
+          } else if (input[1] === "/") {
+            input = input.slice(2);
+            continue;
+          }
+        } else if (input[0] === "/") {
+          if (input[1] === ".") {
+            if (input[2] === "/") {
+              input = input.slice(2);
+              continue;
+            } else if (input[2] === ".") {
+              if (input[3] === "/") {
+                input = input.slice(3);
+                if (output.length !== 0) {
+                  output.pop();
+                }
+                continue;
+              }
+            }
+          }
+        }
+        if ((nextSlash = input.indexOf("/", 1)) === -1) {
+          output.push(input);
+          break;
+        } else {
+          output.push(input.slice(0, nextSlash));
+          input = input.slice(nextSlash);
+        }
+      }
+      return output.join("");
+    }
+    function removeDotSegmentsRelative(path) {
+      if (path === "" || path[0] === "/") {
+        return removeDotSegments(path);
+      }
+      const segments = path.split("/");
+      const last = segments.length - 1;
+      const output = [];
+      let trailingDirectory = false;
+      for (let i = 0; i <= last; i++) {
+        const segment = segments[i];
+        if (segment === "." || segment === "..") {
+          if (segment === "..") {
+            if (output.length !== 0 && output[output.length - 1] !== "..") {
+              output.pop();
+            } else {
+              output.push("..");
+            }
+          }
+          trailingDirectory = i === last;
+        } else {
+          output.push(segment);
+        }
+      }
+      if (trailingDirectory && output[output.length - 1] !== "..") {
+        output.push("");
+      }
+      if (output.length === 0 || output[0] === "" || output[0].includes(":")) {
+        output.unshift(".");
+      }
+      return output.join("/");
+    }
+    var HOST_DELIMS = { "@": "%40", "/": "%2F", "?": "%3F", "#": "%23", ":": "%3A" };
+    var HOST_DELIM_RE = /[@/?#:]/g;
+    var HOST_DELIM_NO_COLON_RE = /[@/?#]/g;
+    function reescapeHostDelimiters(host, isIP) {
+      const re = isIP ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE;
+      re.lastIndex = 0;
+      return host.replace(re, (ch) => HOST_DELIMS[ch]);
+    }
+    function normalizePercentEncoding(input, decodeUnreserved = false) {
+      if (input.indexOf("%") === -1) {
+        return input;
+      }
+      let output = "";
+      for (let i = 0; i < input.length; i++) {
+        if (input[i] === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
+          if (isHexPair(hex)) {
+            const normalizedHex = hex.toUpperCase();
+            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
+            if (decodeUnreserved && isUnreserved(decoded)) {
+              output += decoded;
+            } else {
+              output += "%" + normalizedHex;
+            }
+            i += 2;
+            continue;
+          }
+        }
+        output += input[i];
+      }
+      return output;
+    }
+    function normalizePathEncoding(input) {
+      let output = "";
+      for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
+          if (isHexPair(hex)) {
+            const normalizedHex = hex.toUpperCase();
+            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
+            if (decoded !== "." && isUnreserved(decoded)) {
+              output += decoded;
+            } else {
+              output += "%" + normalizedHex;
+            }
+            i += 2;
+            continue;
+          }
+        }
+        if (isPathCharacter(ch)) {
+          output += ch;
+        } else {
+          const code = input.charCodeAt(i);
+          if (code < 128) {
+            output += isEscapeSafe(code) ? ch : BYTE_HEX[code];
+          } else if (code < 55296 || code > 57343) {
+            output += percentEncodeNonAscii(code);
+          } else if (code <= 56319 && i + 1 < input.length) {
+            const low = input.charCodeAt(i + 1);
+            if (low >= 56320 && low <= 57343) {
+              output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
+              i++;
+            } else {
+              output += percentEncodeNonAscii(65533);
+            }
+          } else {
+            output += percentEncodeNonAscii(65533);
+          }
+        }
+      }
+      return output;
+    }
+    function serializePathEncoding(input, pathNoScheme = false) {
+      let output = "";
+      let firstSegment = pathNoScheme && input[0] !== "/";
+      for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
+          if (isHexPair(hex)) {
+            output += "%" + hex.toUpperCase();
+            i += 2;
+            continue;
+          }
+        }
+        if (ch === "/") {
+          firstSegment = false;
+        }
+        if (isPathCharacter(ch) && (ch !== ":" || !firstSegment)) {
+          output += ch;
+        } else {
+          const code = input.charCodeAt(i);
+          if (code < 128) {
+            output += BYTE_HEX[code];
+          } else if (code < 55296 || code > 57343) {
+            output += percentEncodeNonAscii(code);
+          } else if (code <= 56319 && i + 1 < input.length) {
+            const low = input.charCodeAt(i + 1);
+            if (low >= 56320 && low <= 57343) {
+              output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
+              i++;
+            } else {
+              output += percentEncodeNonAscii(65533);
+            }
+          } else {
+            output += percentEncodeNonAscii(65533);
+          }
+        }
+      }
+      return output;
+    }
+    function encodeComponent(input, isAllowed) {
+      let output = "";
+      for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
+          if (isHexPair(hex)) {
+            output += "%" + hex.toUpperCase();
+            i += 2;
+            continue;
+          }
+        }
+        if (isAllowed(ch)) {
+          output += ch;
+        } else {
+          const code = input.charCodeAt(i);
+          if (code < 128) {
+            output += BYTE_HEX[code];
+          } else if (code < 55296 || code > 57343) {
+            output += percentEncodeNonAscii(code);
+          } else if (code <= 56319 && i + 1 < input.length) {
+            const low = input.charCodeAt(i + 1);
+            if (low >= 56320 && low <= 57343) {
+              output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
+              i++;
+            } else {
+              output += percentEncodeNonAscii(65533);
+            }
+          } else {
+            output += percentEncodeNonAscii(65533);
+          }
+        }
+      }
+      return output;
+    }
+    function encodeUserinfo(input) {
+      return encodeComponent(input, isUserinfoCharacter);
+    }
+    function encodeQuery(input) {
+      return encodeComponent(input, isQueryFragmentCharacter);
+    }
+    function encodeFragment(input) {
+      return encodeComponent(input, isQueryFragmentCharacter);
+    }
+    function isEscapeSafe(cp) {
+      return cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 42 || cp === 43 || cp === 45 || cp === 46 || cp === 47 || cp === 64 || cp === 95;
+    }
+    function normalizeQueryFragmentEncoding(input) {
+      let output = "";
+      for (let i = 0; i < input.length; i++) {
+        const ch = input[i];
+        if (ch === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
+          if (isHexPair(hex)) {
+            const normalizedHex = hex.toUpperCase();
+            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
+            if (isUnreserved(decoded)) {
+              output += decoded;
+            } else {
+              output += "%" + normalizedHex;
+            }
+            i += 2;
+            continue;
+          }
+        }
+        if (isQueryFragmentCharacter(ch)) {
+          output += ch;
+        } else {
+          const code = input.charCodeAt(i);
+          if (code < 128) {
+            output += isEscapeSafe(code) ? ch : BYTE_HEX[code];
+          } else if (code < 55296 || code > 57343) {
+            output += percentEncodeNonAscii(code);
+          } else if (code <= 56319 && i + 1 < input.length) {
+            const low = input.charCodeAt(i + 1);
+            if (low >= 56320 && low <= 57343) {
+              output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
+              i++;
+            } else {
+              output += percentEncodeNonAscii(65533);
+            }
+          } else {
+            output += percentEncodeNonAscii(65533);
+          }
+        }
+      }
+      return output;
+    }
+    function escapePreservingEscapes(input) {
+      let output = "";
+      for (let i = 0; i < input.length; i++) {
+        if (input[i] === "%" && i + 2 < input.length) {
+          const hex = input.slice(i + 1, i + 3);
+          if (isHexPair(hex)) {
+            output += "%" + hex.toUpperCase();
+            i += 2;
+            continue;
+          }
+        }
+        output += escape(input[i]);
+      }
+      return output;
+    }
+    function recomposeAuthority(component) {
+      const uriTokens = [];
+      if (component.userinfo !== void 0) {
+        uriTokens.push(encodeUserinfo(component.userinfo));
+        uriTokens.push("@");
+      }
+      if (component.host !== void 0) {
+        let host = component.host;
+        if (!isIPv4(host)) {
+          let ipV6res = normalizeIPv6(host);
+          if (ipV6res.isIPV6 !== true && ipV6res.isIPVFuture !== true) {
+            host = normalizePercentEncoding(host, true);
+            ipV6res = normalizeIPv6(host);
+          }
+          if (ipV6res.isIPV6 === true || ipV6res.isIPVFuture === true) {
+            host = `[${ipV6res.escapedHost}]`;
+          } else {
+            host = reescapeHostDelimiters(host, false);
+          }
+        }
+        uriTokens.push(host);
+      }
+      if (typeof component.port === "number" || typeof component.port === "string") {
+        const port = String(component.port);
+        if (!isPort(port)) {
+          throw new TypeError("URI port is malformed.");
+        }
+        uriTokens.push(":");
+        uriTokens.push(port);
+      }
+      return uriTokens.length ? uriTokens.join("") : void 0;
+    }
+    module.exports = {
+      nonSimpleDomain,
+      recomposeAuthority,
+      reescapeHostDelimiters,
+      normalizePercentEncoding,
+      normalizePathEncoding,
+      serializePathEncoding,
+      normalizeQueryFragmentEncoding,
+      encodeUserinfo,
+      encodeQuery,
+      encodeFragment,
+      escapePreservingEscapes,
+      removeDotSegments,
+      removeDotSegmentsRelative,
+      isIPv4,
+      isUUID,
+      normalizeIPv6,
+      stringArrayToHexStripped
+    };
+  }
+});
+
+// node_modules/fast-uri/lib/schemes.js
+var require_schemes = __commonJS({
+  "node_modules/fast-uri/lib/schemes.js"(exports, module) {
+    "use strict";
+    var { isUUID } = require_utils();
+    var URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu;
+    var supportedSchemeNames = (
+      /** @type {const} */
+      [
+        "http",
+        "https",
+        "ws",
+        "wss",
+        "urn",
+        "urn:uuid"
+      ]
+    );
+    function isValidSchemeName(name) {
+      return supportedSchemeNames.indexOf(
+        /** @type {*} */
+        name
+      ) !== -1;
+    }
+    function wsIsSecure(wsComponent) {
+      if (wsComponent.secure === true) {
+        return true;
+      } else if (wsComponent.secure === false) {
+        return false;
+      } else if (wsComponent.scheme) {
+        return wsComponent.scheme.length === 3 && (wsComponent.scheme[0] === "w" || wsComponent.scheme[0] === "W") && (wsComponent.scheme[1] === "s" || wsComponent.scheme[1] === "S") && (wsComponent.scheme[2] === "s" || wsComponent.scheme[2] === "S");
+      } else {
+        return false;
+      }
+    }
+    function httpParse(component) {
+      if (!component.host) {
+        component.error = component.error || "HTTP URIs must have a host.";
+      }
+      return component;
+    }
+    function httpSerialize(component) {
+      const secure = String(component.scheme).toLowerCase() === "https";
+      if (component.port === (secure ? 443 : 80) || component.port === "") {
+        component.port = void 0;
+      }
+      if (!component.path) {
+        component.path = "/";
+      }
+      return component;
+    }
+    function wsParse(wsComponent) {
+      wsComponent.secure = wsIsSecure(wsComponent);
+      wsComponent.resourceName = (wsComponent.path || "/") + (wsComponent.query ? "?" + wsComponent.query : "");
+      wsComponent.path = void 0;
+      wsComponent.query = void 0;
+      return wsComponent;
+    }
+    function wsSerialize(wsComponent) {
+      if (wsComponent.port === (wsIsSecure(wsComponent) ? 443 : 80) || wsComponent.port === "") {
+        wsComponent.port = void 0;
+      }
+      if (typeof wsComponent.secure === "boolean") {
+        wsComponent.scheme = wsComponent.secure ? "wss" : "ws";
+        wsComponent.secure = void 0;
+      }
+      if (wsComponent.resourceName) {
+        const queryIndex = wsComponent.resourceName.indexOf("?");
+        const path = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path && path !== "/" ? path : void 0;
+        wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
+        wsComponent.resourceName = void 0;
+      }
+      wsComponent.fragment = void 0;
+      return wsComponent;
+    }
+    function urnParse(urnComponent, options) {
+      if (!urnComponent.path) {
+        urnComponent.error = "URN can not be parsed";
+        return urnComponent;
+      }
+      const matches = urnComponent.path.match(URN_REG);
+      if (matches && matches[0] === urnComponent.path) {
+        const scheme = options.scheme || urnComponent.scheme || "urn";
+        urnComponent.nid = matches[1].toLowerCase();
+        urnComponent.nss = matches[2];
+        const urnScheme = `${scheme}:${options.nid || urnComponent.nid}`;
+        const schemeHandler = getSchemeHandler(urnScheme);
+        urnComponent.path = void 0;
+        if (schemeHandler) {
+          urnComponent = schemeHandler.parse(urnComponent, options);
+        }
+      } else {
+        urnComponent.error = urnComponent.error || "URN can not be parsed.";
+      }
+      return urnComponent;
+    }
+    function urnSerialize(urnComponent, options) {
+      if (urnComponent.nid === void 0) {
+        throw new Error("URN without nid cannot be serialized");
+      }
+      const scheme = options.scheme || urnComponent.scheme || "urn";
+      const nid = urnComponent.nid.toLowerCase();
+      const urnScheme = `${scheme}:${options.nid || nid}`;
+      const schemeHandler = getSchemeHandler(urnScheme);
+      if (schemeHandler) {
+        urnComponent = schemeHandler.serialize(urnComponent, options);
+      }
+      const uriComponent = urnComponent;
+      const nss = urnComponent.nss;
+      uriComponent.path = `${nid || options.nid}:${nss}`;
+      options.skipEscape = true;
+      return uriComponent;
+    }
+    function urnuuidParse(urnComponent, options) {
+      const uuidComponent = urnComponent;
+      uuidComponent.uuid = uuidComponent.nss;
+      uuidComponent.nss = void 0;
+      if (!options.tolerant && (!uuidComponent.uuid || !isUUID(uuidComponent.uuid))) {
+        uuidComponent.error = uuidComponent.error || "UUID is not valid.";
+      }
+      return uuidComponent;
+    }
+    function urnuuidSerialize(uuidComponent) {
+      const urnComponent = uuidComponent;
+      urnComponent.nss = (uuidComponent.uuid || "").toLowerCase();
+      return urnComponent;
+    }
+    var http2 = (
+      /** @type {SchemeHandler} */
+      {
+        scheme: "http",
+        domainHost: true,
+        parse: httpParse,
+        serialize: httpSerialize
+      }
+    );
+    var https2 = (
+      /** @type {SchemeHandler} */
+      {
+        scheme: "https",
+        domainHost: http2.domainHost,
+        parse: httpParse,
+        serialize: httpSerialize
+      }
+    );
+    var ws = (
+      /** @type {SchemeHandler} */
+      {
+        scheme: "ws",
+        domainHost: true,
+        parse: wsParse,
+        serialize: wsSerialize
+      }
+    );
+    var wss = (
+      /** @type {SchemeHandler} */
+      {
+        scheme: "wss",
+        domainHost: ws.domainHost,
+        parse: ws.parse,
+        serialize: ws.serialize
+      }
+    );
+    var urn = (
+      /** @type {SchemeHandler} */
+      {
+        scheme: "urn",
+        parse: urnParse,
+        serialize: urnSerialize,
+        skipNormalize: true
+      }
+    );
+    var urnuuid = (
+      /** @type {SchemeHandler} */
+      {
+        scheme: "urn:uuid",
+        parse: urnuuidParse,
+        serialize: urnuuidSerialize,
+        skipNormalize: true
+      }
+    );
+    var SCHEMES = (
+      /** @type {Record<SchemeName, SchemeHandler>} */
+      {
+        http: http2,
+        https: https2,
+        ws,
+        wss,
+        urn,
+        "urn:uuid": urnuuid
+      }
+    );
+    Object.setPrototypeOf(SCHEMES, null);
+    function getSchemeHandler(scheme) {
+      return scheme && (SCHEMES[
+        /** @type {SchemeName} */
+        scheme
+      ] || SCHEMES[
+        /** @type {SchemeName} */
+        scheme.toLowerCase()
+      ]) || void 0;
+    }
+    module.exports = {
+      wsIsSecure,
+      SCHEMES,
+      isValidSchemeName,
+      getSchemeHandler
+    };
+  }
+});
+
+// node_modules/fast-uri/index.js
+var require_fast_uri = __commonJS({
+  "node_modules/fast-uri/index.js"(exports, module) {
+    "use strict";
+    var { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = require_utils();
+    var { SCHEMES, getSchemeHandler } = require_schemes();
+    var VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u;
+    var MALFORMED_SCHEME_ERROR = "URI scheme is malformed.";
+    var MALFORMED_HOST_ERROR = "URI host is malformed.";
+    var FORBIDDEN_DOMAIN_HOST_CHARACTER = /[\0-\x20"#/:<>?@[\\\]^`{|}\x7F]/u;
+    function validateScheme(scheme) {
+      const stringScheme = String(scheme);
+      if (!VALID_SCHEME.test(stringScheme)) {
+        throw new TypeError(MALFORMED_SCHEME_ERROR);
+      }
+      return stringScheme;
+    }
+    function normalize2(uri, options) {
+      if (typeof uri === "string") {
+        uri = /** @type {T} */
+        normalizeString(uri, options);
+      } else if (typeof uri === "object") {
+        uri = /** @type {T} */
+        parse3(serialize(uri, options), options);
+      }
+      return uri;
+    }
+    function resolve3(baseURI, relativeURI, options) {
+      const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
+      const {
+        parsed: baseParsed,
+        malformedAuthorityOrPort: baseMalformed,
+        malformedPercentEncoding: baseMalformedPercentEncoding,
+        malformedSchemeSpecific: baseMalformedSchemeSpecific,
+        malformedHost: baseMalformedHost,
+        malformedScheme: baseMalformedScheme
+      } = parseWithStatus(baseURI, schemelessOptions);
+      const {
+        parsed: relativeParsed,
+        malformedAuthorityOrPort: relativeMalformed,
+        malformedPercentEncoding: relativeMalformedPercentEncoding,
+        malformedSchemeSpecific: relativeMalformedSchemeSpecific,
+        malformedHost: relativeMalformedHost,
+        malformedScheme: relativeMalformedScheme
+      } = parseWithStatus(relativeURI, schemelessOptions);
+      if (baseMalformed || relativeMalformed || baseMalformedPercentEncoding || relativeMalformedPercentEncoding || baseMalformedSchemeSpecific || relativeMalformedSchemeSpecific || baseMalformedHost || relativeMalformedHost || baseMalformedScheme || relativeMalformedScheme) {
+        throw new Error(baseParsed.error || relativeParsed.error || "URI is malformed.");
+      }
+      const resolved = resolveComponent(baseParsed, relativeParsed, schemelessOptions, true);
+      const resolvedSchemeHandler = getSchemeHandler(options && options.scheme || resolved.scheme);
+      const resolvedHost = resolved.host;
+      const resolvedHostIsIP = resolvedHost !== void 0 && resolvedHost !== "" && (isIPv4(resolvedHost) || normalizeIPv6(resolvedHost).isIPV6);
+      if (hasForbiddenDomainHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)) {
+        throw new Error(MALFORMED_HOST_ERROR);
+      }
+      canonicalizeHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP);
+      const encodedASCIIHost = resolvedHost && resolvedHost.indexOf("%") !== -1 && !new RegExp("\\P{ASCII}", "u").test(resolvedHost);
+      if (resolved.error && !encodedASCIIHost) {
+        throw new Error(resolved.error);
+      }
+      schemelessOptions.skipEscape = true;
+      return serialize(resolved, schemelessOptions);
+    }
+    function resolveComponent(base, relative3, options, skipNormalization) {
+      const target = {};
+      if (!skipNormalization) {
+        base = parse3(serialize(base, options), options);
+        relative3 = parse3(serialize(relative3, options), options);
+      }
+      options = options || {};
+      if (!options.tolerant && relative3.scheme) {
+        target.scheme = relative3.scheme;
+        target.userinfo = relative3.userinfo;
+        target.host = relative3.host;
+        target.port = relative3.port;
+        target.path = removeDotSegments(relative3.path || "");
+        target.query = relative3.query;
+      } else {
+        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
+          target.userinfo = relative3.userinfo;
+          target.host = relative3.host;
+          target.port = relative3.port;
+          target.path = removeDotSegments(relative3.path || "");
+          target.query = relative3.query;
+        } else {
+          if (!relative3.path) {
+            target.path = base.path;
+            if (relative3.query !== void 0) {
+              target.query = relative3.query;
+            } else {
+              target.query = base.query;
+            }
+          } else {
+            if (relative3.path[0] === "/") {
+              target.path = removeDotSegments(relative3.path);
+            } else {
+              const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
+              if (baseHasAuthority && !base.path) {
+                target.path = "/" + relative3.path;
+              } else if (!base.path) {
+                target.path = relative3.path;
+              } else {
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
+              }
+              target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
+            }
+            target.query = relative3.query;
+          }
+          target.userinfo = base.userinfo;
+          target.host = base.host;
+          target.port = base.port;
+        }
+        target.scheme = base.scheme;
+      }
+      target.fragment = relative3.fragment;
+      return target;
+    }
+    function equal(uriA, uriB, options) {
+      const normalizedA = normalizeComparableURI(uriA, options);
+      const normalizedB = normalizeComparableURI(uriB, options);
+      return normalizedA !== void 0 && normalizedB !== void 0 && normalizedA === normalizedB;
+    }
+    function serialize(cmpts, opts) {
+      const component = {
+        host: cmpts.host,
+        scheme: cmpts.scheme,
+        userinfo: cmpts.userinfo,
+        port: cmpts.port,
+        path: cmpts.path,
+        query: cmpts.query,
+        nid: cmpts.nid,
+        nss: cmpts.nss,
+        uuid: cmpts.uuid,
+        fragment: cmpts.fragment,
+        reference: cmpts.reference,
+        resourceName: cmpts.resourceName,
+        secure: cmpts.secure,
+        error: ""
+      };
+      const options = Object.assign({}, opts);
+      const uriTokens = [];
+      if (component.scheme) {
+        component.scheme = validateScheme(component.scheme);
+      }
+      const schemeHandler = getSchemeHandler(options.scheme || component.scheme);
+      if (schemeHandler && schemeHandler.serialize) schemeHandler.serialize(component, options);
+      const hasAuthority = component.userinfo !== void 0 || component.host !== void 0 || component.port !== void 0;
+      const schemelessReference = (component.scheme === void 0 || options.reference === "suffix") && !hasAuthority;
+      const pathNoScheme = !options.skipEscape && schemelessReference;
+      if (component.path !== void 0) {
+        if (!options.skipEscape) {
+          component.path = serializePathEncoding(component.path, pathNoScheme);
+        } else {
+          component.path = normalizePercentEncoding(component.path);
+        }
+      }
+      if (options.reference !== "suffix" && component.scheme) {
+        component.scheme = validateScheme(component.scheme);
+        uriTokens.push(component.scheme, ":");
+      }
+      const authority = recomposeAuthority(component);
+      if (authority !== void 0) {
+        if (options.reference !== "suffix") {
+          uriTokens.push("//");
+        }
+        uriTokens.push(authority);
+        if (component.path && component.path[0] !== "/") {
+          uriTokens.push("/");
+        }
+      }
+      if (component.path !== void 0) {
+        let s = component.path;
+        if (!options.absolutePath && (!schemeHandler || !schemeHandler.absolutePath)) {
+          s = schemelessReference && s[0] !== "/" ? removeDotSegmentsRelative(s) : removeDotSegments(s);
+        }
+        if (schemelessReference) {
+          s = serializePathEncoding(s, true);
+        }
+        if (authority === void 0 && s[0] === "/" && s[1] === "/") {
+          s = "/%2F" + s.slice(2);
+        }
+        uriTokens.push(s);
+      }
+      if (component.query !== void 0) {
+        uriTokens.push("?", encodeQuery(component.query));
+      }
+      if (component.fragment !== void 0) {
+        uriTokens.push("#", encodeFragment(component.fragment));
+      }
+      return uriTokens.join("");
+    }
+    var URI_PARSE = /^(?:([^#/:?]+):)?(?:\/\/((?:([^#/?@]*)@)?(\[[^#/?\]]+\]|[^#/:?]*)(?::(\d*))?))?([^#?]*)(?:\?([^#]*))?(?:#((?:.|[\n\r])*))?/u;
+    var AUTHORITY_PREFIX = /^(?:[^#/:?]+:)?\/\/([^/?#]*)/;
+    var AUTHORITY_INTRODUCER_REGION = /^(?:[^#/:?]+:)?([/\\\t\n\r]*)/;
+    function getParseError(parsed, matches) {
+      if (matches[2] !== void 0 && parsed.path && parsed.path[0] !== "/") {
+        return 'URI path must start with "/" when authority is present.';
+      }
+      if (typeof parsed.port === "number" && (parsed.port < 0 || parsed.port > 65535)) {
+        return "URI port is malformed.";
+      }
+      return void 0;
+    }
+    function hasMalformedPercentEncoding(component) {
+      if (component === void 0) return false;
+      let percent = component.indexOf("%");
+      while (percent !== -1) {
+        if (percent + 2 >= component.length || !/^[\da-f]{2}$/iu.test(component.slice(percent + 1, percent + 3))) {
+          return true;
+        }
+        percent = component.indexOf("%", percent + 3);
+      }
+      return false;
+    }
+    function isIPLiteral(host) {
+      return host[0] === "[" && host[host.length - 1] === "]";
+    }
+    function hasMalformedComponentPercentEncoding(matches) {
+      const host = matches[4];
+      return hasMalformedPercentEncoding(matches[3]) || host !== void 0 && !isIPLiteral(host) && hasMalformedPercentEncoding(host) || hasMalformedPercentEncoding(matches[6]) || hasMalformedPercentEncoding(matches[7]) || hasMalformedPercentEncoding(matches[8]);
+    }
+    function canonicalizeHost(parsed, options, schemeHandler, isIP) {
+      if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP)) {
+        parsed.error = parsed.error || MALFORMED_HOST_ERROR;
+        return true;
+      }
+      if (!options.unicodeSupport && (!schemeHandler || !schemeHandler.unicodeSupport) && parsed.host && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && isIP === false && nonSimpleDomain(parsed.host)) {
+        let url;
+        try {
+          url = new URL("http://" + parsed.host);
+        } catch (e) {
+          parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e;
+          return true;
+        }
+        if (!isHostOnlyURL(url)) {
+          parsed.error = parsed.error || MALFORMED_HOST_ERROR;
+          return true;
+        }
+        parsed.host = url.hostname;
+      }
+      return false;
+    }
+    function hasForbiddenDomainHost(parsed, options, schemeHandler, isIP) {
+      return Boolean(
+        parsed.host && isIP === false && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
+      );
+    }
+    function isHostOnlyURL(url) {
+      return url.username === "" && url.password === "" && url.port === "" && url.pathname === "/" && url.search === "" && url.hash === "" && url.hostname !== "";
+    }
+    function parseWithStatus(uri, opts) {
+      const options = Object.assign({}, opts);
+      const parsed = {
+        scheme: void 0,
+        userinfo: void 0,
+        host: "",
+        port: void 0,
+        path: "",
+        query: void 0,
+        fragment: void 0
+      };
+      let malformedAuthorityOrPort = false;
+      let malformedPercentEncoding = false;
+      let malformedSchemeSpecific = false;
+      let malformedHost = false;
+      let malformedIPLiteral = false;
+      let malformedScheme = false;
+      let isIP = false;
+      if (options.reference === "suffix") {
+        if (options.scheme) {
+          uri = options.scheme + ":" + uri;
+        } else {
+          uri = "//" + uri;
+        }
+      }
+      const authorityMatch = uri.match(AUTHORITY_PREFIX);
+      if (authorityMatch !== null && authorityMatch[1].indexOf("\\") !== -1) {
+        parsed.error = "URI authority must not contain a literal backslash.";
+        malformedAuthorityOrPort = true;
+      }
+      const introducerMatch = uri.match(AUTHORITY_INTRODUCER_REGION);
+      if (introducerMatch !== null) {
+        const region = introducerMatch[1];
+        const normalizedRegion = region.replace(/[\t\n\r]/g, "");
+        if (normalizedRegion.length >= 2) {
+          if (normalizedRegion.slice(0, 2) !== "//") {
+            parsed.error = parsed.error || "URI authority must not contain a literal backslash.";
+            malformedAuthorityOrPort = true;
+          } else if (region.length !== normalizedRegion.length) {
+            parsed.error = parsed.error || "URI authority introducer must not contain whitespace.";
+            malformedAuthorityOrPort = true;
+          }
+        }
+      }
+      const matches = uri.match(URI_PARSE);
+      if (matches) {
+        parsed.scheme = matches[1];
+        parsed.userinfo = matches[3];
+        parsed.host = matches[4];
+        parsed.port = parseInt(matches[5], 10);
+        parsed.path = matches[6] || "";
+        parsed.query = matches[7];
+        parsed.fragment = matches[8];
+        if (parsed.scheme !== void 0) {
+          if (VALID_SCHEME.test(parsed.scheme)) {
+            parsed.scheme = parsed.scheme.toLowerCase();
+          } else {
+            parsed.error = parsed.error || MALFORMED_SCHEME_ERROR;
+            malformedScheme = true;
+          }
+        }
+        malformedPercentEncoding = hasMalformedComponentPercentEncoding(matches);
+        if (malformedPercentEncoding) {
+          parsed.error = parsed.error || "URI contains malformed percent-encoding.";
+        }
+        if (isNaN(parsed.port)) {
+          parsed.port = matches[5];
+        }
+        const parseError = getParseError(parsed, matches);
+        if (parseError !== void 0) {
+          parsed.error = parsed.error || parseError;
+          malformedAuthorityOrPort = true;
+        }
+        if (parsed.host) {
+          const ipv4result = isIPv4(parsed.host);
+          if (ipv4result === false) {
+            const bracketedIPLiteral = isIPLiteral(parsed.host);
+            const hasIPLiteralBracket = parsed.host.indexOf("[") !== -1 || parsed.host.indexOf("]") !== -1;
+            const ipv6result = normalizeIPv6(parsed.host);
+            isIP = ipv6result.isIPV6 || ipv6result.isIPVFuture === true;
+            malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true);
+            parsed.host = isIP ? ipv6result.host : ipv6result.host.toLowerCase();
+            if (malformedIPLiteral) {
+              parsed.error = parsed.error || MALFORMED_HOST_ERROR;
+              malformedAuthorityOrPort = true;
+            }
+          } else {
+            isIP = true;
+          }
+        }
+        if (parsed.scheme === void 0 && parsed.userinfo === void 0 && parsed.host === void 0 && parsed.port === void 0 && parsed.query === void 0 && !parsed.path) {
+          parsed.reference = "same-document";
+        } else if (parsed.scheme === void 0) {
+          parsed.reference = "relative";
+        } else if (parsed.fragment === void 0) {
+          parsed.reference = "absolute";
+        } else {
+          parsed.reference = "uri";
+        }
+        if (options.reference && options.reference !== "suffix" && options.reference !== parsed.reference) {
+          parsed.error = parsed.error || "URI is not a " + options.reference + " reference.";
+        }
+        const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme);
+        if (!malformedIPLiteral) {
+          malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP);
+        }
+        if (uri.indexOf("%") !== -1 && parsed.host !== void 0 && !malformedIPLiteral) {
+          let host = isIP ? parsed.host : normalizePercentEncoding(parsed.host, true);
+          if (!isIP) {
+            host = normalizePercentEncoding(host.toLowerCase());
+          }
+          parsed.host = isIP || options.scheme !== "null" ? reescapeHostDelimiters(host, isIP) : host;
+        }
+        if (!schemeHandler || schemeHandler && !schemeHandler.skipNormalize) {
+          if (parsed.path) {
+            parsed.path = normalizePathEncoding(parsed.path);
+          }
+          if (parsed.query) {
+            parsed.query = normalizeQueryFragmentEncoding(parsed.query);
+          }
+          if (parsed.fragment) {
+            parsed.fragment = normalizeQueryFragmentEncoding(parsed.fragment);
+          }
+        }
+        if (schemeHandler && schemeHandler.parse) {
+          schemeHandler.parse(parsed, options);
+          if (schemeHandler === SCHEMES.urn && parsed.nid === void 0) {
+            malformedSchemeSpecific = true;
+          }
+        }
+      } else {
+        parsed.error = parsed.error || "URI can not be parsed.";
+      }
+      return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme };
+    }
+    function parse3(uri, opts) {
+      return parseWithStatus(uri, opts).parsed;
+    }
+    function normalizeString(uri, opts) {
+      return normalizeStringWithStatus(uri, opts).normalized;
+    }
+    function normalizeStringWithStatus(uri, opts) {
+      const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts);
+      return {
+        normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts),
+        malformedAuthorityOrPort,
+        malformedPercentEncoding,
+        malformedSchemeSpecific,
+        malformedHost,
+        malformedScheme
+      };
+    }
+    function normalizeComparableURI(uri, opts) {
+      if (typeof uri !== "string" && typeof uri !== "object") {
+        return void 0;
+      }
+      let value;
+      try {
+        value = typeof uri === "string" ? uri : serialize(uri, opts);
+      } catch {
+        return void 0;
+      }
+      const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts);
+      return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? void 0 : normalized;
+    }
+    var fastUri = {
+      SCHEMES,
+      normalize: normalize2,
+      resolve: resolve3,
+      resolveComponent,
+      equal,
+      serialize,
+      parse: parse3
+    };
+    module.exports = fastUri;
+    module.exports.default = fastUri;
+    module.exports.fastUri = fastUri;
+  }
+});
+
+// node_modules/ajv/dist/runtime/uri.js
+var require_uri = __commonJS({
+  "node_modules/ajv/dist/runtime/uri.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var uri = require_fast_uri();
+    uri.code = 'require("ajv/dist/runtime/uri").default';
+    exports.default = uri;
+  }
+});
+
+// node_modules/ajv/dist/core.js
+var require_core = __commonJS({
+  "node_modules/ajv/dist/core.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
+    var validate_1 = require_validate();
+    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
+      return validate_1.KeywordCxt;
+    } });
+    var codegen_1 = require_codegen();
+    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
+      return codegen_1._;
+    } });
+    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
+      return codegen_1.str;
+    } });
+    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
+      return codegen_1.stringify;
+    } });
+    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
+      return codegen_1.nil;
+    } });
+    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
+      return codegen_1.Name;
+    } });
+    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
+      return codegen_1.CodeGen;
+    } });
+    var validation_error_1 = require_validation_error();
+    var ref_error_1 = require_ref_error();
+    var rules_1 = require_rules();
+    var compile_1 = require_compile();
+    var codegen_2 = require_codegen();
+    var resolve_1 = require_resolve();
+    var dataType_1 = require_dataType();
+    var util_1 = require_util();
+    var $dataRefSchema = require_data();
+    var uri_1 = require_uri();
+    var defaultRegExp = (str, flags) => new RegExp(str, flags);
+    defaultRegExp.code = "new RegExp";
+    var META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
+    var EXT_SCOPE_NAMES = /* @__PURE__ */ new Set([
+      "validate",
+      "serialize",
+      "parse",
+      "wrapper",
+      "root",
+      "schema",
+      "keyword",
+      "pattern",
+      "formats",
+      "validate$data",
+      "func",
+      "obj",
+      "Error"
+    ]);
+    var removedOptions = {
+      errorDataPath: "",
+      format: "`validateFormats: false` can be used instead.",
+      nullable: '"nullable" keyword is supported by default.',
+      jsonPointers: "Deprecated jsPropertySyntax can be used instead.",
+      extendRefs: "Deprecated ignoreKeywordsWithRef can be used instead.",
+      missingRefs: "Pass empty schema with $id that should be ignored to ajv.addSchema.",
+      processCode: "Use option `code: {process: (code, schemaEnv: object) => string}`",
+      sourceCode: "Use option `code: {source: true}`",
+      strictDefaults: "It is default now, see option `strict`.",
+      strictKeywords: "It is default now, see option `strict`.",
+      uniqueItems: '"uniqueItems" keyword is always validated.',
+      unknownFormats: "Disable strict mode or pass `true` to `ajv.addFormat` (or `formats` option).",
+      cache: "Map is used as cache, schema object as key.",
+      serialize: "Map is used as cache, schema object as key.",
+      ajvErrors: "It is default now."
+    };
+    var deprecatedOptions = {
+      ignoreKeywordsWithRef: "",
+      jsPropertySyntax: "",
+      unicode: '"minLength"/"maxLength" account for unicode characters by default.'
+    };
+    var MAX_EXPRESSION = 200;
+    function requiredOptions(o) {
+      var _a, _b, _c, _d, _e, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r, _s, _t, _u, _v, _w, _x, _y, _z, _0;
+      const s = o.strict;
+      const _optz = (_a = o.code) === null || _a === void 0 ? void 0 : _a.optimize;
+      const optimize = _optz === true || _optz === void 0 ? 1 : _optz || 0;
+      const regExp = (_c = (_b = o.code) === null || _b === void 0 ? void 0 : _b.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
+      const uriResolver = (_d = o.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
+      return {
+        strictSchema: (_f = (_e = o.strictSchema) !== null && _e !== void 0 ? _e : s) !== null && _f !== void 0 ? _f : true,
+        strictNumbers: (_h = (_g = o.strictNumbers) !== null && _g !== void 0 ? _g : s) !== null && _h !== void 0 ? _h : true,
+        strictTypes: (_k = (_j = o.strictTypes) !== null && _j !== void 0 ? _j : s) !== null && _k !== void 0 ? _k : "log",
+        strictTuples: (_m = (_l = o.strictTuples) !== null && _l !== void 0 ? _l : s) !== null && _m !== void 0 ? _m : "log",
+        strictRequired: (_p = (_o = o.strictRequired) !== null && _o !== void 0 ? _o : s) !== null && _p !== void 0 ? _p : false,
+        code: o.code ? { ...o.code, optimize, regExp } : { optimize, regExp },
+        loopRequired: (_q = o.loopRequired) !== null && _q !== void 0 ? _q : MAX_EXPRESSION,
+        loopEnum: (_r = o.loopEnum) !== null && _r !== void 0 ? _r : MAX_EXPRESSION,
+        meta: (_s = o.meta) !== null && _s !== void 0 ? _s : true,
+        messages: (_t = o.messages) !== null && _t !== void 0 ? _t : true,
+        inlineRefs: (_u = o.inlineRefs) !== null && _u !== void 0 ? _u : true,
+        schemaId: (_v = o.schemaId) !== null && _v !== void 0 ? _v : "$id",
+        addUsedSchema: (_w = o.addUsedSchema) !== null && _w !== void 0 ? _w : true,
+        validateSchema: (_x = o.validateSchema) !== null && _x !== void 0 ? _x : true,
+        validateFormats: (_y = o.validateFormats) !== null && _y !== void 0 ? _y : true,
+        unicodeRegExp: (_z = o.unicodeRegExp) !== null && _z !== void 0 ? _z : true,
+        int32range: (_0 = o.int32range) !== null && _0 !== void 0 ? _0 : true,
+        uriResolver
+      };
+    }
+    var Ajv2 = class {
+      constructor(opts = {}) {
+        this.schemas = {};
+        this.refs = {};
+        this.formats = /* @__PURE__ */ Object.create(null);
+        this._compilations = /* @__PURE__ */ new Set();
+        this._loading = {};
+        this._cache = /* @__PURE__ */ new Map();
+        opts = this.opts = { ...opts, ...requiredOptions(opts) };
+        const { es5, lines: lines2 } = this.opts.code;
+        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines: lines2 });
+        this.logger = getLogger(opts.logger);
+        const formatOpt = opts.validateFormats;
+        opts.validateFormats = false;
+        this.RULES = (0, rules_1.getRules)();
+        checkOptions.call(this, removedOptions, opts, "NOT SUPPORTED");
+        checkOptions.call(this, deprecatedOptions, opts, "DEPRECATED", "warn");
+        this._metaOpts = getMetaSchemaOptions.call(this);
+        if (opts.formats)
+          addInitialFormats.call(this);
+        this._addVocabularies();
+        this._addDefaultMetaSchema();
+        if (opts.keywords)
+          addInitialKeywords.call(this, opts.keywords);
+        if (typeof opts.meta == "object")
+          this.addMetaSchema(opts.meta);
+        addInitialSchemas.call(this);
+        opts.validateFormats = formatOpt;
+      }
+      _addVocabularies() {
+        this.addKeyword("$async");
+      }
+      _addDefaultMetaSchema() {
+        const { $data, meta, schemaId } = this.opts;
+        let _dataRefSchema = $dataRefSchema;
+        if (schemaId === "id") {
+          _dataRefSchema = { ...$dataRefSchema };
+          _dataRefSchema.id = _dataRefSchema.$id;
+          delete _dataRefSchema.$id;
+        }
+        if (meta && $data)
+          this.addMetaSchema(_dataRefSchema, _dataRefSchema[schemaId], false);
+      }
+      defaultMeta() {
+        const { meta, schemaId } = this.opts;
+        return this.opts.defaultMeta = typeof meta == "object" ? meta[schemaId] || meta : void 0;
+      }
+      validate(schemaKeyRef, data) {
+        let v;
+        if (typeof schemaKeyRef == "string") {
+          v = this.getSchema(schemaKeyRef);
+          if (!v)
+            throw new Error(`no schema with key or ref "${schemaKeyRef}"`);
+        } else {
+          v = this.compile(schemaKeyRef);
+        }
+        const valid = v(data);
+        if (!("$async" in v))
+          this.errors = v.errors;
+        return valid;
+      }
+      compile(schema, _meta) {
+        const sch = this._addSchema(schema, _meta);
+        return sch.validate || this._compileSchemaEnv(sch);
+      }
+      compileAsync(schema, meta) {
+        if (typeof this.opts.loadSchema != "function") {
+          throw new Error("options.loadSchema should be a function");
+        }
+        const { loadSchema } = this.opts;
+        return runCompileAsync.call(this, schema, meta);
+        async function runCompileAsync(_schema, _meta) {
+          await loadMetaSchema.call(this, _schema.$schema);
+          const sch = this._addSchema(_schema, _meta);
+          return sch.validate || _compileAsync.call(this, sch);
+        }
+        async function loadMetaSchema($ref) {
+          if ($ref && !this.getSchema($ref)) {
+            await runCompileAsync.call(this, { $ref }, true);
+          }
+        }
+        async function _compileAsync(sch) {
+          try {
+            return this._compileSchemaEnv(sch);
+          } catch (e) {
+            if (!(e instanceof ref_error_1.default))
+              throw e;
+            checkLoaded.call(this, e);
+            await loadMissingSchema.call(this, e.missingSchema);
+            return _compileAsync.call(this, sch);
+          }
+        }
+        function checkLoaded({ missingSchema: ref, missingRef }) {
+          if (this.refs[ref]) {
+            throw new Error(`AnySchema ${ref} is loaded but ${missingRef} cannot be resolved`);
+          }
+        }
+        async function loadMissingSchema(ref) {
+          const _schema = await _loadSchema.call(this, ref);
+          if (!this.refs[ref])
+            await loadMetaSchema.call(this, _schema.$schema);
+          if (!this.refs[ref])
+            this.addSchema(_schema, ref, meta);
+        }
+        async function _loadSchema(ref) {
+          const p = this._loading[ref];
+          if (p)
+            return p;
+          try {
+            return await (this._loading[ref] = loadSchema(ref));
+          } finally {
+            delete this._loading[ref];
+          }
+        }
+      }
+      // Adds schema to the instance
+      addSchema(schema, key, _meta, _validateSchema = this.opts.validateSchema) {
+        if (Array.isArray(schema)) {
+          for (const sch of schema)
+            this.addSchema(sch, void 0, _meta, _validateSchema);
+          return this;
+        }
+        let id;
+        if (typeof schema === "object") {
+          const { schemaId } = this.opts;
+          id = schema[schemaId];
+          if (id !== void 0 && typeof id != "string") {
+            throw new Error(`schema ${schemaId} must be string`);
+          }
+        }
+        key = (0, resolve_1.normalizeId)(key || id);
+        this._checkUnique(key);
+        this.schemas[key] = this._addSchema(schema, _meta, key, _validateSchema, true);
+        return this;
+      }
+      // Add schema that will be used to validate other schemas
+      // options in META_IGNORE_OPTIONS are alway set to false
+      addMetaSchema(schema, key, _validateSchema = this.opts.validateSchema) {
+        this.addSchema(schema, key, true, _validateSchema);
+        return this;
+      }
+      //  Validate schema against its meta-schema
+      validateSchema(schema, throwOrLogError) {
+        if (typeof schema == "boolean")
+          return true;
+        let $schema;
+        $schema = schema.$schema;
+        if ($schema !== void 0 && typeof $schema != "string") {
+          throw new Error("$schema must be a string");
+        }
+        $schema = $schema || this.opts.defaultMeta || this.defaultMeta();
+        if (!$schema) {
+          this.logger.warn("meta-schema not available");
+          this.errors = null;
+          return true;
+        }
+        const valid = this.validate($schema, schema);
+        if (!valid && throwOrLogError) {
+          const message = "schema is invalid: " + this.errorsText();
+          if (this.opts.validateSchema === "log")
+            this.logger.error(message);
+          else
+            throw new Error(message);
+        }
+        return valid;
+      }
+      // Get compiled schema by `key` or `ref`.
+      // (`key` that was passed to `addSchema` or full schema reference - `schema.$id` or resolved id)
+      getSchema(keyRef) {
+        let sch;
+        while (typeof (sch = getSchEnv.call(this, keyRef)) == "string")
+          keyRef = sch;
+        if (sch === void 0) {
+          const { schemaId } = this.opts;
+          const root = new compile_1.SchemaEnv({ schema: {}, schemaId });
+          sch = compile_1.resolveSchema.call(this, root, keyRef);
+          if (!sch)
+            return;
+          this.refs[keyRef] = sch;
+        }
+        return sch.validate || this._compileSchemaEnv(sch);
+      }
+      // Remove cached schema(s).
+      // If no parameter is passed all schemas but meta-schemas are removed.
+      // If RegExp is passed all schemas with key/id matching pattern but meta-schemas are removed.
+      // Even if schema is referenced by other schemas it still can be removed as other schemas have local references.
+      removeSchema(schemaKeyRef) {
+        if (schemaKeyRef instanceof RegExp) {
+          this._removeAllSchemas(this.schemas, schemaKeyRef);
+          this._removeAllSchemas(this.refs, schemaKeyRef);
+          return this;
+        }
+        switch (typeof schemaKeyRef) {
+          case "undefined":
+            this._removeAllSchemas(this.schemas);
+            this._removeAllSchemas(this.refs);
+            this._cache.clear();
+            return this;
+          case "string": {
+            const sch = getSchEnv.call(this, schemaKeyRef);
+            if (typeof sch == "object")
+              this._cache.delete(sch.schema);
+            delete this.schemas[schemaKeyRef];
+            delete this.refs[schemaKeyRef];
+            return this;
+          }
+          case "object": {
+            const cacheKey = schemaKeyRef;
+            this._cache.delete(cacheKey);
+            let id = schemaKeyRef[this.opts.schemaId];
+            if (id) {
+              id = (0, resolve_1.normalizeId)(id);
+              delete this.schemas[id];
+              delete this.refs[id];
+            }
+            return this;
+          }
+          default:
+            throw new Error("ajv.removeSchema: invalid parameter");
+        }
+      }
+      // add "vocabulary" - a collection of keywords
+      addVocabulary(definitions) {
+        for (const def of definitions)
+          this.addKeyword(def);
+        return this;
+      }
+      addKeyword(kwdOrDef, def) {
+        let keyword;
+        if (typeof kwdOrDef == "string") {
+          keyword = kwdOrDef;
+          if (typeof def == "object") {
+            this.logger.warn("these parameters are deprecated, see docs for addKeyword");
+            def.keyword = keyword;
+          }
+        } else if (typeof kwdOrDef == "object" && def === void 0) {
+          def = kwdOrDef;
+          keyword = def.keyword;
+          if (Array.isArray(keyword) && !keyword.length) {
+            throw new Error("addKeywords: keyword must be string or non-empty array");
+          }
+        } else {
+          throw new Error("invalid addKeywords parameters");
+        }
+        checkKeyword.call(this, keyword, def);
+        if (!def) {
+          (0, util_1.eachItem)(keyword, (kwd) => addRule.call(this, kwd));
+          return this;
+        }
+        keywordMetaschema.call(this, def);
+        const definition = {
+          ...def,
+          type: (0, dataType_1.getJSONTypes)(def.type),
+          schemaType: (0, dataType_1.getJSONTypes)(def.schemaType)
+        };
+        (0, util_1.eachItem)(keyword, definition.type.length === 0 ? (k) => addRule.call(this, k, definition) : (k) => definition.type.forEach((t) => addRule.call(this, k, definition, t)));
+        return this;
+      }
+      getKeyword(keyword) {
+        const rule = this.RULES.all[keyword];
+        return typeof rule == "object" ? rule.definition : !!rule;
+      }
+      // Remove keyword
+      removeKeyword(keyword) {
+        const { RULES } = this;
+        delete RULES.keywords[keyword];
+        delete RULES.all[keyword];
+        for (const group of RULES.rules) {
+          const i = group.rules.findIndex((rule) => rule.keyword === keyword);
+          if (i >= 0)
+            group.rules.splice(i, 1);
+        }
+        return this;
+      }
+      // Add format
+      addFormat(name, format) {
+        if (typeof format == "string")
+          format = new RegExp(format);
+        this.formats[name] = format;
+        return this;
+      }
+      errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
+        if (!errors || errors.length === 0)
+          return "No errors";
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
+      }
+      $dataMetaSchema(metaSchema, keywordsJsonPointers) {
+        const rules = this.RULES.all;
+        metaSchema = JSON.parse(JSON.stringify(metaSchema));
+        for (const jsonPointer of keywordsJsonPointers) {
+          const segments = jsonPointer.split("/").slice(1);
+          let keywords = metaSchema;
+          for (const seg of segments)
+            keywords = keywords[seg];
+          for (const key in rules) {
+            const rule = rules[key];
+            if (typeof rule != "object")
+              continue;
+            const { $data } = rule.definition;
+            const schema = keywords[key];
+            if ($data && schema)
+              keywords[key] = schemaOrData(schema);
+          }
+        }
+        return metaSchema;
+      }
+      _removeAllSchemas(schemas2, regex) {
+        for (const keyRef in schemas2) {
+          const sch = schemas2[keyRef];
+          if (!regex || regex.test(keyRef)) {
+            if (typeof sch == "string") {
+              delete schemas2[keyRef];
+            } else if (sch && !sch.meta) {
+              this._cache.delete(sch.schema);
+              delete schemas2[keyRef];
+            }
+          }
+        }
+      }
+      _addSchema(schema, meta, baseId, validateSchema = this.opts.validateSchema, addSchema = this.opts.addUsedSchema) {
+        let id;
+        const { schemaId } = this.opts;
+        if (typeof schema == "object") {
+          id = schema[schemaId];
+        } else {
+          if (this.opts.jtd)
+            throw new Error("schema must be object");
+          else if (typeof schema != "boolean")
+            throw new Error("schema must be object or boolean");
+        }
+        let sch = this._cache.get(schema);
+        if (sch !== void 0)
+          return sch;
+        baseId = (0, resolve_1.normalizeId)(id || baseId);
+        const localRefs = resolve_1.getSchemaRefs.call(this, schema, baseId);
+        sch = new compile_1.SchemaEnv({ schema, schemaId, meta, baseId, localRefs });
+        this._cache.set(sch.schema, sch);
+        if (addSchema && !baseId.startsWith("#")) {
+          if (baseId)
+            this._checkUnique(baseId);
+          this.refs[baseId] = sch;
+        }
+        if (validateSchema)
+          this.validateSchema(schema, true);
+        return sch;
+      }
+      _checkUnique(id) {
+        if (this.schemas[id] || this.refs[id]) {
+          throw new Error(`schema with key or id "${id}" already exists`);
+        }
+      }
+      _compileSchemaEnv(sch) {
+        if (sch.meta)
+          this._compileMetaSchema(sch);
+        else
+          compile_1.compileSchema.call(this, sch);
+        if (!sch.validate)
+          throw new Error("ajv implementation error");
+        return sch.validate;
+      }
+      _compileMetaSchema(sch) {
+        const currentOpts = this.opts;
+        this.opts = this._metaOpts;
+        try {
+          compile_1.compileSchema.call(this, sch);
+        } finally {
+          this.opts = currentOpts;
+        }
+      }
+    };
+    Ajv2.ValidationError = validation_error_1.default;
+    Ajv2.MissingRefError = ref_error_1.default;
+    exports.default = Ajv2;
+    function checkOptions(checkOpts, options, msg, log = "error") {
+      for (const key in checkOpts) {
+        const opt = key;
+        if (opt in options)
+          this.logger[log](`${msg}: option ${key}. ${checkOpts[opt]}`);
+      }
+    }
+    function getSchEnv(keyRef) {
+      keyRef = (0, resolve_1.normalizeId)(keyRef);
+      return this.schemas[keyRef] || this.refs[keyRef];
+    }
+    function addInitialSchemas() {
+      const optsSchemas = this.opts.schemas;
+      if (!optsSchemas)
+        return;
+      if (Array.isArray(optsSchemas))
+        this.addSchema(optsSchemas);
+      else
+        for (const key in optsSchemas)
+          this.addSchema(optsSchemas[key], key);
+    }
+    function addInitialFormats() {
+      for (const name in this.opts.formats) {
+        const format = this.opts.formats[name];
+        if (format)
+          this.addFormat(name, format);
+      }
+    }
+    function addInitialKeywords(defs) {
+      if (Array.isArray(defs)) {
+        this.addVocabulary(defs);
+        return;
+      }
+      this.logger.warn("keywords option as map is deprecated, pass array");
+      for (const keyword in defs) {
+        const def = defs[keyword];
+        if (!def.keyword)
+          def.keyword = keyword;
+        this.addKeyword(def);
+      }
+    }
+    function getMetaSchemaOptions() {
+      const metaOpts = { ...this.opts };
+      for (const opt of META_IGNORE_OPTIONS)
+        delete metaOpts[opt];
+      return metaOpts;
+    }
+    var noLogs = { log() {
+    }, warn() {
+    }, error() {
+    } };
+    function getLogger(logger) {
+      if (logger === false)
+        return noLogs;
+      if (logger === void 0)
+        return console;
+      if (logger.log && logger.warn && logger.error)
+        return logger;
+      throw new Error("logger must implement log, warn and error methods");
+    }
+    var KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
+    function checkKeyword(keyword, def) {
+      const { RULES } = this;
+      (0, util_1.eachItem)(keyword, (kwd) => {
+        if (RULES.keywords[kwd])
+          throw new Error(`Keyword ${kwd} is already defined`);
+        if (!KEYWORD_NAME.test(kwd))
+          throw new Error(`Keyword ${kwd} has invalid name`);
+      });
+      if (!def)
+        return;
+      if (def.$data && !("code" in def || "validate" in def)) {
+        throw new Error('$data keyword must have "code" or "validate" function');
+      }
+    }
+    function addRule(keyword, definition, dataType) {
+      var _a;
+      const post = definition === null || definition === void 0 ? void 0 : definition.post;
+      if (dataType && post)
+        throw new Error('keyword with "post" flag cannot have "type"');
+      const { RULES } = this;
+      let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t }) => t === dataType);
+      if (!ruleGroup) {
+        ruleGroup = { type: dataType, rules: [] };
+        RULES.rules.push(ruleGroup);
+      }
+      RULES.keywords[keyword] = true;
+      if (!definition)
+        return;
+      const rule = {
+        keyword,
+        definition: {
+          ...definition,
+          type: (0, dataType_1.getJSONTypes)(definition.type),
+          schemaType: (0, dataType_1.getJSONTypes)(definition.schemaType)
+        }
+      };
+      if (definition.before)
+        addBeforeRule.call(this, ruleGroup, rule, definition.before);
+      else
+        ruleGroup.rules.push(rule);
+      RULES.all[keyword] = rule;
+      (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
+    }
+    function addBeforeRule(ruleGroup, rule, before) {
+      const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
+      if (i >= 0) {
+        ruleGroup.rules.splice(i, 0, rule);
+      } else {
+        ruleGroup.rules.push(rule);
+        this.logger.warn(`rule ${before} is not defined`);
+      }
+    }
+    function keywordMetaschema(def) {
+      let { metaSchema } = def;
+      if (metaSchema === void 0)
+        return;
+      if (def.$data && this.opts.$data)
+        metaSchema = schemaOrData(metaSchema);
+      def.validateSchema = this.compile(metaSchema, true);
+    }
+    var $dataRef = {
+      $ref: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#"
+    };
+    function schemaOrData(schema) {
+      return { anyOf: [schema, $dataRef] };
+    }
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/core/id.js
+var require_id = __commonJS({
+  "node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var def = {
+      keyword: "id",
+      code() {
+        throw new Error('NOT SUPPORTED: keyword "id", use "$id" for schema ID');
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/core/ref.js
+var require_ref = __commonJS({
+  "node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.callRef = exports.getValidate = void 0;
+    var ref_error_1 = require_ref_error();
+    var code_1 = require_code2();
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var compile_1 = require_compile();
+    var util_1 = require_util();
+    var def = {
+      keyword: "$ref",
+      schemaType: "string",
+      code(cxt) {
+        const { gen, schema: $ref, it } = cxt;
+        const { baseId, schemaEnv: env, validateName, opts, self } = it;
+        const { root } = env;
+        if (($ref === "#" || $ref === "#/") && baseId === root.baseId)
+          return callRootRef();
+        const schOrEnv = compile_1.resolveRef.call(self, root, baseId, $ref);
+        if (schOrEnv === void 0)
+          throw new ref_error_1.default(it.opts.uriResolver, baseId, $ref);
+        if (schOrEnv instanceof compile_1.SchemaEnv)
+          return callValidate(schOrEnv);
+        return inlineRefSchema(schOrEnv);
+        function callRootRef() {
+          if (env === root)
+            return callRef(cxt, validateName, env, env.$async);
+          const rootName = gen.scopeValue("root", { ref: root });
+          return callRef(cxt, (0, codegen_1._)`${rootName}.validate`, root, root.$async);
+        }
+        function callValidate(sch) {
+          const v = getValidate(cxt, sch);
+          callRef(cxt, v, sch, sch.$async);
+        }
+        function inlineRefSchema(sch) {
+          const schName = gen.scopeValue("schema", opts.code.source === true ? { ref: sch, code: (0, codegen_1.stringify)(sch) } : { ref: sch });
+          const valid = gen.name("valid");
+          const schCxt = cxt.subschema({
+            schema: sch,
+            dataTypes: [],
+            schemaPath: codegen_1.nil,
+            topSchemaRef: schName,
+            errSchemaPath: $ref
+          }, valid);
+          cxt.mergeEvaluated(schCxt);
+          cxt.ok(valid);
+        }
+      }
+    };
+    function getValidate(cxt, sch) {
+      const { gen } = cxt;
+      return sch.validate ? gen.scopeValue("validate", { ref: sch.validate }) : (0, codegen_1._)`${gen.scopeValue("wrapper", { ref: sch })}.validate`;
+    }
+    exports.getValidate = getValidate;
+    function callRef(cxt, v, sch, $async) {
+      const { gen, it } = cxt;
+      const { allErrors, schemaEnv: env, opts } = it;
+      const passCxt = opts.passContext ? names_1.default.this : codegen_1.nil;
+      if ($async)
+        callAsyncRef();
+      else
+        callSyncRef();
+      function callAsyncRef() {
+        if (!env.$async)
+          throw new Error("async schema referenced by sync schema");
+        const valid = gen.let("valid");
+        gen.try(() => {
+          gen.code((0, codegen_1._)`await ${(0, code_1.callValidateCode)(cxt, v, passCxt)}`);
+          addEvaluatedFrom(v);
+          if (!allErrors)
+            gen.assign(valid, true);
+        }, (e) => {
+          gen.if((0, codegen_1._)`!(${e} instanceof ${it.ValidationError})`, () => gen.throw(e));
+          addErrorsFrom(e);
+          if (!allErrors)
+            gen.assign(valid, false);
+        });
+        cxt.ok(valid);
+      }
+      function callSyncRef() {
+        cxt.result((0, code_1.callValidateCode)(cxt, v, passCxt), () => addEvaluatedFrom(v), () => addErrorsFrom(v));
+      }
+      function addErrorsFrom(source) {
+        const errs = (0, codegen_1._)`${source}.errors`;
+        gen.assign(names_1.default.vErrors, (0, codegen_1._)`${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`);
+        gen.assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
+      }
+      function addEvaluatedFrom(source) {
+        var _a;
+        if (!it.opts.unevaluated)
+          return;
+        const schEvaluated = (_a = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a === void 0 ? void 0 : _a.evaluated;
+        if (it.props !== true) {
+          if (schEvaluated && !schEvaluated.dynamicProps) {
+            if (schEvaluated.props !== void 0) {
+              it.props = util_1.mergeEvaluated.props(gen, schEvaluated.props, it.props);
+            }
+          } else {
+            const props = gen.var("props", (0, codegen_1._)`${source}.evaluated.props`);
+            it.props = util_1.mergeEvaluated.props(gen, props, it.props, codegen_1.Name);
+          }
+        }
+        if (it.items !== true) {
+          if (schEvaluated && !schEvaluated.dynamicItems) {
+            if (schEvaluated.items !== void 0) {
+              it.items = util_1.mergeEvaluated.items(gen, schEvaluated.items, it.items);
+            }
+          } else {
+            const items2 = gen.var("items", (0, codegen_1._)`${source}.evaluated.items`);
+            it.items = util_1.mergeEvaluated.items(gen, items2, it.items, codegen_1.Name);
+          }
+        }
+      }
+    }
+    exports.callRef = callRef;
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/core/index.js
+var require_core2 = __commonJS({
+  "node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var id_1 = require_id();
+    var ref_1 = require_ref();
+    var core = [
+      "$schema",
+      "$id",
+      "$defs",
+      "$vocabulary",
+      { keyword: "$comment" },
+      "definitions",
+      id_1.default,
+      ref_1.default
+    ];
+    exports.default = core;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/limitNumber.js
+var require_limitNumber = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var ops = codegen_1.operators;
+    var KWDs = {
+      maximum: { okStr: "<=", ok: ops.LTE, fail: ops.GT },
+      minimum: { okStr: ">=", ok: ops.GTE, fail: ops.LT },
+      exclusiveMaximum: { okStr: "<", ok: ops.LT, fail: ops.GTE },
+      exclusiveMinimum: { okStr: ">", ok: ops.GT, fail: ops.LTE }
+    };
+    var error2 = {
+      message: ({ keyword, schemaCode }) => (0, codegen_1.str)`must be ${KWDs[keyword].okStr} ${schemaCode}`,
+      params: ({ keyword, schemaCode }) => (0, codegen_1._)`{comparison: ${KWDs[keyword].okStr}, limit: ${schemaCode}}`
+    };
+    var def = {
+      keyword: Object.keys(KWDs),
+      type: "number",
+      schemaType: "number",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        cxt.fail$data((0, codegen_1._)`${data} ${KWDs[keyword].fail} ${schemaCode} || isNaN(${data})`);
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/multipleOf.js
+var require_multipleOf = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var error2 = {
+      message: ({ schemaCode }) => (0, codegen_1.str)`must be multiple of ${schemaCode}`,
+      params: ({ schemaCode }) => (0, codegen_1._)`{multipleOf: ${schemaCode}}`
+    };
+    var def = {
+      keyword: "multipleOf",
+      type: "number",
+      schemaType: "number",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { gen, data, schemaCode, it } = cxt;
+        const prec = it.opts.multipleOfPrecision;
+        const res = gen.let("res");
+        const invalid = prec ? (0, codegen_1._)`Math.abs(Math.round(${res}) - ${res}) > 1e-${prec}` : (0, codegen_1._)`${res} !== parseInt(${res})`;
+        cxt.fail$data((0, codegen_1._)`(${schemaCode} === 0 || (${res} = ${data}/${schemaCode}, ${invalid}))`);
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/runtime/ucs2length.js
+var require_ucs2length = __commonJS({
+  "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    function ucs2length(str) {
+      const len = str.length;
+      let length = 0;
+      let pos = 0;
+      let value;
+      while (pos < len) {
+        length++;
+        value = str.charCodeAt(pos++);
+        if (value >= 55296 && value <= 56319 && pos < len) {
+          value = str.charCodeAt(pos);
+          if ((value & 64512) === 56320)
+            pos++;
+        }
+      }
+      return length;
+    }
+    exports.default = ucs2length;
+    ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/limitLength.js
+var require_limitLength = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var ucs2length_1 = require_ucs2length();
+    var error2 = {
+      message({ keyword, schemaCode }) {
+        const comp = keyword === "maxLength" ? "more" : "fewer";
+        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} characters`;
+      },
+      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
+    };
+    var def = {
+      keyword: ["maxLength", "minLength"],
+      type: "string",
+      schemaType: "number",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { keyword, data, schemaCode, it } = cxt;
+        const op = keyword === "maxLength" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        const len = it.opts.unicode === false ? (0, codegen_1._)`${data}.length` : (0, codegen_1._)`${(0, util_1.useFunc)(cxt.gen, ucs2length_1.default)}(${data})`;
+        cxt.fail$data((0, codegen_1._)`${len} ${op} ${schemaCode}`);
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/pattern.js
+var require_pattern = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var code_1 = require_code2();
+    var util_1 = require_util();
+    var codegen_1 = require_codegen();
+    var error2 = {
+      message: ({ schemaCode }) => (0, codegen_1.str)`must match pattern "${schemaCode}"`,
+      params: ({ schemaCode }) => (0, codegen_1._)`{pattern: ${schemaCode}}`
+    };
+    var def = {
+      keyword: "pattern",
+      type: "string",
+      schemaType: "string",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        const u = it.opts.unicodeRegExp ? "u" : "";
+        if ($data) {
+          const { regExp } = it.opts.code;
+          const regExpCode = regExp.code === "new RegExp" ? (0, codegen_1._)`new RegExp` : (0, util_1.useFunc)(gen, regExp);
+          const valid = gen.let("valid");
+          gen.try(() => gen.assign(valid, (0, codegen_1._)`${regExpCode}(${schemaCode}, ${u}).test(${data})`), () => gen.assign(valid, false));
+          cxt.fail$data((0, codegen_1._)`!${valid}`);
+        } else {
+          const regExp = (0, code_1.usePattern)(cxt, schema);
+          cxt.fail$data((0, codegen_1._)`!${regExp}.test(${data})`);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/limitProperties.js
+var require_limitProperties = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var error2 = {
+      message({ keyword, schemaCode }) {
+        const comp = keyword === "maxProperties" ? "more" : "fewer";
+        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} properties`;
+      },
+      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
+    };
+    var def = {
+      keyword: ["maxProperties", "minProperties"],
+      type: "object",
+      schemaType: "number",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        const op = keyword === "maxProperties" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        cxt.fail$data((0, codegen_1._)`Object.keys(${data}).length ${op} ${schemaCode}`);
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/required.js
+var require_required = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var code_1 = require_code2();
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var error2 = {
+      message: ({ params: { missingProperty } }) => (0, codegen_1.str)`must have required property '${missingProperty}'`,
+      params: ({ params: { missingProperty } }) => (0, codegen_1._)`{missingProperty: ${missingProperty}}`
+    };
+    var def = {
+      keyword: "required",
+      type: "object",
+      schemaType: "array",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { gen, schema, schemaCode, data, $data, it } = cxt;
+        const { opts } = it;
+        if (!$data && schema.length === 0)
+          return;
+        const useLoop = schema.length >= opts.loopRequired;
+        if (it.allErrors)
+          allErrorsMode();
+        else
+          exitOnErrorMode();
+        if (opts.strictRequired) {
+          const props = cxt.parentSchema.properties;
+          const { definedProperties } = cxt.it;
+          for (const requiredKey of schema) {
+            if ((props === null || props === void 0 ? void 0 : props[requiredKey]) === void 0 && !definedProperties.has(requiredKey)) {
+              const schemaPath = it.schemaEnv.baseId + it.errSchemaPath;
+              const msg = `required property "${requiredKey}" is not defined at "${schemaPath}" (strictRequired)`;
+              (0, util_1.checkStrictMode)(it, msg, it.opts.strictRequired);
+            }
+          }
+        }
+        function allErrorsMode() {
+          if (useLoop || $data) {
+            cxt.block$data(codegen_1.nil, loopAllRequired);
+          } else {
+            for (const prop of schema) {
+              (0, code_1.checkReportMissingProp)(cxt, prop);
+            }
+          }
+        }
+        function exitOnErrorMode() {
+          const missing = gen.let("missing");
+          if (useLoop || $data) {
+            const valid = gen.let("valid", true);
+            cxt.block$data(valid, () => loopUntilMissing(missing, valid));
+            cxt.ok(valid);
+          } else {
+            gen.if((0, code_1.checkMissingProp)(cxt, schema, missing));
+            (0, code_1.reportMissingProp)(cxt, missing);
+            gen.else();
+          }
+        }
+        function loopAllRequired() {
+          gen.forOf("prop", schemaCode, (prop) => {
+            cxt.setParams({ missingProperty: prop });
+            gen.if((0, code_1.noPropertyInData)(gen, data, prop, opts.ownProperties), () => cxt.error());
+          });
+        }
+        function loopUntilMissing(missing, valid) {
+          cxt.setParams({ missingProperty: missing });
+          gen.forOf(missing, schemaCode, () => {
+            gen.assign(valid, (0, code_1.propertyInData)(gen, data, missing, opts.ownProperties));
+            gen.if((0, codegen_1.not)(valid), () => {
+              cxt.error();
+              gen.break();
+            });
+          }, codegen_1.nil);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/limitItems.js
+var require_limitItems = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var error2 = {
+      message({ keyword, schemaCode }) {
+        const comp = keyword === "maxItems" ? "more" : "fewer";
+        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} items`;
+      },
+      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
+    };
+    var def = {
+      keyword: ["maxItems", "minItems"],
+      type: "array",
+      schemaType: "number",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { keyword, data, schemaCode } = cxt;
+        const op = keyword === "maxItems" ? codegen_1.operators.GT : codegen_1.operators.LT;
+        cxt.fail$data((0, codegen_1._)`${data}.length ${op} ${schemaCode}`);
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/runtime/equal.js
+var require_equal = __commonJS({
+  "node_modules/ajv/dist/runtime/equal.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var equal = require_fast_deep_equal();
+    equal.code = 'require("ajv/dist/runtime/equal").default';
+    exports.default = equal;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
+var require_uniqueItems = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var dataType_1 = require_dataType();
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var equal_1 = require_equal();
+    var error2 = {
+      message: ({ params: { i, j } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j} and ${i} are identical)`,
+      params: ({ params: { i, j } }) => (0, codegen_1._)`{i: ${i}, j: ${j}}`
+    };
+    var def = {
+      keyword: "uniqueItems",
+      type: "array",
+      schemaType: "boolean",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { gen, data, $data, schema, parentSchema, schemaCode, it } = cxt;
+        if (!$data && !schema)
+          return;
+        const valid = gen.let("valid");
+        const itemTypes = parentSchema.items ? (0, dataType_1.getSchemaTypes)(parentSchema.items) : [];
+        cxt.block$data(valid, validateUniqueItems, (0, codegen_1._)`${schemaCode} === false`);
+        cxt.ok(valid);
+        function validateUniqueItems() {
+          const i = gen.let("i", (0, codegen_1._)`${data}.length`);
+          const j = gen.let("j");
+          cxt.setParams({ i, j });
+          gen.assign(valid, true);
+          gen.if((0, codegen_1._)`${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j));
+        }
+        function canOptimize() {
+          return itemTypes.length > 0 && !itemTypes.some((t) => t === "object" || t === "array");
+        }
+        function loopN(i, j) {
+          const item = gen.name("item");
+          const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item, it.opts.strictNumbers, dataType_1.DataType.Wrong);
+          const indices = gen.const("indices", (0, codegen_1._)`{}`);
+          gen.for((0, codegen_1._)`;${i}--;`, () => {
+            gen.let(item, (0, codegen_1._)`${data}[${i}]`);
+            gen.if(wrongType, (0, codegen_1._)`continue`);
+            if (itemTypes.length > 1)
+              gen.if((0, codegen_1._)`typeof ${item} == "string"`, (0, codegen_1._)`${item} += "_"`);
+            gen.if((0, codegen_1._)`typeof ${indices}[${item}] == "number"`, () => {
+              gen.assign(j, (0, codegen_1._)`${indices}[${item}]`);
+              cxt.error();
+              gen.assign(valid, false).break();
+            }).code((0, codegen_1._)`${indices}[${item}] = ${i}`);
+          });
+        }
+        function loopN2(i, j) {
+          const eql = (0, util_1.useFunc)(gen, equal_1.default);
+          const outer = gen.name("outer");
+          gen.label(outer).for((0, codegen_1._)`;${i}--;`, () => gen.for((0, codegen_1._)`${j} = ${i}; ${j}--;`, () => gen.if((0, codegen_1._)`${eql}(${data}[${i}], ${data}[${j}])`, () => {
+            cxt.error();
+            gen.assign(valid, false).break(outer);
+          })));
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/const.js
+var require_const = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var equal_1 = require_equal();
+    var error2 = {
+      message: "must be equal to constant",
+      params: ({ schemaCode }) => (0, codegen_1._)`{allowedValue: ${schemaCode}}`
+    };
+    var def = {
+      keyword: "const",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { gen, data, $data, schemaCode, schema } = cxt;
+        if ($data || schema && typeof schema == "object") {
+          cxt.fail$data((0, codegen_1._)`!${(0, util_1.useFunc)(gen, equal_1.default)}(${data}, ${schemaCode})`);
+        } else {
+          cxt.fail((0, codegen_1._)`${schema} !== ${data}`);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/enum.js
+var require_enum = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var equal_1 = require_equal();
+    var error2 = {
+      message: "must be equal to one of the allowed values",
+      params: ({ schemaCode }) => (0, codegen_1._)`{allowedValues: ${schemaCode}}`
+    };
+    var def = {
+      keyword: "enum",
+      schemaType: "array",
+      $data: true,
+      error: error2,
+      code(cxt) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        if (!$data && schema.length === 0)
+          throw new Error("enum must have non-empty array");
+        const useLoop = schema.length >= it.opts.loopEnum;
+        let eql;
+        const getEql = () => eql !== null && eql !== void 0 ? eql : eql = (0, util_1.useFunc)(gen, equal_1.default);
+        let valid;
+        if (useLoop || $data) {
+          valid = gen.let("valid");
+          cxt.block$data(valid, loopEnum);
+        } else {
+          if (!Array.isArray(schema))
+            throw new Error("ajv implementation error");
+          const vSchema = gen.const("vSchema", schemaCode);
+          valid = (0, codegen_1.or)(...schema.map((_x, i) => equalCode(vSchema, i)));
+        }
+        cxt.pass(valid);
+        function loopEnum() {
+          gen.assign(valid, false);
+          gen.forOf("v", schemaCode, (v) => gen.if((0, codegen_1._)`${getEql()}(${data}, ${v})`, () => gen.assign(valid, true).break()));
+        }
+        function equalCode(vSchema, i) {
+          const sch = schema[i];
+          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data}, ${vSchema}[${i}])` : (0, codegen_1._)`${data} === ${sch}`;
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/validation/index.js
+var require_validation = __commonJS({
+  "node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var limitNumber_1 = require_limitNumber();
+    var multipleOf_1 = require_multipleOf();
+    var limitLength_1 = require_limitLength();
+    var pattern_1 = require_pattern();
+    var limitProperties_1 = require_limitProperties();
+    var required_1 = require_required();
+    var limitItems_1 = require_limitItems();
+    var uniqueItems_1 = require_uniqueItems();
+    var const_1 = require_const();
+    var enum_1 = require_enum();
+    var validation = [
+      // number
+      limitNumber_1.default,
+      multipleOf_1.default,
+      // string
+      limitLength_1.default,
+      pattern_1.default,
+      // object
+      limitProperties_1.default,
+      required_1.default,
+      // array
+      limitItems_1.default,
+      uniqueItems_1.default,
+      // any
+      { keyword: "type", schemaType: ["string", "array"] },
+      { keyword: "nullable", schemaType: "boolean" },
+      const_1.default,
+      enum_1.default
+    ];
+    exports.default = validation;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
+var require_additionalItems = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.validateAdditionalItems = void 0;
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var error2 = {
+      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
+      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
+    };
+    var def = {
+      keyword: "additionalItems",
+      type: "array",
+      schemaType: ["boolean", "object"],
+      before: "uniqueItems",
+      error: error2,
+      code(cxt) {
+        const { parentSchema, it } = cxt;
+        const { items: items2 } = parentSchema;
+        if (!Array.isArray(items2)) {
+          (0, util_1.checkStrictMode)(it, '"additionalItems" is ignored when "items" is not an array of schemas');
+          return;
+        }
+        validateAdditionalItems(cxt, items2);
+      }
+    };
+    function validateAdditionalItems(cxt, items2) {
+      const { gen, schema, data, keyword, it } = cxt;
+      it.items = true;
+      const len = gen.const("len", (0, codegen_1._)`${data}.length`);
+      if (schema === false) {
+        cxt.setParams({ len: items2.length });
+        cxt.pass((0, codegen_1._)`${len} <= ${items2.length}`);
+      } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+        const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items2.length}`);
+        gen.if((0, codegen_1.not)(valid), () => validateItems(valid));
+        cxt.ok(valid);
+      }
+      function validateItems(valid) {
+        gen.forRange("i", items2.length, len, (i) => {
+          cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
+          if (!it.allErrors)
+            gen.if((0, codegen_1.not)(valid), () => gen.break());
+        });
+      }
+    }
+    exports.validateAdditionalItems = validateAdditionalItems;
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/items.js
+var require_items = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.validateTuple = void 0;
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var code_1 = require_code2();
+    var def = {
+      keyword: "items",
+      type: "array",
+      schemaType: ["object", "array", "boolean"],
+      before: "uniqueItems",
+      code(cxt) {
+        const { schema, it } = cxt;
+        if (Array.isArray(schema))
+          return validateTuple(cxt, "additionalItems", schema);
+        it.items = true;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+          return;
+        cxt.ok((0, code_1.validateArray)(cxt));
+      }
+    };
+    function validateTuple(cxt, extraItems, schArr = cxt.schema) {
+      const { gen, parentSchema, data, keyword, it } = cxt;
+      checkStrictTuple(parentSchema);
+      if (it.opts.unevaluated && schArr.length && it.items !== true) {
+        it.items = util_1.mergeEvaluated.items(gen, schArr.length, it.items);
+      }
+      const valid = gen.name("valid");
+      const len = gen.const("len", (0, codegen_1._)`${data}.length`);
+      schArr.forEach((sch, i) => {
+        if ((0, util_1.alwaysValidSchema)(it, sch))
+          return;
+        gen.if((0, codegen_1._)`${len} > ${i}`, () => cxt.subschema({
+          keyword,
+          schemaProp: i,
+          dataProp: i
+        }, valid));
+        cxt.ok(valid);
+      });
+      function checkStrictTuple(sch) {
+        const { opts, errSchemaPath } = it;
+        const l = schArr.length;
+        const fullTuple = l === sch.minItems && (l === sch.maxItems || sch[extraItems] === false);
+        if (opts.strictTuples && !fullTuple) {
+          const msg = `"${keyword}" is ${l}-tuple, but minItems or maxItems/${extraItems} are not specified or different at path "${errSchemaPath}"`;
+          (0, util_1.checkStrictMode)(it, msg, opts.strictTuples);
+        }
+      }
+    }
+    exports.validateTuple = validateTuple;
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
+var require_prefixItems = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var items_1 = require_items();
+    var def = {
+      keyword: "prefixItems",
+      type: "array",
+      schemaType: ["array"],
+      before: "uniqueItems",
+      code: (cxt) => (0, items_1.validateTuple)(cxt, "items")
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/items2020.js
+var require_items2020 = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var code_1 = require_code2();
+    var additionalItems_1 = require_additionalItems();
+    var error2 = {
+      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
+      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
+    };
+    var def = {
+      keyword: "items",
+      type: "array",
+      schemaType: ["object", "boolean"],
+      before: "uniqueItems",
+      error: error2,
+      code(cxt) {
+        const { schema, parentSchema, it } = cxt;
+        const { prefixItems } = parentSchema;
+        it.items = true;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+          return;
+        if (prefixItems)
+          (0, additionalItems_1.validateAdditionalItems)(cxt, prefixItems);
+        else
+          cxt.ok((0, code_1.validateArray)(cxt));
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/contains.js
+var require_contains = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var error2 = {
+      message: ({ params: { min, max } }) => max === void 0 ? (0, codegen_1.str)`must contain at least ${min} valid item(s)` : (0, codegen_1.str)`must contain at least ${min} and no more than ${max} valid item(s)`,
+      params: ({ params: { min, max } }) => max === void 0 ? (0, codegen_1._)`{minContains: ${min}}` : (0, codegen_1._)`{minContains: ${min}, maxContains: ${max}}`
+    };
+    var def = {
+      keyword: "contains",
+      type: "array",
+      schemaType: ["object", "boolean"],
+      before: "uniqueItems",
+      trackErrors: true,
+      error: error2,
+      code(cxt) {
+        const { gen, schema, parentSchema, data, it } = cxt;
+        let min;
+        let max;
+        const { minContains, maxContains } = parentSchema;
+        if (it.opts.next) {
+          min = minContains === void 0 ? 1 : minContains;
+          max = maxContains;
+        } else {
+          min = 1;
+        }
+        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
+        cxt.setParams({ min, max });
+        if (max === void 0 && min === 0) {
+          (0, util_1.checkStrictMode)(it, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
+          return;
+        }
+        if (max !== void 0 && min > max) {
+          (0, util_1.checkStrictMode)(it, `"minContains" > "maxContains" is always invalid`);
+          cxt.fail();
+          return;
+        }
+        if ((0, util_1.alwaysValidSchema)(it, schema)) {
+          let cond = (0, codegen_1._)`${len} >= ${min}`;
+          if (max !== void 0)
+            cond = (0, codegen_1._)`${cond} && ${len} <= ${max}`;
+          cxt.pass(cond);
+          return;
+        }
+        it.items = true;
+        const valid = gen.name("valid");
+        if (max === void 0 && min === 1) {
+          validateItems(valid, () => gen.if(valid, () => gen.break()));
+        } else if (min === 0) {
+          gen.let(valid, true);
+          if (max !== void 0)
+            gen.if((0, codegen_1._)`${data}.length > 0`, validateItemsWithCount);
+        } else {
+          gen.let(valid, false);
+          validateItemsWithCount();
+        }
+        cxt.result(valid, () => cxt.reset());
+        function validateItemsWithCount() {
+          const schValid = gen.name("_valid");
+          const count = gen.let("count", 0);
+          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
+        }
+        function validateItems(_valid, block) {
+          gen.forRange("i", 0, len, (i) => {
+            cxt.subschema({
+              keyword: "contains",
+              dataProp: i,
+              dataPropType: util_1.Type.Num,
+              compositeRule: true
+            }, _valid);
+            block();
+          });
+        }
+        function checkLimits(count) {
+          gen.code((0, codegen_1._)`${count}++`);
+          if (max === void 0) {
+            gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true).break());
+          } else {
+            gen.if((0, codegen_1._)`${count} > ${max}`, () => gen.assign(valid, false).break());
+            if (min === 1)
+              gen.assign(valid, true);
+            else
+              gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true));
+          }
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/dependencies.js
+var require_dependencies = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var code_1 = require_code2();
+    exports.error = {
+      message: ({ params: { property, depsCount, deps } }) => {
+        const property_ies = depsCount === 1 ? "property" : "properties";
+        return (0, codegen_1.str)`must have ${property_ies} ${deps} when property ${property} is present`;
+      },
+      params: ({ params: { property, depsCount, deps, missingProperty } }) => (0, codegen_1._)`{property: ${property},
+    missingProperty: ${missingProperty},
+    depsCount: ${depsCount},
+    deps: ${deps}}`
+      // TODO change to reference
+    };
+    var def = {
+      keyword: "dependencies",
+      type: "object",
+      schemaType: "object",
+      error: exports.error,
+      code(cxt) {
+        const [propDeps, schDeps] = splitDependencies(cxt);
+        validatePropertyDeps(cxt, propDeps);
+        validateSchemaDeps(cxt, schDeps);
+      }
+    };
+    function splitDependencies({ schema }) {
+      const propertyDeps = {};
+      const schemaDeps = {};
+      for (const key in schema) {
+        if (key === "__proto__")
+          continue;
+        const deps = Array.isArray(schema[key]) ? propertyDeps : schemaDeps;
+        deps[key] = schema[key];
+      }
+      return [propertyDeps, schemaDeps];
+    }
+    function validatePropertyDeps(cxt, propertyDeps = cxt.schema) {
+      const { gen, data, it } = cxt;
+      if (Object.keys(propertyDeps).length === 0)
+        return;
+      const missing = gen.let("missing");
+      for (const prop in propertyDeps) {
+        const deps = propertyDeps[prop];
+        if (deps.length === 0)
+          continue;
+        const hasProperty = (0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties);
+        cxt.setParams({
+          property: prop,
+          depsCount: deps.length,
+          deps: deps.join(", ")
+        });
+        if (it.allErrors) {
+          gen.if(hasProperty, () => {
+            for (const depProp of deps) {
+              (0, code_1.checkReportMissingProp)(cxt, depProp);
+            }
+          });
+        } else {
+          gen.if((0, codegen_1._)`${hasProperty} && (${(0, code_1.checkMissingProp)(cxt, deps, missing)})`);
+          (0, code_1.reportMissingProp)(cxt, missing);
+          gen.else();
+        }
+      }
+    }
+    exports.validatePropertyDeps = validatePropertyDeps;
+    function validateSchemaDeps(cxt, schemaDeps = cxt.schema) {
+      const { gen, data, keyword, it } = cxt;
+      const valid = gen.name("valid");
+      for (const prop in schemaDeps) {
+        if ((0, util_1.alwaysValidSchema)(it, schemaDeps[prop]))
+          continue;
+        gen.if(
+          (0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties),
+          () => {
+            const schCxt = cxt.subschema({ keyword, schemaProp: prop }, valid);
+            cxt.mergeValidEvaluated(schCxt, valid);
+          },
+          () => gen.var(valid, true)
+          // TODO var
+        );
+        cxt.ok(valid);
+      }
+    }
+    exports.validateSchemaDeps = validateSchemaDeps;
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
+var require_propertyNames = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var error2 = {
+      message: "property name must be valid",
+      params: ({ params }) => (0, codegen_1._)`{propertyName: ${params.propertyName}}`
+    };
+    var def = {
+      keyword: "propertyNames",
+      type: "object",
+      schemaType: ["object", "boolean"],
+      error: error2,
+      code(cxt) {
+        const { gen, schema, data, it } = cxt;
+        if ((0, util_1.alwaysValidSchema)(it, schema))
+          return;
+        const valid = gen.name("valid");
+        gen.forIn("key", data, (key) => {
+          cxt.setParams({ propertyName: key });
+          cxt.subschema({
+            keyword: "propertyNames",
+            data: key,
+            dataTypes: ["string"],
+            propertyName: key,
+            compositeRule: true
+          }, valid);
+          gen.if((0, codegen_1.not)(valid), () => {
+            cxt.error(true);
+            if (!it.allErrors)
+              gen.break();
+          });
+        });
+        cxt.ok(valid);
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
+var require_additionalProperties = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var code_1 = require_code2();
+    var codegen_1 = require_codegen();
+    var names_1 = require_names();
+    var util_1 = require_util();
+    var error2 = {
+      message: "must NOT have additional properties",
+      params: ({ params }) => (0, codegen_1._)`{additionalProperty: ${params.additionalProperty}}`
+    };
+    var def = {
+      keyword: "additionalProperties",
+      type: ["object"],
+      schemaType: ["boolean", "object"],
+      allowUndefined: true,
+      trackErrors: true,
+      error: error2,
+      code(cxt) {
+        const { gen, schema, parentSchema, data, errsCount, it } = cxt;
+        if (!errsCount)
+          throw new Error("ajv implementation error");
+        const { allErrors, opts } = it;
+        it.props = true;
+        if (opts.removeAdditional !== "all" && (0, util_1.alwaysValidSchema)(it, schema))
+          return;
+        const props = (0, code_1.allSchemaProperties)(parentSchema.properties);
+        const patProps = (0, code_1.allSchemaProperties)(parentSchema.patternProperties);
+        checkAdditionalProperties();
+        cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
+        function checkAdditionalProperties() {
+          gen.forIn("key", data, (key) => {
+            if (!props.length && !patProps.length)
+              additionalPropertyCode(key);
+            else
+              gen.if(isAdditional(key), () => additionalPropertyCode(key));
+          });
+        }
+        function isAdditional(key) {
+          let definedProp;
+          if (props.length > 8) {
+            const propsSchema = (0, util_1.schemaRefOrVal)(it, parentSchema.properties, "properties");
+            definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key);
+          } else if (props.length) {
+            definedProp = (0, codegen_1.or)(...props.map((p) => (0, codegen_1._)`${key} === ${p}`));
+          } else {
+            definedProp = codegen_1.nil;
+          }
+          if (patProps.length) {
+            definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p) => (0, codegen_1._)`${(0, code_1.usePattern)(cxt, p)}.test(${key})`));
+          }
+          return (0, codegen_1.not)(definedProp);
+        }
+        function deleteAdditional(key) {
+          gen.code((0, codegen_1._)`delete ${data}[${key}]`);
+        }
+        function additionalPropertyCode(key) {
+          if (opts.removeAdditional === "all" || opts.removeAdditional && schema === false) {
+            deleteAdditional(key);
+            return;
+          }
+          if (schema === false) {
+            cxt.setParams({ additionalProperty: key });
+            cxt.error();
+            if (!allErrors)
+              gen.break();
+            return;
+          }
+          if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it, schema)) {
+            const valid = gen.name("valid");
+            if (opts.removeAdditional === "failing") {
+              applyAdditionalSchema(key, valid, false);
+              gen.if((0, codegen_1.not)(valid), () => {
+                cxt.reset();
+                deleteAdditional(key);
+              });
+            } else {
+              applyAdditionalSchema(key, valid);
+              if (!allErrors)
+                gen.if((0, codegen_1.not)(valid), () => gen.break());
+            }
+          }
+        }
+        function applyAdditionalSchema(key, valid, errors) {
+          const subschema = {
+            keyword: "additionalProperties",
+            dataProp: key,
+            dataPropType: util_1.Type.Str
+          };
+          if (errors === false) {
+            Object.assign(subschema, {
+              compositeRule: true,
+              createErrors: false,
+              allErrors: false
+            });
+          }
+          cxt.subschema(subschema, valid);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/properties.js
+var require_properties = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var validate_1 = require_validate();
+    var code_1 = require_code2();
+    var util_1 = require_util();
+    var additionalProperties_1 = require_additionalProperties();
+    var def = {
+      keyword: "properties",
+      type: "object",
+      schemaType: "object",
+      code(cxt) {
+        const { gen, schema, parentSchema, data, it } = cxt;
+        if (it.opts.removeAdditional === "all" && parentSchema.additionalProperties === void 0) {
+          additionalProperties_1.default.code(new validate_1.KeywordCxt(it, additionalProperties_1.default, "additionalProperties"));
+        }
+        const allProps = (0, code_1.allSchemaProperties)(schema);
+        for (const prop of allProps) {
+          it.definedProperties.add(prop);
+        }
+        if (it.opts.unevaluated && allProps.length && it.props !== true) {
+          it.props = util_1.mergeEvaluated.props(gen, (0, util_1.toHash)(allProps), it.props);
+        }
+        const properties = allProps.filter((p) => !(0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (properties.length === 0)
+          return;
+        const valid = gen.name("valid");
+        for (const prop of properties) {
+          if (hasDefault(prop)) {
+            applyPropertySchema(prop);
+          } else {
+            gen.if((0, code_1.propertyInData)(gen, data, prop, it.opts.ownProperties));
+            applyPropertySchema(prop);
+            if (!it.allErrors)
+              gen.else().var(valid, true);
+            gen.endIf();
+          }
+          cxt.it.definedProperties.add(prop);
+          cxt.ok(valid);
+        }
+        function hasDefault(prop) {
+          return it.opts.useDefaults && !it.compositeRule && schema[prop].default !== void 0;
+        }
+        function applyPropertySchema(prop) {
+          cxt.subschema({
+            keyword: "properties",
+            schemaProp: prop,
+            dataProp: prop
+          }, valid);
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
+var require_patternProperties = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var code_1 = require_code2();
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var util_2 = require_util();
+    var def = {
+      keyword: "patternProperties",
+      type: "object",
+      schemaType: "object",
+      code(cxt) {
+        const { gen, schema, data, parentSchema, it } = cxt;
+        const { opts } = it;
+        const patterns = (0, code_1.allSchemaProperties)(schema);
+        const alwaysValidPatterns = patterns.filter((p) => (0, util_1.alwaysValidSchema)(it, schema[p]));
+        if (patterns.length === 0 || alwaysValidPatterns.length === patterns.length && (!it.opts.unevaluated || it.props === true)) {
+          return;
+        }
+        const checkProperties = opts.strictSchema && !opts.allowMatchingProperties && parentSchema.properties;
+        const valid = gen.name("valid");
+        if (it.props !== true && !(it.props instanceof codegen_1.Name)) {
+          it.props = (0, util_2.evaluatedPropsToName)(gen, it.props);
+        }
+        const { props } = it;
+        validatePatternProperties();
+        function validatePatternProperties() {
+          for (const pat of patterns) {
+            if (checkProperties)
+              checkMatchingProperties(pat);
+            if (it.allErrors) {
+              validateProperties(pat);
+            } else {
+              gen.var(valid, true);
+              validateProperties(pat);
+              gen.if(valid);
+            }
+          }
+        }
+        function checkMatchingProperties(pat) {
+          for (const prop in checkProperties) {
+            if (new RegExp(pat).test(prop)) {
+              (0, util_1.checkStrictMode)(it, `property ${prop} matches pattern ${pat} (use allowMatchingProperties)`);
+            }
+          }
+        }
+        function validateProperties(pat) {
+          gen.forIn("key", data, (key) => {
+            gen.if((0, codegen_1._)`${(0, code_1.usePattern)(cxt, pat)}.test(${key})`, () => {
+              const alwaysValid = alwaysValidPatterns.includes(pat);
+              if (!alwaysValid) {
+                cxt.subschema({
+                  keyword: "patternProperties",
+                  schemaProp: pat,
+                  dataProp: key,
+                  dataPropType: util_2.Type.Str
+                }, valid);
+              }
+              if (it.opts.unevaluated && props !== true) {
+                gen.assign((0, codegen_1._)`${props}[${key}]`, true);
+              } else if (!alwaysValid && !it.allErrors) {
+                gen.if((0, codegen_1.not)(valid), () => gen.break());
+              }
+            });
+          });
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/not.js
+var require_not = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var util_1 = require_util();
+    var def = {
+      keyword: "not",
+      schemaType: ["object", "boolean"],
+      trackErrors: true,
+      code(cxt) {
+        const { gen, schema, it } = cxt;
+        if ((0, util_1.alwaysValidSchema)(it, schema)) {
+          cxt.fail();
+          return;
+        }
+        const valid = gen.name("valid");
+        cxt.subschema({
+          keyword: "not",
+          compositeRule: true,
+          createErrors: false,
+          allErrors: false
+        }, valid);
+        cxt.failResult(valid, () => cxt.reset(), () => cxt.error());
+      },
+      error: { message: "must NOT be valid" }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/anyOf.js
+var require_anyOf = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var code_1 = require_code2();
+    var def = {
+      keyword: "anyOf",
+      schemaType: "array",
+      trackErrors: true,
+      code: code_1.validateUnion,
+      error: { message: "must match a schema in anyOf" }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/oneOf.js
+var require_oneOf = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var error2 = {
+      message: "must match exactly one schema in oneOf",
+      params: ({ params }) => (0, codegen_1._)`{passingSchemas: ${params.passing}}`
+    };
+    var def = {
+      keyword: "oneOf",
+      schemaType: "array",
+      trackErrors: true,
+      error: error2,
+      code(cxt) {
+        const { gen, schema, parentSchema, it } = cxt;
+        if (!Array.isArray(schema))
+          throw new Error("ajv implementation error");
+        if (it.opts.discriminator && parentSchema.discriminator)
+          return;
+        const schArr = schema;
+        const valid = gen.let("valid", false);
+        const passing = gen.let("passing", null);
+        const schValid = gen.name("_valid");
+        cxt.setParams({ passing });
+        gen.block(validateOneOf);
+        cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
+        function validateOneOf() {
+          schArr.forEach((sch, i) => {
+            let schCxt;
+            if ((0, util_1.alwaysValidSchema)(it, sch)) {
+              gen.var(schValid, true);
+            } else {
+              schCxt = cxt.subschema({
+                keyword: "oneOf",
+                schemaProp: i,
+                compositeRule: true
+              }, schValid);
+            }
+            if (i > 0) {
+              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i}]`).else();
+            }
+            gen.if(schValid, () => {
+              gen.assign(valid, true);
+              gen.assign(passing, i);
+              if (schCxt)
+                cxt.mergeEvaluated(schCxt, codegen_1.Name);
+            });
+          });
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/allOf.js
+var require_allOf = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var util_1 = require_util();
+    var def = {
+      keyword: "allOf",
+      schemaType: "array",
+      code(cxt) {
+        const { gen, schema, it } = cxt;
+        if (!Array.isArray(schema))
+          throw new Error("ajv implementation error");
+        const valid = gen.name("valid");
+        schema.forEach((sch, i) => {
+          if ((0, util_1.alwaysValidSchema)(it, sch))
+            return;
+          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i }, valid);
+          cxt.ok(valid);
+          cxt.mergeEvaluated(schCxt);
+        });
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/if.js
+var require_if = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var util_1 = require_util();
+    var error2 = {
+      message: ({ params }) => (0, codegen_1.str)`must match "${params.ifClause}" schema`,
+      params: ({ params }) => (0, codegen_1._)`{failingKeyword: ${params.ifClause}}`
+    };
+    var def = {
+      keyword: "if",
+      schemaType: ["object", "boolean"],
+      trackErrors: true,
+      error: error2,
+      code(cxt) {
+        const { gen, parentSchema, it } = cxt;
+        if (parentSchema.then === void 0 && parentSchema.else === void 0) {
+          (0, util_1.checkStrictMode)(it, '"if" without "then" and "else" is ignored');
+        }
+        const hasThen = hasSchema(it, "then");
+        const hasElse = hasSchema(it, "else");
+        if (!hasThen && !hasElse)
+          return;
+        const valid = gen.let("valid", true);
+        const schValid = gen.name("_valid");
+        validateIf();
+        cxt.reset();
+        if (hasThen && hasElse) {
+          const ifClause = gen.let("ifClause");
+          cxt.setParams({ ifClause });
+          gen.if(schValid, validateClause("then", ifClause), validateClause("else", ifClause));
+        } else if (hasThen) {
+          gen.if(schValid, validateClause("then"));
+        } else {
+          gen.if((0, codegen_1.not)(schValid), validateClause("else"));
+        }
+        cxt.pass(valid, () => cxt.error(true));
+        function validateIf() {
+          const schCxt = cxt.subschema({
+            keyword: "if",
+            compositeRule: true,
+            createErrors: false,
+            allErrors: false
+          }, schValid);
+          cxt.mergeEvaluated(schCxt);
+        }
+        function validateClause(keyword, ifClause) {
+          return () => {
+            const schCxt = cxt.subschema({ keyword }, schValid);
+            gen.assign(valid, schValid);
+            cxt.mergeValidEvaluated(schCxt, valid);
+            if (ifClause)
+              gen.assign(ifClause, (0, codegen_1._)`${keyword}`);
+            else
+              cxt.setParams({ ifClause: keyword });
+          };
+        }
+      }
+    };
+    function hasSchema(it, keyword) {
+      const schema = it.schema[keyword];
+      return schema !== void 0 && !(0, util_1.alwaysValidSchema)(it, schema);
+    }
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/thenElse.js
+var require_thenElse = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var util_1 = require_util();
+    var def = {
+      keyword: ["then", "else"],
+      schemaType: ["object", "boolean"],
+      code({ keyword, parentSchema, it }) {
+        if (parentSchema.if === void 0)
+          (0, util_1.checkStrictMode)(it, `"${keyword}" without "if" is ignored`);
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/applicator/index.js
+var require_applicator = __commonJS({
+  "node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var additionalItems_1 = require_additionalItems();
+    var prefixItems_1 = require_prefixItems();
+    var items_1 = require_items();
+    var items2020_1 = require_items2020();
+    var contains_1 = require_contains();
+    var dependencies_1 = require_dependencies();
+    var propertyNames_1 = require_propertyNames();
+    var additionalProperties_1 = require_additionalProperties();
+    var properties_1 = require_properties();
+    var patternProperties_1 = require_patternProperties();
+    var not_1 = require_not();
+    var anyOf_1 = require_anyOf();
+    var oneOf_1 = require_oneOf();
+    var allOf_1 = require_allOf();
+    var if_1 = require_if();
+    var thenElse_1 = require_thenElse();
+    function getApplicator(draft2020 = false) {
+      const applicator = [
+        // any
+        not_1.default,
+        anyOf_1.default,
+        oneOf_1.default,
+        allOf_1.default,
+        if_1.default,
+        thenElse_1.default,
+        // object
+        propertyNames_1.default,
+        additionalProperties_1.default,
+        dependencies_1.default,
+        properties_1.default,
+        patternProperties_1.default
+      ];
+      if (draft2020)
+        applicator.push(prefixItems_1.default, items2020_1.default);
+      else
+        applicator.push(additionalItems_1.default, items_1.default);
+      applicator.push(contains_1.default);
+      return applicator;
+    }
+    exports.default = getApplicator;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/format/format.js
+var require_format = __commonJS({
+  "node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var error2 = {
+      message: ({ schemaCode }) => (0, codegen_1.str)`must match format "${schemaCode}"`,
+      params: ({ schemaCode }) => (0, codegen_1._)`{format: ${schemaCode}}`
+    };
+    var def = {
+      keyword: "format",
+      type: ["number", "string"],
+      schemaType: "string",
+      $data: true,
+      error: error2,
+      code(cxt, ruleType) {
+        const { gen, data, $data, schema, schemaCode, it } = cxt;
+        const { opts, errSchemaPath, schemaEnv, self } = it;
+        if (!opts.validateFormats)
+          return;
+        if ($data)
+          validate$DataFormat();
+        else
+          validateFormat();
+        function validate$DataFormat() {
+          const fmts = gen.scopeValue("formats", {
+            ref: self.formats,
+            code: opts.code.formats
+          });
+          const fDef = gen.const("fDef", (0, codegen_1._)`${fmts}[${schemaCode}]`);
+          const fType = gen.let("fType");
+          const format = gen.let("format");
+          gen.if((0, codegen_1._)`typeof ${fDef} == "object" && !(${fDef} instanceof RegExp)`, () => gen.assign(fType, (0, codegen_1._)`${fDef}.type || "string"`).assign(format, (0, codegen_1._)`${fDef}.validate`), () => gen.assign(fType, (0, codegen_1._)`"string"`).assign(format, fDef));
+          cxt.fail$data((0, codegen_1.or)(unknownFmt(), invalidFmt()));
+          function unknownFmt() {
+            if (opts.strictSchema === false)
+              return codegen_1.nil;
+            return (0, codegen_1._)`${schemaCode} && !${format}`;
+          }
+          function invalidFmt() {
+            const callFormat = schemaEnv.$async ? (0, codegen_1._)`(${fDef}.async ? await ${format}(${data}) : ${format}(${data}))` : (0, codegen_1._)`${format}(${data})`;
+            const validData = (0, codegen_1._)`(typeof ${format} == "function" ? ${callFormat} : ${format}.test(${data}))`;
+            return (0, codegen_1._)`${format} && ${format} !== true && ${fType} === ${ruleType} && !${validData}`;
+          }
+        }
+        function validateFormat() {
+          const formatDef = self.formats[schema];
+          if (!formatDef) {
+            unknownFormat();
+            return;
+          }
+          if (formatDef === true)
+            return;
+          const [fmtType, format, fmtRef] = getFormat(formatDef);
+          if (fmtType === ruleType)
+            cxt.pass(validCondition());
+          function unknownFormat() {
+            if (opts.strictSchema === false) {
+              self.logger.warn(unknownMsg());
+              return;
+            }
+            throw new Error(unknownMsg());
+            function unknownMsg() {
+              return `unknown format "${schema}" ignored in schema at path "${errSchemaPath}"`;
+            }
+          }
+          function getFormat(fmtDef) {
+            const code = fmtDef instanceof RegExp ? (0, codegen_1.regexpCode)(fmtDef) : opts.code.formats ? (0, codegen_1._)`${opts.code.formats}${(0, codegen_1.getProperty)(schema)}` : void 0;
+            const fmt = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
+            if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
+              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt}.validate`];
+            }
+            return ["string", fmtDef, fmt];
+          }
+          function validCondition() {
+            if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
+              if (!schemaEnv.$async)
+                throw new Error("async format in sync schema");
+              return (0, codegen_1._)`await ${fmtRef}(${data})`;
+            }
+            return typeof format == "function" ? (0, codegen_1._)`${fmtRef}(${data})` : (0, codegen_1._)`${fmtRef}.test(${data})`;
+          }
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/format/index.js
+var require_format2 = __commonJS({
+  "node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var format_1 = require_format();
+    var format = [format_1.default];
+    exports.default = format;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/metadata.js
+var require_metadata = __commonJS({
+  "node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.contentVocabulary = exports.metadataVocabulary = void 0;
+    exports.metadataVocabulary = [
+      "title",
+      "description",
+      "default",
+      "deprecated",
+      "readOnly",
+      "writeOnly",
+      "examples"
+    ];
+    exports.contentVocabulary = [
+      "contentMediaType",
+      "contentEncoding",
+      "contentSchema"
+    ];
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/draft7.js
+var require_draft7 = __commonJS({
+  "node_modules/ajv/dist/vocabularies/draft7.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var core_1 = require_core2();
+    var validation_1 = require_validation();
+    var applicator_1 = require_applicator();
+    var format_1 = require_format2();
+    var metadata_1 = require_metadata();
+    var draft7Vocabularies = [
+      core_1.default,
+      validation_1.default,
+      (0, applicator_1.default)(),
+      format_1.default,
+      metadata_1.metadataVocabulary,
+      metadata_1.contentVocabulary
+    ];
+    exports.default = draft7Vocabularies;
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/discriminator/types.js
+var require_types = __commonJS({
+  "node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.DiscrError = void 0;
+    var DiscrError;
+    (function(DiscrError2) {
+      DiscrError2["Tag"] = "tag";
+      DiscrError2["Mapping"] = "mapping";
+    })(DiscrError || (exports.DiscrError = DiscrError = {}));
+  }
+});
+
+// node_modules/ajv/dist/vocabularies/discriminator/index.js
+var require_discriminator = __commonJS({
+  "node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var codegen_1 = require_codegen();
+    var types_1 = require_types();
+    var compile_1 = require_compile();
+    var ref_error_1 = require_ref_error();
+    var util_1 = require_util();
+    var error2 = {
+      message: ({ params: { discrError, tagName } }) => discrError === types_1.DiscrError.Tag ? `tag "${tagName}" must be string` : `value of tag "${tagName}" must be in oneOf`,
+      params: ({ params: { discrError, tag, tagName } }) => (0, codegen_1._)`{error: ${discrError}, tag: ${tagName}, tagValue: ${tag}}`
+    };
+    var def = {
+      keyword: "discriminator",
+      type: "object",
+      schemaType: "object",
+      error: error2,
+      code(cxt) {
+        const { gen, data, schema, parentSchema, it } = cxt;
+        const { oneOf } = parentSchema;
+        if (!it.opts.discriminator) {
+          throw new Error("discriminator: requires discriminator option");
+        }
+        const tagName = schema.propertyName;
+        if (typeof tagName != "string")
+          throw new Error("discriminator: requires propertyName");
+        if (schema.mapping)
+          throw new Error("discriminator: mapping is not supported");
+        if (!oneOf)
+          throw new Error("discriminator: requires oneOf keyword");
+        const valid = gen.let("valid", false);
+        const tag = gen.const("tag", (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(tagName)}`);
+        gen.if((0, codegen_1._)`typeof ${tag} == "string"`, () => validateMapping(), () => cxt.error(false, { discrError: types_1.DiscrError.Tag, tag, tagName }));
+        cxt.ok(valid);
+        function validateMapping() {
+          const mapping2 = getMapping();
+          gen.if(false);
+          for (const tagValue in mapping2) {
+            gen.elseIf((0, codegen_1._)`${tag} === ${tagValue}`);
+            gen.assign(valid, applyTagSchema(mapping2[tagValue]));
+          }
+          gen.else();
+          cxt.error(false, { discrError: types_1.DiscrError.Mapping, tag, tagName });
+          gen.endIf();
+        }
+        function applyTagSchema(schemaProp) {
+          const _valid = gen.name("valid");
+          const schCxt = cxt.subschema({ keyword: "oneOf", schemaProp }, _valid);
+          cxt.mergeEvaluated(schCxt, codegen_1.Name);
+          return _valid;
+        }
+        function getMapping() {
+          var _a;
+          const oneOfMapping = {};
+          const topRequired = hasRequired(parentSchema);
+          let tagRequired = true;
+          for (let i = 0; i < oneOf.length; i++) {
+            let sch = oneOf[i];
+            if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it.self.RULES)) {
+              const ref = sch.$ref;
+              sch = compile_1.resolveRef.call(it.self, it.schemaEnv.root, it.baseId, ref);
+              if (sch instanceof compile_1.SchemaEnv)
+                sch = sch.schema;
+              if (sch === void 0)
+                throw new ref_error_1.default(it.opts.uriResolver, it.baseId, ref);
+            }
+            const propSch = (_a = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a === void 0 ? void 0 : _a[tagName];
+            if (typeof propSch != "object") {
+              throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
+            }
+            tagRequired = tagRequired && (topRequired || hasRequired(sch));
+            addMappings(propSch, i);
+          }
+          if (!tagRequired)
+            throw new Error(`discriminator: "${tagName}" must be required`);
+          return oneOfMapping;
+          function hasRequired({ required }) {
+            return Array.isArray(required) && required.includes(tagName);
+          }
+          function addMappings(sch, i) {
+            if (sch.const) {
+              addMapping(sch.const, i);
+            } else if (sch.enum) {
+              for (const tagValue of sch.enum) {
+                addMapping(tagValue, i);
+              }
+            } else {
+              throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
+            }
+          }
+          function addMapping(tagValue, i) {
+            if (typeof tagValue != "string" || tagValue in oneOfMapping) {
+              throw new Error(`discriminator: "${tagName}" values must be unique strings`);
+            }
+            oneOfMapping[tagValue] = i;
+          }
+        }
+      }
+    };
+    exports.default = def;
+  }
+});
+
+// node_modules/ajv/dist/refs/json-schema-draft-07.json
+var require_json_schema_draft_07 = __commonJS({
+  "node_modules/ajv/dist/refs/json-schema-draft-07.json"(exports, module) {
+    module.exports = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      $id: "http://json-schema.org/draft-07/schema#",
+      title: "Core schema meta-schema",
+      definitions: {
+        schemaArray: {
+          type: "array",
+          minItems: 1,
+          items: { $ref: "#" }
+        },
+        nonNegativeInteger: {
+          type: "integer",
+          minimum: 0
+        },
+        nonNegativeIntegerDefault0: {
+          allOf: [{ $ref: "#/definitions/nonNegativeInteger" }, { default: 0 }]
+        },
+        simpleTypes: {
+          enum: ["array", "boolean", "integer", "null", "number", "object", "string"]
+        },
+        stringArray: {
+          type: "array",
+          items: { type: "string" },
+          uniqueItems: true,
+          default: []
+        }
+      },
+      type: ["object", "boolean"],
+      properties: {
+        $id: {
+          type: "string",
+          format: "uri-reference"
+        },
+        $schema: {
+          type: "string",
+          format: "uri"
+        },
+        $ref: {
+          type: "string",
+          format: "uri-reference"
+        },
+        $comment: {
+          type: "string"
+        },
+        title: {
+          type: "string"
+        },
+        description: {
+          type: "string"
+        },
+        default: true,
+        readOnly: {
+          type: "boolean",
+          default: false
+        },
+        examples: {
+          type: "array",
+          items: true
+        },
+        multipleOf: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        maximum: {
+          type: "number"
+        },
+        exclusiveMaximum: {
+          type: "number"
+        },
+        minimum: {
+          type: "number"
+        },
+        exclusiveMinimum: {
+          type: "number"
+        },
+        maxLength: { $ref: "#/definitions/nonNegativeInteger" },
+        minLength: { $ref: "#/definitions/nonNegativeIntegerDefault0" },
+        pattern: {
+          type: "string",
+          format: "regex"
+        },
+        additionalItems: { $ref: "#" },
+        items: {
+          anyOf: [{ $ref: "#" }, { $ref: "#/definitions/schemaArray" }],
+          default: true
+        },
+        maxItems: { $ref: "#/definitions/nonNegativeInteger" },
+        minItems: { $ref: "#/definitions/nonNegativeIntegerDefault0" },
+        uniqueItems: {
+          type: "boolean",
+          default: false
+        },
+        contains: { $ref: "#" },
+        maxProperties: { $ref: "#/definitions/nonNegativeInteger" },
+        minProperties: { $ref: "#/definitions/nonNegativeIntegerDefault0" },
+        required: { $ref: "#/definitions/stringArray" },
+        additionalProperties: { $ref: "#" },
+        definitions: {
+          type: "object",
+          additionalProperties: { $ref: "#" },
+          default: {}
+        },
+        properties: {
+          type: "object",
+          additionalProperties: { $ref: "#" },
+          default: {}
+        },
+        patternProperties: {
+          type: "object",
+          additionalProperties: { $ref: "#" },
+          propertyNames: { format: "regex" },
+          default: {}
+        },
+        dependencies: {
+          type: "object",
+          additionalProperties: {
+            anyOf: [{ $ref: "#" }, { $ref: "#/definitions/stringArray" }]
+          }
+        },
+        propertyNames: { $ref: "#" },
+        const: true,
+        enum: {
+          type: "array",
+          items: true,
+          minItems: 1,
+          uniqueItems: true
+        },
+        type: {
+          anyOf: [
+            { $ref: "#/definitions/simpleTypes" },
+            {
+              type: "array",
+              items: { $ref: "#/definitions/simpleTypes" },
+              minItems: 1,
+              uniqueItems: true
+            }
+          ]
+        },
+        format: { type: "string" },
+        contentMediaType: { type: "string" },
+        contentEncoding: { type: "string" },
+        if: { $ref: "#" },
+        then: { $ref: "#" },
+        else: { $ref: "#" },
+        allOf: { $ref: "#/definitions/schemaArray" },
+        anyOf: { $ref: "#/definitions/schemaArray" },
+        oneOf: { $ref: "#/definitions/schemaArray" },
+        not: { $ref: "#" }
+      },
+      default: true
+    };
+  }
+});
+
+// node_modules/ajv/dist/ajv.js
+var require_ajv = __commonJS({
+  "node_modules/ajv/dist/ajv.js"(exports, module) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
+    var core_1 = require_core();
+    var draft7_1 = require_draft7();
+    var discriminator_1 = require_discriminator();
+    var draft7MetaSchema = require_json_schema_draft_07();
+    var META_SUPPORT_DATA = ["/properties"];
+    var META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
+    var Ajv2 = class extends core_1.default {
+      _addVocabularies() {
+        super._addVocabularies();
+        draft7_1.default.forEach((v) => this.addVocabulary(v));
+        if (this.opts.discriminator)
+          this.addKeyword(discriminator_1.default);
+      }
+      _addDefaultMetaSchema() {
+        super._addDefaultMetaSchema();
+        if (!this.opts.meta)
+          return;
+        const metaSchema = this.opts.$data ? this.$dataMetaSchema(draft7MetaSchema, META_SUPPORT_DATA) : draft7MetaSchema;
+        this.addMetaSchema(metaSchema, META_SCHEMA_ID, false);
+        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
+      }
+      defaultMeta() {
+        return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
+      }
+    };
+    exports.Ajv = Ajv2;
+    module.exports = exports = Ajv2;
+    module.exports.Ajv = Ajv2;
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.default = Ajv2;
+    var validate_1 = require_validate();
+    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
+      return validate_1.KeywordCxt;
+    } });
+    var codegen_1 = require_codegen();
+    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
+      return codegen_1._;
+    } });
+    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
+      return codegen_1.str;
+    } });
+    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
+      return codegen_1.stringify;
+    } });
+    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
+      return codegen_1.nil;
+    } });
+    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
+      return codegen_1.Name;
+    } });
+    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
+      return codegen_1.CodeGen;
+    } });
+    var validation_error_1 = require_validation_error();
+    Object.defineProperty(exports, "ValidationError", { enumerable: true, get: function() {
+      return validation_error_1.default;
+    } });
+    var ref_error_1 = require_ref_error();
+    Object.defineProperty(exports, "MissingRefError", { enumerable: true, get: function() {
+      return ref_error_1.default;
+    } });
+  }
+});
+
 // node_modules/@actions/github/lib/context.js
-import { readFileSync, existsSync as existsSync2 } from "fs";
+import { readFileSync as readFileSync3, existsSync as existsSync3 } from "fs";
 import { EOL as EOL5 } from "os";
 var Context;
 var init_context = __esm({
@@ -7651,8 +14556,8 @@ var init_context = __esm({
         var _a, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-          if (existsSync2(process.env.GITHUB_EVENT_PATH)) {
-            this.payload = JSON.parse(readFileSync(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
+          if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
+            this.payload = JSON.parse(readFileSync3(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
             const path = process.env.GITHUB_EVENT_PATH;
             process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${EOL5}`);
@@ -7855,7 +14760,7 @@ var require_symbols = __commonJS({
 });
 
 // node_modules/undici/lib/core/errors.js
-var require_errors2 = __commonJS({
+var require_errors3 = __commonJS({
   "node_modules/undici/lib/core/errors.js"(exports, module) {
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
@@ -8375,33 +15280,33 @@ var require_tree = __commonJS({
           throw new TypeError("Unreachable");
         }
         let index = 0;
-        let node = this;
+        let node2 = this;
         while (true) {
           const code = key.charCodeAt(index);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node.code === code) {
+          if (node2.code === code) {
             if (length === ++index) {
-              node.value = value;
+              node2.value = value;
               break;
-            } else if (node.middle !== null) {
-              node = node.middle;
+            } else if (node2.middle !== null) {
+              node2 = node2.middle;
             } else {
-              node.middle = new _TstNode(key, value, index);
+              node2.middle = new _TstNode(key, value, index);
               break;
             }
-          } else if (node.code < code) {
-            if (node.left !== null) {
-              node = node.left;
+          } else if (node2.code < code) {
+            if (node2.left !== null) {
+              node2 = node2.left;
             } else {
-              node.left = new _TstNode(key, value, index);
+              node2.left = new _TstNode(key, value, index);
               break;
             }
-          } else if (node.right !== null) {
-            node = node.right;
+          } else if (node2.right !== null) {
+            node2 = node2.right;
           } else {
-            node.right = new _TstNode(key, value, index);
+            node2.right = new _TstNode(key, value, index);
             break;
           }
         }
@@ -8413,21 +15318,21 @@ var require_tree = __commonJS({
       search(key) {
         const keylength = key.length;
         let index = 0;
-        let node = this;
-        while (node !== null && index < keylength) {
+        let node2 = this;
+        while (node2 !== null && index < keylength) {
           let code = key[index];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
-          while (node !== null) {
-            if (code === node.code) {
+          while (node2 !== null) {
+            if (code === node2.code) {
               if (keylength === ++index) {
-                return node;
+                return node2;
               }
-              node = node.middle;
+              node2 = node2.middle;
               break;
             }
-            node = node.code < code ? node.left : node.right;
+            node2 = node2.code < code ? node2.left : node2.right;
           }
         }
         return null;
@@ -8468,7 +15373,7 @@ var require_tree = __commonJS({
 });
 
 // node_modules/undici/lib/core/util.js
-var require_util = __commonJS({
+var require_util2 = __commonJS({
   "node_modules/undici/lib/core/util.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
@@ -8480,7 +15385,7 @@ var require_util = __commonJS({
     var nodeUtil = __require("node:util");
     var { stringify } = __require("node:querystring");
     var { EventEmitter: EE } = __require("node:events");
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var { headerNameLowerCasedRecord } = require_constants();
     var { tree } = require_tree();
     var [nodeMajor, nodeMinor] = process.versions.node.split(".").map((v) => Number(v));
@@ -9165,7 +16070,7 @@ var require_request = __commonJS({
     var {
       InvalidArgumentError,
       NotSupportedError
-    } = require_errors2();
+    } = require_errors3();
     var assert = __require("node:assert");
     var {
       isValidHTTPToken,
@@ -9180,7 +16085,7 @@ var require_request = __commonJS({
       validateHandler,
       getServerName,
       normalizedMethodRecords
-    } = require_util();
+    } = require_util2();
     var { channels } = require_diagnostics();
     var { headerNameLowerCasedRecord } = require_constants();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
@@ -9619,7 +16524,7 @@ var require_dispatcher_base = __commonJS({
       ClientDestroyedError,
       ClientClosedError,
       InvalidArgumentError
-    } = require_errors2();
+    } = require_errors3();
     var { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = require_symbols();
     var kOnDestroyed = /* @__PURE__ */ Symbol("onDestroyed");
     var kOnClosed = /* @__PURE__ */ Symbol("onClosed");
@@ -10030,8 +16935,8 @@ var require_connect = __commonJS({
     "use strict";
     var net = __require("node:net");
     var assert = __require("node:assert");
-    var util = require_util();
-    var { InvalidArgumentError, ConnectTimeoutError } = require_errors2();
+    var util = require_util2();
+    var { InvalidArgumentError, ConnectTimeoutError } = require_errors3();
     var timers = require_timers();
     function noop3() {
     }
@@ -10205,7 +17110,7 @@ var require_connect = __commonJS({
 });
 
 // node_modules/undici/lib/llhttp/utils.js
-var require_utils = __commonJS({
+var require_utils2 = __commonJS({
   "node_modules/undici/lib/llhttp/utils.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -10230,7 +17135,7 @@ var require_constants2 = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-    var utils_1 = require_utils();
+    var utils_1 = require_utils2();
     var ERROR;
     (function(ERROR2) {
       ERROR2[ERROR2["OK"] = 0] = "OK";
@@ -11175,7 +18080,7 @@ var require_webidl = __commonJS({
     "use strict";
     var { types, inspect } = __require("node:util");
     var { markAsUncloneable } = __require("node:worker_threads");
-    var { toUSVString } = require_util();
+    var { toUSVString } = require_util2();
     var webidl = {};
     webidl.converters = {};
     webidl.util = {};
@@ -11589,7 +18494,7 @@ var require_webidl = __commonJS({
 });
 
 // node_modules/undici/lib/web/fetch/util.js
-var require_util2 = __commonJS({
+var require_util3 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform } = __require("node:stream");
@@ -11598,7 +18503,7 @@ var require_util2 = __commonJS({
     var { getGlobalOrigin } = require_global();
     var { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = require_data_url();
     var { performance: performance2 } = __require("node:perf_hooks");
-    var { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = require_util();
+    var { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = require_util2();
     var assert = __require("node:assert");
     var { isUint8Array } = __require("node:util/types");
     var { webidl } = require_webidl();
@@ -12539,9 +19444,9 @@ var require_file = __commonJS({
 var require_formdata = __commonJS({
   "node_modules/undici/lib/web/fetch/formdata.js"(exports, module) {
     "use strict";
-    var { isBlobLike, iteratorMixin } = require_util2();
+    var { isBlobLike, iteratorMixin } = require_util3();
     var { kState } = require_symbols2();
-    var { kEnumerableProperty } = require_util();
+    var { kEnumerableProperty } = require_util2();
     var { FileLike, isFileLike } = require_file();
     var { webidl } = require_webidl();
     var { File: NativeFile } = __require("node:buffer");
@@ -12686,8 +19591,8 @@ var require_formdata = __commonJS({
 var require_formdata_parser = __commonJS({
   "node_modules/undici/lib/web/fetch/formdata-parser.js"(exports, module) {
     "use strict";
-    var { isUSVString, bufferToLowerCasedHeaderName } = require_util();
-    var { utf8DecodeBytes } = require_util2();
+    var { isUSVString, bufferToLowerCasedHeaderName } = require_util2();
+    var { utf8DecodeBytes } = require_util3();
     var { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = require_data_url();
     var { isFileLike } = require_file();
     var { makeEntry } = require_formdata();
@@ -12937,7 +19842,7 @@ var require_formdata_parser = __commonJS({
 var require_body = __commonJS({
   "node_modules/undici/lib/web/fetch/body.js"(exports, module) {
     "use strict";
-    var util = require_util();
+    var util = require_util2();
     var {
       ReadableStreamFrom,
       isBlobLike,
@@ -12947,7 +19852,7 @@ var require_body = __commonJS({
       fullyReadBody,
       extractMimeType,
       utf8DecodeBytes
-    } = require_util2();
+    } = require_util3();
     var { FormData } = require_formdata();
     var { kState } = require_symbols2();
     var { webidl } = require_webidl();
@@ -13016,7 +19921,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape3 = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -13024,14 +19929,14 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape3(normalizeLinefeeds(name))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape3(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape3(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -13252,7 +20157,7 @@ var require_client_h1 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var util = require_util();
+    var util = require_util2();
     var { channels } = require_diagnostics();
     var timers = require_timers();
     var {
@@ -13267,7 +20172,7 @@ var require_client_h1 = __commonJS({
       BodyTimeoutError,
       HTTPParserError,
       ResponseExceededMaxSizeError
-    } = require_errors2();
+    } = require_errors3();
     var {
       kUrl,
       kReset,
@@ -14384,13 +21289,13 @@ var require_client_h2 = __commonJS({
     var assert = __require("node:assert");
     var { errorMonitor } = __require("node:events");
     var { pipeline } = __require("node:stream");
-    var util = require_util();
+    var util = require_util2();
     var {
       RequestContentLengthMismatchError,
       RequestAbortedError,
       SocketError,
       InformationalError
-    } = require_errors2();
+    } = require_errors3();
     var {
       kUrl,
       kReset,
@@ -14955,10 +21860,10 @@ var require_client_h2 = __commonJS({
 var require_redirect_handler = __commonJS({
   "node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
     "use strict";
-    var util = require_util();
+    var util = require_util2();
     var { kBodyUsed } = require_symbols();
     var assert = __require("node:assert");
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var EE = __require("node:events");
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
     var kBody = /* @__PURE__ */ Symbol("body");
@@ -15139,7 +22044,7 @@ var require_client = __commonJS({
     var assert = __require("node:assert");
     var net = __require("node:net");
     var http2 = require_node_http();
-    var util = require_util();
+    var util = require_util2();
     var { channels } = require_diagnostics();
     var Request = require_request();
     var DispatcherBase = require_dispatcher_base();
@@ -15147,7 +22052,7 @@ var require_client = __commonJS({
       InvalidArgumentError,
       InformationalError,
       ClientDestroyedError
-    } = require_errors2();
+    } = require_errors3();
     var buildConnector = require_connect();
     var {
       kUrl,
@@ -15892,8 +22797,8 @@ var require_pool = __commonJS({
     var Client = require_client();
     var {
       InvalidArgumentError
-    } = require_errors2();
-    var util = require_util();
+    } = require_errors3();
+    var util = require_util2();
     var { kUrl, kInterceptors } = require_symbols();
     var buildConnector = require_connect();
     var kOptions = /* @__PURE__ */ Symbol("options");
@@ -15976,7 +22881,7 @@ var require_balanced_pool = __commonJS({
     var {
       BalancedPoolMissingUpstreamError,
       InvalidArgumentError
-    } = require_errors2();
+    } = require_errors3();
     var {
       PoolBase,
       kClients,
@@ -15987,7 +22892,7 @@ var require_balanced_pool = __commonJS({
     } = require_pool_base();
     var Pool = require_pool();
     var { kUrl, kInterceptors } = require_symbols();
-    var { parseOrigin } = require_util();
+    var { parseOrigin } = require_util2();
     var kFactory = /* @__PURE__ */ Symbol("factory");
     var kOptions = /* @__PURE__ */ Symbol("options");
     var kGreatestCommonDivisor = /* @__PURE__ */ Symbol("kGreatestCommonDivisor");
@@ -16117,12 +23022,12 @@ var require_balanced_pool = __commonJS({
 var require_agent = __commonJS({
   "node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
     var DispatcherBase = require_dispatcher_base();
     var Pool = require_pool();
     var Client = require_client();
-    var util = require_util();
+    var util = require_util2();
     var createRedirectInterceptor = require_redirect_interceptor();
     var kOnConnect = /* @__PURE__ */ Symbol("onConnect");
     var kOnDisconnect = /* @__PURE__ */ Symbol("onDisconnect");
@@ -16222,7 +23127,7 @@ var require_proxy_agent = __commonJS({
     var Agent4 = require_agent();
     var Pool = require_pool();
     var DispatcherBase = require_dispatcher_base();
-    var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = require_errors2();
+    var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = require_errors3();
     var buildConnector = require_connect();
     var Client = require_client();
     var kAgent = /* @__PURE__ */ Symbol("proxy agent");
@@ -16578,13 +23483,13 @@ var require_retry_handler = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols();
-    var { RequestRetryError } = require_errors2();
+    var { RequestRetryError } = require_errors3();
     var {
       isDisturbed,
       parseHeaders,
       parseRangeHeader,
       wrapRequestBody
-    } = require_util();
+    } = require_util2();
     function calculateRetryAfterHeader(retryAfter) {
       const current = Date.now();
       return new Date(retryAfter).getTime() - current;
@@ -16962,9 +23867,9 @@ var require_readable = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { Readable } = __require("node:stream");
-    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
-    var util = require_util();
-    var { ReadableStreamFrom } = require_util();
+    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
+    var util = require_util2();
+    var { ReadableStreamFrom } = require_util2();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
     var kReading = /* @__PURE__ */ Symbol("kReading");
     var kBody = /* @__PURE__ */ Symbol("kBody");
@@ -17250,12 +24155,12 @@ var require_readable = __commonJS({
 });
 
 // node_modules/undici/lib/api/util.js
-var require_util3 = __commonJS({
+var require_util4 = __commonJS({
   "node_modules/undici/lib/api/util.js"(exports, module) {
     var assert = __require("node:assert");
     var {
       ResponseStatusCodeError
-    } = require_errors2();
+    } = require_errors3();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
     async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -17316,9 +24221,9 @@ var require_api_request = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { Readable } = require_readable();
-    var { InvalidArgumentError, RequestAbortedError } = require_errors2();
-    var util = require_util();
-    var { getResolveErrorBodyCallback } = require_util3();
+    var { InvalidArgumentError, RequestAbortedError } = require_errors3();
+    var util = require_util2();
+    var { getResolveErrorBodyCallback } = require_util4();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
       constructor(opts, callback) {
@@ -17499,8 +24404,8 @@ var require_api_request = __commonJS({
 // node_modules/undici/lib/api/abort-signal.js
 var require_abort_signal = __commonJS({
   "node_modules/undici/lib/api/abort-signal.js"(exports, module) {
-    var { addAbortListener } = require_util();
-    var { RequestAbortedError } = require_errors2();
+    var { addAbortListener } = require_util2();
+    var { RequestAbortedError } = require_errors3();
     var kListener = /* @__PURE__ */ Symbol("kListener");
     var kSignal = /* @__PURE__ */ Symbol("kSignal");
     function abort(self) {
@@ -17553,9 +24458,9 @@ var require_api_stream = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
-    var { InvalidArgumentError, InvalidReturnValueError } = require_errors2();
-    var util = require_util();
-    var { getResolveErrorBodyCallback } = require_util3();
+    var { InvalidArgumentError, InvalidReturnValueError } = require_errors3();
+    var util = require_util2();
+    var { getResolveErrorBodyCallback } = require_util4();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var StreamHandler = class extends AsyncResource {
@@ -17733,8 +24638,8 @@ var require_api_pipeline = __commonJS({
       InvalidArgumentError,
       InvalidReturnValueError,
       RequestAbortedError
-    } = require_errors2();
-    var util = require_util();
+    } = require_errors3();
+    var util = require_util2();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
@@ -17924,9 +24829,9 @@ var require_api_pipeline = __commonJS({
 var require_api_upgrade = __commonJS({
   "node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError, SocketError } = require_errors2();
+    var { InvalidArgumentError, SocketError } = require_errors3();
     var { AsyncResource } = __require("node:async_hooks");
-    var util = require_util();
+    var util = require_util2();
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
@@ -18018,8 +24923,8 @@ var require_api_connect = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { InvalidArgumentError, SocketError } = require_errors2();
-    var util = require_util();
+    var { InvalidArgumentError, SocketError } = require_errors3();
+    var util = require_util2();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
       constructor(opts, callback) {
@@ -18118,7 +25023,7 @@ var require_api = __commonJS({
 var require_mock_errors = __commonJS({
   "node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
     "use strict";
-    var { UndiciError } = require_errors2();
+    var { UndiciError } = require_errors3();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
     var MockNotMatchedError = class _MockNotMatchedError extends UndiciError {
       constructor(message) {
@@ -18179,7 +25084,7 @@ var require_mock_utils = __commonJS({
       kOrigin,
       kGetNetConnect
     } = require_mock_symbols();
-    var { buildURL } = require_util();
+    var { buildURL } = require_util2();
     var { STATUS_CODES } = require_node_http();
     var {
       types: {
@@ -18476,8 +25381,8 @@ var require_mock_interceptor = __commonJS({
       kContentLength,
       kMockDispatch
     } = require_mock_symbols();
-    var { InvalidArgumentError } = require_errors2();
-    var { buildURL } = require_util();
+    var { InvalidArgumentError } = require_errors3();
+    var { buildURL } = require_util2();
     var MockScope = class {
       constructor(mockDispatch) {
         this[kMockDispatch] = mockDispatch;
@@ -18643,7 +25548,7 @@ var require_mock_client = __commonJS({
     } = require_mock_symbols();
     var { MockInterceptor } = require_mock_interceptor();
     var Symbols = require_symbols();
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var MockClient = class extends Client {
       constructor(origin, opts) {
         super(origin, opts);
@@ -18696,7 +25601,7 @@ var require_mock_pool = __commonJS({
     } = require_mock_symbols();
     var { MockInterceptor } = require_mock_interceptor();
     var Symbols = require_symbols();
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var MockPool = class extends Pool {
       constructor(origin, opts) {
         super(origin, opts);
@@ -18823,7 +25728,7 @@ var require_mock_agent = __commonJS({
     var MockClient = require_mock_client();
     var MockPool = require_mock_pool();
     var { matchValue, buildMockOptions } = require_mock_utils();
-    var { InvalidArgumentError, UndiciError } = require_errors2();
+    var { InvalidArgumentError, UndiciError } = require_errors3();
     var Dispatcher = require_dispatcher();
     var Pluralizer = require_pluralizer();
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter();
@@ -18938,7 +25843,7 @@ var require_global2 = __commonJS({
   "node_modules/undici/lib/global.js"(exports, module) {
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
-    var { InvalidArgumentError } = require_errors2();
+    var { InvalidArgumentError } = require_errors3();
     var Agent4 = require_agent();
     if (getGlobalDispatcher() === void 0) {
       setGlobalDispatcher(new Agent4());
@@ -19058,8 +25963,8 @@ var require_retry = __commonJS({
 var require_dump = __commonJS({
   "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
-    var util = require_util();
-    var { InvalidArgumentError, RequestAbortedError } = require_errors2();
+    var util = require_util2();
+    var { InvalidArgumentError, RequestAbortedError } = require_errors3();
     var DecoratorHandler = require_decorator_handler();
     var DumpHandler = class extends DecoratorHandler {
       #maxSize = 1024 * 1024;
@@ -19157,9 +26062,9 @@ var require_dns = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
-    var { lookup } = __require("node:dns");
+    var { lookup: lookup2 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
-    var { InvalidArgumentError, InformationalError } = require_errors2();
+    var { InvalidArgumentError, InformationalError } = require_errors3();
     var maxInt = Math.pow(2, 31) - 1;
     var DNSInstance = class {
       #maxTTL = 0;
@@ -19247,7 +26152,7 @@ var require_dns = __commonJS({
         }
       }
       #defaultLookup(origin, opts, cb) {
-        lookup(
+        lookup2(
           origin.hostname,
           {
             all: true,
@@ -19446,12 +26351,12 @@ var require_headers = __commonJS({
   "node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols();
-    var { kEnumerableProperty } = require_util();
+    var { kEnumerableProperty } = require_util2();
     var {
       iteratorMixin,
       isValidHeaderName,
       isValidHeaderValue
-    } = require_util2();
+    } = require_util3();
     var { webidl } = require_webidl();
     var assert = __require("node:assert");
     var util = __require("node:util");
@@ -19891,7 +26796,7 @@ var require_response = __commonJS({
     "use strict";
     var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = require_body();
-    var util = require_util();
+    var util = require_util2();
     var nodeUtil = __require("node:util");
     var { kEnumerableProperty } = util;
     var {
@@ -19903,7 +26808,7 @@ var require_response = __commonJS({
       isErrorLike,
       isomorphicEncode,
       environmentSettingsObject: relevantRealm
-    } = require_util2();
+    } = require_util3();
     var {
       redirectStatusSet,
       nullBodyStatus
@@ -20333,13 +27238,13 @@ var require_request2 = __commonJS({
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body();
     var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers();
     var { FinalizationRegistry: FinalizationRegistry2 } = require_dispatcher_weakref()();
-    var util = require_util();
+    var util = require_util2();
     var nodeUtil = __require("node:util");
     var {
       isValidHTTPToken,
       sameOrigin,
       environmentSettingsObject
-    } = require_util2();
+    } = require_util3();
     var {
       forbiddenMethodsSet,
       corsSafeListedMethodsSet,
@@ -21069,7 +27974,7 @@ var require_fetch = __commonJS({
       buildContentRange,
       createInflate,
       extractMimeType
-    } = require_util2();
+    } = require_util3();
     var { kState, kDispatcher } = require_symbols2();
     var assert = __require("node:assert");
     var { safelyExtractBody, extractBody } = require_body();
@@ -21082,7 +27987,7 @@ var require_fetch = __commonJS({
     } = require_constants3();
     var EE = __require("node:events");
     var { Readable, pipeline, finished } = __require("node:stream");
-    var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
+    var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util2();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
     var { webidl } = require_webidl();
@@ -22456,7 +29361,7 @@ var require_encoding = __commonJS({
 });
 
 // node_modules/undici/lib/web/fileapi/util.js
-var require_util4 = __commonJS({
+var require_util5 = __commonJS({
   "node_modules/undici/lib/web/fileapi/util.js"(exports, module) {
     "use strict";
     var {
@@ -22585,8 +29490,8 @@ var require_util4 = __commonJS({
           return decode(bytes, encoding);
         }
         case "ArrayBuffer": {
-          const sequence = combineByteSequences(bytes);
-          return sequence.buffer;
+          const sequence2 = combineByteSequences(bytes);
+          return sequence2.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
@@ -22648,7 +29553,7 @@ var require_filereader = __commonJS({
       staticPropertyDescriptors,
       readOperation,
       fireAProgressEvent
-    } = require_util4();
+    } = require_util5();
     var {
       kState,
       kError,
@@ -22657,7 +29562,7 @@ var require_filereader = __commonJS({
       kAborted
     } = require_symbols3();
     var { webidl } = require_webidl();
-    var { kEnumerableProperty } = require_util();
+    var { kEnumerableProperty } = require_util2();
     var FileReader = class _FileReader extends EventTarget {
       constructor() {
         super();
@@ -22910,12 +29815,12 @@ var require_symbols4 = __commonJS({
 });
 
 // node_modules/undici/lib/web/cache/util.js
-var require_util5 = __commonJS({
+var require_util6 = __commonJS({
   "node_modules/undici/lib/web/cache/util.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { URLSerializer } = require_data_url();
-    var { isValidHeaderName } = require_util2();
+    var { isValidHeaderName } = require_util3();
     function urlEquals(A, B, excludeFragment = false) {
       const serializedA = URLSerializer(A, excludeFragment);
       const serializedB = URLSerializer(B, excludeFragment);
@@ -22944,14 +29849,14 @@ var require_cache = __commonJS({
   "node_modules/undici/lib/web/cache/cache.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols4();
-    var { urlEquals, getFieldValues } = require_util5();
-    var { kEnumerableProperty, isDisturbed } = require_util();
+    var { urlEquals, getFieldValues } = require_util6();
+    var { kEnumerableProperty, isDisturbed } = require_util2();
     var { webidl } = require_webidl();
     var { Response, cloneResponse, fromInnerResponse } = require_response();
     var { Request, fromInnerRequest } = require_request2();
     var { kState } = require_symbols2();
     var { fetching } = require_fetch();
-    var { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = require_util2();
+    var { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = require_util3();
     var assert = __require("node:assert");
     var Cache = class _Cache {
       /**
@@ -23491,7 +30396,7 @@ var require_cachestorage = __commonJS({
     var { kConstruct } = require_symbols4();
     var { Cache } = require_cache();
     var { webidl } = require_webidl();
-    var { kEnumerableProperty } = require_util();
+    var { kEnumerableProperty } = require_util2();
     var CacheStorage = class _CacheStorage {
       /**
        * @see https://w3c.github.io/ServiceWorker/#dfn-relevant-name-to-cache-map
@@ -23608,7 +30513,7 @@ var require_constants4 = __commonJS({
 });
 
 // node_modules/undici/lib/web/cookies/util.js
-var require_util6 = __commonJS({
+var require_util7 = __commonJS({
   "node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
     function isCTLExcludingHtab(value) {
@@ -23820,7 +30725,7 @@ var require_parse = __commonJS({
   "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
     var { maxNameValuePairSize, maxAttributeValueSize } = require_constants4();
-    var { isCTLExcludingHtab } = require_util6();
+    var { isCTLExcludingHtab } = require_util7();
     var { collectASequenceOfCodePointsFast } = require_data_url();
     var assert = __require("node:assert");
     function parseSetCookie(header) {
@@ -23956,7 +30861,7 @@ var require_cookies = __commonJS({
   "node_modules/undici/lib/web/cookies/index.js"(exports, module) {
     "use strict";
     var { parseSetCookie } = require_parse();
-    var { stringify } = require_util6();
+    var { stringify } = require_util7();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
     function getCookies(headers) {
@@ -24085,7 +30990,7 @@ var require_events = __commonJS({
   "node_modules/undici/lib/web/websocket/events.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
-    var { kEnumerableProperty } = require_util();
+    var { kEnumerableProperty } = require_util2();
     var { kConstruct } = require_symbols();
     var { MessagePort } = __require("node:worker_threads");
     var MessageEvent = class _MessageEvent extends Event {
@@ -24421,7 +31326,7 @@ var require_symbols5 = __commonJS({
 });
 
 // node_modules/undici/lib/web/websocket/util.js
-var require_util7 = __commonJS({
+var require_util8 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
@@ -24682,13 +31587,13 @@ var require_connection = __commonJS({
       kReceivedClose,
       kResponse
     } = require_symbols5();
-    var { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = require_util7();
+    var { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = require_util8();
     var { channels } = require_diagnostics();
     var { CloseEvent } = require_events();
     var { makeRequest } = require_request2();
     var { fetching } = require_fetch();
     var { Headers: Headers2, getHeadersList } = require_headers();
-    var { getDecodeSplit } = require_util2();
+    var { getDecodeSplit } = require_util3();
     var { WebsocketFrameSend } = require_frame();
     var crypto2;
     try {
@@ -24860,8 +31765,8 @@ var require_permessage_deflate = __commonJS({
   "node_modules/undici/lib/web/websocket/permessage-deflate.js"(exports, module) {
     "use strict";
     var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
-    var { isValidClientWindowBits } = require_util7();
-    var { MessageSizeExceededError } = require_errors2();
+    var { isValidClientWindowBits } = require_util8();
+    var { MessageSizeExceededError } = require_errors3();
     var tail = Buffer.from([0, 0, 255, 255]);
     var kBuffer = /* @__PURE__ */ Symbol("kBuffer");
     var kLength = /* @__PURE__ */ Symbol("kLength");
@@ -24955,11 +31860,11 @@ var require_receiver = __commonJS({
       isControlFrame,
       isTextBinaryFrame,
       isContinuationFrame
-    } = require_util7();
+    } = require_util8();
     var { WebsocketFrameSend } = require_frame();
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
-    var { MessageSizeExceededError } = require_errors2();
+    var { MessageSizeExceededError } = require_errors3();
     function failWebsocketConnectionWithCode(ws, code, reason) {
       closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
@@ -25347,24 +32252,24 @@ var require_sender = __commonJS({
           if (!this.#running) {
             this.#socket.write(frame, cb);
           } else {
-            const node2 = {
+            const node3 = {
               promise: null,
               callback: cb,
               frame
             };
-            this.#queue.push(node2);
+            this.#queue.push(node3);
           }
           return;
         }
-        const node = {
+        const node2 = {
           promise: item.arrayBuffer().then((ab) => {
-            node.promise = null;
-            node.frame = createFrame(ab, hint);
+            node2.promise = null;
+            node2.frame = createFrame(ab, hint);
           }),
           callback: cb,
           frame: null
         };
-        this.#queue.push(node);
+        this.#queue.push(node2);
         if (!this.#running) {
           this.#run();
         }
@@ -25373,12 +32278,12 @@ var require_sender = __commonJS({
         this.#running = true;
         const queue = this.#queue;
         while (!queue.isEmpty()) {
-          const node = queue.shift();
-          if (node.promise !== null) {
-            await node.promise;
+          const node2 = queue.shift();
+          if (node2.promise !== null) {
+            await node2.promise;
           }
-          this.#socket.write(node.frame, node.callback);
-          node.callback = node.frame = null;
+          this.#socket.write(node2.frame, node2.callback);
+          node2.callback = node2.frame = null;
         }
         this.#running = false;
       }
@@ -25407,7 +32312,7 @@ var require_websocket = __commonJS({
     "use strict";
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
-    var { environmentSettingsObject } = require_util2();
+    var { environmentSettingsObject } = require_util3();
     var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = require_constants5();
     var {
       kWebSocketURL,
@@ -25424,10 +32329,10 @@ var require_websocket = __commonJS({
       isClosing,
       isValidSubprotocol,
       fireEvent
-    } = require_util7();
+    } = require_util8();
     var { establishWebSocketConnection, closeWebSocketConnection } = require_connection();
     var { ByteParser } = require_receiver();
-    var { kEnumerableProperty, isBlobLike } = require_util();
+    var { kEnumerableProperty, isBlobLike } = require_util2();
     var { getGlobalDispatcher } = require_global2();
     var { types } = __require("node:util");
     var { ErrorEvent, CloseEvent } = require_events();
@@ -25792,7 +32697,7 @@ var require_websocket = __commonJS({
 });
 
 // node_modules/undici/lib/web/eventsource/util.js
-var require_util8 = __commonJS({
+var require_util9 = __commonJS({
   "node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
     "use strict";
     function isValidLastEventId(value) {
@@ -25824,7 +32729,7 @@ var require_eventsource_stream = __commonJS({
     "use strict";
     var buffer = __require("node:buffer");
     var { Transform } = __require("node:stream");
-    var { isASCIINumber, isValidLastEventId } = require_util8();
+    var { isASCIINumber, isValidLastEventId } = require_util9();
     var BOM = [239, 187, 191];
     var LF = 10;
     var CR = 13;
@@ -26235,9 +33140,9 @@ var require_eventsource = __commonJS({
     var { parseMIMEType } = require_data_url();
     var { createFastMessageEvent } = require_events();
     var { isNetworkError } = require_response();
-    var { delay } = require_util8();
-    var { kEnumerableProperty } = require_util();
-    var { environmentSettingsObject } = require_util2();
+    var { delay } = require_util9();
+    var { kEnumerableProperty } = require_util2();
+    var { environmentSettingsObject } = require_util3();
     var { getGlobalDispatcher } = require_global2();
     var experimentalWarned = false;
     var defaultReconnectionTime = 3e3;
@@ -26535,8 +33440,8 @@ var require_undici = __commonJS({
     var ProxyAgent3 = require_proxy_agent();
     var EnvHttpProxyAgent = require_env_http_proxy_agent();
     var RetryAgent = require_retry_agent();
-    var errors = require_errors2();
-    var util = require_util();
+    var errors = require_errors3();
+    var util = require_util2();
     var { InvalidArgumentError } = errors;
     var api = require_api();
     var buildConnector = require_connect();
@@ -26673,20 +33578,20 @@ __export(http_client_exports, {
   fetch: () => fetch
 });
 function fetch(...args) {
-  return load().fetch(...args);
+  return load2().fetch(...args);
 }
-var loaded, load, Agent3, ProxyAgent2;
+var loaded2, load2, Agent3, ProxyAgent2;
 var init_http_client = __esm({
   "undici-on-first-use:node_modules/@actions/github/node_modules/@actions/http-client"() {
-    load = () => loaded ??= require_undici();
+    load2 = () => loaded2 ??= require_undici();
     Agent3 = class {
       constructor(...args) {
-        return new (load()).Agent(...args);
+        return new (load2()).Agent(...args);
       }
     };
     ProxyAgent2 = class {
       constructor(...args) {
-        return new (load()).ProxyAgent(...args);
+        return new (load2()).ProxyAgent(...args);
       }
     };
   }
@@ -27609,7 +34514,7 @@ function lowercaseKeys(object) {
     return newObj;
   }, {});
 }
-function isPlainObject2(value) {
+function isPlainObject3(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value);
@@ -27620,7 +34525,7 @@ function isPlainObject2(value) {
 function mergeDeep(defaults2, options) {
   const result = Object.assign({}, defaults2);
   Object.keys(options).forEach((key) => {
-    if (isPlainObject2(options[key])) {
+    if (isPlainObject3(options[key])) {
       if (!(key in defaults2)) Object.assign(result, { [key]: options[key] });
       else result[key] = mergeDeep(defaults2[key], options[key]);
     } else {
@@ -27982,12 +34887,12 @@ function parseParameters(header, type, index, len, stopFlags) {
         }
         if (index < len && header.charCodeAt(index) === DQUOTE) {
           const quotedStart = ++index;
-          let escaped = false;
+          let escaped2 = false;
           while (index < len) {
             const code2 = header.charCodeAt(index);
             if (code2 === DQUOTE) {
               if (parameters[key] === void 0) {
-                parameters[key] = escaped ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
+                parameters[key] = escaped2 ? unescapeQuotedPairs(header, quotedStart, index) : header.slice(quotedStart, index);
               }
               index++;
               let stop2 = 0;
@@ -28005,7 +34910,7 @@ function parseParameters(header, type, index, len, stopFlags) {
               continue parameter;
             }
             if (code2 === BSLASH && index + 1 < len) {
-              escaped = true;
+              escaped2 = true;
               index += 2;
               continue;
             }
@@ -28179,22 +35084,22 @@ var init_json_with_bigint = __esm({
       ];
       const visited = new WeakSet([rootProcessed]);
       while (stack.length > 0) {
-        const node = stack[stack.length - 1];
-        if (node.index === 0) {
-          chunks.push(node.isArray ? "[" : "{");
+        const node2 = stack[stack.length - 1];
+        if (node2.index === 0) {
+          chunks.push(node2.isArray ? "[" : "{");
           level++;
         }
         let isDone = false;
-        if (node.isArray) {
-          if (node.index < node.val.length) {
-            if (!node.first) chunks.push(",");
+        if (node2.isArray) {
+          if (node2.index < node2.val.length) {
+            if (!node2.first) chunks.push(",");
             if (space) chunks.push("\n" + space.repeat(level));
-            const childRaw = node.val[node.index];
-            const childVal = prepareVal(node.val, String(node.index), childRaw);
+            const childRaw = node2.val[node2.index];
+            const childVal = prepareVal(node2.val, String(node2.index), childRaw);
             if (isUnstringifiable(childVal)) {
               chunks.push("null");
-              node.first = false;
-              node.index++;
+              node2.first = false;
+              node2.index++;
             } else {
               const isComplexObject = childVal !== null && typeof childVal === "object";
               const isNativeRaw = isRawJSON(childVal);
@@ -28204,34 +35109,34 @@ var init_json_with_bigint = __esm({
                 }
                 visited.add(childVal);
                 stack.push({
-                  parent: node.val,
-                  key: String(node.index),
+                  parent: node2.val,
+                  key: String(node2.index),
                   val: childVal,
                   isArray: Array.isArray(childVal),
                   keys: Array.isArray(childVal) ? null : Object.keys(childVal),
                   index: 0,
                   first: true
                 });
-                node.first = false;
-                node.index++;
+                node2.first = false;
+                node2.index++;
               } else {
                 chunks.push(originalStringify(childVal));
-                node.first = false;
-                node.index++;
+                node2.first = false;
+                node2.index++;
               }
             }
           } else {
             isDone = true;
           }
         } else {
-          while (node.index < node.keys.length) {
-            const k = node.keys[node.index++];
+          while (node2.index < node2.keys.length) {
+            const k = node2.keys[node2.index++];
             const isFilteredOutByArray = propertyList && !propertyList.has(k);
             if (isFilteredOutByArray) continue;
-            const childRaw = node.val[k];
-            const childVal = prepareVal(node.val, k, childRaw);
+            const childRaw = node2.val[k];
+            const childVal = prepareVal(node2.val, k, childRaw);
             if (isUnstringifiable(childVal)) continue;
-            if (!node.first) chunks.push(",");
+            if (!node2.first) chunks.push(",");
             if (space) {
               chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
             } else {
@@ -28245,7 +35150,7 @@ var init_json_with_bigint = __esm({
               }
               visited.add(childVal);
               stack.push({
-                parent: node.val,
+                parent: node2.val,
                 key: k,
                 val: childVal,
                 isArray: Array.isArray(childVal),
@@ -28253,23 +35158,23 @@ var init_json_with_bigint = __esm({
                 index: 0,
                 first: true
               });
-              node.first = false;
+              node2.first = false;
               break;
             } else {
               chunks.push(originalStringify(childVal));
-              node.first = false;
+              node2.first = false;
             }
           }
-          const isNodeFullyProcessed = node.index >= node.keys.length && stack[stack.length - 1] === node;
+          const isNodeFullyProcessed = node2.index >= node2.keys.length && stack[stack.length - 1] === node2;
           if (isNodeFullyProcessed) {
             isDone = true;
           }
         }
         if (isDone) {
           level--;
-          if (!node.first && space) chunks.push("\n" + space.repeat(level));
-          chunks.push(node.isArray ? "]" : "}");
-          visited.delete(node.val);
+          if (!node2.first && space) chunks.push("\n" + space.repeat(level));
+          chunks.push(node2.isArray ? "]" : "}");
+          visited.delete(node2.val);
           stack.pop();
         }
       }
@@ -28373,10 +35278,10 @@ var init_json_with_bigint = __esm({
       const rootHolder = { "": parsed };
       const stack = [{ parent: rootHolder, key: "", visited: false }];
       while (stack.length > 0) {
-        const node = stack[stack.length - 1];
-        if (!node.visited) {
-          node.visited = true;
-          const value = node.parent[node.key];
+        const node2 = stack[stack.length - 1];
+        if (!node2.visited) {
+          node2.visited = true;
+          const value = node2.parent[node2.key];
           const isComplexObject = value !== null && typeof value === "object";
           if (isComplexObject) {
             const keys = Object.keys(value);
@@ -28385,7 +35290,7 @@ var init_json_with_bigint = __esm({
             }
           }
         } else {
-          const { parent, key } = node;
+          const { parent, key } = node2;
           let value = parent[key];
           if (typeof value === "string") {
             const isCustomFormatBigInt = customFormat.test(value);
@@ -28492,7 +35397,7 @@ var init_dist_src = __esm({
 });
 
 // node_modules/@octokit/request/dist-bundle/index.js
-function isPlainObject3(value) {
+function isPlainObject4(value) {
   if (typeof value !== "object" || value === null) return false;
   if (Object.prototype.toString.call(value) !== "[object Object]") return false;
   const proto = Object.getPrototypeOf(value);
@@ -28509,7 +35414,7 @@ async function fetchWrapper(requestOptions) {
   }
   const log = requestOptions.request?.log || console;
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = isPlainObject3(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const body = isPlainObject4(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
     Object.entries(requestOptions.headers).map(([name, value]) => [
       name,
@@ -28826,12 +35731,12 @@ async function hook(token, request2, route, parameters) {
   endpoint2.headers.authorization = withAuthorizationPrefix(token);
   return request2(endpoint2);
 }
-var b64url, sep, jwtRE, isJWT, createTokenAuth;
+var b64url, sep2, jwtRE, isJWT, createTokenAuth;
 var init_dist_bundle4 = __esm({
   "node_modules/@octokit/auth-token/dist-bundle/index.js"() {
     b64url = "(?:[a-zA-Z0-9_-]+)";
-    sep = "\\.";
-    jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+    sep2 = "\\.";
+    jwtRE = new RegExp(`^${b64url}${sep2}${b64url}${sep2}${b64url}$`);
     isJWT = jwtRE.test.bind(jwtRE);
     createTokenAuth = function createTokenAuth2(token) {
       if (!token) {
@@ -31976,11 +38881,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell) => {
-        if (typeof cell === "string") {
-          return this.wrap("td", cell);
+      const cells = row.map((cell2) => {
+        if (typeof cell2 === "string") {
+          return this.wrap("td", cell2);
         }
-        const { header, data, colspan, rowspan } = cell;
+        const { header, data, colspan, rowspan } = cell2;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -32203,6 +39108,18 @@ var Redactor = class _Redactor {
   }
 };
 
+// shared/src/text/bytes.ts
+function formatBytes(n) {
+  const units = [
+    ["MiB", 1024 * 1024],
+    ["KiB", 1024]
+  ];
+  for (const [unit, size] of units) {
+    if (n >= size) return `${Math.round(n / size * 10) / 10} ${unit}`;
+  }
+  return `${n} ${n === 1 ? "byte" : "bytes"}`;
+}
+
 // shared/src/yaml/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 
@@ -32284,6 +39201,15 @@ var acceptedTags = {
   seq: /* @__PURE__ */ new Set(["!", `${coreTag}seq`])
 };
 var acceptedTagList = "!!str, !!int, !!float, !!bool, !!null, !!map and !!seq";
+function decodeUtf8(bytes, file) {
+  const decoded = decodeStrictUtf8(bytes);
+  if ("text" in decoded) return decoded.text;
+  const { byte, line, column } = decoded.invalid;
+  throw new InputError(
+    `not valid UTF-8: byte ${hexByte(byte)} cannot start or continue a character (save the file as UTF-8)`,
+    { file, line, column }
+  );
+}
 var forbiddenControl = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 var maxDepth = 256;
 function loadYamlDocuments(text2, file) {
@@ -32344,7 +39270,7 @@ function loadYamlDocuments(text2, file) {
     if (measured === "deep") throw tooDeep(file, line);
     if (measured === "big")
       throw new InputError(
-        `expands to more than ${mebibytes(yamlLimits.maxExpandedChars)} of keys and values through its aliases and merge keys (the limit); refusing a possible alias bomb`,
+        `expands to more than ${formatBytes(yamlLimits.maxExpandedChars)} of keys and values through its aliases and merge keys (the limit); refusing a possible alias bomb`,
         { file, line }
       );
     out.push({ value, line, doc, lineCounter });
@@ -32358,12 +39284,9 @@ function refuseOversized(text2, file) {
   let line = 1;
   for (let i = 0; i < yamlLimits.maxFileBytes; i++) if (bytes[i] === 10) line++;
   throw new InputError(
-    `file is larger than the ${mebibytes(yamlLimits.maxFileBytes)} limit for a YAML file (${bytes.length} bytes; the limit falls on this line); refusing to parse it`,
+    `file is larger than the ${formatBytes(yamlLimits.maxFileBytes)} limit for a YAML file (${bytes.length} bytes; the limit falls on this line); refusing to parse it`,
     { file, line }
   );
-}
-function mebibytes(n) {
-  return `${n / (1024 * 1024)} MiB`;
 }
 function positionOf(text2, index) {
   const before = text2.slice(0, index);
@@ -32396,29 +39319,29 @@ function isMergePair(pair) {
 function findProblem(doc, lines2) {
   const stack = [doc.contents];
   while (stack.length > 0) {
-    const node = stack.pop();
-    if ((0, import_yaml.isPair)(node)) {
-      stack.push(node.value, node.key);
+    const node2 = stack.pop();
+    if ((0, import_yaml.isPair)(node2)) {
+      stack.push(node2.value, node2.key);
       continue;
     }
-    if (!(0, import_yaml.isScalar)(node) && !(0, import_yaml.isMap)(node) && !(0, import_yaml.isSeq)(node)) continue;
-    const offset = node.range?.[0] ?? 0;
-    const kind = (0, import_yaml.isScalar)(node) ? "scalar" : (0, import_yaml.isMap)(node) ? "map" : "seq";
-    if (node.tag !== void 0 && !acceptedTags[kind].has(node.tag))
-      return { message: unknownTag(node.tag), offset };
-    if ((0, import_yaml.isScalar)(node)) {
-      if (node.value !== null && typeof node.value === "object")
+    if (!(0, import_yaml.isScalar)(node2) && !(0, import_yaml.isMap)(node2) && !(0, import_yaml.isSeq)(node2)) continue;
+    const offset = node2.range?.[0] ?? 0;
+    const kind = (0, import_yaml.isScalar)(node2) ? "scalar" : (0, import_yaml.isMap)(node2) ? "map" : "seq";
+    if (node2.tag !== void 0 && !acceptedTags[kind].has(node2.tag))
+      return { message: unknownTag(node2.tag), offset };
+    if ((0, import_yaml.isScalar)(node2)) {
+      if (node2.value !== null && typeof node2.value === "object")
         return {
-          message: `this value is read as a ${node.value instanceof Date ? "timestamp" : "binary or other non-text value"} (a %YAML 1.1 document's rules), which kit does not take: quote it to keep it as text`,
+          message: `this value is read as a ${node2.value instanceof Date ? "timestamp" : "binary or other non-text value"} (a %YAML 1.1 document's rules), which kit does not take: quote it to keep it as text`,
           offset
         };
       continue;
     }
-    if ((0, import_yaml.isMap)(node)) {
-      const problem = mapProblem(doc, node, lines2);
+    if ((0, import_yaml.isMap)(node2)) {
+      const problem = mapProblem(doc, node2, lines2);
       if (problem) return problem;
     }
-    for (let i = node.items.length - 1; i >= 0; i--) stack.push(node.items[i]);
+    for (let i = node2.items.length - 1; i >= 0; i--) stack.push(node2.items[i]);
   }
   return void 0;
 }
@@ -32447,10 +39370,10 @@ function mapProblem(doc, map, lines2) {
   }
   return void 0;
 }
-function describeNode(node) {
-  if (node === null || node === void 0) return "nothing";
-  if ((0, import_yaml.isSeq)(node)) return "a list";
-  if ((0, import_yaml.isScalar)(node)) return node.value === null ? "null" : `a ${typeof node.value}`;
+function describeNode(node2) {
+  if (node2 === null || node2 === void 0) return "nothing";
+  if ((0, import_yaml.isSeq)(node2)) return "a list";
+  if ((0, import_yaml.isScalar)(node2)) return node2.value === null ? "null" : `a ${typeof node2.value}`;
   return "something else";
 }
 function mergeSources(doc, value) {
@@ -32461,9 +39384,9 @@ function mergeSources(doc, value) {
     resolved: resolveAlias(doc, item)
   }));
 }
-function resolveAlias(doc, node) {
-  if ((0, import_yaml.isAlias)(node)) return node.resolve(doc) ?? null;
-  return node;
+function resolveAlias(doc, node2) {
+  if ((0, import_yaml.isAlias)(node2)) return node2.resolve(doc) ?? null;
+  return node2;
 }
 function effectivePairs(doc, map) {
   const out = [];
@@ -32535,6 +39458,22 @@ function loadYamlMapping(text2, file) {
     );
   }
   return { value: v, doc: docs[0] };
+}
+function lineOf(doc, path) {
+  let node2 = doc.doc.contents;
+  let line = doc.line;
+  for (const key of path) {
+    node2 = resolveAlias(doc.doc, node2);
+    if (node2 && (0, import_yaml.isMap)(node2)) {
+      const found = effectivePair(doc.doc, node2, String(key));
+      if (!found) break;
+      node2 = found.pair.value;
+    } else if (node2 && (0, import_yaml.isSeq)(node2) && typeof key === "number") {
+      node2 = node2.items[key] ?? null;
+    } else break;
+    if (node2?.range) line = doc.lineCounter.linePos(node2.range[0]).line;
+  }
+  return line;
 }
 function firstLine(s) {
   return s.split("\n")[0];
@@ -33696,42 +40635,42 @@ function build(state, object) {
   };
   if (tag.nodeKind === "sequence") {
     const container = tag.represent(object);
-    const node2 = {
+    const node3 = {
       kind: "sequence",
       tag: nodeTagName,
       tagged: !implicitTag,
       style: COLLECTION_STYLE.BLOCK,
       items: []
     };
-    if (!state.noRefs) state.refs.set(object, node2);
+    if (!state.noRefs) state.refs.set(object, node3);
     for (let index = 0, length = container.length; index < length; index += 1) {
       let item = build(state, container[index]);
       if (item === INVALID && container[index] === void 0) item = build(state, null);
       if (item === INVALID) continue;
-      node2.items.push(item);
+      node3.items.push(item);
     }
-    return node2;
+    return node3;
   }
   const map = tag.represent(object);
-  const node = {
+  const node2 = {
     kind: "mapping",
     tag: nodeTagName,
     tagged: !implicitTag,
     style: COLLECTION_STYLE.BLOCK,
     items: []
   };
-  if (!state.noRefs) state.refs.set(object, node);
+  if (!state.noRefs) state.refs.set(object, node2);
   for (const [objectKey, objectValue] of map) {
     const key = build(state, objectKey);
     if (key === INVALID) continue;
     const value = build(state, objectValue);
     if (value === INVALID) continue;
-    node.items.push({
+    node2.items.push({
       key,
       value
     });
   }
-  return node;
+  return node2;
 }
 function jsToAst(input, schema, options = {}) {
   const root = build({
@@ -33748,29 +40687,29 @@ function jsToAst(input, schema, options = {}) {
 }
 var VISIT_BREAK = /* @__PURE__ */ Symbol("visit:break");
 var VISIT_SKIP = /* @__PURE__ */ Symbol("visit:skip");
-function visitNode(node, visitor, ctx) {
-  const control = visitor(node, ctx);
+function visitNode(node2, visitor, ctx) {
+  const control = visitor(node2, ctx);
   if (control === VISIT_BREAK) return true;
   if (control === VISIT_SKIP) return false;
   const depth = ctx.depth + 1;
-  switch (node.kind) {
+  switch (node2.kind) {
     case "sequence":
-      for (const item of node.items) if (visitNode(item, visitor, {
+      for (const item of node2.items) if (visitNode(item, visitor, {
         depth,
-        parent: node,
+        parent: node2,
         isKey: false
       })) return true;
       break;
     case "mapping":
-      for (const { key, value } of node.items) {
+      for (const { key, value } of node2.items) {
         if (visitNode(key, visitor, {
           depth,
-          parent: node,
+          parent: node2,
           isKey: true
         })) return true;
         if (visitNode(value, visitor, {
           depth,
-          parent: node,
+          parent: node2,
           isKey: false
         })) return true;
       }
@@ -34115,8 +41054,8 @@ var DEFAULT_PRESENTER_OPTIONS = {
   scalarStyleRules: Object.keys(DEFAULT_SCALAR_STYLE_RULES).map((name) => Reflect.get(DEFAULT_SCALAR_STYLE_RULES, name)),
   tagBeforeAnchor: false
 };
-function nodeTagShort(node) {
-  return node.tagged ? node.tag : tagNameShort(node.tag);
+function nodeTagShort(node2) {
+  return node2.tagged ? node2.tag : tagNameShort(node2.tag);
 }
 function createPresenterState(options) {
   const opts = {
@@ -34134,9 +41073,9 @@ function generateNextLine(state, level) {
   return `
 ${" ".repeat(state.indent * level)}`;
 }
-function scalarLayout(state, node, parent, level, isKey, flowOnly) {
+function scalarLayout(state, node2, parent, level, isKey, flowOnly) {
   return {
-    node,
+    node: node2,
     parent,
     level,
     isKey,
@@ -34146,23 +41085,23 @@ function scalarLayout(state, node, parent, level, isKey, flowOnly) {
     shiftOfFirstLine: level === 0 ? 0 : state.indent * level,
     presenterOptions: state,
     allowedStylesMask: 0,
-    style: node.style
+    style: node2.style
   };
 }
-function writeFlowSequence(state, level, node) {
+function writeFlowSequence(state, level, node2) {
   let result = "";
-  for (let index = 0, length = node.items.length; index < length; index += 1) {
-    const item = writeNode(state, level, node.items[index], node, {}).text;
+  for (let index = 0, length = node2.items.length; index < length; index += 1) {
+    const item = writeNode(state, level, node2.items[index], node2, {}).text;
     if (index > 0) result += `,${!state.flowSkipCommaSpace ? " " : ""}`;
     result += item;
   }
-  const pad = state.flowBracketPadding && node.items.length > 0 ? " " : "";
+  const pad = state.flowBracketPadding && node2.items.length > 0 ? " " : "";
   return `[${pad}${result}${pad}]`;
 }
-function writeBlockSequence(state, level, node, compact) {
+function writeBlockSequence(state, level, node2, compact) {
   let result = "";
-  for (let index = 0, length = node.items.length; index < length; index += 1) {
-    const item = writeNode(state, level + 1, node.items[index], node, {
+  for (let index = 0, length = node2.items.length; index < length; index += 1) {
+    const item = writeNode(state, level + 1, node2.items[index], node2, {
       block: true,
       compact: state.seqInlineFirst,
       isblockseq: true
@@ -34174,50 +41113,50 @@ function writeBlockSequence(state, level, node, compact) {
   }
   return result;
 }
-function writeFlowMapping(state, level, node) {
+function writeFlowMapping(state, level, node2) {
   let result = "";
-  for (const { key, value } of node.items) {
+  for (const { key, value } of node2.items) {
     let pairBuffer = "";
     if (result !== "") pairBuffer += `,${!state.flowSkipCommaSpace ? " " : ""}`;
-    const keyRender = writeNode(state, level, key, node, { iskey: true });
-    const keyText = keyRender.text;
-    const valueText = writeNode(state, level, value, node, {}).text;
-    const sep2 = state.flowSkipColonSpace || valueText === "" ? "" : " ";
+    const keyRender = writeNode(state, level, key, node2, { iskey: true });
+    const keyText2 = keyRender.text;
+    const valueText = writeNode(state, level, value, node2, {}).text;
+    const sep4 = state.flowSkipColonSpace || valueText === "" ? "" : " ";
     const keyIsBareProps = key.kind === "scalar" && keyRender.noBody && (key.tagged || key.anchor !== void 0);
     const keyColonSep = key.kind === "alias" || keyIsBareProps ? " " : "";
-    pairBuffer += `${keyText}${keyColonSep}:${sep2}${valueText}`;
+    pairBuffer += `${keyText2}${keyColonSep}:${sep4}${valueText}`;
     result += pairBuffer;
   }
   const pad = state.flowBracketPadding && result !== "" ? " " : "";
   return `{${pad}${result}${pad}}`;
 }
-function writeBlockMapping(state, level, node, compact) {
+function writeBlockMapping(state, level, node2, compact) {
   let result = "";
-  for (let index = 0, length = node.items.length; index < length; index += 1) {
+  for (let index = 0, length = node2.items.length; index < length; index += 1) {
     let pairBuffer = "";
     if (!compact || result !== "") pairBuffer += generateNextLine(state, level);
-    const { key, value } = node.items[index];
+    const { key, value } = node2.items[index];
     const keyIsBlock = (key.kind === "mapping" || key.kind === "sequence") && key.style === COLLECTION_STYLE.BLOCK && key.items.length !== 0 || key.kind === "scalar" && (key.style === SCALAR_STYLE.LITERAL_BLOCK || key.style === SCALAR_STYLE.FOLDED_BLOCK);
-    const keyRender = keyIsBlock ? writeNode(state, level + 1, key, node, {
+    const keyRender = keyIsBlock ? writeNode(state, level + 1, key, node2, {
       block: true,
       compact: true,
       isblockseq: !cannotBeCompact(state, key, level + 1)
-    }) : writeNode(state, level + 1, key, node, {
+    }) : writeNode(state, level + 1, key, node2, {
       block: true,
       compact: true,
       iskey: true
     });
-    const keyText = keyRender.text;
+    const keyText2 = keyRender.text;
     const keyHasLineBreak = key.kind === "scalar" && key.value.indexOf("\n") !== -1;
-    const keyIsTooLong = keyText.length > 1024 && /^[\s\S]{1025}/u.test(keyText);
+    const keyIsTooLong = keyText2.length > 1024 && /^[\s\S]{1025}/u.test(keyText2);
     const explicitPair = keyIsBlock || keyHasLineBreak || keyIsTooLong;
     if (explicitPair) {
-      if (keyText && CHAR_LINE_FEED === keyText.charCodeAt(0)) pairBuffer += "?";
+      if (keyText2 && CHAR_LINE_FEED === keyText2.charCodeAt(0)) pairBuffer += "?";
       else pairBuffer += "? ";
     }
-    pairBuffer += keyText;
+    pairBuffer += keyText2;
     if (explicitPair) pairBuffer += generateNextLine(state, level);
-    const valueText = writeNode(state, level + 1, value, node, {
+    const valueText = writeNode(state, level + 1, value, node2, {
       block: true,
       compact: explicitPair,
       isblockseq: explicitPair && !cannotBeCompact(state, value, level + 1)
@@ -34231,49 +41170,49 @@ function writeBlockMapping(state, level, node, compact) {
   }
   return result;
 }
-function cannotBeCompact(state, node, level) {
-  if (node.kind === "alias") return true;
-  return node.tagged || node.anchor !== void 0 || state.indent < 2 && level > 0;
+function cannotBeCompact(state, node2, level) {
+  if (node2.kind === "alias") return true;
+  return node2.tagged || node2.anchor !== void 0 || state.indent < 2 && level > 0;
 }
-function writeNode(state, level, node, parent, ctx) {
-  if (node.kind === "alias") {
+function writeNode(state, level, node2, parent, ctx) {
+  if (node2.kind === "alias") {
     state.openEnded = false;
     return {
-      text: `*${node.anchor}`,
+      text: `*${node2.anchor}`,
       noBody: false
     };
   }
   const { block = false, iskey = false, isblockseq = false } = ctx;
   let compact = ctx.compact ?? false;
-  const hasAnchor = node.anchor !== void 0;
-  if (cannotBeCompact(state, node, level)) compact = false;
+  const hasAnchor = node2.anchor !== void 0;
+  if (cannotBeCompact(state, node2, level)) compact = false;
   let body;
-  let shouldPrintTag = node.tagged;
-  const useBlockCollection = block && (node.kind === "mapping" || node.kind === "sequence") && node.style === COLLECTION_STYLE.BLOCK && node.items.length !== 0;
-  if (node.kind === "mapping") {
-    if (useBlockCollection) body = writeBlockMapping(state, level, node, compact);
-    else body = writeFlowMapping(state, level, node);
-  } else if (node.kind === "sequence") {
+  let shouldPrintTag = node2.tagged;
+  const useBlockCollection = block && (node2.kind === "mapping" || node2.kind === "sequence") && node2.style === COLLECTION_STYLE.BLOCK && node2.items.length !== 0;
+  if (node2.kind === "mapping") {
+    if (useBlockCollection) body = writeBlockMapping(state, level, node2, compact);
+    else body = writeFlowMapping(state, level, node2);
+  } else if (node2.kind === "sequence") {
     if (useBlockCollection) {
-      if (state.seqNoIndent && !isblockseq && level > 0) body = writeBlockSequence(state, level - 1, node, compact);
-      else body = writeBlockSequence(state, level, node, compact);
-    } else body = writeFlowSequence(state, level, node);
+      if (state.seqNoIndent && !isblockseq && level > 0) body = writeBlockSequence(state, level - 1, node2, compact);
+      else body = writeBlockSequence(state, level, node2, compact);
+    } else body = writeFlowSequence(state, level, node2);
   } else {
-    const layout = scalarLayout(state, node, parent, level, iskey, !block);
+    const layout = scalarLayout(state, node2, parent, level, iskey, !block);
     detectAllowedStyles(layout);
     for (const rule of state.scalarStyleRules) rule(layout);
     body = renderScalar(layout);
-    state.openEnded = (layout.style === SCALAR_STYLE.LITERAL_BLOCK || layout.style === SCALAR_STYLE.FOLDED_BLOCK) && (node.value === "\n" || node.value.endsWith("\n\n"));
-    shouldPrintTag = node.tagged || body === "" && layout.flowOnly && parent?.kind === "sequence" && !hasAnchor || layout.style !== SCALAR_STYLE.PLAIN && node.tag !== state.defaultScalarTagName;
+    state.openEnded = (layout.style === SCALAR_STYLE.LITERAL_BLOCK || layout.style === SCALAR_STYLE.FOLDED_BLOCK) && (node2.value === "\n" || node2.value.endsWith("\n\n"));
+    shouldPrintTag = node2.tagged || body === "" && layout.flowOnly && parent?.kind === "sequence" && !hasAnchor || layout.style !== SCALAR_STYLE.PLAIN && node2.tag !== state.defaultScalarTagName;
   }
-  if ((node.kind === "mapping" || node.kind === "sequence") && !useBlockCollection) state.openEnded = false;
+  if ((node2.kind === "mapping" || node2.kind === "sequence") && !useBlockCollection) state.openEnded = false;
   if (useBlockCollection && compact && level > 0 && state.indent > 2) body = `${" ".repeat(state.indent - 2)}${body}`;
   const noBody = body === "";
   let text2 = body;
   if (shouldPrintTag || hasAnchor) {
     const props = [];
-    const tag = shouldPrintTag ? nodeTagShort(node) : null;
-    const anchor = hasAnchor ? `&${node.anchor}` : null;
+    const tag = shouldPrintTag ? nodeTagShort(node2) : null;
+    const anchor = hasAnchor ? `&${node2.anchor}` : null;
     if (state.tagBeforeAnchor) {
       if (tag !== null) props.push(tag);
       if (anchor !== null) props.push(anchor);
@@ -34281,16 +41220,16 @@ function writeNode(state, level, node, parent, ctx) {
       if (anchor !== null) props.push(anchor);
       if (tag !== null) props.push(tag);
     }
-    const sep2 = body === "" || body.charCodeAt(0) === CHAR_LINE_FEED ? "" : " ";
-    text2 = `${props.join(" ")}${sep2}${body}`;
+    const sep4 = body === "" || body.charCodeAt(0) === CHAR_LINE_FEED ? "" : " ";
+    text2 = `${props.join(" ")}${sep4}${body}`;
   }
   return {
     text: text2,
     noBody
   };
 }
-function rootStartsOwnLine(node) {
-  return (node.kind === "sequence" || node.kind === "mapping") && node.style === COLLECTION_STYLE.BLOCK && node.items.length !== 0 && !node.tagged && node.anchor === void 0;
+function rootStartsOwnLine(node2) {
+  return (node2.kind === "sequence" || node2.kind === "mapping") && node2.style === COLLECTION_STYLE.BLOCK && node2.items.length !== 0 && !node2.tagged && node2.anchor === void 0;
 }
 function writeDocumentDirectives(doc) {
   let result = "";
@@ -34324,8 +41263,8 @@ function present(documents, options) {
         block: true,
         compact: true
       }).text;
-      const sep2 = body === "" ? "" : hasDirectives || rootStartsOwnLine(doc.contents) ? "\n" : " ";
-      result += `---${sep2}${body}
+      const sep4 = body === "" ? "" : hasDirectives || rootStartsOwnLine(doc.contents) ? "\n" : " ";
+      result += `---${sep4}${body}
 `;
     } else result += writeNode(state, 0, doc.contents, null, {
       block: true,
@@ -34362,16 +41301,16 @@ function dump(input, options = {}) {
     noRefs: opts.noRefs,
     skipInvalid: opts.skipInvalid
   });
-  if (opts.flowLevel >= 0) visit(documents, (node, ctx) => {
+  if (opts.flowLevel >= 0) visit(documents, (node2, ctx) => {
     if (ctx.depth < opts.flowLevel) return;
-    if (node.kind === "sequence" || node.kind === "mapping") node.style = COLLECTION_STYLE.FLOW;
+    if (node2.kind === "sequence" || node2.kind === "mapping") node2.style = COLLECTION_STYLE.FLOW;
     return VISIT_SKIP;
   });
   if (opts.sortKeys) {
     const compareFn = opts.sortKeys === true ? defaultCompareFn : opts.sortKeys;
-    visit(documents, (node) => {
-      if (node.kind !== "mapping") return;
-      node.items.sort((a, b) => compareFn(a.key.kind === "scalar" ? a.key.value : "", b.key.kind === "scalar" ? b.key.value : ""));
+    visit(documents, (node2) => {
+      if (node2.kind !== "mapping") return;
+      node2.items.sort((a, b) => compareFn(a.key.kind === "scalar" ? a.key.value : "", b.key.kind === "scalar" ? b.key.value : ""));
     });
   }
   opts.transform(documents);
@@ -34400,6 +41339,10 @@ var CHOMPING_KEEP = CHOMPING_MODE.KEEP;
 // shared/src/yaml/emit.ts
 var yamlDumpOptions = { noRefs: true, lineWidth: -1 };
 var fallback = /* @__PURE__ */ Symbol("fallback");
+var maxCachedScalars = 5e4;
+var valueTexts = /* @__PURE__ */ new Map();
+var keyTexts = /* @__PURE__ */ new Map();
+var numberTexts = /* @__PURE__ */ new Map();
 function askValue(value) {
   const text2 = dump({ a: value }, yamlDumpOptions);
   if (!text2.startsWith("a: ") || text2.indexOf("\n") !== text2.length - 1) throw fallback;
@@ -34408,6 +41351,260 @@ function askValue(value) {
 var nullText = askValue(null);
 var trueText = askValue(true);
 var falseText = askValue(false);
+function remember(cache, key, text2) {
+  if (cache.size >= maxCachedScalars) cache.clear();
+  cache.set(key, text2);
+  return text2;
+}
+var numberLike = /^(?:[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN))$/;
+function holdsPlainNumberLike(value) {
+  if (typeof value === "string") return numberLike.test(value) && askValue(value) === value;
+  if (value === null || typeof value !== "object") return false;
+  return Object.values(value).some(holdsPlainNumberLike);
+}
+function jsYaml(value) {
+  return dump(
+    value,
+    holdsPlainNumberLike(value) ? { ...yamlDumpOptions, forceQuotes: true } : yamlDumpOptions
+  );
+}
+function tooLargeForJsYaml(err) {
+  return err instanceof RangeError;
+}
+var ownScalars = false;
+function stringText(value, level) {
+  const cached = valueTexts.get(value);
+  if (cached !== void 0) return cached;
+  if (value.includes("\n")) {
+    if (ownScalars) return ownStringText(value, level);
+    throw fallback;
+  }
+  let text2;
+  try {
+    text2 = askValue(value);
+  } catch (err) {
+    if (!tooLargeForJsYaml(err)) throw err;
+    text2 = doubleQuoted(value);
+  }
+  return remember(valueTexts, value, text2 === value && numberLike.test(value) ? `'${value}'` : text2);
+}
+var escaped = /["\\\x00-\x1F\x7F-\xA0\u2028\u2029\uD800-\uDFFF\uFEFF\uFFFE\uFFFF]/gu;
+var namedEscapes = {
+  "\0": "\\0",
+  "\x07": "\\a",
+  "\b": "\\b",
+  "	": "\\t",
+  "\n": "\\n",
+  "\v": "\\v",
+  "\f": "\\f",
+  "\r": "\\r",
+  "\x1B": "\\e",
+  '"': '\\"',
+  "\\": "\\\\",
+  "\x85": "\\N",
+  "\xA0": "\\_",
+  "\u2028": "\\L",
+  "\u2029": "\\P"
+};
+function doubleQuoted(value) {
+  return `"${value.replace(escaped, (c) => {
+    const named = namedEscapes[c];
+    if (named !== void 0) return named;
+    const code = c.charCodeAt(0);
+    return code <= 255 ? `\\x${code.toString(16).toUpperCase().padStart(2, "0")}` : `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  })}"`;
+}
+var invisible = /[\t\x7F-\xA0\u2028\u2029\uFEFF\uFFFE\uFFFF]/;
+var notBlockText = /[\x00-\x09\x0B-\x1F\x7F-\xA0\u2028\u2029\uFEFF\uFFFE\uFFFF]|[\uD800-\uDFFF]/u;
+function ownStringText(value, level) {
+  if (level < 1 || invisible.test(value) || notBlockText.test(value) || value.trim() === "" || value.endsWith("\n\n"))
+    return doubleQuoted(value);
+  const indent = " ".repeat(2 * level);
+  const indicator = /^\n* /.test(value) ? "2" : "";
+  const chomp = value.endsWith("\n") ? "" : "-";
+  const body = value.endsWith("\n") ? value.slice(0, -1) : value;
+  return `|${indicator}${chomp}
+${body.split("\n").map((line) => line === "" ? "" : indent + line).join("\n")}`;
+}
+function numberText(value) {
+  if (Object.is(value, -0)) return askValue(value);
+  const cached = numberTexts.get(value);
+  return cached ?? remember(numberTexts, value, askValue(value));
+}
+function keyText(key) {
+  const cached = keyTexts.get(key);
+  if (cached !== void 0) return cached;
+  if (key.includes("\n")) throw fallback;
+  let text2;
+  try {
+    text2 = dump({ [key]: 0 }, yamlDumpOptions);
+  } catch (err) {
+    if (tooLargeForJsYaml(err)) throw fallback;
+    throw err;
+  }
+  if (!text2.endsWith(": 0\n") || text2.startsWith("?") || text2.indexOf("\n") !== text2.length - 1)
+    throw fallback;
+  const keyPart = text2.slice(0, -4);
+  return remember(keyTexts, key, keyPart === key && numberLike.test(key) ? `'${key}'` : keyPart);
+}
+var indents = ["\n"];
+function newline(level) {
+  while (indents.length <= level) indents.push(`${indents[indents.length - 1]}  `);
+  return indents[level];
+}
+function isPlainObject2(value) {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+function node(value, level, compact) {
+  switch (typeof value) {
+    case "string":
+      return stringText(value, level);
+    case "number":
+      return numberText(value);
+    case "boolean":
+      return value ? trueText : falseText;
+    case "object":
+      if (value === null) return nullText;
+      if (Array.isArray(value)) return value.length === 0 ? "[]" : sequence(value, level, compact);
+      if (isPlainObject2(value)) return mapping(value, level, compact);
+  }
+  throw fallback;
+}
+var documentMarker = /^(?:---|\.\.\.)[ \t]/;
+function topLevelKeyText(key) {
+  const text2 = keyText(key);
+  return documentMarker.test(text2) ? `'${text2.replace(/'/g, "''")}'` : text2;
+}
+function mapping(map, level, compact) {
+  const keys = Object.keys(map);
+  if (keys.length === 0) return "{}";
+  const nl = newline(level);
+  let out = "";
+  for (const key of keys) {
+    const value = map[key];
+    if (value === void 0) {
+      if (ownScalars) continue;
+      throw fallback;
+    }
+    if (!compact || out !== "") out += nl;
+    out += pairText(ownScalars ? ownKeyText(key) : keyText(key), node(value, level + 1, false), nl);
+  }
+  return out === "" ? "{}" : out;
+}
+function pairText(key, text2, nl) {
+  if (key.startsWith("? ")) return `${key}${nl}:${text2.charCodeAt(0) === 10 ? "" : " "}${text2}`;
+  return key + (text2.charCodeAt(0) === 10 ? ":" : ": ") + text2;
+}
+function ownKeyText(key) {
+  try {
+    return keyText(key);
+  } catch (err) {
+    if (err !== fallback) throw err;
+  }
+  const quoted = doubleQuoted(key);
+  return quoted.length > 1024 ? `? ${quoted}` : quoted;
+}
+function sequence(list2, level, compact) {
+  const nl = newline(level);
+  let out = "";
+  for (let i = 0; i < list2.length; i++) {
+    let item = list2[i];
+    if (item === void 0) {
+      if (!ownScalars) throw fallback;
+      item = null;
+    }
+    if (!compact || out !== "") out += nl;
+    out += `- ${node(item, level + 1, true)}`;
+  }
+  return out;
+}
+function slowPair(key, value) {
+  try {
+    let keyPart;
+    try {
+      keyPart = topLevelKeyText(key);
+    } catch (err) {
+      if (err !== fallback) throw err;
+      return jsYaml({ [key]: value });
+    }
+    return keyPart + jsYaml({ a: value }).slice(1);
+  } catch (err) {
+    if (!tooLargeForJsYaml(err)) throw err;
+    return ownPair(key, value);
+  }
+}
+function withOwnScalars(write) {
+  ownScalars = true;
+  try {
+    return write();
+  } finally {
+    ownScalars = false;
+  }
+}
+function ownPair(key, value) {
+  return withOwnScalars(() => {
+    let keyPart = ownKeyText(key);
+    if (!keyPart.startsWith("? ") && documentMarker.test(keyPart))
+      keyPart = `'${keyPart.replace(/'/g, "''")}'`;
+    return `${pairText(keyPart, node(value, 1, false), "\n")}
+`;
+  });
+}
+function ownDocument(value) {
+  if (value !== null && typeof value === "object" && isPlainObject2(value)) {
+    const pairs = Object.entries(value).filter(([, v]) => v !== void 0);
+    return pairs.length === 0 ? "{}\n" : pairs.map(([k, v]) => ownPair(k, v)).join("");
+  }
+  return withOwnScalars(() => {
+    if (Array.isArray(value) && value.length > 0) return `${sequence(value, 0, true)}
+`;
+    return `${node(value, 0, false)}
+`;
+  });
+}
+var documentEnd = "\n...\n";
+function wholeDocument(value) {
+  try {
+    return jsYaml(value);
+  } catch (err) {
+    if (!tooLargeForJsYaml(err)) throw err;
+    return ownDocument(value);
+  }
+}
+function emitYaml(value) {
+  if (value === null || typeof value !== "object" || !isPlainObject2(value)) {
+    if (Array.isArray(value) && value.length > 0) {
+      try {
+        return `${sequence(value, 0, true)}
+`;
+      } catch (err) {
+        if (err !== fallback) throw err;
+      }
+    }
+    return wholeDocument(value);
+  }
+  const map = value;
+  const keys = Object.keys(map);
+  if (keys.length === 0 || keys.some((k) => map[k] === void 0)) return wholeDocument(value);
+  let out = "";
+  let openEnded = false;
+  for (const key of keys) {
+    try {
+      const text2 = node(map[key], 1, false);
+      out += `${topLevelKeyText(key)}${text2.charCodeAt(0) === 10 ? ":" : ": "}${text2}
+`;
+      openEnded = false;
+    } catch (err) {
+      if (err !== fallback) throw err;
+      const pair = slowPair(key, map[key]);
+      openEnded = pair.endsWith(documentEnd);
+      out += openEnded ? pair.slice(0, -4) : pair;
+    }
+  }
+  return openEnded ? `${out}...
+` : out;
+}
 
 // shared/src/git/git.ts
 import { spawn } from "node:child_process";
@@ -34558,14 +41755,14 @@ function parseYamlPath(text2) {
   while (i < text2.length) {
     const c = text2[i];
     if (c === "[") {
-      const close = text2.indexOf("]", i);
-      if (close < 0) fail("a [ is not closed");
-      const inner = text2.slice(i + 1, close);
+      const close2 = text2.indexOf("]", i);
+      if (close2 < 0) fail("a [ is not closed");
+      const inner = text2.slice(i + 1, close2);
       if (/^\d+$/.test(inner)) out.push(Number(inner));
       else if (/^"(?:[^"\\]|\\.)*"$/.test(inner) || /^'[^']*'$/.test(inner))
         out.push(inner.startsWith('"') ? JSON.parse(inner) : inner.slice(1, -1));
       else fail(`[${inner}] is neither an index nor a quoted key`);
-      i = close + 1;
+      i = close2 + 1;
       expectKey = false;
     } else if (c === ".") {
       if (expectKey) fail("it has an empty key");
@@ -34603,6 +41800,39 @@ function isContainerImageKey(parent, key) {
   const listKey = parent[parent.length - 2];
   return key === "image" && typeof parent[parent.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
 }
+function isContainerPath(path) {
+  const listKey = path[path.length - 2];
+  return typeof path[path.length - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey);
+}
+function holdsNoContainerImage(path) {
+  if (path[0] === "metadata") return true;
+  for (let i = 2; i < path.length; i++) {
+    const listKey = path[i - 2];
+    if (typeof path[i - 1] === "number" && typeof listKey === "string" && containerListKeys.has(listKey))
+      return path[i] !== "image";
+  }
+  return false;
+}
+function forEachContainerImage(value, at, visit2) {
+  if (at[at.length - 1] === "image" && isContainerPath(at.slice(0, -1))) return visit2(at, value);
+  if (value === null || typeof value !== "object") return;
+  const path = [...at];
+  const walk2 = (node2) => {
+    if (node2 === null || typeof node2 !== "object") return;
+    if (isContainerPath(path)) {
+      if (!Array.isArray(node2) && "image" in node2)
+        visit2([...path, "image"], node2.image);
+      return;
+    }
+    const entries = Array.isArray(node2) ? node2.map((item, i) => [i, item]) : Object.entries(node2);
+    for (const [key, child] of entries) {
+      path.push(key);
+      walk2(child);
+      path.pop();
+    }
+  };
+  walk2(value);
+}
 
 // shared/src/yaml-edit/edit.ts
 var notYamlText = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
@@ -34635,13 +41865,13 @@ function setYamlValue(text2, path, value, options) {
     verify(out2, file, () => [nestedValue(path, value)]);
     return { text: out2, changed: true };
   }
-  const loaded3 = docs[index];
-  if (!loaded3)
+  const loaded4 = docs[index];
+  if (!loaded4)
     throw new InputError(`document ${index} does not exist (the file has ${docs.length})`, { file });
-  const found = walk(loaded3, path, file);
+  const found = walk(loaded4, path, file);
   if (found.kind === "found") {
     const scalar = found.node;
-    const rendered = renderScalar2(value, scalar, found.inFlow, file, loaded3);
+    const rendered = renderScalar2(value, scalar, found.inFlow, file, loaded4);
     const previous = scalar.value;
     if (Object.is(rendered.parsed, previous)) return { text: text2, changed: false, previous };
     const [start, end] = scalarRange(scalar);
@@ -34654,13 +41884,13 @@ function setYamlValue(text2, path, value, options) {
   if (found.kind === "merged") {
     const merged = found.node;
     const flow = found.inFlow || !!found.map.flow;
-    const rendered = renderScalar2(value, merged, flow, file, loaded3);
+    const rendered = renderScalar2(value, merged, flow, file, loaded4);
     if (Object.is(rendered.parsed, merged.value))
       return { text: text2, changed: false, previous: merged.value };
     const out2 = insertKeys(text2, found.map, [path[path.length - 1]], rendered.text, file);
     found.map.set(
-      keyNode(loaded3.doc, String(path[path.length - 1]), file),
-      loaded3.doc.createNode(rendered.parsed)
+      keyNode(loaded4.doc, String(path[path.length - 1]), file),
+      loaded4.doc.createNode(rendered.parsed)
     );
     verify(out2, file, () => docs.map((d) => d.doc.toJS()), { index, path, value: rendered.parsed });
     return { text: out2, changed: true, previous: merged.value };
@@ -34668,7 +41898,7 @@ function setYamlValue(text2, path, value, options) {
   if (!options.create)
     throw new InputError(
       `path '${where}' does not exist: '${formatYamlPath(path.slice(0, found.depth + 1))}' is missing (set create to add it)`,
-      { file, line: lineOf(loaded3, found.map) }
+      { file, line: lineOf2(loaded4, found.map) }
     );
   const remaining = path.slice(found.depth);
   if (remaining.some((p) => typeof p === "number"))
@@ -34678,13 +41908,13 @@ function setYamlValue(text2, path, value, options) {
   const map = found.map;
   const leaf = map.flow ? renderFlowValue(value) : renderValue(value);
   const out = insertKeys(text2, map, remaining, leaf, file);
-  let created = loaded3.doc.createNode(value);
+  let created = loaded4.doc.createNode(value);
   for (const key of remaining.slice(1).reverse()) {
     const inner = new import_yaml2.YAMLMap();
-    inner.set(keyNode(loaded3.doc, String(key), file), created);
+    inner.set(keyNode(loaded4.doc, String(key), file), created);
     created = inner;
   }
-  map.set(keyNode(loaded3.doc, String(remaining[0]), file), created);
+  map.set(keyNode(loaded4.doc, String(remaining[0]), file), created);
   verify(out, file, () => docs.map((d) => d.doc.toJS()), { index, path, value });
   return { text: out, changed: true };
 }
@@ -34697,8 +41927,8 @@ function insertKeys(text2, map, keys, leaf, file) {
       const at = nodeEnd(last);
       insertion = { start: at, end: at, text: `, ${inner}` };
     } else {
-      const close = text2.lastIndexOf("}", map.range[1]);
-      insertion = { start: close, end: close, text: inner };
+      const close2 = text2.lastIndexOf("}", map.range[1]);
+      insertion = { start: close2, end: close2, text: inner };
     }
   } else {
     const first = map.items[0];
@@ -34719,22 +41949,22 @@ function deleteYamlKey(text2, path, options) {
   const { file } = options;
   assertYamlText(text2, file);
   const docs = loadYamlDocuments(text2, file);
-  const loaded3 = docs[options.document ?? 0];
-  if (!loaded3) return { text: text2, changed: false };
+  const loaded4 = docs[options.document ?? 0];
+  if (!loaded4) return { text: text2, changed: false };
   const parentPath = path.slice(0, -1);
   const key = path[path.length - 1];
   const where = formatYamlPath(path);
   const refuseMerged = (map, seg) => {
-    const merged = fromMergeSources(loaded3.doc, map, String(seg));
+    const merged = fromMergeSources(loaded4.doc, map, String(seg));
     if (merged)
       throw new InputError(
-        `cannot remove '${where}': the merge key (<<) at line ${lineOf(loaded3, merged.key)} gives '${formatYamlPath(path.slice(0, parentPath.length + 1))}' a value too; remove it from the merged mapping, or write the key out in this mapping`,
-        { file, line: lineOf(loaded3, merged.key) }
+        `cannot remove '${where}': the merge key (<<) at line ${lineOf2(loaded4, merged.key)} gives '${formatYamlPath(path.slice(0, parentPath.length + 1))}' a value too; remove it from the merged mapping, or write the key out in this mapping`,
+        { file, line: lineOf2(loaded4, merged.key) }
       );
   };
-  let parent = loaded3.doc.contents;
+  let parent = loaded4.doc.contents;
   for (const seg of parentPath) {
-    parent = resolve(loaded3.doc, parent);
+    parent = resolve(loaded4.doc, parent);
     if ((0, import_yaml2.isMap)(parent)) {
       const own = findPair(parent, seg);
       if (!own) refuseMerged(parent, seg);
@@ -34743,7 +41973,7 @@ function deleteYamlKey(text2, path, options) {
       parent = parent.items[seg] ?? null;
     else return { text: text2, changed: false };
   }
-  parent = resolve(loaded3.doc, parent);
+  parent = resolve(loaded4.doc, parent);
   if (!(0, import_yaml2.isMap)(parent)) return { text: text2, changed: false };
   refuseMerged(parent, key);
   const pair = findPair(parent, key);
@@ -34751,14 +41981,14 @@ function deleteYamlKey(text2, path, options) {
   if (parent.flow || parent.items.length < 2)
     throw new InputError(
       `cannot remove '${where}' without reformatting (it is in a flow mapping or is the only key)`,
-      { file, line: lineOf(loaded3, parent) }
+      { file, line: lineOf2(loaded4, parent) }
     );
   const keyStart = pair.key.range?.[0] ?? 0;
   const start = lineStartOf(text2, keyStart);
   if (text2.slice(start, keyStart).trim() !== "")
     throw new InputError(`cannot remove '${where}': it shares its line with other content`, {
       file,
-      line: lineOf(loaded3, pair.key)
+      line: lineOf2(loaded4, pair.key)
     });
   const end = endOfBlockPair(text2, pair);
   const previous = (0, import_yaml2.isScalar)(pair.value) ? pair.value.value : void 0;
@@ -34773,34 +42003,34 @@ function setContainerImages(text2, target, file) {
   const seen = /* @__PURE__ */ new Set();
   const splices = [];
   const replacements = [];
-  docs.forEach((loaded3, document) => {
-    const inFlow = scalarsInFlow(loaded3.doc);
+  docs.forEach((loaded4, document) => {
+    const inFlow = scalarsInFlow(loaded4.doc);
     const retag = (value, path) => {
-      const scalar = resolve(loaded3.doc, value);
+      const scalar = resolve(loaded4.doc, value);
       if (!(0, import_yaml2.isScalar)(scalar) || typeof scalar.value !== "string" || seen.has(scalar)) return;
       const before = scalar.value;
       if (!target.matches(before)) return;
       const after = target.retag(before);
       seen.add(scalar);
       if (after === before) return;
-      const rendered = renderScalar2(after, scalar, inFlow.has(scalar), file, loaded3);
+      const rendered = renderScalar2(after, scalar, inFlow.has(scalar), file, loaded4);
       const [start, end] = scalarRange(scalar);
       splices.push({ start, end, text: start === end ? ` ${rendered.text}` : rendered.text });
       scalar.value = rendered.parsed;
       replacements.push({ document, path: formatYamlPath(path), before, after });
     };
     const visit2 = (at, path) => {
-      const node = resolve(loaded3.doc, at);
-      if ((0, import_yaml2.isMap)(node)) {
-        for (const { key, pair } of effectivePairs(loaded3.doc, node)) {
+      const node2 = resolve(loaded4.doc, at);
+      if ((0, import_yaml2.isMap)(node2)) {
+        for (const { key, pair } of effectivePairs(loaded4.doc, node2)) {
           if (isContainerImageKey(path, key)) retag(pair.value, [...path, key]);
           else visit2(pair.value, [...path, key]);
         }
-      } else if ((0, import_yaml2.isSeq)(node)) {
-        node.items.forEach((item, i) => visit2(item, [...path, i]));
+      } else if ((0, import_yaml2.isSeq)(node2)) {
+        node2.items.forEach((item, i) => visit2(item, [...path, i]));
       }
     };
-    visit2(loaded3.doc.contents, []);
+    visit2(loaded4.doc.contents, []);
   });
   if (splices.length === 0) return { text: text2, replacements };
   const out = splice(text2, splices);
@@ -34811,65 +42041,65 @@ function scalarsInFlow(doc) {
   const out = /* @__PURE__ */ new Set();
   const stack = [[doc.contents, false]];
   while (stack.length > 0) {
-    const [node, flow] = stack.pop();
-    if ((0, import_yaml2.isPair)(node)) stack.push([node.key, flow], [node.value, flow]);
-    else if ((0, import_yaml2.isScalar)(node)) {
-      if (flow) out.add(node);
-    } else if ((0, import_yaml2.isMap)(node) || (0, import_yaml2.isSeq)(node))
-      for (const item of node.items) stack.push([item, flow || !!node.flow]);
+    const [node2, flow] = stack.pop();
+    if ((0, import_yaml2.isPair)(node2)) stack.push([node2.key, flow], [node2.value, flow]);
+    else if ((0, import_yaml2.isScalar)(node2)) {
+      if (flow) out.add(node2);
+    } else if ((0, import_yaml2.isMap)(node2) || (0, import_yaml2.isSeq)(node2))
+      for (const item of node2.items) stack.push([item, flow || !!node2.flow]);
   }
   return out;
 }
-function walk(loaded3, path, file) {
-  const doc = loaded3.doc;
-  let node = doc.contents;
+function walk(loaded4, path, file) {
+  const doc = loaded4.doc;
+  let node2 = doc.contents;
   for (let depth = 0; depth < path.length; depth++) {
     const seg = path[depth];
-    node = resolve(doc, node);
+    node2 = resolve(doc, node2);
     const here = formatYamlPath(path.slice(0, depth)) || "the document";
-    if ((0, import_yaml2.isMap)(node)) {
-      const pair = findPair(node, seg);
+    if ((0, import_yaml2.isMap)(node2)) {
+      const pair = findPair(node2, seg);
       if (!pair) {
-        const merged = effectivePair(doc, node, String(seg));
-        if (!merged?.via) return { kind: "missing", map: node, depth };
+        const merged = effectivePair(doc, node2, String(seg));
+        if (!merged?.via) return { kind: "missing", map: node2, depth };
         const through = formatYamlPath(path.slice(0, depth + 1));
         if (depth < path.length - 1)
           throw new InputError(
-            `cannot reach '${formatYamlPath(path)}': '${through}' comes from the merge key (<<) at line ${lineOf(loaded3, merged.via.key)}, and editing inside the merged map would change every map that merges it; write '${String(seg)}' out in this mapping`,
-            { file, line: lineOf(loaded3, merged.via.key) }
+            `cannot reach '${formatYamlPath(path)}': '${through}' comes from the merge key (<<) at line ${lineOf2(loaded4, merged.via.key)}, and editing inside the merged map would change every map that merges it; write '${String(seg)}' out in this mapping`,
+            { file, line: lineOf2(loaded4, merged.via.key) }
           );
         const value = resolve(doc, merged.pair.value);
         if (!(0, import_yaml2.isScalar)(value))
           throw new InputError(`'${through}' is ${describe(value)}, not a single value`, { file });
-        return { kind: "merged", map: node, node: value, inFlow: !!node.flow };
+        return { kind: "merged", map: node2, node: value, inFlow: !!node2.flow };
       }
-      node = pair.value;
-    } else if ((0, import_yaml2.isSeq)(node)) {
+      node2 = pair.value;
+    } else if ((0, import_yaml2.isSeq)(node2)) {
       if (typeof seg !== "number")
         throw new InputError(`'${here}' is a list; index it with [n] instead of '.${seg}'`, {
           file
         });
-      const item = node.items[seg];
+      const item = node2.items[seg];
       if (item === void 0)
-        throw new InputError(`'${here}' has ${node.items.length} items; [${seg}] does not exist`, {
+        throw new InputError(`'${here}' has ${node2.items.length} items; [${seg}] does not exist`, {
           file
         });
-      node = item;
+      node2 = item;
     } else {
       throw new InputError(
-        `'${here}' is ${describe(node)}, not a mapping; cannot reach '${formatYamlPath(path)}'`,
+        `'${here}' is ${describe(node2)}, not a mapping; cannot reach '${formatYamlPath(path)}'`,
         {
           file
         }
       );
     }
   }
-  node = resolve(doc, node);
-  if (!(0, import_yaml2.isScalar)(node))
-    throw new InputError(`'${formatYamlPath(path)}' is ${describe(node)}, not a single value`, {
+  node2 = resolve(doc, node2);
+  if (!(0, import_yaml2.isScalar)(node2))
+    throw new InputError(`'${formatYamlPath(path)}' is ${describe(node2)}, not a single value`, {
       file
     });
-  return { kind: "found", node, inFlow: scalarsInFlow(doc).has(node) };
+  return { kind: "found", node: node2, inFlow: scalarsInFlow(doc).has(node2) };
 }
 function fromMergeSources(doc, map, key) {
   for (const pair of map.items) {
@@ -34882,27 +42112,27 @@ function fromMergeSources(doc, map, key) {
 function findPair(map, key) {
   return map.items.find((p) => keyName(p.key) === String(key));
 }
-function resolve(doc, node) {
-  if ((0, import_yaml2.isAlias)(node)) return node.resolve(doc) ?? null;
-  return node;
+function resolve(doc, node2) {
+  if ((0, import_yaml2.isAlias)(node2)) return node2.resolve(doc) ?? null;
+  return node2;
 }
-function describe(node) {
-  if (node === null) return "empty";
-  if ((0, import_yaml2.isMap)(node)) return "a mapping";
-  if ((0, import_yaml2.isSeq)(node)) return "a list";
-  if ((0, import_yaml2.isScalar)(node))
-    return node.value === null ? "null" : `the value ${JSON.stringify(node.value)}`;
+function describe(node2) {
+  if (node2 === null) return "empty";
+  if ((0, import_yaml2.isMap)(node2)) return "a mapping";
+  if ((0, import_yaml2.isSeq)(node2)) return "a list";
+  if ((0, import_yaml2.isScalar)(node2))
+    return node2.value === null ? "null" : `the value ${JSON.stringify(node2.value)}`;
   return "an unsupported node";
 }
 function scalarRange(scalar) {
   const range = scalar.range;
   return [range[0], range[1]];
 }
-function renderScalar2(value, original, inFlow, file, loaded3) {
+function renderScalar2(value, original, inFlow, file, loaded4) {
   const style = original?.type ?? "PLAIN";
   if (style === "BLOCK_LITERAL" || style === "BLOCK_FOLDED") {
     throw new InputError(
-      `the value at line ${lineOf(loaded3, original)} is a block scalar (| or >); kit edits only single-line values`,
+      `the value at line ${lineOf2(loaded4, original)} is a block scalar (| or >); kit edits only single-line values`,
       { file }
     );
   }
@@ -34965,9 +42195,9 @@ function renderFlowValue(value) {
   return plain.ok && plain.value === value ? value : JSON.stringify(value);
 }
 function keyNode(doc, key, file) {
-  const node = doc.createNode(key);
-  if (renderKey(key, file).startsWith('"')) node.type = "QUOTE_DOUBLE";
-  return node;
+  const node2 = doc.createNode(key);
+  if (renderKey(key, file).startsWith('"')) node2.type = "QUOTE_DOUBLE";
+  return node2;
 }
 function nestedValue(keys, leaf) {
   return keys.reduceRight((acc, key) => ({ [String(key)]: acc }), leaf);
@@ -34986,8 +42216,8 @@ function nodeEnd(pair) {
 function lineStartOf(text2, offset) {
   return text2.lastIndexOf("\n", offset - 1) + 1;
 }
-function lineOf(loaded3, node) {
-  return loaded3.lineCounter.linePos(node.range?.[0] ?? 0).line;
+function lineOf2(loaded4, node2) {
+  return loaded4.lineCounter.linePos(node2.range?.[0] ?? 0).line;
 }
 function lineEnding(text2) {
   return text2.includes("\r\n") ? "\r\n" : "\n";
@@ -35202,6 +42432,9 @@ function encodeName(branch) {
   }
   return out;
 }
+function decodeBranchFileName(fileName) {
+  return decodeURIComponent(fileName);
+}
 function imageFilePath(imagesDir, image, branch) {
   if (!imageSourcePattern.test(image)) {
     throw new Error(
@@ -35226,6 +42459,10 @@ var provenanceKeys = [
   "builtAt",
   "committedAt"
 ];
+function imageReference(record) {
+  if (record.digest && !record.image.includes("@")) return `${record.image}@${record.digest}`;
+  return record.image;
+}
 function readImageFile(text2, file) {
   assertYamlText(text2, file);
   const { value } = loadYamlMapping(text2, file);
@@ -35272,12 +42509,2115 @@ function quoteIfNeeded(value) {
   return /^[A-Za-z0-9][\w./:@+-]*$/.test(value) && !/^\d[\d_]*(\.\d*)?([eE][-+]?\d+)?$/.test(value) && !/^(true|false|null|yes|no|on|off|~)$/i.test(value) && !/^\d{4}-\d\d-\d\d/.test(value) ? value : `'${value.replace(/'/g, "''")}'`;
 }
 
+// shared/src/render/render.ts
+import { createHash as createHash2 } from "node:crypto";
+
+// shared/src/data/set-key.ts
+function setKey(target, key, value) {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true
+    });
+  } else target[key] = value;
+}
+
+// shared/src/render/merge.ts
+function isPlainMap(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+var MergeError = class extends Error {
+  constructor(message, path) {
+    super(message);
+    this.path = path;
+    this.name = "MergeError";
+  }
+  path;
+};
+function mergeValues(base, overlay, path = []) {
+  if (overlay === void 0) return base;
+  if (isPlainMap(base) && isPlainMap(overlay)) return mergeMaps(base, overlay, path);
+  if (Array.isArray(base) && Array.isArray(overlay) && isNamedList(base) && isNamedList(overlay)) {
+    return mergeNamedLists(base, overlay, path);
+  }
+  return withoutNulls(overlay);
+}
+function mergeMaps(base, overlay, path) {
+  const out = {};
+  for (const key of Object.keys(base)) {
+    if (!Object.hasOwn(overlay, key)) setKey(out, key, base[key]);
+    else if (overlay[key] !== null) {
+      path.push(key);
+      setKey(out, key, mergeValues(base[key], overlay[key], path));
+      path.pop();
+    }
+  }
+  for (const key of Object.keys(overlay)) {
+    if (!Object.hasOwn(base, key) && overlay[key] !== null)
+      setKey(out, key, withoutNulls(overlay[key]));
+  }
+  return out;
+}
+function isNamedList(list2) {
+  return list2.length > 0 && list2.every((item) => isPlainMap(item) && typeof item.name === "string");
+}
+function mergeNamedLists(base, overlay, path) {
+  const overlayByName = indexByName(overlay, path);
+  indexByName(base, path);
+  const out = [];
+  const used = /* @__PURE__ */ new Set();
+  base.forEach((item, i) => {
+    const name = item.name;
+    const higher = overlayByName.get(name);
+    if (higher === void 0) {
+      out.push(item);
+      return;
+    }
+    used.add(name);
+    path.push(i);
+    out.push(mergeValues(item, higher, path));
+    path.pop();
+  });
+  for (const item of overlay) {
+    const name = item.name;
+    if (!used.has(name)) out.push(withoutNulls(item));
+  }
+  return out;
+}
+function indexByName(list2, path) {
+  const byName2 = /* @__PURE__ */ new Map();
+  list2.forEach((item, i) => {
+    const name = item.name;
+    if (byName2.has(name)) {
+      throw new MergeError(
+        `the list at ${formatPath(path)} has two items named '${name}'; names must be unique to merge by name`,
+        [...path, i]
+      );
+    }
+    byName2.set(name, item);
+  });
+  return byName2;
+}
+function withoutNulls(value) {
+  if (Array.isArray(value)) return value.map((v) => isPlainMap(v) ? withoutNulls(v) : v);
+  if (!isPlainMap(value)) return value;
+  const out = {};
+  for (const key of Object.keys(value)) {
+    if (value[key] !== null) setKey(out, key, withoutNulls(value[key]));
+  }
+  return out;
+}
+function formatPath(path, root = "values") {
+  let out = root;
+  for (const part of path) {
+    out += typeof part === "number" ? `[${part}]` : /^[A-Za-z_][\w-]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}
+
+// shared/src/render/image-refs.ts
+function imageRefProblem(ref, what) {
+  if (ref === null || ref === void 0) return void 0;
+  if (typeof ref !== "string") return `${what} must be an image reference (a string)`;
+  if (known.has(ref)) return void 0;
+  try {
+    parseImageRef(ref, what);
+  } catch (err) {
+    if (err instanceof InputError) return err.message;
+    throw err;
+  }
+  if (known.size >= maxKnown) known.clear();
+  known.add(ref);
+  return void 0;
+}
+var known = /* @__PURE__ */ new Set();
+var maxKnown = 1e4;
+function pinProblems(layer) {
+  const problems = [];
+  const check = (ref, at) => {
+    const message = imageRefProblem(ref, at.join("."));
+    if (message)
+      problems.push({
+        message,
+        file: layer.file,
+        line: layer.doc ? lineOf(layer.doc, at) : void 0
+      });
+  };
+  for (const [service, own] of Object.entries(layer.services ?? {})) {
+    if (own.image !== void 0) check(own.image, ["services", service, "image"]);
+    for (const [name, ref] of Object.entries(own.images ?? {}))
+      check(ref, ["services", service, "images", name]);
+  }
+  return problems;
+}
+function checkImageFile(record, file, doc) {
+  const fail = (message, key) => {
+    if (message) throw new InputError(message, { file, line: doc ? lineOf(doc, [key]) : void 0 });
+  };
+  fail(imageRefProblem(record.image, "image"), "image");
+  if (record.digest !== void 0)
+    fail(imageRefProblem(`${record.image.split("@")[0]}@${record.digest}`, "digest"), "digest");
+}
+function literalImageProblems(node2, lineAt) {
+  const found = [];
+  walkCompiled(node2, [], (path, value, from) => {
+    if (from !== void 0) return;
+    forEachContainerImage(value, path, (at, image) => {
+      const message = imageRefProblem(image, formatYamlPath(at));
+      if (message) found.push({ message, line: lineAt(at) });
+    });
+  });
+  return found;
+}
+function placeholderImageSites(node2) {
+  const sites = [];
+  walkCompiled(node2, [], (path, _value, from) => {
+    if (from !== void 0) sites.push({ path: [...path], ...from });
+  });
+  return sites;
+}
+function placeholderImageProblems(sites, object) {
+  const found = [];
+  for (const site of sites) {
+    forEachContainerImage(valueAt2(object, site.path), site.path, (at, image) => {
+      const message = imageRefProblem(image, formatYamlPath(at));
+      if (message) found.push({ message: `${sources(site.exprs)}: ${message}`, line: site.line });
+    });
+  }
+  return found;
+}
+function walkCompiled(node2, path, visit2) {
+  if (holdsNoContainerImage(path)) return;
+  switch (node2.t) {
+    case "literal":
+      visit2(path, node2.value, void 0);
+      return;
+    case "whole":
+      visit2(path, void 0, { line: node2.line, exprs: [node2.expr] });
+      return;
+    case "text": {
+      const last = path[path.length - 1];
+      if (typeof last === "string" && isContainerImageKey(path.slice(0, -1), last)) {
+        const exprs = node2.parts.filter((p) => typeof p !== "string");
+        visit2(path, void 0, { line: node2.line, exprs });
+      }
+      return;
+    }
+    case "map":
+      for (const [key, child] of node2.entries) {
+        path.push(key);
+        walkCompiled(child, path, visit2);
+        path.pop();
+      }
+      return;
+    case "list":
+      node2.items.forEach((child, i) => {
+        path.push(i);
+        walkCompiled(child, path, visit2);
+        path.pop();
+      });
+  }
+}
+function valueAt2(object, path) {
+  let value = object;
+  for (const key of path) {
+    if (typeof key === "number" && Array.isArray(value)) value = value[key];
+    else if (isPlainMap(value)) value = value[key];
+    else return void 0;
+  }
+  return value;
+}
+function sources(exprs) {
+  return exprs.map((e) => `'${e.source}'`).join(", ");
+}
+
+// shared/src/render/layers.ts
+function resolveLayers(repo, cluster, name) {
+  let enabled;
+  let enabledBy;
+  let branch = repo.defaults.branch;
+  let branchFrom = repo.defaults.branchFrom;
+  let missingImage = repo.defaults.missingImage;
+  const own = repo.services.get(name);
+  let templates = own?.templatesSetting && {
+    ...own.templatesSetting,
+    from: { file: `${own.dir}/kit.yaml`, key: "templates" }
+  };
+  let templatesBranch;
+  const pins = { images: {} };
+  const pinnedBy = { images: {} };
+  const valueLayers = [];
+  const layers = [...cluster.groups.map((g) => repo.groups.get(g)), cluster];
+  for (const layer of layers) {
+    if (layer.branch !== void 0) {
+      branch = layer.branch;
+      branchFrom = { file: layer.file, key: "branch" };
+    }
+    if (layer.missingImage !== void 0) missingImage = layer.missingImage;
+    if (layer.values)
+      valueLayers.push({ file: layer.file, doc: layer.doc, values: layer.values, at: ["values"] });
+    const mine = layer.services?.[name];
+    if (!mine) continue;
+    const key = `services.${name}`;
+    const setting = (value, field) => ({
+      value,
+      from: { file: layer.file, key: `${key}.${field}` },
+      line: layer.doc ? lineOf(layer.doc, ["services", name, field]) : void 0
+    });
+    if (mine.enabled !== void 0) {
+      enabled = mine.enabled;
+      enabledBy = layer.file;
+    }
+    if (mine.branch !== void 0) {
+      branch = mine.branch;
+      branchFrom = { file: layer.file, key: `${key}.branch` };
+    }
+    if (mine.missingImage !== void 0) missingImage = mine.missingImage;
+    if (mine.templates !== void 0) templates = setting(mine.templates, "templates");
+    if (mine.templatesBranch !== void 0)
+      templatesBranch = setting(mine.templatesBranch, "templatesBranch");
+    if (mine.image !== void 0) {
+      pins.image = mine.image;
+      pinnedBy.image = { file: layer.file, key: `${key}.image` };
+    }
+    for (const [image, ref] of Object.entries(mine.images ?? {})) {
+      pins.images[image] = ref;
+      pinnedBy.images[image] = { file: layer.file, key: `${key}.images.${image}` };
+    }
+    if (mine.values) {
+      valueLayers.push({
+        file: layer.file,
+        doc: layer.doc,
+        values: mine.values,
+        at: ["services", name, "values"]
+      });
+    }
+  }
+  return {
+    ...enabled !== void 0 ? { enabled, enabledBy } : {},
+    branch,
+    branchFrom,
+    missingImage,
+    ...templates ? { templates } : {},
+    ...templatesBranch ? { templatesBranch } : {},
+    pins,
+    pinnedBy,
+    valueLayers
+  };
+}
+function chooseTemplates(repo, name, layered, owned = repo.serviceTemplates.has(name)) {
+  const repositoryDir = () => folderOf(repo.paths.services, name);
+  const serviceDir = () => folderOf(repo.paths.serviceTemplates, name);
+  const inRepository = repo.services.has(name);
+  const setting = layered.templates;
+  let source;
+  if (setting) {
+    const where = { file: setting.from.file, line: setting.line };
+    if (setting.value === "repository" && !inRepository)
+      return {
+        problem: {
+          message: `${setting.from.key} is 'repository', but there is no ${repositoryDir()}${owned ? ` (the service's templates are in ${serviceDir()})` : ""}`,
+          ...where
+        }
+      };
+    if (setting.value === "service" && !owned)
+      return {
+        problem: {
+          message: `${setting.from.key} is 'service', but ${serviceDir()} holds no templates record (the image-deployer writes them with the image when its templates input is set)`,
+          ...where
+        }
+      };
+    source = setting.value;
+  } else if (inRepository && owned) {
+    return {
+      ambiguous: true,
+      problem: {
+        message: `templates in both ${repositoryDir()} and ${serviceDir()}: set services.${name}.templates to repository or service in a group or cluster file, see docs/service-owned-templates.md`
+      }
+    };
+  } else if (inRepository || owned) source = owned ? "service" : "repository";
+  else return { problem: { message: `unknown service '${name}'` } };
+  const chosenBy = setting?.from;
+  if (source === "repository") return { source, ...chosenBy ? { chosenBy } : {} };
+  const pin = layered.templatesBranch;
+  return {
+    source,
+    branch: pin?.value ?? layered.branch,
+    ...chosenBy ? { chosenBy } : {},
+    ...pin ? { pinnedBy: pin.from } : {}
+  };
+}
+function serviceTemplateUsers(repo, service, branch) {
+  const users = [];
+  const clusters = [...repo.clusters.values()].sort(
+    (a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+  );
+  for (const cluster of clusters) {
+    if (!cluster.enabled) continue;
+    const layered = resolveLayers(repo, cluster, service);
+    if (layered.enabled === false) continue;
+    const choice2 = chooseTemplates(repo, service, layered, true);
+    if ("problem" in choice2) {
+      if (choice2.ambiguous) users.push(cluster);
+    } else if (choice2.source === "service" && choice2.branch === branch) users.push(cluster);
+  }
+  return users;
+}
+function folderOf(dir, name) {
+  const d = dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+  return d === "" || d === "." ? `${name}/` : `${d}/${name}/`;
+}
+
+// shared/src/render/placeholders.ts
+var contextNames = ["values", "cluster", "service", "image", "images", "env"];
+var filterNames = ["base64", "string", "json", "allow-empty"];
+var PlaceholderError = class extends Error {
+  constructor(message, line) {
+    super(message);
+    this.line = line;
+    this.name = "PlaceholderError";
+  }
+  line;
+};
+var open2 = "${{";
+var close = "}}";
+function parseTemplateString(text2) {
+  let at = text2.indexOf(open2);
+  if (at === -1) return void 0;
+  const parts = [];
+  let literal2 = "";
+  let from = 0;
+  while (at !== -1) {
+    if (at > 0 && text2[at - 1] === "$") {
+      literal2 += text2.slice(from, at - 1) + open2;
+      from = at + open2.length;
+    } else {
+      const end = text2.indexOf(close, at + open2.length);
+      if (end === -1)
+        throw new PlaceholderError(`unterminated placeholder: '${open2}' without '${close}'`);
+      literal2 += text2.slice(from, at);
+      if (literal2 !== "") parts.push(literal2);
+      literal2 = "";
+      parts.push(parseExpression(text2.slice(at + open2.length, end)));
+      from = end + close.length;
+    }
+    at = text2.indexOf(open2, from);
+  }
+  literal2 += text2.slice(from);
+  if (literal2 !== "") parts.push(literal2);
+  return parts;
+}
+var identifier = /^[A-Za-z_][A-Za-z0-9_-]*/;
+function parseExpression(inner) {
+  const source = inner.trim();
+  const [pathText, ...filterTexts] = source.split("|").map((s) => s.trim());
+  if (!pathText) throw new PlaceholderError(`empty placeholder '${open2} ${close}'`);
+  const path = [];
+  let rest = pathText;
+  const first = identifier.exec(rest);
+  if (!first) throw new PlaceholderError(`placeholder '${source}' must start with a name`);
+  const root = first[0];
+  if (!contextNames.includes(root)) {
+    throw new PlaceholderError(
+      `placeholder '${source}' starts with unknown '${root}'; use one of ${contextNames.join(", ")}`
+    );
+  }
+  rest = rest.slice(root.length);
+  while (rest !== "") {
+    let m;
+    if (rest[0] === "." && (m = identifier.exec(rest.slice(1)))) {
+      path.push(m[0]);
+      rest = rest.slice(1 + m[0].length);
+    } else if (m = /^\[(\d+)\]/.exec(rest)) {
+      path.push(Number(m[1]));
+      rest = rest.slice(m[0].length);
+    } else if (m = /^\[(?:'([^']*)'|"([^"]*)")\]/.exec(rest)) {
+      path.push(m[1] ?? m[2]);
+      rest = rest.slice(m[0].length);
+    } else {
+      throw new PlaceholderError(
+        `placeholder '${source}' has an invalid path near '${rest}'; write names.like.this, [0] or ['key']`
+      );
+    }
+  }
+  const filters = filterTexts.map((f) => {
+    if (!filterNames.includes(f)) {
+      throw new PlaceholderError(
+        `placeholder '${source}' uses unknown filter '${f}'; use one of ${filterNames.join(", ")}`
+      );
+    }
+    return f;
+  });
+  if (root === "image" && path.length > 0) {
+    throw new PlaceholderError(
+      `'${source}': image is a reference string; use ${open2} image ${close}`
+    );
+  }
+  if ((root === "env" || root === "images") && path.length !== 1) {
+    throw new PlaceholderError(`'${source}': write ${root}.<name>`);
+  }
+  if (filters.includes("allow-empty") && root !== "env") {
+    throw new PlaceholderError(
+      `'${source}': allow-empty applies to env.<NAME> only (other empty values are written as they are)`
+    );
+  }
+  return { source, root, path, filters };
+}
+function evaluateExpression(expr, ctx) {
+  let value;
+  const fromEnv = expr.root === "env";
+  if (expr.root === "image") {
+    if (ctx.image === void 0) {
+      throw new PlaceholderError(
+        `'${expr.source}': the service names no image source (set image: in its kit.yaml)`
+      );
+    }
+    value = ctx.image;
+  } else if (fromEnv) {
+    const name = expr.path[0];
+    value = Object.hasOwn(ctx.env, name) ? ctx.env[name] : void 0;
+    if (value === void 0) {
+      throw new PlaceholderError(
+        `'${expr.source}': environment variable ${name} is not set in the render's environment`
+      );
+    }
+    if (value === "" && !expr.filters.includes("allow-empty")) {
+      throw new PlaceholderError(
+        `'${expr.source}': environment variable ${name} is empty (GitHub passes a secret that does not exist as an empty string); if an empty value is intended, add | allow-empty`
+      );
+    }
+    ctx.secrets.add(value);
+  } else {
+    value = lookup(expr, ctx[expr.root]);
+  }
+  for (const filter of expr.filters) value = applyFilter(filter, value, expr);
+  if (fromEnv && typeof value === "string") ctx.secrets.add(value);
+  return value;
+}
+function lookup(expr, start) {
+  let value = start;
+  let where = expr.root;
+  for (const key of expr.path) {
+    let next;
+    if (typeof key === "number" && Array.isArray(value)) next = value[key];
+    else if (isPlainMap(value) && Object.hasOwn(value, key)) next = value[key];
+    if (next === void 0) {
+      const known2 = isPlainMap(value) ? Object.keys(value) : [];
+      const hint = typeof key === "number" ? Array.isArray(value) ? ` (the list has ${value.length} items)` : ` (${where} is not a list)` : !isPlainMap(value) ? ` (${where} is ${describe2(value)}, not a map)` : known2.length > 0 ? ` (it has: ${known2.slice(0, 12).join(", ")}${known2.length > 12 ? ", ..." : ""})` : " (it is empty)";
+      throw new PlaceholderError(
+        `'${expr.source}': no value ${typeof key === "number" ? `at [${key}]` : `'${key}'`} in ${where}${hint}`
+      );
+    }
+    value = next;
+    where += typeof key === "number" ? `[${key}]` : `.${key}`;
+  }
+  return value;
+}
+function applyFilter(filter, value, expr) {
+  switch (filter) {
+    case "allow-empty":
+      return value;
+    case "json":
+      return JSON.stringify(value);
+    case "string":
+    case "base64": {
+      if (value === null || typeof value === "object") {
+        throw new PlaceholderError(
+          `'${expr.source}': ${filter} needs a scalar, got ${describe2(value)}`
+        );
+      }
+      const text2 = String(value);
+      return filter === "string" ? text2 : Buffer.from(text2, "utf8").toString("base64");
+    }
+  }
+}
+function describe2(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a map";
+  return `a ${typeof value}`;
+}
+function compileTemplate(value, lineAt, path = []) {
+  if (typeof value === "string") {
+    let parts;
+    try {
+      parts = parseTemplateString(value);
+    } catch (err) {
+      throw new PlaceholderError(err.message, lineAt(path));
+    }
+    if (parts === void 0) return { t: "literal", value };
+    const line = lineAt(path);
+    if (parts.length === 1 && typeof parts[0] !== "string")
+      return { t: "whole", expr: parts[0], line };
+    if (parts.every((p) => typeof p === "string")) return { t: "literal", value: parts.join("") };
+    return { t: "text", parts, line };
+  }
+  if (Array.isArray(value)) {
+    const items2 = value.map((item, i) => {
+      path.push(i);
+      const node2 = compileTemplate(item, lineAt, path);
+      path.pop();
+      return node2;
+    });
+    return items2.every((n) => n.t === "literal") ? { t: "literal", value } : { t: "list", items: items2 };
+  }
+  if (isPlainMap(value)) {
+    const entries = [];
+    for (const key of Object.keys(value)) {
+      path.push(key);
+      if (key.includes(open2)) {
+        throw new PlaceholderError(
+          `placeholders are not allowed in keys ('${key}'); put the placeholder in the value`,
+          lineAt(path)
+        );
+      }
+      entries.push([key, compileTemplate(value[key], lineAt, path)]);
+      path.pop();
+    }
+    return entries.every(([, n]) => n.t === "literal") ? { t: "literal", value } : { t: "map", entries };
+  }
+  return { t: "literal", value };
+}
+function renderTemplate(node2, ctx, errors) {
+  const failed = (err, line) => {
+    const e = withLine(err, line);
+    if (!errors) throw e;
+    errors.push(e);
+    return null;
+  };
+  switch (node2.t) {
+    case "literal":
+      return node2.value;
+    case "map": {
+      const out = {};
+      for (const [key, child] of node2.entries) setKey(out, key, renderTemplate(child, ctx, errors));
+      return out;
+    }
+    case "list":
+      return node2.items.map((child) => renderTemplate(child, ctx, errors));
+    case "whole":
+      try {
+        return evaluateExpression(node2.expr, ctx);
+      } catch (err) {
+        return failed(err, node2.line);
+      }
+    case "text": {
+      let out = "";
+      let ok = true;
+      for (const part of node2.parts) {
+        if (typeof part === "string") {
+          out += part;
+          continue;
+        }
+        let value;
+        try {
+          value = evaluateExpression(part, ctx);
+        } catch (err) {
+          failed(err, node2.line);
+          ok = false;
+          continue;
+        }
+        if (typeof value === "string") out += value;
+        else if (typeof value === "number" || typeof value === "boolean") out += String(value);
+        else {
+          ok = false;
+          failed(
+            new PlaceholderError(
+              `'${part.source}' is ${describe2(value)} inside a longer string; only strings, numbers and booleans can be embedded (make the placeholder the whole value, or use | json)`
+            ),
+            node2.line
+          );
+        }
+      }
+      return ok ? out : null;
+    }
+  }
+}
+function withLine(err, line) {
+  if (err instanceof PlaceholderError) return new PlaceholderError(err.message, err.line ?? line);
+  return new PlaceholderError(err instanceof Error ? err.message : String(err), line);
+}
+
 // shared/src/render/repository.ts
-var import_yaml5 = __toESM(require_dist(), 1);
+var import_yaml7 = __toESM(require_dist(), 1);
+import { existsSync as existsSync2, readdirSync as readdirSync2, readFileSync as readFileSync2, statSync } from "node:fs";
+import { isAbsolute, join as join3, normalize, sep } from "node:path";
+
+// shared/src/service-templates/record.ts
+import { createHash } from "node:crypto";
+var defaultServiceTemplatesDir = "service-templates";
+function templateSetFolder(dir, service, branch) {
+  return `${trimDir(dir)}${service}/${encodeBranchFileName(branch)}`;
+}
+function templateRecordPath(dir, service, branch) {
+  return `${templateSetFolder(dir, service, branch)}.yaml`;
+}
+function contentHash(content) {
+  return `sha256:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+}
+function recordFor(head, files) {
+  const sorted = [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return { ...head, files: Object.fromEntries(sorted.map((f) => [f.path, contentHash(f.content)])) };
+}
+function renderTemplateRecord(record) {
+  const lines2 = [
+    "# Written by kit image-deployer with the copy beside it; the deploymentizer checks the copy",
+    "# against this list. Change the templates in the service repository, not here.",
+    `service: ${record.service}`,
+    `branch: ${quoteIfNeeded(record.branch)}`
+  ];
+  if (record.image) lines2.push(`image: ${quoteIfNeeded(record.image)}`);
+  const keys = [...provenanceKeys, "path"];
+  const source = keys.filter((k) => record.source[k] !== void 0 && record.source[k] !== "");
+  if (source.length > 0) {
+    lines2.push("source:");
+    for (const k of source) lines2.push(`  ${k}: ${quoteIfNeeded(record.source[k])}`);
+  }
+  const files = Object.entries(record.files);
+  lines2.push(files.length === 0 ? "files: {}" : "files:");
+  for (const [path, hash] of files) lines2.push(`  ${quoteIfNeeded(path)}: ${hash}`);
+  return lines2.join("\n") + "\n";
+}
+var hashPattern = /^sha256:[0-9a-f]{64}$/;
+function readTemplateRecord(text2, file) {
+  const { value } = loadYamlMapping(text2, file);
+  const str = (v) => typeof v === "string" ? v : v instanceof Date ? v.toISOString() : void 0;
+  const service = str(value.service);
+  const branch = str(value.branch);
+  if (!service || !branch)
+    throw new InputError(`a templates record needs 'service:' and 'branch:'`, { file });
+  const files = value.files;
+  if (files === null || typeof files !== "object" || Array.isArray(files))
+    throw new InputError(`a templates record needs 'files:', a map of path to sha256`, { file });
+  for (const [path, hash] of Object.entries(files)) {
+    if (typeof hash !== "string" || !hashPattern.test(hash))
+      throw new InputError(
+        `files.${path}: expected sha256:<64 hex digits>, got ${quoteValue(String(hash))}`,
+        { file }
+      );
+  }
+  const src = value.source !== null && typeof value.source === "object" && !Array.isArray(value.source) ? value.source : {};
+  const source = {};
+  for (const k of [...provenanceKeys, "path"]) source[k] = str(src[k]);
+  return {
+    service,
+    branch,
+    image: str(value.image),
+    source,
+    files
+  };
+}
+function trimDir(dir) {
+  const d = dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+  return d === "" || d === "." ? "" : `${d}/`;
+}
+function describeChangedFiles(files, setFolder) {
+  if (!setFolder) return files.join(", ");
+  const inside = files.filter((f) => f.startsWith(`${setFolder}/`));
+  if (inside.length === 0) return files.join(", ");
+  const others = files.filter((f) => !f.startsWith(`${setFolder}/`));
+  const folded = `${setFolder}/ (${inside.length} ${inside.length === 1 ? "file" : "files"})`;
+  return [...others, folded].join(", ");
+}
 
 // shared/src/text/plural.ts
 function plural(count, singular, pluralForm = `${singular}s`) {
   return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+// shared/src/render/problems.ts
+var maxReportedProblems = 50;
+var maxClustersNamed = 5;
+function formatProblem(p) {
+  const where = p.file ? `${printablePath(p.file)}${p.line ? `:${p.line}${p.column ? `:${p.column}` : ""}` : ""}: ` : "";
+  const scope = [clusterScope(p), p.service && `service ${p.service}`].filter(Boolean).join(", ");
+  return `${where}${scope ? `${scope}: ` : ""}${p.message}`;
+}
+function clusterScope(p) {
+  const names = p.clusters && p.clusters.length > 1 ? p.clusters : void 0;
+  if (!names) return p.cluster && `cluster ${p.cluster}`;
+  const shown = names.slice(0, maxClustersNamed).join(", ");
+  return names.length > maxClustersNamed ? `clusters ${shown} and ${names.length - maxClustersNamed} more` : `clusters ${shown}`;
+}
+var ProblemList = class {
+  /** Each distinct problem (without its clusters) and the clusters it was found on. */
+  kept = /* @__PURE__ */ new Map();
+  /** Keys of the distinct problems past the limit (counted, not kept). */
+  rest = /* @__PURE__ */ new Set();
+  add(p) {
+    const { cluster, clusters, ...where } = p;
+    const key = JSON.stringify([where.file, where.line, where.column, where.service, where.message]);
+    const names = clusters ?? (cluster !== void 0 ? [cluster] : []);
+    const known2 = this.kept.get(key);
+    if (known2) {
+      for (const n of names) if (!known2.clusters.includes(n)) known2.clusters.push(n);
+    } else if (this.kept.size < maxReportedProblems) {
+      this.kept.set(key, { problem: where, clusters: [...names] });
+    } else this.rest.add(key);
+  }
+  /** How many distinct problems were found. */
+  get total() {
+    return this.kept.size + this.rest.size;
+  }
+  /** The kept problems (with their clusters), then one line counting the rest. */
+  list() {
+    const out = [...this.kept.values()].map(({ problem, clusters }) => {
+      if (clusters.length === 0) return problem;
+      return clusters.length === 1 ? { ...problem, cluster: clusters[0] } : { ...problem, clusters };
+    });
+    if (this.rest.size > 0)
+      out.push({
+        message: `... and ${plural(this.rest.size, "more problem", "more problems")}`
+      });
+    return out;
+  }
+  /** The error for a failed render: every problem (capped), with the count. */
+  failure(scrub = (m) => m) {
+    return new RenderFailedError(
+      this.list().map((p) => ({ ...p, message: scrub(p.message) })),
+      this.total
+    );
+  }
+};
+function renderFailure(problems) {
+  const list2 = new ProblemList();
+  for (const p of problems) list2.add(p);
+  return list2.failure();
+}
+var RenderFailedError = class extends Error {
+  constructor(problems, total) {
+    super(
+      problems.length === 1 ? formatProblem(problems[0]) : `${plural(total ?? problems.length, "problem")}:
+` + problems.map((p) => `  ${formatProblem(p)}`).join("\n")
+    );
+    this.problems = problems;
+    this.name = "RenderFailedError";
+    this.total = total ?? problems.length;
+  }
+  problems;
+  /** How many problems were found; more than `problems` holds when the list was cut short. */
+  total;
+};
+
+// on-first-use:ajv
+var loaded;
+var load = () => loaded ??= require_ajv();
+var Ajv = class {
+  constructor(...args) {
+    return new (load()).Ajv(...args);
+  }
+};
+
+// shared/src/render/schemas/cluster.schema.json
+var cluster_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://kit.dev/schemas/cluster.schema.json",
+  title: "clusters/<cluster>.yaml: one cluster, the groups it belongs to and its own overrides",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    name: {
+      description: "Optional; when present it must equal the file name without .yaml.",
+      $ref: "#/definitions/name"
+    },
+    enabled: {
+      description: "false skips the cluster (listed as disabled; its output folder is removed).",
+      type: "boolean"
+    },
+    groups: {
+      description: "Groups in merge order: later groups override earlier ones.",
+      type: "array",
+      items: {
+        $ref: "#/definitions/name"
+      },
+      uniqueItems: true
+    },
+    labels: {
+      description: "Labels for selection (--labels key=value) and for ${{ cluster.labels.<key> }}.",
+      type: "object",
+      propertyNames: {
+        pattern: "^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+      },
+      additionalProperties: {
+        type: "string",
+        pattern: "^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+      }
+    },
+    description: {
+      type: "string"
+    },
+    branch: {
+      $ref: "#/definitions/branch"
+    },
+    missingImage: {
+      $ref: "#/definitions/missingImage"
+    },
+    values: {
+      $ref: "#/definitions/values"
+    },
+    services: {
+      $ref: "#/definitions/serviceOverrides"
+    }
+  },
+  definitions: {
+    name: {
+      type: "string",
+      pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+    },
+    branch: {
+      description: "The branch whose image files the clusters follow (images/<image>/<branch>.yaml).",
+      type: "string",
+      minLength: 1,
+      maxLength: 200,
+      pattern: "^[^.\\-/\\s~^:?*\\[\\\\][^\\s~^:?*\\[\\\\]*$"
+    },
+    missingImage: {
+      enum: ["error", "skip"]
+    },
+    values: {
+      description: "Values merged over the service defaults (maps deeply, named lists by name, null removes).",
+      type: "object"
+    },
+    templates: {
+      description: "Which templates the service's clusters use: repository (services/<service>/) or service (service-templates/<service>/<branch>/, copied from the service repository).",
+      enum: ["repository", "service"]
+    },
+    templatesBranch: {
+      description: "Render the service-owned templates recorded for this branch instead of those of the branch the service follows (the image still follows branch).",
+      $ref: "#/definitions/branch"
+    },
+    imageRef: {
+      description: "An exact image reference, e.g. registry.example.com/team/api:1.4.2 or ...@sha256:<digest>; kit reads it with the grammar kit bump writes with.",
+      type: "string",
+      minLength: 1
+    },
+    serviceOverride: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          type: "boolean"
+        },
+        branch: {
+          $ref: "#/definitions/branch"
+        },
+        missingImage: {
+          $ref: "#/definitions/missingImage"
+        },
+        templates: {
+          $ref: "#/definitions/templates"
+        },
+        templatesBranch: {
+          $ref: "#/definitions/templatesBranch"
+        },
+        image: {
+          $ref: "#/definitions/imageRef"
+        },
+        images: {
+          type: "object",
+          propertyNames: {
+            pattern: "^[A-Za-z_][A-Za-z0-9_-]*$"
+          },
+          additionalProperties: {
+            $ref: "#/definitions/imageRef"
+          }
+        },
+        values: {
+          $ref: "#/definitions/values"
+        }
+      }
+    },
+    serviceOverrides: {
+      description: "Per-service settings: enable or disable, follow another branch, pin an exact image, choose or pin the templates, override values.",
+      type: "object",
+      propertyNames: {
+        $ref: "#/definitions/name"
+      },
+      additionalProperties: {
+        $ref: "#/definitions/serviceOverride"
+      }
+    }
+  }
+};
+
+// shared/src/render/schemas/group.schema.json
+var group_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://kit.dev/schemas/group.schema.json",
+  title: "groups/<group>.yaml: settings and values shared by a group of clusters",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    description: { type: "string" },
+    branch: { $ref: "#/definitions/branch" },
+    missingImage: { $ref: "#/definitions/missingImage" },
+    values: { $ref: "#/definitions/values" },
+    services: { $ref: "#/definitions/serviceOverrides" }
+  },
+  definitions: {
+    name: { type: "string", pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" },
+    branch: {
+      description: "The branch whose image files the clusters follow (images/<image>/<branch>.yaml).",
+      type: "string",
+      minLength: 1,
+      maxLength: 200,
+      pattern: "^[^.\\-/\\s~^:?*\\[\\\\][^\\s~^:?*\\[\\\\]*$"
+    },
+    missingImage: { enum: ["error", "skip"] },
+    values: {
+      description: "Values merged over the service defaults (maps deeply, named lists by name, null removes).",
+      type: "object"
+    },
+    templates: {
+      description: "Which templates the service's clusters use: repository (services/<service>/) or service (service-templates/<service>/<branch>/, copied from the service repository).",
+      enum: ["repository", "service"]
+    },
+    templatesBranch: {
+      description: "Render the service-owned templates recorded for this branch instead of those of the branch the service follows (the image still follows branch).",
+      $ref: "#/definitions/branch"
+    },
+    imageRef: {
+      description: "An exact image reference, e.g. registry.example.com/team/api:1.4.2 or ...@sha256:<digest>; kit reads it with the grammar kit bump writes with.",
+      type: "string",
+      minLength: 1
+    },
+    serviceOverride: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        enabled: { type: "boolean" },
+        branch: { $ref: "#/definitions/branch" },
+        missingImage: { $ref: "#/definitions/missingImage" },
+        templates: { $ref: "#/definitions/templates" },
+        templatesBranch: { $ref: "#/definitions/templatesBranch" },
+        image: { $ref: "#/definitions/imageRef" },
+        images: {
+          type: "object",
+          propertyNames: { pattern: "^[A-Za-z_][A-Za-z0-9_-]*$" },
+          additionalProperties: { $ref: "#/definitions/imageRef" }
+        },
+        values: { $ref: "#/definitions/values" }
+      }
+    },
+    serviceOverrides: {
+      description: "Per-service settings: enable or disable, follow another branch, pin an exact image, choose or pin the templates, override values.",
+      type: "object",
+      propertyNames: { $ref: "#/definitions/name" },
+      additionalProperties: { $ref: "#/definitions/serviceOverride" }
+    }
+  }
+};
+
+// shared/src/render/schemas/image.schema.json
+var image_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://kit.dev/schemas/image.schema.json",
+  title: "images/<image>/<branch>.yaml: the image a branch last built (written by image-deployer)",
+  type: "object",
+  required: ["image"],
+  properties: {
+    image: {
+      description: "The full image reference, e.g. ghcr.io/acme/api:main-3f2a1c9; kit reads it with the grammar kit bump writes with.",
+      type: "string",
+      minLength: 1
+    },
+    digest: {
+      description: "The manifest digest (sha256:<64 hex> or sha512:<128 hex>); when set and image has no @digest, the render uses image@digest.",
+      type: "string",
+      minLength: 1
+    },
+    source: {
+      description: "Provenance: where and from what the image was built.",
+      type: "object",
+      properties: {
+        repository: {
+          type: "string"
+        },
+        commit: {
+          description: "The source commit. Quote it: an all-digit sha would otherwise be a number (accepted, but kept as written).",
+          type: ["string", "number"]
+        },
+        ref: {
+          type: "string"
+        },
+        runUrl: {
+          type: "string"
+        },
+        builtAt: {
+          type: "string"
+        }
+      }
+    }
+  }
+};
+
+// shared/src/render/schemas/kit.schema.json
+var kit_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://kit.dev/schemas/kit.schema.json",
+  title: "kit.yaml: manifests repository settings",
+  description: "Optional file at the root of a manifests repository: where things are, and defaults every cluster starts from.",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    paths: {
+      description: "Folders relative to the repository root. They must stay inside the repository.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        services: { $ref: "#/definitions/relativePath", default: "services" },
+        groups: { $ref: "#/definitions/relativePath", default: "groups" },
+        clusters: { $ref: "#/definitions/relativePath", default: "clusters" },
+        images: { $ref: "#/definitions/relativePath", default: "images" },
+        serviceTemplates: {
+          description: "Service-owned templates the image-deployer copies from service repositories: <folder>/<service>/<branch>/ and its record <folder>/<service>/<branch>.yaml.",
+          $ref: "#/definitions/relativePath",
+          default: "service-templates"
+        },
+        output: { $ref: "#/definitions/relativePath", default: "generated" }
+      }
+    },
+    defaults: {
+      description: "Settings every cluster starts from; groups, the cluster and per-service overrides refine them.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        branch: { $ref: "#/definitions/branch" },
+        missingImage: { $ref: "#/definitions/missingImage" }
+      }
+    }
+  },
+  definitions: {
+    relativePath: {
+      description: "must be a relative path inside the repository (no leading '/', no '..' segment)",
+      type: "string",
+      minLength: 1,
+      not: { pattern: "(^/|^\\.\\.(/|$)|/\\.\\.(/|$))" }
+    },
+    branch: {
+      description: "A git branch name; its image file is images/<image>/<branch, '/' encoded as %2F>.yaml.",
+      type: "string",
+      minLength: 1,
+      maxLength: 200,
+      pattern: "^[^.\\-/\\s~^:?*\\[\\\\][^\\s~^:?*\\[\\\\]*$"
+    },
+    missingImage: {
+      description: "What to do when a service's image file for the tracked branch does not exist: fail the render (error) or skip the service on that cluster with a warning (skip).",
+      enum: ["error", "skip"]
+    }
+  }
+};
+
+// shared/src/render/schemas/service.schema.json
+var service_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://kit.dev/schemas/service.schema.json",
+  title: "services/<service>/kit.yaml: how a service is rendered",
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    description: { type: "string" },
+    enabled: {
+      description: "false disables the service everywhere unless a group or cluster enables it.",
+      type: "boolean"
+    },
+    image: {
+      description: "The image source ${{ image }} resolves from: images/<image>/<branch>.yaml.",
+      $ref: "#/definitions/imageSource"
+    },
+    templates: {
+      description: "Which templates clusters use for this service when service-templates/<service>/ exists too: repository (this folder) or service (the service repository's copy). Groups and clusters may override it (services.<service>.templates).",
+      enum: ["repository", "service"]
+    },
+    images: {
+      description: "More image sources by name, for ${{ images.<name> }} (sidecars, init containers).",
+      type: "object",
+      propertyNames: { pattern: "^[A-Za-z_][A-Za-z0-9_-]*$" },
+      additionalProperties: { $ref: "#/definitions/imageSource" }
+    }
+  },
+  definitions: {
+    imageSource: {
+      type: "string",
+      pattern: "^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
+    }
+  }
+};
+
+// shared/src/render/schema.ts
+var schemas = {
+  kit: kit_schema_default,
+  group: group_schema_default,
+  cluster: cluster_schema_default,
+  service: service_schema_default,
+  image: image_schema_default
+};
+var ajvOptions = {
+  allErrors: true,
+  strict: true,
+  allowUnionTypes: true,
+  verbose: true,
+  validateSchema: false
+};
+var ajv;
+var validators = /* @__PURE__ */ new Map();
+function compiled(name) {
+  let validate = validators.get(name);
+  if (!validate) {
+    ajv ??= new Ajv(ajvOptions);
+    validate = ajv.compile(schemas[name]);
+    validators.set(name, validate);
+  }
+  return validate;
+}
+function validateAgainstSchema(name, value, file, doc) {
+  const validate = compiled(name);
+  if (validate(value)) return;
+  const problems = (validate.errors ?? []).map((e) => describeError(e, doc));
+  problems.sort((a, b) => a.line - b.line);
+  const first = problems[0];
+  const text2 = problems.length === 1 ? first.message : `${problems.length} problems:
+` + problems.map((p) => `  line ${p.line}: ${p.message}`).join("\n");
+  throw new InputError(text2, { file, line: first?.line });
+}
+function describeError(e, doc) {
+  const path = e.instancePath.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const where = path.length > 0 ? path.join(".") : "the top level";
+  let message;
+  let linePath = path;
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const key = String(e.params.additionalProperty);
+      linePath = [...path, key];
+      message = `unknown key '${key}' in ${where}`;
+      break;
+    }
+    case "enum":
+      message = `${where} must be one of ${e.params.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
+      break;
+    case "required":
+      message = `${where} needs '${e.params.missingProperty}'`;
+      break;
+    case "propertyNames":
+      message = `${where} has an invalid name '${String(e.params.propertyName)}' (lowercase letters, digits and '-')`;
+      break;
+    case "pattern":
+    case "not": {
+      const shown = typeof e.data === "string" ? ` ${quoteValue(e.data)}` : "";
+      const hint = e.parentSchema?.description;
+      message = `${where}${shown} is not valid${hint ? `: ${hint}` : ""}`;
+      break;
+    }
+    default:
+      message = `${where} ${e.message ?? "is invalid"}`;
+  }
+  return { line: doc ? lineOf(doc, linePath) : 1, message };
+}
+
+// shared/src/render/template-sets.ts
+import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { join as join2 } from "node:path";
+function loadTemplateSet(root, dir, service, branch, load4) {
+  const recordFile = templateRecordPath(dir, service, branch);
+  const setDir = templateSetFolder(dir, service, branch);
+  const stat2 = lstatSync(join2(root, recordFile), { throwIfNoEntry: false });
+  if (!stat2) return { status: "missing", recordFile };
+  if (!stat2.isFile())
+    throw new InputError(
+      stat2.isSymbolicLink() ? "symbolic links are not followed" : "a templates record must be a file",
+      { file: recordFile }
+    );
+  const record = readTemplateRecord(
+    decodeUtf8(readFileSync(join2(root, recordFile)), recordFile),
+    recordFile
+  );
+  if (record.service !== service || record.branch !== branch)
+    throw new InputError(
+      `the record is for service ${quoteValue(record.service)}, branch ${quoteValue(record.branch)}, but its place is that of service ${quoteValue(service)}, branch ${quoteValue(branch)} (moved or edited by hand?)`,
+      { file: recordFile }
+    );
+  const problems = copyProblems(root, setDir, recordFile, record);
+  if (problems.length === 0) {
+    const loaded4 = load4(setDir, problems);
+    if (loaded4.templatesSetting)
+      problems.push({
+        message: `'templates:' is a setting of the manifests repository (services/${service}/kit.yaml, groups, clusters); a service's own kit.yaml may not set it`,
+        file: `${setDir}/kit.yaml`,
+        line: loaded4.templatesSetting.line
+      });
+    if (problems.length === 0) return { status: "loaded", service: loaded4, record, recordFile };
+  }
+  return { status: "broken", problems: problems.map((p) => ({ ...p, service })) };
+}
+function copyProblems(root, setDir, recordFile, record) {
+  const problems = [];
+  const fix = `change the templates in the service repository${record.source.repository ? ` (${record.source.repository})` : ""}, or restore the copy`;
+  const listed = new Set(Object.keys(record.files));
+  for (const path of listed) {
+    if (!isSetPath(path))
+      problems.push({
+        message: `files: ${quoteValue(path)} is not a path inside the set`,
+        file: recordFile
+      });
+  }
+  if (!lstatSync(join2(root, setDir), { throwIfNoEntry: false })?.isDirectory()) {
+    problems.push({
+      message: `the copy ${setDir}/ is missing (its record lists ${listed.size} ${listed.size === 1 ? "file" : "files"}); ${fix}`,
+      file: recordFile
+    });
+    return problems;
+  }
+  for (const { path, kind } of listCopy(root, setDir)) {
+    const file = `${setDir}/${path}`;
+    if (kind !== "file")
+      problems.push({
+        message: kind === "symlink" ? "symbolic links are not followed" : "is not a file",
+        file
+      });
+    else if (!listed.has(path))
+      problems.push({
+        message: `is not in its record ${recordFile} (added by hand?); ${fix}`,
+        file
+      });
+    else if (contentHash(readFileSync(join2(root, file)).toString("utf8")) !== record.files[path])
+      problems.push({
+        message: `differs from its record ${recordFile} (changed by hand?); ${fix}`,
+        file
+      });
+    listed.delete(path);
+  }
+  for (const path of listed) {
+    if (isSetPath(path))
+      problems.push({
+        message: `is listed in its record ${recordFile} but missing (removed by hand?); ${fix}`,
+        file: `${setDir}/${path}`
+      });
+  }
+  return problems;
+}
+function listCopy(root, setDir) {
+  const out = [];
+  const walk2 = (rel) => {
+    const entries = readdirSync(join2(root, setDir, rel), { withFileTypes: true });
+    for (const entry of entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
+      const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) walk2(path);
+      else
+        out.push({
+          path,
+          kind: entry.isFile() ? "file" : entry.isSymbolicLink() ? "symlink" : "other"
+        });
+    }
+  };
+  walk2("");
+  return out;
+}
+function isSetPath(path) {
+  return path.split("/").every((p) => p !== "" && p !== "." && p !== "..") && !path.includes("\\");
+}
+
+// shared/src/render/repository.ts
+var namePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+var defaultPaths = {
+  services: "services",
+  groups: "groups",
+  clusters: "clusters",
+  images: "images",
+  serviceTemplates: defaultServiceTemplatesDir,
+  output: "generated"
+};
+function loadRepository(root) {
+  const problems = [];
+  const attempt = (fn) => {
+    try {
+      return fn();
+    } catch (err) {
+      problems.push(problemFrom(err));
+      return void 0;
+    }
+  };
+  if (!existsSync2(root) || !statSync(root).isDirectory()) {
+    throw new InputError(`manifests repository folder '${root}' does not exist`);
+  }
+  const kit = attempt(() => loadKitFile(root));
+  if (!kit) throw renderFailure(problems);
+  const paths = kit.paths;
+  const brokenGroups = /* @__PURE__ */ new Set();
+  const brokenServices = /* @__PURE__ */ new Set();
+  const owned = listServiceOwned(root, paths.serviceTemplates, problems, brokenServices);
+  checkFolders(root, kit, problems, owned.size > 0);
+  const groups = /* @__PURE__ */ new Map();
+  for (const file of listYamlFiles(root, paths.groups, problems, brokenGroups)) {
+    const g = attempt(() => loadGroup(root, file));
+    if (g) groups.set(g.name, g);
+    else brokenGroups.add(baseName(file));
+  }
+  const clusters = /* @__PURE__ */ new Map();
+  for (const file of listYamlFiles(root, paths.clusters, problems, /* @__PURE__ */ new Set())) {
+    const c = attempt(() => loadCluster(root, file));
+    if (c) clusters.set(c.name, c);
+  }
+  const services = loadServices(root, paths.services, problems, brokenServices, attempt);
+  if (services.size === 0 && owned.size === 0 && brokenServices.size === 0 && isFolder(join3(root, paths.services)))
+    problems.push(noServices(kit));
+  for (const layer of [...groups.values(), ...clusters.values()])
+    problems.push(...pinProblems(layer));
+  const serviceNames = [.../* @__PURE__ */ new Set([...services.keys(), ...owned.keys()])].sort();
+  checkReferences(
+    { groups, clusters, services: new Set(serviceNames), brokenGroups, brokenServices },
+    problems
+  );
+  if (problems.length > 0) throw renderFailure(problems);
+  return {
+    root,
+    paths,
+    defaults: {
+      branch: kit.defaults.branch ?? "main",
+      branchFrom: kit.defaults.branch !== void 0 ? { file: "kit.yaml", key: "defaults.branch" } : void 0,
+      missingImage: kit.defaults.missingImage ?? "error"
+    },
+    services,
+    serviceTemplates: owned,
+    serviceNames,
+    groups,
+    clusters,
+    ...lazyReaders(root, paths)
+  };
+}
+function readRepositoryPaths(root) {
+  return loadKitFile(root).paths;
+}
+function lazyReaders(root, paths) {
+  const imageCache = /* @__PURE__ */ new Map();
+  const setCache = /* @__PURE__ */ new Map();
+  const compiledFiles = /* @__PURE__ */ new Map();
+  return {
+    readImage(source, branch) {
+      const key = `${source}\0${branch}`;
+      let hit = imageCache.get(key);
+      if (hit === void 0) {
+        hit = loadImage(root, imageFilePath(paths.images, source, branch)) ?? null;
+        imageCache.set(key, hit);
+      }
+      return hit ?? void 0;
+    },
+    readTemplateSet(service, branch) {
+      const key = `${service}\0${branch}`;
+      let hit = setCache.get(key);
+      if (hit === void 0) {
+        try {
+          hit = loadTemplateSet(
+            root,
+            paths.serviceTemplates,
+            service,
+            branch,
+            (dir, problems) => loadService(root, dir, service, problems, compiledFiles)
+          );
+        } catch (err) {
+          hit = { status: "broken", problems: [{ ...problemFrom(err), service }] };
+        }
+        setCache.set(key, hit);
+      }
+      return hit;
+    }
+  };
+}
+function loadServices(root, servicesPath, problems, brokenServices, attempt) {
+  const services = /* @__PURE__ */ new Map();
+  const servicesDir = join3(root, servicesPath);
+  if (!isFolder(servicesDir)) return services;
+  for (const entry of readdirSync2(servicesDir, { withFileTypes: true }).sort(byName)) {
+    if (entry.isSymbolicLink()) {
+      problems.push({
+        message: "symbolic links are not followed",
+        file: toRepoPath(join3(servicesPath, entry.name))
+      });
+      brokenServices.add(entry.name);
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
+    const s = attempt(() => loadService(root, join3(servicesPath, entry.name), entry.name, problems));
+    if (s) services.set(s.name, s);
+    else brokenServices.add(entry.name);
+  }
+  return services;
+}
+function listServiceOwned(root, dir, problems, brokenServices) {
+  const owned = /* @__PURE__ */ new Map();
+  if (!isFolder(join3(root, dir))) return owned;
+  for (const entry of readdirSync2(join3(root, dir), { withFileTypes: true }).sort(byName)) {
+    const folder = toRepoPath(join3(dir, entry.name));
+    if (entry.isSymbolicLink()) {
+      problems.push({ message: "symbolic links are not followed", file: folder });
+      brokenServices.add(entry.name);
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
+    const branches = [];
+    for (const f of readdirSync2(join3(root, folder), { withFileTypes: true }).sort(byName)) {
+      const m = /^(.+)\.yaml$/.exec(f.name);
+      if (!m || f.isDirectory()) continue;
+      try {
+        branches.push(decodeBranchFileName(m[1]));
+      } catch {
+        problems.push({
+          message: `${quoteValue(f.name)} is not a templates record name (<encoded branch>.yaml)`,
+          file: `${folder}/${f.name}`
+        });
+      }
+    }
+    if (branches.length === 0) continue;
+    if (!namePattern.test(entry.name)) {
+      problems.push({
+        message: `service folder name ${quoteValue(entry.name)} must be lowercase letters, digits and '-' (at most 63)`,
+        file: folder
+      });
+      brokenServices.add(entry.name);
+      continue;
+    }
+    owned.set(entry.name, { name: entry.name, dir: folder, branches });
+  }
+  return owned;
+}
+function checkReferences(loaded4, problems) {
+  const { groups, clusters, services, brokenGroups, brokenServices } = loaded4;
+  for (const layer of [...groups.values(), ...clusters.values()]) {
+    for (const name of Object.keys(layer.services ?? {})) {
+      if (!services.has(name) && !brokenServices.has(name)) {
+        problems.push({
+          message: `unknown service '${name}' (services: ${[...services.keys()].join(", ") || "none"})`,
+          file: layer.file,
+          line: layer.doc ? keyLineOf(layer.doc, ["services"], name) : void 0
+        });
+      }
+    }
+  }
+  for (const cluster of clusters.values()) {
+    cluster.groups.forEach((g, i) => {
+      if (!groups.has(g) && !brokenGroups.has(g)) {
+        problems.push({
+          message: `unknown group '${g}' (groups: ${[...groups.keys()].join(", ") || "none"})`,
+          file: cluster.file,
+          line: cluster.doc ? lineOf(cluster.doc, ["groups", i]) : void 0,
+          cluster: cluster.name
+        });
+      }
+    });
+  }
+}
+function loadKitFile(root) {
+  const file = "kit.yaml";
+  const abs = join3(root, file);
+  if (!existsSync2(abs)) return { paths: defaultPaths, named: {}, defaults: {} };
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync2(abs), file), file);
+  validateAgainstSchema("kit", value, file, doc);
+  const given = value.paths ?? {};
+  const paths = { ...defaultPaths };
+  const named = {};
+  for (const key of Object.keys(defaultPaths)) {
+    const p = given[key];
+    if (p === void 0) continue;
+    paths[key] = safeRelative(p, file, doc, ["paths", key]);
+    named[key] = doc ? lineOf(doc, ["paths", key]) : void 0;
+  }
+  return { paths, named, defaults: value.defaults ?? {} };
+}
+function checkFolders(root, kit, problems, serviceOwned) {
+  for (const key of ["clusters", "services", "groups", "images", "serviceTemplates"]) {
+    const dir = kit.paths[key];
+    const abs = join3(root, dir);
+    const line = kit.named[key];
+    const where = key in kit.named ? { file: "kit.yaml", line } : {};
+    const setting = `paths.${key}`;
+    if (existsSync2(abs)) {
+      if (!isFolder(abs))
+        problems.push({
+          message: key in kit.named ? `${setting} '${toRepoPath(dir)}' is not a folder` : `'${toRepoPath(dir)}' is not a folder (the ${key} folder; set ${setting} in kit.yaml if it is elsewhere)`,
+          ...where
+        });
+    } else if (key in kit.named) {
+      problems.push({ message: `${setting}: folder '${shownDir(dir)}' does not exist`, ...where });
+    } else if (key === "services" && !serviceOwned || key === "clusters") {
+      problems.push({
+        message: `no ${key} folder: '${shownDir(dir)}' does not exist (a repository needs ${key === "services" ? "services/<service>/ folders with their templates" : "clusters/<cluster>.yaml files"}; set ${setting} in kit.yaml if they are elsewhere)`
+      });
+    }
+  }
+}
+function noServices(kit) {
+  const dir = shownDir(kit.paths.services);
+  return {
+    message: `no services in '${dir}': a service is a folder ${dir}<service>/ holding its templates; a render of no services would only delete the previous output`,
+    ..."services" in kit.named ? { file: "kit.yaml", line: kit.named.services } : {}
+  };
+}
+function shownDir(dir) {
+  return dir === "" ? "./" : `${toRepoPath(dir)}/`;
+}
+function isFolder(abs) {
+  return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+function safeRelative(p, file, doc, at) {
+  const n = normalize(p);
+  if (isAbsolute(n) || n === ".." || n.startsWith(`..${sep}`)) {
+    throw new InputError(`path '${p}' must stay inside the repository`, {
+      file,
+      line: doc ? lineOf(doc, at) : void 0
+    });
+  }
+  return n === "." ? "" : n.replace(/[\\/]+$/, "");
+}
+function loadGroup(root, file) {
+  const name = nameFromFile(file, "group");
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync2(join3(root, file)), file), file);
+  validateAgainstSchema("group", value, file, doc);
+  return { name, file, doc, ...value };
+}
+function loadCluster(root, file) {
+  const name = nameFromFile(file, "cluster");
+  const { value, doc } = loadYamlMapping(decodeUtf8(readFileSync2(join3(root, file)), file), file);
+  validateAgainstSchema("cluster", value, file, doc);
+  if (value.name !== void 0 && value.name !== name) {
+    throw new InputError(`name '${String(value.name)}' must match the file name '${name}'`, {
+      file,
+      line: doc ? lineOf(doc, ["name"]) : void 0
+    });
+  }
+  const v = value;
+  return {
+    ...v,
+    name,
+    file,
+    doc,
+    enabled: v.enabled ?? true,
+    groups: v.groups ?? [],
+    labels: v.labels ?? {}
+  };
+}
+function loadService(root, dir, name, problems, compiledFiles) {
+  const repoDir = toRepoPath(dir);
+  if (!namePattern.test(name)) {
+    throw new InputError(
+      `service folder name ${quoteValue(name)} must be lowercase letters, digits and '-' (at most 63)`,
+      { file: repoDir }
+    );
+  }
+  const { settings, templatesSetting } = loadServiceSettings(root, dir);
+  let values = {};
+  let valuesFile;
+  let valuesDoc;
+  if (existsSync2(join3(root, dir, "values.yaml"))) {
+    valuesFile = toRepoPath(join3(dir, "values.yaml"));
+    const loaded4 = loadYamlMapping(
+      decodeUtf8(readFileSync2(join3(root, dir, "values.yaml")), valuesFile),
+      valuesFile
+    );
+    values = loaded4.value;
+    valuesDoc = loaded4.doc;
+  }
+  const templates = [];
+  for (const rel of listTemplateFiles(root, dir, problems)) {
+    const file = toRepoPath(rel);
+    try {
+      const text2 = decodeUtf8(readFileSync2(join3(root, rel)), file);
+      const hit = compiledFiles?.get(text2);
+      const { docs, error: error2 } = hit ? { docs: hit, error: void 0 } : compileTemplateFile(text2, file);
+      if (compiledFiles && !hit && error2 === void 0) compiledFiles.set(text2, docs);
+      for (const d of docs) {
+        templates.push({ file, line: d.line, compiled: d.compiled, imageSites: d.imageSites });
+        for (const { message, line } of d.literal)
+          problems.push({ message, file, line, service: name });
+      }
+      if (error2 !== void 0) throw error2;
+    } catch (err) {
+      problems.push({ ...problemFrom(err), service: name });
+    }
+  }
+  return {
+    name,
+    dir: repoDir,
+    enabled: settings.enabled ?? true,
+    image: settings.image,
+    images: settings.images ?? {},
+    values,
+    valuesFile,
+    valuesDoc,
+    templates,
+    ...templatesSetting ? { templatesSetting } : {}
+  };
+}
+function compileTemplateFile(text2, file) {
+  const docs = [];
+  try {
+    for (const loaded4 of loadYamlDocuments(text2, file)) {
+      if (loaded4.value === null || typeof loaded4.value !== "object" || Array.isArray(loaded4.value))
+        throw new InputError("a manifest document must be a mapping (a Kubernetes object)", {
+          file,
+          line: loaded4.line
+        });
+      try {
+        const lineAt = (path) => lineOf(loaded4, path);
+        const compiled2 = compileTemplate(loaded4.value, lineAt);
+        docs.push({
+          line: loaded4.line,
+          compiled: compiled2,
+          imageSites: placeholderImageSites(compiled2),
+          literal: literalImageProblems(compiled2, lineAt)
+        });
+      } catch (err) {
+        if (err instanceof PlaceholderError)
+          throw new InputError(err.message, { file, line: err.line ?? loaded4.line });
+        throw err;
+      }
+    }
+  } catch (error2) {
+    return { docs, error: error2 };
+  }
+  return { docs };
+}
+function loadServiceSettings(root, dir) {
+  const kitFile = toRepoPath(join3(dir, "kit.yaml"));
+  if (!existsSync2(join3(root, kitFile))) return { settings: {} };
+  const { value, doc } = loadYamlMapping(
+    decodeUtf8(readFileSync2(join3(root, kitFile)), kitFile),
+    kitFile
+  );
+  validateAgainstSchema("service", value, kitFile, doc);
+  const templates = value.templates;
+  return {
+    settings: value,
+    templatesSetting: templates === void 0 ? void 0 : { value: templates, line: doc ? lineOf(doc, ["templates"]) : void 0 }
+  };
+}
+function listTemplateFiles(root, dir, problems) {
+  const out = [];
+  const walk2 = (rel) => {
+    for (const entry of readdirSync2(join3(root, rel), { withFileTypes: true }).sort(byName)) {
+      const child = join3(rel, entry.name);
+      if (entry.isSymbolicLink()) {
+        problems.push({ message: "symbolic links are not followed", file: toRepoPath(child) });
+      } else if (entry.isDirectory()) walk2(child);
+      else if (/\.ya?ml$/.test(entry.name) && !(rel === dir && (entry.name === "kit.yaml" || entry.name === "values.yaml"))) {
+        out.push(child);
+      }
+    }
+  };
+  walk2(dir);
+  return out;
+}
+function listYamlFiles(root, dir, problems, refused) {
+  const abs = join3(root, dir);
+  if (!isFolder(abs)) return [];
+  const out = [];
+  for (const entry of readdirSync2(abs, { withFileTypes: true }).sort(byName)) {
+    if (!/\.ya?ml$/.test(entry.name)) continue;
+    if (entry.isSymbolicLink()) {
+      problems.push({
+        message: "symbolic links are not followed",
+        file: toRepoPath(join3(dir, entry.name))
+      });
+      refused.add(baseName(entry.name));
+    } else if (entry.isFile()) out.push(toRepoPath(join3(dir, entry.name)));
+  }
+  return out;
+}
+function baseName(file) {
+  return file.split("/").pop().replace(/\.ya?ml$/, "");
+}
+function nameFromFile(file, what) {
+  const name = baseName(file);
+  if (!namePattern.test(name)) {
+    throw new InputError(
+      `${what} name ${quoteValue(name)} (from the file name) must be lowercase letters, digits and '-' (at most 63)`,
+      { file }
+    );
+  }
+  return name;
+}
+function loadImage(root, path) {
+  const file = toRepoPath(path);
+  let text2;
+  try {
+    text2 = decodeUtf8(readFileSync2(join3(root, path)), file);
+  } catch (err) {
+    if (err.code === "ENOENT") return void 0;
+    throw err;
+  }
+  const { value, doc } = loadYamlMapping(text2, file);
+  validateAgainstSchema("image", value, file, doc);
+  const record = value;
+  checkImageFile(record, file, doc);
+  return { file, record };
+}
+function keyLineOf(doc, parent, key) {
+  let node2 = doc.doc.contents;
+  for (const part of parent) {
+    if (!(0, import_yaml7.isMap)(node2)) break;
+    node2 = node2.get(part, true);
+  }
+  if ((0, import_yaml7.isMap)(node2)) {
+    const pair = node2.items.find((p) => (0, import_yaml7.isScalar)(p.key) && String(p.key.value) === key);
+    const range = pair && (0, import_yaml7.isScalar)(pair.key) ? pair.key.range : void 0;
+    if (range) return doc.lineCounter.linePos(range[0]).line;
+  }
+  return lineOf(doc, [...parent, key]);
+}
+function byName(a, b) {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+function toRepoPath(p) {
+  return p.split(sep).join("/");
+}
+function problemFrom(err) {
+  if (err instanceof RenderFailedError) return err.problems[0];
+  if (err instanceof InputError) {
+    return {
+      message: stripWhere(err.message, err.where.file),
+      file: err.where.file,
+      line: err.where.line,
+      column: err.where.column
+    };
+  }
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+function stripWhere(message, file) {
+  if (!file || !message.startsWith(file)) return message;
+  const m = /^(:\d+)?(:\d+)?: /.exec(message.slice(file.length));
+  return m ? message.slice(file.length + m[0].length) : message;
+}
+
+// shared/src/render/render.ts
+function resolveService(repo, cluster, service, layered = resolveLayers(repo, cluster, service.name)) {
+  const valueLayers = [];
+  if (service.valuesFile) {
+    valueLayers.push({
+      file: service.valuesFile,
+      doc: service.valuesDoc,
+      values: service.values,
+      at: []
+    });
+  }
+  valueLayers.push(...layered.valueLayers);
+  return {
+    enabled: layered.enabled ?? service.enabled,
+    enabledBy: layered.enabledBy ?? `${service.dir}/kit.yaml`,
+    branch: layered.branch,
+    branchFrom: layered.branchFrom,
+    missingImage: layered.missingImage,
+    pins: layered.pins,
+    pinnedBy: layered.pinnedBy,
+    valueLayers
+  };
+}
+function renderCluster(repo, cluster, services, options) {
+  const problems = [];
+  const rendered = [];
+  const skipped = [];
+  const identities = /* @__PURE__ */ new Map();
+  const clusterContext = {
+    name: cluster.name,
+    groups: [...cluster.groups],
+    labels: { ...cluster.labels },
+    branch: clusterBranch(repo, cluster)
+  };
+  for (const entry of services) {
+    const name = typeof entry === "string" ? entry : entry.name;
+    const scope = { cluster: cluster.name, service: name };
+    try {
+      const picked = pickTemplates(repo, cluster, entry);
+      if ("skip" in picked) {
+        skipped.push({ name, reason: picked.skip, warning: picked.warning });
+        continue;
+      }
+      if ("problems" in picked) {
+        for (const p of picked.problems) problems.push({ ...p, ...scope });
+        continue;
+      }
+      const resolved = resolveService(repo, cluster, picked.service, picked.layered);
+      if (!resolved.enabled) {
+        skipped.push({ name, reason: `disabled by ${resolved.enabledBy}`, warning: false });
+        continue;
+      }
+      const out = renderService(repo, picked, resolved, {
+        cluster: clusterContext,
+        options,
+        scope,
+        problems,
+        identities
+      });
+      if (out && "skip" in out) skipped.push({ name, reason: out.skip, warning: true });
+      else if (out) rendered.push(out);
+    } catch (err) {
+      problems.push({
+        ...problemFrom(err),
+        ...scope,
+        ...err instanceof RenderScopedError ? err.where : {}
+      });
+    }
+  }
+  const hash = sha256(rendered.map((s) => `${s.name}\0${s.hash}
+`).join(""));
+  return {
+    name: cluster.name,
+    groups: cluster.groups,
+    labels: cluster.labels,
+    services: rendered,
+    skipped,
+    problems,
+    hash
+  };
+}
+var sharedUses = /* @__PURE__ */ new WeakMap();
+function pickTemplates(repo, cluster, entry) {
+  const name = typeof entry === "string" ? entry : entry.name;
+  const layered = resolveLayers(repo, cluster, name);
+  if (layered.enabled === false) return { skip: `disabled by ${layered.enabledBy}`, warning: false };
+  const choice2 = chooseTemplates(repo, name, layered);
+  if ("problem" in choice2) return { problems: [choice2.problem] };
+  if (choice2.source === "repository") {
+    const service = typeof entry === "string" ? repo.services.get(name) : entry;
+    let templates2 = choice2.chosenBy ? void 0 : sharedUses.get(service);
+    if (!templates2) {
+      const { chosenBy: chosenBy2 } = choice2;
+      templates2 = { origin: "repository", dir: service.dir, ...chosenBy2 ? { chosenBy: chosenBy2 } : {} };
+      if (!chosenBy2) sharedUses.set(service, templates2);
+    }
+    return { service, layered, templates: templates2 };
+  }
+  const { branch, chosenBy, pinnedBy } = choice2;
+  const read = repo.readTemplateSet(name, branch);
+  if (read.status === "broken") return { problems: read.problems };
+  if (read.status === "missing") {
+    const reason = `no templates for ${name} on branch '${branch}' (${read.recordFile})`;
+    if (layered.missingImage === "skip") return { skip: reason, warning: true };
+    const from = pinnedBy ? `the templates branch is pinned by ${pinnedBy.file} (${pinnedBy.key})` : layered.branchFrom ? `the branch is set by ${layered.branchFrom.file} (${layered.branchFrom.key})` : `the branch is kit's default`;
+    return {
+      problems: [
+        {
+          message: `${reason}; ${from}; build ${branch} with the service's templates, pin services.${name}.templatesBranch, follow another branch, or set missingImage: skip`
+        }
+      ]
+    };
+  }
+  const shared = !chosenBy && !pinnedBy;
+  let templates = shared ? sharedUses.get(read.service) : void 0;
+  if (!templates) {
+    templates = {
+      origin: "service",
+      dir: read.service.dir,
+      record: read.recordFile,
+      branch,
+      ...chosenBy ? { chosenBy } : {},
+      ...pinnedBy ? { pinnedBy } : {},
+      source: read.record.source
+    };
+    if (shared) sharedUses.set(read.service, templates);
+  }
+  return { service: read.service, layered, templates };
+}
+function renderService(repo, picked, resolved, target) {
+  const { service, templates } = picked;
+  const { scope, problems } = target;
+  const resolvedImages = resolveImages(repo, service, resolved);
+  if ("skip" in resolvedImages) return { skip: resolvedImages.skip };
+  if ("missing" in resolvedImages) {
+    for (const message of resolvedImages.missing) problems.push({ message, ...scope });
+    return void 0;
+  }
+  const { images } = resolvedImages;
+  const values = mergeServiceValues(resolved);
+  const ctx = {
+    values,
+    cluster: target.cluster,
+    service: { name: service.name, branch: resolved.branch },
+    image: images.image?.ref,
+    images: Object.fromEntries(
+      Object.entries(images).filter(([k]) => k !== "image").map(([k, v]) => [k, v.ref])
+    ),
+    env: target.options.env,
+    secrets: target.options.secrets
+  };
+  const before = problems.length;
+  const files = renderTemplates(service, ctx, scope, problems);
+  if (problems.length > before) return void 0;
+  checkIdentities(files, target.identities, scope, problems);
+  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return {
+    name: service.name,
+    branch: resolved.branch,
+    ...resolved.branchFrom ? { branchFrom: resolved.branchFrom } : {},
+    templates,
+    files,
+    images,
+    hash: hashFiles(files)
+  };
+}
+function renderTemplates(service, ctx, scope, problems) {
+  const files = [];
+  for (const template of service.templates) {
+    try {
+      const errors = [];
+      const object = renderTemplate(template.compiled, ctx, errors);
+      for (const e of errors)
+        problems.push({
+          message: e.message,
+          file: template.file,
+          line: e.line ?? template.line,
+          ...scope
+        });
+      if (errors.length > 0) continue;
+      const sites = template.imageSites ?? placeholderImageSites(template.compiled);
+      const images = placeholderImageProblems(sites, object);
+      for (const { message, line } of images)
+        problems.push({ message, file: template.file, line, ...scope });
+      if (images.length > 0) continue;
+      files.push(toFile(object, service.name, template));
+    } catch (err) {
+      if (err instanceof PlaceholderError) {
+        problems.push({
+          message: err.message,
+          file: template.file,
+          line: err.line ?? template.line,
+          ...scope
+        });
+      } else problems.push({ ...problemFrom(err), ...scope });
+    }
+  }
+  return files;
+}
+function checkIdentities(files, identities, scope, problems) {
+  const byPath = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const key = `${f.kind}/${f.namespace ?? ""}/${f.name}`;
+    const twin = identities.get(key) ?? byPath.get(f.path);
+    if (twin) {
+      problems.push({
+        message: `duplicate object ${f.kind} ${f.namespace ? `${f.namespace}/` : ""}${f.name}: also rendered from ${twin.source.file}:${twin.source.line}`,
+        file: f.source.file,
+        line: f.source.line,
+        ...scope
+      });
+      continue;
+    }
+    identities.set(key, f);
+    byPath.set(f.path, f);
+  }
+}
+function clusterBranch(repo, cluster) {
+  let branch = repo.defaults.branch;
+  for (const g of cluster.groups) branch = repo.groups.get(g)?.branch ?? branch;
+  return cluster.branch ?? branch;
+}
+var RenderScopedError = class extends Error {
+  constructor(message, where) {
+    super(message);
+    this.where = where;
+  }
+  where;
+};
+function mergeServiceValues(resolved) {
+  let acc = {};
+  for (const layer of resolved.valueLayers) {
+    try {
+      acc = mergeValues(acc, layer.values);
+    } catch (err) {
+      if (err instanceof MergeError) {
+        throw new RenderScopedError(err.message, {
+          file: layer.file,
+          line: layer.doc ? lineOf(layer.doc, [...layer.at, ...err.path]) : void 0
+        });
+      }
+      throw err;
+    }
+  }
+  return isPlainMap(acc) ? acc : {};
+}
+function resolveImages(repo, service, resolved) {
+  const out = {};
+  const missing = [];
+  const wanted = [
+    ["image", service.image],
+    ...Object.entries(service.images).map(([k, v]) => [k, v])
+  ];
+  for (const [key, source] of wanted) {
+    const pin = key === "image" ? resolved.pins.image : resolved.pins.images[key];
+    if (pin !== void 0) {
+      out[key] = { ref: pin, pinned: true, pinnedBy: pinOrigin(resolved, key), sourceName: source };
+      continue;
+    }
+    if (source === void 0) continue;
+    const loaded4 = repo.readImage(source, resolved.branch);
+    if (!loaded4) {
+      const expected = imageFilePath(repo.paths.images, source, resolved.branch).split("\\").join("/");
+      const reason = `no image file for ${source} on branch '${resolved.branch}' (${expected})`;
+      if (resolved.missingImage === "skip") return { skip: reason };
+      const from = resolved.branchFrom ? `the branch is set by ${resolved.branchFrom.file} (${resolved.branchFrom.key})` : `the branch is kit's default`;
+      missing.push(
+        `${reason}; ${from}; pin an image, follow another branch, or set missingImage: skip`
+      );
+      continue;
+    }
+    out[key] = {
+      ref: imageReference(loaded4.record),
+      pinned: false,
+      sourceName: source,
+      file: loaded4.file,
+      provenance: loaded4.record.source
+    };
+  }
+  if (missing.length > 0) return { missing };
+  for (const [key, ref] of Object.entries(resolved.pins.images)) {
+    if (!out[key]) out[key] = { ref, pinned: true, pinnedBy: pinOrigin(resolved, key) };
+  }
+  return { images: out };
+}
+function pinOrigin(resolved, key) {
+  return key === "image" ? resolved.pinnedBy.image : resolved.pinnedBy.images[key];
+}
+function toFile(object, service, template) {
+  const fail = (message) => {
+    throw new PlaceholderError(message, template.line);
+  };
+  if (!isPlainMap(object)) return fail("a manifest must be a mapping");
+  const { apiVersion, kind, metadata } = object;
+  if (typeof apiVersion !== "string" || apiVersion === "") fail("the object has no apiVersion");
+  if (typeof kind !== "string" || !/^[A-Za-z][A-Za-z0-9]*$/.test(kind))
+    fail("the object has no valid kind");
+  if (!isPlainMap(metadata)) return fail("the object has no metadata");
+  const { name, namespace } = metadata;
+  if (typeof name !== "string" || name === "")
+    return fail(`the ${String(kind)} has no metadata.name`);
+  if (!/^[A-Za-z0-9:._@-]+$/.test(name) || name === "." || name === "..") {
+    fail(`metadata.name '${name}' is not a valid Kubernetes name`);
+  }
+  if (namespace !== void 0 && (typeof namespace !== "string" || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace))) {
+    fail(`metadata.namespace '${String(namespace)}' is not a valid namespace name`);
+  }
+  const k = kind;
+  const base = [k, namespace, name].filter((p) => p !== void 0).map(safePart).join("-");
+  return {
+    path: `${service}/${base}.yaml`,
+    // Byte for byte js-yaml's dump, several times faster (shared/src/yaml/emit.ts).
+    content: emitYaml(object),
+    apiVersion,
+    kind: k,
+    namespace,
+    name,
+    source: { file: template.file, line: template.line }
+  };
+}
+function safePart(part) {
+  return part.toLowerCase().replace(/[^a-z0-9.-]/g, "-");
+}
+function sha256(text2) {
+  return `sha256:${createHash2("sha256").update(text2).digest("hex")}`;
+}
+function hashFiles(files) {
+  const h = createHash2("sha256");
+  for (const f of files) h.update(`${f.path}\0${f.content}\0`);
+  return `sha256:${h.digest("hex")}`;
 }
 
 // shared/src/text/glob.ts
@@ -35289,6 +44629,56 @@ function matchesGlob(name, glob) {
 // shared/src/render/write-pool.ts
 import { availableParallelism } from "node:os";
 var defaultWriterThreads = Math.max(1, Math.min(2, availableParallelism()));
+
+// shared/src/bump/repository.ts
+var namePart = /^[A-Za-z0-9_.-]+$/;
+function parseRepositorySpec(text2, serverUrl = "https://github.com", what = "repository") {
+  const raw = text2.trim();
+  const server = serverUrl.replace(/\/+$/, "");
+  const short = /^([^/\s]+)\/([^/\s]+?)(?:\.git)?$/.exec(raw);
+  if (short && !raw.includes(":")) {
+    const [, owner, repo] = short;
+    if (!namePart.test(owner) || !namePart.test(repo) || owner.startsWith("."))
+      throw new InputError(`${what} ${quoteValue(text2)} is not owner/name`);
+    return { gitUrl: `${server}/${owner}/${repo}.git`, github: { owner, repo } };
+  }
+  let url;
+  try {
+    if (raw.length > 2048 || /\s/.test(raw)) throw new Error("not a URL");
+    url = new URL(raw);
+  } catch {
+    throw new InputError(
+      `${what} ${quoteValue(text2)} is neither owner/name nor a URL (expected e.g. acme/manifests or https://git.example.com/acme/manifests.git)`
+    );
+  }
+  if (url.username || url.password)
+    throw new InputError(
+      `${what} URL must not contain credentials; pass the token in the token input`
+    );
+  if (!["https:", "http:", "file:"].includes(url.protocol))
+    throw new InputError(
+      `${what} ${quoteValue(text2)}: only https, http and file URLs are supported`
+    );
+  const onServer = `${url.protocol}//${url.host}` === new URL(server).origin;
+  const path = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url.pathname);
+  return {
+    gitUrl: raw,
+    github: onServer && path ? { owner: path[1], repo: path[2] } : void 0
+  };
+}
+
+// shared/src/render/report.ts
+function escapeHtml(text2) {
+  return text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+function cell(text2) {
+  return escapeHtml(text2).replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+function renderFailureMarkdown(problems, heading = "kit deploymentizer: render failed, nothing was written") {
+  return [`### \u274C ${heading}`, "", ...problems.map((p) => `- ${cell(formatProblem(p))}`), ""].join(
+    "\n"
+  );
+}
 
 // shared/src/retry/backoff.ts
 var defaultBackoff = {
@@ -35311,7 +44701,7 @@ function sleep(ms) {
 // shared/src/bump/diff.ts
 function lineDiff(path, before, after) {
   const a = before === void 0 ? [] : splitLines(before);
-  const b = splitLines(after);
+  const b = after === void 0 ? [] : splitLines(after);
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
   let tail = 0;
@@ -35319,7 +44709,7 @@ function lineDiff(path, before, after) {
     tail++;
   const removed = a.slice(head, a.length - tail).map((l) => `-${l}`);
   const added = b.slice(head, b.length - tail).map((l) => `+${l}`);
-  const header = before === void 0 ? `+++ ${path} (new file)` : `--- ${path}
+  const header = before === void 0 ? `+++ ${path} (new file)` : after === void 0 ? `--- ${path} (deleted)` : `--- ${path}
 +++ ${path}`;
   return [header, `@@ line ${head + 1} @@`, ...removed, ...added].join("\n");
 }
@@ -35332,6 +44722,7 @@ var defaultCommitMessage = [
   "Bump {image-name} ({branch}) to {version}",
   "",
   "Image: {image}",
+  "Templates: {templates}",
   "Source: {source-repository}@{source-commit}",
   "Run: {run-url}"
 ].join("\n");
@@ -35350,17 +44741,19 @@ var messagePlaceholders = [
   "built-at",
   "committed-at",
   "target-branch",
-  "files"
+  "files",
+  /** The service's templates and what changed in them: `api@develop from deploy/kit: 1 changed`. */
+  "templates"
 ];
 function renderCommitMessage(template, values) {
-  const known = new Set(messagePlaceholders);
+  const known2 = new Set(messagePlaceholders);
   const lines2 = template.split("\n").flatMap((line) => {
     let used = 0;
     let filled = 0;
     const out = line.replace(/\{([a-z-]+)\}/g, (_, name) => {
-      if (!known.has(name))
+      if (!known2.has(name))
         throw new InputError(
-          `commit message placeholder {${name}} is unknown; use one of ${[...known].map((k) => `{${k}}`).join(", ")}`
+          `commit message placeholder {${name}} is unknown; use one of ${[...known2].map((k) => `{${k}}`).join(", ")}`
         );
       used++;
       const v = values[name] ?? "";
@@ -35372,6 +44765,168 @@ function renderCommitMessage(template, values) {
   const message = lines2.join("\n").replace(/\n{3,}/g, "\n\n").trim();
   if (message === "") throw new InputError("the commit message is empty");
   return message + "\n";
+}
+
+// shared/src/bump/order.ts
+function newerRecorded(recorded, incoming) {
+  if (recorded.repository && incoming.repository && recorded.repository !== incoming.repository)
+    return false;
+  const committed = compareTimes(recorded.committedAt, incoming.committedAt);
+  if (committed !== 0) return committed > 0;
+  return compareTimes(recorded.builtAt, incoming.builtAt) > 0;
+}
+function compareTimes(a, b) {
+  const x = Date.parse(a ?? "");
+  const y = Date.parse(b ?? "");
+  if (Number.isNaN(x) || Number.isNaN(y)) return 0;
+  return Math.sign(x - y);
+}
+function describeTime(p) {
+  return [p.committedAt && `committed ${p.committedAt}`, p.builtAt && `built ${p.builtAt}`].filter(Boolean).join(", ");
+}
+
+// shared/src/bump/templates.ts
+function placesOf(request2) {
+  const t = request2.templates;
+  if (!t) return void 0;
+  return {
+    folder: templateSetFolder(t.dir, t.service, request2.branch),
+    record: templateRecordPath(t.dir, t.service, request2.branch)
+  };
+}
+function templateRecordOf(request2) {
+  return placesOf(request2)?.record;
+}
+function templateCopiesToRead(request2, files) {
+  const places = placesOf(request2);
+  if (!places || !request2.templates) return [];
+  const record = recordedAt(files, request2, places);
+  const diff = diffAgainst(record, request2.templates.files);
+  return [...diff.changed, ...diff.removed].map((p) => `${places.folder}/${p}`);
+}
+function planTemplates(files, request2, state, imageChanged) {
+  const t = request2.templates;
+  const places = placesOf(request2);
+  if (!t || !places) return void 0;
+  const record = recordedAt(files, request2, places);
+  const diff = diffAgainst(record, t.files);
+  const unread = [...diff.changed, ...diff.removed].map((p) => `${places.folder}/${p}`).filter((p) => !files.has(p));
+  if (unread.length > 0)
+    throw new Error(`internal: the template copies ${unread.join(", ")} were not read`);
+  const differs = diff.added.length + diff.changed.length + diff.removed.length > 0;
+  if (!differs && !imageChanged) {
+    state.notes.push(`${places.folder}/: already the ${t.files.length} files of ${t.sourcePath}`);
+    return void 0;
+  }
+  if (record && newerRecorded(record.source, request2.provenance)) {
+    if (!request2.force)
+      return {
+        outcome: "older",
+        changes: [],
+        message: "",
+        notes: [
+          `${places.record} records the templates of a newer build (${describeTime(record.source)}) than this one (${describeTime(request2.provenance)}); not replacing them, nor the image (set force to override)`
+        ]
+      };
+    state.notes.push(`${places.record}: replacing a newer build's templates because force is set`);
+  }
+  for (const path of state.touched)
+    if (path === places.record || path.startsWith(`${places.folder}/`))
+      throw new InputError(
+        `${path} is part of ${t.service}'s templates copy; a values or manifests entry must not edit it (change the templates in ${t.sourcePath} instead)`
+      );
+  writeSet(files, request2, places, diff, state);
+  return void 0;
+}
+function writeSet(files, request2, places, diff, state) {
+  const t = request2.templates;
+  const planned = /* @__PURE__ */ new Map();
+  const content = new Map(t.files.map((f) => [f.path, f.content]));
+  for (const p of [...diff.added, ...diff.changed])
+    planned.set(`${places.folder}/${p}`, content.get(p));
+  for (const p of diff.removed) {
+    const path = `${places.folder}/${p}`;
+    if (files.get(path) !== void 0) planned.set(path, void 0);
+  }
+  const image = request2.writeImageFile ? formatImageRef(request2.image) : void 0;
+  const source = { ...request2.provenance, path: t.sourcePath };
+  const record = recordFor({ service: t.service, branch: request2.branch, image, source }, t.files);
+  planned.set(places.record, renderTemplateRecord(record));
+  assertConfined(planned.keys(), places);
+  for (const [path, text2] of planned) {
+    state.working.set(path, text2);
+    state.touched.add(path);
+  }
+  const counts = describeCounts(diff.added.length, diff.changed.length, diff.removed.length);
+  state.notes.push(`${places.folder}/: ${counts || "no file changed"} (from ${t.sourcePath})`);
+  state.notes.push(`${places.record}: records ${t.files.length} files`);
+}
+function diffAgainst(record, files) {
+  const recorded = new Map(Object.entries(record?.files ?? {}));
+  const diff = { added: [], changed: [], removed: [] };
+  const inBundle = /* @__PURE__ */ new Set();
+  for (const f of files) {
+    inBundle.add(f.path);
+    const hash = recorded.get(f.path);
+    if (hash === void 0) diff.added.push(f.path);
+    else if (hash !== contentHash(f.content)) diff.changed.push(f.path);
+  }
+  for (const path of recorded.keys()) if (!inBundle.has(path)) diff.removed.push(path);
+  return diff;
+}
+function recordedAt(files, request2, places) {
+  const text2 = files.get(places.record);
+  const t = request2.templates;
+  if (text2 === void 0 || !t) return void 0;
+  const record = readTemplateRecord(text2, places.record);
+  if (record.service !== t.service || record.branch !== request2.branch)
+    throw new InputError(
+      `the record names service ${quoteValue(record.service)} and branch ${quoteValue(record.branch)}, but it is the record of ${t.service}@${request2.branch} (changed by hand?); restore it from the history`,
+      { file: places.record }
+    );
+  for (const path of Object.keys(record.files))
+    if (!insideSet(path))
+      throw new InputError(
+        `the record lists ${quoteValue(path)}, which is not a path inside ${places.folder}/ (changed by hand?); restore it from the history`,
+        { file: places.record }
+      );
+  return record;
+}
+function assertConfined(paths, places) {
+  for (const path of paths) {
+    const inside = path === places.record || path.startsWith(`${places.folder}/`) && insideSet(path.slice(places.folder.length + 1));
+    if (!inside)
+      throw new Error(
+        `internal: the templates plan reached ${path}, outside ${places.folder}/ and ${places.record}`
+      );
+  }
+}
+function insideSet(path) {
+  if (path === "" || path.includes("\\") || /[\u0000-\u001f\u007f]/.test(path)) return false;
+  return path.split("/").every((s) => s !== "" && s !== "." && s !== "..");
+}
+function describeCounts(added, changed, removed) {
+  return [
+    added > 0 && `${added} added`,
+    changed > 0 && `${changed} changed`,
+    removed > 0 && `${removed} removed`
+  ].filter(Boolean).join(", ");
+}
+function templatesSummary(request2, changes) {
+  const t = request2.templates;
+  const places = placesOf(request2);
+  if (!t || !places) return void 0;
+  let added = 0;
+  let changed = 0;
+  let removed = 0;
+  for (const c of changes) {
+    if (!c.path.startsWith(`${places.folder}/`)) continue;
+    if (c.after === void 0) removed++;
+    else if (c.before === void 0) added++;
+    else changed++;
+  }
+  const counts = describeCounts(added, changed, removed) || "no file changed";
+  return `${t.service}@${request2.branch} from ${t.sourcePath}: ${counts}`;
 }
 
 // shared/src/bump/plan.ts
@@ -35395,17 +44950,38 @@ function filesToRead(request2, listing) {
   if (imageFile) out.add(imageFile);
   for (const v of request2.values) out.add(v.file);
   for (const m of expandManifests(request2.manifests, listing)) out.add(m);
+  const record = templateRecordOf(request2);
+  if (record) out.add(record);
   return [...out];
 }
 function needsListing(request2) {
   return request2.manifests.some(isGlob);
 }
 function planBump(files, request2, listing) {
-  const notes = [];
-  const working = new Map(files);
-  const touched = /* @__PURE__ */ new Set();
+  const state = {
+    working: new Map(files),
+    touched: /* @__PURE__ */ new Set(),
+    notes: []
+  };
+  const { working, touched, notes } = state;
   const older = planImageFile(files, request2, working, touched, notes);
   if (older) return older;
+  planValueEdits(request2, state);
+  planManifests(request2, listing, state);
+  const imageFile = imageFileOf(request2);
+  const imageChanged = imageFile !== void 0 && working.get(imageFile) !== files.get(imageFile);
+  const olderTemplates = planTemplates(files, request2, state, imageChanged);
+  if (olderTemplates) return olderTemplates;
+  const changes = [...touched].filter((path) => working.get(path) !== files.get(path)).sort().map((path) => ({ path, before: files.get(path), after: working.get(path) }));
+  if (changes.length === 0) return { outcome: "unchanged", changes, message: "", notes };
+  return {
+    outcome: "changed",
+    changes,
+    message: renderCommitMessage(request2.messageTemplate, messageValues(request2, changes)),
+    notes
+  };
+}
+function planValueEdits(request2, { working, touched, notes }) {
   for (const edit of request2.values) {
     const current = working.get(edit.file);
     if (current === void 0 && !edit.create)
@@ -35426,6 +45002,8 @@ function planBump(files, request2, listing) {
       notes.push(`${edit.file}: ${formatYamlPath(edit.path)} \u2192 ${value}`);
     } else notes.push(`${edit.file}: ${formatYamlPath(edit.path)} already ${value}`);
   }
+}
+function planManifests(request2, listing, { working, touched, notes }) {
   const manifests = expandManifests(request2.manifests, listing);
   let matched = 0;
   for (const file of manifests) {
@@ -35446,14 +45024,6 @@ function planBump(files, request2, listing) {
       `no container image with repository ${formatImageRef({ ...request2.image, tag: void 0, digest: void 0 })} in ${manifests.join(", ") || request2.manifests.join(", ")}`
     );
   }
-  const changes = [...touched].filter((path) => working.get(path) !== files.get(path)).sort().map((path) => ({ path, before: files.get(path), after: working.get(path) }));
-  if (changes.length === 0) return { outcome: "unchanged", changes, message: "", notes };
-  return {
-    outcome: "changed",
-    changes,
-    message: renderCommitMessage(request2.messageTemplate, messageValues(request2, changes)),
-    notes
-  };
 }
 function planImageFile(files, request2, working, touched, notes) {
   const imageFile = imageFileOf(request2);
@@ -35486,22 +45056,6 @@ function planImageFile(files, request2, working, touched, notes) {
   touched.add(imageFile);
   notes.push(`${imageFile}: ${recorded.image} \u2192 ${imageText}`);
   return void 0;
-}
-function newerRecorded(recorded, incoming) {
-  if (recorded.repository && incoming.repository && recorded.repository !== incoming.repository)
-    return false;
-  const committed = compareTimes(recorded.committedAt, incoming.committedAt);
-  if (committed !== 0) return committed > 0;
-  return compareTimes(recorded.builtAt, incoming.builtAt) > 0;
-}
-function compareTimes(a, b) {
-  const x = Date.parse(a ?? "");
-  const y = Date.parse(b ?? "");
-  if (Number.isNaN(x) || Number.isNaN(y)) return 0;
-  return Math.sign(x - y);
-}
-function describeTime(p) {
-  return [p.committedAt && `committed ${p.committedAt}`, p.builtAt && `built ${p.builtAt}`].filter(Boolean).join(", ");
 }
 function imageField(ref, field, file) {
   switch (field) {
@@ -35558,7 +45112,8 @@ function messageValues(request2, changes) {
     "built-at": p.builtAt,
     "committed-at": p.committedAt,
     "target-branch": request2.targetBranch,
-    files: changes.map((c) => c.path).join(", ")
+    files: changes.map((c) => c.path).join(", "),
+    templates: templatesSummary(request2, changes)
   };
 }
 function expandManifests(patterns, listing) {
@@ -35575,43 +45130,6 @@ function expandManifests(patterns, listing) {
     for (const h of hits) out.add(h);
   }
   return [...out].sort();
-}
-
-// shared/src/bump/repository.ts
-var namePart = /^[A-Za-z0-9_.-]+$/;
-function parseRepositorySpec(text2, serverUrl = "https://github.com", what = "repository") {
-  const raw = text2.trim();
-  const server = serverUrl.replace(/\/+$/, "");
-  const short = /^([^/\s]+)\/([^/\s]+?)(?:\.git)?$/.exec(raw);
-  if (short && !raw.includes(":")) {
-    const [, owner, repo] = short;
-    if (!namePart.test(owner) || !namePart.test(repo) || owner.startsWith("."))
-      throw new InputError(`${what} ${quoteValue(text2)} is not owner/name`);
-    return { gitUrl: `${server}/${owner}/${repo}.git`, github: { owner, repo } };
-  }
-  let url;
-  try {
-    if (raw.length > 2048 || /\s/.test(raw)) throw new Error("not a URL");
-    url = new URL(raw);
-  } catch {
-    throw new InputError(
-      `${what} ${quoteValue(text2)} is neither owner/name nor a URL (expected e.g. acme/manifests or https://git.example.com/acme/manifests.git)`
-    );
-  }
-  if (url.username || url.password)
-    throw new InputError(
-      `${what} URL must not contain credentials; pass the token in the token input`
-    );
-  if (!["https:", "http:", "file:"].includes(url.protocol))
-    throw new InputError(
-      `${what} ${quoteValue(text2)}: only https, http and file URLs are supported`
-    );
-  const onServer = `${url.protocol}//${url.host}` === new URL(server).origin;
-  const path = /^\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url.pathname);
-  return {
-    gitUrl: raw,
-    github: onServer && path ? { owner: path[1], repo: path[2] } : void 0
-  };
 }
 
 // shared/src/retry/deadline.ts
@@ -35798,6 +45316,7 @@ function checkBumpRequest(request2, now = Date.now(), label = (setting) => setti
       throw new InputError(`${what} has ${list2.length} entries; at most ${maxBumpListEntries}`);
     for (const entry of list2) checkRepoPath(what, entry, { glob: setting === "manifests" });
   }
+  if (request2.templates) checkTemplates(request2.templates, label);
   if (request2.messageTemplate.length > maxMessageTemplateLength)
     throw new InputError(
       `${label("commit-message")} is ${request2.messageTemplate.length} characters long; at most ${maxMessageTemplateLength}`
@@ -35816,6 +45335,24 @@ function checkBumpRequest(request2, now = Date.now(), label = (setting) => setti
   }
   if (p.builtAt !== void 0) checkTime(label("built-at"), p.builtAt, now);
   if (p.committedAt !== void 0) checkTime(label("committed-at"), p.committedAt, now);
+}
+function checkTemplates(templates, label) {
+  if (!namePattern.test(templates.service))
+    throw new InputError(
+      `${label("service")} ${quoteValue(templates.service)} must be a DNS label: lowercase letters, digits and '-' (at most 63)`
+    );
+  const dir = templates.dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+  if (dir !== "" && dir !== ".") checkRepoPath(label("service-templates-dir"), dir);
+  checkLine(label("templates"), templates.sourcePath, maxRepoPathLength);
+  if (templates.files.length === 0)
+    throw new InputError(`${label("templates")} ${quoteValue(templates.sourcePath)} holds no file`);
+  const seen = /* @__PURE__ */ new Set();
+  for (const f of templates.files) {
+    checkRepoPath(`${label("templates")} file`, f.path);
+    if (seen.has(f.path))
+      throw new InputError(`${label("templates")} lists ${quoteValue(f.path)} twice`);
+    seen.add(f.path);
+  }
 }
 
 // shared/src/bump/run.ts
@@ -35858,7 +45395,7 @@ async function runBump(target, request2, options) {
   );
   const started = deadline?.now() ?? Date.now();
   checkBumpRequest(request2);
-  const attempt = attemptRunner(target, request2, options.dryRun, log);
+  const attempt = attemptRunner(target, request2, options, log);
   let lastReason;
   let serverFailures = 0;
   let n = 1;
@@ -35881,7 +45418,7 @@ async function runBump(target, request2, options) {
     log(`${how}; re-reading the branch in ${formatWait(wait)}${left}`);
     await sleep2(wait);
   }
-  const last = await attempt(n, { check: true });
+  const last = await attempt(n, { lastLook: true });
   if (!("kind" in last)) return last;
   const limit = n >= maxAttempts ? { kind: "attempts" } : {
     kind: "time",
@@ -35896,12 +45433,14 @@ async function runBump(target, request2, options) {
     unchecked: attempt.unchecked()
   });
 }
-function attemptRunner(target, request2, dryRun, log) {
+function attemptRunner(target, request2, options, log) {
   const sent = /* @__PURE__ */ new Map();
   let readFailed = false;
   const planOn = async (snapshot, attempt) => {
     const listing = needsListing(request2) ? await snapshot.list() : void 0;
     const files = await snapshot.read(filesToRead(request2, listing));
+    const copies = templateCopiesToRead(request2, files);
+    if (copies.length > 0) for (const [p, text2] of await snapshot.read(copies)) files.set(p, text2);
     const plan = planBump(files, request2, listing);
     const base = {
       base: snapshot.head,
@@ -35928,8 +45467,9 @@ function attemptRunner(target, request2, dryRun, log) {
       }
       const { plan, base } = await planOn(snapshot, n);
       if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
-      if (dryRun) return { ...base, outcome: "dry-run" };
-      if (opts?.check) return { kind: "failed", reason: "not written" };
+      if (opts?.lastLook && !options.dryRun) return { kind: "failed", reason: "not written" };
+      if (options.check) await options.check(snapshot, plan);
+      if (options.dryRun) return { ...base, outcome: "dry-run" };
       const written2 = await snapshot.write(plan.changes, plan.message);
       if (written2.kind === "written")
         return { ...base, outcome: "committed", commit: written2.commit };
@@ -35983,6 +45523,10 @@ function decodeText(bytes, file) {
     { file, line }
   );
 }
+
+// image-deployer/src/main.ts
+import { existsSync as existsSync5 } from "node:fs";
+import { join as join8 } from "node:path";
 
 // shared/src/outputs/table.ts
 var failureResult = "failure";
@@ -36098,6 +45642,21 @@ var actionOutputs = {
       kind: "list",
       doc: "The same JSON list as skipped-clusters.",
       aliasOf: "skipped-clusters"
+    },
+    {
+      name: "drifted",
+      kind: "boolean",
+      doc: "In a dry run, 'true' when at least one cluster differs from the manifests (drift: a deploy would change it), else 'false'; always 'false' outside a dry run."
+    },
+    {
+      name: "drifted-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters that differ from the manifests (dry run only; a cluster whose dry run failed is in failed-clusters instead)."
+    },
+    {
+      name: "degraded-clusters",
+      kind: "list",
+      doc: "JSON list of the clusters whose watch window found them degraded after healthy (each is also in failed-clusters: rolled back, or failed when the rollback did not succeed)."
     }
   ]
 };
@@ -36216,7 +45775,7 @@ var defaultBumpTimeoutMs = 5 * 6e4;
 // shared/src/git/transport.ts
 import { appendFile as appendFile2, mkdtemp, readFile, rm as rm2 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join2 } from "node:path";
+import { join as join4 } from "node:path";
 var GitBranchTarget = class {
   constructor(options) {
     this.options = options;
@@ -36262,7 +45821,7 @@ var GitBranchTarget = class {
   }
   async repo() {
     if (this.git) return this.git;
-    const dir = await mkdtemp(join2(this.options.tempDir ?? tmpdir(), "kit-bump-"));
+    const dir = await mkdtemp(join4(this.options.tempDir ?? tmpdir(), "kit-bump-"));
     const git = new Git(
       dir,
       gitEnv(this.options.token),
@@ -36270,7 +45829,7 @@ var GitBranchTarget = class {
       () => callLimit(this.options.deadline, this.options.callTimeoutMs)
     );
     await git.text(["init", "--bare", "--quiet"]);
-    const config = join2(dir, "config");
+    const config = join4(dir, "config");
     const url = this.options.url.replace(/["\\\n]/g, "");
     await appendFile2(
       config,
@@ -36313,7 +45872,7 @@ var GitBranchTarget = class {
         throw new MissingBranch(branch, this.options.url);
       throw remoteError(this.options.url, r.stderr);
     }
-    const fetched = /^([0-9a-f]{40,64})\s/.exec(await readFile(join2(git.dir, "FETCH_HEAD"), "utf8"));
+    const fetched = /^([0-9a-f]{40,64})\s/.exec(await readFile(join4(git.dir, "FETCH_HEAD"), "utf8"));
     if (!fetched) throw new GitCommandError(`cannot read the fetched head of ${branch}`, "");
     return fetched[1];
   }
@@ -36373,6 +45932,7 @@ var GitSnapshot = class {
       blobs.push({ path: m[4], oid: m[3] });
     }
     if (blobs.length === 0) return out;
+    if (blobs.length > 1) await this.fetchBlobs(blobs.map((b) => b.oid));
     const r = await this.git.run(["cat-file", "--batch"], {
       input: blobs.map((b) => b.oid).join("\n") + "\n"
     });
@@ -36395,6 +45955,35 @@ var GitSnapshot = class {
     }
     return out;
   }
+  /**
+   * Fetches these blobs in one request, as git's own on-demand fetch does: wanted by id (the
+   * blob filter does not hold them back), with no commits offered as "have" (the server would
+   * take them to mean the blobs are here already).
+   */
+  async fetchBlobs(oids) {
+    const base = gitEnv(this.options.token);
+    const n = Number(base.GIT_CONFIG_COUNT ?? 0);
+    const r = await this.git.run(
+      [
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--recurse-submodules=no",
+        "--filter=blob:none",
+        "origin",
+        ...new Set(oids)
+      ],
+      {
+        env: {
+          GIT_CONFIG_COUNT: String(n + 1),
+          [`GIT_CONFIG_KEY_${n}`]: "fetch.negotiationAlgorithm",
+          [`GIT_CONFIG_VALUE_${n}`]: "noop"
+        }
+      }
+    );
+    if (r.code !== 0) throw remoteError(this.options.url, r.stderr);
+  }
   async list() {
     const text2 = await this.git.text([
       "ls-tree",
@@ -36413,15 +46002,15 @@ var GitSnapshot = class {
    */
   async findLanded(pushed) {
     if (this.creating) return void 0;
-    let open2 = [...pushed];
+    let open3 = [...pushed];
     for (const deepen of [16, 64, 256, 0]) {
       const history = new Set(
         (await this.git.text(["rev-list", this.head])).split("\n").filter(Boolean)
       );
-      const found = open2.find((p) => history.has(p.commit));
+      const found = open3.find((p) => history.has(p.commit));
       if (found) return found.commit;
-      open2 = open2.filter((p) => !history.has(p.parent));
-      if (open2.length === 0 || deepen === 0) return void 0;
+      open3 = open3.filter((p) => !history.has(p.parent));
+      if (open3.length === 0 || deepen === 0) return void 0;
       const r = await this.git.run([
         "fetch",
         "--quiet",
@@ -36461,6 +46050,11 @@ mark :1
     add(`from ${this.head}
 `);
     for (const change of changes) {
+      if (change.after === void 0) {
+        add(`D ${quotePath(change.path)}
+`);
+        continue;
+      }
       add(`M ${this.modes.get(change.path) ?? "100644"} inline ${quotePath(change.path)}
 `);
       data(change.after);
@@ -36534,10 +46128,10 @@ function quotePath(path) {
 }
 
 // on-first-use:@actions/github
-var loaded2;
-var load2 = () => loaded2 ??= (init_github(), __toCommonJS(github_exports));
+var loaded3;
+var load3 = () => loaded3 ??= (init_github(), __toCommonJS(github_exports));
 function getOctokit2(...args) {
-  return load2().getOctokit(...args);
+  return load3().getOctokit(...args);
 }
 
 // shared/src/github/client.ts
@@ -36873,7 +46467,11 @@ var GitHubSnapshot = class {
       `${this.base}/git/trees`,
       {
         base_tree: this.tree,
-        tree: changes.map((c) => ({ path: c.path, mode: "100644", type: "blob", content: c.after }))
+        // `sha: null` deletes the path (GitHub refuses it for a path the base tree lacks: the
+        // plan only deletes files it read).
+        tree: changes.map(
+          (c) => c.after === void 0 ? { path: c.path, mode: "100644", type: "blob", sha: null } : { path: c.path, mode: "100644", type: "blob", content: c.after }
+        )
       },
       [],
       true
@@ -36938,8 +46536,8 @@ function pullsPath(owner, repo) {
 }
 async function findPullRequest(client, owner, repo, head, base) {
   const query = `?state=open&head=${encodeURIComponent(`${owner}:${head}`)}&base=${encodeURIComponent(base)}`;
-  const open2 = await client.request("GET", pullsPath(owner, repo) + query);
-  const pr = open2.data[0];
+  const open3 = await client.request("GET", pullsPath(owner, repo) + query);
+  const pr = open3.data[0];
   return pr ? { url: pr.html_url, number: pr.number, title: pr.title } : void 0;
 }
 async function ensurePullRequest(client, spec) {
@@ -36983,9 +46581,9 @@ async function ensurePullRequest(client, spec) {
 }
 
 // shared/src/image-deploy/working-copy.ts
-import { existsSync as existsSync3 } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir2, readFile as readFile2, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname, join as join3, relative, resolve as resolve2 } from "node:path";
+import { existsSync as existsSync4 } from "node:fs";
+import { mkdir as mkdir2, readdir as readdir2, readFile as readFile2, rm as rm3, rmdir as rmdir2, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname, join as join5, relative, resolve as resolve2 } from "node:path";
 var WorkingCopyTarget = class {
   description;
   branchName = "";
@@ -37007,17 +46605,22 @@ var WorkingCopyTarget = class {
         await Promise.all(
           paths.map(async (p) => {
             const full = inside(p);
-            return [p, existsSync3(full) ? await readFile2(full, "utf8") : void 0];
+            return [p, existsSync4(full) ? await readFile2(full, "utf8") : void 0];
           })
         )
       ),
       list: async () => {
         const entries = await readdir2(root, { recursive: true, withFileTypes: true });
-        return entries.filter((e) => e.isFile()).map((e) => relative(root, join3(e.parentPath, e.name))).filter((p) => !p.startsWith(".git/"));
+        return entries.filter((e) => e.isFile()).map((e) => relative(root, join5(e.parentPath, e.name))).filter((p) => !p.startsWith(".git/"));
       },
       write: async (changes) => {
         for (const c of changes) {
           const full = inside(c.path);
+          if (c.after === void 0) {
+            await rm3(full, { force: true });
+            await removeEmptied(dirname(full), root);
+            continue;
+          }
           await mkdir2(dirname(full), { recursive: true });
           await writeFile2(full, c.after);
         }
@@ -37026,6 +46629,13 @@ var WorkingCopyTarget = class {
     };
   }
 };
+async function removeEmptied(dir, root) {
+  for (let d = dir; d !== root && !relative(root, d).startsWith(".."); d = dirname(d)) {
+    const entries = await readdir2(d).catch(() => void 0);
+    if (entries === void 0 || entries.length > 0) return;
+    await rmdir2(d);
+  }
+}
 
 // shared/src/image-deploy/transports.ts
 var defaultGitAuthor = {
@@ -37094,6 +46704,158 @@ function transportNamed(name) {
   return Object.hasOwn(transports, name) ? transports[name] : void 0;
 }
 
+// shared/src/service-templates/check.ts
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir as tmpdir2 } from "node:os";
+import { dirname as dirname2, join as join6 } from "node:path";
+async function checkServiceTemplates(snapshot, plan, request2) {
+  const templates = request2.templates;
+  if (!templates) return { clusters: [], note: "" };
+  const listing = await snapshot.list();
+  const root = mkdtempSync(join6(tmpdir2(), "kit-template-check-"));
+  try {
+    const defaults2 = readRepositoryPaths(root);
+    const hasKit = listing.includes("kit.yaml");
+    let files = await snapshot.read([
+      ...hasKit ? ["kit.yaml"] : [],
+      ...filesForCheck(listing, request2, defaults2)
+    ]);
+    const kit = files.get("kit.yaml");
+    if (kit !== void 0) put(root, "kit.yaml", kit);
+    const paths = checkPaths(readRepositoryPaths(root), request2);
+    if (JSON.stringify(paths) !== JSON.stringify(defaults2))
+      files = await snapshot.read(filesForCheck(listing, request2, paths));
+    for (const [path, content] of files)
+      if (content !== void 0 && path !== "kit.yaml") put(root, path, content);
+    for (const c of plan.changes) {
+      if (c.after !== void 0) put(root, c.path, c.after);
+    }
+    const setFolder = templateSetFolder(templates.dir, templates.service, request2.branch);
+    for (const f of templates.files) put(root, `${setFolder}/${f.path}`, f.content);
+    for (const name of otherServiceFolders(listing, paths.services, templates.service))
+      mkdirSync(join6(root, paths.services, name), { recursive: true });
+    const toService = (file) => file?.startsWith(`${setFolder}/`) ? `${templates.sourcePath}/${file.slice(setFolder.length + 1)}` : file;
+    const problems = [];
+    const clusters = renderUsers(root, request2, problems);
+    if (problems.length > 0)
+      throw renderFailure(problems.map((p) => ({ ...p, file: toService(p.file) })));
+    return {
+      clusters,
+      note: clusters.length > 0 ? `templates of ${templates.service}@${request2.branch} render on ${plural(clusters.length, "cluster")} (${clusters.join(", ")})` : `templates of ${templates.service}@${request2.branch} load; no cluster renders them yet (none follows ${request2.branch} with templates: service)`
+    };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+function renderUsers(root, request2, problems) {
+  const templates = request2.templates;
+  let repo;
+  try {
+    repo = loadRepository(root);
+  } catch (err) {
+    if (err instanceof RenderFailedError) {
+      problems.push(...err.problems);
+      return [];
+    }
+    throw err;
+  }
+  const set = repo.readTemplateSet(templates.service, request2.branch);
+  if (set.status === "broken") {
+    problems.push(...set.problems);
+    return [];
+  }
+  const users = serviceTemplateUsers(repo, templates.service, request2.branch);
+  for (const cluster of users) {
+    const render = renderCluster(repo, cluster, [templates.service], {
+      env: anyEnvironment,
+      secrets: /* @__PURE__ */ new Set()
+    });
+    problems.push(...render.problems);
+  }
+  return users.map((c) => c.name);
+}
+var anyEnvironment = new Proxy(
+  {},
+  {
+    get: (_, key) => typeof key === "string" ? `env-${key.toLowerCase()}` : void 0,
+    has: () => true,
+    getOwnPropertyDescriptor: (_, key) => ({
+      value: typeof key === "string" ? `env-${key.toLowerCase()}` : void 0,
+      enumerable: true,
+      configurable: true,
+      writable: false
+    })
+  }
+);
+function checkPaths(paths, request2) {
+  const templates = request2.templates;
+  const pairs = [
+    ["serviceTemplates", templates.dir, "service-templates-dir"],
+    ["images", request2.imagesDir, "images-dir"]
+  ];
+  for (const [key, given, input] of pairs) {
+    if (trimDir2(paths[key]) !== trimDir2(given))
+      throw new InputError(
+        `the manifests repository's kit.yaml has paths.${key}: '${paths[key]}', but this bump writes to '${given}'; set ${input}: ${paths[key]}`
+      );
+  }
+  return paths;
+}
+function trimDir2(dir) {
+  return dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+}
+function filesForCheck(listing, request2, paths) {
+  const templates = request2.templates;
+  const sources2 = /* @__PURE__ */ new Set([request2.imageName, ...imageSourcesOf(request2)]);
+  const setPrefix = `${trimDir2(templates.dir)}/${templates.service}/`;
+  const seen = /* @__PURE__ */ new Set();
+  const otherRecords = [];
+  const under = (dir, p) => p.startsWith(dir === "" ? "" : `${dir}/`);
+  const out = listing.filter((p) => {
+    const layer = /^(.*?)\/?[^/]+\.ya?ml$/.exec(p)?.[1];
+    if (layer === paths.groups || layer === paths.clusters) return true;
+    if ([...sources2].some((s) => under(`${trimDir2(paths.images)}/${s}`, p))) return true;
+    if (under(`${paths.services}/${templates.service}`, p)) return true;
+    if (p.startsWith(setPrefix)) return /^[^/]+\.yaml$/.test(p.slice(setPrefix.length));
+    const other = new RegExp(`^${escape2(trimDir2(templates.dir))}/([^/]+)/[^/]+\\.yaml$`).exec(p);
+    if (other && !seen.has(other[1])) {
+      seen.add(other[1]);
+      otherRecords.push(p);
+    }
+    return false;
+  });
+  return [...out, ...otherRecords];
+}
+function imageSourcesOf(request2) {
+  const kit = request2.templates.files.find((f) => f.path === "kit.yaml");
+  if (!kit) return [];
+  const { value } = loadYamlMapping(kit.content, `${request2.templates.sourcePath}/kit.yaml`);
+  const out = [];
+  if (typeof value.image === "string") out.push(value.image);
+  if (value.images && typeof value.images === "object") {
+    for (const v of Object.values(value.images)) if (typeof v === "string") out.push(v);
+  }
+  return out;
+}
+function otherServiceFolders(listing, servicesDir, service) {
+  const names = /* @__PURE__ */ new Set();
+  const prefix = servicesDir === "" ? "" : `${servicesDir}/`;
+  for (const p of listing) {
+    const m = p.startsWith(prefix) ? /^([^/]+)\//.exec(p.slice(prefix.length)) : null;
+    if (m && m[1] !== service) names.add(m[1]);
+  }
+  return [...names];
+}
+function put(root, path, content) {
+  const full = join6(root, path);
+  if (!full.startsWith(root)) throw new InputError(`internal: ${path} leaves the check folder`);
+  mkdirSync(dirname2(full), { recursive: true });
+  writeFileSync(full, content);
+}
+function escape2(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 // shared/src/image-deploy/pull-request.ts
 function pullRequestBody(message) {
   return [
@@ -37153,7 +46915,8 @@ async function deployImage(settings, io) {
         deadline,
         dryRun: settings.dryRun,
         log: io.log,
-        sleep: io.sleep
+        sleep: io.sleep,
+        check: preWriteCheck(settings, io)
       }
     );
     const resolvedTarget = targetBranch || opened.target.branchName;
@@ -37175,6 +46938,15 @@ async function deployImage(settings, io) {
   } finally {
     await opened.close();
   }
+}
+function preWriteCheck(settings, io) {
+  const { request: request2 } = settings;
+  if (!request2.templates) return io.check;
+  return async (snapshot, plan) => {
+    await io.check?.(snapshot, plan);
+    const checked = await checkServiceTemplates(snapshot, plan, request2);
+    io.log(checked.note);
+  };
 }
 function checkSettings(settings, io) {
   const transport = transportNamed(settings.transport);
@@ -37230,7 +47002,7 @@ async function resolveTargetBranch(settings, github) {
 }
 
 // shared/src/options/image-deploy.ts
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 
 // shared/src/options/kinds.ts
 function textOption(fallback2, c) {
@@ -37257,6 +47029,135 @@ function timeOption(c) {
 }
 function urlOption(c) {
   return { ...c, type: "url", default: void 0, parse: httpUrl };
+}
+
+// shared/src/service-templates/bundle.ts
+import { lstatSync as lstatSync2, readdirSync as readdirSync3, readFileSync as readFileSync4, realpathSync } from "node:fs";
+import { isAbsolute as isAbsolute2, join as join7, relative as relative2, sep as sep3 } from "node:path";
+var templateLimits = {
+  fileBytes: 1024 * 1024,
+  totalBytes: 8 * 1024 * 1024,
+  files: 500
+};
+var entryName = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+function readTemplateBundle(options) {
+  const { service, label } = options;
+  if (!namePattern.test(service))
+    throw new InputError(
+      `${label("service")} ${quoteValue(service)} must be a DNS label: lowercase letters, digits and '-' (at most 63), as service folders are`
+    );
+  const sourcePath = checkFolderPath(options);
+  const problems = [];
+  const files = [];
+  let total = 0;
+  for (const path of listFolder(options.root, sourcePath, problems)) {
+    const file = `${sourcePath}/${path}`;
+    const bytes = readFileSync4(join7(options.root, file));
+    total += bytes.length;
+    if (bytes.length > templateLimits.fileBytes) {
+      problems.push({
+        message: `${bytes.length} bytes, over the ${formatBytes(templateLimits.fileBytes)} (${templateLimits.fileBytes} bytes) a template file may have`,
+        file
+      });
+      continue;
+    }
+    const content = readYamlText(bytes, file, path, problems);
+    if (content !== void 0) files.push({ path, content });
+  }
+  if (files.length > templateLimits.files)
+    problems.push({
+      message: `${files.length} files is over the ${templateLimits.files} a templates folder may hold`,
+      file: `${sourcePath}/`
+    });
+  if (total > templateLimits.totalBytes)
+    problems.push({
+      message: `${formatBytes(total)} in all is over the ${formatBytes(templateLimits.totalBytes)} a templates folder may hold`,
+      file: `${sourcePath}/`
+    });
+  if (problems.length === 0 && !files.some((f) => isTemplate(f.path)))
+    problems.push({
+      message: `holds no templates: a templates folder needs at least one manifest (.yaml) besides values.yaml and kit.yaml`,
+      file: `${sourcePath}/`
+    });
+  if (problems.length > 0) throw renderFailure(problems);
+  return { service, sourcePath, files };
+}
+function checkFolderPath({ root, folder, label }) {
+  const what = `${label("templates")} ${quoteValue(folder)}`;
+  if (folder.trim() === "") throw new InputError(`${label("templates")} is empty`);
+  if (isAbsolute2(folder) || /^[A-Za-z]:/.test(folder))
+    throw new InputError(
+      `${what} is an absolute path; give the folder relative to the repository root`
+    );
+  const parts = folder.split(/[\\/]+/).filter((p) => p !== "" && p !== ".");
+  if (parts.includes(".."))
+    throw new InputError(`${what} contains '..'; the folder must be inside the repository`);
+  if (parts.length === 0)
+    throw new InputError(
+      `${what} is the repository root; name the templates folder, e.g. deploy/kit`
+    );
+  const rel = parts.join("/");
+  for (let i = 1; i <= parts.length; i++) {
+    const step = parts.slice(0, i).join("/");
+    const stat2 = lstatSync2(join7(root, step), { throwIfNoEntry: false });
+    if (!stat2) throw new InputError(`${what}: '${step}' does not exist in ${root}`);
+    if (stat2.isSymbolicLink())
+      throw new InputError(`${what}: '${step}' is a symbolic link; links are not followed`);
+    if (!stat2.isDirectory()) throw new InputError(`${what}: '${step}' is not a folder`);
+  }
+  const real = relative2(realpathSync(root), realpathSync(join7(root, rel)));
+  if (real.startsWith("..") || isAbsolute2(real))
+    throw new InputError(`${what} resolves outside the repository`);
+  return rel;
+}
+function listFolder(root, folder, problems) {
+  const out = [];
+  const walk2 = (rel) => {
+    const entries = readdirSync3(join7(root, folder, rel), { withFileTypes: true });
+    entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const entry of entries) {
+      const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
+      const file = `${folder}/${path}`;
+      if (!entryName.test(entry.name) || Buffer.byteLength(entry.name) > 255) {
+        problems.push({
+          message: `the name ${quoteValue(entry.name)} is refused: names in a templates folder are letters, digits, '.', '_' and '-', not starting with '.'`,
+          file
+        });
+      } else if (entry.isSymbolicLink()) {
+        problems.push({ message: "symbolic links are not followed", file });
+      } else if (entry.isDirectory()) {
+        walk2(path);
+      } else if (!entry.isFile()) {
+        problems.push({ message: "not a regular file", file });
+      } else if (!/\.ya?ml$/.test(entry.name)) {
+        problems.push({
+          message: "not a YAML file: a templates folder holds manifests (.yaml or .yml), values.yaml and kit.yaml only",
+          file
+        });
+      } else out.push(path);
+    }
+  };
+  walk2("");
+  return out;
+}
+function readYamlText(bytes, file, path, problems) {
+  try {
+    const text2 = decodeUtf8(bytes, file);
+    if (!Buffer.from(text2, "utf8").equals(bytes))
+      throw new InputError("starts with a byte order mark; save the file as UTF-8 without one", {
+        file
+      });
+    if (path === "values.yaml" || path === "kit.yaml") loadYamlMapping(text2, file);
+    else loadYamlDocuments(text2, file);
+    return text2;
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    problems.push(problemFrom(err));
+    return void 0;
+  }
+}
+function isTemplate(path) {
+  return path !== "values.yaml" && path !== "kit.yaml";
 }
 
 // shared/src/options/image-deploy.ts
@@ -37325,6 +47226,21 @@ var imageDeployOptions = defineTable({
     doc: "The images folder in the manifests repository.",
     cli: { arg: "<dir>" }
   }),
+  templates: textOption("", {
+    doc: "A folder in this repository with the service's own kit templates (manifests, values.yaml, kit.yaml), e.g. deploy/kit. They are checked, rendered against the clusters that follow this branch, and recorded with the image in one commit under service-templates/<service>/<branch>/.",
+    cli: {
+      arg: "<dir>",
+      doc: "A folder with the service's own kit templates (manifests, values.yaml, kit.yaml), e.g. deploy/kit, relative to the current folder. They are checked, rendered against the clusters that follow this branch, and recorded with the image in one commit under service-templates/<service>/<branch>/."
+    }
+  }),
+  service: textOption("", {
+    doc: "The service the templates belong to (a DNS label). Default is image-name.",
+    cli: { arg: "<name>" }
+  }),
+  serviceTemplatesDir: textOption(defaultServiceTemplatesDir, {
+    doc: "The service templates folder in the manifests repository (its kit.yaml's paths.serviceTemplates).",
+    cli: { arg: "<dir>" }
+  }),
   imageFile: booleanOption(true, {
     doc: "Write images/<image-name>/<branch>.yaml. Set to false to only edit values or manifests."
   }),
@@ -37356,7 +47272,7 @@ var imageDeployOptions = defineTable({
     doc: "Create missing keys (and files) for values instead of failing."
   }),
   commitMessage: textOption("", {
-    doc: "Commit message template. Placeholders: {image} {image-name} {branch} {version} {tag} {digest} {source-repository} {source-commit} {short-commit} {source-ref} {run-url} {built-at} {committed-at} {target-branch} {files}. Lines whose placeholders are all empty are dropped.",
+    doc: "Commit message template. Placeholders: {image} {image-name} {branch} {version} {tag} {digest} {source-repository} {source-commit} {short-commit} {source-ref} {run-url} {built-at} {committed-at} {target-branch} {files} {templates}. Lines whose placeholders are all empty are dropped.",
     cli: { arg: "<tpl>", renamedFrom: ["message"] }
   }),
   author: identityOption(
@@ -37444,11 +47360,12 @@ function imageDeploySettings(v, ctx, target) {
       committedAt: v.committedAt ?? headCommitTime(env)
     },
     force: v.force,
-    messageTemplate: v.commitMessage || defaultCommitMessage
+    messageTemplate: v.commitMessage || defaultCommitMessage,
+    templates: templatesFrom(v, ctx, image)
   };
-  if (!request2.writeImageFile && request2.values.length === 0 && request2.manifests.length === 0)
+  if (!request2.writeImageFile && request2.values.length === 0 && request2.manifests.length === 0 && !request2.templates)
     throw new InputError(
-      `Nothing to do: '${o.imageFile.name}' is false and neither '${o.values.name}' nor '${o.manifests.name}' is set`
+      `Nothing to do: '${o.imageFile.name}' is false and none of '${o.values.name}', '${o.manifests.name}' and '${o.templates.name}' is set`
     );
   checkBumpRequest(request2, ctx.now.getTime(), label);
   return {
@@ -37462,6 +47379,28 @@ function imageDeploySettings(v, ctx, target) {
     author: v.author,
     committer: v.committer,
     apiUrl: v.apiUrl ?? (env.GITHUB_API_URL || "https://api.github.com")
+  };
+}
+function templatesFrom(v, ctx, image) {
+  const o = imageDeployOptions;
+  if (v.templates === "") {
+    if (v.service !== "")
+      throw new InputError(
+        `${ctx.label(o.service.name)} names the service of '${o.templates.name}', which is not set`
+      );
+    return void 0;
+  }
+  const bundle = readTemplateBundle({
+    root: ctx.workspace,
+    folder: v.templates,
+    service: v.service || v.imageName || defaultImageName(image),
+    label: (name) => ctx.label(name)
+  });
+  return {
+    service: bundle.service,
+    dir: v.serviceTemplatesDir,
+    sourcePath: bundle.sourcePath,
+    files: bundle.files
   };
 }
 function imageFrom(v, label) {
@@ -37516,7 +47455,7 @@ function imageFrom(v, label) {
 function headCommitTime(env) {
   if (!env.GITHUB_EVENT_PATH) return void 0;
   try {
-    const event = JSON.parse(readFileSync2(env.GITHUB_EVENT_PATH, "utf8"));
+    const event = JSON.parse(readFileSync5(env.GITHUB_EVENT_PATH, "utf8"));
     const ts = event.head_commit?.timestamp;
     return typeof ts === "string" && !Number.isNaN(Date.parse(ts)) ? new Date(ts).toISOString() : void 0;
   } catch {
@@ -37536,7 +47475,7 @@ function readSettings(env = process.env, now = /* @__PURE__ */ new Date()) {
   const serverUrl = env.GITHUB_SERVER_URL || "https://github.com";
   return imageDeploySettings(
     v,
-    { env, now, label: actionLabel },
+    { env, now, label: actionLabel, workspace: env.GITHUB_WORKSPACE || process.cwd() },
     {
       repository: parseRepositorySpec(
         v.repository ?? "",
@@ -37559,39 +47498,76 @@ async function run() {
       setSecret(token);
       redactor.add(token);
     }
-    const settings = readSettings();
+    const settings = await refusingTemplates(readSettings, redactor);
     const image = formatImageRef(settings.request.image);
     info(
       `Recording ${image} for ${settings.request.imageName} (${settings.request.branch}) in ${settings.repository.gitUrl}`
     );
     let result;
     try {
-      result = await deployImage(settings, {
-        log: (line2) => info(redactor.scrub(line2)),
+      result = await refusingTemplates(
+        () => deployImage(settings, {
+          log: (line2) => info(redactor.scrub(line2)),
+          redactor
+        }),
         redactor
-      });
+      );
     } catch (e) {
+      if (e instanceof ReportedError) throw e;
       throw new Error(redactor.scrub(e instanceof Error ? e.message : String(e)), { cause: e });
     }
     for (const note of result.notes) info(redactor.scrub(note));
     if (result.diff) info(redactor.scrub(result.diff));
     writeOutputs("image-deployer", imageDeployerOutputValues(result));
-    const line = redactor.scrub(summaryLine(image, settings.request.imageName, result));
+    const line = redactor.scrub(
+      summaryLine(image, settings.request.imageName, result, changedSetFolder(settings))
+    );
     info(line);
     await writeSummary(line);
   }, failureOutputs);
 }
-function summaryLine(image, imageName, result) {
+async function refusingTemplates(fn, redactor) {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof RenderFailedError)) throw err;
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    for (const p of err.problems) {
+      error(redactor.scrub(formatProblem(p)), {
+        title: "kit image-deployer",
+        // Problems in the manifests repository's files have no place in this repository.
+        file: p.file && existsSync5(join8(workspace, p.file)) ? p.file : void 0,
+        startLine: p.line,
+        startColumn: p.column
+      });
+    }
+    const heading = "kit image-deployer: the service's templates were refused, nothing was committed";
+    await writeSummary(renderFailureMarkdown(err.problems.map(scrubbed(redactor)), heading));
+    throw new ReportedError(
+      `the templates were refused with ${plural(err.total, "problem")}; nothing was committed`,
+      { cause: err }
+    );
+  }
+}
+function scrubbed(redactor) {
+  return (p) => ({ ...p, message: redactor.scrub(p.message) });
+}
+function changedSetFolder(settings) {
+  const t = settings.request.templates;
+  return t ? templateSetFolder(t.dir, t.service, settings.request.branch) : void 0;
+}
+function summaryLine(image, imageName, result, setFolder) {
+  const files = describeChangedFiles(result.files, setFolder);
   const where = `${result.branch}${result.pullRequestUrl ? ` (${result.pullRequestUrl})` : ""}`;
   switch (result.outcome) {
     case "committed":
-      return `image-deployer: ${imageName} \u2192 ${image} committed to ${where} as ${result.commit?.slice(0, 7)} (${result.files.join(", ")}; attempt ${result.attempts})`;
+      return `image-deployer: ${imageName} \u2192 ${image} committed to ${where} as ${result.commit?.slice(0, 7)} (${files}; attempt ${result.attempts})`;
     case "unchanged":
       return `image-deployer: ${imageName} already at ${image} on ${where}; no commit`;
     case "older":
       return `image-deployer: ${image} skipped, ${result.branch} records a newer build (${result.notes[0] ?? ""})`;
     case "dry-run":
-      return `image-deployer: dry run, would commit ${image} to ${where} (${result.files.join(", ")})`;
+      return `image-deployer: dry run, would commit ${image} to ${where} (${files})`;
   }
 }
 
