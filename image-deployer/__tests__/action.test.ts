@@ -221,15 +221,15 @@ describe('the bundled action, run as the runner runs it', () => {
     const annotations = run.stdout.match(/^::error .*$/gm) ?? []
     expect(annotations).toEqual([
       expect.stringMatching(
-        /^::error title=kit image-deployer,file=deploy\/kit\/deployment\.yaml,line=\d+(,col=\d+)?::deploy\/kit\/deployment\.yaml:\d+/
+        /^::error title=kit image-deployer,file=deploy\/kit\/run\.sh::deploy\/kit\/run\.sh: not a YAML file/
       ),
       expect.stringMatching(
-        /^::error title=kit image-deployer,file=deploy\/kit\/run\.sh::deploy\/kit\/run\.sh: not a YAML file/
+        /^::error title=kit image-deployer,file=deploy\/kit\/deployment\.yaml,line=\d+(,col=\d+)?::deploy\/kit\/deployment\.yaml:\d+/
       )
     ])
     expect(run.stdout).toMatch(/the templates were refused with 2 problems; nothing was committed/)
     expect(run.summary).toMatch(
-      /^### ❌ kit image-deployer: the service's templates were refused, nothing was committed\n\n- .*deploy\/kit\/deployment\.yaml:\d+/
+      /^### ❌ kit image-deployer: the service's templates were refused, nothing was committed\n\n- deploy\/kit\/run\.sh: not a YAML file.*\n- deploy\/kit\/deployment\.yaml:3:1: invalid YAML/
     )
     expect(run.outputs).toEqual({ result: 'failure', changed: 'false' })
     expect(await gitServer.git('action-templates-bad', ['for-each-ref'])).toBe(before)
