@@ -257,7 +257,8 @@ describe('the watch window after healthy on real clusters', () => {
     }
     expect(windows[1].started!).toBeGreaterThanOrEqual(windows[0].passed!)
     // What the window cost each cluster's API server: its three streams, opened once, and
-    // the deploy lock's renewals (a replace every 20 s while the cluster is being deployed).
+    // the deploy lock's renewals (a replace every 20 s while the cluster is being deployed) and
+    // its release, which can land in the same millisecond as the window's last line.
     for (const w of windows) {
       const during = requests.filter(
         (r) => r.cluster === w.cluster && r.at >= w.opened! && r.at <= w.passed!
@@ -270,7 +271,7 @@ describe('the watch window after healthy on real clusters', () => {
       expect(others.length).toBeLessThanOrEqual(3)
       for (const r of others)
         expect(`${r.method} ${r.path}`).toMatch(
-          /^PUT \/apis\/coordination\.k8s\.io\/v1\/namespaces\/kit-system\/leases\//
+          /^(PUT|DELETE) \/apis\/coordination\.k8s\.io\/v1\/namespaces\/kit-system\/leases\//
         )
     }
   })
