@@ -18378,7 +18378,7 @@ function resolveLayers(repo, cluster, name) {
   };
 }
 function chooseTemplates(repo, name, layered, owned = repo.serviceTemplates.has(name)) {
-  const repositoryDir = () => folderOf(repo.paths.services, name);
+  const repositoryDir2 = () => folderOf(repo.paths.services, name);
   const serviceDir = () => folderOf(repo.paths.serviceTemplates, name);
   const inRepository = repo.services.has(name);
   const setting = layered.templates;
@@ -18388,7 +18388,7 @@ function chooseTemplates(repo, name, layered, owned = repo.serviceTemplates.has(
     if (setting.value === "repository" && !inRepository)
       return {
         problem: {
-          message: `${setting.from.key} is 'repository', but there is no ${repositoryDir()}${owned ? ` (the service's templates are in ${serviceDir()})` : ""}`,
+          message: `${setting.from.key} is 'repository', but there is no ${repositoryDir2()}${owned ? ` (the service's templates are in ${serviceDir()})` : ""}`,
           ...where
         }
       };
@@ -18404,7 +18404,7 @@ function chooseTemplates(repo, name, layered, owned = repo.serviceTemplates.has(
     return {
       ambiguous: true,
       problem: {
-        message: `templates in both ${repositoryDir()} and ${serviceDir()}: set services.${name}.templates to repository or service in a group or cluster file, see docs/service-owned-templates.md`
+        message: `templates in both ${repositoryDir2()} and ${serviceDir()}: set services.${name}.templates to repository or service in a group or cluster file, see docs/service-owned-templates.md`
       }
     };
   } else if (inRepository || owned) source = owned ? "service" : "repository";
@@ -18703,7 +18703,8 @@ import { isAbsolute, join as join3, normalize, sep } from "node:path";
 import { createHash } from "node:crypto";
 var defaultServiceTemplatesDir = "service-templates";
 function templateSetFolder(dir, service, branch) {
-  return `${trimDir(dir)}${service}/${encodeBranchFileName(branch)}`;
+  const d = repositoryDir(dir);
+  return `${d === "" ? "" : `${d}/`}${service}/${encodeBranchFileName(branch)}`;
 }
 function templateRecordPath(dir, service, branch) {
   return `${templateSetFolder(dir, service, branch)}.yaml`;
@@ -18740,9 +18741,9 @@ function readTemplateRecord(text2, file) {
     files
   };
 }
-function trimDir(dir) {
+function repositoryDir(dir) {
   const d = dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
-  return d === "" || d === "." ? "" : `${d}/`;
+  return d === "." ? "" : d;
 }
 
 // shared/src/render/problems.ts

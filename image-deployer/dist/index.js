@@ -42808,7 +42808,7 @@ function resolveLayers(repo, cluster, name) {
   };
 }
 function chooseTemplates(repo, name, layered, owned = repo.serviceTemplates.has(name)) {
-  const repositoryDir = () => folderOf(repo.paths.services, name);
+  const repositoryDir2 = () => folderOf(repo.paths.services, name);
   const serviceDir = () => folderOf(repo.paths.serviceTemplates, name);
   const inRepository = repo.services.has(name);
   const setting = layered.templates;
@@ -42818,7 +42818,7 @@ function chooseTemplates(repo, name, layered, owned = repo.serviceTemplates.has(
     if (setting.value === "repository" && !inRepository)
       return {
         problem: {
-          message: `${setting.from.key} is 'repository', but there is no ${repositoryDir()}${owned ? ` (the service's templates are in ${serviceDir()})` : ""}`,
+          message: `${setting.from.key} is 'repository', but there is no ${repositoryDir2()}${owned ? ` (the service's templates are in ${serviceDir()})` : ""}`,
           ...where
         }
       };
@@ -42834,7 +42834,7 @@ function chooseTemplates(repo, name, layered, owned = repo.serviceTemplates.has(
     return {
       ambiguous: true,
       problem: {
-        message: `templates in both ${repositoryDir()} and ${serviceDir()}: set services.${name}.templates to repository or service in a group or cluster file, see docs/service-owned-templates.md`
+        message: `templates in both ${repositoryDir2()} and ${serviceDir()}: set services.${name}.templates to repository or service in a group or cluster file, see docs/service-owned-templates.md`
       }
     };
   } else if (inRepository || owned) source = owned ? "service" : "repository";
@@ -43149,7 +43149,8 @@ import { isAbsolute, join as join3, normalize, sep } from "node:path";
 import { createHash } from "node:crypto";
 var defaultServiceTemplatesDir = "service-templates";
 function templateSetFolder(dir, service, branch) {
-  return `${trimDir(dir)}${service}/${encodeBranchFileName(branch)}`;
+  const d = repositoryDir(dir);
+  return `${d === "" ? "" : `${d}/`}${service}/${encodeBranchFileName(branch)}`;
 }
 function templateRecordPath(dir, service, branch) {
   return `${templateSetFolder(dir, service, branch)}.yaml`;
@@ -43209,9 +43210,9 @@ function readTemplateRecord(text2, file) {
     files
   };
 }
-function trimDir(dir) {
+function repositoryDir(dir) {
   const d = dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
-  return d === "" || d === "." ? "" : `${d}/`;
+  return d === "." ? "" : d;
 }
 function describeChangedFiles(files, setFolder) {
   if (!setFolder) return files.join(", ");
@@ -46794,30 +46795,29 @@ function checkPaths(paths, request2) {
     ["images", request2.imagesDir, "images-dir"]
   ];
   for (const [key, given, input] of pairs) {
-    if (trimDir2(paths[key]) !== trimDir2(given))
+    if (repositoryDir(paths[key]) !== repositoryDir(given))
       throw new InputError(
         `the manifests repository's kit.yaml has paths.${key}: '${paths[key]}', but this bump writes to '${given}'; set ${input}: ${paths[key]}`
       );
   }
   return paths;
 }
-function trimDir2(dir) {
-  return dir.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
-}
 function filesForCheck(listing, request2, paths) {
   const templates = request2.templates;
   const sources2 = /* @__PURE__ */ new Set([request2.imageName, ...imageSourcesOf(request2)]);
-  const setPrefix = `${trimDir2(templates.dir)}/${templates.service}/`;
+  const setPrefix = `${repositoryDir(templates.dir)}/${templates.service}/`;
   const seen = /* @__PURE__ */ new Set();
   const otherRecords = [];
   const under = (dir, p) => p.startsWith(dir === "" ? "" : `${dir}/`);
   const out = listing.filter((p) => {
     const layer = /^(.*?)\/?[^/]+\.ya?ml$/.exec(p)?.[1];
     if (layer === paths.groups || layer === paths.clusters) return true;
-    if ([...sources2].some((s) => under(`${trimDir2(paths.images)}/${s}`, p))) return true;
+    if ([...sources2].some((s) => under(`${repositoryDir(paths.images)}/${s}`, p))) return true;
     if (under(`${paths.services}/${templates.service}`, p)) return true;
     if (p.startsWith(setPrefix)) return /^[^/]+\.yaml$/.test(p.slice(setPrefix.length));
-    const other = new RegExp(`^${escape2(trimDir2(templates.dir))}/([^/]+)/[^/]+\\.yaml$`).exec(p);
+    const other = new RegExp(`^${escape2(repositoryDir(templates.dir))}/([^/]+)/[^/]+\\.yaml$`).exec(
+      p
+    );
     if (other && !seen.has(other[1])) {
       seen.add(other[1]);
       otherRecords.push(p);

@@ -27,7 +27,7 @@ import {
 import { RenderFailedError } from '../render/problems.js'
 import { plural } from '../text/plural.js'
 import { loadYamlMapping } from '../yaml/load.js'
-import { templateSetFolder } from './record.js'
+import { repositoryDir, templateSetFolder } from './record.js'
 
 /** What the check found, for the bump's notes. */
 export interface TemplateCheck {
@@ -154,16 +154,12 @@ function checkPaths(paths: RepositoryPaths, request: BumpRequest): RepositoryPat
     ['images', request.imagesDir, 'images-dir']
   ] as const
   for (const [key, given, input] of pairs) {
-    if (trimDir(paths[key]) !== trimDir(given))
+    if (repositoryDir(paths[key]) !== repositoryDir(given))
       throw new InputError(
         `the manifests repository's kit.yaml has paths.${key}: '${paths[key]}', but this bump writes to '${given}'; set ${input}: ${paths[key]}`
       )
   }
   return paths
-}
-
-function trimDir(dir: string): string {
-  return dir.replace(/^(\.?\/)+/, '').replace(/\/+$/, '')
 }
 
 /** The snapshot's files the render needs (see the module comment). */
@@ -174,17 +170,19 @@ function filesForCheck(
 ): string[] {
   const templates = request.templates!
   const sources = new Set([request.imageName, ...imageSourcesOf(request)])
-  const setPrefix = `${trimDir(templates.dir)}/${templates.service}/`
+  const setPrefix = `${repositoryDir(templates.dir)}/${templates.service}/`
   const seen = new Set<string>()
   const otherRecords: string[] = []
   const under = (dir: string, p: string) => p.startsWith(dir === '' ? '' : `${dir}/`)
   const out = listing.filter((p) => {
     const layer = /^(.*?)\/?[^/]+\.ya?ml$/.exec(p)?.[1]
     if (layer === paths.groups || layer === paths.clusters) return true
-    if ([...sources].some((s) => under(`${trimDir(paths.images)}/${s}`, p))) return true
+    if ([...sources].some((s) => under(`${repositoryDir(paths.images)}/${s}`, p))) return true
     if (under(`${paths.services}/${templates.service}`, p)) return true
     if (p.startsWith(setPrefix)) return /^[^/]+\.yaml$/.test(p.slice(setPrefix.length))
-    const other = new RegExp(`^${escape(trimDir(templates.dir))}/([^/]+)/[^/]+\\.yaml$`).exec(p)
+    const other = new RegExp(`^${escape(repositoryDir(templates.dir))}/([^/]+)/[^/]+\\.yaml$`).exec(
+      p
+    )
     if (other && !seen.has(other[1])) {
       seen.add(other[1])
       otherRecords.push(p)

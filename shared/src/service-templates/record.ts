@@ -48,7 +48,8 @@ export interface TemplateRecord {
 
 /** `service-templates/api/feature%2Fx`: the folder holding a branch's copy. */
 export function templateSetFolder(dir: string, service: string, branch: string): string {
-  return `${trimDir(dir)}${service}/${encodeBranchFileName(branch)}`
+  const d = repositoryDir(dir)
+  return `${d === '' ? '' : `${d}/`}${service}/${encodeBranchFileName(branch)}`
 }
 
 /** `service-templates/api/feature%2Fx.yaml`: the record of a branch's copy. */
@@ -127,10 +128,10 @@ export function readTemplateRecord(text: string, file: string): TemplateRecord {
   }
 }
 
-/** `dir/` with one trailing slash, a leading `./` or `/` dropped; empty for the root. */
-function trimDir(dir: string): string {
+/** A repository folder as paths use it: a leading `./` or `/` and trailing slashes dropped; `` for the root. */
+export function repositoryDir(dir: string): string {
   const d = dir.replace(/^(\.?\/)+/, '').replace(/\/+$/, '')
-  return d === '' || d === '.' ? '' : `${d}/`
+  return d === '.' ? '' : d
 }
 
 /**
