@@ -1,5 +1,6 @@
 /**
- * A local stand-in for the GitHub REST endpoints the image-deployer uses, over real bare
+ * A local stand-in for the GitHub REST endpoints the image-deployer uses (and the one GraphQL
+ * query it sends, for several files at once), over real bare
  * repositories: blobs, trees and commits are made with git plumbing, ref updates are git's own
  * compare-and-swap (`update-ref <new> <old>`), and compare answers from git's ancestry. Status
  * codes and the response fields kit reads follow GitHub's documentation: 404 Not Found, 401 Bad
@@ -12,7 +13,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -128,6 +129,10 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
   async function handle(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const method = req.method ?? 'GET'
+    if (url.pathname === '/graphql' && method === 'POST') {
+      calls.set('POST /graphql', (calls.get('POST /graphql') ?? 0) + 1)
+      return reply(res, 200, await graphql(body))
+    }
     const m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname)
     if (!m) throw new HttpError(404, 'Not Found')
     const owner = decodeURIComponent(m[1])
@@ -274,6 +279,11 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
           throw new HttpError(422, 'Invalid base_tree')
         await must(dir, ['read-tree', input.base_tree], undefined, index)
       } else await must(dir, ['read-tree', '--empty'], undefined, index)
+      // The entries are checked, then applied with one process per step (not per file): the
+      // stand-in answers races of many bumps on two cores.
+      const lines: string[] = []
+      const contents: { path: string; mode: string; content: string }[] = []
+      const deletes: string[] = []
       for (const e of entries as Record<string, unknown>[]) {
         if (typeof e.path !== 'string' || e.path.startsWith('/') || e.path.includes('..'))
           throw new HttpError(422, 'Invalid tree info: path')
@@ -282,50 +292,42 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
             422,
             'Must supply either tree.sha or tree.content. Request will be rejected if both are present.'
           )
-        if (typeof e.content === 'string') {
-          const sha = (await must(dir, ['hash-object', '-w', '--stdin'], e.content)).trim()
-          await must(
-            dir,
-            [
-              'update-index',
-              '--add',
-              '--cacheinfo',
-              `${String(e.mode ?? '100644')},${sha},${e.path}`
-            ],
-            undefined,
-            index
-          )
-        } else if (e.sha === null) {
-          // GitHub deletes the file; a path the tree lacks (or a folder) is refused.
-          const staged = await must(
-            dir,
-            ['ls-files', '--stage', '-z', '--', `:(literal)${e.path}`],
-            undefined,
-            index
-          )
-          if (!staged.split('\0').some((entry) => entry.endsWith(`\t${e.path}`)))
-            throw new HttpError(422, 'GitRPC::BadObjectState')
-          // Mode 0 removes the entry (--force-remove would need a work tree).
-          await must(
-            dir,
-            ['update-index', '--index-info'],
-            `0 ${'0'.repeat(40)}\t${e.path}\n`,
-            index
-          )
-        } else if (typeof e.sha === 'string' && (await exists(dir, e.sha, 'blob'))) {
-          await must(
-            dir,
-            [
-              'update-index',
-              '--add',
-              '--cacheinfo',
-              `${String(e.mode ?? '100644')},${e.sha},${e.path}`
-            ],
-            undefined,
-            index
-          )
-        } else throw new HttpError(422, 'Invalid tree info')
+        const mode = String(e.mode ?? '100644')
+        if (typeof e.content === 'string') contents.push({ path: e.path, mode, content: e.content })
+        else if (e.sha === null) deletes.push(e.path)
+        else if (typeof e.sha === 'string' && (await exists(dir, e.sha, 'blob')))
+          lines.push(`${mode} ${e.sha}\t${e.path}`)
+        else throw new HttpError(422, 'Invalid tree info')
       }
+      if (deletes.length > 0) {
+        // GitHub deletes the file; a path the tree lacks (or a folder) is refused.
+        const staged = new Set((await must(dir, ['ls-files', '-z'], undefined, index)).split('\0'))
+        if (deletes.some((path) => !staged.has(path)))
+          throw new HttpError(422, 'GitRPC::BadObjectState')
+        // Mode 0 removes the entry (--force-remove would need a work tree).
+        for (const path of deletes) lines.push(`0 ${'0'.repeat(40)}\t${path}`)
+      }
+      if (contents.length > 0) {
+        const files = join(root, `blobs-${++tempCounter}`)
+        await mkdir(files)
+        try {
+          const paths = await Promise.all(
+            contents.map(async (c, i) => {
+              const file = join(files, String(i))
+              await writeFile(file, c.content)
+              return file
+            })
+          )
+          const shas = (await must(dir, ['hash-object', '-w', '--stdin-paths'], paths.join('\n')))
+            .trim()
+            .split('\n')
+          contents.forEach((c, i) => lines.push(`${c.mode} ${shas[i]}\t${c.path}`))
+        } finally {
+          await rm(files, { recursive: true, force: true })
+        }
+      }
+      if (lines.length > 0)
+        await must(dir, ['update-index', '--add', '--index-info'], `${lines.join('\n')}\n`, index)
       const sha = (await must(dir, ['write-tree'], undefined, index)).trim()
       await rm(index.GIT_INDEX_FILE, { force: true })
       return send(201, { sha, tree: [], truncated: false })
@@ -570,6 +572,59 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
       server.closeAllConnections()
       await rm(root, { recursive: true, force: true })
     }
+  }
+
+  /**
+   * GitHub's GraphQL endpoint, for the one query shape kit sends: blobs of a repository by
+   * `<commit>:<path>` (`object(expression:)` with `... on Blob { text isBinary isTruncated
+   * byteSize }`). Anything else is answered with a GraphQL error, as GitHub answers a query it
+   * cannot run: 200 with `errors`. A missing object is null; a tree or submodule has none of
+   * the Blob fields; `text` is null for a binary blob (one holding a NUL byte, git's own test)
+   * and cut at 512 KiB with `isTruncated`.
+   */
+  async function graphql(body: unknown): Promise<unknown> {
+    const { query, variables = {} } = (body ?? {}) as {
+      query?: string
+      variables?: Record<string, string>
+    }
+    const error = (message: string) => ({ data: null, errors: [{ message }] })
+    if (typeof query !== 'string') return error('A query attribute must be specified')
+    const repo = /repository\(owner: \$owner, name: \$name\) \{(.*)\}\s*\}\s*$/s.exec(query)
+    if (!repo) return error(`the stand-in does not answer this query: ${query.slice(0, 80)}`)
+    const key = `${variables.owner}/${variables.name}`
+    if (!defaults.has(key))
+      return {
+        data: { repository: null },
+        errors: [
+          {
+            type: 'NOT_FOUND',
+            message: `Could not resolve to a Repository with the name '${key}'.`
+          }
+        ]
+      }
+    const field =
+      /(\w+): object\(expression: \$(\w+)\) \{ \.\.\. on Blob \{ text isBinary isTruncated byteSize \} \}/g
+    const fields = [...repo[1].matchAll(field)]
+    if (fields.length === 0 || repo[1].replace(field, '').trim() !== '')
+      return error(`the stand-in does not answer this query: ${query.slice(0, 80)}`)
+    const dir = repoDir(String(variables.owner), String(variables.name))
+    const repository: Record<string, unknown> = {}
+    for (const [, alias, variable] of fields) {
+      const object = await reader(dir).read(String(variables[variable] ?? ''))
+      if (!object) repository[alias] = null
+      else if (object.type !== 'blob') repository[alias] = {}
+      else {
+        const binary = object.content.subarray(0, 8000).includes(0)
+        const truncated = object.content.length > 512 * 1024
+        repository[alias] = {
+          text: binary ? null : object.content.subarray(0, 512 * 1024).toString('utf8'),
+          isBinary: binary,
+          isTruncated: truncated,
+          byteSize: object.content.length
+        }
+      }
+    }
+    return { data: { repository } }
   }
 
   function pullData(key: string, p: PullRequest) {
