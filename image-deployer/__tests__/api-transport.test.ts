@@ -42,9 +42,56 @@ describe('GitHub API transport against the stand-in', () => {
     const file = await api.git('acme', 'm', ['show', 'main:images/api/main.yaml'])
     expect(file.startsWith('# api\nimage: ghcr.io/acme/api:1.1.0 # current\n')).toBe(true)
     expect(readImageFile(file, 'f').source.repository).toBe('acme/api')
-    // ref, commit, tree listing (glob), 2 files, tree, commit, ref update.
-    expect(c.calls).toBe(8)
+    // ref, commit, tree listing (glob), both files in one GraphQL query, tree, commit, ref update.
+    expect(c.calls).toBe(7)
     expect(api.calls.get('PATCH /git/refs')).toBeGreaterThanOrEqual(1)
+  })
+
+  it('reads several files in one GraphQL query, and through the contents endpoint what the query cannot give exactly', async () => {
+    const big = `x: "${'y'.repeat(600 * 1024)}"\n`
+    await api.createRepo('acme', 'g', [
+      {
+        files: {
+          'a.yaml': 'a: 1\n',
+          'b/c.yaml': 'c: ü\n',
+          'big.yaml': big,
+          'nul.yaml': 'a: "\u0000"\n',
+          'fffd.yaml': 'r: \uFFFD\n'
+        }
+      }
+    ])
+    const snapshot = await target(client(), 'main', 'g').open()
+    const count = (route: string) => api.calls.get(route) ?? 0
+    const before = { query: count('POST /graphql'), contents: count('GET /contents') }
+    const paths = ['a.yaml', 'b/c.yaml', 'missing.yaml', 'big.yaml', 'nul.yaml', 'fffd.yaml']
+    const read = await snapshot.read(paths)
+    expect([...read]).toEqual([
+      ['a.yaml', 'a: 1\n'],
+      ['b/c.yaml', 'c: ü\n'],
+      ['missing.yaml', undefined],
+      ['big.yaml', big],
+      ['nul.yaml', 'a: "\u0000"\n'],
+      ['fffd.yaml', 'r: \uFFFD\n']
+    ])
+    // One query; the truncated, the binary and the replacement-character file came again whole.
+    expect(count('POST /graphql') - before.query).toBe(1)
+    expect(count('GET /contents') - before.contents).toBe(3)
+    // A folder is not a file, whichever way it is asked for.
+    await expect(snapshot.read(['a.yaml', 'b'])).rejects.toThrow('b is not a file in acme/g')
+  })
+
+  it('reads every file through the contents endpoint when GitHub does not answer GraphQL', async () => {
+    const noGraphql: typeof fetch = (input, init) =>
+      String(input instanceof Request ? input.url : input).endsWith('/graphql')
+        ? Promise.resolve(new Response('{"message":"Not Found"}', { status: 404 }))
+        : fetch(input, init)
+    const c = client({ fetch: noGraphql })
+    const snapshot = await target(c, 'main', 'g').open()
+    const read = await snapshot.read(['a.yaml', 'b/c.yaml'])
+    expect(read.get('b/c.yaml')).toBe('c: ü\n')
+    expect(read.get('a.yaml')).toBe('a: 1\n')
+    // ref, commit, the refused query, two files.
+    expect(c.calls).toBe(5)
   })
 
   it('turns a ref that moved into a conflict, never an overwrite', async () => {

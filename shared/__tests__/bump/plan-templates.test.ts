@@ -3,6 +3,7 @@
  * (add, change, remove, unchanged, older, force, record rewrite, confinement), the two-phase
  * read and the check hook of the retry loop, on an in-memory branch.
  */
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import {
   checkBumpRequest,
@@ -376,8 +377,17 @@ describe('confinement', () => {
   })
 })
 
-/** An in-memory branch: reads are logged with the head they were made at; writes move it. */
-function memoryTarget(initial: Map<string, string>) {
+/** git's id of a file's content, as a transport's listing gives it. */
+const blobId = (content: string) => {
+  const bytes = Buffer.from(content, 'utf8')
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex')
+}
+
+/**
+ * An in-memory branch: reads are logged with the head they were made at; writes move it. With
+ * `blobIds`, its snapshots list blob ids as the git and GitHub transports do.
+ */
+function memoryTarget(initial: Map<string, string>, options: { blobIds?: boolean } = {}) {
   let files = new Map(initial)
   let head = 0
   const reads: { head: string; paths: string[] }[] = []
@@ -394,6 +404,9 @@ function memoryTarget(initial: Map<string, string>) {
           return new Map(paths.map((p) => [p, seen.get(p)]))
         },
         list: async () => [...seen.keys()],
+        ...(options.blobIds
+          ? { blobIds: async () => new Map([...seen].map(([p, c]) => [p, blobId(c)])) }
+          : {}),
         write: async (changes) => {
           if (`c${head}` !== at) return { kind: 'conflict', reason: 'non-fast-forward' }
           writes++
@@ -427,6 +440,68 @@ describe('runBump with templates', () => {
     ])
     expect(m.files().has(`${folder}/service.yaml`)).toBe(false)
     expect(m.files().get(`${folder}/deployment.yaml`)).toBe('kind: X\n')
+  })
+
+  it("with blob ids, reads the record, the copies that differ and the check's files in one read; the check reads only the rest", async () => {
+    const { repo } = firstBump()
+    repo.set('groups/web.yaml', 'branch: develop\n')
+    repo.set('clusters/eu-1.yaml', 'groups: [web]\n')
+    const m = memoryTarget(repo, { blobIds: true })
+    const req = request('ghcr.io/acme/api:1.1.0', set({ 'deployment.yaml': 'kind: X\n' }), {
+      provenance: { repository: 'acme/api', builtAt: built(20) }
+    })
+    const seen: (string | undefined)[] = []
+    const check = async (snapshot: RepoSnapshot) => {
+      const got = await snapshot.read(['groups/web.yaml', 'clusters/eu-1.yaml'])
+      seen.push(got.get('groups/web.yaml'), got.get('clusters/eu-1.yaml'))
+    }
+    const checkReads = (listing: readonly string[]) =>
+      listing.filter((p) => p.startsWith('groups/'))
+    const r = await runBump(m.target, req, {
+      ...quick,
+      dryRun: false,
+      maxAttempts: 1,
+      check,
+      checkReads
+    })
+    expect(r.outcome).toBe('committed')
+    expect(m.reads).toEqual([
+      {
+        head: 'c0',
+        paths: [
+          imageFile,
+          recordPath,
+          `${folder}/deployment.yaml`,
+          `${folder}/service.yaml`,
+          'groups/web.yaml'
+        ]
+      },
+      // The check's file the hint did not name, at the same head.
+      { head: 'c0', paths: ['clusters/eu-1.yaml'] }
+    ])
+    expect(seen).toEqual(['branch: develop\n', 'groups: [web]\n'])
+  })
+
+  it('blob ids are only a hint: a copy the record says differs is read even when its id matches the bundle', async () => {
+    const { repo } = firstBump()
+    // Someone put the new content into the copy by hand; the record still has the old hash.
+    repo.set(`${folder}/deployment.yaml`, 'kind: X\n')
+    const m = memoryTarget(repo, { blobIds: true })
+    const req = request(
+      'ghcr.io/acme/api:1.1.0',
+      set({ 'deployment.yaml': 'kind: X\n', 'service.yaml': service }),
+      { provenance: { repository: 'acme/api', builtAt: built(20) } }
+    )
+    const r = await runBump(m.target, req, { ...quick, dryRun: false, maxAttempts: 1 })
+    expect(r.outcome).toBe('committed')
+    expect(m.reads).toEqual([
+      { head: 'c0', paths: [imageFile, recordPath] },
+      { head: 'c0', paths: [`${folder}/deployment.yaml`] }
+    ])
+    expect(readTemplateRecord(m.files().get(recordPath)!, recordPath).files).toEqual({
+      'deployment.yaml': contentHash('kind: X\n'),
+      'service.yaml': contentHash(service)
+    })
   })
 
   it('runs the check on every attempt before the write, on the snapshot planned on; a throw writes nothing', async () => {

@@ -9,7 +9,7 @@ import {
   type BumpRequest,
   type FileChange
 } from './plan.js'
-import { templateCopiesToRead } from './templates.js'
+import { templateCopiesLikelyChanged, templateCopiesToRead } from './templates.js'
 import { checkBumpRequest } from './validate.js'
 import { plural } from '../text/plural.js'
 
@@ -22,8 +22,17 @@ export interface RepoSnapshot {
   readonly head: string
   /** Contents of `paths` at `head`; undefined for a missing file. */
   read(paths: readonly string[]): Promise<Map<string, string | undefined>>
-  /** Every file path at `head` (only fetched when a manifests glob needs it). */
+  /**
+   * Every file path at `head` (fetched when a manifests glob or a check needs it). A transport
+   * lists at most once per snapshot.
+   */
   list(): Promise<string[]>
+  /**
+   * Every file's git blob id at `head`, where the transport has them with its listing (git's
+   * tree, the GitHub tree endpoint): a bump carrying templates uses them to read the copies
+   * that differ from the bundle together with its other files, instead of one read later.
+   */
+  blobIds?(): Promise<ReadonlyMap<string, string>>
   /**
    * Commits `changes` on top of `head` and moves the branch there only if it still points at
    * `head`. A branch that moved meanwhile is a `conflict`, never an overwrite.
@@ -105,6 +114,11 @@ export interface RunBumpOptions {
    * RemoteUnavailableError from it is retried like a failed read.
    */
   readonly check?: (snapshot: RepoSnapshot, plan: BumpPlan) => Promise<void>
+  /**
+   * The files `check` will read, given the snapshot's listing: they are read with the plan's
+   * own files, in one request, and the check's reads of them are answered from that read.
+   */
+  readonly checkReads?: (listing: readonly string[]) => readonly string[]
 }
 
 export interface BumpResult {
@@ -275,12 +289,22 @@ function attemptRunner(
   // The last read failed (the network, the server, the time limit): `sent` is not checked.
   let readFailed = false
   const planOn = async (snapshot: RepoSnapshot, attempt: number) => {
-    const listing = needsListing(request) ? await snapshot.list() : undefined
-    const files = await snapshot.read(filesToRead(request, listing))
-    // Templates: the record (read above) says which copies the plan needs; read at the same head.
-    const copies = templateCopiesToRead(request, files)
+    const { checkReads } = options
+    const listing = needsListing(request) || checkReads ? await snapshot.list() : undefined
+    // One read for what the plan, the copies that likely changed and the check need.
+    const blobIds = request.templates && snapshot.blobIds ? await snapshot.blobIds() : undefined
+    const files = await snapshot.read([
+      ...new Set([
+        ...filesToRead(request, needsListing(request) ? listing : undefined),
+        ...(blobIds ? templateCopiesLikelyChanged(request, blobIds) : []),
+        ...(listing && checkReads ? checkReads(listing) : [])
+      ])
+    ])
+    // Templates: the record (read above) says which copies the plan needs; any not read yet
+    // are read at the same head.
+    const copies = templateCopiesToRead(request, files).filter((p) => !files.has(p))
     if (copies.length > 0) for (const [p, text] of await snapshot.read(copies)) files.set(p, text)
-    const plan = planBump(files, request, listing)
+    const plan = planBump(files, request, needsListing(request) ? listing : undefined)
     const base = {
       base: snapshot.head,
       changes: plan.changes,
@@ -290,7 +314,7 @@ function attemptRunner(
       attempts: attempt,
       diff: plan.changes.map((c) => lineDiff(c.path, c.before, c.after)).join('\n')
     }
-    return { plan, base }
+    return { plan, base, files }
   }
   const run = async (n: number, opts?: { lastLook: boolean }): Promise<BumpResult | Miss> => {
     let snapshot: RepoSnapshot
@@ -304,10 +328,10 @@ function attemptRunner(
         const lost = sent.get(landed)?.result
         if (lost) return { ...lost, outcome: 'committed', commit: landed }
       }
-      const { plan, base } = await planOn(snapshot, n)
+      const { plan, base, files } = await planOn(snapshot, n)
       if (plan.outcome !== 'changed') return { ...base, outcome: plan.outcome }
       if (opts?.lastLook && !options.dryRun) return { kind: 'failed', reason: 'not written' }
-      if (options.check) await options.check(snapshot, plan)
+      if (options.check) await options.check(readThrough(snapshot, files), plan)
       if (options.dryRun) return { ...base, outcome: 'dry-run' }
       const written = await snapshot.write(plan.changes, plan.message)
       if (written.kind === 'written')
@@ -321,6 +345,26 @@ function attemptRunner(
     }
   }
   return Object.assign(run, { unchecked: () => (readFailed ? [...sent.keys()] : []) })
+}
+
+/**
+ * The snapshot as a check sees it: files the attempt has read already come from that read
+ * (the same head, so the same contents); anything else is read from the snapshot.
+ */
+function readThrough(
+  snapshot: RepoSnapshot,
+  files: ReadonlyMap<string, string | undefined>
+): RepoSnapshot {
+  return {
+    head: snapshot.head,
+    list: () => snapshot.list(),
+    write: (changes, message) => snapshot.write(changes, message),
+    read: async (paths) => {
+      const rest = paths.filter((p) => !files.has(p))
+      const fresh = rest.length > 0 ? await snapshot.read(rest) : new Map<string, string>()
+      return new Map(paths.map((p) => [p, files.has(p) ? files.get(p) : fresh.get(p)]))
+    }
+  }
 }
 
 /**

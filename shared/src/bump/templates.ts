@@ -7,6 +7,7 @@
  * The record is the plan's only index of the copy: a file whose hash equals the record's is
  * left alone (not even read), so a bump costs what changed, not the size of the set.
  */
+import { createHash } from 'node:crypto'
 import { InputError, quoteValue } from '../errors.js'
 import { formatImageRef } from '../images/index.js'
 import {
@@ -57,6 +58,38 @@ export function templateCopiesToRead(
   const record = recordedAt(files, request, places)
   const diff = diffAgainst(record, request.templates.files)
   return [...diff.changed, ...diff.removed].map((p) => `${places.folder}/${p}`)
+}
+
+/**
+ * The copies that differ from the bundle by their git blob ids (the transport's listing), and
+ * those the bundle no longer has: a guess at what templateCopiesToRead will ask for, made
+ * before the record is read so that one read serves both. Only a hint: which files the plan
+ * reads and writes is still decided by the record alone.
+ */
+export function templateCopiesLikelyChanged(
+  request: BumpRequest,
+  blobIds: ReadonlyMap<string, string>
+): string[] {
+  const places = placesOf(request)
+  if (!places || !request.templates) return []
+  const prefix = `${places.folder}/`
+  const bundle = new Map(request.templates.files.map((f) => [`${prefix}${f.path}`, f.content]))
+  const out: string[] = []
+  for (const [path, id] of blobIds) {
+    if (!path.startsWith(prefix)) continue
+    const content = bundle.get(path)
+    if (content === undefined || gitBlobId(content, id.length) !== id) out.push(path)
+  }
+  return out
+}
+
+/** The id git gives a file's content: SHA-1 (or SHA-256, by the id's length) of its blob. */
+function gitBlobId(content: string, length: number): string {
+  const bytes = Buffer.from(content, 'utf8')
+  return createHash(length === 64 ? 'sha256' : 'sha1')
+    .update(`blob ${bytes.length}\0`)
+    .update(bytes)
+    .digest('hex')
 }
 
 /**
@@ -173,7 +206,7 @@ function recordedAt(
   const text = files.get(places.record)
   const t = request.templates
   if (text === undefined || !t) return undefined
-  const record = readTemplateRecord(text, places.record)
+  const record = parsedRecord(text, places.record)
   if (record.service !== t.service || record.branch !== request.branch)
     throw new InputError(
       `the record names service ${quoteValue(record.service)} and branch ${quoteValue(record.branch)}, but it is the record of ${t.service}@${request.branch} (changed by hand?); restore it from the history`,
@@ -186,6 +219,17 @@ function recordedAt(
         { file: places.record }
       )
   return record
+}
+
+/**
+ * The record parsed once per text: a plan reads it twice (which copies to read, then the plan
+ * itself), and a record of a large set is the plan's slowest file to parse.
+ */
+let lastRecord: { text: string; path: string; record: TemplateRecord } | undefined
+function parsedRecord(text: string, path: string): TemplateRecord {
+  if (lastRecord?.text !== text || lastRecord.path !== path)
+    lastRecord = { text, path, record: readTemplateRecord(text, path) }
+  return lastRecord.record
 }
 
 /**

@@ -183,6 +183,7 @@ class MissingBranch extends InputError {
 
 class GitSnapshot implements RepoSnapshot {
   private readonly modes = new Map<string, string>()
+  private entries?: Promise<Map<string, TreeEntry>>
 
   constructor(
     private readonly git: Git,
@@ -196,21 +197,11 @@ class GitSnapshot implements RepoSnapshot {
   async read(paths: readonly string[]): Promise<Map<string, string | undefined>> {
     const out = new Map<string, string | undefined>(paths.map((p) => [p, undefined]))
     if (paths.length === 0) return out
-    const listing = await this.git.text([
-      'ls-tree',
-      '-r',
-      '-z',
-      '--full-tree',
-      this.head,
-      '--',
-      ...paths.map(literal)
-    ])
     const blobs: { path: string; oid: string }[] = []
-    for (const entry of listing.split('\0')) {
-      const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(entry)
-      if (!m || m[2] !== 'blob' || !out.has(m[4])) continue
-      this.modes.set(m[4], m[1])
-      blobs.push({ path: m[4], oid: m[3] })
+    for (const [path, e] of await this.entriesOf(paths)) {
+      if (e.type !== 'blob' || !out.has(path)) continue
+      this.modes.set(path, e.mode)
+      blobs.push({ path, oid: e.oid })
     }
     if (blobs.length === 0) return out
     // git would fetch each blob the partial clone lacks on its own round trip as cat-file meets
@@ -272,15 +263,45 @@ class GitSnapshot implements RepoSnapshot {
   }
 
   async list(): Promise<string[]> {
+    return [...(await this.tree()).keys()]
+  }
+
+  /**
+   * The tree entries of `paths`: from the listing when the snapshot has one, otherwise asked
+   * of git for these paths alone (a bump that lists nothing never walks a large tree).
+   */
+  private async entriesOf(paths: readonly string[]): Promise<[string, TreeEntry][]> {
+    if (this.entries) {
+      const tree = await this.entries
+      return paths.flatMap((p) => {
+        const e = tree.get(p)
+        return e ? [[p, e] as [string, TreeEntry]] : []
+      })
+    }
     const text = await this.git.text([
       'ls-tree',
       '-r',
       '-z',
-      '--name-only',
       '--full-tree',
-      this.head
+      this.head,
+      '--',
+      ...paths.map(literal)
     ])
-    return text.split('\0').filter((p) => p !== '')
+    return [...parseTree(text)]
+  }
+
+  async blobIds(): Promise<ReadonlyMap<string, string>> {
+    const ids = new Map<string, string>()
+    for (const [path, e] of await this.tree()) if (e.type === 'blob') ids.set(path, e.oid)
+    return ids
+  }
+
+  /** Every entry of the head's tree, listed once (the trees are local since the fetch). */
+  private tree(): Promise<Map<string, TreeEntry>> {
+    this.entries ??= this.git
+      .text(['ls-tree', '-r', '-z', '--full-tree', this.head])
+      .then(parseTree)
+    return this.entries
   }
 
   /**
@@ -383,6 +404,23 @@ class GitSnapshot implements RepoSnapshot {
     if (transient) return { kind: 'failed', reason: transient, commit }
     throw new GitCommandError(`push to '${this.branch}' failed: ${firstLines(text)}`, text)
   }
+}
+
+/** A tree entry as `git ls-tree` prints it. */
+interface TreeEntry {
+  readonly mode: string
+  readonly type: string
+  readonly oid: string
+}
+
+/** `git ls-tree -z` output, by path. */
+function parseTree(text: string): Map<string, TreeEntry> {
+  const out = new Map<string, TreeEntry>()
+  for (const entry of text.split('\0')) {
+    const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(entry)
+    if (m) out.set(m[4], { mode: m[1], type: m[2], oid: m[3] })
+  }
+  return out
 }
 
 /** Push rejections that mean "someone else moved the branch": re-read and re-apply. */

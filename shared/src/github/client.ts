@@ -260,6 +260,30 @@ export class GitHubClient {
     }
   }
 
+  /**
+   * Sends a GraphQL query: read-only, so replayed like a GET after a 5xx or a lost connection.
+   * Errors in the answer throw GitHubApiError (status 200, with GitHub's first message).
+   */
+  async graphql<T>(query: string, variables: Record<string, string>): Promise<T> {
+    try {
+      return await this.octokit.graphql<T>(query, {
+        ...variables,
+        headers: { 'x-github-api-version': '2022-11-28' },
+        request: { replaySafe: true }
+      })
+    } catch (e) {
+      if (e instanceof GitHubApiError) throw e
+      const errors = (e as { errors?: { message?: unknown }[] }).errors
+      if (Array.isArray(errors))
+        throw new GitHubApiError(
+          `GitHub GraphQL query failed: ${this.redactor.scrub(String(errors[0]?.message ?? 'no message'))}`,
+          200,
+          '/graphql'
+        )
+      throw this.explain('POST', '/graphql', e)
+    }
+  }
+
   /** The error a caller sees: what failed, where, and what to check; secrets scrubbed. */
   private explain(method: string, path: string, e: unknown): Error {
     const failure = httpFailure(e)

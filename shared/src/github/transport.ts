@@ -8,7 +8,29 @@ import {
   type SentCommit,
   type WriteOutcome
 } from '../bump/index.js'
+import { mapLimit } from '../data/map-limit.js'
 import { encodePath, GitHubApiError, outcomeUnknown, type GitHubClient } from './client.js'
+
+/**
+ * Files read at once. GitHub asks integrators to keep concurrent requests few (its secondary
+ * rate limit counts them); a bump reads a handful of files, and eight at a time turns their
+ * round trips into one or two without coming near that limit.
+ */
+const readConcurrency = 8
+
+/** Files per GraphQL query (GitHub limits a query's cost; a hundred blobs is far below it). */
+const graphqlBatch = 100
+
+/** A file the GraphQL answer cannot give exactly: read through the contents endpoint. */
+const restRead = Symbol('read through the contents endpoint')
+
+/** A Blob in a GraphQL answer (a tree or submodule answers with none of these fields). */
+interface BlobData {
+  readonly text?: string | null
+  readonly isBinary?: boolean
+  readonly isTruncated?: boolean
+  readonly byteSize?: number
+}
 
 export interface GitHubTargetOptions {
   readonly client: GitHubClient
@@ -47,8 +69,9 @@ interface ContentData {
  * branch moved, which the retry loop turns into a re-read and re-apply.
  *
  * Endpoints: GET /repos/{o}/{r} (default branch, and to explain a 404), GET
- * /repos/{o}/{r}/git/ref/heads/{b}, GET /git/commits/{sha}, GET /contents/{path}?ref=, GET
- * /git/blobs/{sha} (files over 1 MB), GET /git/trees/{sha}?recursive=1 (globs), POST
+ * /repos/{o}/{r}/git/ref/heads/{b}, GET /git/commits/{sha}, POST /graphql (several files in
+ * one query), GET /contents/{path}?ref= (one file, or what the query cannot give exactly), GET
+ * /git/blobs/{sha} (files over 1 MB), GET /git/trees/{sha}?recursive=1 (globs, checks), POST
  * /git/trees, POST /git/commits, PATCH /git/refs/heads/{b}, POST /git/refs, and after a ref
  * update whose answer was lost, GET /compare/{sent}...{head} (did it land under later commits?).
  * A read that times out or meets a 5xx (after the client's own replays) is a
@@ -128,6 +151,8 @@ export class GitHubBranchTarget implements RepoTarget {
 }
 
 class GitHubSnapshot implements RepoSnapshot {
+  private listing?: Promise<Map<string, string>>
+
   constructor(
     private readonly options: GitHubTargetOptions,
     private readonly base: string,
@@ -161,50 +186,126 @@ class GitHubSnapshot implements RepoSnapshot {
     })
   }
 
+  /**
+   * Several files come from one GraphQL query (blobs by `commit:path`, a hundred a query); one
+   * file, and any file the query cannot give exactly as stored, from the contents endpoint.
+   */
   private async readFiles(paths: readonly string[]): Promise<Map<string, string | undefined>> {
-    const { client } = this.options
     const out = new Map<string, string | undefined>()
-    for (const path of paths) {
-      const r = await client.request<ContentData | ContentData[]>(
-        'GET',
-        `${this.base}/contents/${encodePath(path)}?ref=${this.head}`,
-        undefined,
-        [404]
-      )
-      if (r.status === 404) {
-        out.set(path, undefined)
-        continue
+    const rest: string[] = []
+    if (paths.length < 2) rest.push(...paths)
+    else
+      for (let i = 0; i < paths.length; i += graphqlBatch) {
+        const batch = paths.slice(i, i + graphqlBatch)
+        const read = await this.readBatch(batch)
+        for (const p of batch) {
+          const r = read?.get(p)
+          if (r === undefined || r === restRead) rest.push(p)
+          else out.set(p, r.content)
+        }
       }
-      if (Array.isArray(r.data) || r.data.type !== 'file')
-        throw new InputError(`${path} is not a file in ${this.options.owner}/${this.options.repo}`)
-      let content = r.data.content
-      if (r.data.encoding !== 'base64' || content === undefined || content === '') {
-        // Files over 1 MB come without content; the blob endpoint serves them.
-        const blob = await client.request<{ content: string }>(
-          'GET',
-          `${this.base}/git/blobs/${r.data.sha}`
-        )
-        content = blob.data.content
-      }
-      out.set(path, decodeText(Buffer.from(content, 'base64'), path))
+    const contents = await mapLimit(rest, readConcurrency, (path) => this.readFile(path))
+    rest.forEach((p, i) => out.set(p, contents[i]))
+    return new Map(paths.map((p) => [p, out.get(p)]))
+  }
+
+  /**
+   * One GraphQL query for these files at the snapshot's commit: a file's text, `{ content:
+   * undefined }` for a missing one, and `restRead` where only the contents endpoint gives the
+   * exact bytes (binary, truncated, not valid UTF-8, not a file). Undefined when GitHub does
+   * not answer the query (an older server, a token without GraphQL): every file is read
+   * through the contents endpoint then. A failure on the server or the network is thrown.
+   */
+  private async readBatch(
+    paths: readonly string[]
+  ): Promise<Map<string, { content: string | undefined } | typeof restRead> | undefined> {
+    const variables: Record<string, string> = {
+      owner: this.options.owner,
+      name: this.options.repo
     }
+    const fields = paths.map((p, i) => {
+      variables[`e${i}`] = `${this.head}:${p}`
+      return `f${i}: object(expression: $e${i}) { ... on Blob { text isBinary isTruncated byteSize } }`
+    })
+    const query =
+      `query($owner: String!, $name: String!, ${paths.map((_, i) => `$e${i}: String!`).join(', ')}) ` +
+      `{ repository(owner: $owner, name: $name) { ${fields.join(' ')} } }`
+    let answer: { repository: Record<string, BlobData | null> | null }
+    try {
+      answer = await this.options.client.graphql(query, variables)
+    } catch (e) {
+      if (outcomeUnknown(e)) throw e
+      return undefined
+    }
+    if (!answer.repository) return undefined
+    const out = new Map<string, { content: string | undefined } | typeof restRead>()
+    paths.forEach((p, i) => {
+      const blob = answer.repository?.[`f${i}`]
+      if (blob === null || blob === undefined) return out.set(p, { content: undefined })
+      const exact =
+        typeof blob.text === 'string' &&
+        blob.isBinary === false &&
+        blob.isTruncated === false &&
+        !blob.text.includes('\uFFFD') &&
+        Buffer.byteLength(blob.text, 'utf8') === blob.byteSize
+      out.set(
+        p,
+        exact ? { content: decodeText(Buffer.from(blob.text as string, 'utf8'), p) } : restRead
+      )
+    })
     return out
   }
 
-  list(): Promise<string[]> {
-    return unavailableOnServerFailure(() => this.listFiles())
+  private async readFile(path: string): Promise<string | undefined> {
+    const { client } = this.options
+    const r = await client.request<ContentData | ContentData[]>(
+      'GET',
+      `${this.base}/contents/${encodePath(path)}?ref=${this.head}`,
+      undefined,
+      [404]
+    )
+    if (r.status === 404) return undefined
+    if (Array.isArray(r.data) || r.data.type !== 'file')
+      throw new InputError(`${path} is not a file in ${this.options.owner}/${this.options.repo}`)
+    let content = r.data.content
+    if (r.data.encoding !== 'base64' || content === undefined || content === '') {
+      // Files over 1 MB come without content; the blob endpoint serves them.
+      const blob = await client.request<{ content: string }>(
+        'GET',
+        `${this.base}/git/blobs/${r.data.sha}`
+      )
+      content = blob.data.content
+    }
+    return decodeText(Buffer.from(content, 'base64'), path)
   }
 
-  private async listFiles(): Promise<string[]> {
+  list(): Promise<string[]> {
+    return unavailableOnServerFailure(async () => [...(await this.blobs()).keys()])
+  }
+
+  blobIds(): Promise<ReadonlyMap<string, string>> {
+    return unavailableOnServerFailure(() => this.blobs())
+  }
+
+  /** The head's files and their blob ids, asked of the tree endpoint once per snapshot. */
+  private blobs(): Promise<Map<string, string>> {
+    this.listing ??= this.listFiles().catch((e: unknown) => {
+      this.listing = undefined // a failed listing is asked again on the next call
+      throw e
+    })
+    return this.listing
+  }
+
+  private async listFiles(): Promise<Map<string, string>> {
     const r = await this.options.client.request<{
       truncated: boolean
-      tree: { path: string; type: string }[]
+      tree: { path: string; type: string; sha: string }[]
     }>('GET', `${this.base}/git/trees/${this.tree}?recursive=1`)
     if (r.data.truncated)
       throw new InputError(
         'the repository tree is too large to list through the API; name manifest files instead of globs'
       )
-    return r.data.tree.filter((e) => e.type === 'blob').map((e) => e.path)
+    return new Map(r.data.tree.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]))
   }
 
   async write(changes: readonly FileChange[], message: string): Promise<WriteOutcome> {

@@ -3,7 +3,7 @@ import { checkToken, runBump } from '../bump/index.js'
 import { InputError } from '../errors.js'
 import { bumpBranchName, GitHubClient } from '../github/index.js'
 import { deadlineIn, type Deadline } from '../retry/deadline.js'
-import { checkServiceTemplates } from '../service-templates/check.js'
+import { checkServiceTemplates, templateCheckReads } from '../service-templates/check.js'
 import { settlePullRequest } from './pull-request.js'
 import { transportNamed } from './transports.js'
 import {
@@ -51,7 +51,10 @@ export async function deployImage(
         dryRun: settings.dryRun,
         log: io.log,
         sleep: io.sleep,
-        check: preWriteCheck(settings, io)
+        check: preWriteCheck(settings, io),
+        checkReads: settings.request.templates
+          ? (listing) => templateCheckReads(listing, settings.request)
+          : undefined
       }
     )
     const resolvedTarget = targetBranch || opened.target.branchName

@@ -165,7 +165,7 @@ export interface ManifestRepository {
 /** Names of services, groups and clusters: DNS labels, so they are safe as folder names. */
 export const namePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
 
-const defaultPaths: RepositoryPaths = {
+export const defaultPaths: RepositoryPaths = {
   services: 'services',
   groups: 'groups',
   clusters: 'clusters',

@@ -19,6 +19,7 @@ import { InputError } from '../errors.js'
 import { renderFailure, type RenderProblem } from '../render/problems.js'
 import { renderCluster } from '../render/render.js'
 import {
+  defaultPaths,
   loadRepository,
   readRepositoryPaths,
   serviceTemplateUsers,
@@ -48,28 +49,22 @@ export async function checkServiceTemplates(
   const templates = request.templates
   if (!templates) return { clusters: [], note: '' }
   const listing = await snapshot.list()
-  const root = mkdtempSync(join(tmpdir(), 'kit-template-check-'))
+  const root = scratchFolder()
+  const put = writerInto(root)
   try {
-    // One read in the usual case: kit.yaml with what the default folders hold; a kit.yaml
-    // that moves the folders costs a second read.
-    const defaults = readRepositoryPaths(root)
-    const hasKit = listing.includes('kit.yaml')
-    let files = await snapshot.read([
-      ...(hasKit ? ['kit.yaml'] : []),
-      ...filesForCheck(listing, request, defaults)
-    ])
+    let files = await snapshot.read(templateCheckReads(listing, request))
     const kit = files.get('kit.yaml')
-    if (kit !== undefined) put(root, 'kit.yaml', kit)
+    if (kit !== undefined) put('kit.yaml', kit)
     const paths = checkPaths(readRepositoryPaths(root), request)
-    if (JSON.stringify(paths) !== JSON.stringify(defaults))
+    if (JSON.stringify(paths) !== JSON.stringify(defaultPaths))
       files = await snapshot.read(filesForCheck(listing, request, paths))
     for (const [path, content] of files)
-      if (content !== undefined && path !== 'kit.yaml') put(root, path, content)
+      if (content !== undefined && path !== 'kit.yaml') put(path, content)
     for (const c of plan.changes) {
-      if (c.after !== undefined) put(root, c.path, c.after)
+      if (c.after !== undefined) put(c.path, c.after)
     }
     const setFolder = templateSetFolder(templates.dir, templates.service, request.branch)
-    for (const f of templates.files) put(root, `${setFolder}/${f.path}`, f.content)
+    for (const f of templates.files) put(`${setFolder}/${f.path}`, f.content)
     // Other repository-owned services exist as names (a group may configure them); empty
     // folders are enough, as they are not rendered.
     for (const name of otherServiceFolders(listing, paths.services, templates.service))
@@ -92,6 +87,19 @@ export async function checkServiceTemplates(
   } finally {
     rmSync(root, { recursive: true, force: true })
   }
+}
+
+/**
+ * The files the check reads first, given the snapshot's listing: kit.yaml with what the
+ * default folders hold (a kit.yaml that moves the folders costs a second read). The bump reads
+ * them together with its own files (runBump's `checkReads`).
+ */
+export function templateCheckReads(listing: readonly string[], request: BumpRequest): string[] {
+  if (!request.templates) return []
+  return [
+    ...(listing.includes('kit.yaml') ? ['kit.yaml'] : []),
+    ...filesForCheck(listing, request, defaultPaths)
+  ]
 }
 
 /** Loads the temporary repository and renders the service on every cluster using the set. */
@@ -218,11 +226,31 @@ function otherServiceFolders(
   return [...names]
 }
 
-function put(root: string, path: string, content: string): void {
-  const full = join(root, path)
-  if (!full.startsWith(root)) throw new InputError(`internal: ${path} leaves the check folder`)
-  mkdirSync(dirname(full), { recursive: true })
-  writeFileSync(full, content)
+/**
+ * The check's scratch folder: it lives for one render and takes a few dozen small files per
+ * bump. Where Linux offers a memory-backed folder (/dev/shm) it goes there, which on a
+ * runner's disk makes those writes several times faster; elsewhere, the system's temp folder.
+ */
+function scratchFolder(): string {
+  try {
+    return mkdtempSync('/dev/shm/kit-template-check-')
+  } catch {
+    return mkdtempSync(join(tmpdir(), 'kit-template-check-'))
+  }
+}
+
+/** Writes files under `root`, making each folder once. */
+function writerInto(root: string): (path: string, content: string) => void {
+  const made = new Set<string>()
+  return (path, content) => {
+    const full = join(root, path)
+    if (!full.startsWith(`${root}/`))
+      throw new InputError(`internal: ${path} leaves the check folder`)
+    const folder = dirname(full)
+    if (!made.has(folder)) mkdirSync(folder, { recursive: true })
+    made.add(folder)
+    writeFileSync(full, content)
+  }
 }
 
 function escape(s: string): string {
