@@ -75,7 +75,17 @@ describe('did you mean', () => {
       'unknown option --dry; did you mean --dry-run?'
     ],
     [['diff', '--no-wiat'], 'kit diff', 'unknown option --no-wiat; did you mean --no-wait?'],
-    [['bump', '--imgae', 'x'], 'kit bump', 'unknown option --imgae; did you mean --image?']
+    [['bump', '--imgae', 'x'], 'kit bump', 'unknown option --imgae; did you mean --image?'],
+    [
+      ['deploy', '--metrics-token', 'x'],
+      'kit deploy',
+      '--metrics-token is an action input with no kit flag (read from KIT_METRICS_TOKEN, never a flag)'
+    ],
+    [
+      ['bump', '--token=x'],
+      'kit bump',
+      '--token is an action input with no kit flag (read from KIT_TOKEN or GITHUB_TOKEN, never a flag)'
+    ]
   ])('%j', (args, prog, message) => {
     const r = kit(args)
     expect(r.code).toBe(2)

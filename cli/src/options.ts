@@ -54,10 +54,18 @@ function checkFlags(table: Table, args: readonly string[]): void {
       ? (options.find((o) => o.name === given) ??
         options.find((o) => o.flag && `no-${o.name}` === given))
       : options.find((o) => o.cli !== false && o.cli.short === given)
-    if (!option)
+    if (!option) {
+      // An action input the CLI takes another way (a secret from the environment, a
+      // GitHub-only input) is named as such, not just refused.
+      const inputOnly = long ? Object.values(table).find((o) => o.name === given) : undefined
+      if (inputOnly?.cli === false)
+        throw new UsageError(
+          `${shown} is an action input with no kit flag${inputOnly.cliNote ? ` (${inputOnly.cliNote.replace(/`/g, '')})` : ''}`
+        )
       throw new UsageError(
         `unknown option ${shown}${long ? didYouMean(given, known, (w) => `--${w}`) : ''}`
       )
+    }
     if (option.flag) {
       if (long ? value !== undefined : value !== '')
         throw new UsageError(
