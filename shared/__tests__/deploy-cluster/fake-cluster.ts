@@ -19,6 +19,7 @@ const knownKinds = new Set([
   'Secret',
   'Service',
   'Deployment',
+  'StatefulSet',
   'Job',
   'ClusterRole',
   'Pod',

@@ -314,7 +314,10 @@ export const deployOptions = defineTable({
       doc: 'Warning events tolerated during the watch window, on the objects the deploy changed and their pods (each repeat of an event counts); more is degraded.',
       cli: { arg: '<n>' }
     }
-  )
+  ),
+  statefulStep: booleanOption(true, {
+    doc: "Roll a changed StatefulSet's highest ordinal first: kit applies it with a partition so only that pod moves to the new revision, waits until it is Ready (and, with watch, watches it for the window), then applies the manifest as written so the rest follow. A failure there stops the rollout before the other pods and rolls back. Only with wait, for a StatefulSet that already exists, has more than one replica, uses RollingUpdate and sets no partition of its own."
+  })
 })
 
 export type DeployOptions = Values<typeof deployOptions>
@@ -382,6 +385,7 @@ export function deployRequest(v: DeployOptions, front: DeployFrontEnd): DeployRe
       rollbackOnFailure: v.rollbackOnFailure,
       waitForLoadBalancers: v.waitForLoadBalancers,
       watch: watchSettings(v),
+      statefulStep: v.statefulStep,
       prune: { enabled: v.prune, max: v.pruneMax, allowKinds: v.pruneAllowKinds },
       strategy: v.strategy,
       fastRollbackKeep: v.fastRollbackKeep,

@@ -22,6 +22,7 @@ import { withDiffWhenRead } from './change-entry.js'
 import type { LiveLookup } from './live.js'
 import type { Prepared } from './prepare.js'
 import type { ChangeEntry, Failure } from './types.js'
+import { stepPartition, withStepPartition, type StepStart } from './stateful-step.js'
 import type { WaitTarget } from './wait.js'
 
 /** What the apply did to one object; kept for the wait and for rollback. */
@@ -42,6 +43,8 @@ export interface ApplyOutcome {
   entry: ChangeEntry
   applied?: Applied
   failure?: Failure
+  /** A StatefulSet written with a partition: the step the apply phase still has to finish. */
+  step?: StepStart
 }
 
 /** What every applyOne of a run shares. */
@@ -57,6 +60,8 @@ export interface ApplyContext {
   readonly signal: AbortSignal | undefined
   /** Workloads whose replica count an HPA of this run owns: the live count is applied. */
   readonly autoscaled: ReadonlyMap<string, KubeObject>
+  /** Whether a changed StatefulSet may roll its highest ordinal first (./stateful-step.ts). */
+  readonly statefulStep?: boolean
 }
 
 const hashOnlyMessage =
@@ -107,13 +112,47 @@ export async function applyOne(
     }
   }
 
+  // A changed StatefulSet may roll its highest ordinal first: the partition goes with the
+  // first write, and the apply phase finishes the step (./stateful-step.ts).
+  const partition = ctx.statefulStep ? stepPartition(desired, live) : undefined
   let result: KubeObject
   try {
-    result = await client.apply(desired)
+    result = await client.apply(
+      partition === undefined ? desired : withStepPartition(desired, partition)
+    )
   } catch (err) {
     if (isImmutableError(err) && desired.kind === 'Job') return recreateJob(p, live, ctx, base, id)
     if (isImmutableError(err)) return immutableFailure(base, id, err, desired.kind)
     return failed(base, id, err)
+  }
+  if (partition !== undefined) {
+    log.debug(`${label}: ${id} applied with partition ${partition}`)
+    return {
+      entry: { ...base, action: 'configured', diff: renderDiff(live, result) },
+      applied: { prepared: p, previous: live, appliedGeneration: result.metadata.generation },
+      step: { desired, live, partition, result }
+    }
+  }
+  return writeOutcome(p, live, result, ctx)
+}
+
+/**
+ * What a write to an existing object did, judged by comparing the server's result with what
+ * was live: nothing, only kit's change-detection annotation, or a change to wait for and to
+ * roll back on failure.
+ */
+export function writeOutcome(
+  p: Prepared,
+  live: KubeObject,
+  result: KubeObject,
+  ctx: Pick<ApplyContext, 'log' | 'label'>
+): ApplyOutcome {
+  const { log, label } = ctx
+  const id = describeRef(result)
+  const base = {
+    kind: result.kind,
+    name: result.metadata.name,
+    ...(result.metadata.namespace ? { namespace: result.metadata.namespace } : {})
   }
   // A server-side apply that changes nothing does not write: the result equals what was live.
   if (!isChanged(live, result)) {

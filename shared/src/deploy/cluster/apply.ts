@@ -9,6 +9,8 @@
  *   or not: their custom resources cannot be applied before.
  * - The caller's write gate is awaited after the first reads and before the first write, so
  *   the fleet's checks run beside those reads rather than before them.
+ * - A changed StatefulSet rolls its highest ordinal first (./stateful-step.ts): its stage
+ *   finishes that step before anything later is applied.
  */
 import { keyOf } from '../../k8s/identity.js'
 import { KindRank, planStages, type ApplyStage } from '../../k8s/order.js'
@@ -19,6 +21,7 @@ import { abortReason, mapLimit } from './clock.js'
 import { readLiveObjects, type LiveLookup } from './live.js'
 import type { Prepared } from './prepare.js'
 import { stoppedByWait, waitWithinBudget, type EngineRun, type Stopped } from './run.js'
+import { finishSteps } from './stateful-step-run.js'
 import type { Failure } from './types.js'
 
 /** Objects applied at once within a stage. */
@@ -54,7 +57,9 @@ export async function applyStages(
     label,
     clock: run.clock,
     signal: options.signal,
-    autoscaled
+    autoscaled,
+    // The step waits for its first ordinal: nothing to wait for in a dry run or without wait.
+    statefulStep: options.statefulStep !== false && options.wait && !options.dryRun
   }
   const liveFor = await liveStateReader(run, prepared, stages, context.absentNamespaces)
   for (const [index, stage] of stages.entries()) {
@@ -74,6 +79,8 @@ export async function applyStages(
     if (failures.length > 0)
       return { stopped: { failures, reason: `${failures[0].object}: ${failures[0].message}` } }
     if (options.dryRun) continue
+    const stepped = await finishSteps(run, results)
+    if (stepped) return { stopped: stepped }
     const stopped = await waitBeforeNextStage(run, stages, index, results)
     if (stopped) return { stopped }
   }

@@ -137,14 +137,17 @@ function scrubDegradation(d: Degradation, scrub: (s: string) => string): Degrada
 /**
  * A health wait within the cluster's budget, its timeout counted from the cluster's start.
  * Once it has timed out, the failures are described (events, pods) within the clean-up budget.
+ * `failFast` replaces the run's (a StatefulSet's first ordinal fails on its one pod).
  */
 export function waitWithinBudget(
   run: EngineRun,
   targets: readonly WaitTarget[],
-  client: ClusterClient = run.client
+  client: ClusterClient = run.client,
+  failFast: WaitOptions['failFast'] = run.waitSettings.failFast
 ): Promise<WaitResult> {
   return waitForHealth(client, targets, {
     ...run.waitSettings,
+    failFast,
     deadline: run.deadline,
     since: run.deadline - run.options.timeoutMs,
     reporter: () => client.detached?.(cleanUpDeadline(run)) ?? client

@@ -70,6 +70,7 @@ export type DeployClusterOptions = Pick<
   | 'rollbackOnFailure'
   | 'waitForLoadBalancers'
   | 'watch'
+  | 'statefulStep'
 > &
   DeployClusterRun
 

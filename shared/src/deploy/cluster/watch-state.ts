@@ -521,7 +521,8 @@ function jobFailure(o: KubeObject): { reason: string; message: string } | undefi
   return c ? { reason: c.reason ?? 'Failed', message: c.message ?? 'the Job failed' } : undefined
 }
 
-function isReady(pod: KubeObject): boolean {
+/** Whether a pod's Ready condition is True. */
+export function isReady(pod: KubeObject): boolean {
   return conditionsOf(pod).some((c) => c.type === 'Ready' && c.status === 'True')
 }
 

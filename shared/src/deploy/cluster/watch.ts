@@ -390,11 +390,13 @@ export function windowStartLine(
  * rollout) with the evidence as its failures. No window for a dry run, without `wait`, or when
  * the run changed no workload.
  */
-export async function watchChanged(run: EngineRun): Promise<Stopped | undefined> {
+export async function watchChanged(
+  run: EngineRun,
+  changed: readonly KubeObject[] = run.applied.map((a) => a.prepared.desired)
+): Promise<Stopped | undefined> {
   const { options, label } = run
   const settings = options.watch
   if (!settings || settings.windowMs <= 0 || !options.wait || options.dryRun) return undefined
-  const changed = run.applied.map((a) => a.prepared.desired)
   const workloads = changed.filter((o) => isWatchedKind(o.kind) && o.metadata.namespace)
   if (workloads.length === 0) return undefined
   const left = run.deadline - run.clock.now()

@@ -288,6 +288,7 @@ function engineOptions(
     failFast: settings.failFast,
     rollbackOnFailure: settings.rollbackOnFailure,
     watch: settings.watch,
+    statefulStep: settings.statefulStep,
     labels: { ...(settings.labels ?? {}), [applySetPartOfLabel]: applySetIdFor(inv) },
     annotations: settings.annotations ? { ...settings.annotations } : undefined,
     log: deps.log,

@@ -254,6 +254,11 @@ export interface ClusterSection {
   readonly waitForLoadBalancers?: boolean
   /** The watch window after healthy (../cluster/watch.ts); absent or 0 ms: none. */
   readonly watch?: WatchSettings
+  /**
+   * A changed StatefulSet rolls its highest ordinal first, through a partition
+   * (../cluster/stateful-step.ts); absent: true.
+   */
+  readonly statefulStep?: boolean
   readonly prune: {
     readonly enabled: boolean
     readonly max: number
