@@ -18,9 +18,14 @@
 // judged on the ratios within each round (the median of those): the machine's state drifts
 // between rounds more than the targets' margins, and a pair in one round shares it.
 //
+//   watch window     the price of `--watch` (see watchSection): a new image on every Deployment,
+//                    deployed with the window and without it (the baseline), request by request
+//
 // Environment: BENCH_OBJECTS (100), BENCH_SETS ("3,10"), BENCH_REPEAT (rounds per set: 5 for
 // 3 clusters, 1 for more), KUBECTL (default: the control-plane cache's kubectl), BENCH_KEEP=1
-// (keep the 10-cluster set running).
+// (keep the 10-cluster set running), BENCH_WATCH (the window's length, "2m"), BENCH_ONLY=watch
+// (the watch window section alone; the test set is then left running beside the 10-cluster set,
+// not paused, as other work may be using it).
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect as http2Connect } from 'node:http2'
@@ -44,6 +49,7 @@ import { stateNameFor } from '../shared/src/deploy/fleet/version-guard.js'
 import { withAppliedHash } from '../shared/src/k8s/change.js'
 import type { KubeObject } from '../shared/src/k8s/types.js'
 import { Redactor } from '../shared/src/secrets/redact.js'
+import { parseDuration } from '../shared/src/text/duration.js'
 import { emitYaml } from '../shared/src/yaml/emit.js'
 import {
   clusterStatus,
@@ -74,8 +80,11 @@ interface Obj {
   [k: string]: unknown
 }
 
-/** BENCH_OBJECTS objects for one namespace: 40% ConfigMaps, 30% Services, 30% Deployments (+ the Namespace). */
-function objectsFor(ns: string): Obj[] {
+/**
+ * BENCH_OBJECTS objects for one namespace: 40% ConfigMaps, 30% Services, 30% Deployments (+ the
+ * Namespace), the Deployments' images at `tag`.
+ */
+function objectsFor(ns: string, tag = '1.0.0'): Obj[] {
   const n = objectsPerCluster
   const deployments = Math.round(n * 0.3)
   const services = Math.round(n * 0.3)
@@ -105,7 +114,7 @@ function objectsFor(ns: string): Obj[] {
         selector: { matchLabels: { app: `app-${i}` } },
         template: {
           metadata: { labels: { app: `app-${i}` } },
-          spec: { containers: [{ name: 'app', image: `registry.example/bench/app-${i}:1.0.0` }] }
+          spec: { containers: [{ name: 'app', image: `registry.example/bench/app-${i}:${tag}` }] }
         }
       }
     })
@@ -113,10 +122,10 @@ function objectsFor(ns: string): Obj[] {
 }
 
 /** Writes <dir>/<cluster>/000-namespace-<ns>.yaml and one file per object, as the deploymentizer writes them. */
-function writeManifests(dir: string, clusters: readonly string[], ns: string): void {
+function writeManifests(dir: string, clusters: readonly string[], ns: string, tag?: string): void {
   for (const c of clusters) {
     mkdirSync(join(dir, c), { recursive: true })
-    objectsFor(ns).forEach((o, i) =>
+    objectsFor(ns, tag).forEach((o, i) =>
       writeFileSync(
         join(
           dir,
@@ -142,6 +151,8 @@ interface Timed {
   cpuMs?: number
   /** Runs in a process of their own: where its time went (bench/request-timeline.mjs). */
   segments?: Segments
+  /** The kit CLI: every request it sent, as bench/request-timeline.mjs recorded them. */
+  timeline?: Timeline
 }
 
 // --- where a fresh process's time goes ---------------------------------------------------------
@@ -165,23 +176,39 @@ interface Segments {
 
 interface TimelineRequest {
   server: string
+  method: string
+  /** As bench/request-kind.mjs tells it: WATCH, PATCH, PUT, POST, DELETE, DISCOVERY, LIST, GET. */
+  kind: string
   phase: string
   started: number
+  /** When the answer's head came. */
+  answered: number
   ended: number
+}
+
+/** What bench/request-timeline.mjs writes: the answered requests, and those never answered. */
+interface Timeline {
+  exited: number
+  requests: TimelineRequest[]
+  unanswered: Omit<TimelineRequest, 'answered' | 'ended'>[]
 }
 
 const timelineModule = join(root, 'bench', 'request-timeline.mjs')
 
-/** The segments of one timed run, from the file bench/request-timeline.mjs wrote. */
-function segmentsOf(file: string): Segments | undefined {
-  let timeline: { exited: number; requests: TimelineRequest[] }
+/** The file bench/request-timeline.mjs wrote, read and removed; undefined when there is none. */
+function readTimeline(file: string): Timeline | undefined {
   try {
-    timeline = JSON.parse(readFileSync(file, 'utf8')) as typeof timeline
+    return JSON.parse(readFileSync(file, 'utf8')) as Timeline
   } catch {
     return undefined
   } finally {
     rmSync(file, { force: true })
   }
+}
+
+/** The segments of one timed run, from its timeline. */
+function segmentsOf(timeline: Timeline | undefined): Segments | undefined {
+  if (!timeline) return undefined
   const servers = [...new Set(timeline.requests.map((r) => r.server))]
   if (servers.length === 0) return undefined
   const mean = (f: (mine: TimelineRequest[]) => number): number =>
@@ -237,7 +264,8 @@ async function kitCliDeploy(
   kubeconfig: string,
   wait: boolean,
   concurrency: number,
-  inventory: string
+  inventory: string,
+  more: { timeout?: string; args?: string[] } = {}
 ): Promise<Timed> {
   const args = [
     kitCli,
@@ -248,18 +276,20 @@ async function kitCliDeploy(
     '--concurrency',
     String(concurrency),
     '--timeout',
-    '3m',
+    more.timeout ?? '3m',
     '--inventory',
-    inventory
+    inventory,
+    ...(more.args ?? [])
   ]
   if (!wait) args.push('--no-wait')
-  const timeline = join(tmpdir(), `kit-bench-timeline-${process.pid}-${inventory}.json`)
+  const timelineFile = join(tmpdir(), `kit-bench-timeline-${process.pid}-${inventory}.json`)
   const r = await runChild(process.execPath, ['--import', timelineModule, ...args], {
     ...process.env,
-    KIT_TIMELINE_JSON: timeline
+    KIT_TIMELINE_JSON: timelineFile
   })
+  const timeline = readTimeline(timelineFile)
   const segments = segmentsOf(timeline)
-  if (r.code === 0) return { ...r, segments }
+  if (r.code === 0) return { ...r, segments, timeline }
   // A failed rollout on these shared test clusters is reported, not fatal: the figure is the
   // time to the failure and the reason is printed with it.
   const reasons = r.stdout
@@ -268,7 +298,12 @@ async function kitCliDeploy(
     .slice(0, 6)
     .join('\n    ')
   log(`kit deploy exited ${r.code}:\n    ${reasons}`)
-  return { ms: r.ms, peakRssMiB: r.peakRssMiB, failed: reasons.split('\n')[0] ?? `exit ${r.code}` }
+  return {
+    ms: r.ms,
+    peakRssMiB: r.peakRssMiB,
+    failed: reasons.split('\n')[0] ?? `exit ${r.code}`,
+    timeline
+  }
 }
 
 async function kitInProcess(
@@ -320,17 +355,10 @@ async function kitInProcess(
   return { ms: performance.now() - started, requests, cpuMs: cpuSince(cpu) }
 }
 
-/** PATCH, POST, DELETE, or for a GET: DISCOVERY (a group/version document), LIST or GET. */
-function requestKind(method: string, path: string): string {
-  if (method !== 'GET') return method
-  const rest = path
-    .replace(/^\/api\/v1|^\/apis\/[^/]+\/[^/]+/, '')
-    .split('/')
-    .filter(Boolean)
-  if (rest.length === 0) return 'DISCOVERY'
-  const inNamespace = rest[0] === 'namespaces' && rest.length >= 3
-  return rest.length === (inNamespace ? 3 : 1) ? 'LIST' : 'GET'
-}
+/** bench/request-kind.mjs: the one rule for what kind of request a method and path make. */
+const { requestKind } = (await import(
+  pathToFileURL(join(root, 'bench', 'request-kind.mjs')).href
+)) as { requestKind(method: string, path: string): string }
 
 /** `PATCH 101, GET 3, …` per cluster. */
 function perCluster(requests: Record<string, number> | undefined, clusters: number): string {
@@ -487,7 +515,7 @@ async function floorProcess(set: ClusterSet, ns: string, work: string): Promise<
   )
   rmSync(planFile, { force: true })
   if (r.code !== 0) throw new Error(`the floor process failed: ${r.stderr.slice(-1000)}`)
-  return { ms: r.ms, peakRssMiB: r.peakRssMiB, segments: segmentsOf(timeline) }
+  return { ms: r.ms, peakRssMiB: r.peakRssMiB, segments: segmentsOf(readTimeline(timeline)) }
 }
 
 /** An object as kit's engine sends it for an inventory of that name. */
@@ -568,10 +596,10 @@ async function cpuBusy(ms: number): Promise<number | undefined> {
   return 1 - (b.idle - a.idle) / (b.total - a.total)
 }
 
-/** The busy fraction at rest: the median of the first 5 steady one-second windows (at most 90 s). */
-async function restingBusy(): Promise<number | undefined> {
+/** The busy fraction at rest: the median of the first 5 steady one-second windows (at most `maxS` s). */
+async function restingBusy(maxS = 90): Promise<number | undefined> {
   const windows: number[] = []
-  for (let i = 0; i < 90; i++) {
+  for (let i = 0; i < maxS; i++) {
     const busy = await cpuBusy(1000)
     if (busy === undefined) return undefined
     windows.push(busy)
@@ -582,13 +610,13 @@ async function restingBusy(): Promise<number | undefined> {
   return [...windows.slice(-5)].sort((x, y) => x - y)[2]
 }
 
-/** Waits until two one-second windows in a row are within 8 points of the resting level (at most 120 s). */
-async function settle(resting: number | undefined): Promise<void> {
+/** Waits until two one-second windows in a row are within 8 points of the resting level (at most `maxMs`). */
+async function settle(resting: number | undefined, maxMs = 120_000): Promise<void> {
   if (resting === undefined) return
   const started = performance.now()
   let quiet = 0
   let busy = 1
-  while (quiet < 2 && performance.now() - started < 120_000) {
+  while (quiet < 2 && performance.now() - started < maxMs) {
     busy = (await cpuBusy(1000)) ?? 0
     quiet = busy <= resting + 0.08 ? quiet + 1 : 0
   }
@@ -676,35 +704,11 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
     // inventory per namespace, as one per app: a shared one would grow by every round's
     // objects and tax each later run); the clusters stay as they were.
     const roundKeys = [...Object.keys(dirs), 'floor', 'floorproc', 'floorh2']
-    for (const c of set.clusters)
-      for (const k of roundKeys) {
-        const drop = (...what: string[]): void =>
-          void execFileSync(
-            kubectl,
-            ['--kubeconfig', c.kubeconfigPath, 'delete', ...what, '--ignore-not-found'],
-            { stdio: 'ignore' }
-          )
-        drop('namespace', ns(k), '--wait=false')
-        drop(
-          'configmap',
-          '--namespace',
-          'kit-system',
-          applySetParentNameFor(ns(k)),
-          stateNameFor(ns(k))
-        )
-      }
-    // The next round starts once they are gone: the namespace controller deletes their contents
-    // in bursts seconds apart, which a quiet moment of the settle check can miss, and the next
-    // round's first contender then paid for this round's clean-up.
-    const gone = await kubectlOnEach(kubectl, set, () => [
-      'wait',
-      '--for=delete',
-      '--timeout=300s',
-      ...roundKeys.map((k) => `namespace/${ns(k)}`)
-    ])
-    const stuck = gone.find((g) => g.code !== 0)
-    if (stuck)
-      log(`  (some of this round's namespaces are still being deleted: ${stuck.stderr.trim()})`)
+    await dropNamespaces(
+      kubectl,
+      set,
+      roundKeys.map((k) => ns(k))
+    )
   }
   rmSync(work, { recursive: true, force: true })
   const pick = (k: keyof typeof runs): Timed => median(runs[k])
@@ -740,6 +744,38 @@ async function benchSet(set: ClusterSet, kubectl: string, repeats: number): Prom
       unchangedKubectlOverCli: perRound('kubectlUnchanged', 'kitUnchanged')
     }
   }
+}
+
+/**
+ * Deletes the namespaces on every cluster of the set, with their inventories' records, and
+ * returns once they are gone: the namespace controller deletes their contents in bursts seconds
+ * apart, which a quiet moment of the settle check can miss, and the next measurement then paid
+ * for this clean-up.
+ */
+async function dropNamespaces(
+  kubectl: string,
+  set: ClusterSet,
+  namespaces: readonly string[]
+): Promise<void> {
+  for (const c of set.clusters)
+    for (const ns of namespaces) {
+      const drop = (...what: string[]): void =>
+        void execFileSync(
+          kubectl,
+          ['--kubeconfig', c.kubeconfigPath, 'delete', ...what, '--ignore-not-found'],
+          { stdio: 'ignore' }
+        )
+      drop('namespace', ns, '--wait=false')
+      drop('configmap', '--namespace', 'kit-system', applySetParentNameFor(ns), stateNameFor(ns))
+    }
+  const gone = await kubectlOnEach(kubectl, set, () => [
+    'wait',
+    '--for=delete',
+    '--timeout=300s',
+    ...namespaces.map((ns) => `namespace/${ns}`)
+  ])
+  const stuck = gone.find((g) => g.code !== 0)
+  if (stuck) log(`  (some namespaces are still being deleted: ${stuck.stderr.trim()})`)
 }
 
 /** Each segment's median over the runs that have a timeline. */
@@ -839,6 +875,225 @@ function print(r: SetResult): void {
   )
 }
 
+// --- the watch window's price -------------------------------------------------------------------
+//
+// `--watch` keeps following each cluster once its rollout is healthy, through the API's watch
+// streams (two per changed workload, one per namespace) rather than polling. What that costs
+// the API servers is measured here: in a namespace of BENCH_OBJECTS objects deployed beforehand
+// (not measured), a new image on every Deployment is deployed without the window (the baseline)
+// and then another new image with `--watch BENCH_WATCH`, each by the bundled CLI with
+// bench/request-timeline.mjs loaded. Per cluster: the watch streams opened, every other request
+// sent while they were open (by kind, the lock's renewals apart) and how many that makes per
+// minute, against the issue's "at most a few requests per cluster per minute beyond the watch
+// streams" (judged as ≤ 6); then the whole run's time, requests and the deployer's peak RSS
+// against the baseline's. One run of each: the figures that matter are counts and memory, not
+// time, so the settle before each is kept short.
+
+const watchText = process.env.BENCH_WATCH ?? '2m'
+const watchMs = parseDuration(watchText)
+if (watchMs === undefined || watchMs <= 0)
+  throw new Error(`BENCH_WATCH: "${watchText}" is not a duration such as 2m or 20s`)
+/** Requests per cluster per minute beyond the watch streams that "a few" allows. */
+const watchTarget = 6
+
+/** One cluster's window, from the windowed run's timeline. */
+interface WindowFigures {
+  cluster: string
+  /** From the first watch stream's opening to the last one's close. */
+  spanMs: number
+  /** Watch streams answered (opened). */
+  watches: number
+  /**
+   * Of those, the ones answered only after more than 5 s (queued for one of the client's
+   * pooled connections while other streams held them all, or a server slow to answer), and
+   * the longest wait.
+   */
+  watchesLate: number
+  longestWaitMs: number
+  /** Watch requests never answered (given up, or still waiting when the window ended). */
+  watchesUnanswered: number
+  /** Every other request sent while the streams were open, by kind (the lock's renewals apart). */
+  during: Record<string, number>
+  /** The Lease's renewals (PUT) while the streams were open. */
+  renewals: number
+  /** The requests beside the watch streams (renewals included) per minute of the window. */
+  perMinute: number
+}
+
+interface WatchSetResult {
+  clusters: number
+  /** The Deployments each deploy changed, per cluster. */
+  workloads: number
+  baseline: Timed
+  windowed: Timed
+  windows: WindowFigures[]
+  /** Clusters whose windowed run opened no watch stream. */
+  windowless: string[]
+}
+
+/** `host:port` of each cluster's API server (as bench/request-timeline.mjs names it) → its name. */
+function serversOf(set: ClusterSet): Map<string, string> {
+  return new Map(
+    set.clusters.map((c) => {
+      const kc = new KubeConfig()
+      kc.loadFromFile(c.kubeconfigPath)
+      const url = new URL(kc.getCurrentCluster()!.server)
+      return [`${url.hostname}:${url.port || '443'}`, c.name]
+    })
+  )
+}
+
+/** The window of one cluster, or undefined when its run opened no watch stream. */
+function windowFiguresOf(
+  timeline: Timeline,
+  server: string,
+  cluster: string
+): WindowFigures | undefined {
+  const mine = timeline.requests.filter((r) => r.server === server)
+  const watches = mine.filter((r) => r.kind === 'WATCH')
+  if (watches.length === 0) return undefined
+  const from = Math.min(...watches.map((r) => r.started))
+  const to = Math.max(...watches.map((r) => r.ended))
+  const inWindow = (r: { started: number }): boolean => r.started >= from && r.started <= to
+  const during: Record<string, number> = {}
+  let renewals = 0
+  for (const r of mine.filter((x) => x.kind !== 'WATCH' && inWindow(x))) {
+    if (r.phase === 'lock' && r.method === 'PUT') renewals++
+    else during[r.kind] = (during[r.kind] ?? 0) + 1
+  }
+  const unanswered = timeline.unanswered.filter((r) => r.server === server && inWindow(r))
+  for (const r of unanswered.filter((x) => x.kind !== 'WATCH'))
+    during[`${r.kind} unanswered`] = (during[`${r.kind} unanswered`] ?? 0) + 1
+  const beside = renewals + Object.values(during).reduce((a, b) => a + b, 0)
+  return {
+    cluster,
+    spanMs: to - from,
+    watches: watches.length,
+    watchesLate: watches.filter((r) => r.answered - r.started > 5000).length,
+    longestWaitMs: Math.max(...watches.map((r) => r.answered - r.started)),
+    watchesUnanswered: unanswered.filter((r) => r.kind === 'WATCH').length,
+    during,
+    renewals,
+    perMinute: beside / ((to - from) / 60_000)
+  }
+}
+
+/** The baseline and the windowed deploy of one set (see above). */
+async function watchSection(set: ClusterSet, kubectl: string): Promise<WatchSetResult> {
+  const names = set.clusters.map((c) => c.name)
+  const n = names.length
+  const ns = `bench-${Math.random().toString(16).slice(2, 8)}-watch`
+  const work = mkdtempSync(join(tmpdir(), 'kit-bench-watch-'))
+  // The window counts inside the timeout: room for it after a rollout on a busy machine.
+  const timeout = `${Math.ceil((watchMs! + 300_000) / 1000)}s`
+  const deploy = (tag: string, args: string[] = []): Promise<Timed> => {
+    const dir = join(work, tag)
+    writeManifests(dir, names, ns, tag)
+    return kitCliDeploy(dir, set.kubeconfigPath, true, n, ns, { timeout, args })
+  }
+  try {
+    const resting = await restingBusy(20)
+    log(`[${n} clusters] watch window: the first deploy of ${ns} (not measured)`)
+    const first = await deploy('1.0.0')
+    if (first.failed) throw new Error(`the watch section's first deploy failed: ${first.failed}`)
+    await settle(resting, 30_000)
+    log(`[${n} clusters] watch window: the baseline, a new image without the window`)
+    const baseline = shown('watch baseline', await deploy('1.0.1'))
+    await settle(resting, 30_000)
+    log(`[${n} clusters] watch window: a new image with --watch ${watchText}`)
+    const windowed = shown('watch window', await deploy('1.0.2', ['--watch', watchText]))
+    const windows: WindowFigures[] = []
+    const windowless: string[] = []
+    for (const [server, cluster] of serversOf(set)) {
+      const w = windowed.timeline && windowFiguresOf(windowed.timeline, server, cluster)
+      if (w) windows.push(w)
+      else windowless.push(cluster)
+    }
+    return {
+      clusters: n,
+      workloads: Math.round(objectsPerCluster * 0.3),
+      baseline,
+      windowed,
+      windows,
+      windowless
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+    await dropNamespaces(kubectl, set, [ns])
+  }
+}
+
+/** Requests per cluster by kind, `230 (PATCH 101, GET 70, …)`, from a CLI run's timeline. */
+function timelineCounts(t: Timed, clusters: number, skip?: string): string {
+  const byKind: Record<string, number> = {}
+  for (const r of t.timeline?.requests ?? [])
+    if (r.kind !== skip) byKind[r.kind] = (byKind[r.kind] ?? 0) + 1
+  return perCluster(byKind, clusters)
+}
+
+const kindsText = (counts: Record<string, number>): string =>
+  Object.entries(counts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([kind, k]) => `${kind} ${k}`)
+    .join(', ')
+
+function printWatch(r: WatchSetResult): void {
+  console.log(
+    `\nwatch window: ${r.clusters} clusters, --watch ${watchText} after a new image on ${r.workloads} Deployments per cluster (of ${objectsPerCluster} objects); the baseline is the same change without the window, in the same run (one run each)`
+  )
+  for (const w of r.windows) {
+    const beside = [
+      `lease renewals (PUT) ${w.renewals}`,
+      ...(Object.keys(w.during).length > 0 ? [kindsText(w.during)] : [])
+    ].join(', ')
+    const waits = [
+      ...(w.watchesLate > 0
+        ? [
+            `${w.watchesLate} of them answered only after more than 5 s, up to ${sec(w.longestWaitMs)}`
+          ]
+        : []),
+      ...(w.watchesUnanswered > 0
+        ? [`${w.watchesUnanswered} more watch requests never answered`]
+        : [])
+    ]
+    console.log(
+      `  ${w.cluster.padEnd(10)} window ${sec(w.spanMs)}: ${w.watches} watch streams${waits.length > 0 ? ` (${waits.join('; ')})` : ''}; beside them ${beside} = ${w.perMinute.toFixed(1)} requests per minute`
+    )
+  }
+  for (const c of r.windowless) console.log(`  ${c.padEnd(10)} no watch stream was opened`)
+  const runText = (t: Timed): string => `${s(t)}${t.failed ? `: ${t.failed}` : ''}`
+  console.log(
+    `  whole run     with the window ${runText(r.windowed)}, without ${runText(r.baseline)} (${ratio(r.windowed, r.baseline)} the baseline)`
+  )
+  console.log(
+    `  requests      per cluster, all: with the window ${timelineCounts(r.windowed, r.clusters)}; without ${timelineCounts(r.baseline, r.clusters)}`
+  )
+  console.log(
+    `                beyond the watch streams: with the window ${timelineCounts(r.windowed, r.clusters, 'WATCH')}, ${(countOf(r.windowed, 'WATCH') / countOf(r.baseline)).toFixed(2)}× the baseline's`
+  )
+  const rss = (t: Timed): number => t.peakRssMiB ?? 0
+  console.log(
+    `  memory        deployer peak RSS with the window ${rss(r.windowed).toFixed(0)} MiB, without ${rss(r.baseline).toFixed(0)} MiB: ${(rss(r.windowed) / rss(r.baseline)).toFixed(2)}× the baseline`
+  )
+  const worst = r.windows.reduce<WindowFigures | undefined>(
+    (most, w) => (most && most.perMinute >= w.perMinute ? most : w),
+    undefined
+  )
+  const starved = r.windows.filter((w) => w.watchesLate + w.watchesUnanswered > 0).length
+  const met =
+    worst !== undefined &&
+    r.windows.length === r.clusters &&
+    !r.windowed.failed &&
+    worst.perMinute <= watchTarget
+  console.log(
+    `  target        ≤ ${watchTarget} requests per cluster per minute beyond the watch streams: ${met ? 'met' : 'MISSED'}${worst ? ` (the most: ${worst.perMinute.toFixed(1)}, ${worst.cluster})` : ''}${r.windowed.failed ? '; the windowed run failed' : ''}${r.windowless.length > 0 ? `; ${r.windowless.length} clusters opened no watch stream` : ''}${starved > 0 ? `; on ${starved} clusters watch streams were answered late or never (the window followed some workloads late or not at all)` : ''}`
+  )
+}
+
+/** A CLI run's requests (all clusters), all of them or those not of kind `skip`. */
+const countOf = (t: Timed, skip?: string): number =>
+  (t.timeline?.requests ?? []).filter((r) => r.kind !== skip).length
+
 /**
  * Stops (SIGSTOP) every process of the cluster set in `root`, if one runs; the returned
  * function resumes them (SIGCONT), and so does this process's exit should the benchmark fail.
@@ -869,8 +1124,41 @@ async function pauseClusters(root: string): Promise<() => void> {
   }
 }
 
+const only = process.env.BENCH_ONLY
+if (only !== undefined && only !== 'watch')
+  throw new Error(`BENCH_ONLY: "${only}" is not a section of this benchmark (it has: watch)`)
+const watchOnly = only === 'watch'
+
+/**
+ * Stops the benchmark's own cluster set when the run is interrupted (Ctrl-C, a CI job's
+ * cancellation): the set's processes are started detached and would otherwise outlive it.
+ * Returns what removes the handlers again.
+ */
+function stopSetOnSignal(benchRoot: string): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`${signal}: stopping the clusters in ${benchRoot}`)
+    void downClusters({ root: benchRoot, log }).finally(() => process.exit(130))
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  return () => {
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+  }
+}
+
 const kubectl = process.env.KUBECTL ?? join(ensureBinaries(log), 'kubectl')
 const results: SetResult[] = []
+const watchResults: WatchSetResult[] = []
+/** A set's sections: the whole benchmark, or the watch window's alone. */
+async function benchAll(set: ClusterSet, count: number): Promise<void> {
+  if (!watchOnly) {
+    results.push(await benchSet(set, kubectl, repeatsFor(count)))
+    print(results[results.length - 1])
+  }
+  watchResults.push(await watchSection(set, kubectl))
+  printWatch(watchResults[watchResults.length - 1])
+}
 for (const count of sets) {
   if (count === 3) {
     const set = await upClusters({
@@ -879,26 +1167,34 @@ for (const count of sets) {
       basePort: testBasePort,
       log
     })
-    results.push(await benchSet(set, kubectl, repeatsFor(count)))
+    await benchAll(set, count)
   } else {
     const benchRoot = join(tmpdir(), `kit-bench-clusters-${count}`)
     const names = Array.from({ length: count }, (_, i) => `bench-${i + 1}`)
     // The test clusters are paused meanwhile: on two cores their background work alone kept
     // the machine 100% busy once the larger set was up, so that set measured a starved machine.
-    const resume = await pauseClusters(testClustersDir())
+    // Not for the watch window alone: its figures are counts and memory, not time, and the
+    // test set may be in use by others meanwhile.
+    const resume = watchOnly ? () => {} : await pauseClusters(testClustersDir())
+    const unhook = stopSetOnSignal(benchRoot)
     try {
       log(`starting ${count} clusters for the benchmark (ports ${19000}+)`)
-      const set = await upClusters({ names, root: benchRoot, basePort: 19000, log })
-      try {
-        results.push(await benchSet(set, kubectl, repeatsFor(count)))
-      } finally {
-        if (!process.env.BENCH_KEEP) await downClusters({ root: benchRoot, log })
-      }
+      await benchAll(await upClusters({ names, root: benchRoot, basePort: 19000, log }), count)
     } finally {
+      // Also when the set did not come up whole: what did start stops.
+      if (!process.env.BENCH_KEEP) await downClusters({ root: benchRoot, log })
+      unhook()
       resume()
     }
   }
-  print(results[results.length - 1])
+}
+if (watchResults.length >= 2) {
+  const [a, b] = [watchResults[0], watchResults[watchResults.length - 1]]
+  const rss = (r: WatchSetResult): number => r.windowed.peakRssMiB ?? 0
+  console.log(
+    `
+watch window, ${a.clusters} → ${b.clusters} clusters: deployer peak RSS with the window ${rss(a).toFixed(0)} → ${rss(b).toFixed(0)} MiB (${(rss(b) / rss(a)).toFixed(2)}×)`
+  )
 }
 if (results.length >= 2) {
   const [a, b] = [results[0], results[results.length - 1]]
@@ -913,6 +1209,10 @@ if (results.length >= 2) {
     `  deployer peak RSS ${grow((r) => r.kitFull.peakRssMiB ?? 0)} (${a.kitFull.peakRssMiB?.toFixed(0)} → ${b.kitFull.peakRssMiB?.toFixed(0)} MiB, ≈ ${(((b.kitFull.peakRssMiB ?? 0) - (a.kitFull.peakRssMiB ?? 0)) / (b.clusters - a.clusters)).toFixed(1)} MiB per extra cluster)`
   )
 }
+if (!watchOnly)
+  console.log(
+    `\ntargets: apply ≥ 2× faster than kubectl, ≤ 1.3× the floor (the CLI's in a process, the core's in-process); unchanged ≥ 3× faster than kubectl`
+  )
 console.log(
-  `\ntargets: apply ≥ 2× faster than kubectl, ≤ 1.3× the floor (the CLI's in a process, the core's in-process); unchanged ≥ 3× faster than kubectl`
+  `watch window target: ≤ ${watchTarget} requests per cluster per minute beyond the watch streams`
 )

@@ -148,11 +148,7 @@ describe('the watch window in the deploy engine', () => {
       }
     ])
     expect(image(cluster)).toBe('web:1')
-    expect(cluster.watched).toEqual([
-      'Deployment app metadata.name=web',
-      'Pod app app=web',
-      'Event app type=Warning'
-    ])
+    expect(cluster.watched).toEqual(['Deployment app ', 'Pod app ', 'Event app type=Warning'])
     expect(o.log.text()).toContain('fake: healthy; watching Deployment/app/web for 1m')
   })
 

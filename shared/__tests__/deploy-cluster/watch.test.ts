@@ -76,7 +76,7 @@ async function startWindow(
 }
 
 describe('the watch window after healthy', () => {
-  it('follows the changed workload, its pods and Warning events through one watch request each, and holds when nothing happens', async () => {
+  it('follows the changed workload, its pods and Warning events through one watch request each in its namespace, and holds when nothing happens', async () => {
     const w = await startWindow()
     await w.initial()
     expect(
@@ -88,14 +88,8 @@ describe('the watch window after healthy', () => {
         from: s.request.resourceVersion
       }))
     ).toEqual([
-      {
-        kind: 'Deployment',
-        ns: 'shop',
-        label: undefined,
-        field: 'metadata.name=web',
-        from: undefined
-      },
-      { kind: 'Pod', ns: 'shop', label: 'app=web', field: undefined, from: undefined },
+      { kind: 'Deployment', ns: 'shop', label: undefined, field: undefined, from: undefined },
+      { kind: 'Pod', ns: 'shop', label: undefined, field: undefined, from: undefined },
       { kind: 'Event', ns: 'shop', label: undefined, field: 'type=Warning', from: undefined }
     ])
     await w.clock.advance(59 * second)
@@ -109,6 +103,62 @@ describe('the watch window after healthy', () => {
     expect(w.log.text()).toContain(
       'watching 2 pods: 0 restarts, 0 Warning events so far; 40 s left'
     )
+  })
+
+  it('follows many workloads of a namespace through the same few streams, each pod judged for the workload whose selector it matches', async () => {
+    // Every stream holds one of the cluster's pooled connections for the whole window (which
+    // the lock's renewals need too): 30 workloads still open three streams, not 61.
+    const many = Array.from({ length: 30 }, (_, i) => deployment(`app-${i}`))
+    const w = await startWindow({}, many)
+    expect(w.fake.streams.map((s) => `${s.kind} ${s.request.namespace}`)).toEqual([
+      'Deployment shop',
+      'Pod shop',
+      'Event shop'
+    ])
+    const labelled = (name: string, app: string, shape: Parameters<typeof pod>[1] = {}) => {
+      const p = pod(name, { container: app, ...shape })
+      return { ...p, metadata: { ...p.metadata, labels: { app } } }
+    }
+    for (const d of many) w.stream('Deployment').send({ type: 'ADDED', object: d })
+    w.stream('Pod').send({ type: 'ADDED', object: labelled('app-7-x', 'app-7') })
+    // A pod of a workload this run did not change: never judged, whatever it does.
+    w.stream('Pod').send({ type: 'ADDED', object: labelled('other-x', 'other') })
+    await settle()
+    await w.clock.advance(5 * second)
+    w.stream('Pod').send({
+      type: 'MODIFIED',
+      object: labelled('other-x', 'other', { restarts: 4, ready: false })
+    })
+    await w.clock.advance(5 * second)
+    expect(w.result()).toBeUndefined()
+    w.stream('Pod').send({
+      type: 'MODIFIED',
+      object: labelled('app-7-x', 'app-7', { restarts: 1, last: { reason: 'Error', exitCode: 1 } })
+    })
+    await w.done
+    expect(w.result()).toMatchObject({
+      kind: 'degraded',
+      afterMs: 10 * second,
+      evidence: [{ object: 'Pod/shop/app-7-x', workload: 'Deployment/shop/app-7' }]
+    })
+  })
+
+  it("forgets a pod relabelled out of its workload's selector, as a watch by that selector would", async () => {
+    const w = await startWindow()
+    await w.initial()
+    await w.clock.advance(2 * second)
+    // Readiness lost (degraded once it stays lost for the grace), then the pod is taken out of
+    // the workload (e.g. to debug it): no longer the workload's.
+    const p = pod('web-2', { ready: false })
+    w.stream('Pod').send({ type: 'MODIFIED', object: p })
+    await w.clock.advance(1 * second)
+    w.stream('Pod').send({
+      type: 'MODIFIED',
+      object: { ...p, metadata: { ...p.metadata, labels: { app: 'debug' } } }
+    })
+    await w.clock.advance(57 * second)
+    await w.done
+    expect(w.result()).toEqual({ kind: 'held' })
   })
 
   it('is degraded at the first restart, with the time after healthy and the pod, container, reason and counts', async () => {
@@ -319,12 +369,7 @@ describe('the watch window after healthy', () => {
     // A Job's pods are not followed: its Failed condition says what matters.
     expect(
       w.fake.streams.map((s) => `${s.kind} ${s.request.fieldSelector ?? s.request.labelSelector}`)
-    ).toEqual([
-      'Deployment metadata.name=web',
-      'Pod app=web',
-      'Job metadata.name=migrate',
-      'Event type=Warning'
-    ])
+    ).toEqual(['Deployment undefined', 'Job undefined', 'Pod undefined', 'Event type=Warning'])
     w.stream('Job').send({ type: 'ADDED', object: job })
     await w.clock.advance(4 * second)
     w.stream('Job').send({

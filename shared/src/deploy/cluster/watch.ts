@@ -7,11 +7,15 @@
  * degraded window stops the deploy like a failed rollout, so the same rollback follows
  * (./deploy.ts), and the report says "degraded 47 s after healthy" with the evidence.
  *
- * Cost: one watch request per stream (two per changed workload, one per namespace), opened
- * again only when the server ends it or the connection breaks; nothing is listed or polled.
+ * Cost: a few streams per namespace of a changed workload, however many workloads it holds
+ * (its pods, each kind of changed workload, its Warning events), each one watch request,
+ * opened again only when the server ends it or the connection breaks; nothing is listed or
+ * polled. Per namespace rather than per workload: every stream holds one of the cluster's
+ * pooled connections for the whole window, and that pool also carries the lock's renewals.
  */
 import { describeRef, refOf } from '../../k8s/identity.js'
 import { follow } from '../../k8s/follow.js'
+import { matchesSelector, parseSelector, type Requirement } from '../../k8s/selector.js'
 import type { ClusterClient, KubeObject, ObjectRef, WatchEvent } from '../../k8s/types.js'
 import { formatDuration } from '../../options/table.js'
 import { plural } from '../../text/plural.js'
@@ -208,9 +212,10 @@ interface StreamHooks {
 }
 
 /**
- * Opens the streams: each changed workload by name, the pods of each (by its selector; a Job's
- * were judged by the health wait and its own Failed condition says the rest), and Warning
- * events in each namespace of a changed object.
+ * Opens the streams, per namespace of a changed object: each kind of changed workload in it
+ * (routed to the workloads by name), its pods (routed to each changed workload whose selector
+ * matches them; a Job's were judged by the health wait and its own Failed condition says the
+ * rest), and its Warning events.
  */
 function startStreams(
   client: ClusterClient,
@@ -220,60 +225,100 @@ function startStreams(
 ): Promise<void>[] {
   const streams: Promise<void>[] = []
   const open = (
-    what: { apiVersion: string; kind: string; namespace?: string } & Record<string, unknown>,
-    onEvent: (e: WatchEvent) => void
+    what: { apiVersion: string; kind: string; namespace: string; fieldSelector?: string },
+    onEvent: (e: WatchEvent, now: number) => void
   ) =>
     streams.push(
       follow(client, {
-        apiVersion: what.apiVersion,
-        kind: what.kind,
-        namespace: what.namespace,
-        labelSelector: what.labelSelector as string | undefined,
-        fieldSelector: what.fieldSelector as string | undefined,
+        ...what,
         timeoutSeconds: h.timeoutSeconds,
         until: h.until,
         now: () => h.clock.now(),
         sleep: (ms, signal) => h.clock.sleep(ms, signal),
         onEvent: (e) => {
-          onEvent(e)
+          onEvent(e, h.clock.now())
           h.changed()
         }
       }).catch(h.failed)
     )
-  const namespaces = new Set<string>()
-  for (const o of changed) {
-    const ns = o.metadata.namespace
-    if (!ns) continue
-    namespaces.add(ns)
-    if (!isWatchedKind(o.kind)) continue
-    const id = describeRef(o)
-    const byName = `metadata.name=${o.metadata.name}`
-    open({ apiVersion: o.apiVersion, kind: o.kind, namespace: ns, fieldSelector: byName }, (e) =>
-      observeWorkload(state, id, e, h.clock.now())
-    )
-    const pods = podSelection(o)
-    if (pods)
-      open({ apiVersion: 'v1', kind: 'Pod', namespace: ns, ...pods }, (e) =>
-        observePod(state, id, e, h.clock.now())
+  for (const [namespace, followed] of followedByNamespace(changed)) {
+    for (const { apiVersion, kind, ids } of followed.kinds.values())
+      open({ apiVersion, kind, namespace }, (e, now) => {
+        const id = ids.get(e.object.metadata.name)
+        if (id) observeWorkload(state, id, e, now)
+      })
+    if (followed.pods.length > 0)
+      open({ apiVersion: 'v1', kind: 'Pod', namespace }, (e, now) =>
+        routePod(state, followed.pods, e, now)
       )
-  }
-  for (const ns of namespaces)
-    open({ apiVersion: 'v1', kind: 'Event', namespace: ns, fieldSelector: 'type=Warning' }, (e) =>
+    open({ apiVersion: 'v1', kind: 'Event', namespace, fieldSelector: 'type=Warning' }, (e) =>
       observeEvent(state, e)
     )
+  }
   return streams
 }
 
-/** How to ask for a workload's pods: its selector as a label selector, or a Pod by name. */
-function podSelection(
-  o: KubeObject
-): { labelSelector: string } | { fieldSelector: string } | undefined {
-  if (o.kind === 'Pod') return { fieldSelector: `metadata.name=${o.metadata.name}` }
+/** A changed workload whose pods are followed: which pods are its own. */
+interface PodFollower {
+  readonly id: string
+  /** A changed Pod: the workload is the pod itself. */
+  readonly isPod: boolean
+  readonly owns: (pod: KubeObject) => boolean
+}
+
+/** What one namespace's streams follow. */
+interface Followed {
+  /** By `apiVersion kind`: the changed workloads of that kind (not Pods), name → describeRef. */
+  readonly kinds: Map<string, { apiVersion: string; kind: string; ids: Map<string, string> }>
+  readonly pods: PodFollower[]
+}
+
+function followedByNamespace(changed: readonly KubeObject[]): Map<string, Followed> {
+  const out = new Map<string, Followed>()
+  for (const o of changed) {
+    const ns = o.metadata.namespace
+    if (!ns) continue
+    let f = out.get(ns)
+    if (!f) out.set(ns, (f = { kinds: new Map(), pods: [] }))
+    if (!isWatchedKind(o.kind)) continue
+    const id = describeRef(o)
+    if (o.kind !== 'Pod') {
+      const key = `${o.apiVersion} ${o.kind}`
+      let of = f.kinds.get(key)
+      if (!of) f.kinds.set(key, (of = { apiVersion: o.apiVersion, kind: o.kind, ids: new Map() }))
+      of.ids.set(o.metadata.name, id)
+    }
+    const owns = podsOf(o)
+    if (owns) f.pods.push({ id, isPod: o.kind === 'Pod', owns })
+  }
+  return out
+}
+
+/**
+ * A pod event of the namespace, to each changed workload that owns the pod. A pod that no
+ * workload owns (any more: relabelled out of a selector) has left, as a watch by that
+ * selector would say.
+ */
+function routePod(state: WindowState, followers: PodFollower[], e: WatchEvent, now: number): void {
+  const owners = followers.filter((f) => f.owns(e.object))
+  for (const f of owners) {
+    observePod(state, f.id, e, now)
+    if (f.isPod) observeWorkload(state, f.id, e, now)
+  }
+  if (owners.length === 0 && e.type !== 'DELETED')
+    observePod(state, followers[0].id, { ...e, type: 'DELETED' }, now)
+}
+
+/** Which pods are a workload's: its selector's, or a Pod by name; none for a Job. */
+function podsOf(o: KubeObject): ((pod: KubeObject) => boolean) | undefined {
+  if (o.kind === 'Pod') return (pod) => pod.metadata.name === o.metadata.name
   if (o.kind === 'Job') return undefined
   const selector = (o.spec as { selector?: LabelSelector } | undefined)?.selector
   const text = selector ? labelSelectorText(selector) : ''
   // A selector that selects everything is not the workload's pods: follow none.
-  return text ? { labelSelector: text } : undefined
+  if (!text) return undefined
+  const requirements: Requirement[] = parseSelector(text, `the selector of ${describeRef(o)}`)
+  return (pod) => matchesSelector(pod.metadata.labels ?? {}, requirements)
 }
 
 interface LabelSelector {
@@ -388,7 +433,8 @@ export function windowStartLine(
  * The engine's phase after the health wait: with a window set, the workloads this run changed
  * are watched; a degraded window stops the deploy (the caller rolls back, as after a failed
  * rollout) with the evidence as its failures. No window for a dry run, without `wait`, or when
- * the run changed no workload.
+ * the run changed no workload. `changed` narrows what is watched (a StatefulSet's first
+ * ordinal, ./stateful-step-run.ts); default: everything this run changed.
  */
 export async function watchChanged(
   run: EngineRun,
