@@ -42,8 +42,10 @@ describe('GitHub API transport against the stand-in', () => {
     const file = await api.git('acme', 'm', ['show', 'main:images/api/main.yaml'])
     expect(file.startsWith('# api\nimage: ghcr.io/acme/api:1.1.0 # current\n')).toBe(true)
     expect(readImageFile(file, 'f').source.repository).toBe('acme/api')
-    // ref, commit, tree listing (glob), both files in one GraphQL query, tree, commit, ref update.
-    expect(c.calls).toBe(7)
+    // ref, tree listing (glob), both files and the head's tree in one GraphQL query, tree,
+    // commit, ref update.
+    expect(c.calls).toBe(6)
+    expect(api.calls.get('GET /git/commits')).toBeUndefined()
     expect(api.calls.get('PATCH /git/refs')).toBeGreaterThanOrEqual(1)
   })
 
@@ -90,8 +92,13 @@ describe('GitHub API transport against the stand-in', () => {
     const read = await snapshot.read(['a.yaml', 'b/c.yaml'])
     expect(read.get('b/c.yaml')).toBe('c: ü\n')
     expect(read.get('a.yaml')).toBe('a: 1\n')
-    // ref, commit, the refused query, two files.
-    expect(c.calls).toBe(5)
+    // ref, the refused query, two files; the head's tree is asked for when a write needs it.
+    expect(c.calls).toBe(4)
+    const commits = api.calls.get('GET /git/commits') ?? 0
+    const written = await snapshot.write([{ path: 'z.yaml', after: 'z: 1\n' }], 'z')
+    expect(written.kind).toBe('written')
+    expect(api.calls.get('GET /git/commits')).toBe(commits + 1)
+    expect(await api.git('acme', 'g', ['show', 'main:a.yaml'])).toBe('a: 1\n')
   })
 
   it('turns a ref that moved into a conflict, never an overwrite', async () => {

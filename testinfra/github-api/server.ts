@@ -245,13 +245,17 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
     }
     if ((r = /^\/git\/trees\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
       count('/git/trees')
-      if (!(await exists(dir, r[1], 'tree'))) throw new HttpError(404, 'Not Found')
+      // GitHub takes a commit's SHA for its tree.
+      const object = await reader(dir).read(r[1])
+      if (object?.type !== 'tree' && object?.type !== 'commit')
+        throw new HttpError(404, 'Not Found')
+      const treeSha = object.type === 'commit' ? treeOf(object.content) : r[1]
       const args = [
         'ls-tree',
         '-z',
         '-l',
         ...(url.searchParams.get('recursive') ? ['-r', '-t'] : []),
-        r[1]
+        treeSha
       ]
       const tree = (await must(dir, args))
         .split('\0')
@@ -266,7 +270,7 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
             ...(p[2] === 'blob' ? { size: Number(p[4]) } : {})
           }
         })
-      return send(200, { sha: r[1], tree, truncated: false })
+      return send(200, { sha: treeSha, tree, truncated: false })
     }
     if (rest === '/git/trees' && method === 'POST') {
       count('/git/trees')
@@ -577,7 +581,7 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
   /**
    * GitHub's GraphQL endpoint, for the one query shape kit sends: blobs of a repository by
    * `<commit>:<path>` (`object(expression:)` with `... on Blob { text isBinary isTruncated
-   * byteSize }`). Anything else is answered with a GraphQL error, as GitHub answers a query it
+   * byteSize }`), and a commit's tree (`... on Commit { tree { oid } }`). Anything else is answered with a GraphQL error, as GitHub answers a query it
    * cannot run: 200 with `errors`. A missing object is null; a tree or submodule has none of
    * the Blob fields; `text` is null for a binary blob (one holding a NUL byte, git's own test)
    * and cut at 512 KiB with `isTruncated`.
@@ -603,15 +607,18 @@ export async function startGitHubStandIn(options: { token: string }): Promise<Gi
         ]
       }
     const field =
-      /(\w+): object\(expression: \$(\w+)\) \{ \.\.\. on Blob \{ text isBinary isTruncated byteSize \} \}/g
+      /(\w+): object\(expression: \$(\w+)\) \{ \.\.\. on (Blob \{ text isBinary isTruncated byteSize \}|Commit \{ tree \{ oid \} \}) \}/g
     const fields = [...repo[1].matchAll(field)]
     if (fields.length === 0 || repo[1].replace(field, '').trim() !== '')
       return error(`the stand-in does not answer this query: ${query.slice(0, 80)}`)
     const dir = repoDir(String(variables.owner), String(variables.name))
     const repository: Record<string, unknown> = {}
-    for (const [, alias, variable] of fields) {
+    for (const [, alias, variable, on] of fields) {
       const object = await reader(dir).read(String(variables[variable] ?? ''))
       if (!object) repository[alias] = null
+      else if (on.startsWith('Commit'))
+        repository[alias] =
+          object.type === 'commit' ? { tree: { oid: treeOf(object.content) } } : {}
       else if (object.type !== 'blob') repository[alias] = {}
       else {
         const binary = object.content.subarray(0, 8000).includes(0)
@@ -647,6 +654,13 @@ function isRefUpdate(req: IncomingMessage): boolean {
     (req.method === 'PATCH' && /^\/repos\/[^/]+\/[^/]+\/git\/refs\/heads\/./.test(path)) ||
     (req.method === 'POST' && /^\/repos\/[^/]+\/[^/]+\/git\/refs$/.test(path))
   )
+}
+
+/** The tree a commit object names. */
+function treeOf(commit: Buffer): string {
+  const m = /^tree ([0-9a-f]{40})/.exec(commit.toString('utf8'))
+  if (!m) throw new HttpError(500, 'a commit without a tree')
+  return m[1]
 }
 
 function refData(ref: string, sha: string) {

@@ -63,8 +63,8 @@ interface ContentData {
 }
 
 /**
- * The GitHub API transport, no clone: read the ref, the commit and the files (contents
- * endpoint), then write a tree (inline contents), a commit and move the ref with
+ * The GitHub API transport, no clone: read the ref and the files (GraphQL, or the contents
+ * endpoint), then write a tree (inline contents) on the head's tree, a commit and move the ref with
  * `force: false` — GitHub's compare-and-swap: 422 "Update is not a fast forward" when the
  * branch moved, which the retry loop turns into a re-read and re-apply.
  *
@@ -123,16 +123,7 @@ export class GitHubBranchTarget implements RepoTarget {
         `${this.options.owner}/${this.options.repo}: target-branch '${creating ? this.options.startFrom : this.branch}' does not exist there`
       )
     }
-    const head = ref.data.object.sha
-    const commit = await client.request<CommitData>('GET', `${this.base}/git/commits/${head}`)
-    return new GitHubSnapshot(
-      this.options,
-      this.base,
-      this.branch,
-      head,
-      commit.data.tree.sha,
-      creating
-    )
+    return new GitHubSnapshot(this.options, this.base, this.branch, ref.data.object.sha, creating)
   }
 
   private async defaultBranch(): Promise<string> {
@@ -152,15 +143,30 @@ export class GitHubBranchTarget implements RepoTarget {
 
 class GitHubSnapshot implements RepoSnapshot {
   private listing?: Promise<Map<string, string>>
+  /**
+   * The head commit's tree, which the write builds on: learnt with a GraphQL read, else asked
+   * of the commits endpoint when the write needs it (so no call is spent on it up front).
+   */
+  private tree?: string
 
   constructor(
     private readonly options: GitHubTargetOptions,
     private readonly base: string,
     private readonly branch: string,
     readonly head: string,
-    private readonly tree: string,
     private readonly creating: boolean
   ) {}
+
+  private async treeOfHead(): Promise<string> {
+    if (this.tree === undefined) {
+      const commit = await this.options.client.request<CommitData>(
+        'GET',
+        `${this.base}/git/commits/${this.head}`
+      )
+      this.tree = commit.data.tree.sha
+    }
+    return this.tree
+  }
 
   read(paths: readonly string[]): Promise<Map<string, string | undefined>> {
     return unavailableOnServerFailure(() => this.readFiles(paths))
@@ -221,16 +227,21 @@ class GitHubSnapshot implements RepoSnapshot {
   ): Promise<Map<string, { content: string | undefined } | typeof restRead> | undefined> {
     const variables: Record<string, string> = {
       owner: this.options.owner,
-      name: this.options.repo
+      name: this.options.repo,
+      head: this.head
     }
     const fields = paths.map((p, i) => {
       variables[`e${i}`] = `${this.head}:${p}`
       return `f${i}: object(expression: $e${i}) { ... on Blob { text isBinary isTruncated byteSize } }`
     })
+    // The head's tree comes with it: the write builds on it.
+    fields.push('head: object(expression: $head) { ... on Commit { tree { oid } } }')
     const query =
-      `query($owner: String!, $name: String!, ${paths.map((_, i) => `$e${i}: String!`).join(', ')}) ` +
+      `query($owner: String!, $name: String!, $head: String!, ${paths.map((_, i) => `$e${i}: String!`).join(', ')}) ` +
       `{ repository(owner: $owner, name: $name) { ${fields.join(' ')} } }`
-    let answer: { repository: Record<string, BlobData | null> | null }
+    let answer: {
+      repository: (Record<string, BlobData | null> & { head?: { tree?: { oid?: string } } }) | null
+    }
     try {
       answer = await this.options.client.graphql(query, variables)
     } catch (e) {
@@ -238,6 +249,7 @@ class GitHubSnapshot implements RepoSnapshot {
       return undefined
     }
     if (!answer.repository) return undefined
+    this.tree ??= answer.repository.head?.tree?.oid
     const out = new Map<string, { content: string | undefined } | typeof restRead>()
     paths.forEach((p, i) => {
       const blob = answer.repository?.[`f${i}`]
@@ -297,10 +309,12 @@ class GitHubSnapshot implements RepoSnapshot {
   }
 
   private async listFiles(): Promise<Map<string, string>> {
+    // The endpoint takes the commit's SHA for its tree (GitHub resolves it), so the listing
+    // costs no call for the tree's own SHA.
     const r = await this.options.client.request<{
       truncated: boolean
       tree: { path: string; type: string; sha: string }[]
-    }>('GET', `${this.base}/git/trees/${this.tree}?recursive=1`)
+    }>('GET', `${this.base}/git/trees/${this.head}?recursive=1`)
     if (r.data.truncated)
       throw new InputError(
         'the repository tree is too large to list through the API; name manifest files instead of globs'
@@ -316,7 +330,7 @@ class GitHubSnapshot implements RepoSnapshot {
       'POST',
       `${this.base}/git/trees`,
       {
-        base_tree: this.tree,
+        base_tree: await this.treeOfHead(),
         // `sha: null` deletes the path (GitHub refuses it for a path the base tree lacks: the
         // plan only deletes files it read).
         tree: changes.map((c) =>
