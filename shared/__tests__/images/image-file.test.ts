@@ -12,6 +12,8 @@ import {
   maxFileNameBytes
 } from '../../src/index.js'
 import { checkBumpRequest } from '../../src/bump/index.js'
+import { quoteIfNeeded } from '../../src/images/image-file.js'
+import { loadYamlMapping } from '../../src/yaml/load.js'
 import * as render from '../../src/render/index.js'
 
 describe('one branch-name rule', () => {
@@ -95,5 +97,48 @@ describe('one branch-name rule', () => {
     expect(() => checkBranchName("Input 'target-branch'", '--upload-pack=id')).toThrow(
       "Input 'target-branch' '--upload-pack=id' is not a valid branch name: it starts with '-'"
     )
+  })
+})
+
+describe('quoteIfNeeded', () => {
+  // Every value must read back through kit's YAML loader as the same string: branch names,
+  // image references and provenance go into image files and template records this way.
+  const values = [
+    'main',
+    'release/1.2',
+    'ghcr.io/acme/api:1.2.3',
+    'api@sha256:0123',
+    '0x1f',
+    '0X1F',
+    '0o17',
+    '0b101',
+    '123',
+    '1_000',
+    '1e5',
+    '1.5',
+    '.inf',
+    'yes',
+    'No',
+    'null',
+    '~',
+    '2026-12-08',
+    '2026-12-08T00:00:00Z',
+    'x:',
+    'a:b',
+    'feature:',
+    "it's",
+    '#tag',
+    '-x',
+    '12:30',
+    ''
+  ]
+  it.each(values)('%j reads back as itself', (value) => {
+    const text = `k: ${quoteIfNeeded(value)}\n`
+    expect(loadYamlMapping(text, 'f.yaml').value.k).toBe(value)
+  })
+
+  it('leaves plain names plain', () => {
+    for (const v of ['main', 'release/1.2', 'ghcr.io/acme/api:1.2.3', 'a:b'])
+      expect(quoteIfNeeded(v)).toBe(v)
   })
 })

@@ -254,10 +254,15 @@ export function updateImageFile(
   return out
 }
 
-/** Single-quotes a value YAML would otherwise read as something else (a date, a number, `yes`). */
+/**
+ * Single-quotes a value YAML would otherwise read as something else (a date, a number, `yes`,
+ * a hex or octal number like `0x1f`), or refuse (a plain value ending in `:`).
+ */
 export function quoteIfNeeded(value: string): string {
   return /^[A-Za-z0-9][\w./:@+-]*$/.test(value) &&
     !/^\d[\d_]*(\.\d*)?([eE][-+]?\d+)?$/.test(value) &&
+    !/^0[xo]/i.test(value) &&
+    !value.endsWith(':') &&
     !/^(true|false|null|yes|no|on|off|~)$/i.test(value) &&
     !/^\d{4}-\d\d-\d\d/.test(value)
     ? value
