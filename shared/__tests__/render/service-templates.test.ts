@@ -530,6 +530,18 @@ describe('the manifests repository stays in charge', () => {
     )
   })
 
+  it('the same kit.yaml text in two sets: a problem names each copy', async () => {
+    // Sets of different branches share what a same kit.yaml reads as; never its file name.
+    const kit = 'image: acme/api\nenabled: maybe\n'
+    const root = repo({
+      ...serviceSet('develop', { ...ownFiles('develop'), 'kit.yaml': kit }),
+      ...serviceSet('main', { ...ownFiles('main'), 'kit.yaml': kit })
+    })
+    const message = await failure(root)
+    expect(message).toContain('service-templates/api/develop/kit.yaml:2: cluster staging')
+    expect(message).toContain('service-templates/api/main/kit.yaml:2: clusters prod-eu, prod-us')
+  })
+
   it('the set’s own kit.yaml may disable the service; a group may enable it again', async () => {
     const off = serviceSet('main', {
       ...ownFiles('main'),

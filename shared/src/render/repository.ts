@@ -261,7 +261,7 @@ function lazyReaders(
 ): Pick<ManifestRepository, 'readImage' | 'readTemplateSet'> {
   const imageCache = new Map<string, LoadedImage | null>()
   const setCache = new Map<string, TemplateSetRead>()
-  const compiledFiles = new Map<string, readonly CompiledFileDocument[]>()
+  const cache: LoadCache = { compiled: new Map(), mappings: new Map() }
   return {
     readImage(source, branch) {
       const key = `${source}\u0000${branch}`
@@ -277,8 +277,13 @@ function lazyReaders(
       let hit = setCache.get(key)
       if (hit === undefined) {
         try {
-          hit = loadTemplateSet(root, paths.serviceTemplates, service, branch, (dir, problems) =>
-            loadService(root, dir, service, problems, compiledFiles)
+          hit = loadTemplateSet(
+            root,
+            paths.serviceTemplates,
+            service,
+            branch,
+            (dir, problems, checked) =>
+              loadService(root, dir, service, problems, { cache, checked })
           )
         } catch (err) {
           hit = { status: 'broken', problems: [{ ...problemFrom(err), service }] }
@@ -536,16 +541,53 @@ function loadCluster(root: string, file: string): ClusterDefinition {
 }
 
 /**
- * Loads a service folder: `services/<svc>/`, or a service-owned set. `compiledFiles` (for the
- * sets) shares what a template text compiles to between folders holding the same text: a
- * service's sets for different branches are mostly the same files.
+ * What file texts load to, shared between the folders of service-owned sets: a service's sets
+ * for different branches are mostly the same files, and nothing kept here depends on a file's
+ * name (only texts that loaded without an error are kept, so every error still names its file).
  */
+interface LoadCache {
+  /** A template file's text → its compiled documents. */
+  readonly compiled: Map<string, readonly CompiledFileDocument[]>
+  /** A kit.yaml's or values.yaml's text → its mapping (never mutated: merges build new maps). */
+  readonly mappings: Map<string, { value: PlainMap; doc?: LoadedDocument }>
+}
+
+/** A kit.yaml's or values.yaml's mapping, from `cache` when the same text loaded before. */
+function loadMapping(
+  text: string,
+  file: string,
+  cache: LoadCache | undefined
+): { value: PlainMap; doc?: LoadedDocument } {
+  const hit = cache?.mappings.get(text)
+  if (hit) return hit
+  const loaded = loadYamlMapping(text, file)
+  cache?.mappings.set(text, loaded)
+  return loaded
+}
+
+/**
+ * What loadService is given for a service-owned set: the cache shared by every set of the run,
+ * and the bytes the set's check read (every file of the copy), by repository path.
+ */
+interface CheckedSet {
+  readonly cache: LoadCache
+  readonly checked: ReadonlyMap<string, Buffer>
+}
+
+/** A file of a service folder: the bytes its check read, else from disk; undefined when absent. */
+function readServiceFile(root: string, rel: string, set?: CheckedSet): Buffer | undefined {
+  const hit = set?.checked.get(toRepoPath(rel))
+  if (hit) return hit
+  return existsSync(join(root, rel)) ? readFileSync(join(root, rel)) : undefined
+}
+
+/** Loads a service folder: `services/<svc>/`, or a service-owned set (`set`). */
 function loadService(
   root: string,
   dir: string,
   name: string,
   problems: RenderProblem[],
-  compiledFiles?: Map<string, readonly CompiledFileDocument[]>
+  set?: CheckedSet
 ): ServiceDefinition {
   const repoDir = toRepoPath(dir)
   if (!namePattern.test(name)) {
@@ -554,29 +596,32 @@ function loadService(
       { file: repoDir }
     )
   }
-  const { settings, templatesSetting } = loadServiceSettings(root, dir)
+  const { settings, templatesSetting } = loadServiceSettings(root, dir, set)
+  const cache = set?.cache
   let values: PlainMap = {}
   let valuesFile: string | undefined
   let valuesDoc: LoadedDocument | undefined
-  if (existsSync(join(root, dir, 'values.yaml'))) {
+  const valuesBytes = readServiceFile(root, join(dir, 'values.yaml'), set)
+  if (valuesBytes) {
     valuesFile = toRepoPath(join(dir, 'values.yaml'))
-    const loaded = loadYamlMapping(
-      decodeUtf8(readFileSync(join(root, dir, 'values.yaml')), valuesFile),
-      valuesFile
-    )
+    const loaded = loadMapping(decodeUtf8(valuesBytes, valuesFile), valuesFile, cache)
     values = loaded.value
     valuesDoc = loaded.doc
   }
   const templates: TemplateDocument[] = []
-  for (const rel of listTemplateFiles(root, dir, problems)) {
+  // A set's check listed (and read) every file of its copy, in the walk's order.
+  const templateFiles = set
+    ? [...set.checked.keys()].filter((f) => isTemplateFile(f, repoDir))
+    : listTemplateFiles(root, dir, problems)
+  for (const rel of templateFiles) {
     const file = toRepoPath(rel)
     try {
-      const text = decodeUtf8(readFileSync(join(root, rel)), file)
-      const hit = compiledFiles?.get(text)
+      const text = decodeUtf8(set?.checked.get(file) ?? readFileSync(join(root, rel)), file)
+      const hit = cache?.compiled.get(text)
       const { docs, error } = hit
         ? { docs: hit, error: undefined }
         : compileTemplateFile(text, file)
-      if (compiledFiles && !hit && error === undefined) compiledFiles.set(text, docs)
+      if (cache && !hit && error === undefined) cache.compiled.set(text, docs)
       for (const d of docs) {
         templates.push({ file, line: d.line, compiled: d.compiled, imageSites: d.imageSites })
         for (const { message, line } of d.literal)
@@ -650,14 +695,13 @@ function compileTemplateFile(
 /** A service folder's kit.yaml, validated; `templates:` kept with its line. */
 function loadServiceSettings(
   root: string,
-  dir: string
+  dir: string,
+  set: CheckedSet | undefined
 ): { settings: PlainMap; templatesSetting?: ServiceDefinition['templatesSetting'] } {
   const kitFile = toRepoPath(join(dir, 'kit.yaml'))
-  if (!existsSync(join(root, kitFile))) return { settings: {} }
-  const { value, doc } = loadYamlMapping(
-    decodeUtf8(readFileSync(join(root, kitFile)), kitFile),
-    kitFile
-  )
+  const bytes = readServiceFile(root, kitFile, set)
+  if (!bytes) return { settings: {} }
+  const { value, doc } = loadMapping(decodeUtf8(bytes, kitFile), kitFile, set?.cache)
   validateAgainstSchema('service', value, kitFile, doc)
   const templates = value.templates as TemplatesSource | undefined
   return {
@@ -669,19 +713,28 @@ function loadServiceSettings(
   }
 }
 
-/** Every .yaml/.yml under a service folder except its own kit.yaml and values.yaml, sorted. */
+/**
+ * A service folder's template file (repository paths): every .yaml or .yml file in it or below,
+ * but its kit.yaml and values.yaml.
+ */
+function isTemplateFile(file: string, dir: string): boolean {
+  const slash = file.lastIndexOf('/')
+  const name = file.slice(slash + 1)
+  if (!/\.ya?ml$/.test(name)) return false
+  return !(file.slice(0, slash) === dir && (name === 'kit.yaml' || name === 'values.yaml'))
+}
+
+/** Every template file under a service folder (isTemplateFile), sorted. */
 function listTemplateFiles(root: string, dir: string, problems: RenderProblem[]): string[] {
   const out: string[] = []
+  const top = toRepoPath(dir)
   const walk = (rel: string): void => {
     for (const entry of readdirSync(join(root, rel), { withFileTypes: true }).sort(byName)) {
       const child = join(rel, entry.name)
       if (entry.isSymbolicLink()) {
         problems.push({ message: 'symbolic links are not followed', file: toRepoPath(child) })
       } else if (entry.isDirectory()) walk(child)
-      else if (
-        /\.ya?ml$/.test(entry.name) &&
-        !(rel === dir && (entry.name === 'kit.yaml' || entry.name === 'values.yaml'))
-      ) {
+      else if (isTemplateFile(toRepoPath(child), top)) {
         out.push(child)
       }
     }

@@ -42,15 +42,20 @@ export type TemplateSetRead =
 
 /**
  * Reads the set of `service` for `branch` under `dir`: its record, the copy checked against
- * it, then the copy loaded with `load` (the loader of `services/<svc>/`). Throws an InputError
- * when the record itself cannot be read.
+ * it, then the copy loaded with `load` (the loader of `services/<svc>/`), given the bytes the
+ * check read by repository path, so what is loaded is what was checked, read once. Throws an
+ * InputError when the record itself cannot be read.
  */
 export function loadTemplateSet(
   root: string,
   dir: string,
   service: string,
   branch: string,
-  load: (setDir: string, problems: RenderProblem[]) => ServiceDefinition
+  load: (
+    setDir: string,
+    problems: RenderProblem[],
+    checked: ReadonlyMap<string, Buffer>
+  ) => ServiceDefinition
 ): TemplateSetRead {
   const recordFile = templateRecordPath(dir, service, branch)
   const setDir = templateSetFolder(dir, service, branch)
@@ -72,9 +77,10 @@ export function loadTemplateSet(
       `the record is for service ${quoteValue(record.service)}, branch ${quoteValue(record.branch)}, but its place is that of service ${quoteValue(service)}, branch ${quoteValue(branch)} (moved or edited by hand?)`,
       { file: recordFile }
     )
-  const problems = copyProblems(root, setDir, recordFile, record)
+  const checked = new Map<string, Buffer>()
+  const problems = copyProblems(root, setDir, recordFile, record, checked)
   if (problems.length === 0) {
-    const loaded = load(setDir, problems)
+    const loaded = load(setDir, problems, checked)
     if (loaded.templatesSetting)
       problems.push({
         message: `'templates:' is a setting of the manifests repository (services/${service}/kit.yaml, groups, clusters); a service's own kit.yaml may not set it`,
@@ -89,13 +95,15 @@ export function loadTemplateSet(
 /**
  * How the copy differs from its record: each file changed, added or removed by hand, or a
  * symbolic link, is a problem naming the file. The image-deployer writes copy and record in
- * one commit, so any difference was made after it, by hand.
+ * one commit, so any difference was made after it, by hand. Each file read is kept in
+ * `checked` by repository path.
  */
 function copyProblems(
   root: string,
   setDir: string,
   recordFile: string,
-  record: TemplateRecord
+  record: TemplateRecord,
+  checked: Map<string, Buffer>
 ): RenderProblem[] {
   const problems: RenderProblem[] = []
   const fix = `change the templates in the service repository${record.source.repository ? ` (${record.source.repository})` : ''}, or restore the copy`
@@ -126,11 +134,15 @@ function copyProblems(
         message: `is not in its record ${recordFile} (added by hand?); ${fix}`,
         file
       })
-    else if (contentHash(readFileSync(join(root, file)).toString('utf8')) !== record.files[path])
-      problems.push({
-        message: `differs from its record ${recordFile} (changed by hand?); ${fix}`,
-        file
-      })
+    else {
+      const bytes = readFileSync(join(root, file))
+      if (contentHash(bytes) !== record.files[path])
+        problems.push({
+          message: `differs from its record ${recordFile} (changed by hand?); ${fix}`,
+          file
+        })
+      else checked.set(file, bytes)
+    }
     listed.delete(path)
   }
   for (const path of listed) {

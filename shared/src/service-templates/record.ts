@@ -57,9 +57,15 @@ export function templateRecordPath(dir: string, service: string, branch: string)
   return `${templateSetFolder(dir, service, branch)}.yaml`
 }
 
-/** `sha256:<hex>` of a file's UTF-8 bytes, as records list them. */
-export function contentHash(content: string): string {
-  return `sha256:${createHash('sha256').update(content, 'utf8').digest('hex')}`
+/**
+ * `sha256:<hex>` of a file's UTF-8 bytes, as records list them: given its text, or the bytes
+ * read from a copy (hashed as they are, so a copy that is not valid UTF-8 never matches).
+ */
+export function contentHash(content: string | Uint8Array): string {
+  const hash = createHash('sha256')
+  if (typeof content === 'string') hash.update(content, 'utf8')
+  else hash.update(content)
+  return `sha256:${hash.digest('hex')}`
 }
 
 /** The record of `files`, sorted by path. */
@@ -76,7 +82,7 @@ export function renderTemplateRecord(record: TemplateRecord): string {
   const lines = [
     '# Written by kit image-deployer with the copy beside it; the deploymentizer checks the copy',
     '# against this list. Change the templates in the service repository, not here.',
-    `service: ${record.service}`,
+    `service: ${quoteIfNeeded(record.service)}`,
     `branch: ${quoteIfNeeded(record.branch)}`
   ]
   if (record.image) lines.push(`image: ${quoteIfNeeded(record.image)}`)
