@@ -16,7 +16,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { KubernetesObjectApi } from '@kubernetes/client-node'
@@ -89,11 +90,15 @@ jest.setTimeout(300_000)
 const render = (namespace: string, tag: string) =>
   writeRender([first, second], { namespace, services: ['web'], image: () => image(tag) })
 
-/** Runs the core in-process with a window, keeping every log line with its time and every request. */
+/**
+ * Runs the core in-process with a window, keeping every log line with its time and every
+ * request; on both clusters in two waves unless `only` names the clusters (one wave).
+ */
 async function deploy(
   manifests: string,
   inventory: string,
-  watchMs: number
+  watchMs: number,
+  only?: string[]
 ): Promise<{
   report: FleetReport
   lines: { at: number; text: string }[]
@@ -106,9 +111,9 @@ async function deploy(
     manifests,
     credentials: { kubeconfig },
     fleet: {
-      clusters: [first, second],
+      clusters: only ?? [first, second],
       concurrency: 2,
-      waves: [first, second],
+      waves: only ? [] : [first, second],
       clusterLabels: new Map()
     },
     cluster: {
@@ -274,6 +279,65 @@ describe('the watch window after healthy on real clusters', () => {
           /^(PUT|DELETE) \/apis\/coordination\.k8s\.io\/v1\/namespaces\/kit-system\/leases\//
         )
     }
+  })
+
+  it('opens every stream at once with changed workloads in 15 namespaces: none waits, no lock renewal queues', async () => {
+    // One Deployment in each of 15 namespaces of one cluster: 45 streams, more than the 32
+    // connections the cluster's requests share. Every one must open when the window starts
+    // (all 15 pods followed), none be opened again, and the lock's renewals go through.
+    const spaces = Array.from({ length: 15 }, (_, i) => ns(`watch-many-${i}`))
+    const dir = mkdtempSync(join(tmpdir(), 'kit-render-'))
+    for (const space of spaces) {
+      mkdirSync(join(dir, first, space), { recursive: true })
+      writeFileSync(
+        join(dir, first, space, 'app.yaml'),
+        `apiVersion: v1
+kind: Namespace
+metadata: {name: ${space}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: ${space}, labels: {app: app}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers: [{name: app, image: '${image('4.0')}'}]
+`
+      )
+    }
+    const { report, lines, requests } = await deploy(dir, uniqueName('inv'), 45_000, [first])
+    console.log(`15 namespaces, watch: 45s — summary:\n${renderSummary(report)}`)
+    expect(report.rows.map((r) => [r.cluster, r.outcome, r.degraded])).toEqual([
+      [first, 'changed', undefined]
+    ])
+    const opened = lines.find((l) => l.text.includes(`${first}: healthy; watching `))?.at
+    const passed = lines.find((l) =>
+      l.text.includes(`${first}: the watch window of 45s passed`)
+    )?.at
+    expect(opened).toBeDefined()
+    expect(passed).toBeDefined()
+    // Heartbeats every 10 s: each one follows the 15 pods, from the first on.
+    const beats = lines.filter((l) => / watching \d+ pods?: /.test(l.text))
+    const watches = requests.filter(
+      (r) => r.method === 'WATCH' && r.at >= opened! && r.at <= passed!
+    )
+    const troubles = lines.filter((l) =>
+      /renew the deploy lock|watch of .* keeps ending/.test(l.text)
+    )
+    console.log(
+      [
+        ...beats.map((l) => l.text),
+        `WATCH requests during the window: ${watches.length}`,
+        ...troubles.map((l) => l.text)
+      ].join('\n')
+    )
+    expect(beats.length).toBeGreaterThanOrEqual(3)
+    for (const b of beats) expect(b.text).toContain(' watching 15 pods: ')
+    expect(watches.length).toBe(45)
+    expect(troubles).toEqual([])
   })
 
   it('deploys the same degrading release as before without a window (watch: 0)', async () => {

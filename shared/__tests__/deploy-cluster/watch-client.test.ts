@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { KubeConfig } from '@kubernetes/client-node'
 import { createClusterClient } from '../../src/k8s/client/client.js'
 import { follow } from '../../src/k8s/follow.js'
@@ -82,6 +82,15 @@ function streamText(
     }
     next()
   }
+}
+
+/** `work`, or a failure naming what did not happen within `ms`. */
+function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not within ${ms} ms: ${what}`)), ms)
+  })
+  return Promise.race([work, late]).finally(() => clearTimeout(timer))
 }
 
 async function collect(stream: AsyncIterable<WatchEvent>): Promise<string[]> {
@@ -214,5 +223,68 @@ describe('watch streams of the cluster client', () => {
     expect(seen).toEqual(['ADDED web-1@5', 'ADDED web-1@12'])
     expect(asked.map((u) => u.searchParams.get('resourceVersion'))).toEqual([null, '8', null, null])
     await c.close()
+  })
+
+  it('opens every stream at once on connections of their own, leaves the requests theirs, and closes them all', async () => {
+    // More open streams than the requests' pool has connections (32): each must open at once,
+    // and a read sent while they are all open must be answered at once, not queued behind them.
+    const streams = 50
+    const open = new Set<Socket>()
+    const onConnection = (socket: Socket) => {
+      open.add(socket)
+      socket.on('close', () => open.delete(socket))
+    }
+    server.on('connection', onConnection)
+    const watchSockets = new Set<unknown>()
+    const held: Script = (req, res) => {
+      if (new URL(req.url ?? '/', 'http://x').searchParams.get('watch') !== '1') {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        return res.end(JSON.stringify({ kind: 'Pod', apiVersion: 'v1', metadata: { name: 'x' } }))
+      }
+      watchSockets.add(req.socket)
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+      res.write(podEvent('ADDED', `web-${watchSockets.size}`, '5'))
+    }
+    for (let i = 0; i <= streams; i++) scripts.push(held)
+    // A short attempt timeout: a stream or read that waits for a connection fails the test soon.
+    const c = client({ retry: { requestTimeoutMs: 3_000, attempts: 1, unreachableAttempts: 1 } })
+    const stop = new AbortController()
+    try {
+      const started = Date.now()
+      const opened = await within(
+        2_500,
+        `${streams} streams open`,
+        Promise.all(
+          Array.from({ length: streams }, (_, i) =>
+            c.watch!('v1', 'Pod', { namespace: `ns-${i}`, signal: stop.signal })
+          )
+        )
+      )
+      const reading = opened.map(async (stream) => {
+        for await (const e of stream) void e
+      })
+      expect(watchSockets.size).toBe(streams)
+      const pod = await within(
+        2_500,
+        'a read while they are open',
+        c.get({ apiVersion: 'v1', kind: 'Pod', name: 'x', namespace: 'shop' })
+      )
+      expect(pod?.metadata.name).toBe('x')
+      expect(Date.now() - started).toBeLessThan(2_500)
+      expect(open.size).toBeGreaterThan(streams)
+
+      // close() ends the streams' connections too, not only the requests'.
+      await c.close()
+      await within(2_000, 'the streams end on close()', Promise.allSettled(reading))
+      const closed = Date.now()
+      while (open.size > 0 && Date.now() - closed < 2_000)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(open.size).toBe(0)
+    } finally {
+      stop.abort()
+      server.off('connection', onConnection)
+      scripts.length = 0
+      await c.close()
+    }
   })
 })

@@ -299,6 +299,44 @@ describe('createClusterClient', () => {
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 
+  it('times out a request that is still waiting for one of the pool’s connections on time', async () => {
+    // 32 requests the server never answers hold every connection of the requests' pool; a
+    // request with 300 ms left waits for a connection behind them and must end after its 300 ms.
+    scripts.set(
+      'GET /api/v1/namespaces/default/configmaps/busy',
+      Array.from({ length: 32 }, () => () => {})
+    )
+    const run = new AbortController()
+    const client = createClusterClient('stub', kubeConfig(`http://127.0.0.1:${port}`), {
+      retry: { ...fast, attempts: 1, requestTimeoutMs: 60_000 },
+      signal: run.signal
+    })
+    const busy = Array.from({ length: 32 }, () =>
+      client
+        .get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'busy' })
+        .catch(() => undefined)
+    )
+    // Frees the pool after 3 s, so a request that waits for it ends (late) rather than hangs.
+    const freeing = setTimeout(() => run.abort(new Error('done')), 3_000)
+    try {
+      const started = Date.now()
+      const err = await client.detached!(Date.now() + 300)
+        .get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'late' })
+        .catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(ClusterUnreachableError)
+      expect((err as Error).message).toMatch(
+        /^the time for rolling back and cleaning up was reached/
+      )
+      expect(Date.now() - started).toBeLessThan(2_000)
+    } finally {
+      clearTimeout(freeing)
+      run.abort(new Error('done'))
+      await Promise.all(busy)
+      scripts.delete('GET /api/v1/namespaces/default/configmaps/busy')
+      await client.close()
+    }
+  })
+
   it('reads a discovery document once however many requests need it at once', async () => {
     const client = createClusterClient('stub', kubeConfig(`http://127.0.0.1:${port}`), {
       retry: fast

@@ -10,8 +10,9 @@
  * Cost: a few streams per namespace of a changed workload, however many workloads it holds
  * (its pods, each kind of changed workload, its Warning events), each one watch request,
  * opened again only when the server ends it or the connection breaks; nothing is listed or
- * polled. Per namespace rather than per workload: every stream holds one of the cluster's
- * pooled connections for the whole window, and that pool also carries the lock's renewals.
+ * polled. Every stream holds a connection for the whole window (the client keeps them apart
+ * from the requests' pool, so a lock renewal never waits behind one); per namespace rather
+ * than per workload keeps those connections, and the API server's watchers, few.
  */
 import { describeRef, refOf } from '../../k8s/identity.js'
 import { follow } from '../../k8s/follow.js'

@@ -2,7 +2,8 @@
  * The ClusterClient over @kubernetes/client-node 2. It reuses client-node for what it does
  * well — reading a kubeconfig: TLS material, tokens, client certificates, exec plugins,
  * proxies — but sends and receives plain JSON itself over one keep-alive node:https pool per
- * cluster, with discovery of its own. The generated model (de)serialisers silently drop fields
+ * cluster (and a second one for watch streams, see buildTransport), with discovery of its own.
+ * The generated model (de)serialisers silently drop fields
  * they do not know (a typo in a manifest would vanish instead of being rejected) and turn
  * timestamps into Dates; and client-node's fetch path costs several times the CPU per request
  * of a plain https request, which on a busy runner is what a deploy of many objects waits for.
@@ -95,7 +96,7 @@ interface DiscoveredResource {
 }
 
 /**
- * The requests of one cluster: JSON in, JSON out, one reused connection pool, and discovery of
+ * The requests of one cluster: JSON in, JSON out, reused connections, and discovery of
  * its own, one request per group/version even when many objects ask at once. It takes nothing
  * from client-node's generated API, so bundles leave that (most of client-node) out.
  */
@@ -293,10 +294,11 @@ class RawObjectApi {
   }
 
   /**
-   * The connection pool of this cluster, built once from the kubeconfig: TLS material and a
-   * keep-alive agent (client-node's own agent, which handles proxies, when the cluster has a
-   * proxy-url), plus the authorization headers when they never change (a token or basic
-   * auth; exec plugins and auth providers are asked on every request, they cache tokens).
+   * The connection pools of this cluster, built once from the kubeconfig: TLS material and
+   * keep-alive agents for requests and for watch streams (client-node's own agent, which
+   * handles proxies, when the cluster has a proxy-url), plus the authorization headers when
+   * they never change (a token or basic auth; exec plugins and auth providers are asked on
+   * every request, they cache tokens).
    */
   private transport(): Promise<Transport> {
     this.transportReady ??= buildTransport(this.kubeConfig)
@@ -309,15 +311,21 @@ class RawObjectApi {
     const ready = this.transportReady
     this.transportReady = undefined
     const transport = await ready?.catch(() => undefined)
-    if (transport?.owned) transport.agent.destroy()
+    if (transport?.owned) {
+      transport.agent.destroy()
+      transport.watchAgent.destroy()
+    }
   }
 }
 
 /** How requests reach one cluster. */
 interface Transport {
   readonly request: typeof httpsRequest | typeof httpRequest
+  /** The requests' pool: applies, reads, deletes, the lock's renewals. */
   readonly agent: HttpAgent
-  /** Whether the agent is kit's own (destroyed on close) rather than client-node's cached proxy agent. */
+  /** The watch streams' own connections, one per stream for as long as it is open. */
+  readonly watchAgent: HttpAgent
+  /** Whether the agents are kit's own (destroyed on close) rather than client-node's cached proxy agent. */
   readonly owned: boolean
   readonly hostname: string
   readonly port: string
@@ -362,15 +370,26 @@ async function buildTransport(kc: KubeConfig): Promise<Transport> {
       : {}),
     ...(options.servername ? { servername: options.servername } : {})
   }
-  const agent = proxied
-    ? (options.agent as HttpAgent)
-    : secure
-      ? new HttpsAgent({ keepAlive: true, maxSockets: 32, ...tls })
-      : new HttpAgent({ keepAlive: true, maxSockets: 32 })
+  const pool = (maxSockets: number): HttpAgent =>
+    secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets, ...tls })
+      : new HttpAgent({ keepAlive: true, maxSockets })
+  // Requests share 32 connections (enough to keep a cluster's API server busy, few enough not
+  // to flood it). A watch stream holds its connection for as long as it is open (HTTP/1.1 has
+  // one exchange per connection), so streams get a pool of their own without a cap: a stream
+  // past any cap would wait for another one to end, which in a watch window is its end — the
+  // stream's workloads never watched, and requests queued behind it (a lock renewal that
+  // times out). What bounds the streams is who opens them: the watch window opens a few per
+  // namespace of a changed workload. The API server does not count an open watch against its
+  // limit of requests in flight (only its start), so many streams cost it memory, not seats.
+  // client-node's proxy agent (a proxy-url) has no cap either and serves both.
+  const agent = proxied ? (options.agent as HttpAgent) : pool(32)
+  const watchAgent = proxied ? agent : pool(Infinity)
   const user = kc.getCurrentUser()
   return {
     request: secure ? httpsRequest : httpRequest,
     agent,
+    watchAgent,
     owned: !proxied,
     hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port || (secure ? '443' : '80'),
@@ -415,7 +434,12 @@ function exchange(
     if (signal?.aborted) return reject(signal.reason as Error)
     // The signal is watched here rather than handed to http.request, which hooks each request's
     // stream end to unregister it: one listener, removed when the exchange ends, does the same.
-    const onAbort = () => req.destroy(signal?.reason as Error)
+    // It rejects at once: a request still waiting for one of the pool's connections reports its
+    // destruction only once it gets one, and its timeout must not wait for that.
+    const onAbort = () => {
+      req.destroy(signal?.reason as Error)
+      fail(signal?.reason)
+    }
     const settle = () => signal?.removeEventListener('abort', onAbort)
     const fail = (err: unknown) => {
       settle()
@@ -453,8 +477,8 @@ function exchange(
 }
 
 /**
- * Sends a watch request and resolves with the response once its head arrives; `signal` aborts
- * only the opening (the stream's own end is watchEvents').
+ * Sends a watch request over the watch streams' pool and resolves with the response once its
+ * head arrives; `signal` aborts only the opening (the stream's own end is watchEvents').
  */
 function openStream(
   transport: Transport,
@@ -463,7 +487,11 @@ function openStream(
   return new Promise((resolve, reject) => {
     const { signal } = request
     if (signal.aborted) return reject(signal.reason as Error)
-    const onAbort = () => req.destroy(signal.reason as Error)
+    // Rejects at once, like an exchange's abort, whether or not the request has a connection yet.
+    const onAbort = () => {
+      req.destroy(signal.reason as Error)
+      reject(signal.reason as Error)
+    }
     const req = transport.request(
       {
         hostname: transport.hostname,
@@ -471,7 +499,7 @@ function openStream(
         path: request.path,
         method: 'GET',
         headers: request.headers,
-        agent: transport.agent,
+        agent: transport.watchAgent,
         ...transport.tls
       },
       (res) => {
