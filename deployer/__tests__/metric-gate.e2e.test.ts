@@ -183,6 +183,10 @@ describeWithPrometheus('the metric gate on a real cluster', (binary) => {
     expect(Number(verdict?.[1])).toBeLessThanOrEqual(0.0501)
     const text = `${run.summary}\n${run.stdout}`
     expect(text).toMatch(/degraded \d+ s after healthy/)
+    // The table's one-line reason names the gate, its value and the condition.
+    expect(rendered).toMatch(
+      /\| degraded \d+ s after healthy: metric gate errors: [\d.]+, not < 0\.01 \|/
+    )
     // Rolled back: the good version runs again, all of it ready.
     const state = await eventually(
       () => deploymentState(cluster.kubeConfig, namespace, 'web'),

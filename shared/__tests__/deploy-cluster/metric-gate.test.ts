@@ -2,9 +2,12 @@
  * The metric gate's parsing and substitution (no network): every operator, bad lines refused
  * with an error naming the line, {cluster} in metrics-url and in a query, escaped for the string
  * it stands in, the settings' cross-checks, and the deploy option entries. The evaluator's
- * answers come from a real Prometheus in deployer/__tests__/metric-gate.test.ts.
+ * answers come from a real Prometheus in deployer/__tests__/metric-gate.test.ts; which failures
+ * are asked once more is tested here against a local HTTP server that answers as scripted.
  */
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import {
   createGateEvaluator,
   describeVerdict,
@@ -411,5 +414,107 @@ describe('the gate settings through both front-ends', () => {
       for (const k of Object.keys(process.env)) if (k.startsWith('INPUT_')) delete process.env[k]
       Object.assign(process.env, saved)
     }
+  })
+})
+
+describe('a query the network or the server failed', () => {
+  /** What the server does with each query, in order; every query is counted. */
+  const script: ((req: IncomingMessage, res: ServerResponse) => void)[] = []
+  let queries = 0
+  let server: Server
+  let url: string
+  const gates = parseMetricGates('ratio: x < 0.01', label)
+  const evaluate = () =>
+    createGateEvaluator({
+      url,
+      gates,
+      cluster: 'eu-1',
+      timeoutMs: 300,
+      retry: { baseMs: 20, capMs: 20 }
+    }).evaluate()
+  const answer =
+    (code: number, body: unknown) =>
+    (_req: IncomingMessage, res: ServerResponse): void => {
+      res.writeHead(code, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(body))
+    }
+  const value = (v: string) =>
+    answer(200, {
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: {}, value: [1, v] }] }
+    })
+  const reset = (req: IncomingMessage) => req.socket.destroy()
+  const silent = () => undefined
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      queries++
+      ;(script.shift() ?? answer(500, { status: 'error', error: 'no script' }))(req, res)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+  const run = async (...steps: typeof script) => {
+    script.length = 0
+    script.push(...steps)
+    queries = 0
+    const [verdict] = await evaluate()
+    return { verdict, queries }
+  }
+
+  it('asks once more after a reset, a timeout or a 5xx, and judges the second answer', async () => {
+    expect(await run(reset, value('0.002'))).toMatchObject({
+      verdict: { ok: true, value: 0.002 },
+      queries: 2
+    })
+    expect(await run(silent, value('0.002'))).toMatchObject({
+      verdict: { ok: true, value: 0.002 },
+      queries: 2
+    })
+    const unavailable = answer(503, {
+      status: 'error',
+      errorType: 'unavailable',
+      error: 'starting'
+    })
+    expect(await run(unavailable, value('0.2'))).toMatchObject({
+      verdict: { ok: false, value: 0.2 },
+      queries: 2
+    })
+  })
+
+  it('is unanswered when the second query fails too, and says it asked twice', async () => {
+    const { verdict, queries: asked } = await run(
+      answer(502, { status: 'error', error: 'bad gateway' }),
+      reset
+    )
+    expect(asked).toBe(2)
+    expect(verdict).toMatchObject({ ok: false, value: undefined })
+    expect(verdict.error).toMatch(
+      /^cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: .* \(asked twice\)$/
+    )
+  })
+
+  it('does not ask again an answer: bad PromQL (4xx), no data, a failed condition', async () => {
+    const bad = await run(
+      answer(400, { status: 'error', errorType: 'bad_data', error: 'parse error' }),
+      value('0')
+    )
+    expect(bad).toMatchObject({
+      verdict: { ok: false, error: 'Prometheus answered HTTP 400 bad_data: parse error' },
+      queries: 1
+    })
+    const empty = await run(
+      answer(200, { status: 'success', data: { resultType: 'vector', result: [] } }),
+      value('0')
+    )
+    expect(empty).toMatchObject({ verdict: { ok: false, value: undefined }, queries: 1 })
+    expect(await run(value('0.5'), value('0'))).toMatchObject({
+      verdict: { ok: false, value: 0.5 },
+      queries: 1
+    })
   })
 })

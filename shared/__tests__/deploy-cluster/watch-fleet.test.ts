@@ -111,6 +111,43 @@ describe('a degraded cluster in the report', () => {
   })
 })
 
+describe('a cluster degraded by a metric gate in the report', () => {
+  const gateRow = (evidence: NonNullable<FleetRow['degraded']>['evidence']): FleetRow => ({
+    ...degradedRow(),
+    reason: undefined,
+    failures: evidence.map((e) => ({
+      object: `metric gate ${'gate' in e ? e.gate : ''}`,
+      reason: 'error' in e && e.error ? 'MetricGateUnanswered' : 'MetricGateFailed',
+      message: 'see the detail',
+      events: []
+    })),
+    degraded: { afterMs: 47_000, evidence }
+  })
+  const ratio = {
+    gate: 'error-ratio',
+    query: 'sum(rate(errors[1m])) / sum(rate(requests[1m]))',
+    condition: '< 0.01'
+  }
+
+  it('says in its row which gate failed, with its value and condition, not a reason code', () => {
+    const row = gateRow([{ ...ratio, value: 0.031 }])
+    expect(shortReason(row)).toBe(
+      'degraded 47 s after healthy: metric gate error-ratio: 0.031, not < 0.01'
+    )
+    expect(
+      renderSummary({ result: 'failure', dryRun: false, rows: [row], durationMs: 62_000 })
+    ).toContain('| degraded 47 s after healthy: metric gate error-ratio: 0.031, not &lt; 0.01 |')
+    // An unanswered gate says why; a second failing gate is counted.
+    const two = gateRow([
+      { ...ratio, value: undefined, error: 'no answer from Prometheus' },
+      { ...ratio, gate: 'latency', value: 2.5, condition: '< 1' }
+    ])
+    expect(shortReason(two)).toBe(
+      'degraded 47 s after healthy: metric gate error-ratio: no answer from Prometheus (+1 more)'
+    )
+  })
+})
+
 describe('waves with a watch window', () => {
   const result = (cluster: string, degraded: boolean): ClusterResult => ({
     cluster,

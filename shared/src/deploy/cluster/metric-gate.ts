@@ -12,6 +12,10 @@
  * regex, so a name always matches itself and nothing else. In metrics-url it is URL-encoded.
  *
  * Each gate is one instant query (GET <metrics-url>/api/v1/query) with a time limit of its own.
+ * A query the network or the server failed (refused, reset, timed out, HTTP 5xx) is asked once
+ * more after a short pause before it counts as unanswered: a Prometheus restarting or a proxy
+ * blinking should not roll back a healthy release. An answer is never asked again: bad PromQL
+ * (4xx), no data or a failed condition is the verdict.
  * The answer is read as Prometheus documents it: a scalar is its value; an instant vector must
  * hold at least one series and every series must satisfy the condition (the verdict's value is
  * the worst one); a range vector, a string or a histogram sample is not a number and fails.
@@ -20,6 +24,8 @@
  * verdict or an error (any text that comes back is scrubbed of it too).
  */
 import { InputError, escapeControl, quoteValue } from '../../errors.js'
+import { backoffDelay, type BackoffPolicy } from '../../retry/backoff.js'
+import { systemClock } from './clock.js'
 
 export type GateOperator = '<' | '<=' | '>' | '>=' | '=='
 
@@ -322,7 +328,12 @@ export interface GateEvaluatorOptions {
   readonly fetch?: typeof fetch
   /** Time limit of one query (connect, answer and body); default 10 s. */
   readonly timeoutMs?: number
+  /** The pause before a failed query is asked again; default 0.5 to 1 s. */
+  readonly retry?: BackoffPolicy
 }
+
+/** The pause before asking again a query the network or the server failed. */
+const defaultRetry: BackoffPolicy = { baseMs: 1_000, capMs: 1_000, jitter: 'equal' }
 
 export interface GateEvaluator {
   /** The gates as this cluster evaluates them (queries with `{cluster}` replaced). */
@@ -346,7 +357,8 @@ export function createGateEvaluator(options: GateEvaluatorOptions): GateEvaluato
     base,
     token: options.token,
     fetch: options.fetch ?? fetch,
-    timeoutMs: options.timeoutMs ?? metricGateLimits.queryTimeoutMs
+    timeoutMs: options.timeoutMs ?? metricGateLimits.queryTimeoutMs,
+    retry: options.retry ?? defaultRetry
   }
   return {
     gates: resolved.map(({ gate, query }) => ({
@@ -376,6 +388,7 @@ interface Asker {
   readonly token: string | undefined
   readonly fetch: typeof fetch
   readonly timeoutMs: number
+  readonly retry: BackoffPolicy
 }
 
 async function evaluateGate(
@@ -385,7 +398,12 @@ async function evaluateGate(
   signal: AbortSignal | undefined
 ): Promise<GateVerdict> {
   const head = { gate: gate.name, query, condition: gate.condition }
-  const answer = await askPrometheus(ask, query, signal)
+  let answer = await askPrometheus(ask, query, signal)
+  if ('error' in answer && answer.again) {
+    await systemClock.sleep(backoffDelay(1, ask.retry), signal)
+    const second = await askPrometheus(ask, query, signal)
+    answer = 'error' in second ? { error: `${second.error} (asked twice)` } : second
+  }
   const scrub = (text: string) => (ask.token ? text.split(ask.token).join('***') : text)
   if ('error' in answer) return { ...head, value: undefined, ok: false, error: scrub(answer.error) }
   return { ...head, ...judge(gate, answer.samples, scrub) }
@@ -396,12 +414,15 @@ interface Sample {
   readonly value: number
 }
 
-/** One instant query: its samples, or why there are none (never throws unless `signal` aborts). */
+/**
+ * One instant query: its samples, or why there are none, with `again` when the network or the
+ * server failed it rather than an answer (never throws unless `signal` aborts).
+ */
 async function askPrometheus(
   ask: Asker,
   query: string,
   signal: AbortSignal | undefined
-): Promise<{ samples: Sample[] } | { error: string }> {
+): Promise<{ samples: Sample[] } | { error: string; again?: boolean }> {
   const url = new URL(ask.base)
   url.searchParams.set('query', query)
   // Prometheus stops evaluating once its own limit passes, instead of working on for nobody.
@@ -428,13 +449,14 @@ async function askPrometheus(
     body = await readLimited(res, metricGateLimits.maxAnswerBytes)
   } catch (err) {
     if (signal?.aborted) throw signal.reason
-    return { error: fetchProblem(err, where, timeout.aborted, ask.timeoutMs) }
+    return { error: fetchProblem(err, where, timeout.aborted, ask.timeoutMs), again: true }
   }
   if (body === undefined)
     return {
       error: `${where} answered more than ${metricGateLimits.maxAnswerBytes / 1024 / 1024} MiB; aggregate the query (sum, max…) so it answers a few series`
     }
-  return readAnswer(status, body, location, where)
+  const answer = readAnswer(status, body, location, where)
+  return 'error' in answer && status >= 500 ? { ...answer, again: true } : answer
 }
 
 /** The body as text; undefined past `max` bytes. */

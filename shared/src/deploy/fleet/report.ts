@@ -12,7 +12,8 @@
 import { templateSourceText } from '../../service-templates/link.js'
 import { plural } from '../../text/plural.js'
 import type { ChangeEntry, ClusterOutcome, Failure } from '../cluster/types.js'
-import { degradedText } from '../cluster/watch-state.js'
+import { evidenceText } from '../cluster/watch.js'
+import { degradedText, isGateEvidence } from '../cluster/watch-state.js'
 import { driftedClusters } from './drift.js'
 import {
   changeKey,
@@ -137,13 +138,18 @@ function rollbackTrouble(row: FleetRow): string | undefined {
  * One short line on why a cluster did not succeed, for a table cell: the first failing object
  * and its reason (`Deployment shop/web: ImagePullBackOff`), or the run's own reason (a lock
  * timeout, a skipped wave). The detail (pod, container, message, events) is elsewhere, once.
+ * A failed metric gate is its verdict (`metric gate error-ratio: 0.031, not < 0.01`): its
+ * name and a reason code alone would say nothing.
  */
 export function shortReason(row: FleetRow): string | undefined {
   const f = row.failures[0]
   let text = row.reason ?? ''
   if (f) {
     const objects = new Set(row.failures.map((x) => `${x.object}\u0000${x.reason}`)).size
-    text = `${f.object}: ${f.reason}${objects > 1 ? ` (+${objects - 1} more)` : ''}`
+    // A degraded window's failures are its evidence, in the same order.
+    const gate = row.degraded?.evidence[0]
+    const first = gate && isGateEvidence(gate) ? evidenceText(gate) : `${f.object}: ${f.reason}`
+    text = `${first}${objects > 1 ? ` (+${objects - 1} more)` : ''}`
     if (row.degraded) text = `${degradedText(row.degraded.afterMs)}: ${text}`
     const trouble = rollbackTrouble(row)
     if (trouble)
