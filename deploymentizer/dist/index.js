@@ -15409,6 +15409,82 @@ function setKey(target, key, value) {
   } else target[key] = value;
 }
 
+// shared/src/k8s/selector.ts
+var keyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+var valuePattern = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+var keyForm = "a key is [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, after an optional lowercase DNS prefix";
+var valueForm = "a value is empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+function splitTop(text2) {
+  const parts = [];
+  let depth = 0;
+  let current = "";
+  for (const ch of text2) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      parts.push(current);
+      current = "";
+    } else current += ch;
+  }
+  parts.push(current);
+  return parts.map((p) => p.trim());
+}
+function parseSelector(text2, what = "selector") {
+  const bad = (part, why) => new InputError(`${what} '${text2}': requirement '${part}' ${why}`);
+  const out = [];
+  for (const part of splitTop(text2)) {
+    if (part === "") throw bad(part, "is empty");
+    let m;
+    let req;
+    if (m = part.match(/^(\S+?)\s+(in|notin)\s*\((.*)\)$/)) {
+      const values = m[3].split(",").map((v) => v.trim());
+      for (const v of values)
+        if (!valuePattern.test(v)) throw bad(part, `has an invalid value '${v}' (${valueForm})`);
+      req = { key: m[1], op: m[2], values };
+    } else if (m = part.match(/^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/)) {
+      if (!valuePattern.test(m[3])) throw bad(part, `has an invalid value '${m[3]}' (${valueForm})`);
+      req = { key: m[1], op: m[2] === "!=" ? "notin" : "in", values: [m[3]] };
+    } else if (m = part.match(/^!\s*(\S+)$/)) {
+      req = { key: m[1], op: "notexists" };
+    } else if (/^\S+$/.test(part)) {
+      req = { key: part, op: "exists" };
+    } else
+      throw bad(part, "is not key, !key, key=value, key!=value, key in (...) or key notin (...)");
+    if (!keyPattern.test(req.key)) throw bad(part, `has an invalid key '${req.key}' (${keyForm})`);
+    out.push(req);
+  }
+  return out;
+}
+function matchesSelector(labels, requirements) {
+  return requirements.every((r) => {
+    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+    switch (r.op) {
+      case "exists":
+        return has;
+      case "notexists":
+        return !has;
+      case "in":
+        return has && r.values.includes(labels[r.key]);
+      case "notin":
+        return !has || !r.values.includes(labels[r.key]);
+    }
+  });
+}
+
+// shared/src/deploy/cluster/metric-gate.ts
+var metricGateLimits = {
+  /** Gates per deploy: each is one request per cluster per interval. */
+  maxGates: 20,
+  /** Characters in a gate's name. */
+  maxNameChars: 63,
+  /** Default time limit of one query. */
+  queryTimeoutMs: 1e4,
+  /** Largest answer read: a gate's query should aggregate down to a few series. */
+  maxAnswerBytes: 4 * 1024 * 1024,
+  /** Shortest metric-interval. */
+  minIntervalMs: 1e3
+};
+
 // shared/src/deploy/fleet/report.ts
 var maxSummaryBytes = 512 * 1024;
 
@@ -18710,7 +18786,10 @@ function templateRecordPath(dir, service, branch) {
   return `${templateSetFolder(dir, service, branch)}.yaml`;
 }
 function contentHash(content) {
-  return `sha256:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+  const hash = createHash("sha256");
+  if (typeof content === "string") hash.update(content, "utf8");
+  else hash.update(content);
+  return `sha256:${hash.digest("hex")}`;
 }
 var hashPattern = /^sha256:[0-9a-f]{64}$/;
 function readTemplateRecord(text2, file) {
@@ -19257,9 +19336,10 @@ function loadTemplateSet(root, dir, service, branch, load2) {
       `the record is for service ${quoteValue(record.service)}, branch ${quoteValue(record.branch)}, but its place is that of service ${quoteValue(service)}, branch ${quoteValue(branch)} (moved or edited by hand?)`,
       { file: recordFile }
     );
-  const problems = copyProblems(root, setDir, recordFile, record);
+  const checked = /* @__PURE__ */ new Map();
+  const problems = copyProblems(root, setDir, recordFile, record, checked);
   if (problems.length === 0) {
-    const loaded2 = load2(setDir, problems);
+    const loaded2 = load2(setDir, problems, checked);
     if (loaded2.templatesSetting)
       problems.push({
         message: `'templates:' is a setting of the manifests repository (services/${service}/kit.yaml, groups, clusters); a service's own kit.yaml may not set it`,
@@ -19270,7 +19350,7 @@ function loadTemplateSet(root, dir, service, branch, load2) {
   }
   return { status: "broken", problems: problems.map((p) => ({ ...p, service })) };
 }
-function copyProblems(root, setDir, recordFile, record) {
+function copyProblems(root, setDir, recordFile, record, checked) {
   const problems = [];
   const fix = `change the templates in the service repository${record.source.repository ? ` (${record.source.repository})` : ""}, or restore the copy`;
   const listed = new Set(Object.keys(record.files));
@@ -19300,11 +19380,15 @@ function copyProblems(root, setDir, recordFile, record) {
         message: `is not in its record ${recordFile} (added by hand?); ${fix}`,
         file
       });
-    else if (contentHash(readFileSync(join2(root, file)).toString("utf8")) !== record.files[path])
-      problems.push({
-        message: `differs from its record ${recordFile} (changed by hand?); ${fix}`,
-        file
-      });
+    else {
+      const bytes = readFileSync(join2(root, file));
+      if (contentHash(bytes) !== record.files[path])
+        problems.push({
+          message: `differs from its record ${recordFile} (changed by hand?); ${fix}`,
+          file
+        });
+      else checked.set(file, bytes);
+    }
     listed.delete(path);
   }
   for (const path of listed) {
@@ -19408,7 +19492,7 @@ function loadRepository(root) {
 function lazyReaders(root, paths) {
   const imageCache = /* @__PURE__ */ new Map();
   const setCache = /* @__PURE__ */ new Map();
-  const compiledFiles = /* @__PURE__ */ new Map();
+  const cache = { compiled: /* @__PURE__ */ new Map(), mappings: /* @__PURE__ */ new Map() };
   return {
     readImage(source, branch) {
       const key = `${source}\0${branch}`;
@@ -19429,7 +19513,7 @@ function lazyReaders(root, paths) {
             paths.serviceTemplates,
             service,
             branch,
-            (dir, problems) => loadService(root, dir, service, problems, compiledFiles)
+            (dir, problems, checked) => loadService(root, dir, service, problems, { cache, checked })
           );
         } catch (err) {
           hit = { status: "broken", problems: [{ ...problemFrom(err), service }] };
@@ -19612,7 +19696,19 @@ function loadCluster(root, file) {
     labels: v.labels ?? {}
   };
 }
-function loadService(root, dir, name, problems, compiledFiles) {
+function loadMapping(text2, file, cache) {
+  const hit = cache?.mappings.get(text2);
+  if (hit) return hit;
+  const loaded2 = loadYamlMapping(text2, file);
+  cache?.mappings.set(text2, loaded2);
+  return loaded2;
+}
+function readServiceFile(root, rel, set) {
+  const hit = set?.checked.get(toRepoPath(rel));
+  if (hit) return hit;
+  return existsSync2(join3(root, rel)) ? readFileSync2(join3(root, rel)) : void 0;
+}
+function loadService(root, dir, name, problems, set) {
   const repoDir = toRepoPath(dir);
   if (!namePattern.test(name)) {
     throw new InputError(
@@ -19620,27 +19716,27 @@ function loadService(root, dir, name, problems, compiledFiles) {
       { file: repoDir }
     );
   }
-  const { settings, templatesSetting } = loadServiceSettings(root, dir);
+  const { settings, templatesSetting } = loadServiceSettings(root, dir, set);
+  const cache = set?.cache;
   let values = {};
   let valuesFile;
   let valuesDoc;
-  if (existsSync2(join3(root, dir, "values.yaml"))) {
+  const valuesBytes = readServiceFile(root, join3(dir, "values.yaml"), set);
+  if (valuesBytes) {
     valuesFile = toRepoPath(join3(dir, "values.yaml"));
-    const loaded2 = loadYamlMapping(
-      decodeUtf8(readFileSync2(join3(root, dir, "values.yaml")), valuesFile),
-      valuesFile
-    );
+    const loaded2 = loadMapping(decodeUtf8(valuesBytes, valuesFile), valuesFile, cache);
     values = loaded2.value;
     valuesDoc = loaded2.doc;
   }
   const templates = [];
-  for (const rel of listTemplateFiles(root, dir, problems)) {
+  const templateFiles = set ? [...set.checked.keys()].filter((f) => isTemplateFile(f, repoDir)) : listTemplateFiles(root, dir, problems);
+  for (const rel of templateFiles) {
     const file = toRepoPath(rel);
     try {
-      const text2 = decodeUtf8(readFileSync2(join3(root, rel)), file);
-      const hit = compiledFiles?.get(text2);
+      const text2 = decodeUtf8(set?.checked.get(file) ?? readFileSync2(join3(root, rel)), file);
+      const hit = cache?.compiled.get(text2);
       const { docs, error: error2 } = hit ? { docs: hit, error: void 0 } : compileTemplateFile(text2, file);
-      if (compiledFiles && !hit && error2 === void 0) compiledFiles.set(text2, docs);
+      if (cache && !hit && error2 === void 0) cache.compiled.set(text2, docs);
       for (const d of docs) {
         templates.push({ file, line: d.line, compiled: d.compiled, imageSites: d.imageSites });
         for (const { message, line } of d.literal)
@@ -19693,13 +19789,11 @@ function compileTemplateFile(text2, file) {
   }
   return { docs };
 }
-function loadServiceSettings(root, dir) {
+function loadServiceSettings(root, dir, set) {
   const kitFile = toRepoPath(join3(dir, "kit.yaml"));
-  if (!existsSync2(join3(root, kitFile))) return { settings: {} };
-  const { value, doc } = loadYamlMapping(
-    decodeUtf8(readFileSync2(join3(root, kitFile)), kitFile),
-    kitFile
-  );
+  const bytes = readServiceFile(root, kitFile, set);
+  if (!bytes) return { settings: {} };
+  const { value, doc } = loadMapping(decodeUtf8(bytes, kitFile), kitFile, set?.cache);
   validateAgainstSchema("service", value, kitFile, doc);
   const templates = value.templates;
   return {
@@ -19707,15 +19801,22 @@ function loadServiceSettings(root, dir) {
     templatesSetting: templates === void 0 ? void 0 : { value: templates, line: doc ? lineOf(doc, ["templates"]) : void 0 }
   };
 }
+function isTemplateFile(file, dir) {
+  const slash = file.lastIndexOf("/");
+  const name = file.slice(slash + 1);
+  if (!/\.ya?ml$/.test(name)) return false;
+  return !(file.slice(0, slash) === dir && (name === "kit.yaml" || name === "values.yaml"));
+}
 function listTemplateFiles(root, dir, problems) {
   const out = [];
+  const top = toRepoPath(dir);
   const walk2 = (rel) => {
     for (const entry of readdirSync2(join3(root, rel), { withFileTypes: true }).sort(byName)) {
       const child = join3(rel, entry.name);
       if (entry.isSymbolicLink()) {
         problems.push({ message: "symbolic links are not followed", file: toRepoPath(child) });
       } else if (entry.isDirectory()) walk2(child);
-      else if (/\.ya?ml$/.test(entry.name) && !(rel === dir && (entry.name === "kit.yaml" || entry.name === "values.yaml"))) {
+      else if (isTemplateFile(toRepoPath(child), top)) {
         out.push(child);
       }
     }
@@ -20134,68 +20235,6 @@ function hashFiles(files) {
   const h = createHash2("sha256");
   for (const f of files) h.update(`${f.path}\0${f.content}\0`);
   return `sha256:${h.digest("hex")}`;
-}
-
-// shared/src/k8s/selector.ts
-var keyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-var valuePattern = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-var keyForm = "a key is [prefix/]name: a name of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit, after an optional lowercase DNS prefix";
-var valueForm = "a value is empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
-function splitTop(text2) {
-  const parts = [];
-  let depth = 0;
-  let current = "";
-  for (const ch of text2) {
-    if (ch === "(") depth++;
-    if (ch === ")") depth--;
-    if (ch === "," && depth === 0) {
-      parts.push(current);
-      current = "";
-    } else current += ch;
-  }
-  parts.push(current);
-  return parts.map((p) => p.trim());
-}
-function parseSelector(text2, what = "selector") {
-  const bad = (part, why) => new InputError(`${what} '${text2}': requirement '${part}' ${why}`);
-  const out = [];
-  for (const part of splitTop(text2)) {
-    if (part === "") throw bad(part, "is empty");
-    let m;
-    let req;
-    if (m = part.match(/^(\S+?)\s+(in|notin)\s*\((.*)\)$/)) {
-      const values = m[3].split(",").map((v) => v.trim());
-      for (const v of values)
-        if (!valuePattern.test(v)) throw bad(part, `has an invalid value '${v}' (${valueForm})`);
-      req = { key: m[1], op: m[2], values };
-    } else if (m = part.match(/^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/)) {
-      if (!valuePattern.test(m[3])) throw bad(part, `has an invalid value '${m[3]}' (${valueForm})`);
-      req = { key: m[1], op: m[2] === "!=" ? "notin" : "in", values: [m[3]] };
-    } else if (m = part.match(/^!\s*(\S+)$/)) {
-      req = { key: m[1], op: "notexists" };
-    } else if (/^\S+$/.test(part)) {
-      req = { key: part, op: "exists" };
-    } else
-      throw bad(part, "is not key, !key, key=value, key!=value, key in (...) or key notin (...)");
-    if (!keyPattern.test(req.key)) throw bad(part, `has an invalid key '${req.key}' (${keyForm})`);
-    out.push(req);
-  }
-  return out;
-}
-function matchesSelector(labels, requirements) {
-  return requirements.every((r) => {
-    const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-    switch (r.op) {
-      case "exists":
-        return has;
-      case "notexists":
-        return !has;
-      case "in":
-        return has && r.values.includes(labels[r.key]);
-      case "notin":
-        return !has || !r.values.includes(labels[r.key]);
-    }
-  });
 }
 
 // shared/src/text/glob.ts

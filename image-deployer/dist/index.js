@@ -28028,7 +28028,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch3(input, init = void 0) {
+    function fetch4(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -28983,7 +28983,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch: fetch3,
+      fetch: fetch4,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -33521,7 +33521,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch3(init, options = void 0) {
+    module.exports.fetch = async function fetch4(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -33575,9 +33575,9 @@ var http_client_exports = {};
 __export(http_client_exports, {
   Agent: () => Agent3,
   ProxyAgent: () => ProxyAgent2,
-  fetch: () => fetch
+  fetch: () => fetch2
 });
-function fetch(...args) {
+function fetch2(...args) {
   return load2().fetch(...args);
 }
 var loaded2, load2, Agent3, ProxyAgent2;
@@ -35406,8 +35406,8 @@ function isPlainObject4(value) {
   return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
 }
 async function fetchWrapper(requestOptions) {
-  const fetch3 = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch3) {
+  const fetch4 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch4) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -35423,7 +35423,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch3(requestOptions.url, {
+    fetchResponse = await fetch4(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -42506,7 +42506,7 @@ function updateImageFile(text2, file, ref, provenance) {
   return out;
 }
 function quoteIfNeeded(value) {
-  return /^[A-Za-z0-9][\w./:@+-]*$/.test(value) && !/^\d[\d_]*(\.\d*)?([eE][-+]?\d+)?$/.test(value) && !/^(true|false|null|yes|no|on|off|~)$/i.test(value) && !/^\d{4}-\d\d-\d\d/.test(value) ? value : `'${value.replace(/'/g, "''")}'`;
+  return /^[A-Za-z0-9][\w./:@+-]*$/.test(value) && !/^\d[\d_]*(\.\d*)?([eE][-+]?\d+)?$/.test(value) && !/^0[xo]/i.test(value) && !value.endsWith(":") && !/^(true|false|null|yes|no|on|off|~)$/i.test(value) && !/^\d{4}-\d\d-\d\d/.test(value) ? value : `'${value.replace(/'/g, "''")}'`;
 }
 
 // shared/src/render/render.ts
@@ -43156,7 +43156,10 @@ function templateRecordPath(dir, service, branch) {
   return `${templateSetFolder(dir, service, branch)}.yaml`;
 }
 function contentHash(content) {
-  return `sha256:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+  const hash = createHash("sha256");
+  if (typeof content === "string") hash.update(content, "utf8");
+  else hash.update(content);
+  return `sha256:${hash.digest("hex")}`;
 }
 function recordFor(head, files) {
   const sorted = [...files].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -43166,7 +43169,7 @@ function renderTemplateRecord(record) {
   const lines2 = [
     "# Written by kit image-deployer with the copy beside it; the deploymentizer checks the copy",
     "# against this list. Change the templates in the service repository, not here.",
-    `service: ${record.service}`,
+    `service: ${quoteIfNeeded(record.service)}`,
     `branch: ${quoteIfNeeded(record.branch)}`
   ];
   if (record.image) lines2.push(`image: ${quoteIfNeeded(record.image)}`);
@@ -43739,9 +43742,10 @@ function loadTemplateSet(root, dir, service, branch, load4) {
       `the record is for service ${quoteValue(record.service)}, branch ${quoteValue(record.branch)}, but its place is that of service ${quoteValue(service)}, branch ${quoteValue(branch)} (moved or edited by hand?)`,
       { file: recordFile }
     );
-  const problems = copyProblems(root, setDir, recordFile, record);
+  const checked = /* @__PURE__ */ new Map();
+  const problems = copyProblems(root, setDir, recordFile, record, checked);
   if (problems.length === 0) {
-    const loaded4 = load4(setDir, problems);
+    const loaded4 = load4(setDir, problems, checked);
     if (loaded4.templatesSetting)
       problems.push({
         message: `'templates:' is a setting of the manifests repository (services/${service}/kit.yaml, groups, clusters); a service's own kit.yaml may not set it`,
@@ -43752,7 +43756,7 @@ function loadTemplateSet(root, dir, service, branch, load4) {
   }
   return { status: "broken", problems: problems.map((p) => ({ ...p, service })) };
 }
-function copyProblems(root, setDir, recordFile, record) {
+function copyProblems(root, setDir, recordFile, record, checked) {
   const problems = [];
   const fix = `change the templates in the service repository${record.source.repository ? ` (${record.source.repository})` : ""}, or restore the copy`;
   const listed = new Set(Object.keys(record.files));
@@ -43782,11 +43786,15 @@ function copyProblems(root, setDir, recordFile, record) {
         message: `is not in its record ${recordFile} (added by hand?); ${fix}`,
         file
       });
-    else if (contentHash(readFileSync(join2(root, file)).toString("utf8")) !== record.files[path])
-      problems.push({
-        message: `differs from its record ${recordFile} (changed by hand?); ${fix}`,
-        file
-      });
+    else {
+      const bytes = readFileSync(join2(root, file));
+      if (contentHash(bytes) !== record.files[path])
+        problems.push({
+          message: `differs from its record ${recordFile} (changed by hand?); ${fix}`,
+          file
+        });
+      else checked.set(file, bytes);
+    }
     listed.delete(path);
   }
   for (const path of listed) {
@@ -43893,7 +43901,7 @@ function readRepositoryPaths(root) {
 function lazyReaders(root, paths) {
   const imageCache = /* @__PURE__ */ new Map();
   const setCache = /* @__PURE__ */ new Map();
-  const compiledFiles = /* @__PURE__ */ new Map();
+  const cache = { compiled: /* @__PURE__ */ new Map(), mappings: /* @__PURE__ */ new Map() };
   return {
     readImage(source, branch) {
       const key = `${source}\0${branch}`;
@@ -43914,7 +43922,7 @@ function lazyReaders(root, paths) {
             paths.serviceTemplates,
             service,
             branch,
-            (dir, problems) => loadService(root, dir, service, problems, compiledFiles)
+            (dir, problems, checked) => loadService(root, dir, service, problems, { cache, checked })
           );
         } catch (err) {
           hit = { status: "broken", problems: [{ ...problemFrom(err), service }] };
@@ -44097,7 +44105,19 @@ function loadCluster(root, file) {
     labels: v.labels ?? {}
   };
 }
-function loadService(root, dir, name, problems, compiledFiles) {
+function loadMapping(text2, file, cache) {
+  const hit = cache?.mappings.get(text2);
+  if (hit) return hit;
+  const loaded4 = loadYamlMapping(text2, file);
+  cache?.mappings.set(text2, loaded4);
+  return loaded4;
+}
+function readServiceFile(root, rel, set) {
+  const hit = set?.checked.get(toRepoPath(rel));
+  if (hit) return hit;
+  return existsSync2(join3(root, rel)) ? readFileSync2(join3(root, rel)) : void 0;
+}
+function loadService(root, dir, name, problems, set) {
   const repoDir = toRepoPath(dir);
   if (!namePattern.test(name)) {
     throw new InputError(
@@ -44105,27 +44125,27 @@ function loadService(root, dir, name, problems, compiledFiles) {
       { file: repoDir }
     );
   }
-  const { settings, templatesSetting } = loadServiceSettings(root, dir);
+  const { settings, templatesSetting } = loadServiceSettings(root, dir, set);
+  const cache = set?.cache;
   let values = {};
   let valuesFile;
   let valuesDoc;
-  if (existsSync2(join3(root, dir, "values.yaml"))) {
+  const valuesBytes = readServiceFile(root, join3(dir, "values.yaml"), set);
+  if (valuesBytes) {
     valuesFile = toRepoPath(join3(dir, "values.yaml"));
-    const loaded4 = loadYamlMapping(
-      decodeUtf8(readFileSync2(join3(root, dir, "values.yaml")), valuesFile),
-      valuesFile
-    );
+    const loaded4 = loadMapping(decodeUtf8(valuesBytes, valuesFile), valuesFile, cache);
     values = loaded4.value;
     valuesDoc = loaded4.doc;
   }
   const templates = [];
-  for (const rel of listTemplateFiles(root, dir, problems)) {
+  const templateFiles = set ? [...set.checked.keys()].filter((f) => isTemplateFile(f, repoDir)) : listTemplateFiles(root, dir, problems);
+  for (const rel of templateFiles) {
     const file = toRepoPath(rel);
     try {
-      const text2 = decodeUtf8(readFileSync2(join3(root, rel)), file);
-      const hit = compiledFiles?.get(text2);
+      const text2 = decodeUtf8(set?.checked.get(file) ?? readFileSync2(join3(root, rel)), file);
+      const hit = cache?.compiled.get(text2);
       const { docs, error: error2 } = hit ? { docs: hit, error: void 0 } : compileTemplateFile(text2, file);
-      if (compiledFiles && !hit && error2 === void 0) compiledFiles.set(text2, docs);
+      if (cache && !hit && error2 === void 0) cache.compiled.set(text2, docs);
       for (const d of docs) {
         templates.push({ file, line: d.line, compiled: d.compiled, imageSites: d.imageSites });
         for (const { message, line } of d.literal)
@@ -44178,13 +44198,11 @@ function compileTemplateFile(text2, file) {
   }
   return { docs };
 }
-function loadServiceSettings(root, dir) {
+function loadServiceSettings(root, dir, set) {
   const kitFile = toRepoPath(join3(dir, "kit.yaml"));
-  if (!existsSync2(join3(root, kitFile))) return { settings: {} };
-  const { value, doc } = loadYamlMapping(
-    decodeUtf8(readFileSync2(join3(root, kitFile)), kitFile),
-    kitFile
-  );
+  const bytes = readServiceFile(root, kitFile, set);
+  if (!bytes) return { settings: {} };
+  const { value, doc } = loadMapping(decodeUtf8(bytes, kitFile), kitFile, set?.cache);
   validateAgainstSchema("service", value, kitFile, doc);
   const templates = value.templates;
   return {
@@ -44192,15 +44210,22 @@ function loadServiceSettings(root, dir) {
     templatesSetting: templates === void 0 ? void 0 : { value: templates, line: doc ? lineOf(doc, ["templates"]) : void 0 }
   };
 }
+function isTemplateFile(file, dir) {
+  const slash = file.lastIndexOf("/");
+  const name = file.slice(slash + 1);
+  if (!/\.ya?ml$/.test(name)) return false;
+  return !(file.slice(0, slash) === dir && (name === "kit.yaml" || name === "values.yaml"));
+}
 function listTemplateFiles(root, dir, problems) {
   const out = [];
+  const top = toRepoPath(dir);
   const walk2 = (rel) => {
     for (const entry of readdirSync2(join3(root, rel), { withFileTypes: true }).sort(byName)) {
       const child = join3(rel, entry.name);
       if (entry.isSymbolicLink()) {
         problems.push({ message: "symbolic links are not followed", file: toRepoPath(child) });
       } else if (entry.isDirectory()) walk2(child);
-      else if (/\.ya?ml$/.test(entry.name) && !(rel === dir && (entry.name === "kit.yaml" || entry.name === "values.yaml"))) {
+      else if (isTemplateFile(toRepoPath(child), top)) {
         out.push(child);
       }
     }
@@ -44787,6 +44812,7 @@ function describeTime(p) {
 }
 
 // shared/src/bump/templates.ts
+import { createHash as createHash3 } from "node:crypto";
 function placesOf(request2) {
   const t = request2.templates;
   if (!t) return void 0;
@@ -44804,6 +44830,23 @@ function templateCopiesToRead(request2, files) {
   const record = recordedAt(files, request2, places);
   const diff = diffAgainst(record, request2.templates.files);
   return [...diff.changed, ...diff.removed].map((p) => `${places.folder}/${p}`);
+}
+function templateCopiesLikelyChanged(request2, blobIds) {
+  const places = placesOf(request2);
+  if (!places || !request2.templates) return [];
+  const prefix = `${places.folder}/`;
+  const bundle = new Map(request2.templates.files.map((f) => [`${prefix}${f.path}`, f.content]));
+  const out = [];
+  for (const [path, id] of blobIds) {
+    if (!path.startsWith(prefix)) continue;
+    const content = bundle.get(path);
+    if (content === void 0 || gitBlobId(content, id.length) !== id) out.push(path);
+  }
+  return out;
+}
+function gitBlobId(content, length) {
+  const bytes = Buffer.from(content, "utf8");
+  return createHash3(length === 64 ? "sha256" : "sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
 function planTemplates(files, request2, state, imageChanged) {
   const t = request2.templates;
@@ -44879,7 +44922,7 @@ function recordedAt(files, request2, places) {
   const text2 = files.get(places.record);
   const t = request2.templates;
   if (text2 === void 0 || !t) return void 0;
-  const record = readTemplateRecord(text2, places.record);
+  const record = parsedRecord(text2, places.record);
   if (record.service !== t.service || record.branch !== request2.branch)
     throw new InputError(
       `the record names service ${quoteValue(record.service)} and branch ${quoteValue(record.branch)}, but it is the record of ${t.service}@${request2.branch} (changed by hand?); restore it from the history`,
@@ -44892,6 +44935,12 @@ function recordedAt(files, request2, places) {
         { file: places.record }
       );
   return record;
+}
+var lastRecord;
+function parsedRecord(text2, path) {
+  if (lastRecord?.text !== text2 || lastRecord.path !== path)
+    lastRecord = { text: text2, path, record: readTemplateRecord(text2, path) };
+  return lastRecord.record;
 }
 function assertConfined(paths, places) {
   for (const path of paths) {
@@ -45438,11 +45487,19 @@ function attemptRunner(target, request2, options, log) {
   const sent = /* @__PURE__ */ new Map();
   let readFailed = false;
   const planOn = async (snapshot, attempt) => {
-    const listing = needsListing(request2) ? await snapshot.list() : void 0;
-    const files = await snapshot.read(filesToRead(request2, listing));
-    const copies = templateCopiesToRead(request2, files);
+    const { checkReads } = options;
+    const listing = needsListing(request2) || checkReads ? await snapshot.list() : void 0;
+    const blobIds = request2.templates && snapshot.blobIds ? await snapshot.blobIds() : void 0;
+    const files = await snapshot.read([
+      .../* @__PURE__ */ new Set([
+        ...filesToRead(request2, needsListing(request2) ? listing : void 0),
+        ...blobIds ? templateCopiesLikelyChanged(request2, blobIds) : [],
+        ...listing && checkReads ? checkReads(listing) : []
+      ])
+    ]);
+    const copies = templateCopiesToRead(request2, files).filter((p) => !files.has(p));
     if (copies.length > 0) for (const [p, text2] of await snapshot.read(copies)) files.set(p, text2);
-    const plan = planBump(files, request2, listing);
+    const plan = planBump(files, request2, needsListing(request2) ? listing : void 0);
     const base = {
       base: snapshot.head,
       changes: plan.changes,
@@ -45452,7 +45509,7 @@ function attemptRunner(target, request2, options, log) {
       attempts: attempt,
       diff: plan.changes.map((c) => lineDiff(c.path, c.before, c.after)).join("\n")
     };
-    return { plan, base };
+    return { plan, base, files };
   };
   const run2 = async (n, opts) => {
     let snapshot;
@@ -45466,10 +45523,10 @@ function attemptRunner(target, request2, options, log) {
         const lost = sent.get(landed)?.result;
         if (lost) return { ...lost, outcome: "committed", commit: landed };
       }
-      const { plan, base } = await planOn(snapshot, n);
+      const { plan, base, files } = await planOn(snapshot, n);
       if (plan.outcome !== "changed") return { ...base, outcome: plan.outcome };
       if (opts?.lastLook && !options.dryRun) return { kind: "failed", reason: "not written" };
-      if (options.check) await options.check(snapshot, plan);
+      if (options.check) await options.check(readThrough(snapshot, files), plan);
       if (options.dryRun) return { ...base, outcome: "dry-run" };
       const written2 = await snapshot.write(plan.changes, plan.message);
       if (written2.kind === "written")
@@ -45482,6 +45539,18 @@ function attemptRunner(target, request2, options, log) {
     }
   };
   return Object.assign(run2, { unchecked: () => readFailed ? [...sent.keys()] : [] });
+}
+function readThrough(snapshot, files) {
+  return {
+    head: snapshot.head,
+    list: () => snapshot.list(),
+    write: (changes, message) => snapshot.write(changes, message),
+    read: async (paths) => {
+      const rest = paths.filter((p) => !files.has(p));
+      const fresh = rest.length > 0 ? await snapshot.read(rest) : /* @__PURE__ */ new Map();
+      return new Map(paths.map((p) => [p, files.has(p) ? files.get(p) : fresh.get(p)]));
+    }
+  };
 }
 async function landedPush(snapshot, sent, log) {
   if (sent.has(snapshot.head)) return snapshot.head;
@@ -45755,6 +45824,35 @@ function readOptions(table, getInput2 = (name) => getInput(name)) {
   return out;
 }
 
+// shared/src/data/map-limit.ts
+async function mapLimit(items2, limit, fn) {
+  const results = new Array(items2.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items2.length) {
+      const i = next++;
+      results[i] = await fn(items2[i]);
+    }
+  };
+  const workers = Math.min(items2.length, Math.max(1, Math.floor(limit) || 1));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return results;
+}
+
+// shared/src/deploy/cluster/metric-gate.ts
+var metricGateLimits = {
+  /** Gates per deploy: each is one request per cluster per interval. */
+  maxGates: 20,
+  /** Characters in a gate's name. */
+  maxNameChars: 63,
+  /** Default time limit of one query. */
+  queryTimeoutMs: 1e4,
+  /** Largest answer read: a gate's query should aggregate down to a few series. */
+  maxAnswerBytes: 4 * 1024 * 1024,
+  /** Shortest metric-interval. */
+  minIntervalMs: 1e3
+};
+
 // shared/src/deploy/fleet/report.ts
 var maxSummaryBytes = 512 * 1024;
 
@@ -45913,24 +46011,15 @@ var GitSnapshot = class {
   options;
   redactor;
   modes = /* @__PURE__ */ new Map();
+  entries;
   async read(paths) {
     const out = new Map(paths.map((p) => [p, void 0]));
     if (paths.length === 0) return out;
-    const listing = await this.git.text([
-      "ls-tree",
-      "-r",
-      "-z",
-      "--full-tree",
-      this.head,
-      "--",
-      ...paths.map(literal)
-    ]);
     const blobs = [];
-    for (const entry of listing.split("\0")) {
-      const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(entry);
-      if (!m || m[2] !== "blob" || !out.has(m[4])) continue;
-      this.modes.set(m[4], m[1]);
-      blobs.push({ path: m[4], oid: m[3] });
+    for (const [path, e] of await this.entriesOf(paths)) {
+      if (e.type !== "blob" || !out.has(path)) continue;
+      this.modes.set(path, e.mode);
+      blobs.push({ path, oid: e.oid });
     }
     if (blobs.length === 0) return out;
     if (blobs.length > 1) await this.fetchBlobs(blobs.map((b) => b.oid));
@@ -45986,15 +46075,40 @@ var GitSnapshot = class {
     if (r.code !== 0) throw remoteError(this.options.url, r.stderr);
   }
   async list() {
+    return [...(await this.tree()).keys()];
+  }
+  /**
+   * The tree entries of `paths`: from the listing when the snapshot has one, otherwise asked
+   * of git for these paths alone (a bump that lists nothing never walks a large tree).
+   */
+  async entriesOf(paths) {
+    if (this.entries) {
+      const tree = await this.entries;
+      return paths.flatMap((p) => {
+        const e = tree.get(p);
+        return e ? [[p, e]] : [];
+      });
+    }
     const text2 = await this.git.text([
       "ls-tree",
       "-r",
       "-z",
-      "--name-only",
       "--full-tree",
-      this.head
+      this.head,
+      "--",
+      ...paths.map(literal)
     ]);
-    return text2.split("\0").filter((p) => p !== "");
+    return [...parseTree(text2)];
+  }
+  async blobIds() {
+    const ids = /* @__PURE__ */ new Map();
+    for (const [path, e] of await this.tree()) if (e.type === "blob") ids.set(path, e.oid);
+    return ids;
+  }
+  /** Every entry of the head's tree, listed once (the trees are local since the fetch). */
+  tree() {
+    this.entries ??= this.git.text(["ls-tree", "-r", "-z", "--full-tree", this.head]).then(parseTree);
+    return this.entries;
   }
   /**
    * The shallow fetch holds the head alone: the history below it is fetched in growing steps
@@ -46092,6 +46206,14 @@ mark :1
     throw new GitCommandError(`push to '${this.branch}' failed: ${firstLines(text2)}`, text2);
   }
 };
+function parseTree(text2) {
+  const out = /* @__PURE__ */ new Map();
+  for (const entry of text2.split("\0")) {
+    const m = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(entry);
+    if (m) out.set(m[4], { mode: m[1], type: m[2], oid: m[3] });
+  }
+  return out;
+}
 function conflictReason(text2) {
   const checks = [
     [/\(fetch first\)|non-fast-forward|\(stale info\)/i, "non-fast-forward"],
@@ -46286,6 +46408,29 @@ var GitHubClient = class {
       throw this.explain(method, path, e);
     }
   }
+  /**
+   * Sends a GraphQL query: read-only, so replayed like a GET after a 5xx or a lost connection.
+   * Errors in the answer throw GitHubApiError (status 200, with GitHub's first message).
+   */
+  async graphql(query, variables) {
+    try {
+      return await this.octokit.graphql(query, {
+        ...variables,
+        headers: { "x-github-api-version": "2022-11-28" },
+        request: { replaySafe: true }
+      });
+    } catch (e) {
+      if (e instanceof GitHubApiError) throw e;
+      const errors = e.errors;
+      if (Array.isArray(errors))
+        throw new GitHubApiError(
+          `GitHub GraphQL query failed: ${this.redactor.scrub(String(errors[0]?.message ?? "no message"))}`,
+          200,
+          "/graphql"
+        );
+      throw this.explain("POST", "/graphql", e);
+    }
+  }
   /** The error a caller sees: what failed, where, and what to check; secrets scrubbed. */
   explain(method, path, e) {
     const failure = httpFailure(e);
@@ -46317,6 +46462,9 @@ function encodePath(path) {
 }
 
 // shared/src/github/transport.ts
+var readConcurrency = 8;
+var graphqlBatch = 100;
+var restRead = /* @__PURE__ */ Symbol("read through the contents endpoint");
 var GitHubBranchTarget = class {
   constructor(options) {
     this.options = options;
@@ -46360,16 +46508,7 @@ var GitHubBranchTarget = class {
         `${this.options.owner}/${this.options.repo}: target-branch '${creating ? this.options.startFrom : this.branch}' does not exist there`
       );
     }
-    const head = ref.data.object.sha;
-    const commit = await client.request("GET", `${this.base}/git/commits/${head}`);
-    return new GitHubSnapshot(
-      this.options,
-      this.base,
-      this.branch,
-      head,
-      commit.data.tree.sha,
-      creating
-    );
+    return new GitHubSnapshot(this.options, this.base, this.branch, ref.data.object.sha, creating);
   }
   async defaultBranch() {
     const repo = await this.options.client.request(
@@ -46386,20 +46525,34 @@ var GitHubBranchTarget = class {
   }
 };
 var GitHubSnapshot = class {
-  constructor(options, base, branch, head, tree, creating) {
+  constructor(options, base, branch, head, creating) {
     this.options = options;
     this.base = base;
     this.branch = branch;
     this.head = head;
-    this.tree = tree;
     this.creating = creating;
   }
   options;
   base;
   branch;
   head;
-  tree;
   creating;
+  listing;
+  /**
+   * The head commit's tree, which the write builds on: learnt with a GraphQL read, else asked
+   * of the commits endpoint when the write needs it (so no call is spent on it up front).
+   */
+  tree;
+  async treeOfHead() {
+    if (this.tree === void 0) {
+      const commit = await this.options.client.request(
+        "GET",
+        `${this.base}/git/commits/${this.head}`
+      );
+      this.tree = commit.data.tree.sha;
+    }
+    return this.tree;
+  }
   read(paths) {
     return unavailableOnServerFailure(() => this.readFiles(paths));
   }
@@ -46422,44 +46575,110 @@ var GitHubSnapshot = class {
       return void 0;
     });
   }
+  /**
+   * Several files come from one GraphQL query (blobs by `commit:path`, a hundred a query); one
+   * file, and any file the query cannot give exactly as stored, from the contents endpoint.
+   */
   async readFiles(paths) {
-    const { client } = this.options;
     const out = /* @__PURE__ */ new Map();
-    for (const path of paths) {
-      const r = await client.request(
-        "GET",
-        `${this.base}/contents/${encodePath(path)}?ref=${this.head}`,
-        void 0,
-        [404]
-      );
-      if (r.status === 404) {
-        out.set(path, void 0);
-        continue;
+    const rest = [];
+    if (paths.length < 2) rest.push(...paths);
+    else
+      for (let i = 0; i < paths.length; i += graphqlBatch) {
+        const batch = paths.slice(i, i + graphqlBatch);
+        const read = await this.readBatch(batch);
+        for (const p of batch) {
+          const r = read?.get(p);
+          if (r === void 0 || r === restRead) rest.push(p);
+          else out.set(p, r.content);
+        }
       }
-      if (Array.isArray(r.data) || r.data.type !== "file")
-        throw new InputError(`${path} is not a file in ${this.options.owner}/${this.options.repo}`);
-      let content = r.data.content;
-      if (r.data.encoding !== "base64" || content === void 0 || content === "") {
-        const blob = await client.request(
-          "GET",
-          `${this.base}/git/blobs/${r.data.sha}`
-        );
-        content = blob.data.content;
-      }
-      out.set(path, decodeText(Buffer.from(content, "base64"), path));
+    const contents = await mapLimit(rest, readConcurrency, (path) => this.readFile(path));
+    rest.forEach((p, i) => out.set(p, contents[i]));
+    return new Map(paths.map((p) => [p, out.get(p)]));
+  }
+  /**
+   * One GraphQL query for these files at the snapshot's commit: a file's text, `{ content:
+   * undefined }` for a missing one, and `restRead` where only the contents endpoint gives the
+   * exact bytes (binary, truncated, not valid UTF-8, not a file). Undefined when GitHub does
+   * not answer the query (an older server, a token without GraphQL): every file is read
+   * through the contents endpoint then. A failure on the server or the network is thrown.
+   */
+  async readBatch(paths) {
+    const variables = {
+      owner: this.options.owner,
+      name: this.options.repo,
+      head: this.head
+    };
+    const fields = paths.map((p, i) => {
+      variables[`e${i}`] = `${this.head}:${p}`;
+      return `f${i}: object(expression: $e${i}) { ... on Blob { text isBinary isTruncated byteSize } }`;
+    });
+    fields.push("head: object(expression: $head) { ... on Commit { tree { oid } } }");
+    const query = `query($owner: String!, $name: String!, $head: String!, ${paths.map((_, i) => `$e${i}: String!`).join(", ")}) { repository(owner: $owner, name: $name) { ${fields.join(" ")} } }`;
+    let answer;
+    try {
+      answer = await this.options.client.graphql(query, variables);
+    } catch (e) {
+      if (outcomeUnknown(e)) throw e;
+      return void 0;
     }
+    if (!answer.repository) return void 0;
+    this.tree ??= answer.repository.head?.tree?.oid;
+    const out = /* @__PURE__ */ new Map();
+    paths.forEach((p, i) => {
+      const blob = answer.repository?.[`f${i}`];
+      if (blob === null || blob === void 0) return out.set(p, { content: void 0 });
+      const exact = typeof blob.text === "string" && blob.isBinary === false && blob.isTruncated === false && !blob.text.includes("\uFFFD") && Buffer.byteLength(blob.text, "utf8") === blob.byteSize;
+      out.set(
+        p,
+        exact ? { content: decodeText(Buffer.from(blob.text, "utf8"), p) } : restRead
+      );
+    });
     return out;
   }
+  async readFile(path) {
+    const { client } = this.options;
+    const r = await client.request(
+      "GET",
+      `${this.base}/contents/${encodePath(path)}?ref=${this.head}`,
+      void 0,
+      [404]
+    );
+    if (r.status === 404) return void 0;
+    if (Array.isArray(r.data) || r.data.type !== "file")
+      throw new InputError(`${path} is not a file in ${this.options.owner}/${this.options.repo}`);
+    let content = r.data.content;
+    if (r.data.encoding !== "base64" || content === void 0 || content === "") {
+      const blob = await client.request(
+        "GET",
+        `${this.base}/git/blobs/${r.data.sha}`
+      );
+      content = blob.data.content;
+    }
+    return decodeText(Buffer.from(content, "base64"), path);
+  }
   list() {
-    return unavailableOnServerFailure(() => this.listFiles());
+    return unavailableOnServerFailure(async () => [...(await this.blobs()).keys()]);
+  }
+  blobIds() {
+    return unavailableOnServerFailure(() => this.blobs());
+  }
+  /** The head's files and their blob ids, asked of the tree endpoint once per snapshot. */
+  blobs() {
+    this.listing ??= this.listFiles().catch((e) => {
+      this.listing = void 0;
+      throw e;
+    });
+    return this.listing;
   }
   async listFiles() {
-    const r = await this.options.client.request("GET", `${this.base}/git/trees/${this.tree}?recursive=1`);
+    const r = await this.options.client.request("GET", `${this.base}/git/trees/${this.head}?recursive=1`);
     if (r.data.truncated)
       throw new InputError(
         "the repository tree is too large to list through the API; name manifest files instead of globs"
       );
-    return r.data.tree.filter((e) => e.type === "blob").map((e) => e.path);
+    return new Map(r.data.tree.filter((e) => e.type === "blob").map((e) => [e.path, e.sha]));
   }
   async write(changes, message) {
     const { client, author, committer } = this.options;
@@ -46467,7 +46686,7 @@ var GitHubSnapshot = class {
       "POST",
       `${this.base}/git/trees`,
       {
-        base_tree: this.tree,
+        base_tree: await this.treeOfHead(),
         // `sha: null` deletes the path (GitHub refuses it for a path the base tree lacks: the
         // plan only deletes files it read).
         tree: changes.map(
@@ -46713,26 +46932,22 @@ async function checkServiceTemplates(snapshot, plan, request2) {
   const templates = request2.templates;
   if (!templates) return { clusters: [], note: "" };
   const listing = await snapshot.list();
-  const root = mkdtempSync(join6(tmpdir2(), "kit-template-check-"));
+  const root = scratchFolder();
+  const put = writerInto(root);
   try {
-    const defaults2 = readRepositoryPaths(root);
-    const hasKit = listing.includes("kit.yaml");
-    let files = await snapshot.read([
-      ...hasKit ? ["kit.yaml"] : [],
-      ...filesForCheck(listing, request2, defaults2)
-    ]);
+    let files = await snapshot.read(templateCheckReads(listing, request2));
     const kit = files.get("kit.yaml");
-    if (kit !== void 0) put(root, "kit.yaml", kit);
+    if (kit !== void 0) put("kit.yaml", kit);
     const paths = checkPaths(readRepositoryPaths(root), request2);
-    if (JSON.stringify(paths) !== JSON.stringify(defaults2))
+    if (JSON.stringify(paths) !== JSON.stringify(defaultPaths))
       files = await snapshot.read(filesForCheck(listing, request2, paths));
     for (const [path, content] of files)
-      if (content !== void 0 && path !== "kit.yaml") put(root, path, content);
+      if (content !== void 0 && path !== "kit.yaml") put(path, content);
     for (const c of plan.changes) {
-      if (c.after !== void 0) put(root, c.path, c.after);
+      if (c.after !== void 0) put(c.path, c.after);
     }
     const setFolder = templateSetFolder(templates.dir, templates.service, request2.branch);
-    for (const f of templates.files) put(root, `${setFolder}/${f.path}`, f.content);
+    for (const f of templates.files) put(`${setFolder}/${f.path}`, f.content);
     for (const name of otherServiceFolders(listing, paths.services, templates.service))
       mkdirSync(join6(root, paths.services, name), { recursive: true });
     const toService = (file) => file?.startsWith(`${setFolder}/`) ? `${templates.sourcePath}/${file.slice(setFolder.length + 1)}` : file;
@@ -46747,6 +46962,13 @@ async function checkServiceTemplates(snapshot, plan, request2) {
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+function templateCheckReads(listing, request2) {
+  if (!request2.templates) return [];
+  return [
+    ...listing.includes("kit.yaml") ? ["kit.yaml"] : [],
+    ...filesForCheck(listing, request2, defaultPaths)
+  ];
 }
 function renderUsers(root, request2, problems) {
   const templates = request2.templates;
@@ -46846,11 +47068,24 @@ function otherServiceFolders(listing, servicesDir, service) {
   }
   return [...names];
 }
-function put(root, path, content) {
-  const full = join6(root, path);
-  if (!full.startsWith(root)) throw new InputError(`internal: ${path} leaves the check folder`);
-  mkdirSync(dirname2(full), { recursive: true });
-  writeFileSync(full, content);
+function scratchFolder() {
+  try {
+    return mkdtempSync("/dev/shm/kit-template-check-");
+  } catch {
+    return mkdtempSync(join6(tmpdir2(), "kit-template-check-"));
+  }
+}
+function writerInto(root) {
+  const made = /* @__PURE__ */ new Set();
+  return (path, content) => {
+    const full = join6(root, path);
+    if (!full.startsWith(`${root}/`))
+      throw new InputError(`internal: ${path} leaves the check folder`);
+    const folder = dirname2(full);
+    if (!made.has(folder)) mkdirSync(folder, { recursive: true });
+    made.add(folder);
+    writeFileSync(full, content);
+  };
 }
 function escape2(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -46916,7 +47151,8 @@ async function deployImage(settings, io) {
         dryRun: settings.dryRun,
         log: io.log,
         sleep: io.sleep,
-        check: preWriteCheck(settings, io)
+        check: preWriteCheck(settings, io),
+        checkReads: settings.request.templates ? (listing) => templateCheckReads(listing, settings.request) : void 0
       }
     );
     const resolvedTarget = targetBranch || opened.target.branchName;
