@@ -38,7 +38,14 @@ export const cliCases: readonly CliCase[] = [
     where: /unknown option --timout; did you mean --timeout\?/
   },
   { args: ['bump', '--imgae', 'x'], where: /unknown option --imgae; did you mean --image\?/ },
-  { args: ['bump', '--token', 'ghp_x'], where: /unknown option --token/ }
+  {
+    args: ['bump', '--token', 'ghp_x'],
+    where: /--token is an action input with no kit flag \(read from KIT_TOKEN or GITHUB_TOKEN/
+  },
+  {
+    args: ['deploy', '--metrics-token', 'x'],
+    where: /--metrics-token is an action input with no kit flag \(read from KIT_METRICS_TOKEN/
+  }
 ]
 
 /** Runs every case in an empty folder (nothing there to read or write). */
