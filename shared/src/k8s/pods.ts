@@ -32,6 +32,24 @@ export function isFailingWaitingReason(reason: string): boolean {
   )
 }
 
+/**
+ * The workloads whose pods kit judges (the health wait's pod classifier, the watch window):
+ * those that run pods themselves or through a controller of their own.
+ */
+const podWorkloadKinds = new Set([
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+  'Pod'
+])
+
+/** Whether objects of `kind` are workloads whose pods kit judges. */
+export function isPodWorkload(kind: string): boolean {
+  return podWorkloadKinds.has(kind)
+}
+
 export interface PodClassifyOptions {
   readonly now: number
   /** A failing waiting reason must persist this long (or the container restart twice). */

@@ -10,6 +10,7 @@ import {
   classifyPod,
   desiredReplicas,
   failureThreshold,
+  isPodWorkload,
   newRevisionPods,
   type PodProblem
 } from '../../k8s/pods.js'
@@ -71,14 +72,6 @@ export interface WaitResult {
 /** Concurrent reads per poll. */
 const readConcurrency = 16
 
-const workloadKinds = new Set([
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'ReplicaSet',
-  'Job',
-  'Pod'
-])
 /**
  * Kinds whose controllers never report failure themselves: only the no-progress timer can
  * call them Degraded (see docs/health-rules.md).
@@ -264,7 +257,7 @@ async function judgePods(
 ): Promise<{ result: StatusResult; problems: PodProblem[] }> {
   if (
     !object ||
-    !workloadKinds.has(object.kind) ||
+    !isPodWorkload(object.kind) ||
     result.status === 'Healthy' ||
     !observedCurrent(object, t.appliedGeneration) ||
     !object.metadata.namespace

@@ -16,6 +16,7 @@
  */
 import { describeRef, refOf } from '../../k8s/identity.js'
 import { follow } from '../../k8s/follow.js'
+import { isPodWorkload } from '../../k8s/pods.js'
 import { matchesSelector, parseSelector, type Requirement } from '../../k8s/selector.js'
 import type { ClusterClient, KubeObject, ObjectRef, WatchEvent } from '../../k8s/types.js'
 import { formatDuration } from '../../options/table.js'
@@ -85,21 +86,6 @@ export interface WatchWindowOptions {
   readonly gates?: { readonly evaluator: GateEvaluator; readonly intervalMs: number }
   /** When the cluster's time is up: the final gate evaluation ends there. */
   readonly deadline?: number
-}
-
-/** Kinds whose pods and availability the window follows. */
-const workloadKinds = new Set([
-  'Deployment',
-  'StatefulSet',
-  'DaemonSet',
-  'ReplicaSet',
-  'Job',
-  'Pod'
-])
-
-/** Whether the window follows objects of this kind (a changed workload). */
-export function isWatchedKind(kind: string): boolean {
-  return workloadKinds.has(kind)
 }
 
 /**
@@ -281,7 +267,7 @@ function followedByNamespace(changed: readonly KubeObject[]): Map<string, Follow
     if (!ns) continue
     let f = out.get(ns)
     if (!f) out.set(ns, (f = { kinds: new Map(), pods: [] }))
-    if (!isWatchedKind(o.kind)) continue
+    if (!isPodWorkload(o.kind)) continue
     const id = describeRef(o)
     if (o.kind !== 'Pod') {
       const key = `${o.apiVersion} ${o.kind}`
@@ -444,7 +430,7 @@ export async function watchChanged(
   const { options, label } = run
   const settings = options.watch
   if (!settings || settings.windowMs <= 0 || !options.wait || options.dryRun) return undefined
-  const workloads = changed.filter((o) => isWatchedKind(o.kind) && o.metadata.namespace)
+  const workloads = changed.filter((o) => isPodWorkload(o.kind) && o.metadata.namespace)
   if (workloads.length === 0) return undefined
   const left = run.deadline - run.clock.now()
   if (left < settings.windowMs) return windowDoesNotFit(run, settings.windowMs, left)
